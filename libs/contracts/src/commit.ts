@@ -1,0 +1,28 @@
+/** Who made a decision and through which request: carried by every commit, for auditing. */
+export type Actor = Readonly<{
+  /** `user`: an API caller; `service`: one of our apps acting on its own (scheduler, failover-watcher, agent). */
+  kind: 'user' | 'service';
+  projectId?: string;
+  userId?: string;
+  roles?: readonly string[];
+  /** The API request id (`req-<uuid>`), when the decision came from an HTTP call. */
+  requestId?: string;
+  /** The client address as the API saw it. */
+  clientAddress?: string;
+  /** The app (and instance) that decided: `api`, `scheduler`, `agent:<agentId>`, ... */
+  service: string;
+  /** What was asked, e.g. `POST /v2/lbaas/listeners`. */
+  operation?: string;
+}>;
+
+/** One stored event as written in a commit: type, schema version, payload. */
+export type EventEnvelope = Readonly<{ type: string; v: number; data: Readonly<Record<string, unknown>> }>;
+
+/** One message in the event store: every event one decision produced, atomically. */
+export type Commit<E extends EventEnvelope = EventEnvelope> = Readonly<{
+  commitId: string;
+  /** ISO-8601 time of the decision. */
+  at: string;
+  actor: Actor;
+  events: readonly E[];
+}>;

@@ -1,0 +1,55 @@
+/** The aggregates whose histories live in the event store, one subject per instance. */
+export type Aggregate = 'lb' | 'agent' | 'network' | 'subnet' | 'project';
+
+/** Thrown when a string cannot be used as one token of a NATS subject. */
+export class InvalidSubjectToken extends Error {
+  constructor(readonly value: string) {
+    super(`not a NATS subject token: ${JSON.stringify(value)}`);
+    this.name = 'InvalidSubjectToken';
+  }
+}
+
+const TOKEN = /^[A-Za-z0-9_-]+$/;
+
+/** Returns `s` if it can be one subject token (`[A-Za-z0-9_-]+`), else throws InvalidSubjectToken. */
+export const token = (s: string): string => {
+  if (typeof s !== 'string' || !TOKEN.test(s)) throw new InvalidSubjectToken(String(s));
+  return s;
+};
+
+/** True if `s` can be one subject token. */
+export const isToken = (s: unknown): s is string => typeof s === 'string' && TOKEN.test(s);
+
+/** The JetStream stream that is the append-only event store. */
+export const EVENT_STREAM = 'LBAAS_EVENTS';
+
+/** Every subject string of the system is built here and nowhere else. */
+export const subjects = {
+  /** All commits of every aggregate: the stream's subject filter. */
+  allEvents: 'lbaas.evt.>',
+  /** The commits of one aggregate instance, e.g. `lbaas.evt.lb.<uuid>`. */
+  stream: (aggregate: Aggregate, id: string) => `lbaas.evt.${aggregate}.${token(id)}`,
+  /** The commits of every instance of one aggregate type. */
+  allOf: (aggregate: Aggregate) => `lbaas.evt.${aggregate}.*`,
+  /** Agent heartbeats (core NATS, not stored). */
+  heartbeat: (agentId: string) => `lbaas.hb.agent.${token(agentId)}`,
+  /** Every agent's heartbeats. */
+  allHeartbeats: 'lbaas.hb.agent.*',
+  /** A request/reply query to one agent (stats, config digests). */
+  agentQuery: (agentId: string, query: AgentQuery) => `lbaas.rpc.agent.${token(agentId)}.${token(query)}`,
+} as const;
+
+/** The queries an agent answers over request/reply. */
+export type AgentQuery = 'stats' | 'digest';
+
+/** Parses `lbaas.evt.<aggregate>.<id>` back into its parts; undefined for any other subject. */
+export const parseEventSubject = (subject: string): { aggregate: Aggregate; id: string } | undefined => {
+  const m = /^lbaas\.evt\.(lb|agent|network|subnet|project)\.([A-Za-z0-9_-]+)$/.exec(subject);
+  return m ? { aggregate: m[1] as Aggregate, id: m[2] } : undefined;
+};
+
+/** Parses `lbaas.hb.agent.<agentId>` into the agent id; undefined for any other subject. */
+export const parseHeartbeatSubject = (subject: string): string | undefined => {
+  const m = /^lbaas\.hb\.agent\.([A-Za-z0-9_-]+)$/.exec(subject);
+  return m ? m[1] : undefined;
+};

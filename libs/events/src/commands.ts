@@ -1,0 +1,105 @@
+import type { Command } from './event';
+import type {
+  HealthMonitorSettings, ListenerSettings, LoadBalancerSettings, MemberSettings, PoolSettings,
+} from './load-balancer';
+import type { ListenerProtocol, MonitorType, PoolProtocol, AllocationPool } from './values';
+
+// ---- load-balancer aggregate (`lbaas.evt.lb.<lbId>`) ----
+/** Create a load balancer whose VIP was already allocated (step 2 of the create saga). */
+export type CreateLoadBalancer = Command<'CreateLoadBalancer', LoadBalancerSettings & {
+  lbId: string; projectId: string; vipAddress: string; vipSubnetId: string; vipNetworkId: string; vipPortId: string; provider: string;
+}>;
+/** Change settings of a load balancer. */
+export type UpdateLoadBalancer = Command<'UpdateLoadBalancer', { lbId: string; changes: Partial<LoadBalancerSettings> }>;
+/** Delete a load balancer; without cascade it must have no listeners or pools. */
+export type DeleteLoadBalancer = Command<'DeleteLoadBalancer', { lbId: string; cascade: boolean }>;
+/** Place (or re-place) a load balancer on an agent; `expectedEpoch` is the epoch the scheduler saw (fencing). */
+export type PlaceLoadBalancer = Command<'PlaceLoadBalancer', {
+  lbId: string; agentId: string; expectedEpoch: number; reason: 'initial' | 'failover' | 'drain' | 'operator';
+}>;
+/** Mark a load balancer as not placeable (no live agent within the timeout). */
+export type FailPlacement = Command<'FailPlacement', { lbId: string; reason: string }>;
+/** Add a listener. */
+export type CreateListener = Command<'CreateListener', ListenerSettings & {
+  lbId: string; listenerId: string; protocol: ListenerProtocol; protocolPort: number;
+}>;
+/** Change settings of a listener. */
+export type UpdateListener = Command<'UpdateListener', { lbId: string; listenerId: string; changes: Partial<ListenerSettings> }>;
+/** Delete a listener. */
+export type DeleteListener = Command<'DeleteListener', { lbId: string; listenerId: string }>;
+/** Add a pool (to a listener as its default pool, or to the load balancer alone). */
+export type CreatePool = Command<'CreatePool', PoolSettings & {
+  lbId: string; poolId: string; listenerId: string | null; protocol: PoolProtocol;
+}>;
+/** Change settings of a pool. */
+export type UpdatePool = Command<'UpdatePool', { lbId: string; poolId: string; changes: Partial<PoolSettings> }>;
+/** Delete a pool. */
+export type DeletePool = Command<'DeletePool', { lbId: string; poolId: string }>;
+/** Add a member to a pool. */
+export type CreateMember = Command<'CreateMember', MemberSettings & {
+  lbId: string; poolId: string; memberId: string; address: string; protocolPort: number; subnetId: string | null;
+}>;
+/** Change settings of a member. */
+export type UpdateMember = Command<'UpdateMember', { lbId: string; poolId: string; memberId: string; changes: Partial<MemberSettings> }>;
+/** Delete a member. */
+export type DeleteMember = Command<'DeleteMember', { lbId: string; poolId: string; memberId: string }>;
+/** Attach a health monitor to a pool. */
+export type CreateHealthMonitor = Command<'CreateHealthMonitor', HealthMonitorSettings & {
+  lbId: string; poolId: string; healthMonitorId: string; type: MonitorType;
+}>;
+/** Change settings of a health monitor. */
+export type UpdateHealthMonitor = Command<'UpdateHealthMonitor', { lbId: string; healthMonitorId: string; changes: Partial<HealthMonitorSettings> }>;
+/** Delete a health monitor. */
+export type DeleteHealthMonitor = Command<'DeleteHealthMonitor', { lbId: string; healthMonitorId: string }>;
+/** An agent reports that it applied a desired version. */
+export type ReportApplied = Command<'ReportApplied', { lbId: string; agentId: string; epoch: number; version: number }>;
+/** An agent reports that it could not apply a desired version. */
+export type ReportRejected = Command<'ReportRejected', { lbId: string; agentId: string; epoch: number; version: number; reason: string }>;
+/** An agent reports a member's operating status (from haproxy's stats). */
+export type ReportMemberStatus = Command<'ReportMemberStatus', {
+  lbId: string; poolId: string; memberId: string; agentId: string; epoch: number;
+  status: 'ONLINE' | 'OFFLINE' | 'DEGRADED' | 'ERROR' | 'DRAINING' | 'NO_MONITOR';
+}>;
+
+/** Every command the load-balancer decider takes. */
+export type LoadBalancerCommand =
+  | CreateLoadBalancer | UpdateLoadBalancer | DeleteLoadBalancer | PlaceLoadBalancer | FailPlacement
+  | CreateListener | UpdateListener | DeleteListener
+  | CreatePool | UpdatePool | DeletePool
+  | CreateMember | UpdateMember | DeleteMember
+  | CreateHealthMonitor | UpdateHealthMonitor | DeleteHealthMonitor
+  | ReportApplied | ReportRejected | ReportMemberStatus;
+
+// ---- agent aggregate (`lbaas.evt.agent.<agentId>`) ----
+/** An agent registers itself (idempotent: the same registration again yields nothing). */
+export type RegisterAgent = Command<'RegisterAgent', { agentId: string; host: string; bridgeMappings: Readonly<Record<string, string>>; leaseMs: number }>;
+/** The failover-watcher declares an agent down. */
+export type DeclareAgentDown = Command<'DeclareAgentDown', { agentId: string; lastHeartbeatAt: string | null }>;
+/** The failover-watcher declares an agent up again. */
+export type DeclareAgentUp = Command<'DeclareAgentUp', { agentId: string }>;
+/** An operator enables or disables an agent. */
+export type SetAgentAdminState = Command<'SetAgentAdminState', { agentId: string; adminStateUp: boolean }>;
+/** Every command the agent decider takes. */
+export type AgentCommand = RegisterAgent | DeclareAgentDown | DeclareAgentUp | SetAgentAdminState;
+
+// ---- network and subnet aggregates ----
+/** Define a network. */
+export type CreateNetwork = Command<'CreateNetwork', { networkId: string; projectId: string; name: string; physicalNetwork: string; shared: boolean }>;
+/** Remove a network; `subnetCount` is how many live subnets the caller's view shows on it (must be 0). */
+export type DeleteNetwork = Command<'DeleteNetwork', { networkId: string; subnetCount: number }>;
+/** Every command the network decider takes. */
+export type NetworkCommand = CreateNetwork | DeleteNetwork;
+
+/** Define a subnet of a network. */
+export type CreateSubnet = Command<'CreateSubnet', {
+  subnetId: string; networkId: string; projectId: string; name: string; cidr: string; gatewayIp: string | null;
+  allocationPools: readonly AllocationPool[] | null;
+}>;
+/** Remove a subnet (refused while VIPs are allocated on it). */
+export type DeleteSubnet = Command<'DeleteSubnet', { subnetId: string }>;
+/** Allocate a VIP for a load balancer: the given address if free, else the next free one (idempotent per lbId). */
+export type AllocateVip = Command<'AllocateVip', { subnetId: string; lbId: string; portId: string; address: string | null }>;
+/** Return a load balancer's VIP to the pool (idempotent). */
+export type ReleaseVip = Command<'ReleaseVip', { subnetId: string; lbId: string; reason: 'deleted' | 'abandoned' }>;
+/** Every command the subnet decider takes. */
+export type SubnetCommand = CreateSubnet | DeleteSubnet | AllocateVip | ReleaseVip;

@@ -1,0 +1,13 @@
+export * from './event';
+export * from './values';
+export * from './load-balancer';
+export * from './agent';
+export * from './network';
+
+import type { AgentEvent } from './agent';
+import type { LoadBalancerEvent } from './load-balancer';
+import type { NetworkEvent, SubnetEvent } from './network';
+
+/** Any event of any aggregate. */
+export type DomainEvent = LoadBalancerEvent | AgentEvent | NetworkEvent | SubnetEvent;
+export * from './commands';

@@ -1,0 +1,167 @@
+import type { Event } from './event';
+import type {
+  HttpMethod, LbAlgorithm, ListenerProtocol, MonitorType, OperatingStatus, PoolProtocol, SessionPersistence,
+} from './values';
+
+/** The settable attributes of a load balancer (PUT may change these). */
+export type LoadBalancerSettings = Readonly<{ name: string; description: string; adminStateUp: boolean; tags: readonly string[] }>;
+
+/** The attributes of a listener that PUT may change. */
+export type ListenerSettings = Readonly<{
+  name: string;
+  description: string;
+  adminStateUp: boolean;
+  connectionLimit: number;
+  defaultPoolId: string | null;
+  insertHeaders: Readonly<Record<string, string>>;
+  timeoutClientData: number;
+  timeoutMemberConnect: number;
+  timeoutMemberData: number;
+  timeoutTcpInspect: number;
+  allowedCidrs: readonly string[] | null;
+  tags: readonly string[];
+}>;
+
+/** The attributes of a pool that PUT may change. */
+export type PoolSettings = Readonly<{
+  name: string;
+  description: string;
+  adminStateUp: boolean;
+  lbAlgorithm: LbAlgorithm;
+  sessionPersistence: SessionPersistence | null;
+  tags: readonly string[];
+}>;
+
+/** The attributes of a member that PUT may change. */
+export type MemberSettings = Readonly<{
+  name: string;
+  adminStateUp: boolean;
+  weight: number;
+  backup: boolean;
+  monitorAddress: string | null;
+  monitorPort: number | null;
+  tags: readonly string[];
+}>;
+
+/** The attributes of a health monitor that PUT may change. */
+export type HealthMonitorSettings = Readonly<{
+  name: string;
+  adminStateUp: boolean;
+  delay: number;
+  timeout: number;
+  maxRetries: number;
+  maxRetriesDown: number;
+  httpMethod: HttpMethod | null;
+  urlPath: string | null;
+  expectedCodes: string | null;
+  httpVersion: number | null;
+  domainName: string | null;
+  tags: readonly string[];
+}>;
+
+/** A tenant asked for a load balancer; its VIP was allocated on the subnet beforehand. Written by the api. */
+export type LoadBalancerCreated = Event<'LoadBalancerCreated', 1, LoadBalancerSettings & {
+  lbId: string;
+  projectId: string;
+  vipAddress: string;
+  vipSubnetId: string;
+  vipNetworkId: string;
+  vipPortId: string;
+  provider: string;
+  at: string;
+}>;
+
+/** Some settings of a load balancer changed (only the changed ones are carried). Written by the api. */
+export type LoadBalancerSettingsChanged = Event<'LoadBalancerSettingsChanged', 1, {
+  lbId: string; changes: Partial<LoadBalancerSettings>; at: string;
+}>;
+
+/** The load balancer (and, with cascade, its whole tree) is no longer wanted; the agent tears it down. Written by the api. */
+export type LoadBalancerDeleted = Event<'LoadBalancerDeleted', 1, { lbId: string; cascade: boolean; at: string }>;
+
+/** The load balancer was placed on an agent; a higher epoch supersedes every earlier placement (fencing). Written by the scheduler. */
+export type LoadBalancerPlaced = Event<'LoadBalancerPlaced', 1, {
+  lbId: string; agentId: string; epoch: number; reason: 'initial' | 'failover' | 'drain' | 'operator'; at: string;
+}>;
+
+/** No live agent could host the load balancer within the scheduling timeout; it shows ERROR until placed. Written by the scheduler. */
+export type LoadBalancerPlacementFailed = Event<'LoadBalancerPlacementFailed', 1, { lbId: string; reason: string; at: string }>;
+
+/** A listener was added to the load balancer. Written by the api. */
+export type ListenerCreated = Event<'ListenerCreated', 1, ListenerSettings & {
+  lbId: string; listenerId: string; protocol: ListenerProtocol; protocolPort: number; at: string;
+}>;
+/** Some settings of a listener changed. Written by the api. */
+export type ListenerSettingsChanged = Event<'ListenerSettingsChanged', 1, {
+  lbId: string; listenerId: string; changes: Partial<ListenerSettings>; at: string;
+}>;
+/** A listener was removed. Written by the api. */
+export type ListenerDeleted = Event<'ListenerDeleted', 1, { lbId: string; listenerId: string; at: string }>;
+
+/** A pool was added; with a listenerId it becomes that listener's default pool. Written by the api. */
+export type PoolCreated = Event<'PoolCreated', 1, PoolSettings & {
+  lbId: string; poolId: string; listenerId: string | null; protocol: PoolProtocol; at: string;
+}>;
+/** Some settings of a pool changed. Written by the api. */
+export type PoolSettingsChanged = Event<'PoolSettingsChanged', 1, {
+  lbId: string; poolId: string; changes: Partial<PoolSettings>; at: string;
+}>;
+/** A pool (with its members and monitor) was removed. Written by the api. */
+export type PoolDeleted = Event<'PoolDeleted', 1, { lbId: string; poolId: string; at: string }>;
+
+/** A member was added to a pool. Written by the api. */
+export type MemberCreated = Event<'MemberCreated', 1, MemberSettings & {
+  lbId: string; poolId: string; memberId: string; address: string; protocolPort: number; subnetId: string | null; at: string;
+}>;
+/** Some settings of a member changed. Written by the api. */
+export type MemberSettingsChanged = Event<'MemberSettingsChanged', 1, {
+  lbId: string; poolId: string; memberId: string; changes: Partial<MemberSettings>; at: string;
+}>;
+/** A member was removed from its pool. Written by the api. */
+export type MemberDeleted = Event<'MemberDeleted', 1, { lbId: string; poolId: string; memberId: string; at: string }>;
+
+/** A health monitor was attached to a pool (one per pool). Written by the api. */
+export type HealthMonitorCreated = Event<'HealthMonitorCreated', 1, HealthMonitorSettings & {
+  lbId: string; poolId: string; healthMonitorId: string; type: MonitorType; at: string;
+}>;
+/** Some settings of a health monitor changed. Written by the api. */
+export type HealthMonitorSettingsChanged = Event<'HealthMonitorSettingsChanged', 1, {
+  lbId: string; healthMonitorId: string; changes: Partial<HealthMonitorSettings>; at: string;
+}>;
+/** A health monitor was removed. Written by the api. */
+export type HealthMonitorDeleted = Event<'HealthMonitorDeleted', 1, { lbId: string; healthMonitorId: string; at: string }>;
+
+/**
+ * The hosting agent made the data plane match desired version `version` (the stream sequence of the last
+ * commit that changed the tree). Written by the agent that the placement with `epoch` names.
+ */
+export type DesiredStateApplied = Event<'DesiredStateApplied', 1, { lbId: string; agentId: string; epoch: number; version: number; at: string }>;
+
+/** The hosting agent could not apply desired version `version` (haproxy -c refused it, plumbing failed for good). Written by the agent. */
+export type DesiredStateRejected = Event<'DesiredStateRejected', 1, {
+  lbId: string; agentId: string; epoch: number; version: number; reason: string; at: string;
+}>;
+
+/** haproxy's health checks moved a member to another operating status (UP→ONLINE, DOWN→ERROR, ...). Written by the hosting agent. */
+export type MemberOperatingStatusChanged = Event<'MemberOperatingStatusChanged', 1, {
+  lbId: string; poolId: string; memberId: string; agentId: string; epoch: number; status: OperatingStatus; at: string;
+}>;
+
+/** Every event of the load-balancer aggregate (`lbaas.evt.lb.<lbId>`). */
+export type LoadBalancerEvent =
+  | LoadBalancerCreated | LoadBalancerSettingsChanged | LoadBalancerDeleted
+  | LoadBalancerPlaced | LoadBalancerPlacementFailed
+  | ListenerCreated | ListenerSettingsChanged | ListenerDeleted
+  | PoolCreated | PoolSettingsChanged | PoolDeleted
+  | MemberCreated | MemberSettingsChanged | MemberDeleted
+  | HealthMonitorCreated | HealthMonitorSettingsChanged | HealthMonitorDeleted
+  | DesiredStateApplied | DesiredStateRejected | MemberOperatingStatusChanged;
+
+/** The event types that change what the data plane must run (they advance an LB's desired version). */
+export const DESIRED_STATE_EVENTS: ReadonlySet<LoadBalancerEvent['type']> = new Set<LoadBalancerEvent['type']>([
+  'LoadBalancerCreated', 'LoadBalancerSettingsChanged', 'LoadBalancerDeleted', 'LoadBalancerPlaced',
+  'ListenerCreated', 'ListenerSettingsChanged', 'ListenerDeleted',
+  'PoolCreated', 'PoolSettingsChanged', 'PoolDeleted',
+  'MemberCreated', 'MemberSettingsChanged', 'MemberDeleted',
+  'HealthMonitorCreated', 'HealthMonitorSettingsChanged', 'HealthMonitorDeleted',
+]);
