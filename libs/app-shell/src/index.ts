@@ -1,0 +1,5 @@
+export * from './logger';
+export * from './nats';
+export * from './clock';
+export * from './tokens';
+export * from './config';

@@ -1,0 +1,5 @@
+export * from './load-balancers';
+export * from './status';
+export * from './networks';
+export * from './agents';
+export * from './catalog';
