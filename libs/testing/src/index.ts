@@ -1,0 +1,6 @@
+export * from './free-port';
+export * from './nats-server-config';
+export * from './nats-server';
+export * from './nats-server-per-file';
+export * from './app-process';
+export * from './netns';
