@@ -1,4 +1,5 @@
 import type { Commit } from '@lbaas/contracts';
+import { LATEST_EVENT_VERSIONS, upcast, type StoredEvent } from '@lbaas/events';
 import { UnreadableCommit } from './errors';
 import type { StoredCommit } from './event-store';
 
@@ -20,7 +21,15 @@ export function decodeCommit<E>(data: Uint8Array, subject: string, seq: number):
     throw new UnreadableCommit(subject, seq, { cause: err });
   }
   if (!isCommitBody(body)) throw new UnreadableCommit(subject, seq, { cause: new Error('not a {commitId, at, actor, events} object') });
-  return { commitId: body.commitId, at: body.at, actor: body.actor, events: body.events as E[], seq, subject };
+  // Old event versions are upcast here, on every read, so deciders and views only ever see the latest shapes.
+  let events: E[];
+  try {
+    // Unknown types (written by a newer release) pass through untouched: readers ignore what they do not know.
+    events = (body.events as StoredEvent[]).map((e) => (e && e.type in LATEST_EVENT_VERSIONS ? upcast(e) : e) as unknown as E);
+  } catch (err) {
+    throw new UnreadableCommit(subject, seq, { cause: err });
+  }
+  return { commitId: body.commitId, at: body.at, actor: body.actor, events, seq, subject };
 }
 
 type CommitBody = { commitId: string; at: string; actor: Commit['actor']; events: unknown[] };

@@ -10,4 +10,5 @@ import type { NetworkEvent, SubnetEvent } from './network';
 
 /** Any event of any aggregate. */
 export type DomainEvent = LoadBalancerEvent | AgentEvent | NetworkEvent | SubnetEvent;
+export * from './upcasters';
 export * from './commands';

@@ -1,0 +1,27 @@
+import { hostname } from 'node:os';
+import { envReader } from '@lbaas/app-shell';
+
+/** The failover-watcher's settings (read once, in main). */
+export type WatcherConfig = Readonly<{
+  natsUrl: string;
+  instanceId: string;
+  /** Neutron's agent_down_time: silence longer than this declares an agent down. Must exceed the agents' lease. */
+  agentDownTimeMs: number;
+  retryAfterMs: number;
+  tickMs: number;
+  logLevel: string;
+}>;
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): WatcherConfig {
+  const r = envReader(env);
+  const cfg: WatcherConfig = {
+    natsUrl: r.str('NATS_URL', 'nats://127.0.0.1:4222'),
+    instanceId: env.INSTANCE_ID || `${hostname()}-${process.pid}`,
+    agentDownTimeMs: r.int('AGENT_DOWN_TIME_MS', 3_500, 100),
+    retryAfterMs: r.int('RETRY_AFTER_MS', 2_000, 1),
+    tickMs: r.int('TICK_MS', 250, 10),
+    logLevel: env.LOG_LEVEL || 'info',
+  };
+  r.done();
+  return cfg;
+}

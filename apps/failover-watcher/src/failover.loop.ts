@@ -1,0 +1,43 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import { CONFIG, EVENT_STORE, LOGGER, NATS_CONNECTION, startWorkflowHost, systemClock, type WorkflowHost } from '@lbaas/app-shell';
+import { parseEventSubject } from '@lbaas/contracts';
+import { agent, failoverWorkflow, type FailoverCommand, type FailoverInput } from '@lbaas/domain';
+import type { Decider } from '@lbaas/events';
+import type { EventStore } from '@lbaas/event-store';
+import type { WatcherConfig } from './config';
+
+/** The failover-watcher's outer layer: the failover workflow fed by agent events, heartbeats and a tick. */
+@Injectable()
+export class FailoverLoop implements OnApplicationBootstrap, OnApplicationShutdown {
+  private host?: WorkflowHost<FailoverInput>;
+  constructor(
+    @Inject(CONFIG) private readonly config: WatcherConfig,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const c = this.config;
+    this.host = await startWorkflowHost<unknown, FailoverInput, FailoverCommand>({
+      name: 'failover-watcher', nc: this.nc, store: this.store, logger: this.logger, tickMs: c.tickMs,
+      workflow: failoverWorkflow({ agentDownTimeMs: c.agentDownTimeMs, retryAfterMs: c.retryAfterMs }) as never,
+      route: (command) => ({ stream: { aggregate: 'agent', id: command.data.agentId }, decider: agent as Decider<unknown, unknown, unknown> }),
+      inputsOf: (commit) => (parseEventSubject(commit.subject)?.aggregate === 'agent' ? (commit.events as readonly FailoverInput[]) : []),
+      tick: () => ({ type: 'Tick', now: systemClock.now() }),
+      issued: (command) => ({ type: 'Issued', command, now: systemClock.now() }),
+      actor: { kind: 'service', service: `failover-watcher:${c.instanceId}` },
+    });
+  }
+
+  /** A heartbeat as received now (the watcher's clock judges silence, not the agent's). */
+  heartbeat(agentId: string): void {
+    this.host?.feed({ type: 'Heartbeat', agentId, at: systemClock.now() });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.host?.stop();
+  }
+}

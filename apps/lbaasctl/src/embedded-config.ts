@@ -1,0 +1,40 @@
+import { resolve } from 'node:path';
+import { envReader } from '@lbaas/app-shell';
+
+/** The embedded default: everything on one machine, under one home directory, touching only its own bridge and namespaces. */
+export type EmbeddedConfig = Readonly<{
+  home: string;
+  natsPort: number;
+  apiHost: string;
+  apiPort: number;
+  bridge: string;
+  physicalNetwork: string;
+  cidr: string;
+  gatewayIp: string;
+  allocationStart: string;
+  allocationEnd: string;
+  agents: readonly string[];
+  projectId: string;
+}>;
+
+/** Reads the embedded stack's settings (all optional) from the environment. */
+export function loadEmbeddedConfig(env: Record<string, string | undefined>): EmbeddedConfig {
+  const r = envReader(env);
+  const cfg: EmbeddedConfig = {
+    home: resolve(env.LBAAS_HOME || '.lbaas'),
+    natsPort: r.int('LBAAS_NATS_PORT', 4222, 1, 65535),
+    apiHost: env.LBAAS_API_HOST || '127.0.0.1',
+    apiPort: r.int('LBAAS_API_PORT', 9876, 1, 65535),
+    bridge: env.LBAAS_DEMO_BRIDGE || 'brlbaas-demo',
+    physicalNetwork: env.LBAAS_DEMO_PHYSNET || 'demo',
+    cidr: env.LBAAS_DEMO_CIDR || '10.77.0.0/24',
+    gatewayIp: env.LBAAS_DEMO_GATEWAY || '10.77.0.1',
+    allocationStart: env.LBAAS_DEMO_POOL_START || '10.77.0.10',
+    allocationEnd: env.LBAAS_DEMO_POOL_END || '10.77.0.200',
+    agents: (env.LBAAS_AGENTS || 'agent-a,agent-b').split(',').map((s) => s.trim()).filter(Boolean),
+    projectId: env.LBAAS_DEFAULT_PROJECT || 'demo',
+  };
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(cfg.bridge)) r.problems.push('LBAAS_DEMO_BRIDGE must be a Linux interface name (≤ 15 characters)');
+  r.done();
+  return cfg;
+}

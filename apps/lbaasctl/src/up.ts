@@ -1,0 +1,132 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { startAppProcess, type AppProcess } from '@lbaas/testing';
+import { loadEmbeddedConfig, type EmbeddedConfig } from './embedded-config';
+
+const run = promisify(execFile);
+const ROOT = resolve(__dirname, '../../..');
+const app = (name: string) => join(ROOT, 'apps', name, 'dist', 'main.js');
+const say = (msg: string) => process.stdout.write(`lbaasctl: ${msg}\n`);
+
+/** `lbaasctl up`: the whole stack on the embedded default, until Ctrl-C. */
+export async function up(_args: string[], env: Record<string, string | undefined>): Promise<number> {
+  if (process.getuid?.() !== 0) {
+    process.stderr.write('lbaasctl up: needs root, because agents create network namespaces, veth pairs and a bridge.\n'
+      + '             Run it as root, e.g. `sudo bash scripts/up.sh`.\n');
+    return 1;
+  }
+  const cfg = loadEmbeddedConfig(env);
+  mkdirSync(join(cfg.home, 'logs'), { recursive: true });
+  const procs: AppProcess[] = [];
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    say('stopping');
+    await teardown(cfg, procs);
+    say('stopped; the event store stays in ' + join(cfg.home, 'jetstream') + ' (the next `up` replays it)');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  try {
+    procs.push(await startNats(cfg));
+    await ensureBridge(cfg);
+    const common = { NATS_URL: `nats://127.0.0.1:${cfg.natsPort}`, LOG_LEVEL: env.LOG_LEVEL || 'info' };
+    const start = async (name: string, entry: string, extra: Record<string, string>) => {
+      say(`starting ${name}`);
+      const p = await startAppProcess({
+        name, command: [process.execPath, entry], env: { ...common, ...extra }, logFile: join(cfg.home, 'logs', `${name}.log`), startTimeoutMs: 60_000,
+      });
+      procs.push(p);
+      return p;
+    };
+    await start('api', app('api'), {
+      API_HOST: cfg.apiHost, API_PORT: String(cfg.apiPort), DEFAULT_PROJECT_ID: cfg.projectId, AUTH_STRATEGY: 'noauth',
+    });
+    await start('scheduler', app('scheduler'), {});
+    await start('failover-watcher', app('failover-watcher'), {});
+    for (const id of cfg.agents) {
+      await start(id, app('agent'), {
+        AGENT_ID: id, HOST_NAME: `${require('node:os').hostname()}-${id}`, BRIDGE_MAPPINGS: `${cfg.physicalNetwork}:${cfg.bridge}`,
+        STATE_DIR: join(cfg.home, 'agents', id), RUN_DIR: `/run/lbaas/${id}`,
+      });
+    }
+    const ids = await ensureDemoNetwork(cfg);
+    say(`ready. API: http://${cfg.apiHost}:${cfg.apiPort}  (logs in ${join(cfg.home, 'logs')})`);
+    say(`demo network ${ids.networkId}, subnet ${ids.subnetId} (${cfg.cidr}) on bridge ${cfg.bridge}`);
+    say(`try: openstack --os-auth-type none --os-endpoint http://${cfg.apiHost}:${cfg.apiPort} loadbalancer create --vip-subnet-id ${ids.subnetId} --name demo --wait`);
+    say('Ctrl-C stops everything');
+    for (const p of procs) void p.exited.then(() => { if (!stopping) { say(`${p.name} exited unexpectedly; see its log`); void stop(1); } });
+    await new Promise<never>(() => undefined);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`lbaasctl up: ${err instanceof Error ? err.message : String(err)}\n`);
+    await teardown(cfg, procs);
+    return 1;
+  }
+}
+
+async function startNats(cfg: EmbeddedConfig): Promise<AppProcess> {
+  const storeDir = join(cfg.home, 'jetstream');
+  mkdirSync(storeDir, { recursive: true });
+  const conf = join(cfg.home, 'nats.conf');
+  writeFileSync(conf, [
+    'server_name: "lbaas-embedded"', 'host: "127.0.0.1"', `port: ${cfg.natsPort}`,
+    'jetstream {', `  store_dir: ${JSON.stringify(storeDir)}`, '}', '',
+  ].join('\n'));
+  say(`starting nats-server on 127.0.0.1:${cfg.natsPort} (JetStream store ${storeDir})`);
+  return startAppProcess({
+    name: 'nats-server', command: ['nats-server', '-c', conf], logFile: join(cfg.home, 'logs', 'nats-server.log'),
+    readyLine: /Server is ready/, startTimeoutMs: 20_000,
+  });
+}
+
+async function ensureBridge(cfg: EmbeddedConfig): Promise<void> {
+  if (!existsSync(`/sys/class/net/${cfg.bridge}`)) {
+    say(`creating bridge ${cfg.bridge} with gateway ${cfg.gatewayIp}`);
+    await run('ip', ['link', 'add', cfg.bridge, 'type', 'bridge']);
+  }
+  const prefix = cfg.cidr.split('/')[1];
+  await run('ip', ['addr', 'replace', `${cfg.gatewayIp}/${prefix}`, 'dev', cfg.bridge]);
+  await run('ip', ['link', 'set', cfg.bridge, 'up']);
+}
+
+async function api<T>(cfg: EmbeddedConfig, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`http://${cfg.apiHost}:${cfg.apiPort}${path}`, {
+    method, headers: { 'content-type': 'application/json', 'x-project-id': cfg.projectId }, body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+async function ensureDemoNetwork(cfg: EmbeddedConfig): Promise<{ networkId: string; subnetId: string }> {
+  const nets = await api<{ networks: { id: string }[] }>(cfg, 'GET', '/v2.0/networks?name=demo');
+  const networkId = nets.networks[0]?.id ?? (await api<{ network: { id: string } }>(cfg, 'POST', '/v2.0/networks', {
+    network: { name: 'demo', 'provider:physical_network': cfg.physicalNetwork, 'provider:network_type': 'flat', shared: true },
+  })).network.id;
+  const subs = await api<{ subnets: { id: string }[] }>(cfg, 'GET', `/v2.0/subnets?network_id=${networkId}`);
+  const subnetId = subs.subnets[0]?.id ?? (await api<{ subnet: { id: string } }>(cfg, 'POST', '/v2.0/subnets', {
+    subnet: {
+      name: 'demo-subnet', network_id: networkId, ip_version: 4, cidr: cfg.cidr, gateway_ip: cfg.gatewayIp,
+      allocation_pools: [{ start: cfg.allocationStart, end: cfg.allocationEnd }],
+    },
+  })).subnet.id;
+  return { networkId, subnetId };
+}
+
+/** Stops the apps (agents first, gracefully), then removes every data-plane object the agents recorded, the bridge and nats. */
+async function teardown(cfg: EmbeddedConfig, procs: AppProcess[]): Promise<void> {
+  const agents = procs.filter((p) => cfg.agents.includes(p.name));
+  await Promise.all(agents.map((p) => p.stop('SIGTERM')));
+  for (const id of cfg.agents) {
+    await run(process.execPath, [app('agent'), '--cleanup'], {
+      env: { ...process.env, AGENT_ID: id, NATS_URL: 'nats://127.0.0.1:1', BRIDGE_MAPPINGS: `${cfg.physicalNetwork}:${cfg.bridge}`, STATE_DIR: join(cfg.home, 'agents', id), RUN_DIR: `/run/lbaas/${id}` },
+    }).catch((err: unknown) => say(`cleanup of ${id} failed: ${err instanceof Error ? err.message : String(err)}`));
+  }
+  for (const p of [...procs].reverse()) await p.stop('SIGTERM');
+  await run('ip', ['link', 'del', cfg.bridge]).catch(() => undefined);
+}

@@ -1,0 +1,49 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import { CONFIG, EVENT_STORE, LOGGER, NATS_CONNECTION, startWorkflowHost, systemClock, type CommandRoute, type WorkflowHost } from '@lbaas/app-shell';
+import { loadBalancer, placementWorkflow, subnet, type PlacementCommand, type PlacementInput } from '@lbaas/domain';
+import type { Decider } from '@lbaas/events';
+import type { EventStore } from '@lbaas/event-store';
+import type { SchedulerConfig } from './config';
+
+const route = (c: PlacementCommand): CommandRoute => {
+  switch (c.type) {
+    case 'PlaceLoadBalancer': case 'FailPlacement':
+      return { stream: { aggregate: 'lb', id: c.data.lbId }, decider: loadBalancer as Decider<unknown, unknown, unknown> };
+    case 'ReleaseVip':
+      return { stream: { aggregate: 'subnet', id: c.data.subnetId }, decider: subnet as Decider<unknown, unknown, unknown> };
+  }
+};
+
+/** The scheduler's outer layer: the placement workflow fed by the stream and a tick. */
+@Injectable()
+export class PlacementLoop implements OnApplicationBootstrap, OnApplicationShutdown {
+  private host?: WorkflowHost<PlacementInput>;
+  constructor(
+    @Inject(CONFIG) private readonly config: SchedulerConfig,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const c = this.config;
+    this.host = await startWorkflowHost<unknown, PlacementInput, PlacementCommand>({
+      name: 'scheduler', nc: this.nc, store: this.store, logger: this.logger, tickMs: c.tickMs,
+      workflow: placementWorkflow({
+        strategy: c.strategy, placementTimeoutMs: c.placementTimeoutMs, automaticFailover: c.automaticFailover,
+        abandonAfterMs: c.abandonAfterMs, retryAfterMs: c.retryAfterMs,
+      }) as never,
+      route,
+      inputsOf: (commit) => commit.events as readonly PlacementInput[],
+      tick: () => ({ type: 'Tick', now: systemClock.now(), random: Math.random() }),
+      issued: (command) => ({ type: 'Issued', command, now: systemClock.now() }),
+      actor: { kind: 'service', service: `scheduler:${c.instanceId}` },
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.host?.stop();
+  }
+}

@@ -1,0 +1,21 @@
+export * from './domain-error';
+export * from './decider-spec';
+export * from './workflow';
+export * from './ipv4';
+export * from './ip-address';
+export { loadBalancer, isPending, isTornDown } from './load-balancer';
+export type {
+  LoadBalancer, ListenerState, PoolState, MemberState, MonitorState, Placement, Versions,
+} from './load-balancer';
+export {
+  PROVIDER, SUPPORTED_LISTENER_PROTOCOLS, SUPPORTED_POOL_PROTOCOLS, SUPPORTED_MONITOR_TYPES, LISTENER_POOL_PROTOCOLS,
+} from './protocol-rules';
+export { COOKIE_NAME, URL_PATH, isExpectedCodes, isHostname } from './field-rules';
+export { agent } from './agent';
+export type { Agent } from './agent';
+export { network } from './network';
+export type { Network } from './network';
+export { subnet } from './subnet';
+export type { Subnet } from './subnet';
+export * from './placement';
+export * from './failover';

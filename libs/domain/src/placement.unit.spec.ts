@@ -1,0 +1,114 @@
+import { adminStateChanged, agentRegistered, declaredDown, declaredUp } from './agent.fixtures';
+import { workflowSpec } from './decider-spec';
+import {
+  applied, lbCreated, lbDeleted, lbPlaced, placementFailed,
+} from './load-balancer.fixtures';
+import { networkCreated, SUBNET, vipAllocated, vipReleased } from './network.fixtures';
+import { placementWorkflow, type PlacementInput, type PlacementOptions } from './placement';
+import { at, fail, issued, place, placementOptions, release, tick } from './placement.fixtures';
+
+const spec = (o: Partial<PlacementOptions> = {}) => workflowSpec(placementWorkflow({ ...placementOptions, ...o }));
+const given = spec();
+// The VIP's subnet (where the scheduler releases it)
+const LB = lbCreated().data.lbId;
+const LB2 = '99999999-2222-4333-8444-555555555555';
+const lb2 = () => lbCreated({ lbId: LB2 });
+const lb2Placed = (agentId: string) => lbPlaced({ lbId: LB2, agentId });
+
+const net = networkCreated({ networkId: 'net-1', physicalNetwork: 'physnet1' });
+const agentA = agentRegistered({ agentId: 'agent-a' });
+const agentB = agentRegistered({ agentId: 'agent-b' });
+const agentOther = agentRegistered({ agentId: 'agent-x', bridgeMappings: { physnet2: 'br-2' } });
+const world: PlacementInput[] = [net, agentA];
+
+describe('scheduler: initial placement', () => {
+  it('places a new load balancer on an agent that bridges its physical network', () =>
+    given([...world, lbCreated()]).when(tick(1)).then([place(LB, 'agent-a', 1)]));
+  it.each([[0, 'agent-a'], [0.49, 'agent-a'], [0.5, 'agent-b'], [0.999, 'agent-b']])(
+    'picks among candidates with the random number of the tick (%p → %s)', (random, agent) =>
+      given([net, agentB, agentA, lbCreated()]).when(tick(1, random)).then([place(LB, agent, 1)]));
+  it('spreads several placements of one tick', () =>
+    given([net, agentA, agentB, lbCreated(), lb2()]).when(tick(1, 0)).then([place(LB, 'agent-a', 1), place(LB2, 'agent-b', 1)]));
+  it('puts a new load balancer on the least loaded agent (least-loaded strategy)', () =>
+    spec({ strategy: 'least-loaded' })([net, agentA, agentB, lb2(), lb2Placed('agent-a'), lbCreated()]).when(tick(1))
+      .then([place(LB, 'agent-b', 1)]));
+  it('balances several placements of one tick (least-loaded strategy)', () =>
+    spec({ strategy: 'least-loaded' })([net, agentA, agentB, lbCreated(), lb2()]).when(tick(1))
+      .then([place(LB, 'agent-a', 1), place(LB2, 'agent-b', 1)]));
+  it.each([
+    ['down', [net, agentA, declaredDown(null, 'agent-a')]],
+    ['disabled', [net, agentA, adminStateChanged(false, 'agent-a')]],
+    ['on another physical network', [net, agentOther]],
+    ['on an unknown network', [agentA]],
+  ] as const)('does not place on an agent %s', (_why, inputs) =>
+    given([...inputs, lbCreated()]).when(tick(1)).then([]));
+  it('places nothing on inputs other than ticks', () => given(world).when(lbCreated()).then([]));
+  it('does not place a placed load balancer', () => given([...world, lbCreated(), lbPlaced()]).when(tick(1)).then([]));
+  it('does not place a deleted load balancer', () => given([...world, lbCreated(), lbDeleted()]).when(tick(1)).then([]));
+});
+
+describe('scheduler: placement timeout', () => {
+  const noAgent = [net, lbCreated()];
+  it('waits while the timeout runs', () => given(noAgent).when(tick(60)).then([]));
+  it('fails the placement after the timeout', () =>
+    given(noAgent).when(tick(61)).then([fail(LB, 'no live agent serves physical network physnet1', 61)]));
+  it('says when the network is unknown', () =>
+    given([lbCreated()]).when(tick(61)).then([fail(LB, 'network net-1 is unknown', 61)]));
+  it('fails it only once', () => given([...noAgent, placementFailed()]).when(tick(200)).then([]));
+  it('places it later when a candidate appears', () =>
+    given([...noAgent, placementFailed(), agentA]).when(tick(300)).then([place(LB, 'agent-a', 300)]));
+  it('places it later when an agent comes back up', () =>
+    given([net, agentA, declaredDown(null, 'agent-a'), lbCreated(), placementFailed(), declaredUp('agent-a')]).when(tick(300))
+      .then([place(LB, 'agent-a', 300)]));
+});
+
+describe('scheduler: commands in flight', () => {
+  const pending = [...world, lbCreated(), tick(1), issued(place(LB, 'agent-a', 1), 1)];
+  it('does not issue a placement again while it is in flight', () => given(pending).when(tick(2)).then([]));
+  it('issues it again after retryAfterMs without its effect', () => given(pending).when(tick(31)).then([place(LB, 'agent-a', 31)]));
+  it('forgets it once its effect is seen', () => given([...pending, lbPlaced()]).when(tick(100)).then([]));
+  it('does not fail a placement twice while in flight', () =>
+    given([net, lbCreated(), issued(fail(LB, 'x', 61), 61)]).when(tick(62)).then([]));
+  it('does not release a VIP twice while in flight', () =>
+    given([...world, vipAllocated(LB, '198.51.100.10'), issued(release(SUBNET, LB, 'abandoned', 601), 601)]).when(tick(602)).then([]));
+});
+
+describe('scheduler: failover', () => {
+  const placedOnA = [net, agentA, agentB, lbCreated(), lbPlaced({ agentId: 'agent-a' })];
+  it('moves the load balancers of a down agent to another one', () =>
+    given([...placedOnA, declaredDown(null, 'agent-a')]).when(tick(5))
+      .then([place(LB, 'agent-b', 5, { expectedEpoch: 1, reason: 'failover' })]));
+  it('drains a disabled agent', () =>
+    given([...placedOnA, adminStateChanged(false, 'agent-a')]).when(tick(5))
+      .then([place(LB, 'agent-b', 5, { expectedEpoch: 1, reason: 'drain' })]));
+  it('leaves them when automatic failover is off', () =>
+    spec({ automaticFailover: false })([...placedOnA, declaredDown(null, 'agent-a')]).when(tick(5)).then([]));
+  it('waits when no other agent can take them', () =>
+    given([net, agentA, lbCreated(), lbPlaced({ agentId: 'agent-a' }), declaredDown(null, 'agent-a')]).when(tick(5)).then([]));
+  it('leaves load balancers of a healthy agent alone', () => given(placedOnA).when(tick(5)).then([]));
+  it('moves a deleted load balancer whose teardown is not applied (the new agent reports it)', () =>
+    given([...placedOnA, lbDeleted(), declaredDown(null, 'agent-a')]).when(tick(5))
+      .then([place(LB, 'agent-b', 5, { expectedEpoch: 1, reason: 'failover' })]));
+  it('does not move a deleted load balancer that was torn down', () =>
+    given([...placedOnA, lbDeleted(), applied(3), declaredDown(null, 'agent-a')]).when(tick(5)).then([]));
+  it('uses the current epoch after an earlier failover', () =>
+    given([...placedOnA, lbPlaced({ agentId: 'agent-b', epoch: 2, reason: 'failover' }), declaredDown(null, 'agent-b')]).when(tick(5))
+      .then([place(LB, 'agent-a', 5, { expectedEpoch: 2, reason: 'failover' })]));
+});
+
+describe('scheduler: VIP release', () => {
+  const vip = vipAllocated(LB, '198.51.100.10');
+  it('releases the VIP of a deleted load balancer once its teardown is applied', () =>
+    given([...world, vip, lbCreated(), lbPlaced(), lbDeleted(), applied(3)]).when(tick(5)).then([release(SUBNET, LB, 'deleted', 5)]));
+  it('keeps the VIP until the teardown is applied', () =>
+    given([...world, vip, lbCreated(), lbPlaced(), lbDeleted(), applied(2)]).when(tick(5)).then([]));
+  it('releases the VIP of a deleted load balancer that was never placed', () =>
+    given([net, vip, lbCreated(), lbDeleted()]).when(tick(5)).then([release(SUBNET, LB, 'deleted', 5)]));
+  it('keeps the VIP of a live load balancer', () =>
+    given([...world, vip, lbCreated(), lbPlaced()]).when(tick(5000)).then([]));
+  it('keeps a VIP whose load balancer may still be created', () => given([...world, vip]).when(tick(600)).then([]));
+  it('releases a VIP whose load balancer was never created, after abandonAfterMs', () =>
+    given([...world, vip]).when(tick(601)).then([release(SUBNET, LB, 'abandoned', 601)]));
+  it('stops once the VIP is released', () =>
+    given([...world, vip, vipReleased(LB, '198.51.100.10', 'abandoned', at(601), SUBNET)]).when(tick(700)).then([]));
+});

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what is missing on a Debian machine (run as root) and builds the workspace.
+#   bash scripts/install.sh            runtime: nats-server, haproxy, iproute2, ...; npm ci; build
+#   bash scripts/install.sh --tests    also the real OpenStack clients the tests drive
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want=(nats-server haproxy iproute2 procps curl ca-certificates)
+if [[ "${1:-}" == "--tests" ]]; then want+=(python3-openstackclient python3-octaviaclient python3-neutronclient); fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "lbaas: this needs root (it installs Debian packages and creates network namespaces). Run: sudo bash $0 $*" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if (( ${#missing[@]} )); then
+  echo "lbaas: installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# haproxy's package starts its own service with /etc/haproxy/haproxy.cfg; lbaas runs its own instances only.
+if command -v systemctl >/dev/null && systemctl is-active --quiet haproxy 2>/dev/null; then systemctl stop haproxy || true; fi
+id haproxy >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin haproxy
+
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("lbaas: Node.js >= 20.19 is required, found "+process.versions.node); process.exit(1) }'
+
+if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "lbaas: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+echo "lbaas: building"
+NX_DAEMON=false NX_NO_CLOUD=true NX_SKIP_NX_CACHE=${NX_SKIP_NX_CACHE:-false} npx nx run-many -t build --outputStyle=static >/tmp/lbaas-build.log 2>&1 || { cat /tmp/lbaas-build.log; exit 1; }
+echo "lbaas: ready"
