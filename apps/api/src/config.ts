@@ -1,0 +1,36 @@
+import { envReader } from '@lbaas/app-shell';
+
+/** Everything the api reads from its environment, once, in main.ts. */
+export type ApiConfig = Readonly<{
+  natsUrl: string;
+  host: string;
+  port: number;
+  /** Only `noauth` for now: every caller is admin, the project comes from X-Project-Id (like Octavia's noauth). */
+  authStrategy: 'noauth';
+  /** Project for creates that name none (body, X-Project-Id); null = such creates get Octavia's 400. */
+  defaultProjectId: string | null;
+  /** Scheme://host[:port] used in links (pagination, version document); null = taken from the request's Host. */
+  baseUri: string | null;
+  logLevel: string;
+  /** Largest request body in bytes (413 above). */
+  bodyLimit: number;
+}>;
+
+/** Reads and checks the api's variables, reporting every problem at once (ConfigError). */
+export function loadConfig(env: Record<string, string | undefined> = process.env): ApiConfig {
+  const r = envReader(env);
+  const natsUrl = r.str('NATS_URL');
+  const host = r.str('API_HOST', '127.0.0.1');
+  const port = r.int('API_PORT', 9876, 0, 65535);
+  const authStrategy = env.AUTH_STRATEGY ?? 'noauth';
+  if (authStrategy !== 'noauth') r.problems.push(`AUTH_STRATEGY must be noauth (keystone is not implemented yet), got ${JSON.stringify(authStrategy)}`);
+  const defaultProjectId = env.DEFAULT_PROJECT_ID || null;
+  if (defaultProjectId !== null && !/^[A-Za-z0-9_-]{1,64}$/.test(defaultProjectId)) r.problems.push(`DEFAULT_PROJECT_ID must match [A-Za-z0-9_-]{1,64}, got ${JSON.stringify(defaultProjectId)}`);
+  const baseUri = env.API_BASE_URI ? env.API_BASE_URI.replace(/\/+$/, '') : null;
+  if (baseUri !== null && !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(baseUri)) r.problems.push(`API_BASE_URI must be an http(s) URL, got ${JSON.stringify(env.API_BASE_URI)}`);
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) r.problems.push(`LOG_LEVEL must be a pino level, got ${JSON.stringify(logLevel)}`);
+  const bodyLimit = r.int('API_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024);
+  r.done();
+  return Object.freeze({ natsUrl, host, port, authStrategy: 'noauth', defaultProjectId, baseUri, logLevel, bodyLimit });
+}

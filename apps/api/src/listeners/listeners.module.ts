@@ -1,0 +1,87 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Module, Param, Post, Put, Query, Req } from '@nestjs/common';
+import { CONFIG, PROJECTION, newId } from '@lbaas/app-shell';
+import { loadBalancer } from '@lbaas/domain';
+import type { CreateListener, DeleteListener, UpdateListener } from '@lbaas/events';
+import type { FastifyRequest } from 'fastify';
+import type { ApiConfig } from '../config';
+import { fieldsOf, listResponse, type Query as Q } from '../shell/listing';
+import { allLbs, lbOf, listenerOf } from '../shell/lookup';
+import type { ReadModel } from '../shell/read-model';
+import { actorOf, noteLb, selfUrl } from '../shell/request-context';
+import { parseBody } from '../shell/validation';
+import { selectFields } from '../shell/wire';
+import { Writes } from '../shell/writes';
+import { ListenerCreateBody, ListenerUpdateBody } from './listener.dto';
+import { LISTENER_FILTER_KEYS, listenerChanges, listenerSettings, renderListener } from './listener.wire';
+
+@Controller(['v2/lbaas/listeners', 'v2.0/lbaas/listeners'])
+export class ListenersController {
+  constructor(
+    @Inject(PROJECTION) private readonly view: ReadModel,
+    @Inject(CONFIG) private readonly config: ApiConfig,
+    private readonly writes: Writes,
+  ) {}
+
+  @Get()
+  list(@Req() req: FastifyRequest, @Query() q: Q) {
+    const items = allLbs(this.view.catalog).flatMap((lb) =>
+      [...lb.listeners.values()].map((l) => ({ wire: renderListener(lb, l), extra: { loadbalancer_id: lb.lbId } })));
+    return listResponse('listeners', items, q, selfUrl(req, this.config), LISTENER_FILTER_KEYS);
+  }
+
+  @Get(':id')
+  show(@Param('id') id: string, @Query() q: Q) {
+    const { lb, listener } = listenerOf(this.view.catalog, id);
+    return { listener: selectFields(renderListener(lb, listener), fieldsOf(q)) };
+  }
+
+  @Get(':id/stats')
+  stats(@Param('id') id: string) {
+    listenerOf(this.view.catalog, id);
+    return { stats: { bytes_in: 0, bytes_out: 0, active_connections: 0, total_connections: 0, request_errors: 0 } };
+  }
+
+  @Post()
+  @HttpCode(201)
+  async create(@Req() req: FastifyRequest, @Body() body: unknown) {
+    const b = parseBody(ListenerCreateBody, body, 'listener_', 'listener');
+    const lb = lbOf(this.view.catalog, b.loadbalancer_id);
+    noteLb(req, lb.lbId);
+    const command: CreateListener = {
+      type: 'CreateListener',
+      data: { lbId: lb.lbId, listenerId: newId(), protocol: b.protocol, protocolPort: b.protocol_port, ...listenerSettings(b) },
+      metadata: this.writes.metadata(),
+    };
+    await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancer, command, actorOf(req, lb.projectId));
+    return this.render(command.data.listenerId);
+  }
+
+  @Put(':id')
+  async update(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown) {
+    const { lb, listener } = listenerOf(this.view.catalog, id);
+    noteLb(req, lb.lbId);
+    const b = parseBody(ListenerUpdateBody, body, 'listener_', 'listener');
+    const command: UpdateListener = {
+      type: 'UpdateListener', data: { lbId: lb.lbId, listenerId: listener.listenerId, changes: listenerChanges(b) }, metadata: this.writes.metadata(),
+    };
+    await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancer, command, actorOf(req, lb.projectId));
+    return this.render(listener.listenerId);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@Req() req: FastifyRequest, @Param('id') id: string): Promise<void> {
+    const { lb, listener } = listenerOf(this.view.catalog, id);
+    noteLb(req, lb.lbId);
+    const command: DeleteListener = { type: 'DeleteListener', data: { lbId: lb.lbId, listenerId: listener.listenerId }, metadata: this.writes.metadata() };
+    await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancer, command, actorOf(req, lb.projectId));
+  }
+
+  private render(listenerId: string) {
+    const { lb, listener } = listenerOf(this.view.catalog, listenerId);
+    return { listener: renderListener(lb, listener) };
+  }
+}
+
+@Module({ controllers: [ListenersController] })
+export class ListenersModule {}

@@ -1,0 +1,35 @@
+import { Attr } from '../shell/validation';
+import { bool, ipAddress, projectId, tags, text, unsupported, uuid } from '../shell/rules';
+
+/** Body of POST /loadbalancers (`{"loadbalancer": {...}}`), checked at the edge. */
+export class LoadBalancerCreateBody {
+  @Attr(text(255)) name?: string | null;
+  @Attr(text(255)) description?: string | null;
+  @Attr(bool) admin_state_up?: boolean | null;
+  @Attr(uuid) vip_subnet_id?: string | null;
+  @Attr(uuid) vip_network_id?: string | null;
+  @Attr(uuid) vip_port_id?: string | null;
+  @Attr(ipAddress) vip_address?: string | null;
+  @Attr(unsupported('QoS policies')) vip_qos_policy_id?: null;
+  @Attr(unsupported('VIP security groups')) vip_sg_ids?: null;
+  @Attr(unsupported('Additional VIPs')) additional_vips?: null;
+  @Attr(unsupported('vnic types')) vip_vnic_type?: null;
+  @Attr(projectId) project_id?: string | null;
+  @Attr(projectId) tenant_id?: string | null;
+  @Attr(text(64)) provider?: string | null;
+  @Attr(unsupported('Flavors')) flavor_id?: null;
+  @Attr(unsupported('Availability zones')) availability_zone?: null;
+  @Attr(tags) tags?: string[] | null;
+  @Attr(unsupported('Single-call create of listeners')) listeners?: null;
+  @Attr(unsupported('Single-call create of pools')) pools?: null;
+}
+
+/** Body of PUT /loadbalancers/{id}. */
+export class LoadBalancerUpdateBody {
+  @Attr(text(255)) name?: string | null;
+  @Attr(text(255)) description?: string | null;
+  @Attr(bool) admin_state_up?: boolean | null;
+  @Attr(unsupported('QoS policies')) vip_qos_policy_id?: null;
+  @Attr(unsupported('VIP security groups')) vip_sg_ids?: null;
+  @Attr(tags) tags?: string[] | null;
+}

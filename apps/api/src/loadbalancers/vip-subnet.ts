@@ -1,0 +1,54 @@
+import type { NetworksView, SubnetView } from '@lbaas/projections';
+import { ApiError, validationFailure } from '../shell/errors';
+import { ipToInt } from '../shell/rules';
+
+/** How many addresses of the subnet's allocation pools are not handed out yet. */
+export function freeAddresses(s: SubnetView): number {
+  let size = 0;
+  for (const p of s.allocationPools) {
+    const a = ipToInt(p.start), b = ipToInt(p.end);
+    if (a !== undefined && b !== undefined && b >= a) size += b - a + 1;
+  }
+  return Math.max(0, size - s.vips.size);
+}
+
+/** True if `address` lies inside the subnet's CIDR. */
+export function inCidr(address: string, cidr: string): boolean {
+  const [net, len] = cidr.split('/');
+  const a = ipToInt(address), n = ipToInt(net);
+  if (a === undefined || n === undefined) return false;
+  const size = 2 ** (32 - Number(len));
+  return Math.floor(a / size) === Math.floor(n / size);
+}
+
+/**
+ * Step 1 of the LB create saga, pure: which subnet the VIP comes from. vip_subnet_id names it (and must lie on
+ * vip_network_id when both are given); vip_network_id alone picks a subnet of that network with a free address
+ * (the one containing vip_address when that is given).
+ */
+export function chooseVipSubnet(
+  view: NetworksView, req: { vipSubnetId: string | null; vipNetworkId: string | null; vipAddress: string | null },
+): SubnetView {
+  if (req.vipSubnetId) {
+    const s = view.subnets.get(req.vipSubnetId);
+    if (!s) throw new ApiError(400, `Subnet ${req.vipSubnetId} not found.`);
+    if (req.vipNetworkId && s.networkId !== req.vipNetworkId) {
+      throw validationFailure(`Subnet ${s.subnetId} is not on network ${req.vipNetworkId}.`);
+    }
+    if (req.vipAddress && !inCidr(req.vipAddress, s.cidr)) {
+      throw validationFailure(`VIP address ${req.vipAddress} is not in subnet ${s.subnetId} (${s.cidr}).`);
+    }
+    return s;
+  }
+  const networkId = req.vipNetworkId as string;
+  const n = view.networks.get(networkId);
+  if (!n) throw new ApiError(400, `Network ${networkId} not found.`);
+  const subnets = n.subnetIds.map((id) => view.subnets.get(id)).filter((s): s is SubnetView => s !== undefined);
+  const candidates = req.vipAddress ? subnets.filter((s) => inCidr(req.vipAddress as string, s.cidr)) : subnets.filter((s) => freeAddresses(s) > 0);
+  if (candidates.length === 0) {
+    throw validationFailure(req.vipAddress
+      ? `VIP address ${req.vipAddress} is not in any subnet of network ${networkId}.`
+      : `No subnet on network ${networkId} has a free IP address for the VIP.`);
+  }
+  return candidates[0];
+}

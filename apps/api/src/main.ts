@@ -1,0 +1,56 @@
+import { ConfigError, connectNats, createLogger, systemClock } from '@lbaas/app-shell';
+import { ensureEventStream, jetStreamEventStore, runProjection } from '@lbaas/event-store';
+import { evolveCatalog, initialCatalog } from '@lbaas/projections';
+import { createApiApp } from './app';
+import { loadConfig } from './config';
+
+/** Starts the api: NATS, the event stream, the Catalog view (replayed, then live), then HTTP. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger('api', {}, config.logLevel);
+  // 1. Connect and make sure the append-only stream exists.
+  const nc = await connectNats({ url: config.natsUrl, name: 'lbaas-api', logger });
+  await ensureEventStream(nc);
+  const store = jetStreamEventStore(nc);
+  // 2. Replay every commit into one in-memory Catalog, then follow live.
+  const catalog = initialCatalog();
+  const started = Date.now();
+  const projection = await runProjection(nc, {
+    onCommit: (commit) => evolveCatalog(catalog, commit),
+    onProgress: (p) => logger.info({ op: 'replay', seq: p.seq, lastSeq: p.lastSeq }, 'replaying the event stream'),
+    logger,
+  });
+  logger.info({ op: 'replay', seq: projection.seq, ms: Date.now() - started, loadBalancers: catalog.loadBalancers.lbs.size }, 'catalog ready');
+  // 3. Serve HTTP.
+  const app = await createApiApp({
+    config, store, clock: systemClock, logger,
+    view: { catalog, waitFor: (seq, timeoutMs) => projection.waitFor(seq, timeoutMs) },
+  });
+  app.enableShutdownHooks();
+  await app.listen({ host: config.host, port: config.port });
+  logger.info({ op: 'listen', host: config.host, port: config.port }, 'api listening');
+
+  const stop = async (signal: string) => {
+    logger.info({ op: 'shutdown', signal }, 'stopping');
+    await app.close().catch(() => undefined);
+    await projection.stop().catch(() => undefined);
+    await nc.drain().catch(() => undefined);
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`api failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,112 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Module, Param, Post, Put, Query, Req } from '@nestjs/common';
+import { CONFIG, PROJECTION, newId } from '@lbaas/app-shell';
+import { loadBalancer } from '@lbaas/domain';
+import type { CreateMember, DeleteMember, MemberSettings, UpdateMember } from '@lbaas/events';
+import type { FastifyRequest } from 'fastify';
+import type { ApiConfig } from '../config';
+import { ApiError } from '../shell/errors';
+import { fieldsOf, listResponse, type Query as Q } from '../shell/listing';
+import { memberOf, poolOf } from '../shell/lookup';
+import type { ReadModel } from '../shell/read-model';
+import { actorOf, noteLb, selfUrl } from '../shell/request-context';
+import { parseBody } from '../shell/validation';
+import { selectFields } from '../shell/wire';
+import { Writes } from '../shell/writes';
+import { MemberCreateBody, MemberUpdateBody } from './member.dto';
+import { MEMBER_FILTER_KEYS, checkNotReserved, renderMember } from './member.wire';
+
+@Controller(['v2/lbaas/pools/:poolId/members', 'v2.0/lbaas/pools/:poolId/members'])
+export class MembersController {
+  constructor(
+    @Inject(PROJECTION) private readonly view: ReadModel,
+    @Inject(CONFIG) private readonly config: ApiConfig,
+    private readonly writes: Writes,
+  ) {}
+
+  @Get()
+  list(@Req() req: FastifyRequest, @Param('poolId') poolId: string, @Query() q: Q) {
+    let found;
+    try {
+      found = poolOf(this.view.catalog, poolId);
+    } catch {
+      // Octavia answers this one in pecan's style, title and all (octavia-wire.md).
+      throw new ApiError(404, `Pool ${poolId} not found.`, 'pecan', 'Bad Request');
+    }
+    const { lb, pool } = found;
+    const items = pool.memberIds.flatMap((id) => {
+      const m = lb.members.get(id);
+      return m ? [{ wire: renderMember(lb, m) }] : [];
+    });
+    return listResponse('members', items, q, selfUrl(req, this.config), MEMBER_FILTER_KEYS);
+  }
+
+  @Get(':id')
+  show(@Param('poolId') poolId: string, @Param('id') id: string, @Query() q: Q) {
+    const { lb, member } = memberOf(this.view.catalog, poolId, id);
+    return { member: selectFields(renderMember(lb, member), fieldsOf(q)) };
+  }
+
+  @Post()
+  @HttpCode(201)
+  async create(@Req() req: FastifyRequest, @Param('poolId') poolId: string, @Body() body: unknown) {
+    const b = parseBody(MemberCreateBody, body, 'member_', 'member');
+    const { lb, pool } = poolOf(this.view.catalog, poolId);
+    noteLb(req, lb.lbId);
+    checkNotReserved(b.address, 'member address');
+    checkNotReserved(b.monitor_address, 'monitor address');
+    if (b.subnet_id && !this.view.catalog.networks.subnets.has(b.subnet_id)) throw new ApiError(400, `Subnet ${b.subnet_id} not found.`);
+    const command: CreateMember = {
+      type: 'CreateMember',
+      data: {
+        lbId: lb.lbId, poolId: pool.poolId, memberId: newId(), address: b.address, protocolPort: b.protocol_port, subnetId: b.subnet_id ?? null,
+        name: b.name ?? '', adminStateUp: b.admin_state_up ?? true, weight: b.weight ?? 1, backup: b.backup ?? false,
+        monitorAddress: b.monitor_address ?? null, monitorPort: b.monitor_port ?? null, tags: b.tags ?? [],
+      },
+      metadata: this.writes.metadata(),
+    };
+    await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancer, command, actorOf(req, lb.projectId));
+    return this.render(pool.poolId, command.data.memberId);
+  }
+
+  @Put(':id')
+  async update(@Req() req: FastifyRequest, @Param('poolId') poolId: string, @Param('id') id: string, @Body() body: unknown) {
+    const { lb, pool, member } = memberOf(this.view.catalog, poolId, id);
+    noteLb(req, lb.lbId);
+    const b = parseBody(MemberUpdateBody, body, 'member_', 'member');
+    checkNotReserved(b.monitor_address, 'monitor address');
+    const changes: Partial<Record<keyof MemberSettings, unknown>> = {};
+    if ('name' in b) changes.name = b.name ?? '';
+    if ('admin_state_up' in b) changes.adminStateUp = b.admin_state_up ?? true;
+    if ('weight' in b) changes.weight = b.weight ?? 1;
+    if ('backup' in b) changes.backup = b.backup ?? false;
+    if ('monitor_address' in b) changes.monitorAddress = b.monitor_address ?? null;
+    if ('monitor_port' in b) changes.monitorPort = b.monitor_port ?? null;
+    if ('tags' in b) changes.tags = b.tags ?? [];
+    const command: UpdateMember = {
+      type: 'UpdateMember',
+      data: { lbId: lb.lbId, poolId: pool.poolId, memberId: member.memberId, changes: changes as Partial<MemberSettings> },
+      metadata: this.writes.metadata(),
+    };
+    await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancer, command, actorOf(req, lb.projectId));
+    return this.render(pool.poolId, member.memberId);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@Req() req: FastifyRequest, @Param('poolId') poolId: string, @Param('id') id: string): Promise<void> {
+    const { lb, pool, member } = memberOf(this.view.catalog, poolId, id);
+    noteLb(req, lb.lbId);
+    const command: DeleteMember = {
+      type: 'DeleteMember', data: { lbId: lb.lbId, poolId: pool.poolId, memberId: member.memberId }, metadata: this.writes.metadata(),
+    };
+    await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancer, command, actorOf(req, lb.projectId));
+  }
+
+  private render(poolId: string, memberId: string) {
+    const { lb, member } = memberOf(this.view.catalog, poolId, memberId);
+    return { member: renderMember(lb, member) };
+  }
+}
+
+@Module({ controllers: [MembersController] })
+export class MembersModule {}

@@ -1,0 +1,137 @@
+import { isIP } from 'node:net';
+import { isUuid } from '@lbaas/contracts';
+
+/**
+ * Field rules: each checks one JSON value (never null or undefined: the caller handles those) and returns the
+ * value the command carries, or WSME's reason text. The strict ones keep anything that could break out of a
+ * haproxy config line (whitespace, quotes, backslashes, '#', '$', control characters) out of the system.
+ */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
+export type Rule<T> = (v: unknown) => Parsed<T>;
+
+const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+const bad = (reason: string): Parsed<never> => ({ ok: false, reason });
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/** A string of at most `max` characters without control characters (names, descriptions, tags). */
+export const text = (max = 255): Rule<string> => (v) => {
+  if (typeof v !== 'string') return bad('Value should be a string');
+  if (v.length > max) return bad(`Value should have a maximum character requirement of ${max}`);
+  if (CONTROL.test(v)) return bad('Value should not contain control characters');
+  return ok(v);
+};
+
+/** A string matching `pattern` (shown in the reason like WSME's StringType). */
+export const pattern = (re: RegExp, max = 255): Rule<string> => (v) => {
+  if (typeof v !== 'string') return bad('Value should be a string');
+  if (v.length > max) return bad(`Value should have a maximum character requirement of ${max}`);
+  if (!re.test(v)) return bad(`Value should match the pattern ${re.source}`);
+  return ok(v);
+};
+
+/** An integer in [min, max]; numeric strings are accepted (the CLI sends connection_limit as "5000"). */
+export const int = (min: number, max: number): Rule<number> => (v) => {
+  let n: number;
+  if (typeof v === 'number') n = v;
+  else if (typeof v === 'string' && /^\s*[-+]?\d{1,12}\s*$/.test(v)) n = Number(v);
+  else return bad('Value should be an integer');
+  if (!Number.isSafeInteger(n)) return bad('Value should be an integer');
+  if (n < min) return bad(`Value should be greater or equal to ${min}`);
+  if (n > max) return bad(`Value should be lower or equal to ${max}`);
+  return ok(n);
+};
+
+const TRUE = new Set(['true', '1', 'yes', 'y', 'on', 't']);
+const FALSE = new Set(['false', '0', 'no', 'n', 'off', 'f']);
+/** A boolean; WSME also takes the usual strings. */
+export const bool: Rule<boolean> = (v) => {
+  if (typeof v === 'boolean') return ok(v);
+  if (typeof v === 'string' && TRUE.has(v.toLowerCase())) return ok(true);
+  if (typeof v === 'string' && FALSE.has(v.toLowerCase())) return ok(false);
+  if (v === 1 || v === 0) return ok(v === 1);
+  return bad(`Value not an unambiguous boolean: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+};
+
+/** One of a fixed set of strings. */
+export const oneOf = <T extends string>(values: readonly T[]): Rule<T> => (v) =>
+  typeof v === 'string' && (values as readonly string[]).includes(v) ? ok(v as T) : bad(`Value should be one of: ${values.join(', ')}`);
+
+/** A UUID, normalised to lower case. */
+export const uuid: Rule<string> = (v) => (isUuid(v) ? ok(v.toLowerCase()) : bad('Value should be UUID format'));
+
+/** An IPv4 or IPv6 address. */
+export const ipAddress: Rule<string> = (v) => (typeof v === 'string' && isIP(v) !== 0 ? ok(v) : bad('Value should be IPv4 or IPv6 format'));
+
+/** An IPv4 address (subnets and VIPs are IPv4 here). */
+export const ipv4: Rule<string> = (v) => (typeof v === 'string' && isIP(v) === 4 ? ok(v) : bad('Value should be IPv4 format'));
+
+/** A list of at most 50 tags: strings of at most 255 characters. */
+export const tags: Rule<string[]> = (v) => {
+  if (!Array.isArray(v)) return bad('Value should be a list');
+  if (v.length > 50) return bad('Value should have at most 50 tags');
+  for (const t of v) {
+    const r = text(255)(t);
+    if (!r.ok) return bad(r.reason);
+  }
+  return ok([...new Set(v as string[])]);
+};
+
+/** IPv4 as a 32-bit number, or undefined. */
+export const ipToInt = (ip: string): number | undefined => {
+  if (isIP(ip) !== 4) return undefined;
+  return ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+};
+export const intToIp = (n: number): string => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
+
+/** An IPv4 CIDR, normalised to its network address ("10.0.0.5/24" -> "10.0.0.0/24"). */
+export const cidr: Rule<string> = (v) => {
+  const m = typeof v === 'string' ? /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(v) : null;
+  const base = m ? ipToInt(m[1]) : undefined;
+  const len = m ? Number(m[2]) : NaN;
+  if (!m || base === undefined || len > 32) return bad('Value should be a valid IPv4 CIDR');
+  const size = 2 ** (32 - len);
+  return ok(`${intToIp(Math.floor(base / size) * size)}/${len}`);
+};
+
+/** A list of CIDRs (listener allowed_cidrs). */
+export const cidrList: Rule<string[]> = (v) => {
+  if (!Array.isArray(v)) return bad('Value should be a list');
+  const out: string[] = [];
+  for (const c of v) {
+    const r = cidr(c);
+    if (!r.ok) return bad(`${pyStrList(c)} is not a valid CIDR`);
+    out.push(r.value);
+  }
+  return ok([...new Set(out)]);
+};
+const pyStrList = (c: unknown): string => (typeof c === 'string' ? c : JSON.stringify(c));
+
+/**
+ * A health-monitor URL path: starts with '/', then RFC 3986 path and query characters, without the ones
+ * haproxy's config parser treats specially (quotes, backslash, '#', '$', whitespace) and with well-formed escapes.
+ */
+export const urlPath: Rule<string> = (v) => {
+  if (typeof v !== 'string' || v.length > 2048 || !/^\/[A-Za-z0-9\-._~!&()*+,;=:@%/?]*$/.test(v) || /%(?![0-9A-Fa-f]{2})/.test(v)) {
+    return bad('Value should be a valid URL path');
+  }
+  return ok(v);
+};
+
+/** Expected HTTP codes: "200", "200,202" or "200-204". */
+export const expectedCodes: Rule<string> = pattern(/^[1-5]\d\d(,[1-5]\d\d)*$|^[1-5]\d\d-[1-5]\d\d$/, 64);
+
+/** A cookie name for APP_COOKIE persistence: an RFC 6265 token without the characters haproxy treats specially. */
+export const cookieName: Rule<string> = pattern(/^[A-Za-z0-9!%&*+\-.^_|~]+$/, 255);
+
+/** A DNS name (HTTP health-check Host header). */
+export const hostname: Rule<string> = pattern(/^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/, 253);
+
+/** A project id: Keystone's 32 hex characters, or any short subject-safe token in noauth setups. */
+export const projectId: Rule<string> = pattern(/^[A-Za-z0-9_-]{1,64}$/, 64);
+
+/** Accepts only null/empty values: for attributes Octavia has but this provider does not support yet. */
+export const unsupported = (what: string): Rule<null> => (v) =>
+  v === false || v === '' || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && Object.keys(v).length === 0)
+    ? ok(null)
+    : bad(`${what} is not supported by this provider`);
