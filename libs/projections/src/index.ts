@@ -3,3 +3,4 @@ export * from './status';
 export * from './networks';
 export * from './agents';
 export * from './catalog';
+export * from './desired-state';

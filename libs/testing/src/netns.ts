@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 /**
  * Network-namespace helpers for integration and end-to-end tests (root only). Everything lives in namespaces and
@@ -9,14 +10,15 @@ import { randomBytes } from 'node:crypto';
 /** Runs a program (no shell) and resolves with stdout; rejects with stderr. */
 export function sh(cmd: string, args: readonly string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}: ${err.trim()}`))));
-    child.stdin.end(input ?? '');
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(input);
   });
 }
 
@@ -51,6 +53,15 @@ export async function removeNetns(...names: string[]): Promise<void> {
 }
 export async function removeLinks(...names: string[]): Promise<void> {
   for (const n of names) await sh('ip', ['link', 'del', n]).catch(() => undefined);
+}
+
+/** True when `pid` has exited (a zombie waiting for init to reap it counts as exited). */
+export function processGone(pid: number): boolean {
+  try {
+    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
 }
 
 /** A process started inside a namespace; `stop()` kills it and waits. */

@@ -1,0 +1,155 @@
+import { newId, systemClock, type Clock } from '@lbaas/app-shell';
+import { subjects, type Actor } from '@lbaas/contracts';
+import { agent, DomainError, loadBalancer } from '@lbaas/domain';
+import { handle, runProjection, type EventStore, type Projection } from '@lbaas/event-store';
+import type { OperatingStatus } from '@lbaas/events';
+import { desiredStateFor, evolveCatalog, initialCatalog, type Catalog, type DesiredLb } from '@lbaas/projections';
+import type { NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import type { AgentConfig } from './config';
+import { changedHealth, memberHealth, parseShowStat } from './health';
+import type { LinuxHost } from './host/linux-host';
+import { Reconciler, type Reporter } from './reconciler';
+
+/**
+ * The agent's outer layer: replay the catalog, reconcile on every wake-up, poll health, heartbeat, keep the lease.
+ * Numbered steps are in start(); stop() never tears the data plane down (a restart must be hitless).
+ */
+export class AgentRuntime {
+  private catalog: Catalog = initialCatalog();
+  private projection: Projection | null = null;
+  private reconciler: Reconciler | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private readonly lastHealth = new Map<string, OperatingStatus>();
+  private lastContact = Date.now();
+  private withdrawn = false;
+  private readonly actor: Actor;
+
+  constructor(
+    private readonly config: AgentConfig, private readonly nc: NatsConnection, private readonly store: EventStore,
+    private readonly host: LinuxHost, private readonly logger: Logger, private readonly maxconnCap: number,
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.actor = { kind: 'service', service: `agent:${config.agentId}` };
+  }
+
+  desired() {
+    return desiredStateFor(this.catalog, this.config.agentId, this.config.bridgeMappings);
+  }
+
+  async start(): Promise<void> {
+    const { agentId } = this.config;
+    // 1. Announce ourselves (idempotent: the same registration again appends nothing).
+    await handle(this.store, { aggregate: 'agent', id: agentId }, agent, {
+      type: 'RegisterAgent', data: { agentId, host: this.config.hostName, bridgeMappings: this.config.bridgeMappings, leaseMs: this.config.leaseMs },
+      metadata: { commandId: newId(), now: this.clock.now() },
+    }, this.actor);
+    this.logger.info({ op: 'register', host: this.config.hostName }, 'agent registered');
+    // 2. Replay every commit into the catalog, then follow live.
+    const t0 = Date.now();
+    this.projection = await runProjection(this.nc, {
+      onCommit: (c) => { this.catalog = evolveCatalog(this.catalog, c as Parameters<typeof evolveCatalog>[1]); },
+      onProgress: (p) => this.logger.info({ op: 'replay', seq: p.seq, last_seq: p.lastSeq }, 'replaying'),
+      logger: this.logger,
+    });
+    this.logger.info({ op: 'replay', seq: this.projection.seq, ms: Date.now() - t0, lbs: this.desired().loadBalancers.length }, 'replay done');
+    // 3. Reconcile: at start, on every commit touching an LB placed here (or leaving here), and on the resync timer.
+    this.reconciler = new Reconciler({
+      host: this.host, runDir: this.config.runDir, maxconnCap: this.maxconnCap, desired: () => this.desired(), reporter: this.reporter(),
+      logger: this.logger, resyncIntervalMs: this.config.resyncIntervalMs,
+    });
+    this.projection.onApplied((c) => {
+      if (c.subject.startsWith('lbaas.evt.lb.') || c.subject.startsWith('lbaas.evt.network.') || c.subject.startsWith('lbaas.evt.subnet.')) this.reconciler?.kick('commit');
+    });
+    this.reconciler.start();
+    // 4. Health, heartbeats and the lease.
+    this.timers.push(setInterval(() => void this.pollHealth(), this.config.healthPollMs));
+    this.timers.push(setInterval(() => void this.heartbeat(), this.config.reportIntervalMs));
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    await this.reconciler?.stop();
+    await this.projection?.stop();
+  }
+
+  private reporter(): Reporter {
+    const report = async (d: DesiredLb, command: Parameters<typeof loadBalancer.decide>[0]) => {
+      try {
+        await handle(this.store, { aggregate: 'lb', id: d.lbId }, loadBalancer, command, this.actor);
+      } catch (err) {
+        // Fenced (the LB moved) or already superseded: nothing to retry; the next desired state decides.
+        if (err instanceof DomainError) this.logger.warn({ op: 'report', lb_id: d.lbId, version: d.version, err }, 'report refused');
+        else throw err;
+      }
+    };
+    const base = (d: DesiredLb) => ({ lbId: d.lbId, agentId: this.config.agentId, epoch: d.epoch, version: d.version });
+    const metadata = () => ({ commandId: newId(), now: this.clock.now() });
+    return {
+      applied: (d) => report(d, { type: 'ReportApplied', data: base(d), metadata: metadata() }),
+      rejected: (d, reason) => report(d, { type: 'ReportRejected', data: { ...base(d), reason: reason.slice(0, 1000) }, metadata: metadata() }),
+    };
+  }
+
+  private async pollHealth(): Promise<void> {
+    for (const d of this.desired().loadBalancers) {
+      if (d.deleted || !this.host.digests(d.lbId).running) continue;
+      try {
+        const changed = changedHealth(d.epoch, memberHealth(d, parseShowStat(await this.host.statsCsv(d.lbId))), this.lastHealth);
+        for (const h of changed) {
+          await handle(this.store, { aggregate: 'lb', id: d.lbId }, loadBalancer, {
+            type: 'ReportMemberStatus', data: { ...h, agentId: this.config.agentId, epoch: d.epoch },
+            metadata: { commandId: newId(), now: this.clock.now() },
+          }, this.actor);
+          this.lastHealth.set(`${d.epoch}:${h.memberId}`, h.status);
+          this.logger.info({ op: 'health', lb_id: d.lbId, member_id: h.memberId, status: h.status }, 'member status');
+        }
+      } catch (err) {
+        this.logger.debug({ op: 'health', lb_id: d.lbId, err }, 'health poll failed');
+      }
+    }
+  }
+
+  /** Heartbeat, and the lease: no NATS round trip for LEASE_MS → withdraw every VIP until NATS answers again. */
+  private async heartbeat(): Promise<void> {
+    const appliedVersions = Object.fromEntries(this.reconciler?.appliedVersions ?? []);
+    try {
+      this.nc.publish(subjects.heartbeat(this.config.agentId), JSON.stringify({ agentId: this.config.agentId, at: this.clock.now(), appliedVersions }));
+      await this.nc.flush();
+      this.lastContact = Date.now();
+      if (this.withdrawn) {
+        this.withdrawn = false;
+        this.reconciler?.resume();
+        this.logger.warn({ op: 'lease' }, 'NATS is back: lease renewed, re-plugging VIPs');
+      }
+    } catch (err) {
+      this.logger.warn({ op: 'heartbeat', err }, 'heartbeat failed');
+    }
+    if (!this.withdrawn && Date.now() - this.lastContact > this.config.leaseMs) {
+      this.withdrawn = true;
+      this.reconciler?.pause();
+      await this.host.withdrawVips();
+      this.logger.error({ op: 'lease', ms: Date.now() - this.lastContact }, 'lease lapsed: VIPs withdrawn');
+    }
+  }
+
+  /** The live counters of every LB this agent hosts (or one), for the `stats` query. */
+  async stats(lbId?: string) {
+    const out: Record<string, unknown> = {};
+    for (const d of this.desired().loadBalancers) {
+      if ((lbId && d.lbId !== lbId) || d.deleted) continue;
+      out[d.lbId] = await this.host.statsCsv(d.lbId).then(parseShowStat).catch((err: Error) => ({ error: err.message }));
+    }
+    return { agentId: this.config.agentId, at: this.clock.now(), loadBalancers: out };
+  }
+
+  /** Config digests (on disk and loaded) and versions, for DR drills. */
+  digests(lbId?: string) {
+    const out: Record<string, unknown> = {};
+    for (const d of this.desired().loadBalancers) {
+      if (lbId && d.lbId !== lbId) continue;
+      out[d.lbId] = { version: d.version, epoch: d.epoch, applied: this.reconciler?.appliedVersions.get(d.lbId) ?? null, ...this.host.digests(d.lbId) };
+    }
+    return { agentId: this.config.agentId, at: this.clock.now(), loadBalancers: out };
+  }
+}

@@ -1,0 +1,62 @@
+import { hostname } from 'node:os';
+import { envReader } from '@lbaas/app-shell';
+import { AGENT_ID } from '@lbaas/contracts';
+
+/** Everything the agent reads from its environment, once, in main.ts. */
+export type AgentConfig = Readonly<{
+  agentId: string;
+  natsUrl: string;
+  /** physical network -> host bridge. */
+  bridgeMappings: Readonly<Record<string, string>>;
+  hostName: string;
+  stateDir: string;
+  runDir: string;
+  reportIntervalMs: number;
+  resyncIntervalMs: number;
+  healthPollMs: number;
+  leaseMs: number;
+  haproxyBin: string;
+  /** 0 = derive from the open-files limit at start. */
+  haproxyMaxconnCap: number;
+  logLevel: string;
+}>;
+
+/** `physnet1:br-ex,physnet2:br-2` → { physnet1: 'br-ex', ... }; problems are collected, not thrown. */
+export function parseBridgeMappings(raw: string, problems: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z0-9_.-]+):([A-Za-z0-9_.-]{1,15})$/.exec(pair);
+    if (!m) problems.push(`BRIDGE_MAPPINGS entry ${JSON.stringify(pair)} must be physnet:bridge (bridge ≤ 15 chars)`);
+    else out[m[1]] = m[2];
+  }
+  return out;
+}
+
+// haproxy caps unix socket paths at 97 chars; the stats socket is `<RUN_DIR>/<36-char lb id>/s.sock`.
+const MAX_RUN_DIR = 97 - '/'.length - 36 - '/s.sock'.length;
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): AgentConfig {
+  const r = envReader(env);
+  const agentId = r.str('AGENT_ID');
+  if (agentId && !AGENT_ID.test(agentId)) r.problems.push(`AGENT_ID ${JSON.stringify(agentId)} must match ${AGENT_ID}`);
+  const bridgeMappings = parseBridgeMappings(r.str('BRIDGE_MAPPINGS'), r.problems);
+  const runDir = r.str('RUN_DIR', `/run/lbaas/${agentId}`).replace(/\/+$/, '');
+  if (runDir.length > MAX_RUN_DIR) r.problems.push(`RUN_DIR must be at most ${MAX_RUN_DIR} chars (haproxy's 97-char socket path limit), got ${runDir.length}`);
+  const config: AgentConfig = {
+    agentId,
+    natsUrl: r.str('NATS_URL', 'nats://127.0.0.1:4222'),
+    bridgeMappings,
+    hostName: r.str('HOST_NAME', hostname()),
+    stateDir: r.str('STATE_DIR', `/var/lib/lbaas/agent-${agentId}`),
+    runDir,
+    reportIntervalMs: r.int('REPORT_INTERVAL_MS', 1000, 100),
+    resyncIntervalMs: r.int('RESYNC_INTERVAL_MS', 5000, 100),
+    healthPollMs: r.int('HEALTH_POLL_MS', 1000, 100),
+    leaseMs: r.int('LEASE_MS', 6000, 500),
+    haproxyBin: r.str('HAPROXY_BIN', 'haproxy'),
+    haproxyMaxconnCap: r.int('HAPROXY_MAXCONN_CAP', 0, 0, 1_000_000),
+    logLevel: r.str('LOG_LEVEL', 'info'),
+  };
+  r.done();
+  return Object.freeze(config);
+}

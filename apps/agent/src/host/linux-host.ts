@@ -1,0 +1,152 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { hostVethName, lbPaths, netnsName, VIP_IF } from '../layout';
+import type { Action, Observed, ObservedLb } from '../plan';
+import { HostCommandFailed } from './exec';
+import { inNetns, installConfig, livePid, reloadHaproxy, socketCommand, startHaproxy, stopPid } from './haproxy';
+import { defaultGateway, ip, ipBatch, links, listNetns, netnsPids, readSysctl, writeSysctl, type IpLink } from './ip';
+import { stateDir } from './state-dir';
+
+/** The reconciler's view of the machine: observe what is there, apply one idempotent action. */
+export interface Host {
+  observe(lbIds: readonly string[]): Promise<Observed>;
+  apply(action: Action): Promise<void>;
+}
+
+export type LinuxHostOptions = { stateDir: string; runDir: string; haproxyBin: string; now?: () => string };
+
+const up = (l: IpLink | undefined) => !!l && l.flags.includes('UP');
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+const readOr = (path: string): string | null => { try { return readFileSync(path, 'utf8'); } catch { return null; } };
+
+/** The real host: iproute2, sysctl, haproxy. Touches only `qlbaas-<lbId>`, `vl<hex>` links and its own dirs. */
+export class LinuxHost implements Host {
+  readonly state;
+  constructor(private readonly opts: LinuxHostOptions) {
+    this.state = stateDir(opts.stateDir);
+  }
+
+  /** Every LB this agent's state dir records. */
+  owned(): string[] {
+    return this.state.list().map((r) => r.lbId);
+  }
+
+  async observe(lbIds: readonly string[]): Promise<Observed> {
+    const owned = new Set(this.owned());
+    const namespaces = await listNetns();
+    const hostLinks = new Map((await links(undefined, ['type', 'veth'])).map((l) => [l.ifname, l]));
+    const ids = [...new Set([...lbIds, ...owned])];
+    const out = await Promise.all(ids.map((id) => this.observeLb(id, owned.has(id), namespaces.has(netnsName(id)), hostLinks)));
+    return new Map(out.map((o) => [o.lbId, o]));
+  }
+
+  private async observeLb(lbId: string, owned: boolean, netns: boolean, hostLinks: Map<string, IpLink>): Promise<ObservedLb> {
+    const ns = netnsName(lbId);
+    const p = lbPaths(this.opts.runDir, lbId);
+    let plumbing: ObservedLb['plumbing'] = null;
+    if (netns && owned) {
+      const [inside, via, nonlocal] = await Promise.all([links(ns), defaultGateway(ns), readSysctl(ns, 'net.ipv4.ip_nonlocal_bind')]);
+      const vip = inside.find((l) => l.ifname === VIP_IF);
+      const hostIf = hostLinks.get(hostVethName(lbId));
+      plumbing = {
+        hostIfMaster: hostIf?.master ?? null, hostIfUp: up(hostIf), vipIfUp: up(vip), loUp: up(inside.find((l) => l.ifname === 'lo')),
+        addresses: (vip?.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`), defaultVia: via, nonlocalBind: nonlocal === '1',
+      };
+    }
+    const cfg = owned ? readOr(p.cfg) : null;
+    const pid = owned ? livePid(p) : null;
+    return {
+      lbId, owned, netns, plumbing, configDigest: cfg === null ? null : sha(cfg),
+      haproxy: pid === null ? null : { pid, inNetns: inNetns(pid, ns), loadedDigest: readOr(p.loaded)?.trim() ?? null },
+    };
+  }
+
+  async apply(a: Action): Promise<void> {
+    const p = lbPaths(this.opts.runDir, a.lbId);
+    switch (a.kind) {
+      case 'CreateNetns':
+        // Write-ahead: the record exists before the namespace, so a crash in between still leaves it ours to clean.
+        this.state.record({ lbId: a.lbId, netns: a.netns, hostIf: hostVethName(a.lbId), runDir: p.dir, createdAt: (this.opts.now ?? (() => new Date().toISOString()))() });
+        mkdirSync(p.dir, { recursive: true, mode: 0o755 });
+        await ip(['netns', 'add', a.netns]).catch((err: unknown) => {
+          if (!(err instanceof HostCommandFailed && /File exists/.test(err.stderr))) throw err;
+        });
+        return;
+      case 'PlugVip': {
+        const inside = await links(a.netns);
+        if (!inside.some((l) => l.ifname === VIP_IF)) {
+          // A host end left from a deleted namespace has no usable peer: replace the pair.
+          await ip(['link', 'del', a.hostIf]).catch(() => undefined);
+          await ip(['link', 'add', a.hostIf, 'type', 'veth', 'peer', 'name', VIP_IF, 'netns', a.netns]);
+        }
+        await ipBatch(null, [`link set ${a.hostIf} master ${a.bridge}`, `link set ${a.hostIf} up`]);
+        await writeSysctl(a.netns, 'net.ipv4.ip_nonlocal_bind', '1');
+        await ipBatch(a.netns, [
+          'link set lo up', `link set ${VIP_IF} up`, `addr replace ${a.address}/${a.prefixLen} dev ${VIP_IF}`,
+          ...(a.gatewayIp ? [`route replace default via ${a.gatewayIp} dev ${VIP_IF}`] : []),
+        ]);
+        return;
+      }
+      case 'WriteConfig':
+        mkdirSync(p.dir, { recursive: true, mode: 0o755 });
+        await installConfig(this.opts.haproxyBin, p, a.config);
+        return;
+      case 'StartHaproxy':
+        rmSync(p.loaded, { force: true });
+        await startHaproxy(this.opts.haproxyBin, a.netns, p);
+        writeFileSync(p.loaded, a.digest);
+        return;
+      case 'Reload': {
+        const pid = livePid(p);
+        if (pid === null) throw new HostCommandFailed('reload', null, 'haproxy master is not running');
+        await reloadHaproxy(pid, p);
+        writeFileSync(p.loaded, a.digest);
+        return;
+      }
+      case 'StopHaproxy': {
+        const pid = livePid(p);
+        if (pid !== null) await stopPid(pid);
+        rmSync(p.loaded, { force: true });
+        return;
+      }
+      case 'Destroy':
+        await this.destroy(a.lbId);
+        return;
+    }
+  }
+
+  /** haproxy's `show stat` CSV for one LB (live counters; reset by a reload). */
+  statsCsv(lbId: string): Promise<string> {
+    return socketCommand(lbPaths(this.opts.runDir, lbId).statsSock, 'show stat');
+  }
+
+  /** sha256 of the config on disk and of the one the running master loaded (null when absent). */
+  digests(lbId: string): { config: string | null; loaded: string | null; running: boolean } {
+    const p = lbPaths(this.opts.runDir, lbId);
+    const cfg = readOr(p.cfg);
+    return { config: cfg === null ? null : sha(cfg), loaded: readOr(p.loaded)?.trim() ?? null, running: livePid(p) !== null };
+  }
+
+  /** Lease lapsed: remove every VIP this agent plugged, so a partitioned host stops answering (no split brain). */
+  async withdrawVips(): Promise<void> {
+    const namespaces = await listNetns();
+    for (const lbId of this.owned()) {
+      if (namespaces.has(netnsName(lbId))) await ip(['-n', netnsName(lbId), 'addr', 'flush', 'dev', VIP_IF]).catch(() => undefined);
+    }
+  }
+
+  /** Stop haproxy, delete the namespace (its veth goes with it), remove the run dir, then forget the record. */
+  async destroy(lbId: string): Promise<void> {
+    const ns = netnsName(lbId);
+    const p = lbPaths(this.opts.runDir, lbId);
+    const pid = livePid(p);
+    if (pid !== null) await stopPid(pid);
+    if ((await listNetns()).has(ns)) {
+      for (const other of await netnsPids(ns)) await stopPid(other, 1000);
+      await ip(['netns', 'del', ns]);
+    }
+    await ip(['link', 'del', hostVethName(lbId)]).catch(() => undefined);
+    if (existsSync(p.dir)) rmSync(p.dir, { recursive: true, force: true });
+    this.state.forget(lbId);
+  }
+}

@@ -1,0 +1,55 @@
+import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import { NestFactory } from '@nestjs/core';
+import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { ConfigError, connectNats, createLogger, NestPinoLogger } from '@lbaas/app-shell';
+import { ensureEventStream, jetStreamEventStore } from '@lbaas/event-store';
+import { AgentRuntime } from './agent-runtime';
+import { AppModule } from './app.module';
+import { loadConfig } from './config';
+import { LinuxHost } from './host/linux-host';
+
+/** haproxy needs about 2 x maxconn open files; cap maxconn by the hard limit it inherits from us. */
+function maxconnCap(configured: number): number {
+  if (configured > 0) return configured;
+  const m = /^Max open files\s+\d+\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+  const hard = !m || m[1] === 'unlimited' ? 2_000_000 : Number(m[1]);
+  return Math.max(100, Math.floor((hard - 1000) / 2));
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger('agent', { agent_id: config.agentId }, config.logLevel);
+  // 1. Netns, veths and haproxy need root; say so instead of failing half-way.
+  if (process.getuid?.() !== 0) throw new ConfigError(['the agent must run as root (it creates network namespaces and runs haproxy)']);
+  const host = new LinuxHost({ stateDir: config.stateDir, runDir: config.runDir, haproxyBin: config.haproxyBin });
+  // 2. --cleanup: destroy everything this agent's state dir records (lbaasctl up on Ctrl-C), then exit.
+  if (process.argv.includes('--cleanup')) {
+    for (const lbId of host.owned()) {
+      await host.destroy(lbId);
+      logger.info({ op: 'cleanup', lb_id: lbId }, 'destroyed');
+    }
+    return;
+  }
+  // 3. NATS and the event store, then the runtime (register, replay, reconcile, health, heartbeats).
+  const nc = await connectNats({ url: config.natsUrl, name: `agent:${config.agentId}`, logger });
+  await ensureEventStream(nc);
+  const runtime = new AgentRuntime(config, nc, jetStreamEventStore(nc), host, logger, maxconnCap(config.haproxyMaxconnCap));
+  await runtime.start();
+  // 4. The Nest shell answers the rpc queries over core NATS; SIGTERM/SIGINT stop the loops, haproxy keeps running.
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule.forRoot({ config, runtime, logger, nc }), {
+    transport: Transport.NATS, options: { servers: config.natsUrl.split(','), name: `agent:${config.agentId}:rpc` },
+    bufferLogs: true, logger: new NestPinoLogger(logger),
+  });
+  app.useLogger(new NestPinoLogger(logger));
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  await app.listen();
+  logger.info({ op: 'start', run_dir: config.runDir, state_dir: config.stateDir }, 'agent ready');
+  process.once('beforeExit', () => void nc.drain().catch(() => undefined));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) console.error(err.message);
+  else console.error(JSON.stringify({ level: 'fatal', op: 'start', err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }));
+  process.exit(1);
+});

@@ -1,0 +1,125 @@
+import type {
+  HttpMethod, LbAlgorithm, ListenerProtocol, MonitorType, PoolProtocol, SessionPersistence,
+} from '@lbaas/events';
+import type { Catalog } from './catalog';
+import type { LoadBalancerView } from './load-balancers';
+
+/** Which host bridge carries the VIP's network here; `unmapped` when this agent has no mapping (the plan rejects it). */
+export type DesiredBridge =
+  | { kind: 'mapped'; name: string; physicalNetwork: string }
+  | { kind: 'unmapped'; physicalNetwork: string | null };
+
+/** The VIP as the data plane needs it: address/prefix on the subnet, the gateway, the bridge. */
+export type DesiredVip = {
+  address: string;
+  /** From the subnet's cidr; null when the subnet is unknown to this view (the plan rejects it). */
+  prefixLen: number | null;
+  gatewayIp: string | null;
+  networkId: string;
+  subnetId: string;
+  bridge: DesiredBridge;
+};
+
+export type DesiredListener = {
+  listenerId: string; protocol: ListenerProtocol; protocolPort: number; adminStateUp: boolean; connectionLimit: number;
+  defaultPoolId: string | null; insertHeaders: Readonly<Record<string, string>>;
+  timeoutClientData: number; timeoutMemberConnect: number; timeoutMemberData: number; timeoutTcpInspect: number;
+};
+export type DesiredMember = {
+  memberId: string; address: string; protocolPort: number; weight: number; backup: boolean; adminStateUp: boolean;
+  monitorAddress: string | null; monitorPort: number | null;
+};
+export type DesiredMonitor = {
+  healthMonitorId: string; type: MonitorType; adminStateUp: boolean; delay: number; timeout: number;
+  maxRetries: number; maxRetriesDown: number; httpMethod: HttpMethod | null; urlPath: string | null;
+  expectedCodes: string | null; httpVersion: number | null; domainName: string | null;
+};
+export type DesiredPool = {
+  poolId: string; protocol: PoolProtocol; lbAlgorithm: LbAlgorithm; sessionPersistence: SessionPersistence | null;
+  adminStateUp: boolean; members: DesiredMember[]; monitor: DesiredMonitor | null;
+};
+
+/** One load balancer this agent must run (or, with `deleted`, tear down), at desired `version` under placement `epoch`. */
+export type DesiredLb = {
+  lbId: string;
+  epoch: number;
+  version: number;
+  /** True when the LB is deleted but its teardown is not yet reported applied: tear down, then report `version`. */
+  deleted: boolean;
+  /** Highest version already reported applied (by any run of this agent at this epoch). */
+  appliedVersion: number;
+  /** Version last reported rejected at this epoch, if any. */
+  rejectedVersion: number | null;
+  adminStateUp: boolean;
+  vip: DesiredVip;
+  listeners: DesiredListener[];
+  pools: DesiredPool[];
+};
+
+/** Everything one agent must run: go-control-plane's one snapshot per node. */
+export type DesiredState = { agentId: string; loadBalancers: DesiredLb[] };
+
+/**
+ * The load balancers whose latest placement names `agentId`, as plain data the agent renders.
+ * `bridgeMappings` is this agent's physical network -> bridge map. Pure: no I/O, deterministic order (creation order).
+ */
+export function desiredStateFor(catalog: Catalog, agentId: string, bridgeMappings: Readonly<Record<string, string>>): DesiredState {
+  const loadBalancers: DesiredLb[] = [];
+  for (const lb of catalog.loadBalancers.lbs.values()) {
+    if (lb.placement?.agentId !== agentId) continue;
+    loadBalancers.push(desiredLb(catalog, lb, lb.placement.epoch, bridgeMappings));
+  }
+  return { agentId, loadBalancers };
+}
+
+function desiredLb(catalog: Catalog, lb: LoadBalancerView, epoch: number, bridgeMappings: Readonly<Record<string, string>>): DesiredLb {
+  const subnet = catalog.networks.subnets.get(lb.vipSubnetId);
+  const network = catalog.networks.networks.get(lb.vipNetworkId);
+  const physicalNetwork = network?.physicalNetwork ?? null;
+  const bridgeName = physicalNetwork !== null ? bridgeMappings[physicalNetwork] : undefined;
+  const prefix = subnet ? Number(subnet.cidr.split('/')[1]) : NaN;
+  return {
+    lbId: lb.lbId,
+    epoch,
+    version: lb.version,
+    deleted: lb.deleted !== null,
+    appliedVersion: lb.appliedVersion,
+    rejectedVersion: lb.rejected?.version ?? null,
+    adminStateUp: lb.adminStateUp,
+    vip: {
+      address: lb.vipAddress,
+      prefixLen: Number.isInteger(prefix) ? prefix : null,
+      gatewayIp: subnet?.gatewayIp ?? null,
+      networkId: lb.vipNetworkId,
+      subnetId: lb.vipSubnetId,
+      bridge: bridgeName && physicalNetwork !== null
+        ? { kind: 'mapped', name: bridgeName, physicalNetwork }
+        : { kind: 'unmapped', physicalNetwork },
+    },
+    listeners: [...lb.listeners.values()].map((l) => ({
+      listenerId: l.listenerId, protocol: l.protocol, protocolPort: l.protocolPort, adminStateUp: l.adminStateUp,
+      connectionLimit: l.connectionLimit, defaultPoolId: l.defaultPoolId, insertHeaders: { ...l.insertHeaders },
+      timeoutClientData: l.timeoutClientData, timeoutMemberConnect: l.timeoutMemberConnect,
+      timeoutMemberData: l.timeoutMemberData, timeoutTcpInspect: l.timeoutTcpInspect,
+    })),
+    pools: [...lb.pools.values()].map((p) => {
+      const hm = p.healthMonitorId ? lb.healthMonitors.get(p.healthMonitorId) : undefined;
+      return {
+        poolId: p.poolId, protocol: p.protocol, lbAlgorithm: p.lbAlgorithm,
+        sessionPersistence: p.sessionPersistence ? { ...p.sessionPersistence } : null, adminStateUp: p.adminStateUp,
+        members: p.memberIds.flatMap((id) => {
+          const m = lb.members.get(id);
+          return m ? [{
+            memberId: m.memberId, address: m.address, protocolPort: m.protocolPort, weight: m.weight, backup: m.backup,
+            adminStateUp: m.adminStateUp, monitorAddress: m.monitorAddress, monitorPort: m.monitorPort,
+          }] : [];
+        }),
+        monitor: hm ? {
+          healthMonitorId: hm.healthMonitorId, type: hm.type, adminStateUp: hm.adminStateUp, delay: hm.delay, timeout: hm.timeout,
+          maxRetries: hm.maxRetries, maxRetriesDown: hm.maxRetriesDown, httpMethod: hm.httpMethod, urlPath: hm.urlPath,
+          expectedCodes: hm.expectedCodes, httpVersion: hm.httpVersion, domainName: hm.domainName,
+        } : null,
+      };
+    }),
+  };
+}

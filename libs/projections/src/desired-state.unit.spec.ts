@@ -1,0 +1,73 @@
+import type { DomainEvent } from '@lbaas/events';
+import { evolveCatalog, initialCatalog, type Catalog } from './catalog';
+import { desiredStateFor } from './desired-state';
+
+const LB = '6f1c2a9e-0000-4000-8000-000000000001';
+const LB2 = '6f1c2a9e-0000-4000-8000-000000000002';
+const at = '2026-11-25T00:00:00.000Z';
+let seq = 0;
+const commit = (subject: string, ...events: DomainEvent[]) => ({ commitId: `c${++seq}`, at, actor: { kind: 'service' as const, service: 'test' }, events, seq, subject });
+
+function catalogWith(...more: Array<[string, DomainEvent[]]>): Catalog {
+  let c = initialCatalog();
+  const base: Array<[string, DomainEvent[]]> = [
+    ['lbaas.evt.network.net1', [{ type: 'NetworkCreated', v: 1, data: { networkId: 'net1', projectId: 'p', name: 'n', physicalNetwork: 'physnet1', networkType: 'flat', shared: true, at } }]],
+    ['lbaas.evt.subnet.sub1', [{ type: 'SubnetCreated', v: 1, data: { subnetId: 'sub1', networkId: 'net1', projectId: 'p', name: 's', ipVersion: 4, cidr: '10.231.0.0/24', gatewayIp: '10.231.0.1', allocationPools: [], at } }]],
+    ...[LB, LB2].map((lbId): [string, DomainEvent[]] => [`lbaas.evt.lb.${lbId}`, [{ type: 'LoadBalancerCreated', v: 1, data: {
+      lbId, projectId: 'p', name: 'lb', description: '', adminStateUp: true, tags: [], vipAddress: '10.231.0.10', vipSubnetId: 'sub1',
+      vipNetworkId: 'net1', vipPortId: 'port1', provider: 'haproxy', at } }]]),
+  ];
+  for (const [subject, events] of [...base, ...more]) c = evolveCatalog(c, commit(subject, ...events));
+  return c;
+}
+const placed = (lbId: string, agentId: string, epoch: number): [string, DomainEvent[]] =>
+  [`lbaas.evt.lb.${lbId}`, [{ type: 'LoadBalancerPlaced', v: 1, data: { lbId, agentId, epoch, reason: 'initial', at } }]];
+
+describe('desiredStateFor', () => {
+  it('selects only the load balancers whose latest placement names the agent', () => {
+    const c = catalogWith(placed(LB, 'a1', 1), placed(LB2, 'a1', 1), placed(LB2, 'a2', 2));
+    expect(desiredStateFor(c, 'a1', { physnet1: 'br-a' }).loadBalancers.map((l) => l.lbId)).toEqual([LB]);
+    expect(desiredStateFor(c, 'a2', { physnet1: 'br-a' }).loadBalancers.map((l) => [l.lbId, l.epoch])).toEqual([[LB2, 2]]);
+  });
+
+  it('maps the VIP network to this agent\'s bridge and the subnet to prefix and gateway', () => {
+    const [lb] = desiredStateFor(catalogWith(placed(LB, 'a1', 1)), 'a1', { physnet1: 'br-a' }).loadBalancers;
+    expect(lb.vip).toEqual({ address: '10.231.0.10', prefixLen: 24, gatewayIp: '10.231.0.1', networkId: 'net1', subnetId: 'sub1',
+      bridge: { kind: 'mapped', name: 'br-a', physicalNetwork: 'physnet1' } });
+    expect(lb).toMatchObject({ version: 2, deleted: false, adminStateUp: true, listeners: [], pools: [] });
+  });
+
+  it('marks a physical network without a mapping as unmapped', () => {
+    const [lb] = desiredStateFor(catalogWith(placed(LB, 'a1', 1)), 'a1', { other: 'br-x' }).loadBalancers;
+    expect(lb.vip.bridge).toEqual({ kind: 'unmapped', physicalNetwork: 'physnet1' });
+  });
+
+  it('keeps a deleted load balancer until its teardown is reported, with the deletion version', () => {
+    const c = catalogWith(placed(LB, 'a1', 1), [`lbaas.evt.lb.${LB}`, [{ type: 'LoadBalancerDeleted', v: 1, data: { lbId: LB, cascade: true, at } }]]);
+    const [lb] = desiredStateFor(c, 'a1', { physnet1: 'br-a' }).loadBalancers;
+    expect(lb).toMatchObject({ deleted: true, version: 3 });
+    const done = evolveCatalog(c, commit(`lbaas.evt.lb.${LB}`, { type: 'DesiredStateApplied', v: 1, data: { lbId: LB, agentId: 'a1', epoch: 1, version: 3, at } }));
+    expect(desiredStateFor(done, 'a1', { physnet1: 'br-a' }).loadBalancers).toEqual([]);
+  });
+
+  it('carries the tree: listeners, pools with members in creation order and their monitor', () => {
+    const s = `lbaas.evt.lb.${LB}`;
+    const c = catalogWith(placed(LB, 'a1', 1),
+      [s, [{ type: 'ListenerCreated', v: 1, data: { lbId: LB, listenerId: 'l1', protocol: 'HTTP', protocolPort: 80, name: '', description: '', adminStateUp: true,
+        connectionLimit: -1, defaultPoolId: null, insertHeaders: {}, timeoutClientData: 50000, timeoutMemberConnect: 5000, timeoutMemberData: 50000,
+        timeoutTcpInspect: 0, allowedCidrs: null, tags: [], at } }]],
+      [s, [{ type: 'PoolCreated', v: 1, data: { lbId: LB, poolId: 'p1', listenerId: 'l1', protocol: 'HTTP', name: '', description: '', adminStateUp: true,
+        lbAlgorithm: 'ROUND_ROBIN', sessionPersistence: null, tags: [], at } }]],
+      ...['m2', 'm1'].map((memberId): [string, DomainEvent[]] => [s, [{ type: 'MemberCreated', v: 1, data: { lbId: LB, poolId: 'p1', memberId,
+        address: '10.231.1.11', protocolPort: 8080, subnetId: null, name: '', adminStateUp: true, weight: 1, backup: false,
+        monitorAddress: null, monitorPort: null, tags: [], at } }]]),
+      [s, [{ type: 'HealthMonitorCreated', v: 1, data: { lbId: LB, poolId: 'p1', healthMonitorId: 'h1', type: 'HTTP', name: '', adminStateUp: true,
+        delay: 1, timeout: 1, maxRetries: 1, maxRetriesDown: 2, httpMethod: 'GET', urlPath: '/', expectedCodes: '200', httpVersion: null,
+        domainName: null, tags: [], at } }]]);
+    const [lb] = desiredStateFor(c, 'a1', { physnet1: 'br-a' }).loadBalancers;
+    expect(lb.listeners).toMatchObject([{ listenerId: 'l1', defaultPoolId: 'p1', protocolPort: 80 }]);
+    expect(lb.pools[0].members.map((m) => m.memberId)).toEqual(['m2', 'm1']);
+    expect(lb.pools[0].monitor).toMatchObject({ healthMonitorId: 'h1', type: 'HTTP', urlPath: '/' });
+    expect(lb.version).toBe(7);
+  });
+});
