@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   app.useLogger(new NestPinoLogger(logger));
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.listen();
-  logger.info({ op: 'start', run_dir: config.runDir, state_dir: config.stateDir }, 'agent ready');
+  logger.info({ op: 'ready', run_dir: config.runDir, state_dir: config.stateDir }, 'agent ready');
   process.once('beforeExit', () => void nc.drain().catch(() => undefined));
 }
 

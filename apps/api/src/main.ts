@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   });
   app.enableShutdownHooks();
   await app.listen({ host: config.host, port: config.port });
-  logger.info({ op: 'listen', host: config.host, port: config.port }, 'api listening');
+  logger.info({ op: 'ready', host: config.host, port: config.port }, 'api listening');
 
   const stop = async (signal: string) => {
     logger.info({ op: 'shutdown', signal }, 'stopping');
