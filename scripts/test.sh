@@ -3,6 +3,7 @@
 # Ends with a plain "N passed, N failed" line. Extra arguments go to jest (e.g. a path filter).
 set -uo pipefail
 cd "$(dirname "$0")/.."
+if [[ $(id -u) -ne 0 ]]; then echo "lbaas: this needs root (it installs Debian packages and runs tests that create network namespaces and start haproxy). Run: sudo bash $0" >&2; exit 1; fi
 bash scripts/install.sh --tests || exit 1
 
 report=$(mktemp /tmp/lbaas-jest-XXXXXX.json)
