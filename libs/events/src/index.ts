@@ -12,3 +12,4 @@ import type { NetworkEvent, SubnetEvent } from './network';
 export type DomainEvent = LoadBalancerEvent | AgentEvent | NetworkEvent | SubnetEvent;
 export * from './upcasters';
 export * from './commands';
+export * from './batch-commands';
