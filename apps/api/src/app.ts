@@ -10,6 +10,7 @@ import type { ApiConfig } from './config';
 import { ApiExceptionFilter } from './shell/error-filter';
 import type { ReadModel } from './shell/read-model';
 import { Writes } from './shell/writes';
+import { AGENT_QUERIES, noAgentQueries, type AgentQueries } from './shell/agent-queries';
 import { VersionsModule } from './versions/versions.module';
 import { LoadBalancersModule } from './loadbalancers/loadbalancers.module';
 import { ListenersModule } from './listeners/listeners.module';
@@ -21,7 +22,11 @@ import { AgentsModule } from './agents/agents.module';
 import { L7PoliciesModule } from './l7policies/l7policies.module';
 
 /** What the api is built from: adapters only (main.ts wires real ones; tests may wire the in-memory store). */
-export type ApiDeps = Readonly<{ config: ApiConfig; store: EventStore; view: ReadModel; clock: Clock; logger: Logger }>;
+export type ApiDeps = Readonly<{
+  config: ApiConfig; store: EventStore; view: ReadModel; clock: Clock; logger: Logger;
+  /** Request/reply to agents (stats); absent in tests without agents: every question goes unanswered. */
+  agentQueries?: AgentQueries;
+}>;
 
 /** The adapters every resource module injects. */
 @Global()
@@ -36,9 +41,10 @@ class CoreModule {
         { provide: PROJECTION, useValue: deps.view },
         { provide: CLOCK, useValue: deps.clock },
         { provide: LOGGER, useValue: deps.logger },
+        { provide: AGENT_QUERIES, useValue: deps.agentQueries ?? noAgentQueries },
         Writes,
       ],
-      exports: [CONFIG, EVENT_STORE, PROJECTION, CLOCK, LOGGER, Writes],
+      exports: [CONFIG, EVENT_STORE, PROJECTION, CLOCK, LOGGER, AGENT_QUERIES, Writes],
     };
   }
 }

@@ -11,6 +11,8 @@ import { actorOf, noteLb, selfUrl } from '../shell/request-context';
 import { parseBody } from '../shell/validation';
 import { selectFields } from '../shell/wire';
 import { Writes } from '../shell/writes';
+import { fetchStats } from '../loadbalancers/stats';
+import { AGENT_QUERIES, type AgentQueries } from '../shell/agent-queries';
 import { ListenerCreateBody, ListenerUpdateBody } from './listener.dto';
 import { LISTENER_FILTER_KEYS, listenerChanges, listenerSettings, renderListener } from './listener.wire';
 
@@ -20,6 +22,7 @@ export class ListenersController {
     @Inject(PROJECTION) private readonly view: ReadModel,
     @Inject(CONFIG) private readonly config: ApiConfig,
     private readonly writes: Writes,
+    @Inject(AGENT_QUERIES) private readonly ask: AgentQueries,
   ) {}
 
   @Get()
@@ -36,9 +39,9 @@ export class ListenersController {
   }
 
   @Get(':id/stats')
-  stats(@Param('id') id: string) {
-    listenerOf(this.view.catalog, id);
-    return { stats: { bytes_in: 0, bytes_out: 0, active_connections: 0, total_connections: 0, request_errors: 0 } };
+  async stats(@Param('id') id: string) {
+    const { lb, listener } = listenerOf(this.view.catalog, id);
+    return { stats: (await fetchStats(lb, this.ask)).get(listener.listenerId) };
   }
 
   @Post()

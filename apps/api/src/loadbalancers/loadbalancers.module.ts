@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Module, Param, Post, Put, Query, Req } from '@nestjs/common';
 import { CONFIG, LOGGER, PROJECTION, newId } from '@lbaas/app-shell';
-import { PROVIDER, loadBalancer, subnet as subnetDecider } from '@lbaas/domain';
-import type { CreateLoadBalancer, DeleteLoadBalancer, LoadBalancerSettings, ReleaseVip, UpdateLoadBalancer } from '@lbaas/events';
+import { PROVIDER, loadBalancerBatch, subnet as subnetDecider } from '@lbaas/domain';
+import type { CreateLoadBalancerGraph, CreateLoadBalancer, DeleteLoadBalancer, LoadBalancerSettings, ReleaseVip, UpdateLoadBalancer } from '@lbaas/events';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ApiConfig } from '../config';
@@ -16,6 +16,10 @@ import { Writes } from '../shell/writes';
 import { LoadBalancerCreateBody, LoadBalancerUpdateBody } from './load-balancer.dto';
 import { LB_FILTER_KEYS, renderLoadBalancer, renderStatusTree } from './load-balancer.wire';
 import { chooseVipSubnet } from './vip-subnet';
+import { graphSteps } from './graph';
+import { fetchStats, sumStats } from './stats';
+import { AGENT_QUERIES, type AgentQueries } from '../shell/agent-queries';
+import { renderGraph } from './graph.wire';
 
 @Controller(['v2/lbaas/loadbalancers', 'v2.0/lbaas/loadbalancers'])
 export class LoadBalancersController {
@@ -24,6 +28,7 @@ export class LoadBalancersController {
     @Inject(CONFIG) private readonly config: ApiConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly writes: Writes,
+    @Inject(AGENT_QUERIES) private readonly ask: AgentQueries,
   ) {}
 
   @Get()
@@ -43,10 +48,9 @@ export class LoadBalancersController {
   }
 
   @Get(':id/stats')
-  stats(@Param('id') id: string) {
-    lbOf(this.view.catalog, id);
-    // TODO(api): ask the hosting agent over request/reply (subjects.agentQuery(agentId, 'stats')).
-    return { stats: { bytes_in: 0, bytes_out: 0, active_connections: 0, total_connections: 0, request_errors: 0 } };
+  async stats(@Param('id') id: string) {
+    const lb = lbOf(this.view.catalog, id);
+    return { stats: sumStats((await fetchStats(lb, this.ask)).values()) };
   }
 
   /** The create saga: choose the subnet, allocate the VIP there, create the LB; release the VIP if that fails. */
@@ -64,6 +68,7 @@ export class LoadBalancersController {
     });
     const lbId = newId();
     const portId = newId();
+    const steps = graphSteps(lbId, b.listeners ?? [], b.pools ?? [], new Set(this.view.catalog.networks.subnets.keys()));
     const actor = actorOf(req, projectId);
     noteLb(req, lbId);
     // 2. Allocate the VIP on the subnet aggregate (the decider honours vip_address or picks the next free one).
@@ -84,8 +89,9 @@ export class LoadBalancersController {
       },
       metadata: this.writes.metadata(),
     };
+    const graph: CreateLoadBalancerGraph = { type: 'CreateLoadBalancerGraph', data: { loadBalancer: command.data, steps }, metadata: command.metadata };
     try {
-      await this.writes.run({ aggregate: 'lb', id: lbId }, loadBalancer, command, actor);
+      await this.writes.run({ aggregate: 'lb', id: lbId }, loadBalancerBatch, steps.length > 0 ? graph : command, actor);
     } catch (err) {
       const release: ReleaseVip = {
         type: 'ReleaseVip', data: { subnetId: subnet.subnetId, lbId, reason: 'abandoned' }, metadata: this.writes.metadata(),
@@ -94,7 +100,8 @@ export class LoadBalancersController {
         this.logger.error({ op: 'lb-create-saga', lbId, err: releaseErr }, 'could not release the VIP of a refused load balancer; the sweeper will'));
       throw err;
     }
-    return { loadbalancer: renderLoadBalancer(lbOf(this.view.catalog, lbId), 'create') };
+    const created = lbOf(this.view.catalog, lbId);
+    return { loadbalancer: steps.length > 0 ? renderGraph(created) : renderLoadBalancer(created, 'create') };
   }
 
   @Put(':id')
@@ -109,7 +116,7 @@ export class LoadBalancersController {
       ...('tags' in b ? { tags: b.tags ?? [] } : {}),
     };
     const command: UpdateLoadBalancer = { type: 'UpdateLoadBalancer', data: { lbId: lb.lbId, changes }, metadata: this.writes.metadata() };
-    await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancer, command, actorOf(req));
+    await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancerBatch, command, actorOf(req));
     return { loadbalancer: renderLoadBalancer(lbOf(this.view.catalog, lb.lbId)) };
   }
 
@@ -121,7 +128,7 @@ export class LoadBalancersController {
     const raw = Array.isArray(q.cascade) ? q.cascade[0] : q.cascade;
     const cascade = raw !== undefined && /^(true|1|yes)$/i.test(raw);
     const command: DeleteLoadBalancer = { type: 'DeleteLoadBalancer', data: { lbId: lb.lbId, cascade }, metadata: this.writes.metadata() };
-    await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancer, command, actorOf(req));
+    await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancerBatch, command, actorOf(req));
   }
 }
 
