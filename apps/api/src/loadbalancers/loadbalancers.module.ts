@@ -14,7 +14,7 @@ import { parseBody } from '../shell/validation';
 import { selectFields } from '../shell/wire';
 import { Writes } from '../shell/writes';
 import { LoadBalancerCreateBody, LoadBalancerUpdateBody } from './load-balancer.dto';
-import { LB_FILTER_KEYS, renderLoadBalancer, renderStatusTree } from './load-balancer.wire';
+import { LB_FILTER_KEYS, lbListKeys, renderLoadBalancer, renderStatusTree } from './load-balancer.wire';
 import { chooseVipSubnet } from './vip-subnet';
 import { graphSteps } from './graph';
 import { fetchStats, sumStats } from './stats';
@@ -33,7 +33,7 @@ export class LoadBalancersController {
 
   @Get()
   list(@Req() req: FastifyRequest, @Query() q: Q) {
-    const items = allLbs(this.view.catalog).map((lb) => ({ wire: renderLoadBalancer(lb) }));
+    const items = allLbs(this.view.catalog).map((lb) => ({ wire: () => renderLoadBalancer(lb), extra: lbListKeys(lb) }));
     return listResponse('loadbalancers', items, q, selfUrl(req, this.config), LB_FILTER_KEYS);
   }
 
@@ -75,10 +75,11 @@ export class LoadBalancersController {
     const subnetStream = { aggregate: 'subnet' as const, id: subnet.subnetId };
     const allocated = await this.writes.run(subnetStream, subnetDecider, {
       type: 'AllocateVip', data: { subnetId: subnet.subnetId, lbId, portId, address: b.vip_address ?? null }, metadata: this.writes.metadata(),
-    }, actor);
+    }, actor, { wait: false });
+    // The allocation's own event says which address (a retried allocation yields none: then the view knows it).
     const vip = this.view.catalog.networks.subnets.get(subnet.subnetId)?.vips.get(lbId);
-    const vipAddress = vip?.address ?? (allocated.events as readonly { type: string; data: { address?: string } }[])
-      .find((e) => e.type === 'VipAllocated')?.data.address;
+    const vipAddress = (allocated.events as readonly { type: string; data: { address?: string } }[])
+      .find((e) => e.type === 'VipAllocated')?.data.address ?? vip?.address;
     if (!vipAddress) throw new Error(`VIP allocation for ${lbId} on ${subnet.subnetId} left no address`);
     // 3. Create the load balancer; if that is refused, give the address back before answering.
     const command: CreateLoadBalancer = {
@@ -91,7 +92,7 @@ export class LoadBalancersController {
     };
     const graph: CreateLoadBalancerGraph = { type: 'CreateLoadBalancerGraph', data: { loadBalancer: command.data, steps }, metadata: command.metadata };
     try {
-      await this.writes.run({ aggregate: 'lb', id: lbId }, loadBalancerBatch, steps.length > 0 ? graph : command, actor);
+      await this.writes.run({ aggregate: 'lb', id: lbId }, loadBalancerBatch, steps.length > 0 ? graph : command, actor, { isNew: true });
     } catch (err) {
       const release: ReleaseVip = {
         type: 'ReleaseVip', data: { subnetId: subnet.subnetId, lbId, reason: 'abandoned' }, metadata: this.writes.metadata(),

@@ -42,10 +42,16 @@ export class Writes {
 
   async run<S, C extends { type: string; metadata: CommandMetadata }, E>(
     stream: StreamRef, decider: Decider<S, C, E>, command: C, actor: Actor,
+    /**
+     * wait: false for a saga step whose reply is not rendered from the view (the VIP allocation); isNew: the aggregate's
+     * id was just generated, so its state is the initial one at sequence 0 without asking the store (a wrong guess only
+     * costs a refused append and a read).
+     */
+    opts: { wait?: boolean; isNew?: boolean } = {},
   ): Promise<{ events: readonly E[]; seq: number }> {
     const key = `${stream.aggregate}.${stream.id}`;
     const before = this.queues.get(key) ?? Promise.resolve();
-    const mine = before.catch(() => undefined).then(() => this.decideAndAppend(key, stream, decider, command, actor));
+    const mine = before.catch(() => undefined).then(() => this.decideAndAppend(key, stream, decider, command, actor, opts.isNew === true));
     this.queues.set(key, mine);
     let result: { events: readonly E[]; seq: number };
     try {
@@ -53,6 +59,7 @@ export class Writes {
     } finally {
       if (this.queues.get(key) === mine) this.queues.delete(key);
     }
+    if (opts.wait === false) return result;
     try {
       await this.view.waitFor(result.seq, READ_YOUR_WRITES_MS);
     } catch (err) {
@@ -62,9 +69,9 @@ export class Writes {
   }
 
   private async decideAndAppend<S, C extends { type: string; metadata: CommandMetadata }, E>(
-    key: string, stream: StreamRef, decider: Decider<S, C, E>, command: C, actor: Actor,
+    key: string, stream: StreamRef, decider: Decider<S, C, E>, command: C, actor: Actor, isNew: boolean,
   ): Promise<{ events: readonly E[]; seq: number }> {
-    let cached = this.cache.get(key) as { state: S; seq: number } | undefined;
+    let cached = (this.cache.get(key) as { state: S; seq: number } | undefined) ?? (isNew ? { state: decider.initialState(), seq: 0 } : undefined);
     for (let attempt = 0; ; attempt++) {
       const fresh = cached === undefined;
       // 1. The aggregate's state: the one this process last wrote, or a fresh read.
