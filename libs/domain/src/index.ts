@@ -21,3 +21,5 @@ export * from './placement';
 export * from './failover';
 export { loadBalancerBatch, decideBatch } from './load-balancer-batch';
 export type { LoadBalancerBatchCommand } from './load-balancer-batch';
+export { project } from './project';
+export type { Project } from './project';

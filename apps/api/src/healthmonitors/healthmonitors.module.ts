@@ -11,6 +11,7 @@ import { actorOf, noteLb, selfUrl } from '../shell/request-context';
 import { parseBody } from '../shell/validation';
 import { selectFields } from '../shell/wire';
 import { Writes } from '../shell/writes';
+import { checkQuota } from '../quotas/quota';
 import { HealthMonitorCreateBody, HealthMonitorUpdateBody } from './health-monitor.dto';
 import { HM_FILTER_KEYS, healthMonitorChanges, healthMonitorSettings, renderHealthMonitor } from './health-monitor.wire';
 
@@ -41,6 +42,7 @@ export class HealthMonitorsController {
     const b = parseBody(HealthMonitorCreateBody, body, 'health_monitor_', 'healthmonitor');
     const { lb, pool } = poolOf(this.view.catalog, b.pool_id);
     noteLb(req, lb.lbId);
+    checkQuota(this.view.catalog, this.config.quotaDefaults, lb.projectId, { healthmonitor: 1 });
     const command: CreateHealthMonitor = {
       type: 'CreateHealthMonitor',
       data: { lbId: lb.lbId, poolId: pool.poolId, healthMonitorId: newId(), type: b.type, ...healthMonitorSettings(b) },

@@ -11,6 +11,7 @@ import { actorOf, noteLb, selfUrl } from '../shell/request-context';
 import { parseBody } from '../shell/validation';
 import { selectFields } from '../shell/wire';
 import { Writes } from '../shell/writes';
+import { checkQuota } from '../quotas/quota';
 import { fetchStats } from '../loadbalancers/stats';
 import { AGENT_QUERIES, type AgentQueries } from '../shell/agent-queries';
 import { ListenerCreateBody, ListenerUpdateBody } from './listener.dto';
@@ -50,6 +51,7 @@ export class ListenersController {
     const b = parseBody(ListenerCreateBody, body, 'listener_', 'listener');
     const lb = lbOf(this.view.catalog, b.loadbalancer_id);
     noteLb(req, lb.lbId);
+    checkQuota(this.view.catalog, this.config.quotaDefaults, lb.projectId, { listener: 1 });
     const command: CreateListener = {
       type: 'CreateListener',
       data: { lbId: lb.lbId, listenerId: newId(), protocol: b.protocol, protocolPort: b.protocol_port, ...listenerSettings(b) },

@@ -17,6 +17,7 @@ import { LoadBalancerCreateBody, LoadBalancerUpdateBody } from './load-balancer.
 import { LB_FILTER_KEYS, lbListKeys, renderLoadBalancer, renderStatusTree } from './load-balancer.wire';
 import { chooseVipSubnet } from './vip-subnet';
 import { graphSteps } from './graph';
+import { checkQuota } from '../quotas/quota';
 import { fetchStats, sumStats } from './stats';
 import { AGENT_QUERIES, type AgentQueries } from '../shell/agent-queries';
 import { renderGraph } from './graph.wire';
@@ -69,6 +70,10 @@ export class LoadBalancersController {
     const lbId = newId();
     const portId = newId();
     const steps = graphSteps(lbId, b.listeners ?? [], b.pools ?? [], new Set(this.view.catalog.networks.subnets.keys()));
+    const count = (type: string) => steps.filter((s) => s.type === type).length;
+    checkQuota(this.view.catalog, this.config.quotaDefaults, projectId, {
+      loadbalancer: 1, listener: count('CreateListener'), pool: count('CreatePool'), member: count('CreateMember'), healthmonitor: count('CreateHealthMonitor'),
+    });
     const actor = actorOf(req, projectId);
     noteLb(req, lbId);
     // 2. Allocate the VIP on the subnet aggregate (the decider honours vip_address or picks the next free one).

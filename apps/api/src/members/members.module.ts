@@ -12,6 +12,7 @@ import { actorOf, noteLb, selfUrl } from '../shell/request-context';
 import { parseAttributes, parseBody } from '../shell/validation';
 import { selectFields } from '../shell/wire';
 import { Writes } from '../shell/writes';
+import { checkQuota } from '../quotas/quota';
 import { MemberCreateBody, MemberUpdateBody } from './member.dto';
 import { MEMBER_FILTER_KEYS, checkNotReserved, renderMember } from './member.wire';
 
@@ -55,6 +56,7 @@ export class MembersController {
     checkNotReserved(b.address, 'member address');
     checkNotReserved(b.monitor_address, 'monitor address');
     if (b.subnet_id && !this.view.catalog.networks.subnets.has(b.subnet_id)) throw new ApiError(400, `Subnet ${b.subnet_id} not found.`);
+    checkQuota(this.view.catalog, this.config.quotaDefaults, lb.projectId, { member: 1 });
     const command: CreateMember = {
       type: 'CreateMember',
       data: {
@@ -98,9 +100,17 @@ export class MembersController {
       return { memberId: newId(), address: b.address, protocolPort: b.protocol_port, subnetId: b.subnet_id ?? null, settings: settings as Partial<MemberSettings> };
     });
     const rawAdditive = Array.isArray(q.additive_only) ? q.additive_only[0] : q.additive_only;
+    const additiveOnly = rawAdditive !== undefined && /^(true|1|yes)$/i.test(rawAdditive);
+    // Quota on the net increase (Octavia): new addresses minus the members a full update removes.
+    const key = (a: string, p: number) => `${a}|${p}`;
+    const have = new Set(pool.memberIds.flatMap((id) => { const m = lb.members.get(id); return m ? [key(m.address, m.protocolPort)] : []; }));
+    const want = new Set(members.map((m) => key(m.address, m.protocolPort)));
+    const added = [...want].filter((k) => !have.has(k)).length;
+    const removed = additiveOnly ? 0 : [...have].filter((k) => !want.has(k)).length;
+    checkQuota(this.view.catalog, this.config.quotaDefaults, lb.projectId, { member: added - removed });
     const command: BatchUpdateMembers = {
       type: 'BatchUpdateMembers',
-      data: { lbId: lb.lbId, poolId: pool.poolId, additiveOnly: rawAdditive !== undefined && /^(true|1|yes)$/i.test(rawAdditive), members },
+      data: { lbId: lb.lbId, poolId: pool.poolId, additiveOnly, members },
       metadata: this.writes.metadata(),
     };
     await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancerBatch, command, actorOf(req, lb.projectId));

@@ -13,6 +13,7 @@ import { actorOf, noteLb, selfUrl } from '../shell/request-context';
 import { parseBody } from '../shell/validation';
 import { selectFields } from '../shell/wire';
 import { Writes } from '../shell/writes';
+import { checkQuota } from '../quotas/quota';
 import { PoolCreateBody, PoolUpdateBody } from './pool.dto';
 import { POOL_FILTER_KEYS, renderPool } from './pool.wire';
 
@@ -52,6 +53,7 @@ export class PoolsController {
       lb = lbOf(this.view.catalog, b.loadbalancer_id as string);
     }
     noteLb(req, lb.lbId);
+    checkQuota(this.view.catalog, this.config.quotaDefaults, lb.projectId, { pool: 1 });
     const command: CreatePool = {
       type: 'CreatePool',
       data: {
