@@ -11,6 +11,7 @@ import { actorOf, noteLb, selfUrl } from '../shell/request-context';
 import { parseBody } from '../shell/validation';
 import { selectFields } from '../shell/wire';
 import { Writes } from '../shell/writes';
+import { pendingDeletion, rememberDeleted } from '../shell/tombstones';
 import { checkQuota } from '../quotas/quota';
 import { HealthMonitorCreateBody, HealthMonitorUpdateBody } from './health-monitor.dto';
 import { HM_FILTER_KEYS, healthMonitorChanges, healthMonitorSettings, renderHealthMonitor } from './health-monitor.wire';
@@ -32,8 +33,15 @@ export class HealthMonitorsController {
 
   @Get(':id')
   show(@Param('id') id: string, @Query() q: Q) {
-    const { lb, hm } = healthMonitorOf(this.view.catalog, id);
-    return { healthmonitor: selectFields(renderHealthMonitor(lb, hm), fieldsOf(q)) };
+    let found;
+    try {
+      found = healthMonitorOf(this.view.catalog, id);
+    } catch (err) {
+      const gone = pendingDeletion(this.view.catalog, id);
+      if (gone) return { healthmonitor: selectFields(gone, fieldsOf(q)) };
+      throw err;
+    }
+    return { healthmonitor: selectFields(renderHealthMonitor(found.lb, found.hm), fieldsOf(q)) };
   }
 
   @Post()
@@ -74,7 +82,9 @@ export class HealthMonitorsController {
     const command: DeleteHealthMonitor = {
       type: 'DeleteHealthMonitor', data: { lbId: lb.lbId, healthMonitorId: hm.healthMonitorId }, metadata: this.writes.metadata(),
     };
+    const last = renderHealthMonitor(lb, hm);
     await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancer, command, actorOf(req, lb.projectId));
+    rememberDeleted(hm.healthMonitorId, lb, last);
   }
 
   private render(id: string) {

@@ -12,6 +12,7 @@ import { parseBody } from '../shell/validation';
 import { selectFields } from '../shell/wire';
 import { Writes } from '../shell/writes';
 import { checkQuota } from '../quotas/quota';
+import { pendingDeletion, rememberDeleted } from '../shell/tombstones';
 import { fetchStats } from '../loadbalancers/stats';
 import { AGENT_QUERIES, type AgentQueries } from '../shell/agent-queries';
 import { ListenerCreateBody, ListenerUpdateBody } from './listener.dto';
@@ -35,8 +36,15 @@ export class ListenersController {
 
   @Get(':id')
   show(@Param('id') id: string, @Query() q: Q) {
-    const { lb, listener } = listenerOf(this.view.catalog, id);
-    return { listener: selectFields(renderListener(lb, listener), fieldsOf(q)) };
+    let found;
+    try {
+      found = listenerOf(this.view.catalog, id);
+    } catch (err) {
+      const gone = pendingDeletion(this.view.catalog, id);
+      if (gone) return { listener: selectFields(gone, fieldsOf(q)) };
+      throw err;
+    }
+    return { listener: selectFields(renderListener(found.lb, found.listener), fieldsOf(q)) };
   }
 
   @Get(':id/stats')
@@ -79,7 +87,9 @@ export class ListenersController {
     const { lb, listener } = listenerOf(this.view.catalog, id);
     noteLb(req, lb.lbId);
     const command: DeleteListener = { type: 'DeleteListener', data: { lbId: lb.lbId, listenerId: listener.listenerId }, metadata: this.writes.metadata() };
+    const last = renderListener(lb, listener);
     await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancer, command, actorOf(req, lb.projectId));
+    rememberDeleted(listener.listenerId, lb, last);
   }
 
   private render(listenerId: string) {

@@ -12,6 +12,7 @@ import { actorOf, noteLb, selfUrl } from '../shell/request-context';
 import { parseAttributes, parseBody } from '../shell/validation';
 import { selectFields } from '../shell/wire';
 import { Writes } from '../shell/writes';
+import { pendingDeletion, rememberDeleted } from '../shell/tombstones';
 import { checkQuota } from '../quotas/quota';
 import { MemberCreateBody, MemberUpdateBody } from './member.dto';
 import { MEMBER_FILTER_KEYS, checkNotReserved, renderMember } from './member.wire';
@@ -43,8 +44,15 @@ export class MembersController {
 
   @Get(':id')
   show(@Param('poolId') poolId: string, @Param('id') id: string, @Query() q: Q) {
-    const { lb, member } = memberOf(this.view.catalog, poolId, id);
-    return { member: selectFields(renderMember(lb, member), fieldsOf(q)) };
+    let found;
+    try {
+      found = memberOf(this.view.catalog, poolId, id);
+    } catch (err) {
+      const gone = pendingDeletion(this.view.catalog, id);
+      if (gone) return { member: selectFields(gone, fieldsOf(q)) };
+      throw err;
+    }
+    return { member: selectFields(renderMember(found.lb, found.member), fieldsOf(q)) };
   }
 
   @Post()
@@ -147,7 +155,9 @@ export class MembersController {
     const command: DeleteMember = {
       type: 'DeleteMember', data: { lbId: lb.lbId, poolId: pool.poolId, memberId: member.memberId }, metadata: this.writes.metadata(),
     };
+    const last = renderMember(lb, member);
     await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancer, command, actorOf(req, lb.projectId));
+    rememberDeleted(member.memberId, lb, last);
   }
 
   private render(poolId: string, memberId: string) {

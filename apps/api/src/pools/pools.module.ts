@@ -13,6 +13,7 @@ import { actorOf, noteLb, selfUrl } from '../shell/request-context';
 import { parseBody } from '../shell/validation';
 import { selectFields } from '../shell/wire';
 import { Writes } from '../shell/writes';
+import { pendingDeletion, rememberDeleted } from '../shell/tombstones';
 import { checkQuota } from '../quotas/quota';
 import { PoolCreateBody, PoolUpdateBody } from './pool.dto';
 import { POOL_FILTER_KEYS, renderPool } from './pool.wire';
@@ -34,8 +35,15 @@ export class PoolsController {
 
   @Get(':id')
   show(@Param('id') id: string, @Query() q: Q) {
-    const { lb, pool } = poolOf(this.view.catalog, id);
-    return { pool: selectFields(renderPool(lb, pool), fieldsOf(q)) };
+    let found;
+    try {
+      found = poolOf(this.view.catalog, id);
+    } catch (err) {
+      const gone = pendingDeletion(this.view.catalog, id);
+      if (gone) return { pool: selectFields(gone, fieldsOf(q)) };
+      throw err;
+    }
+    return { pool: selectFields(renderPool(found.lb, found.pool), fieldsOf(q)) };
   }
 
   @Post()
@@ -94,7 +102,9 @@ export class PoolsController {
     const { lb, pool } = poolOf(this.view.catalog, id);
     noteLb(req, lb.lbId);
     const command: DeletePool = { type: 'DeletePool', data: { lbId: lb.lbId, poolId: pool.poolId }, metadata: this.writes.metadata() };
+    const last = renderPool(lb, pool);
     await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancer, command, actorOf(req, lb.projectId));
+    rememberDeleted(pool.poolId, lb, last);
   }
 }
 
