@@ -27,7 +27,7 @@ export class HealthMonitorsController {
   @Get()
   list(@Req() req: FastifyRequest, @Query() q: Q) {
     const items = allLbs(this.view.catalog).flatMap((lb) =>
-      [...lb.healthMonitors.values()].map((hm) => ({ wire: renderHealthMonitor(lb, hm), extra: { pool_id: hm.poolId } })));
+      [...lb.healthMonitors.values()].map((hm) => ({ wire: () => renderHealthMonitor(lb, hm), extra: { id: hm.healthMonitorId, name: hm.name, pool_id: hm.poolId, project_id: lb.projectId, tags: hm.tags } })));
     return listResponse('healthmonitors', items, q, selfUrl(req, this.config), HM_FILTER_KEYS);
   }
 

@@ -30,7 +30,7 @@ export class ListenersController {
   @Get()
   list(@Req() req: FastifyRequest, @Query() q: Q) {
     const items = allLbs(this.view.catalog).flatMap((lb) =>
-      [...lb.listeners.values()].map((l) => ({ wire: renderListener(lb, l), extra: { loadbalancer_id: lb.lbId } })));
+      [...lb.listeners.values()].map((l) => ({ wire: () => renderListener(lb, l), extra: { id: l.listenerId, name: l.name, loadbalancer_id: lb.lbId, project_id: lb.projectId, tags: l.tags } })));
     return listResponse('listeners', items, q, selfUrl(req, this.config), LISTENER_FILTER_KEYS);
   }
 

@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import type { ApiConfig } from '../config';
 import { ApiError, validationFailure } from '../shell/errors';
 import { listResponse, fieldsOf, type Query as Q } from '../shell/listing';
-import { allLbs, lbOf } from '../shell/lookup';
+import { allLbs, exactFilter, lbOf } from '../shell/lookup';
+import { visible } from '../shell/project-scope';
 import type { ReadModel } from '../shell/read-model';
 import { actorOf, noteLb, projectFor, selfUrl } from '../shell/request-context';
 import { parseBody } from '../shell/validation';
@@ -34,7 +35,11 @@ export class LoadBalancersController {
 
   @Get()
   list(@Req() req: FastifyRequest, @Query() q: Q) {
-    const items = allLbs(this.view.catalog).map((lb) => ({ wire: () => renderLoadBalancer(lb), extra: lbListKeys(lb) }));
+    // The CLI finds objects by ?id= and ?name=: narrow on those before building list items (10,000 trees are common).
+    const id = exactFilter(q, 'id'), name = exactFilter(q, 'name');
+    const lbs = id !== null ? [this.view.catalog.loadBalancers.lbs.get(id.toLowerCase())].filter((lb): lb is NonNullable<typeof lb> => lb !== undefined && visible(lb.projectId))
+      : allLbs(this.view.catalog).filter((lb) => name === null || lb.name === name);
+    const items = lbs.map((lb) => ({ wire: () => renderLoadBalancer(lb), extra: lbListKeys(lb) }));
     return listResponse('loadbalancers', items, q, selfUrl(req, this.config), LB_FILTER_KEYS);
   }
 

@@ -29,7 +29,7 @@ export class PoolsController {
   @Get()
   list(@Req() req: FastifyRequest, @Query() q: Q) {
     const items = allLbs(this.view.catalog).flatMap((lb) =>
-      [...lb.pools.values()].map((p) => ({ wire: renderPool(lb, p), extra: { loadbalancer_id: lb.lbId, listener_id: p.listenerId } })));
+      [...lb.pools.values()].map((p) => ({ wire: () => renderPool(lb, p), extra: { id: p.poolId, name: p.name, loadbalancer_id: lb.lbId, listener_id: p.listenerId, project_id: lb.projectId, tags: p.tags } })));
     return listResponse('pools', items, q, selfUrl(req, this.config), POOL_FILTER_KEYS);
   }
 

@@ -3,7 +3,7 @@ import type {
   Catalog, HealthMonitorView, ListenerView, LoadBalancerView, MemberView, PoolView,
 } from '@lbaas/projections';
 import { notFound } from './errors';
-import { visible } from './project-scope';
+import { projectScope, visible } from './project-scope';
 
 /** The load balancer `id`, or Octavia's 404 (a non-UUID id is a 404 as well, like Octavia). */
 export function lbOf(catalog: Catalog, id: string, resource = 'Load Balancer'): LoadBalancerView {
@@ -49,4 +49,12 @@ export function healthMonitorOf(catalog: Catalog, id: string): { lb: LoadBalance
 }
 
 /** Every load-balancer tree the caller may see (its project's, or all for an admin), in creation order. */
-export const allLbs = (catalog: Catalog): LoadBalancerView[] => [...catalog.loadBalancers.lbs.values()].filter((lb) => visible(lb.projectId));
+export const allLbs = (catalog: Catalog): LoadBalancerView[] => {
+  const scope = projectScope();
+  const all = [...catalog.loadBalancers.lbs.values()];
+  return scope === null ? all : all.filter((lb) => lb.projectId === scope);
+};
+
+/** The attributes every list narrows on first (the CLI's ?id= and ?name=), as [key, wanted] or null. */
+export const exactFilter = (q: Record<string, string | string[] | undefined>, key: string): string | null =>
+  typeof q[key] === 'string' ? (q[key] as string) : null;
