@@ -10,6 +10,8 @@ import type { ApiConfig } from './config';
 import { ApiExceptionFilter } from './shell/error-filter';
 import type { ReadModel } from './shell/read-model';
 import { Writes } from './shell/writes';
+import { runInProjectScope } from './shell/project-scope';
+import { AGENT_QUERIES, noAgentQueries, type AgentQueries } from './shell/agent-queries';
 import { VersionsModule } from './versions/versions.module';
 import { LoadBalancersModule } from './loadbalancers/loadbalancers.module';
 import { ListenersModule } from './listeners/listeners.module';
@@ -19,9 +21,15 @@ import { HealthMonitorsModule } from './healthmonitors/healthmonitors.module';
 import { NetworksModule } from './networks/networks.module';
 import { AgentsModule } from './agents/agents.module';
 import { L7PoliciesModule } from './l7policies/l7policies.module';
+import { QuotasModule } from './quotas/quotas.module';
+import { ProjectsModule } from './projects/projects.module';
 
 /** What the api is built from: adapters only (main.ts wires real ones; tests may wire the in-memory store). */
-export type ApiDeps = Readonly<{ config: ApiConfig; store: EventStore; view: ReadModel; clock: Clock; logger: Logger }>;
+export type ApiDeps = Readonly<{
+  config: ApiConfig; store: EventStore; view: ReadModel; clock: Clock; logger: Logger;
+  /** Request/reply to agents (stats); absent in tests without agents: every question goes unanswered. */
+  agentQueries?: AgentQueries;
+}>;
 
 /** The adapters every resource module injects. */
 @Global()
@@ -36,9 +44,10 @@ class CoreModule {
         { provide: PROJECTION, useValue: deps.view },
         { provide: CLOCK, useValue: deps.clock },
         { provide: LOGGER, useValue: deps.logger },
+        { provide: AGENT_QUERIES, useValue: deps.agentQueries ?? noAgentQueries },
         Writes,
       ],
-      exports: [CONFIG, EVENT_STORE, PROJECTION, CLOCK, LOGGER, Writes],
+      exports: [CONFIG, EVENT_STORE, PROJECTION, CLOCK, LOGGER, AGENT_QUERIES, Writes],
     };
   }
 }
@@ -50,7 +59,7 @@ class ApiModule {
       module: ApiModule,
       imports: [
         CoreModule.with(deps), VersionsModule, LoadBalancersModule, ListenersModule, PoolsModule, MembersModule,
-        HealthMonitorsModule, NetworksModule, AgentsModule, L7PoliciesModule,
+        HealthMonitorsModule, NetworksModule, AgentsModule, L7PoliciesModule, QuotasModule, ProjectsModule,
       ],
     };
   }
@@ -63,7 +72,8 @@ function installHttpEdge(fastify: FastifyInstance, deps: ApiDeps): void {
   fastify.addHook('onRequest', (req: Timed, reply, done) => {
     req.startedAt = process.hrtime.bigint();
     void reply.header('x-openstack-request-id', req.id);
-    done();
+    const named = req.headers['x-project-id'] ?? req.headers['x-tenant-id'];
+    runInProjectScope(typeof named === 'string' && named !== '' ? named : null, done);
   });
   fastify.addHook('onResponse', (req: Timed, reply, done) => {
     const ms = req.startedAt ? Number(process.hrtime.bigint() - req.startedAt) / 1e6 : undefined;

@@ -1,4 +1,5 @@
 import { envReader } from '@lbaas/app-shell';
+import { QUOTA_RESOURCES, type QuotaResource } from '@lbaas/events';
 
 /** Everything the api reads from its environment, once, in main.ts. */
 export type ApiConfig = Readonly<{
@@ -14,6 +15,8 @@ export type ApiConfig = Readonly<{
   logLevel: string;
   /** Largest request body in bytes (413 above). */
   bodyLimit: number;
+  /** Quota limits of projects that have none set (QUOTA_<RESOURCE>, e.g. QUOTA_LOADBALANCER; -1 = unlimited, the default). */
+  quotaDefaults: Readonly<Record<QuotaResource, number>>;
 }>;
 
 /** Reads and checks the api's variables, reporting every problem at once (ConfigError). */
@@ -31,6 +34,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const logLevel = env.LOG_LEVEL || 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) r.problems.push(`LOG_LEVEL must be a pino level, got ${JSON.stringify(logLevel)}`);
   const bodyLimit = r.int('API_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024);
+  const quotaDefaults = Object.fromEntries(QUOTA_RESOURCES.map((q) => [q, r.int(`QUOTA_${q.toUpperCase()}`, -1, -1, 2_000_000_000)])) as Record<QuotaResource, number>;
   r.done();
-  return Object.freeze({ natsUrl, host, port, authStrategy: 'noauth', defaultProjectId, baseUri, logLevel, bodyLimit });
+  return Object.freeze({ natsUrl, host, port, authStrategy: 'noauth', defaultProjectId, baseUri, logLevel, bodyLimit, quotaDefaults: Object.freeze(quotaDefaults) });
 }

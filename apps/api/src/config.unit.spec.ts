@@ -6,7 +6,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ NATS_URL: 'nats://127.0.0.1:4222' })).toEqual({
       natsUrl: 'nats://127.0.0.1:4222', host: '127.0.0.1', port: 9876, authStrategy: 'noauth', defaultProjectId: null,
       baseUri: null, logLevel: 'info', bodyLimit: 1024 * 1024,
+      quotaDefaults: { loadbalancer: -1, listener: -1, pool: -1, member: -1, healthmonitor: -1, l7policy: -1, l7rule: -1 },
     });
+  });
+
+  it('reads quota defaults per resource', () => {
+    expect(loadConfig({ NATS_URL: 'nats://x:1', QUOTA_LOADBALANCER: '10', QUOTA_POOL: '0' }).quotaDefaults).toMatchObject({ loadbalancer: 10, pool: 0, member: -1 });
+    expect(() => loadConfig({ NATS_URL: 'nats://x:1', QUOTA_MEMBER: '-2' })).toThrow('QUOTA_MEMBER must be an integer in -1..2000000000');
   });
 
   it('reports every problem at once', () => {

@@ -1,7 +1,11 @@
 import { ConfigError, connectNats, createLogger, systemClock } from '@lbaas/app-shell';
 import { ensureEventStream, jetStreamEventStore, runProjection } from '@lbaas/event-store';
 import { evolveCatalog, initialCatalog } from '@lbaas/projections';
+import { ClientProxyFactory, Transport } from '@nestjs/microservices';
+import { subjects } from '@lbaas/contracts';
+import { firstValueFrom, timeout } from 'rxjs';
 import { createApiApp } from './app';
+import type { AgentQueries } from './shell/agent-queries';
 import { loadConfig } from './config';
 
 /** Starts the api: NATS, the event stream, the Catalog view (replayed, then live), then HTTP. */
@@ -31,8 +35,12 @@ async function main(): Promise<void> {
   });
   logger.info({ op: 'replay', seq: projection.seq, ms: Date.now() - started, loadBalancers: catalog.loadBalancers.lbs.size }, 'catalog ready');
   // 3. Serve HTTP.
+  // Request/reply to agents (stats) through Nest's NATS transport, the one the agents answer on.
+  const rpc = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: config.natsUrl.split(','), name: 'lbaas-api:rpc' } });
+  const agentQueries: AgentQueries = (agentId, query, payload, timeoutMs) =>
+    firstValueFrom(rpc.send(subjects.agentQuery(agentId, query), payload).pipe(timeout(timeoutMs)));
   const app = await createApiApp({
-    config, store, clock: systemClock, logger,
+    config, store, clock: systemClock, logger, agentQueries,
     view: { catalog, waitFor: (seq, timeoutMs) => projection.waitFor(seq, timeoutMs) },
   });
   app.enableShutdownHooks();
@@ -42,6 +50,7 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     logger.info({ op: 'shutdown', signal }, 'stopping');
     await app.close().catch(() => undefined);
+    await rpc.close().catch(() => undefined);
     await projection.stop().catch(() => undefined);
     await nc.drain().catch(() => undefined);
     process.exit(0);

@@ -19,3 +19,7 @@ export { subnet } from './subnet';
 export type { Subnet } from './subnet';
 export * from './placement';
 export * from './failover';
+export { loadBalancerBatch, decideBatch } from './load-balancer-batch';
+export type { LoadBalancerBatchCommand } from './load-balancer-batch';
+export { project } from './project';
+export type { Project } from './project';

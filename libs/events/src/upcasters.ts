@@ -18,6 +18,7 @@ export const LATEST_EVENT_VERSIONS: Readonly<Record<DomainEvent['type'], number>
   AgentRegistered: 1, AgentDeclaredDown: 1, AgentDeclaredUp: 1, AgentAdminStateChanged: 1,
   NetworkCreated: 1, NetworkDeleted: 1,
   SubnetCreated: 1, SubnetDeleted: 1, VipAllocated: 1, VipReleased: 1,
+  ProjectQuotaSet: 1, ProjectQuotaReset: 1,
 };
 
 /** A stored event as read, of any version. */

@@ -1,20 +1,23 @@
 import { parseEventSubject, type Commit } from '@lbaas/contracts';
-import type { AgentEvent, DomainEvent, LoadBalancerEvent, NetworkEvent, SubnetEvent } from '@lbaas/events';
+import type { AgentEvent, DomainEvent, LoadBalancerEvent, NetworkEvent, ProjectEvent, SubnetEvent } from '@lbaas/events';
 import { evolveAgents, initialAgents, type AgentsView } from './agents';
 import { evolveLoadBalancers, initialLoadBalancers, type LoadBalancersView } from './load-balancers';
 import { evolveNetworks, initialNetworks, type NetworksView } from './networks';
+import { evolveProjects, initialProjects, type ProjectsView } from './projects';
 
 /** Everything the api (and operators' tools) show: load-balancer trees, networks and subnets, agents. */
 export type Catalog = {
   loadBalancers: LoadBalancersView;
   networks: NetworksView;
   agents: AgentsView;
+  /** Quota limits set per project. */
+  projects: ProjectsView;
   /** Stream sequence of the last commit folded in. */
   seq: number;
 };
 
 export const initialCatalog = (): Catalog => ({
-  loadBalancers: initialLoadBalancers(), networks: initialNetworks(), agents: initialAgents(), seq: 0,
+  loadBalancers: initialLoadBalancers(), networks: initialNetworks(), agents: initialAgents(), projects: initialProjects(), seq: 0,
 });
 
 /** A commit as the projection runner hands it over. */
@@ -29,7 +32,7 @@ export function evolveCatalog(view: Catalog, commit: SequencedCommit): Catalog {
       case 'lb': evolveLoadBalancers(view.loadBalancers, event as LoadBalancerEvent, commit.seq); break;
       case 'agent': evolveAgents(view.agents, event as AgentEvent); break;
       case 'network': case 'subnet': evolveNetworks(view.networks, event as NetworkEvent | SubnetEvent); break;
-      case 'project': break;
+      case 'project': evolveProjects(view.projects, event as ProjectEvent); break;
     }
   }
   view.seq = commit.seq;

@@ -11,6 +11,8 @@ import { actorOf, noteLb, selfUrl } from '../shell/request-context';
 import { parseBody } from '../shell/validation';
 import { selectFields } from '../shell/wire';
 import { Writes } from '../shell/writes';
+import { pendingDeletion, rememberDeleted } from '../shell/tombstones';
+import { checkQuota } from '../quotas/quota';
 import { HealthMonitorCreateBody, HealthMonitorUpdateBody } from './health-monitor.dto';
 import { HM_FILTER_KEYS, healthMonitorChanges, healthMonitorSettings, renderHealthMonitor } from './health-monitor.wire';
 
@@ -25,14 +27,21 @@ export class HealthMonitorsController {
   @Get()
   list(@Req() req: FastifyRequest, @Query() q: Q) {
     const items = allLbs(this.view.catalog).flatMap((lb) =>
-      [...lb.healthMonitors.values()].map((hm) => ({ wire: renderHealthMonitor(lb, hm), extra: { pool_id: hm.poolId } })));
+      [...lb.healthMonitors.values()].map((hm) => ({ wire: () => renderHealthMonitor(lb, hm), extra: { id: hm.healthMonitorId, name: hm.name, pool_id: hm.poolId, project_id: lb.projectId, tags: hm.tags } })));
     return listResponse('healthmonitors', items, q, selfUrl(req, this.config), HM_FILTER_KEYS);
   }
 
   @Get(':id')
   show(@Param('id') id: string, @Query() q: Q) {
-    const { lb, hm } = healthMonitorOf(this.view.catalog, id);
-    return { healthmonitor: selectFields(renderHealthMonitor(lb, hm), fieldsOf(q)) };
+    let found;
+    try {
+      found = healthMonitorOf(this.view.catalog, id);
+    } catch (err) {
+      const gone = pendingDeletion(this.view.catalog, id);
+      if (gone) return { healthmonitor: selectFields(gone, fieldsOf(q)) };
+      throw err;
+    }
+    return { healthmonitor: selectFields(renderHealthMonitor(found.lb, found.hm), fieldsOf(q)) };
   }
 
   @Post()
@@ -41,6 +50,7 @@ export class HealthMonitorsController {
     const b = parseBody(HealthMonitorCreateBody, body, 'health_monitor_', 'healthmonitor');
     const { lb, pool } = poolOf(this.view.catalog, b.pool_id);
     noteLb(req, lb.lbId);
+    checkQuota(this.view.catalog, this.config.quotaDefaults, lb.projectId, { healthmonitor: 1 });
     const command: CreateHealthMonitor = {
       type: 'CreateHealthMonitor',
       data: { lbId: lb.lbId, poolId: pool.poolId, healthMonitorId: newId(), type: b.type, ...healthMonitorSettings(b) },
@@ -72,7 +82,9 @@ export class HealthMonitorsController {
     const command: DeleteHealthMonitor = {
       type: 'DeleteHealthMonitor', data: { lbId: lb.lbId, healthMonitorId: hm.healthMonitorId }, metadata: this.writes.metadata(),
     };
+    const last = renderHealthMonitor(lb, hm);
     await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancer, command, actorOf(req, lb.projectId));
+    rememberDeleted(hm.healthMonitorId, lb, last);
   }
 
   private render(id: string) {

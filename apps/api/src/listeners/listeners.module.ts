@@ -11,6 +11,10 @@ import { actorOf, noteLb, selfUrl } from '../shell/request-context';
 import { parseBody } from '../shell/validation';
 import { selectFields } from '../shell/wire';
 import { Writes } from '../shell/writes';
+import { checkQuota } from '../quotas/quota';
+import { pendingDeletion, rememberDeleted } from '../shell/tombstones';
+import { fetchStats } from '../loadbalancers/stats';
+import { AGENT_QUERIES, type AgentQueries } from '../shell/agent-queries';
 import { ListenerCreateBody, ListenerUpdateBody } from './listener.dto';
 import { LISTENER_FILTER_KEYS, listenerChanges, listenerSettings, renderListener } from './listener.wire';
 
@@ -20,25 +24,33 @@ export class ListenersController {
     @Inject(PROJECTION) private readonly view: ReadModel,
     @Inject(CONFIG) private readonly config: ApiConfig,
     private readonly writes: Writes,
+    @Inject(AGENT_QUERIES) private readonly ask: AgentQueries,
   ) {}
 
   @Get()
   list(@Req() req: FastifyRequest, @Query() q: Q) {
     const items = allLbs(this.view.catalog).flatMap((lb) =>
-      [...lb.listeners.values()].map((l) => ({ wire: renderListener(lb, l), extra: { loadbalancer_id: lb.lbId } })));
+      [...lb.listeners.values()].map((l) => ({ wire: () => renderListener(lb, l), extra: { id: l.listenerId, name: l.name, loadbalancer_id: lb.lbId, project_id: lb.projectId, tags: l.tags } })));
     return listResponse('listeners', items, q, selfUrl(req, this.config), LISTENER_FILTER_KEYS);
   }
 
   @Get(':id')
   show(@Param('id') id: string, @Query() q: Q) {
-    const { lb, listener } = listenerOf(this.view.catalog, id);
-    return { listener: selectFields(renderListener(lb, listener), fieldsOf(q)) };
+    let found;
+    try {
+      found = listenerOf(this.view.catalog, id);
+    } catch (err) {
+      const gone = pendingDeletion(this.view.catalog, id);
+      if (gone) return { listener: selectFields(gone, fieldsOf(q)) };
+      throw err;
+    }
+    return { listener: selectFields(renderListener(found.lb, found.listener), fieldsOf(q)) };
   }
 
   @Get(':id/stats')
-  stats(@Param('id') id: string) {
-    listenerOf(this.view.catalog, id);
-    return { stats: { bytes_in: 0, bytes_out: 0, active_connections: 0, total_connections: 0, request_errors: 0 } };
+  async stats(@Param('id') id: string) {
+    const { lb, listener } = listenerOf(this.view.catalog, id);
+    return { stats: (await fetchStats(lb, this.ask)).get(listener.listenerId) };
   }
 
   @Post()
@@ -47,6 +59,7 @@ export class ListenersController {
     const b = parseBody(ListenerCreateBody, body, 'listener_', 'listener');
     const lb = lbOf(this.view.catalog, b.loadbalancer_id);
     noteLb(req, lb.lbId);
+    checkQuota(this.view.catalog, this.config.quotaDefaults, lb.projectId, { listener: 1 });
     const command: CreateListener = {
       type: 'CreateListener',
       data: { lbId: lb.lbId, listenerId: newId(), protocol: b.protocol, protocolPort: b.protocol_port, ...listenerSettings(b) },
@@ -74,7 +87,9 @@ export class ListenersController {
     const { lb, listener } = listenerOf(this.view.catalog, id);
     noteLb(req, lb.lbId);
     const command: DeleteListener = { type: 'DeleteListener', data: { lbId: lb.lbId, listenerId: listener.listenerId }, metadata: this.writes.metadata() };
+    const last = renderListener(lb, listener);
     await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancer, command, actorOf(req, lb.projectId));
+    rememberDeleted(listener.listenerId, lb, last);
   }
 
   private render(listenerId: string) {

@@ -1,4 +1,5 @@
 import { Attr } from '../shell/validation';
+import { objectList } from './graph';
 import { bool, ipAddress, projectId, tags, text, unsupported, uuid } from '../shell/rules';
 
 /** Body of POST /loadbalancers (`{"loadbalancer": {...}}`), checked at the edge. */
@@ -20,8 +21,9 @@ export class LoadBalancerCreateBody {
   @Attr(unsupported('Flavors')) flavor_id?: null;
   @Attr(unsupported('Availability zones')) availability_zone?: null;
   @Attr(tags) tags?: string[] | null;
-  @Attr(unsupported('Single-call create of listeners')) listeners?: null;
-  @Attr(unsupported('Single-call create of pools')) pools?: null;
+  /** Graph create (Octavia's single-call create): nested listeners with default_pool, and named pools. */
+  @Attr(objectList) listeners?: Record<string, unknown>[] | null;
+  @Attr(objectList) pools?: Record<string, unknown>[] | null;
 }
 
 /** Body of PUT /loadbalancers/{id}. */

@@ -25,6 +25,13 @@ export function renderLoadBalancer(lb: LoadBalancerView, shape: 'create' | 'show
   return shape === 'create' ? { listeners, pools, ...head, ...tail } : { ...head, listeners, pools, ...tail };
 }
 
+/** The attributes a list filters on most (the CLI's ?id= and ?name=), read from the view without rendering the object. */
+export const lbListKeys = (lb: LoadBalancerView): Record<string, unknown> => ({
+  id: lb.lbId, name: lb.name, description: lb.description, project_id: lb.projectId, tenant_id: lb.projectId, admin_state_up: lb.adminStateUp,
+  vip_address: lb.vipAddress, vip_port_id: lb.vipPortId, vip_subnet_id: lb.vipSubnetId, vip_network_id: lb.vipNetworkId, provider: lb.provider,
+  tags: lb.tags,
+});
+
 /** Attributes a load-balancer list can be filtered and sorted on. */
 export const LB_FILTER_KEYS = [
   'id', 'name', 'description', 'provisioning_status', 'operating_status', 'admin_state_up', 'project_id', 'tenant_id',

@@ -1,17 +1,19 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Module, Param, Post, Put, Query, Req } from '@nestjs/common';
 import { CONFIG, PROJECTION, newId } from '@lbaas/app-shell';
-import { loadBalancer } from '@lbaas/domain';
-import type { CreateMember, DeleteMember, MemberSettings, UpdateMember } from '@lbaas/events';
+import { loadBalancer, loadBalancerBatch } from '@lbaas/domain';
+import type { BatchUpdateMembers, CreateMember, DeleteMember, MemberSettings, UpdateMember } from '@lbaas/events';
 import type { FastifyRequest } from 'fastify';
 import type { ApiConfig } from '../config';
-import { ApiError } from '../shell/errors';
+import { ApiError, invalidInput, unknownAttribute } from '../shell/errors';
 import { fieldsOf, listResponse, type Query as Q } from '../shell/listing';
 import { memberOf, poolOf } from '../shell/lookup';
 import type { ReadModel } from '../shell/read-model';
 import { actorOf, noteLb, selfUrl } from '../shell/request-context';
-import { parseBody } from '../shell/validation';
+import { parseAttributes, parseBody } from '../shell/validation';
 import { selectFields } from '../shell/wire';
 import { Writes } from '../shell/writes';
+import { pendingDeletion, rememberDeleted } from '../shell/tombstones';
+import { checkQuota } from '../quotas/quota';
 import { MemberCreateBody, MemberUpdateBody } from './member.dto';
 import { MEMBER_FILTER_KEYS, checkNotReserved, renderMember } from './member.wire';
 
@@ -42,8 +44,15 @@ export class MembersController {
 
   @Get(':id')
   show(@Param('poolId') poolId: string, @Param('id') id: string, @Query() q: Q) {
-    const { lb, member } = memberOf(this.view.catalog, poolId, id);
-    return { member: selectFields(renderMember(lb, member), fieldsOf(q)) };
+    let found;
+    try {
+      found = memberOf(this.view.catalog, poolId, id);
+    } catch (err) {
+      const gone = pendingDeletion(this.view.catalog, id);
+      if (gone) return { member: selectFields(gone, fieldsOf(q)) };
+      throw err;
+    }
+    return { member: selectFields(renderMember(found.lb, found.member), fieldsOf(q)) };
   }
 
   @Post()
@@ -55,6 +64,7 @@ export class MembersController {
     checkNotReserved(b.address, 'member address');
     checkNotReserved(b.monitor_address, 'monitor address');
     if (b.subnet_id && !this.view.catalog.networks.subnets.has(b.subnet_id)) throw new ApiError(400, `Subnet ${b.subnet_id} not found.`);
+    checkQuota(this.view.catalog, this.config.quotaDefaults, lb.projectId, { member: 1 });
     const command: CreateMember = {
       type: 'CreateMember',
       data: {
@@ -66,6 +76,52 @@ export class MembersController {
     };
     await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancer, command, actorOf(req, lb.projectId));
     return this.render(pool.poolId, command.data.memberId);
+  }
+
+  /**
+   * Octavia's batch update: the pool's members become the listed ones (matched by address and port; the others are
+   * deleted unless ?additive_only=true). One commit; 202 with an empty body.
+   */
+  @Put()
+  @HttpCode(202)
+  async batch(@Req() req: FastifyRequest, @Param('poolId') poolId: string, @Query() q: Q, @Body() body: unknown): Promise<void> {
+    const { lb, pool } = poolOf(this.view.catalog, poolId);
+    noteLb(req, lb.lbId);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidInput('members', body ?? null, 'Mandatory field missing.');
+    const extra = Object.keys(body).filter((k) => k !== 'members');
+    if (extra.length) throw unknownAttribute('member_', extra);
+    const raw = (body as { members?: unknown }).members;
+    if (!Array.isArray(raw)) throw invalidInput('members', raw ?? null, raw === undefined || raw === null ? 'Mandatory field missing.' : 'Value should be a list');
+    const members = raw.map((m) => {
+      const b = parseAttributes(MemberCreateBody, m, 'member_', 'member');
+      checkNotReserved(b.address, 'member address');
+      checkNotReserved(b.monitor_address, 'monitor address');
+      if (b.subnet_id && !this.view.catalog.networks.subnets.has(b.subnet_id)) throw new ApiError(400, `Subnet ${b.subnet_id} not found.`);
+      const settings: Partial<Record<keyof MemberSettings, unknown>> = {};
+      if ('name' in b) settings.name = b.name ?? '';
+      if ('admin_state_up' in b) settings.adminStateUp = b.admin_state_up ?? true;
+      if ('weight' in b) settings.weight = b.weight ?? 1;
+      if ('backup' in b) settings.backup = b.backup ?? false;
+      if ('monitor_address' in b) settings.monitorAddress = b.monitor_address ?? null;
+      if ('monitor_port' in b) settings.monitorPort = b.monitor_port ?? null;
+      if ('tags' in b) settings.tags = b.tags ?? [];
+      return { memberId: newId(), address: b.address, protocolPort: b.protocol_port, subnetId: b.subnet_id ?? null, settings: settings as Partial<MemberSettings> };
+    });
+    const rawAdditive = Array.isArray(q.additive_only) ? q.additive_only[0] : q.additive_only;
+    const additiveOnly = rawAdditive !== undefined && /^(true|1|yes)$/i.test(rawAdditive);
+    // Quota on the net increase (Octavia): new addresses minus the members a full update removes.
+    const key = (a: string, p: number) => `${a}|${p}`;
+    const have = new Set(pool.memberIds.flatMap((id) => { const m = lb.members.get(id); return m ? [key(m.address, m.protocolPort)] : []; }));
+    const want = new Set(members.map((m) => key(m.address, m.protocolPort)));
+    const added = [...want].filter((k) => !have.has(k)).length;
+    const removed = additiveOnly ? 0 : [...have].filter((k) => !want.has(k)).length;
+    checkQuota(this.view.catalog, this.config.quotaDefaults, lb.projectId, { member: added - removed });
+    const command: BatchUpdateMembers = {
+      type: 'BatchUpdateMembers',
+      data: { lbId: lb.lbId, poolId: pool.poolId, additiveOnly, members },
+      metadata: this.writes.metadata(),
+    };
+    await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancerBatch, command, actorOf(req, lb.projectId));
   }
 
   @Put(':id')
@@ -99,7 +155,9 @@ export class MembersController {
     const command: DeleteMember = {
       type: 'DeleteMember', data: { lbId: lb.lbId, poolId: pool.poolId, memberId: member.memberId }, metadata: this.writes.metadata(),
     };
+    const last = renderMember(lb, member);
     await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancer, command, actorOf(req, lb.projectId));
+    rememberDeleted(member.memberId, lb, last);
   }
 
   private render(poolId: string, memberId: string) {

@@ -13,6 +13,8 @@ import { actorOf, noteLb, selfUrl } from '../shell/request-context';
 import { parseBody } from '../shell/validation';
 import { selectFields } from '../shell/wire';
 import { Writes } from '../shell/writes';
+import { pendingDeletion, rememberDeleted } from '../shell/tombstones';
+import { checkQuota } from '../quotas/quota';
 import { PoolCreateBody, PoolUpdateBody } from './pool.dto';
 import { POOL_FILTER_KEYS, renderPool } from './pool.wire';
 
@@ -27,14 +29,21 @@ export class PoolsController {
   @Get()
   list(@Req() req: FastifyRequest, @Query() q: Q) {
     const items = allLbs(this.view.catalog).flatMap((lb) =>
-      [...lb.pools.values()].map((p) => ({ wire: renderPool(lb, p), extra: { loadbalancer_id: lb.lbId, listener_id: p.listenerId } })));
+      [...lb.pools.values()].map((p) => ({ wire: () => renderPool(lb, p), extra: { id: p.poolId, name: p.name, loadbalancer_id: lb.lbId, listener_id: p.listenerId, project_id: lb.projectId, tags: p.tags } })));
     return listResponse('pools', items, q, selfUrl(req, this.config), POOL_FILTER_KEYS);
   }
 
   @Get(':id')
   show(@Param('id') id: string, @Query() q: Q) {
-    const { lb, pool } = poolOf(this.view.catalog, id);
-    return { pool: selectFields(renderPool(lb, pool), fieldsOf(q)) };
+    let found;
+    try {
+      found = poolOf(this.view.catalog, id);
+    } catch (err) {
+      const gone = pendingDeletion(this.view.catalog, id);
+      if (gone) return { pool: selectFields(gone, fieldsOf(q)) };
+      throw err;
+    }
+    return { pool: selectFields(renderPool(found.lb, found.pool), fieldsOf(q)) };
   }
 
   @Post()
@@ -52,6 +61,7 @@ export class PoolsController {
       lb = lbOf(this.view.catalog, b.loadbalancer_id as string);
     }
     noteLb(req, lb.lbId);
+    checkQuota(this.view.catalog, this.config.quotaDefaults, lb.projectId, { pool: 1 });
     const command: CreatePool = {
       type: 'CreatePool',
       data: {
@@ -92,7 +102,9 @@ export class PoolsController {
     const { lb, pool } = poolOf(this.view.catalog, id);
     noteLb(req, lb.lbId);
     const command: DeletePool = { type: 'DeletePool', data: { lbId: lb.lbId, poolId: pool.poolId }, metadata: this.writes.metadata() };
+    const last = renderPool(lb, pool);
     await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancer, command, actorOf(req, lb.projectId));
+    rememberDeleted(pool.poolId, lb, last);
   }
 }
 

@@ -1,8 +1,20 @@
 import { ApiError, invalidFilter } from './errors';
 import { selectFields, type Wire } from './wire';
 
-/** One candidate of a list: its wire object plus attributes that can be filtered on but are not shown (e.g. loadbalancer_id). */
-export type Listed = { wire: Wire; extra?: Record<string, unknown> };
+/**
+ * One candidate of a list: its wire object (or a function rendering it, called only for candidates that a filter on
+ * `extra` did not already rule out, and for the page shown) plus attributes that can be filtered on without rendering,
+ * or are not shown at all (e.g. loadbalancer_id). `extra` wins over the wire object.
+ */
+export type Listed = { wire: Wire | (() => Wire); extra?: Record<string, unknown> };
+
+const rendered = new WeakMap<Listed, Wire>();
+const wireOf = (it: Listed): Wire => {
+  if (typeof it.wire !== 'function') return it.wire;
+  let w = rendered.get(it);
+  if (!w) rendered.set(it, (w = it.wire()));
+  return w;
+};
 
 /** The raw query string as Fastify parses it: repeated keys become arrays. */
 export type Query = Record<string, string | string[] | undefined>;
@@ -81,7 +93,7 @@ export function listResponse(
   plural: string, items: readonly Listed[], q: Query, selfUrl: string, knownKeys: readonly string[], opts: { strict?: boolean } = {},
 ): Wire {
   // knownKeys: every attribute a caller may filter and sort on (the scalar wire attributes plus hidden ones).
-  const attr = (it: Listed, k: string): unknown => (it.extra && k in it.extra ? it.extra[k] : it.wire[k]);
+  const attr = (it: Listed, k: string): unknown => (it.extra && k in it.extra ? it.extra[k] : wireOf(it)[k]);
   const filterable = (k: string): boolean => knownKeys.includes(k);
   let out = [...items];
   for (const key of Object.keys(q)) {
@@ -94,7 +106,7 @@ export function listResponse(
     const wanted = one(q, key) ?? '';
     out = out.filter((it) => scalar(attr(it, key)) && matches(attr(it, key), wanted));
   }
-  const hasTags = (it: Listed): string[] => (Array.isArray(it.wire.tags) ? (it.wire.tags as string[]) : []);
+  const hasTags = (it: Listed): string[] => { const t = attr(it, 'tags'); return Array.isArray(t) ? (t as string[]) : []; };
   const tAll = tagList(q, 'tags'), tAny = tagList(q, 'tags-any'), nAll = tagList(q, 'not-tags'), nAny = tagList(q, 'not-tags-any');
   if (tAll) out = out.filter((it) => tAll.every((t) => hasTags(it).includes(t)));
   if (tAny) out = out.filter((it) => tAny.some((t) => hasTags(it).includes(t)));
@@ -123,7 +135,7 @@ export function listResponse(
   }
   const marker = one(q, 'marker');
   if (marker !== undefined) {
-    const i = out.findIndex((it) => String(it.wire.id) === marker);
+    const i = out.findIndex((it) => String(attr(it, 'id')) === marker);
     if (i < 0) throw new ApiError(400, `Supplied pagination marker '${marker}' is not valid.`);
     out = out.slice(i + 1);
   }
@@ -139,9 +151,9 @@ export function listResponse(
       if (reverse) p.append('page_reverse', 'True');
       return `${selfUrl}?${p.toString()}`;
     };
-    if (marker !== undefined && page.length > 0) links.push({ href: link(String(page[0].wire.id), !pageReverse), rel: 'previous' });
-    if (page.length === limit) links.push({ href: link(String(page[page.length - 1].wire.id), pageReverse), rel: 'next' });
+    if (marker !== undefined && page.length > 0) links.push({ href: link(String(attr(page[0], 'id')), !pageReverse), rel: 'previous' });
+    if (page.length === limit) links.push({ href: link(String(attr(page[page.length - 1], 'id')), pageReverse), rel: 'next' });
   }
   const fields = fieldsOf(q);
-  return { [plural]: page.map((it) => selectFields(it.wire, fields)), [`${plural}_links`]: links };
+  return { [plural]: page.map((it) => selectFields(wireOf(it), fields)), [`${plural}_links`]: links };
 }

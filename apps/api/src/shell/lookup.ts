@@ -3,11 +3,12 @@ import type {
   Catalog, HealthMonitorView, ListenerView, LoadBalancerView, MemberView, PoolView,
 } from '@lbaas/projections';
 import { notFound } from './errors';
+import { projectScope, visible } from './project-scope';
 
 /** The load balancer `id`, or Octavia's 404 (a non-UUID id is a 404 as well, like Octavia). */
 export function lbOf(catalog: Catalog, id: string, resource = 'Load Balancer'): LoadBalancerView {
   const lb = isUuid(id) ? catalog.loadBalancers.lbs.get(id.toLowerCase()) : undefined;
-  if (!lb) throw notFound(resource, id);
+  if (!lb || !visible(lb.projectId)) throw notFound(resource, id);
   return lb;
 }
 
@@ -15,7 +16,7 @@ export function lbOf(catalog: Catalog, id: string, resource = 'Load Balancer'): 
 function ownerOf(catalog: Catalog, id: string, resource: string): LoadBalancerView {
   const lbId = isUuid(id) ? catalog.loadBalancers.owner.get(id.toLowerCase()) : undefined;
   const lb = lbId ? catalog.loadBalancers.lbs.get(lbId) : undefined;
-  if (!lb) throw notFound(resource, id);
+  if (!lb || !visible(lb.projectId)) throw notFound(resource, id);
   return lb;
 }
 
@@ -47,5 +48,13 @@ export function healthMonitorOf(catalog: Catalog, id: string): { lb: LoadBalance
   return { lb, hm };
 }
 
-/** Every load-balancer tree, in creation order. */
-export const allLbs = (catalog: Catalog): LoadBalancerView[] => [...catalog.loadBalancers.lbs.values()];
+/** Every load-balancer tree the caller may see (its project's, or all for an admin), in creation order. */
+export const allLbs = (catalog: Catalog): LoadBalancerView[] => {
+  const scope = projectScope();
+  const all = [...catalog.loadBalancers.lbs.values()];
+  return scope === null ? all : all.filter((lb) => lb.projectId === scope);
+};
+
+/** The attributes every list narrows on first (the CLI's ?id= and ?name=), as [key, wanted] or null. */
+export const exactFilter = (q: Record<string, string | string[] | undefined>, key: string): string | null =>
+  typeof q[key] === 'string' ? (q[key] as string) : null;
