@@ -1,4 +1,5 @@
 import type { Event } from './event';
+import { L7_EVENT_TYPES, type L7Event } from './l7';
 import type {
   HttpMethod, LbAlgorithm, ListenerProtocol, MonitorType, OperatingStatus, PoolProtocol, SessionPersistence,
 } from './values';
@@ -155,7 +156,8 @@ export type LoadBalancerEvent =
   | PoolCreated | PoolSettingsChanged | PoolDeleted
   | MemberCreated | MemberSettingsChanged | MemberDeleted
   | HealthMonitorCreated | HealthMonitorSettingsChanged | HealthMonitorDeleted
-  | DesiredStateApplied | DesiredStateRejected | MemberOperatingStatusChanged;
+  | DesiredStateApplied | DesiredStateRejected | MemberOperatingStatusChanged
+  | L7Event;
 
 /** The event types that change what the data plane must run (they advance an LB's desired version). */
 export const DESIRED_STATE_EVENTS: ReadonlySet<LoadBalancerEvent['type']> = new Set<LoadBalancerEvent['type']>([
@@ -164,4 +166,5 @@ export const DESIRED_STATE_EVENTS: ReadonlySet<LoadBalancerEvent['type']> = new 
   'PoolCreated', 'PoolSettingsChanged', 'PoolDeleted',
   'MemberCreated', 'MemberSettingsChanged', 'MemberDeleted',
   'HealthMonitorCreated', 'HealthMonitorSettingsChanged', 'HealthMonitorDeleted',
+  ...L7_EVENT_TYPES,
 ]);

@@ -4,3 +4,4 @@ export * from './networks';
 export * from './agents';
 export * from './catalog';
 export * from './desired-state';
+export * from './l7';

@@ -1,4 +1,5 @@
 import type { DesiredLb, DesiredListener, DesiredMember, DesiredMonitor, DesiredPool } from '@lbaas/projections';
+import { renderAllowedCidrs, renderL7 } from './l7-config';
 
 /** The tree cannot be rendered (an unsafe token, a protocol the data plane does not run); the agent reports it rejected. */
 export class RenderError extends Error {
@@ -87,12 +88,14 @@ export function renderHaproxyConfig(lb: DesiredLb, opts: RenderOptions): string 
     '    timeout check 5s',
     '',
   ];
-  for (const l of listeners) out.push(...frontend(l, vip, pools.some((p) => p.poolId === l.defaultPoolId)), '');
+  const enabledPools = new Set(pools.map((p) => p.poolId));
+  for (const l of listeners) out.push(...frontend(l, vip, enabledPools), '');
   for (const p of pools) out.push(...backend(p, users(p.poolId)), '');
   return out.join('\n');
 }
 
-function frontend(l: DesiredListener, vip: string, poolEnabled: boolean): string[] {
+function frontend(l: DesiredListener, vip: string, enabledPools: ReadonlySet<string>): string[] {
+  const poolEnabled = l.defaultPoolId !== null && enabledPools.has(l.defaultPoolId);
   const mode = MODE[l.protocol] as 'http' | 'tcp';
   const lines = [
     `frontend ${id('listener id', l.listenerId)}`,
@@ -101,12 +104,14 @@ function frontend(l: DesiredListener, vip: string, poolEnabled: boolean): string
   ];
   if (l.connectionLimit >= 1) lines.push(`    maxconn ${int('connection_limit', l.connectionLimit, 1, 1_000_000)}`);
   lines.push(`    timeout client ${ms(l.timeoutClientData)}`);
+  lines.push(...renderAllowedCidrs(l.allowedCidrs));
   if (l.timeoutTcpInspect > 0) lines.push(`    tcp-request inspect-delay ${ms(l.timeoutTcpInspect)}`);
   if (mode === 'http') {
     lines.push('    option forwardfor');
     if (/^true$/i.test(l.insertHeaders['X-Forwarded-Port'] ?? '')) lines.push('    http-request set-header X-Forwarded-Port %[dst_port]');
     if (/^true$/i.test(l.insertHeaders['X-Forwarded-Proto'] ?? '')) lines.push('    http-request set-header X-Forwarded-Proto http');
   }
+  if (mode === 'http') lines.push(...renderL7(l.l7Policies ?? [], enabledPools));
   // A missing or disabled default pool leaves the frontend without a backend: haproxy answers 503, like Octavia.
   if (l.defaultPoolId && poolEnabled) lines.push(`    default_backend ${id('pool id', l.defaultPoolId)}`);
   return lines;
