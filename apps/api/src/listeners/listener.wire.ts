@@ -1,6 +1,6 @@
 import type { ListenerSettings } from '@lbaas/events';
-import { childProvisioningStatus, listenerOperatingStatus, type ListenerView, type LoadBalancerView } from '@lbaas/projections';
-import { naive, type Wire } from '../shell/wire';
+import { childProvisioningStatus, listenerOperatingStatus, listenerPolicies, type ListenerView, type LoadBalancerView } from '@lbaas/projections';
+import { naive, refs, type Wire } from '../shell/wire';
 import type { ListenerCreateBody, ListenerUpdateBody } from './listener.dto';
 
 /** Octavia's listener defaults ([haproxy_amphora] timeouts; connection_limit -1 = unlimited). */
@@ -47,7 +47,7 @@ export function renderListener(lb: LoadBalancerView, l: ListenerView): Wire {
     provisioning_status: childProvisioningStatus(lb, l), operating_status: listenerOperatingStatus(lb, l.listenerId),
     admin_state_up: l.adminStateUp, protocol: l.protocol, protocol_port: l.protocolPort, connection_limit: l.connectionLimit,
     default_tls_container_ref: null, sni_container_refs: [], project_id: lb.projectId, default_pool_id: l.defaultPoolId,
-    l7policies: [], insert_headers: { ...l.insertHeaders }, created_at: naive(l.createdAt), updated_at: naive(l.updatedAt),
+    l7policies: refs(listenerPolicies(lb, l.listenerId).map((p) => p.l7PolicyId)), insert_headers: { ...l.insertHeaders }, created_at: naive(l.createdAt), updated_at: naive(l.updatedAt),
     loadbalancers: [{ id: lb.lbId }],
     timeout_client_data: l.timeoutClientData, timeout_member_connect: l.timeoutMemberConnect,
     timeout_member_data: l.timeoutMemberData, timeout_tcp_inspect: l.timeoutTcpInspect,

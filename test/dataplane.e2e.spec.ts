@@ -1,0 +1,261 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  canUseNetns, createBridge, createNetnsOnBridge, netnsRunId, removeLinks, removeNetns, type NetnsProcess,
+} from '@lbaas/testing';
+import { curl, startEchoServer } from './support/dataplane';
+import { apiClient, startStack, type ApiClient, type Stack } from './support/stack';
+
+/**
+ * Issue 3, data plane: every listener/pool/member/L7 feature the API accepts reaches haproxy and is shown with
+ * traffic. One stack, one load balancer with several listeners; backends web1..web3 and two clients (cli is
+ * allowed by allowed_cidrs, cli2 is not) on the VIP network's bridge.
+ */
+const root = canUseNetns();
+if (!root) console.warn('SKIPPED LOUDLY: test/dataplane.e2e.spec.ts needs root (network namespaces); CI runs it as root');
+const maybe = root ? describe : describe.skip;
+
+maybe('data plane: listeners, pools, members and L7 policies proven with traffic', () => {
+  const id = netnsRunId();
+  const octet = 100 + (parseInt(id.slice(0, 2), 16) % 150);
+  const prefix = `10.242.${octet}`;
+  const bridge = `brd${id}`;
+  const ns = { web1: `dp-${id}-web1`, web2: `dp-${id}-web2`, web3: `dp-${id}-web3`, cli: `dp-${id}-cli`, cli2: `dp-${id}-cli2` };
+  const addr = { web1: `${prefix}.11`, web2: `${prefix}.12`, web3: `${prefix}.13`, cli: `${prefix}.2`, cli2: `${prefix}.3` };
+  const hostIfs = [`d1${id}`, `d2${id}`, `d3${id}`, `dc${id}`, `dd${id}`];
+  const tls = mkdtempSync(join(tmpdir(), `lbaas-dp-${id}-`));
+  let stack: Stack;
+  let api: ApiClient;
+  const servers: Record<string, NetnsProcess> = {};
+  const ids: Record<string, string> = {};
+  let vip = '';
+
+  const lbPath = () => `/v2/lbaas/loadbalancers/${ids.lb}`;
+  const waitActive = () => api.waitFor(lbPath(), (b) => b?.loadbalancer?.provisioning_status === 'ACTIVE', 20_000);
+  /** POSTs, expects 201, waits for ACTIVE, returns the new id. */
+  const create = async (path: string, root: string, body: Record<string, unknown>): Promise<string> => {
+    const r = await api.post(path, { [root]: body });
+    if (r.status !== 201) throw new Error(`POST ${path}: ${r.status} ${JSON.stringify(r.body)}`);
+    await waitActive();
+    return r.body[root].id;
+  };
+  const update = async (path: string, root: string, body: Record<string, unknown>) => {
+    const r = await api.put(path, { [root]: body });
+    if (r.status !== 200) throw new Error(`PUT ${path}: ${r.status} ${JSON.stringify(r.body)}`);
+    await waitActive();
+    return r.body[root];
+  };
+  const names = async (url: string, n: number, args: string[] = [], from = ns.cli) => {
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) out.push((await curl(from, url, args)).json?.name ?? 'none');
+    return out;
+  };
+
+  beforeAll(async () => {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=backend.test',
+      '-keyout', join(tls, 'key.pem'), '-out', join(tls, 'cert.pem')], { stdio: 'ignore' });
+    await createBridge(bridge);
+    const names5 = ['web1', 'web2', 'web3', 'cli', 'cli2'] as const;
+    for (const [i, n] of names5.entries()) await createNetnsOnBridge({ netns: ns[n], bridge, hostIf: hostIfs[i], cidr: `${addr[n]}/24` });
+    const cert = { port: 8443, key: join(tls, 'key.pem'), cert: join(tls, 'cert.pem') };
+    servers.web1 = await startEchoServer(ns.web1, 'web1', 8080, cert);
+    servers.web2 = await startEchoServer(ns.web2, 'web2', 8080, cert);
+    servers.web3 = await startEchoServer(ns.web3, 'web3', 8080);
+    servers.primary = await startEchoServer(ns.web1, 'primary', 9090);
+    stack = await startStack({ runId: id, physicalNetwork: `physnet-${id}`, bridge, agents: 1 });
+    api = apiClient(stack.apiUrl, { 'x-project-id': 'e2e-project' });
+
+    const net = await api.post('/v2.0/networks', { network: { name: `dp-${id}`, 'provider:physical_network': `physnet-${id}`, 'provider:network_type': 'flat' } });
+    const sub = await api.post('/v2.0/subnets', {
+      subnet: { network_id: net.body.network.id, name: `dp-${id}`, ip_version: 4, cidr: `${prefix}.0/24`, gateway_ip: `${prefix}.1`,
+        allocation_pools: [{ start: `${prefix}.50`, end: `${prefix}.60` }] },
+    });
+    ids.subnet = sub.body.subnet.id;
+    const lb = await api.post('/v2/lbaas/loadbalancers', { loadbalancer: { name: 'dp', vip_subnet_id: ids.subnet } });
+    ids.lb = lb.body.loadbalancer.id;
+    vip = lb.body.loadbalancer.vip_address;
+    await waitActive();
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const s of Object.values(servers)) await s.stop();
+    await stack?.stop();
+    await removeNetns(...Object.values(ns));
+    await removeLinks(...hostIfs, bridge);
+    rmSync(tls, { recursive: true, force: true });
+  }, 120_000);
+
+  const members = async (poolId: string, list: [string, number, Record<string, unknown>?][]) => {
+    const out: string[] = [];
+    for (const [address, port, extra] of list) out.push(await create(`/v2/lbaas/pools/${poolId}/members`, 'member', { address, protocol_port: port, ...extra }));
+    return out;
+  };
+
+  it('HTTP listener: insert_headers reach the backend, HTTP_COOKIE persistence sticks', async () => {
+    ids.http = await create('/v2/lbaas/listeners', 'listener', {
+      loadbalancer_id: ids.lb, protocol: 'HTTP', protocol_port: 80,
+      insert_headers: { 'X-Forwarded-For': 'true', 'X-Forwarded-Port': 'true', 'X-Forwarded-Proto': 'true' },
+    });
+    ids.cookiePool = await create('/v2/lbaas/pools', 'pool', {
+      listener_id: ids.http, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN', session_persistence: { type: 'HTTP_COOKIE' },
+    });
+    await members(ids.cookiePool, [[addr.web1, 8080], [addr.web2, 8080]]);
+    const first = await curl(ns.cli, `http://${vip}/`);
+    expect(first.status).toBe(200);
+    expect(first.json).toMatchObject({ xff: addr.cli, xfp: 'http', xfport: '80' });
+    // without the cookie: round robin over both; with it: always the same member
+    expect(new Set(await names(`http://${vip}/`, 4))).toEqual(new Set(['web1', 'web2']));
+    const srv = (first.headers['set-cookie'] ?? []).find((c) => c.startsWith('SRV='));
+    expect(srv).toBeDefined();
+    const cookie = (srv as string).split(';')[0];
+    expect(new Set(await names(`http://${vip}/`, 6, ['-b', cookie]))).toEqual(new Set([first.json.name]));
+  });
+
+  it('L7 policies: REJECT, REDIRECT_TO_URL, REDIRECT_PREFIX, REDIRECT_TO_POOL by path, host, header and cookie; positions shift as Octavia', async () => {
+    ids.l7Pool = await create('/v2/lbaas/pools', 'pool', { loadbalancer_id: ids.lb, protocol: 'HTTP', lb_algorithm: 'LEAST_CONNECTIONS' });
+    await members(ids.l7Pool, [[addr.web3, 8080]]);
+    const policy = (body: Record<string, unknown>) => create('/v2/lbaas/l7policies', 'l7policy', { listener_id: ids.http, ...body });
+    const rule = (policyId: string, body: Record<string, unknown>) => create(`/v2/lbaas/l7policies/${policyId}/rules`, 'rule', body);
+
+    ids.reject = await policy({ action: 'REJECT', name: 'admin' });
+    // a policy without rules is not rendered: /admin still served
+    expect((await curl(ns.cli, `http://${vip}/admin`)).status).toBe(200);
+    await rule(ids.reject, { type: 'PATH', compare_type: 'STARTS_WITH', value: '/admin' });
+    ids.toUrl = await policy({ action: 'REDIRECT_TO_URL', redirect_url: 'https://www.example.com/moved', redirect_http_code: 301 });
+    await rule(ids.toUrl, { type: 'HOST_NAME', compare_type: 'EQUAL_TO', value: 'old.example.com' });
+    ids.prefix = await policy({ action: 'REDIRECT_PREFIX', redirect_prefix: 'https://secure.example.com' });
+    await rule(ids.prefix, { type: 'HEADER', compare_type: 'EQUAL_TO', key: 'X-Upgrade', value: 'yes' });
+    ids.canary = await policy({ action: 'REDIRECT_TO_POOL', redirect_pool_id: ids.l7Pool });
+    await rule(ids.canary, { type: 'COOKIE', compare_type: 'EQUAL_TO', key: 'canary', value: '1' });
+    ids.static = await policy({ action: 'REDIRECT_TO_POOL', redirect_pool_id: ids.l7Pool });
+    await rule(ids.static, { type: 'PATH', compare_type: 'REGEX', value: '^/static/[a-z]+ ?' });
+    await rule(ids.static, { type: 'FILE_TYPE', compare_type: 'EQUAL_TO', value: 'css', invert: true });
+
+    const denied = await curl(ns.cli, `http://${vip}/admin/users`);
+    expect(denied.status).toBe(403);
+    const moved = await curl(ns.cli, `http://${vip}/x`, ['-H', 'Host: old.example.com']);
+    expect([moved.status, moved.headers.location?.[0]]).toEqual([301, 'https://www.example.com/moved']);
+    const pre = await curl(ns.cli, `http://${vip}/a/b?c=1`, ['-H', 'X-Upgrade: yes']);
+    expect([pre.status, pre.headers.location?.[0]]).toEqual([302, 'https://secure.example.com/a/b?c=1']);
+    expect(await names(`http://${vip}/`, 3, ['-b', 'canary=1'])).toEqual(['web3', 'web3', 'web3']);
+    expect(await names(`http://${vip}/static/app.js`, 2)).toEqual(['web3', 'web3']);
+    // rules are ANDed; invert negates: a .css file under /static stays on the default pool
+    expect(new Set(await names(`http://${vip}/static/site.css`, 4))).toEqual(new Set(['web1', 'web2']));
+    expect((await curl(ns.cli, `http://${vip}/`)).json.name).not.toBe('web3');
+
+    // inserting at position 1 shifts the others; the listener lists them in order
+    ids.first = await policy({ action: 'REJECT', position: 1 });
+    const list = await api.get(`/v2/lbaas/l7policies?listener_id=${ids.http}`);
+    const pos = Object.fromEntries(list.body.l7policies.map((p: { id: string; position: number }) => [p.id, p.position]));
+    expect([ids.first, ids.reject, ids.toUrl, ids.prefix, ids.canary, ids.static].map((x) => pos[x])).toEqual([1, 2, 3, 4, 5, 6]);
+    const lis = await api.get(`/v2/lbaas/listeners/${ids.http}`);
+    expect(lis.body.listener.l7policies.map((p: { id: string }) => p.id)).toEqual([ids.first, ids.reject, ids.toUrl, ids.prefix, ids.canary, ids.static]);
+    const rules = await api.get(`/v2/lbaas/l7policies/${ids.static}/rules`);
+    expect(rules.body.rules.map((r: { type: string }) => r.type)).toEqual(['PATH', 'FILE_TYPE']);
+    // a pool an L7 policy redirects to cannot be deleted (Octavia's PoolInUseByL7Policy)
+    const del = await api.del(`/v2/lbaas/pools/${ids.l7Pool}`);
+    expect(del.status).toBe(409);
+    expect(del.body.faultstring).toBe(`Pool ${ids.l7Pool} is in use by L7 policy ${ids.canary}`);
+
+    // disabling a policy takes it out of haproxy; deleting a rule too
+    await update(`/v2/lbaas/l7policies/${ids.reject}`, 'l7policy', { admin_state_up: false });
+    expect((await curl(ns.cli, `http://${vip}/admin/users`)).status).toBe(200);
+    const r = await api.get(`/v2/lbaas/l7policies/${ids.canary}/rules`);
+    expect((await api.del(`/v2/lbaas/l7policies/${ids.canary}/rules/${r.body.rules[0].id}`)).status).toBe(204);
+    await waitActive();
+    expect(new Set(await names(`http://${vip}/`, 4, ['-b', 'canary=1']))).toEqual(new Set(['web1', 'web2']));
+  });
+
+  it('TCP listener: allowed_cidrs refuses other sources; SOURCE_IP persistence keeps a client on one member', async () => {
+    ids.tcp = await create('/v2/lbaas/listeners', 'listener', {
+      loadbalancer_id: ids.lb, protocol: 'TCP', protocol_port: 81, allowed_cidrs: [`${addr.cli}/32`],
+    });
+    ids.srcPool = await create('/v2/lbaas/pools', 'pool', {
+      listener_id: ids.tcp, protocol: 'TCP', lb_algorithm: 'SOURCE_IP', session_persistence: { type: 'SOURCE_IP' },
+    });
+    await members(ids.srcPool, [[addr.web1, 8080], [addr.web2, 8080]]);
+    const seen = await names(`http://${vip}:81/`, 6);
+    expect(seen.every((n) => n === seen[0] && n !== 'none')).toBe(true);
+    expect((await curl(ns.cli2, `http://${vip}:81/`)).status).toBe(0);
+    // the HTTP listener has no allowed_cidrs: cli2 gets through there
+    expect((await curl(ns.cli2, `http://${vip}/`)).status).toBe(200);
+    // widening the list lets cli2 in
+    await update(`/v2/lbaas/listeners/${ids.tcp}`, 'listener', { allowed_cidrs: [`${prefix}.0/24`] });
+    expect((await curl(ns.cli2, `http://${vip}:81/`)).status).toBe(200);
+  });
+
+  it('APP_COOKIE persistence follows the application cookie; weight 0 drains a member', async () => {
+    ids.app = await create('/v2/lbaas/listeners', 'listener', { loadbalancer_id: ids.lb, protocol: 'HTTP', protocol_port: 82 });
+    ids.appPool = await create('/v2/lbaas/pools', 'pool', {
+      listener_id: ids.app, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN', session_persistence: { type: 'APP_COOKIE', cookie_name: 'APPSESSION' },
+    });
+    await members(ids.appPool, [[addr.web1, 8080], [addr.web2, 8080], [addr.web3, 8080, { weight: 0 }]]);
+    expect(new Set(await names(`http://${vip}:82/`, 6))).toEqual(new Set(['web1', 'web2']));
+    const login = await curl(ns.cli, `http://${vip}:82/login`);
+    const cookie = (login.headers['set-cookie'] ?? [])[0]?.split(';')[0];
+    expect(cookie).toMatch(/^APPSESSION=web[12]-/);
+    expect(new Set(await names(`http://${vip}:82/`, 6, ['-b', cookie as string]))).toEqual(new Set([login.json.name]));
+  });
+
+  it('backup members serve only when every primary is down', async () => {
+    ids.bk = await create('/v2/lbaas/listeners', 'listener', { loadbalancer_id: ids.lb, protocol: 'HTTP', protocol_port: 83 });
+    ids.bkPool = await create('/v2/lbaas/pools', 'pool', { listener_id: ids.bk, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN' });
+    await members(ids.bkPool, [[addr.web1, 9090], [addr.web3, 8080, { backup: true }]]);
+    await create('/v2/lbaas/healthmonitors', 'healthmonitor', { pool_id: ids.bkPool, type: 'TCP', delay: 1, timeout: 1, max_retries: 1, max_retries_down: 1 });
+    expect(await names(`http://${vip}:83/`, 4)).toEqual(['primary', 'primary', 'primary', 'primary']);
+    await servers.primary.stop();
+    const t0 = Date.now();
+    let name = '';
+    while (Date.now() - t0 < 10_000 && name !== 'web3') {
+      name = (await curl(ns.cli, `http://${vip}:83/`)).json?.name ?? '';
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(name).toBe('web3');
+  });
+
+  it('connection_limit caps concurrent connections; admin_state_up=false stops the listener', async () => {
+    ids.cap = await create('/v2/lbaas/listeners', 'listener', { loadbalancer_id: ids.lb, protocol: 'HTTP', protocol_port: 84, connection_limit: 1 });
+    ids.capPool = await create('/v2/lbaas/pools', 'pool', { listener_id: ids.cap, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN' });
+    await members(ids.capPool, [[addr.web1, 8080], [addr.web2, 8080]]);
+    const pair = async (port: number) => {
+      const t0 = Date.now();
+      const answers = await Promise.all([curl(ns.cli, `http://${vip}:${port}/slow`, [], 8), curl(ns.cli, `http://${vip}:${port}/slow`, [], 8)]);
+      return { ms: Date.now() - t0, statuses: answers.map((a) => a.status) };
+    };
+    const capped = await pair(84);
+    const free = await pair(80);
+    expect(capped.statuses).toEqual([200, 200]);
+    expect(free.statuses).toEqual([200, 200]);
+    expect(free.ms).toBeLessThan(2800); // both at once
+    expect(capped.ms).toBeGreaterThanOrEqual(2900); // one after the other
+
+    await update(`/v2/lbaas/listeners/${ids.cap}`, 'listener', { admin_state_up: false });
+    expect((await curl(ns.cli, `http://${vip}:84/`)).status).toBe(0);
+    expect((await curl(ns.cli, `http://${vip}/`)).status).toBe(200);
+    await update(`/v2/lbaas/listeners/${ids.cap}`, 'listener', { admin_state_up: true });
+    expect((await curl(ns.cli, `http://${vip}:84/`)).status).toBe(200);
+  });
+
+  it('HTTPS passthrough: TLS reaches the members untouched', async () => {
+    ids.https = await create('/v2/lbaas/listeners', 'listener', { loadbalancer_id: ids.lb, protocol: 'HTTPS', protocol_port: 443 });
+    ids.httpsPool = await create('/v2/lbaas/pools', 'pool', { listener_id: ids.https, protocol: 'HTTPS', lb_algorithm: 'ROUND_ROBIN' });
+    await members(ids.httpsPool, [[addr.web1, 8443], [addr.web2, 8443]]);
+    await create('/v2/lbaas/healthmonitors', 'healthmonitor', { pool_id: ids.httpsPool, type: 'TLS-HELLO', delay: 1, timeout: 1, max_retries: 1 });
+    const r = await curl(ns.cli, `https://${vip}/`, ['-k', '-w', '\n%{ssl_verify_result}']);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatch(/"name":"web[12]"/);
+    // the certificate the client sees is the backend's own (no termination at the VIP)
+    const cert = execFileSync('ip', ['netns', 'exec', ns.cli, 'sh', '-c', `openssl s_client -connect ${vip}:443 </dev/null 2>/dev/null | openssl x509 -noout -subject`], { encoding: 'utf8' });
+    expect(cert).toMatch(/CN *= *backend\.test/);
+  });
+
+  it('admin_state_up=false on the load balancer stops all traffic', async () => {
+    await update(lbPath(), 'loadbalancer', { admin_state_up: false });
+    expect((await curl(ns.cli, `http://${vip}/`, [], 2)).status).toBe(0);
+    expect((await curl(ns.cli, `http://${vip}:82/`, [], 2)).status).toBe(0);
+    await update(lbPath(), 'loadbalancer', { admin_state_up: true });
+    expect((await curl(ns.cli, `http://${vip}/`)).status).toBe(200);
+  });
+});
