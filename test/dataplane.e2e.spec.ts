@@ -168,6 +168,64 @@ maybe('data plane: listeners, pools, members and L7 policies proven with traffic
     expect(new Set(await names(`http://${vip}/`, 4, ['-b', 'canary=1']))).toEqual(new Set(['web1', 'web2']));
   });
 
+  it('refuses bad input with 400 naming the field, and stores nothing', async () => {
+    const counts = async () => Promise.all(['listeners', 'pools', 'healthmonitors', 'l7policies'].map(async (k) => (await api.get(`/v2/lbaas/${k}`)).body[k].length)
+      .concat([(await api.get(`/v2/lbaas/pools/${ids.cookiePool}/members`)).body.members.length, (await api.get(`/v2/lbaas/l7policies/${ids.static}/rules`)).body.rules.length]));
+    const before = await counts();
+    const lis = { loadbalancer_id: ids.lb, protocol: 'HTTP', protocol_port: 90 };
+    const pool = { loadbalancer_id: ids.lb, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN' };
+    const hm = { pool_id: ids.l7Pool, type: 'HTTP', delay: 2, timeout: 1, max_retries: 2 };
+    const rule = { type: 'PATH', compare_type: 'EQUAL_TO', value: '/x' };
+    const cases: [string, string, string, Record<string, unknown>, string][] = [
+      ['listener: wrong protocol', '/v2/lbaas/listeners', 'listener', { ...lis, protocol: 'FTP' }, 'protocol'],
+      ['listener: port out of range', '/v2/lbaas/listeners', 'listener', { ...lis, protocol_port: 70000 }, 'protocol_port'],
+      ['listener: bad CIDR', '/v2/lbaas/listeners', 'listener', { ...lis, allowed_cidrs: ['10.0.0.300/8'] }, 'allowed_cidrs'],
+      ['listener: CIDR with a newline', '/v2/lbaas/listeners', 'listener', { ...lis, allowed_cidrs: ['10.0.0.0/8\n'] }, 'allowed_cidrs'],
+      ['listener: bad insert_headers value', '/v2/lbaas/listeners', 'listener', { ...lis, insert_headers: { 'X-Forwarded-For': 'maybe' } }, 'insert_headers'],
+      ['listener: negative timeout', '/v2/lbaas/listeners', 'listener', { ...lis, timeout_client_data: -5 }, 'timeout_client_data'],
+      ['listener: unknown attribute', '/v2/lbaas/listeners', 'listener', { ...lis, colour: 'red' }, 'colour'],
+      ['pool: wrong algorithm', '/v2/lbaas/pools', 'pool', { ...pool, lb_algorithm: 'RANDOM' }, 'lb_algorithm'],
+      ['pool: APP_COOKIE without cookie_name', '/v2/lbaas/pools', 'pool', { ...pool, session_persistence: { type: 'APP_COOKIE' } }, 'cookie_name'],
+      ['pool: cookie name with a space', '/v2/lbaas/pools', 'pool', { ...pool, session_persistence: { type: 'APP_COOKIE', cookie_name: 'a b' } }, 'cookie_name'],
+      ['pool: cookie name with a quote', '/v2/lbaas/pools', 'pool', { ...pool, session_persistence: { type: 'APP_COOKIE', cookie_name: 'a"b' } }, 'cookie_name'],
+      ['pool: cookie name with a newline', '/v2/lbaas/pools', 'pool', { ...pool, session_persistence: { type: 'APP_COOKIE', cookie_name: 'a\nb' } }, 'cookie_name'],
+      ['pool: cookie name with a backslash', '/v2/lbaas/pools', 'pool', { ...pool, session_persistence: { type: 'APP_COOKIE', cookie_name: 'a\\b' } }, 'cookie_name'],
+      ['member: weight 257', `/v2/lbaas/pools/${ids.cookiePool}/members`, 'member', { address: addr.web3, protocol_port: 8080, weight: 257 }, 'weight'],
+      ['member: weight -1', `/v2/lbaas/pools/${ids.cookiePool}/members`, 'member', { address: addr.web3, protocol_port: 8080, weight: -1 }, 'weight'],
+      ['member: port 0', `/v2/lbaas/pools/${ids.cookiePool}/members`, 'member', { address: addr.web3, protocol_port: 0 }, 'protocol_port'],
+      ['member: bad monitor_port', `/v2/lbaas/pools/${ids.cookiePool}/members`, 'member', { address: addr.web3, protocol_port: 8080, monitor_port: 65536 }, 'monitor_port'],
+      ['monitor: timeout greater than delay', '/v2/lbaas/healthmonitors', 'healthmonitor', { ...hm, timeout: 5 }, 'timeout'],
+      ['monitor: wrong type', '/v2/lbaas/healthmonitors', 'healthmonitor', { ...hm, type: 'ICMP' }, 'type'],
+      ['monitor: url_path with a space', '/v2/lbaas/healthmonitors', 'healthmonitor', { ...hm, url_path: '/a b' }, 'url_path'],
+      ['monitor: max_retries_down 11', '/v2/lbaas/healthmonitors', 'healthmonitor', { ...hm, max_retries_down: 11 }, 'max_retries_down'],
+      ['monitor: bad expected_codes', '/v2/lbaas/healthmonitors', 'healthmonitor', { ...hm, expected_codes: '200;drop' }, 'expected_codes'],
+      ['l7policy: wrong action', '/v2/lbaas/l7policies', 'l7policy', { listener_id: ids.http, action: 'DROP' }, 'action'],
+      ['l7policy: redirect_url not a URL', '/v2/lbaas/l7policies', 'l7policy', { listener_id: ids.http, action: 'REDIRECT_TO_URL', redirect_url: 'elsewhere' }, 'redirect_url'],
+      ['l7policy: redirect_url with a quote', '/v2/lbaas/l7policies', 'l7policy', { listener_id: ids.http, action: 'REDIRECT_TO_URL', redirect_url: 'https://a.example.com/"x' }, 'redirect_url'],
+      ['l7policy: redirect_url with a newline', '/v2/lbaas/l7policies', 'l7policy', { listener_id: ids.http, action: 'REDIRECT_TO_URL', redirect_url: 'https://a.example.com/\nx' }, 'redirect_url'],
+      ['l7policy: bad redirect code', '/v2/lbaas/l7policies', 'l7policy', { listener_id: ids.http, action: 'REDIRECT_TO_URL', redirect_url: 'https://a.example.com/', redirect_http_code: 200 }, 'redirect_http_code'],
+      ['l7policy: REDIRECT_TO_POOL without a pool', '/v2/lbaas/l7policies', 'l7policy', { listener_id: ids.http, action: 'REDIRECT_TO_POOL' }, 'redirect_pool_id'],
+      ['l7policy: position 0', '/v2/lbaas/l7policies', 'l7policy', { listener_id: ids.http, action: 'REJECT', position: 0 }, 'position'],
+      ['l7policy: unknown attribute', '/v2/lbaas/l7policies', 'l7policy', { listener_id: ids.http, action: 'REJECT', priority: 1 }, 'priority'],
+      ['rule: wrong type', `/v2/lbaas/l7policies/${ids.static}/rules`, 'rule', { ...rule, type: 'BODY' }, 'type'],
+      ['rule: wrong compare type', `/v2/lbaas/l7policies/${ids.static}/rules`, 'rule', { ...rule, compare_type: 'LIKE' }, 'compare_type'],
+      ['rule: invalid regex', `/v2/lbaas/l7policies/${ids.static}/rules`, 'rule', { ...rule, compare_type: 'REGEX', value: '^(/a' }, 'value'],
+      ['rule: value with a newline', `/v2/lbaas/l7policies/${ids.static}/rules`, 'rule', { ...rule, value: '/a\nb' }, 'value'],
+      ['rule: value with a single quote', `/v2/lbaas/l7policies/${ids.static}/rules`, 'rule', { ...rule, value: "/a'b" }, 'value'],
+      ['rule: header name with a space', `/v2/lbaas/l7policies/${ids.static}/rules`, 'rule', { ...rule, type: 'HEADER', key: 'X A' }, 'key'],
+      ['rule: HEADER without key', `/v2/lbaas/l7policies/${ids.static}/rules`, 'rule', { ...rule, type: 'HEADER' }, 'key'],
+      ['rule: FILE_TYPE with CONTAINS', `/v2/lbaas/l7policies/${ids.static}/rules`, 'rule', { ...rule, type: 'FILE_TYPE', compare_type: 'CONTAINS' }, 'compare_type'],
+    ];
+    const wrong: string[] = [];
+    for (const [name, path, root, body, field] of cases) {
+      const r = await api.post(path, { [root]: body });
+      if (r.status !== 400 || !String(r.body?.faultstring).includes(field)) wrong.push(`${name}: ${r.status} ${JSON.stringify(r.body)}`);
+    }
+    expect(wrong).toEqual([]);
+    expect(await counts()).toEqual(before);
+    expect((await api.get(lbPath())).body.loadbalancer.provisioning_status).toBe('ACTIVE');
+  });
+
   it('TCP listener: allowed_cidrs refuses other sources; SOURCE_IP persistence keeps a client on one member', async () => {
     ids.tcp = await create('/v2/lbaas/listeners', 'listener', {
       loadbalancer_id: ids.lb, protocol: 'TCP', protocol_port: 81, allowed_cidrs: [`${addr.cli}/32`],
