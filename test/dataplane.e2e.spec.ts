@@ -1,5 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { connect } from 'nats';
+import { EVENT_STREAM } from '@lbaas/contracts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -54,8 +57,12 @@ maybe('data plane: listeners, pools, members and L7 policies proven with traffic
   };
 
   beforeAll(async () => {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=backend.test',
-      '-keyout', join(tls, 'key.pem'), '-out', join(tls, 'cert.pem')], { stdio: 'ignore' });
+    const selfSigned = (name: string, cn: string) => execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
+      '-subj', `/CN=${cn}`, '-addext', `subjectAltName=DNS:${cn}`, '-keyout', join(tls, `${name}-key.pem`), '-out', join(tls, `${name}.pem`)], { stdio: 'ignore' });
+    selfSigned('cert', 'backend.test');
+    selfSigned('default', 'default.test');
+    selfSigned('sni', 'sni.test');
+    execFileSync('cp', [join(tls, 'cert-key.pem'), join(tls, 'key.pem')]);
     await createBridge(bridge);
     const names5 = ['web1', 'web2', 'web3', 'cli', 'cli2'] as const;
     for (const [i, n] of names5.entries()) await createNetnsOnBridge({ netns: ns[n], bridge, hostIf: hostIfs[i], cidr: `${addr[n]}/24` });
@@ -64,7 +71,7 @@ maybe('data plane: listeners, pools, members and L7 policies proven with traffic
     servers.web2 = await startEchoServer(ns.web2, 'web2', 8080, cert);
     servers.web3 = await startEchoServer(ns.web3, 'web3', 8080);
     servers.primary = await startEchoServer(ns.web1, 'primary', 9090);
-    stack = await startStack({ runId: id, physicalNetwork: `physnet-${id}`, bridge, agents: 1 });
+    stack = await startStack({ runId: id, physicalNetwork: `physnet-${id}`, bridge, agents: 1, env: { SECRETS_KEY: randomBytes(32).toString('hex') } });
     api = apiClient(stack.apiUrl, { 'x-project-id': 'e2e-project' });
 
     const net = await api.post('/v2.0/networks', { network: { name: `dp-${id}`, 'provider:physical_network': `physnet-${id}`, 'provider:network_type': 'flat' } });
@@ -307,6 +314,76 @@ maybe('data plane: listeners, pools, members and L7 policies proven with traffic
     // the certificate the client sees is the backend's own (no termination at the VIP)
     const cert = execFileSync('ip', ['netns', 'exec', ns.cli, 'sh', '-c', `openssl s_client -connect ${vip}:443 </dev/null 2>/dev/null | openssl x509 -noout -subject`], { encoding: 'utf8' });
     expect(cert).toMatch(/CN *= *backend\.test/);
+  });
+
+  it('TERMINATED_HTTPS: certificates from the Barbican subset terminate TLS, SNI picks the certificate, keys never enter the stream', async () => {
+    const pemOf = (name: string) => readFileSync(join(tls, `${name}.pem`), 'utf8');
+    // default certificate: one secret holding certificate and key; SNI certificate: a container of two secrets
+    const bundle = await api.post('/v1/secrets', { name: 'default', payload: pemOf('default') + pemOf('default-key'), payload_content_type: 'text/plain', secret_type: 'certificate' });
+    expect(bundle.status).toBe(201);
+    const cert = await api.post('/v1/secrets', { name: 'sni-cert', payload: pemOf('sni'), payload_content_type: 'text/plain', secret_type: 'certificate' });
+    const key = await api.post('/v1/secrets', { name: 'sni-key', payload: pemOf('sni-key'), payload_content_type: 'text/plain', secret_type: 'private' });
+    const container = await api.post('/v1/containers', { name: 'sni', type: 'certificate', secret_refs: [
+      { name: 'certificate', secret_ref: cert.body.secret_ref }, { name: 'private_key', secret_ref: key.body.secret_ref }] });
+    expect(container.status).toBe(201);
+    const meta = await api.get(new URL(bundle.body.secret_ref).pathname);
+    expect(meta.body).toMatchObject({ name: 'default', status: 'ACTIVE', secret_type: 'certificate' });
+
+    // a reference that does not resolve, or a TERMINATED_HTTPS listener without one, is refused
+    const missing = await api.post('/v2/lbaas/listeners', { listener: { loadbalancer_id: ids.lb, protocol: 'TERMINATED_HTTPS', protocol_port: 8443,
+      default_tls_container_ref: `${stack.apiUrl}/v1/secrets/00000000-0000-4000-8000-000000000000` } });
+    expect([missing.status, missing.body.faultstring]).toEqual([400, expect.stringContaining('Could not retrieve certificate')]);
+    const none = await api.post('/v2/lbaas/listeners', { listener: { loadbalancer_id: ids.lb, protocol: 'TERMINATED_HTTPS', protocol_port: 8443 } });
+    expect([none.status, none.body.faultstring]).toEqual([400, expect.stringContaining('default_tls_container_ref')]);
+
+    ids.tls = await create('/v2/lbaas/listeners', 'listener', {
+      loadbalancer_id: ids.lb, protocol: 'TERMINATED_HTTPS', protocol_port: 8443, default_tls_container_ref: bundle.body.secret_ref,
+      sni_container_refs: [container.body.container_ref], insert_headers: { 'X-Forwarded-Proto': 'true', 'X-Forwarded-For': 'true' },
+    });
+    ids.tlsPool = await create('/v2/lbaas/pools', 'pool', { listener_id: ids.tls, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN' });
+    await members(ids.tlsPool, [[addr.web1, 8080], [addr.web2, 8080]]);
+    const r = await curl(ns.cli, `https://${vip}:8443/`, ['-k']);
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ xfp: 'https', xff: addr.cli });
+    const subject = (sni: string | null) => execFileSync('ip', ['netns', 'exec', ns.cli, 'sh', '-c',
+      `openssl s_client -connect ${vip}:8443 ${sni ? `-servername ${sni}` : '-noservername'} </dev/null 2>/dev/null | openssl x509 -noout -subject`], { encoding: 'utf8' });
+    expect(subject(null)).toMatch(/CN *= *default\.test/);
+    expect(subject('sni.test')).toMatch(/CN *= *sni\.test/);
+    expect(subject('other.test')).toMatch(/CN *= *default\.test/);
+    const verified = await curl(ns.cli, `https://sni.test:8443/`, ['--resolve', `sni.test:8443:${vip}`, '--cacert', join(tls, 'sni.pem')]);
+    expect(verified.status).toBe(200);
+
+    // the keys on the agent's disk are root-only; the stream holds references, never a PEM
+    const certDir = join('/run/lbaas-e2e', stack.agentIds[0], ids.lb, 'certs');
+    const pems = readdirSync(certDir).filter((f) => f.endsWith('.pem'));
+    expect(pems.length).toBe(2);
+    for (const f of pems) expect(statSync(join(certDir, f)).mode & 0o777).toBe(0o600);
+    expect(statSync(certDir).mode & 0o777).toBe(0o700);
+    const nc = await connect({ servers: stack.nats.url });
+    try {
+      const consumer = await nc.jetstream().consumers.get(EVENT_STREAM);
+      const info = await (await nc.jetstreamManager()).streams.info(EVENT_STREAM);
+      const batch = await consumer.fetch({ max_messages: info.state.messages, expires: 3000 });
+      let seen = 0;
+      let leaked = 0;
+      for await (const m of batch) {
+        seen++;
+        const text = m.string();
+        if (/BEGIN [A-Z ]*PRIVATE KEY|BEGIN CERTIFICATE/.test(text)) leaked++;
+        if (seen >= info.state.messages) break;
+      }
+      expect(seen).toBeGreaterThan(10);
+      expect(leaked).toBe(0);
+    } finally {
+      await nc.close();
+    }
+    // Barbican DELETE removes the payload for good (a secret a listener still uses would fail the LB's next change)
+    const spare = await api.post('/v1/secrets', { name: 'spare', payload: pemOf('sni-key'), payload_content_type: 'text/plain' });
+    const path = new URL(spare.body.secret_ref).pathname;
+    const payload = await fetch(`${stack.apiUrl}${path}/payload`, { headers: { accept: 'text/plain' } });
+    expect([payload.status, await payload.text()]).toEqual([200, pemOf('sni-key')]);
+    expect((await api.del(path)).status).toBe(204);
+    expect((await api.get(path)).status).toBe(404);
   });
 
   it('admin_state_up=false on the load balancer stops all traffic', async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { CLOCK, CONFIG, EVENT_STORE, LOGGER, NestPinoLogger, PROJECTION, type Clock } from '@lbaas/app-shell';
+import { CLOCK, CONFIG, EVENT_STORE, LOGGER, NestPinoLogger, PROJECTION, SECRET_STORE, type Clock, type SecretStore } from '@lbaas/app-shell';
 import type { EventStore } from '@lbaas/event-store';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -19,9 +19,10 @@ import { HealthMonitorsModule } from './healthmonitors/healthmonitors.module';
 import { NetworksModule } from './networks/networks.module';
 import { AgentsModule } from './agents/agents.module';
 import { L7PoliciesModule } from './l7policies/l7policies.module';
+import { SecretsModule } from './secrets/secrets.module';
 
 /** What the api is built from: adapters only (main.ts wires real ones; tests may wire the in-memory store). */
-export type ApiDeps = Readonly<{ config: ApiConfig; store: EventStore; view: ReadModel; clock: Clock; logger: Logger }>;
+export type ApiDeps = Readonly<{ config: ApiConfig; store: EventStore; view: ReadModel; clock: Clock; logger: Logger; secrets?: SecretStore | null }>;
 
 /** The adapters every resource module injects. */
 @Global()
@@ -36,9 +37,10 @@ class CoreModule {
         { provide: PROJECTION, useValue: deps.view },
         { provide: CLOCK, useValue: deps.clock },
         { provide: LOGGER, useValue: deps.logger },
+        { provide: SECRET_STORE, useValue: deps.secrets ?? null },
         Writes,
       ],
-      exports: [CONFIG, EVENT_STORE, PROJECTION, CLOCK, LOGGER, Writes],
+      exports: [CONFIG, EVENT_STORE, PROJECTION, CLOCK, LOGGER, SECRET_STORE, Writes],
     };
   }
 }
@@ -50,7 +52,7 @@ class ApiModule {
       module: ApiModule,
       imports: [
         CoreModule.with(deps), VersionsModule, LoadBalancersModule, ListenersModule, PoolsModule, MembersModule,
-        HealthMonitorsModule, NetworksModule, AgentsModule, L7PoliciesModule,
+        HealthMonitorsModule, NetworksModule, AgentsModule, L7PoliciesModule, SecretsModule,
       ],
     };
   }

@@ -1,4 +1,4 @@
-import { ConfigError, connectNats, createLogger, systemClock } from '@lbaas/app-shell';
+import { ConfigError, connectNats, createLogger, SecretStore, secretsKeyFrom, systemClock } from '@lbaas/app-shell';
 import { ensureEventStream, jetStreamEventStore, runProjection } from '@lbaas/event-store';
 import { evolveCatalog, initialCatalog } from '@lbaas/projections';
 import { createApiApp } from './app';
@@ -7,10 +7,12 @@ import { loadConfig } from './config';
 /** Starts the api: NATS, the event stream, the Catalog view (replayed, then live), then HTTP. */
 async function main(): Promise<void> {
   let config;
+  let secretsKey: Buffer | null;
   try {
     config = loadConfig(process.env);
+    secretsKey = secretsKeyFrom(process.env);
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || (err instanceof Error && /SECRETS_KEY/.test(err.message))) {
       process.stderr.write(`${err.message}\n`);
       process.exit(2);
     }
@@ -21,6 +23,8 @@ async function main(): Promise<void> {
   const nc = await connectNats({ url: config.natsUrl, name: 'lbaas-api', logger });
   await ensureEventStream(nc);
   const store = jetStreamEventStore(nc);
+  // Certificates and keys: sealed in a KV bucket, never in the stream (off without SECRETS_KEY).
+  const secrets = secretsKey ? await SecretStore.open(nc, secretsKey) : null;
   // 2. Replay every commit into one in-memory Catalog, then follow live.
   const catalog = initialCatalog();
   const started = Date.now();
@@ -32,7 +36,7 @@ async function main(): Promise<void> {
   logger.info({ op: 'replay', seq: projection.seq, ms: Date.now() - started, loadBalancers: catalog.loadBalancers.lbs.size }, 'catalog ready');
   // 3. Serve HTTP.
   const app = await createApiApp({
-    config, store, clock: systemClock, logger,
+    config, store, clock: systemClock, logger, secrets,
     view: { catalog, waitFor: (seq, timeoutMs) => projection.waitFor(seq, timeoutMs) },
   });
   app.enableShutdownHooks();

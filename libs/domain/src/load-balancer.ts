@@ -14,6 +14,7 @@ import {
   isEmpty, isExpectedCodes, isHostname, URL_PATH, validationFailure,
 } from './field-rules';
 import { isIpCidr, parseIpAddress } from './ip-address';
+import { checkTlsSettings } from './tls-rules';
 import { decideL7, dropListenerPolicies, evolveL7, policyUsingPool, type L7PolicyState } from './l7';
 import {
   checkListenerPoolProtocols, checkListenerProtocol, checkMonitorType, checkPoolProtocol,
@@ -350,7 +351,7 @@ const checkListenerSettings = (protocol: ListenerProtocol, x: ListenerSettings):
   checkInt('timeout_member_data', x.timeoutMemberData, 0, MAX_TIMEOUT);
   checkInt('timeout_tcp_inspect', x.timeoutTcpInspect, 0, MAX_TIMEOUT);
   const headers = Object.keys(x.insertHeaders ?? {});
-  if (headers.length > 0 && protocol !== 'HTTP') {
+  if (headers.length > 0 && protocol !== 'HTTP' && protocol !== 'TERMINATED_HTTPS') {
     throw validationFailure(`The following headers are not supported for the ${protocol} protocol: ${headers.join(', ')}.`);
   }
   for (const header of headers) {
@@ -363,6 +364,7 @@ const checkListenerSettings = (protocol: ListenerProtocol, x: ListenerSettings):
   for (const cidr of x.allowedCidrs ?? []) {
     if (!isIpCidr(cidr)) throw invalidField('allowed_cidrs', cidr, 'Value should be a valid CIDR');
   }
+  checkTlsSettings(protocol, x);
 };
 
 const checkDefaultPool = (s: Live, protocol: ListenerProtocol, poolId: string | null): void => {

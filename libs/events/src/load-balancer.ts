@@ -21,6 +21,12 @@ export type ListenerSettings = Readonly<{
   timeoutTcpInspect: number;
   allowedCidrs: readonly string[] | null;
   tags: readonly string[];
+  /**
+   * TERMINATED_HTTPS only: references (`.../v1/secrets/<id>` or `.../v1/containers/<id>`) into the secret store, never
+   * the PEM itself. Optional and additive to v1: an event without them means none.
+   */
+  defaultTlsContainerRef?: string | null;
+  sniContainerRefs?: readonly string[];
 }>;
 
 /** The attributes of a pool that PUT may change. */

@@ -29,6 +29,8 @@ export type DesiredListener = {
   allowedCidrs: string[] | null;
   /** In position order. */
   l7Policies: DesiredL7Policy[];
+  /** TERMINATED_HTTPS: certificate references (resolved by the agent from the secret store); null otherwise. */
+  tls: { defaultRef: string; sniRefs: string[] } | null;
 };
 export type DesiredL7Rule = {
   l7RuleId: string; type: L7RuleType; compareType: L7CompareType; key: string | null; value: string; invert: boolean; adminStateUp: boolean;
@@ -114,6 +116,8 @@ function desiredLb(catalog: Catalog, lb: LoadBalancerView, epoch: number, bridge
       timeoutClientData: l.timeoutClientData, timeoutMemberConnect: l.timeoutMemberConnect,
       timeoutMemberData: l.timeoutMemberData, timeoutTcpInspect: l.timeoutTcpInspect,
       allowedCidrs: l.allowedCidrs ? [...l.allowedCidrs] : null,
+      tls: l.protocol === 'TERMINATED_HTTPS' && l.defaultTlsContainerRef
+        ? { defaultRef: l.defaultTlsContainerRef, sniRefs: [...(l.sniContainerRefs ?? [])] } : null,
       l7Policies: listenerPolicies(lb, l.listenerId).map((p) => ({
         l7PolicyId: p.l7PolicyId, action: p.action, adminStateUp: p.adminStateUp, redirectPoolId: p.redirectPoolId,
         redirectUrl: p.redirectUrl, redirectPrefix: p.redirectPrefix, redirectHttpCode: p.redirectHttpCode,

@@ -17,6 +17,9 @@ export type RenderOptions = {
    * so the agent passes what the host allows (see config.ts). Default 1,000,000 (Octavia's cap).
    */
   maxconnCap?: number;
+  /** TERMINATED_HTTPS: where the agent wrote the PEMs and crt-lists, and their digest (a new certificate reloads haproxy). */
+  certDir?: string;
+  certDigest?: string;
 };
 
 // Every value that reaches the file passes one of these: ids, numbers, enums, IP literals, or a pre-validated string.
@@ -54,7 +57,7 @@ export function expectedCodesRegex(codes: string | null): string {
 }
 
 const ms = (v: number) => `${int('timeout', v, 0, 2_073_600_000)}ms`;
-const MODE: Record<string, 'http' | 'tcp' | undefined> = { HTTP: 'http', TCP: 'tcp', HTTPS: 'tcp' };
+const MODE: Record<string, 'http' | 'tcp' | undefined> = { HTTP: 'http', TCP: 'tcp', HTTPS: 'tcp', TERMINATED_HTTPS: 'http' };
 const BALANCE: Record<string, string> = { ROUND_ROBIN: 'roundrobin', LEAST_CONNECTIONS: 'leastconn', SOURCE_IP: 'source', SOURCE_IP_PORT: 'source' };
 
 /** Renders one load balancer into a complete haproxy.cfg (Octavia's combined_listeners mapping). Pure and deterministic. */
@@ -72,6 +75,7 @@ export function renderHaproxyConfig(lb: DesiredLb, opts: RenderOptions): string 
   const out = [
     // No version in the file: a change that renders the same config must not reload haproxy.
     `# lbaas: load balancer ${lb.lbId} (generated; do not edit)`,
+    ...(opts.certDigest ? [`# certificates ${safe('cert digest', opts.certDigest, /^[0-9a-f]{64}$/)}`] : []),
     'global',
     '    master-worker',
     '    user haproxy',
@@ -89,18 +93,18 @@ export function renderHaproxyConfig(lb: DesiredLb, opts: RenderOptions): string 
     '',
   ];
   const enabledPools = new Set(pools.map((p) => p.poolId));
-  for (const l of listeners) out.push(...frontend(l, vip, enabledPools), '');
+  for (const l of listeners) out.push(...frontend(l, vip, enabledPools, opts.certDir), '');
   for (const p of pools) out.push(...backend(p, users(p.poolId)), '');
   return out.join('\n');
 }
 
-function frontend(l: DesiredListener, vip: string, enabledPools: ReadonlySet<string>): string[] {
+function frontend(l: DesiredListener, vip: string, enabledPools: ReadonlySet<string>, certDir?: string): string[] {
   const poolEnabled = l.defaultPoolId !== null && enabledPools.has(l.defaultPoolId);
   const mode = MODE[l.protocol] as 'http' | 'tcp';
   const lines = [
     `frontend ${id('listener id', l.listenerId)}`,
     `    mode ${mode}`,
-    `    bind ${hostPort(vip, int('protocol_port', l.protocolPort, 1, 65535))}`,
+    `    bind ${hostPort(vip, int('protocol_port', l.protocolPort, 1, 65535))}${l.protocol === 'TERMINATED_HTTPS' ? tlsBind(l, certDir) : ''}`,
   ];
   if (l.connectionLimit >= 1) lines.push(`    maxconn ${int('connection_limit', l.connectionLimit, 1, 1_000_000)}`);
   lines.push(`    timeout client ${ms(l.timeoutClientData)}`);
@@ -109,12 +113,20 @@ function frontend(l: DesiredListener, vip: string, enabledPools: ReadonlySet<str
   if (mode === 'http') {
     lines.push('    option forwardfor');
     if (/^true$/i.test(l.insertHeaders['X-Forwarded-Port'] ?? '')) lines.push('    http-request set-header X-Forwarded-Port %[dst_port]');
-    if (/^true$/i.test(l.insertHeaders['X-Forwarded-Proto'] ?? '')) lines.push('    http-request set-header X-Forwarded-Proto http');
+    if (/^true$/i.test(l.insertHeaders['X-Forwarded-Proto'] ?? '')) {
+      lines.push(`    http-request set-header X-Forwarded-Proto ${l.protocol === 'TERMINATED_HTTPS' ? 'https' : 'http'}`);
+    }
   }
   if (mode === 'http') lines.push(...renderL7(l.l7Policies ?? [], enabledPools));
   // A missing or disabled default pool leaves the frontend without a backend: haproxy answers 503, like Octavia.
   if (l.defaultPoolId && poolEnabled) lines.push(`    default_backend ${id('pool id', l.defaultPoolId)}`);
   return lines;
+}
+
+/** ` ssl crt-list <dir>/<listener>.crtlist`: the default certificate first, SNI picks among the rest (Octavia's crt-list). */
+function tlsBind(l: DesiredListener, certDir?: string): string {
+  if (!l.tls || !certDir) throw new RenderError(`listener ${l.listenerId}: TERMINATED_HTTPS without resolved certificates`);
+  return ` ssl crt-list ${safe('crt-list path', `${certDir}/${id('listener id', l.listenerId)}.crtlist`, /^\/[A-Za-z0-9._/-]{1,4000}$/)}`;
 }
 
 function backend(p: DesiredPool, users: DesiredListener[]): string[] {
