@@ -303,6 +303,24 @@ maybe('data plane: listeners, pools, members and L7 policies proven with traffic
     expect((await curl(ns.cli, `http://${vip}:84/`)).status).toBe(200);
   });
 
+  it('timeout_member_data cuts a slow member (504); an HTTP monitor with expected_codes, HTTP/1.1 and a Host takes members out and back', async () => {
+    ids.slow = await create('/v2/lbaas/listeners', 'listener', { loadbalancer_id: ids.lb, protocol: 'HTTP', protocol_port: 85, timeout_member_data: 700 });
+    ids.slowPool = await create('/v2/lbaas/pools', 'pool', { listener_id: ids.slow, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN' });
+    const [m] = await members(ids.slowPool, [[addr.web1, 8080]]);
+    expect((await curl(ns.cli, `http://${vip}:85/`)).status).toBe(200);
+    expect((await curl(ns.cli, `http://${vip}:85/slow`)).status).toBe(504);
+    ids.slowHm = await create('/v2/lbaas/healthmonitors', 'healthmonitor', {
+      pool_id: ids.slowPool, type: 'HTTP', delay: 1, timeout: 1, max_retries: 1, max_retries_down: 1, url_path: '/health',
+      expected_codes: '418', http_version: 1.1, domain_name: 'app.example.com',
+    });
+    const member = `/v2/lbaas/pools/${ids.slowPool}/members/${m}`;
+    await api.waitFor(member, (b) => b?.member?.operating_status === 'ERROR', 10_000);
+    expect((await curl(ns.cli, `http://${vip}:85/`)).status).toBe(503);
+    await update(`/v2/lbaas/healthmonitors/${ids.slowHm}`, 'healthmonitor', { expected_codes: '200-204' });
+    await api.waitFor(member, (b) => b?.member?.operating_status === 'ONLINE', 10_000);
+    expect((await curl(ns.cli, `http://${vip}:85/`)).status).toBe(200);
+  });
+
   it('HTTPS passthrough: TLS reaches the members untouched', async () => {
     ids.https = await create('/v2/lbaas/listeners', 'listener', { loadbalancer_id: ids.lb, protocol: 'HTTPS', protocol_port: 443 });
     ids.httpsPool = await create('/v2/lbaas/pools', 'pool', { listener_id: ids.https, protocol: 'HTTPS', lb_algorithm: 'ROUND_ROBIN' });
