@@ -159,6 +159,9 @@ maybe('data plane: listeners, pools, members and L7 policies proven with traffic
     expect([ids.first, ids.reject, ids.toUrl, ids.prefix, ids.canary, ids.static].map((x) => pos[x])).toEqual([1, 2, 3, 4, 5, 6]);
     const lis = await api.get(`/v2/lbaas/listeners/${ids.http}`);
     expect(lis.body.listener.l7policies.map((p: { id: string }) => p.id)).toEqual([ids.first, ids.reject, ids.toUrl, ids.prefix, ids.canary, ids.static]);
+    // moving one back to 1 (the position it was created with) shifts the other down again
+    expect((await update(`/v2/lbaas/l7policies/${ids.reject}`, 'l7policy', { position: 1 })).position).toBe(1);
+    expect((await api.get(`/v2/lbaas/l7policies/${ids.first}`)).body.l7policy.position).toBe(2);
     const rules = await api.get(`/v2/lbaas/l7policies/${ids.static}/rules`);
     expect(rules.body.rules.map((r: { type: string }) => r.type)).toEqual(['PATH', 'FILE_TYPE']);
     // a pool an L7 policy redirects to cannot be deleted (Octavia's PoolInUseByL7Policy)

@@ -167,7 +167,11 @@ const createPolicy = ({ data }: CreateL7Policy, tree: L7Tree, assertMutable: () 
 
 const updatePolicy = ({ data }: UpdateL7Policy, tree: L7Tree, assertMutable: () => void, at: string): L7Event[] => {
   const policy = policyOf(tree, data.l7PolicyId);
-  const changes = effectiveChanges(policy.settings, data.changes);
+  // A requested position always counts: the stored one is the request, the actual place shifts as others are inserted.
+  const changes: Partial<L7PolicySettings> = {
+    ...effectiveChanges(policy.settings, data.changes),
+    ...(data.changes.position !== undefined ? { position: data.changes.position } : {}),
+  };
   if (isEmpty(changes)) return [];
   checkPolicySettings(tree, listenerProtocolOf(tree, policy.listenerId), { ...policy.settings, ...changes });
   assertMutable();

@@ -68,6 +68,12 @@ describe('L7 policies', () => {
   it('updates only what changes', () =>
     given(withPolicy()).when(c('UpdateL7Policy', { lbId: LB, l7PolicyId: POLICY, changes: { name: 'p', position: 3 } }))
       .then([e('L7PolicySettingsChanged', { lbId: LB, l7PolicyId: POLICY, changes: { position: 3 } })]));
+  it('renames without touching the position', () =>
+    given(withPolicy()).when(c('UpdateL7Policy', { lbId: LB, l7PolicyId: POLICY, changes: { name: 'q' } }))
+      .then([e('L7PolicySettingsChanged', { lbId: LB, l7PolicyId: POLICY, changes: { name: 'q' } })]));
+  it('always carries a requested position (the actual place may have shifted since)', () =>
+    given(withPolicy()).when(c('UpdateL7Policy', { lbId: LB, l7PolicyId: POLICY, changes: { position: 1 } }))
+      .then([e('L7PolicySettingsChanged', { lbId: LB, l7PolicyId: POLICY, changes: { position: 1 } })]));
   it('re-checks the merged policy on update', () =>
     given(withPolicy()).when(c('UpdateL7Policy', { lbId: LB, l7PolicyId: POLICY, changes: { action: 'REDIRECT_TO_URL' } }))
       .thenThrows('Invalid', /redirect_url/));
