@@ -47,6 +47,12 @@ export const GOLDEN_CASES: Record<string, DesiredLb> = {
     pools: [pool({ protocol: 'PROXY', monitor: null })],
   }),
   'disabled-lb': desiredLb({ adminStateUp: false }),
+  'terminated-https-sni': desiredLb({
+    listeners: [listener({
+      protocol: 'TERMINATED_HTTPS', protocolPort: 443, insertHeaders: { 'X-Forwarded-For': 'true', 'X-Forwarded-Proto': 'true' },
+      tls: { defaultRef: 'http://api/v1/secrets/6b1d8f7a-5c1f-4c6d-8d66-1d3e9f802b02', sniRefs: ['http://api/v1/containers/7b1d8f7a-5c1f-4c6d-8d66-1d3e9f802b02'] },
+    })],
+  }),
   'allowed-cidrs': desiredLb({
     listeners: [listener({ allowedCidrs: ['10.231.1.0/24', '192.0.2.7/32'] }), listener({ listenerId: 'aaaaaaaa-0000-4000-8000-00000000000a', protocol: 'TCP', protocolPort: 5432, allowedCidrs: ['198.51.100.0/24'] })],
   }),
@@ -67,4 +73,9 @@ export const GOLDEN_CASES: Record<string, DesiredLb> = {
     listeners: [listener({ adminStateUp: false }), listener({ listenerId: 'aaaaaaaa-0000-4000-8000-000000000009', protocolPort: 81 })],
     pools: [pool({ adminStateUp: false })],
   }),
+};
+
+/** Render options per golden case beyond the stats socket (TERMINATED_HTTPS needs the agent's cert dir and digest). */
+export const GOLDEN_OPTIONS: Record<string, { certDir?: string; certDigest?: string }> = {
+  'terminated-https-sni': { certDir: '/run/lbaas/t/certs', certDigest: 'ab'.repeat(32) },
 };
