@@ -246,6 +246,11 @@ maybe('data plane: listeners, pools, members and L7 policies proven with traffic
     await members(ids.srcPool, [[addr.web1, 8080], [addr.web2, 8080]]);
     const seen = await names(`http://${vip}:81/`, 6);
     expect(seen.every((n) => n === seen[0] && n !== 'none')).toBe(true);
+    // SOURCE_IP_PORT hashes the port too: the same client, new connections, both members
+    ids.tcpPort = await create('/v2/lbaas/listeners', 'listener', { loadbalancer_id: ids.lb, protocol: 'TCP', protocol_port: 86 });
+    ids.portPool = await create('/v2/lbaas/pools', 'pool', { listener_id: ids.tcpPort, protocol: 'TCP', lb_algorithm: 'SOURCE_IP_PORT' });
+    await members(ids.portPool, [[addr.web1, 8080], [addr.web2, 8080]]);
+    expect(new Set(await names(`http://${vip}:86/`, 14))).toEqual(new Set(['web1', 'web2']));
     expect((await curl(ns.cli2, `http://${vip}:81/`)).status).toBe(0);
     // the HTTP listener has no allowed_cidrs: cli2 gets through there
     expect((await curl(ns.cli2, `http://${vip}/`)).status).toBe(200);

@@ -58,7 +58,8 @@ export function expectedCodesRegex(codes: string | null): string {
 
 const ms = (v: number) => `${int('timeout', v, 0, 2_073_600_000)}ms`;
 const MODE: Record<string, 'http' | 'tcp' | undefined> = { HTTP: 'http', TCP: 'tcp', HTTPS: 'tcp', TERMINATED_HTTPS: 'http' };
-const BALANCE: Record<string, string> = { ROUND_ROBIN: 'roundrobin', LEAST_CONNECTIONS: 'leastconn', SOURCE_IP: 'source', SOURCE_IP_PORT: 'source' };
+// SOURCE_IP_PORT (API 2.13) hashes address and port: the port goes through a variable because `concat` takes variables.
+const BALANCE: Record<string, string> = { ROUND_ROBIN: 'roundrobin', LEAST_CONNECTIONS: 'leastconn', SOURCE_IP: 'source', SOURCE_IP_PORT: 'hash src,concat(:,sess.src_port)' };
 
 /** Renders one load balancer into a complete haproxy.cfg (Octavia's combined_listeners mapping). Pure and deterministic. */
 export function renderHaproxyConfig(lb: DesiredLb, opts: RenderOptions): string {
@@ -137,6 +138,7 @@ function backend(p: DesiredPool, users: DesiredListener[]): string[] {
   const lines = [
     `backend ${id('pool id', p.poolId)}`,
     `    mode ${mode}`,
+    ...(p.lbAlgorithm === 'SOURCE_IP_PORT' ? ['    tcp-request content set-var(sess.src_port) src_port'] : []),
     `    balance ${BALANCE[p.lbAlgorithm] ?? fail('lb_algorithm', p.lbAlgorithm)}`,
   ];
   if (first) lines.push(`    timeout connect ${ms(first.timeoutMemberConnect)}`, `    timeout server ${ms(first.timeoutMemberData)}`);
