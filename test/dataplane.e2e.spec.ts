@@ -311,7 +311,7 @@ maybe('data plane: listeners, pools, members and L7 policies proven with traffic
     expect((await curl(ns.cli, `http://${vip}:84/`)).status).toBe(200);
   });
 
-  it('timeout_member_data cuts a slow member (504); an HTTP monitor with expected_codes, HTTP/1.1 and a Host takes members out and back', async () => {
+  it('timeout_member_data cuts a slow member (504); an HTTP monitor (expected_codes, HTTP/1.1, Host, monitor_address/port) takes members out and back', async () => {
     ids.slow = await create('/v2/lbaas/listeners', 'listener', { loadbalancer_id: ids.lb, protocol: 'HTTP', protocol_port: 85, timeout_member_data: 700 });
     ids.slowPool = await create('/v2/lbaas/pools', 'pool', { listener_id: ids.slow, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN' });
     const [m] = await members(ids.slowPool, [[addr.web1, 8080]]);
@@ -327,6 +327,12 @@ maybe('data plane: listeners, pools, members and L7 policies proven with traffic
     await update(`/v2/lbaas/healthmonitors/${ids.slowHm}`, 'healthmonitor', { expected_codes: '200-204' });
     await api.waitFor(member, (b) => b?.member?.operating_status === 'ONLINE', 10_000);
     expect((await curl(ns.cli, `http://${vip}:85/`)).status).toBe(200);
+    // monitor_port / monitor_address: the check goes elsewhere than the traffic
+    await update(member, 'member', { monitor_port: 9 });
+    await api.waitFor(member, (b) => b?.member?.operating_status === 'ERROR', 10_000);
+    await update(member, 'member', { monitor_address: addr.web2, monitor_port: 8080 });
+    await api.waitFor(member, (b) => b?.member?.operating_status === 'ONLINE', 10_000);
+    expect((await curl(ns.cli, `http://${vip}:85/`)).json?.name).toBe('web1');
   });
 
   it('HTTPS passthrough: TLS reaches the members untouched', async () => {
