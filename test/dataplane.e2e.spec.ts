@@ -178,6 +178,24 @@ maybe('data plane: listeners, pools, members and L7 policies proven with traffic
     expect(new Set(await names(`http://${vip}/`, 4, ['-b', 'canary=1']))).toEqual(new Set(['web1', 'web2']));
   });
 
+  it('the openstack CLI manages L7 policies and rules (root keys l7policy / rule)', async () => {
+    const os = (...args: string[]) => JSON.parse(execFileSync('openstack', ['--os-auth-type', 'none', '--os-endpoint', stack.apiUrl, ...args, '-f', 'json'],
+      { encoding: 'utf8' }) || 'null');
+    const p = os('loadbalancer', 'l7policy', 'create', '--name', 'cli', '--action', 'REDIRECT_TO_URL', '--redirect-url', 'https://cli.example.com/',
+      '--position', '1', '--wait', ids.http);
+    expect(p).toMatchObject({ name: 'cli', action: 'REDIRECT_TO_URL', redirect_url: 'https://cli.example.com/', position: 1 });
+    // (no --wait here: python-octaviaclient 3.1's l7rule create --wait calls l7rule_show with its arguments swapped)
+    const r = os('loadbalancer', 'l7rule', 'create', '--compare-type', 'STARTS_WITH', '--type', 'PATH', '--value', '/cli', p.id);
+    await waitActive();
+    expect(r).toMatchObject({ type: 'PATH', compare_type: 'STARTS_WITH', value: '/cli', invert: false });
+    const moved = await curl(ns.cli, `http://${vip}/cli/x`);
+    expect([moved.status, moved.headers.location?.[0]]).toEqual([302, 'https://cli.example.com/']);
+    expect(os('loadbalancer', 'l7rule', 'list', p.id).map((x: { id: string }) => x.id)).toEqual([r.id]);
+    execFileSync('openstack', ['--os-auth-type', 'none', '--os-endpoint', stack.apiUrl, 'loadbalancer', 'l7policy', 'delete', p.id]);
+    await waitActive();
+    expect((await curl(ns.cli, `http://${vip}/cli/x`)).status).toBe(200);
+  });
+
   it('refuses bad input with 400 naming the field, and stores nothing', async () => {
     const counts = async () => Promise.all(['listeners', 'pools', 'healthmonitors', 'l7policies'].map(async (k) => (await api.get(`/v2/lbaas/${k}`)).body[k].length)
       .concat([(await api.get(`/v2/lbaas/pools/${ids.cookiePool}/members`)).body.members.length, (await api.get(`/v2/lbaas/l7policies/${ids.static}/rules`)).body.rules.length]));
