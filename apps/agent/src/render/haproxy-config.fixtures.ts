@@ -53,6 +53,10 @@ export const GOLDEN_CASES: Record<string, DesiredLb> = {
       tls: { defaultRef: 'http://api/v1/secrets/6b1d8f7a-5c1f-4c6d-8d66-1d3e9f802b02', sniRefs: ['http://api/v1/containers/7b1d8f7a-5c1f-4c6d-8d66-1d3e9f802b02'] },
     })],
   }),
+  'l7-redirect-to-proxy-pool': desiredLb({
+    listeners: [listener({ l7Policies: [l7p('d0000009-0000-4000-8000-000000000009', 'REDIRECT_TO_POOL', { redirectPoolId: POOL2 }, [rule('e0000010-0000-4000-8000-000000000010', 'PATH', 'STARTS_WITH', '/p')])] })],
+    pools: [pool(), pool({ poolId: POOL2, protocol: 'PROXY', members: [member({ memberId: WEB2, address: '10.231.1.12' })], monitor: null })],
+  }),
   'source-ip-port': desiredLb({ pools: [pool({ lbAlgorithm: 'SOURCE_IP_PORT' })] }),
   'allowed-cidrs': desiredLb({
     listeners: [listener({ allowedCidrs: ['10.231.1.0/24', '192.0.2.7/32'] }), listener({ listenerId: 'aaaaaaaa-0000-4000-8000-00000000000a', protocol: 'TCP', protocolPort: 5432, allowedCidrs: ['198.51.100.0/24'] })],

@@ -68,7 +68,8 @@ export function renderHaproxyConfig(lb: DesiredLb, opts: RenderOptions): string 
   const listeners = lb.adminStateUp ? lb.listeners.filter((l) => l.adminStateUp) : [];
   for (const l of lb.listeners) if (!MODE[l.protocol]) throw new RenderError(`listener ${l.listenerId}: protocol ${l.protocol} is not supported by this data plane`);
   const pools = lb.pools.filter((p) => p.adminStateUp);
-  const users = (poolId: string) => lb.listeners.filter((l) => l.defaultPoolId === poolId);
+  // A pool's users: listeners that default to it or redirect to it (its mode and timeouts follow theirs).
+  const users = (poolId: string) => lb.listeners.filter((l) => l.defaultPoolId === poolId || (l.l7Policies ?? []).some((p) => p.redirectPoolId === poolId));
   // Octavia: the sum of the listeners' limits, an unlimited one counted as 50,000.
   const limits = listeners.map((l) => (l.connectionLimit >= 1 ? l.connectionLimit : 50000));
   const maxconn = Math.min(opts.maxconnCap ?? 1_000_000, 1_000_000, limits.reduce((a, b) => a + b, 0) || 50000);
