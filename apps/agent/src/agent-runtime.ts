@@ -24,6 +24,8 @@ export class AgentRuntime {
   private lastContact = Date.now();
   private withdrawn = false;
   private readonly actor: Actor;
+  /** Resolves a listener certificate reference to its PEM bundle (the secret store); set before start(). */
+  resolveCert: ((ref: string) => Promise<string>) | null = null;
 
   constructor(
     private readonly config: AgentConfig, private readonly nc: NatsConnection, private readonly store: EventStore,
@@ -56,7 +58,7 @@ export class AgentRuntime {
     // 3. Reconcile: at start, on every commit touching an LB placed here (or leaving here), and on the resync timer.
     this.reconciler = new Reconciler({
       host: this.host, runDir: this.config.runDir, maxconnCap: this.maxconnCap, desired: () => this.desired(), reporter: this.reporter(),
-      logger: this.logger, resyncIntervalMs: this.config.resyncIntervalMs,
+      logger: this.logger, resyncIntervalMs: this.config.resyncIntervalMs, resolveCert: this.resolveCert ?? undefined,
     });
     this.projection.onApplied((c) => {
       if (c.subject.startsWith('lbaas.evt.lb.') || c.subject.startsWith('lbaas.evt.network.') || c.subject.startsWith('lbaas.evt.subnet.')) this.reconciler?.kick('commit');

@@ -10,7 +10,8 @@ export const WEB2 = '22222222-2222-4222-8222-222222222222';
 
 export const listener = (o: Partial<DesiredListener> = {}): DesiredListener => ({
   listenerId: LISTENER_ID, protocol: 'HTTP', protocolPort: 80, adminStateUp: true, connectionLimit: -1, defaultPoolId: POOL_ID,
-  insertHeaders: {}, timeoutClientData: 50000, timeoutMemberConnect: 5000, timeoutMemberData: 50000, timeoutTcpInspect: 0, ...o,
+  insertHeaders: {}, timeoutClientData: 50000, timeoutMemberConnect: 5000, timeoutMemberData: 50000, timeoutTcpInspect: 0,
+  allowedCidrs: null, l7Policies: [], tls: null, ...o,
 });
 export const member = (o: Partial<DesiredMember> = {}): DesiredMember => ({
   memberId: WEB1, address: '10.231.1.11', protocolPort: 8080, weight: 1, backup: false, adminStateUp: true,

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
-import { ConfigError, connectNats, createLogger, NestPinoLogger } from '@lbaas/app-shell';
+import { ConfigError, connectNats, createLogger, NestPinoLogger, SecretStore, secretsKeyFrom } from '@lbaas/app-shell';
 import { ensureEventStream, jetStreamEventStore } from '@lbaas/event-store';
 import { AgentRuntime } from './agent-runtime';
 import { AppModule } from './app.module';
@@ -35,6 +35,12 @@ async function main(): Promise<void> {
   const nc = await connectNats({ url: config.natsUrl, name: `agent:${config.agentId}`, logger });
   await ensureEventStream(nc);
   const runtime = new AgentRuntime(config, nc, jetStreamEventStore(nc), host, logger, maxconnCap(config.haproxyMaxconnCap));
+  // TERMINATED_HTTPS: certificates come from the sealed secret store, never from the stream (off without SECRETS_KEY).
+  const secretsKey = secretsKeyFrom(process.env);
+  if (secretsKey) {
+    const secrets = await SecretStore.open(nc, secretsKey);
+    runtime.resolveCert = (ref) => secrets.resolvePem(ref);
+  }
   await runtime.start();
   // 4. The Nest shell answers the rpc queries over core NATS; SIGTERM/SIGINT stop the loops, haproxy keeps running.
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule.forRoot({ config, runtime, logger, nc }), {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { DesiredLb, DesiredState } from '@lbaas/projections';
 import { hostVethName, lbPaths, netnsName } from './layout';
 import { renderHaproxyConfig, RenderError } from './render/haproxy-config';
+import { certFilesFor, type CertFiles } from './tls-certs';
 
 /** What the host looks like for one LB (observed, never remembered; `owned` comes from this agent's state dir). */
 export type ObservedLb = {
@@ -25,6 +26,7 @@ export type Observed = ReadonlyMap<string, ObservedLb>;
 export type Action =
   | { kind: 'CreateNetns'; lbId: string; netns: string }
   | { kind: 'PlugVip'; lbId: string; netns: string; hostIf: string; bridge: string; address: string; prefixLen: number; gatewayIp: string | null }
+  | { kind: 'WriteCerts'; lbId: string; certs: CertFiles }
   | { kind: 'WriteConfig'; lbId: string; config: string; digest: string }
   | { kind: 'StartHaproxy'; lbId: string; netns: string; digest: string }
   | { kind: 'Reload'; lbId: string; digest: string }
@@ -38,7 +40,7 @@ export type LbPlan =
   | { lbId: string; kind: 'blocked'; reason: string; desired: DesiredLb };
 
 /** Where this agent's run dirs live and what the host allows haproxy (maxconn cap from the open-files limit). */
-export type PlanContext = { runDir: string; maxconnCap?: number };
+export type PlanContext = { runDir: string; maxconnCap?: number; /** TERMINATED_HTTPS certificate refs -> PEM. */ certs?: ReadonlyMap<string, string> };
 
 export const configDigest = (config: string): string => createHash('sha256').update(config).digest('hex');
 
@@ -66,8 +68,17 @@ function planLb(d: DesiredLb, o: ObservedLb | undefined, ctx: PlanContext): LbPl
     return { lbId, kind: 'blocked', desired: d, reason: `netns ${netnsName(lbId)} exists but this agent's state dir does not record it (another agent's?)` };
   }
   let config: string;
+  let certs: CertFiles | null;
   try {
-    config = renderHaproxyConfig(d, { statsSocket: lbPaths(ctx.runDir, lbId).statsSock, maxconnCap: ctx.maxconnCap });
+    certs = certFilesFor(d, lbPaths(ctx.runDir, lbId).dir, ctx.certs ?? new Map());
+  } catch (err) {
+    return { lbId, kind: 'rejected', desired: d, reason: (err as Error).message };
+  }
+  try {
+    config = renderHaproxyConfig(d, {
+      statsSocket: lbPaths(ctx.runDir, lbId).statsSock, maxconnCap: ctx.maxconnCap,
+      ...(certs ? { certDir: certs.dir, certDigest: certs.digest } : {}),
+    });
   } catch (err) {
     if (err instanceof RenderError) return { lbId, kind: 'rejected', desired: d, reason: err.message };
     throw err;
@@ -84,6 +95,8 @@ function planLb(d: DesiredLb, o: ObservedLb | undefined, ctx: PlanContext): LbPl
   const plumbed = p !== null && p.hostIfMaster === bridge.name && p.hostIfUp && p.vipIfUp && p.loUp && p.nonlocalBind
     && p.addresses.includes(`${address}/${prefixLen}`) && (gatewayIp === null || p.defaultVia === gatewayIp);
   if (!plumbed) actions.push({ kind: 'PlugVip', lbId, netns, hostIf: hostVethName(lbId), bridge: bridge.name, address, prefixLen, gatewayIp });
+  // The config names the certificates' digest, so new certificates change it: write them first, then the config.
+  if (o?.configDigest !== digest && certs) actions.push({ kind: 'WriteCerts', lbId, certs });
   if (o?.configDigest !== digest) actions.push({ kind: 'WriteConfig', lbId, config, digest });
   if (!o?.haproxy || stray) actions.push({ kind: 'StartHaproxy', lbId, netns, digest });
   else if (o.haproxy.loadedDigest !== digest) actions.push({ kind: 'Reload', lbId, digest });

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { ConfigRejected } from './host/haproxy';
 import type { Host } from './host/linux-host';
 import { plan, type LbPlan, type PlanContext } from './plan';
+import { resolveCerts } from './tls-certs';
 
 /** How one LB's run ended (MetalLB's SyncState): converged, retry later, or rejected until a new desired version. */
 export type Outcome =
@@ -58,6 +59,8 @@ export type ReconcilerOptions = {
   resyncIntervalMs: number;
   /** Delay before re-running after a retry outcome. */
   retryDelayMs?: number;
+  /** Resolves a TERMINATED_HTTPS certificate reference to its PEM bundle; without it such listeners are rejected. */
+  resolveCert?: (ref: string) => Promise<string>;
 };
 
 /**
@@ -117,7 +120,8 @@ export class Reconciler {
   private async runOnce(reason: string): Promise<void> {
     const desired = this.o.desired();
     const t0 = Date.now();
-    const outcomes = await reconcileOnce(desired, this.o.host, { runDir: this.o.runDir, maxconnCap: this.o.maxconnCap });
+    const certs = await resolveCerts(desired, this.o.resolveCert);
+    const outcomes = await reconcileOnce(desired, this.o.host, { runDir: this.o.runDir, maxconnCap: this.o.maxconnCap, certs });
     let retry = false;
     for (const out of outcomes) {
       const d = out.desired;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { CLOCK, CONFIG, EVENT_STORE, LOGGER, NestPinoLogger, PROJECTION, type Clock } from '@lbaas/app-shell';
+import { CLOCK, CONFIG, EVENT_STORE, LOGGER, NestPinoLogger, PROJECTION, SECRET_STORE, type Clock, type SecretStore } from '@lbaas/app-shell';
 import type { EventStore } from '@lbaas/event-store';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -23,12 +23,14 @@ import { AgentsModule } from './agents/agents.module';
 import { L7PoliciesModule } from './l7policies/l7policies.module';
 import { QuotasModule } from './quotas/quotas.module';
 import { ProjectsModule } from './projects/projects.module';
+import { SecretsModule } from './secrets/secrets.module';
 
 /** What the api is built from: adapters only (main.ts wires real ones; tests may wire the in-memory store). */
 export type ApiDeps = Readonly<{
   config: ApiConfig; store: EventStore; view: ReadModel; clock: Clock; logger: Logger;
   /** Request/reply to agents (stats); absent in tests without agents: every question goes unanswered. */
   agentQueries?: AgentQueries;
+  secrets?: SecretStore | null;
 }>;
 
 /** The adapters every resource module injects. */
@@ -45,9 +47,10 @@ class CoreModule {
         { provide: CLOCK, useValue: deps.clock },
         { provide: LOGGER, useValue: deps.logger },
         { provide: AGENT_QUERIES, useValue: deps.agentQueries ?? noAgentQueries },
+        { provide: SECRET_STORE, useValue: deps.secrets ?? null },
         Writes,
       ],
-      exports: [CONFIG, EVENT_STORE, PROJECTION, CLOCK, LOGGER, AGENT_QUERIES, Writes],
+      exports: [CONFIG, EVENT_STORE, PROJECTION, CLOCK, LOGGER, AGENT_QUERIES, SECRET_STORE, Writes],
     };
   }
 }
@@ -59,7 +62,7 @@ class ApiModule {
       module: ApiModule,
       imports: [
         CoreModule.with(deps), VersionsModule, LoadBalancersModule, ListenersModule, PoolsModule, MembersModule,
-        HealthMonitorsModule, NetworksModule, AgentsModule, L7PoliciesModule, QuotasModule, ProjectsModule,
+        HealthMonitorsModule, NetworksModule, AgentsModule, L7PoliciesModule, QuotasModule, ProjectsModule, SecretsModule,
       ],
     };
   }

@@ -1,4 +1,4 @@
-import { ConfigError, connectNats, createLogger, systemClock } from '@lbaas/app-shell';
+import { ConfigError, connectNats, createLogger, SecretStore, secretsKeyFrom, systemClock } from '@lbaas/app-shell';
 import { ensureEventStream, jetStreamEventStore, runProjection } from '@lbaas/event-store';
 import { evolveCatalog, initialCatalog } from '@lbaas/projections';
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
@@ -11,10 +11,12 @@ import { loadConfig } from './config';
 /** Starts the api: NATS, the event stream, the Catalog view (replayed, then live), then HTTP. */
 async function main(): Promise<void> {
   let config;
+  let secretsKey: Buffer | null;
   try {
     config = loadConfig(process.env);
+    secretsKey = secretsKeyFrom(process.env);
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || (err instanceof Error && /SECRETS_KEY/.test(err.message))) {
       process.stderr.write(`${err.message}\n`);
       process.exit(2);
     }
@@ -25,6 +27,8 @@ async function main(): Promise<void> {
   const nc = await connectNats({ url: config.natsUrl, name: 'lbaas-api', logger });
   await ensureEventStream(nc);
   const store = jetStreamEventStore(nc);
+  // Certificates and keys: sealed in a KV bucket, never in the stream (off without SECRETS_KEY).
+  const secrets = secretsKey ? await SecretStore.open(nc, secretsKey) : null;
   // 2. Replay every commit into one in-memory Catalog, then follow live.
   const catalog = initialCatalog();
   const started = Date.now();
@@ -40,7 +44,7 @@ async function main(): Promise<void> {
   const agentQueries: AgentQueries = (agentId, query, payload, timeoutMs) =>
     firstValueFrom(rpc.send(subjects.agentQuery(agentId, query), payload).pipe(timeout(timeoutMs)));
   const app = await createApiApp({
-    config, store, clock: systemClock, logger, agentQueries,
+    config, store, clock: systemClock, logger, agentQueries, secrets,
     view: { catalog, waitFor: (seq, timeoutMs) => projection.waitFor(seq, timeoutMs) },
   });
   app.enableShutdownHooks();

@@ -10,6 +10,8 @@ export type {
 export {
   PROVIDER, SUPPORTED_LISTENER_PROTOCOLS, SUPPORTED_POOL_PROTOCOLS, SUPPORTED_MONITOR_TYPES, LISTENER_POOL_PROTOCOLS,
 } from './protocol-rules';
+export { isRedirectUrl, l7ValueProblem, L7_KEY } from './l7';
+export type { L7PolicyState } from './l7';
 export { COOKIE_NAME, URL_PATH, isExpectedCodes, isHostname } from './field-rules';
 export { agent } from './agent';
 export type { Agent } from './agent';

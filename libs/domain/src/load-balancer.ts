@@ -14,6 +14,8 @@ import {
   isEmpty, isExpectedCodes, isHostname, URL_PATH, validationFailure,
 } from './field-rules';
 import { isIpCidr, parseIpAddress } from './ip-address';
+import { checkTlsSettings } from './tls-rules';
+import { decideL7, dropListenerPolicies, evolveL7, policyUsingPool, type L7PolicyState } from './l7';
 import {
   checkListenerPoolProtocols, checkListenerProtocol, checkMonitorType, checkPoolProtocol,
 } from './protocol-rules';
@@ -48,6 +50,7 @@ export type LoadBalancer =
     status: 'live'; lbId: string; settings: LoadBalancerSettings;
     listeners: ReadonlyMap<string, ListenerState>; pools: ReadonlyMap<string, PoolState>;
     monitors: ReadonlyMap<string, MonitorState>; placement: Placement; versions: Versions;
+    l7Policies: ReadonlyMap<string, L7PolicyState>;
   }>
   | Readonly<{ status: 'deleted'; lbId: string; placement: Placement; versions: Versions }>;
 
@@ -81,7 +84,7 @@ const applyEvent = (s: LoadBalancer, e: LoadBalancerEvent): LoadBalancer => {
     const { name, description, adminStateUp, tags } = e.data;
     return {
       status: 'live', lbId: e.data.lbId, settings: { name, description, adminStateUp, tags },
-      listeners: new Map(), pools: new Map(), monitors: new Map(),
+      listeners: new Map(), pools: new Map(), monitors: new Map(), l7Policies: new Map(),
       placement: { agentId: null, epoch: 0, failedReason: null },
       versions: { version: 0, appliedVersion: 0, rejectedVersion: 0 },
     };
@@ -119,7 +122,7 @@ const applyToTree = (s: Live, e: LoadBalancerEvent): Live => {
     case 'ListenerDeleted': {
       const pools = new Map(s.pools);
       for (const [id, p] of pools) if (p.listenerId === e.data.listenerId) pools.set(id, { ...p, listenerId: null });
-      return { ...s, listeners: delMap(s.listeners, e.data.listenerId), pools };
+      return { ...s, listeners: delMap(s.listeners, e.data.listenerId), pools, l7Policies: dropListenerPolicies(s.l7Policies, e.data.listenerId) };
     }
     case 'PoolCreated': {
       const { lbId: _l, poolId, listenerId, protocol, at: _a, ...settings } = e.data;
@@ -167,6 +170,9 @@ const applyToTree = (s: Live, e: LoadBalancerEvent): Live => {
       const withPool = m ? updatePool(s, m.poolId, (p) => ({ ...p, healthMonitorId: null })) : s;
       return { ...withPool, monitors: delMap(s.monitors, e.data.healthMonitorId) };
     }
+    case 'L7PolicyCreated': case 'L7PolicySettingsChanged': case 'L7PolicyDeleted':
+    case 'L7RuleCreated': case 'L7RuleSettingsChanged': case 'L7RuleDeleted':
+      return { ...s, l7Policies: evolveL7(s.l7Policies, e) };
     default:
       return s;
   }
@@ -212,6 +218,11 @@ export const decide = (c: LoadBalancerCommand, s: LoadBalancer): LoadBalancerEve
     case 'ReportApplied': return reportApplied(c, s);
     case 'ReportRejected': return reportRejected(c, s);
     case 'ReportMemberStatus': return reportMemberStatus(c, s);
+    case 'CreateL7Policy': case 'UpdateL7Policy': case 'DeleteL7Policy':
+    case 'CreateL7Rule': case 'UpdateL7Rule': case 'DeleteL7Rule': {
+      const lb = live(s, c.data.lbId);
+      return decideL7(c, lb, () => assertMutable(lb));
+    }
     default: return assertNever(c);
   }
 };
@@ -340,7 +351,7 @@ const checkListenerSettings = (protocol: ListenerProtocol, x: ListenerSettings):
   checkInt('timeout_member_data', x.timeoutMemberData, 0, MAX_TIMEOUT);
   checkInt('timeout_tcp_inspect', x.timeoutTcpInspect, 0, MAX_TIMEOUT);
   const headers = Object.keys(x.insertHeaders ?? {});
-  if (headers.length > 0 && protocol !== 'HTTP') {
+  if (headers.length > 0 && protocol !== 'HTTP' && protocol !== 'TERMINATED_HTTPS') {
     throw validationFailure(`The following headers are not supported for the ${protocol} protocol: ${headers.join(', ')}.`);
   }
   for (const header of headers) {
@@ -353,6 +364,7 @@ const checkListenerSettings = (protocol: ListenerProtocol, x: ListenerSettings):
   for (const cidr of x.allowedCidrs ?? []) {
     if (!isIpCidr(cidr)) throw invalidField('allowed_cidrs', cidr, 'Value should be a valid CIDR');
   }
+  checkTlsSettings(protocol, x);
 };
 
 const checkDefaultPool = (s: Live, protocol: ListenerProtocol, poolId: string | null): void => {
@@ -451,6 +463,8 @@ const deletePool = ({ data, metadata }: DeletePool, s: LoadBalancer): LoadBalanc
   const lb = live(s, data.lbId);
   poolOf(lb, data.poolId);
   assertMutable(lb);
+  const user = policyUsingPool(lb.l7Policies, data.poolId);
+  if (user) throw new DomainError('Conflict', `Pool ${data.poolId} is in use by L7 policy ${user}`);
   return [{ type: 'PoolDeleted', v: 1, data: { lbId: data.lbId, poolId: data.poolId, at: metadata.now } }];
 };
 

@@ -123,7 +123,22 @@ describe('LoadBalancer: listeners', () => {
     given(active()).when(createListener({ protocol })).then([listenerCreated({ protocol })]));
   it('treats a retried create as already done', () =>
     given([...active(), listenerCreated()]).when(createListener()).then([]));
-  it.each(['TERMINATED_HTTPS', 'UDP', 'SCTP', 'PROMETHEUS'] as const)('refuses %s as unsupported by this provider', (protocol) =>
+  it('refuses TERMINATED_HTTPS without a default certificate', () =>
+    given(active()).when(createListener({ protocol: 'TERMINATED_HTTPS' }))
+      .thenThrows('Invalid', 'Validation failure: A default_tls_container_ref is required for TERMINATED_HTTPS listeners.'));
+  it('creates TERMINATED_HTTPS with certificate references (never PEMs) and insert_headers', () => {
+    const tls = { protocol: 'TERMINATED_HTTPS' as const, protocolPort: 443, insertHeaders: { 'X-Forwarded-Proto': 'true' },
+      defaultTlsContainerRef: 'http://127.0.0.1:9876/v1/secrets/6b1d8f7a-5c1f-4c6d-8d66-1d3e9f802b02',
+      sniContainerRefs: ['http://127.0.0.1:9876/v1/containers/7b1d8f7a-5c1f-4c6d-8d66-1d3e9f802b02'] };
+    given(active()).when(createListener(tls)).then([listenerCreated(tls)]);
+  });
+  it('refuses a PEM where a certificate reference belongs', () =>
+    given(active()).when(createListener({ protocol: 'TERMINATED_HTTPS', defaultTlsContainerRef: '-----BEGIN PRIVATE KEY-----' }))
+      .thenThrows('Invalid', /not a valid certificate reference/));
+  it('refuses certificate references on an HTTP listener', () =>
+    given(active()).when(createListener({ sniContainerRefs: ['http://h/v1/secrets/6b1d8f7a-5c1f-4c6d-8d66-1d3e9f802b02'] }))
+      .thenThrows('Invalid', /only valid for TERMINATED_HTTPS/));
+  it.each(['UDP', 'SCTP', 'PROMETHEUS'] as const)('refuses %s as unsupported by this provider', (protocol) =>
     given(active()).when(createListener({ protocol }))
       .thenThrows('Invalid', `Provider 'lbaas' does not support a requested option: listener protocol ${protocol} is not supported.`));
   it.each([0, 65536, 1.5])('refuses protocol_port %p', (protocolPort) =>

@@ -6,7 +6,7 @@ import { validationFailure } from './field-rules';
 export const PROVIDER = 'lbaas';
 
 /** Listener protocols the data plane honours now (HTTPS is TCP passthrough). */
-export const SUPPORTED_LISTENER_PROTOCOLS: readonly ListenerProtocol[] = ['HTTP', 'TCP', 'HTTPS'];
+export const SUPPORTED_LISTENER_PROTOCOLS: readonly ListenerProtocol[] = ['HTTP', 'TCP', 'HTTPS', 'TERMINATED_HTTPS'];
 
 /** Pool protocols the data plane honours now. */
 export const SUPPORTED_POOL_PROTOCOLS: readonly PoolProtocol[] = ['HTTP', 'HTTPS', 'TCP', 'PROXY', 'PROXYV2'];

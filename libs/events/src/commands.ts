@@ -1,4 +1,5 @@
 import type { Command } from './event';
+import type { L7Command } from './l7';
 import type {
   HealthMonitorSettings, ListenerSettings, LoadBalancerSettings, MemberSettings, PoolSettings,
 } from './load-balancer';
@@ -68,7 +69,8 @@ export type LoadBalancerCommand =
   | CreatePool | UpdatePool | DeletePool
   | CreateMember | UpdateMember | DeleteMember
   | CreateHealthMonitor | UpdateHealthMonitor | DeleteHealthMonitor
-  | ReportApplied | ReportRejected | ReportMemberStatus;
+  | ReportApplied | ReportRejected | ReportMemberStatus
+  | L7Command;
 
 // ---- agent aggregate (`lbaas.evt.agent.<agentId>`) ----
 /** An agent registers itself (idempotent: the same registration again yields nothing). */

@@ -1,6 +1,7 @@
 export * from './event';
 export * from './values';
 export * from './load-balancer';
+export * from './l7';
 export * from './agent';
 export * from './network';
 export * from './project';

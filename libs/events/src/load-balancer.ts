@@ -1,4 +1,5 @@
 import type { Event } from './event';
+import { L7_EVENT_TYPES, type L7Event } from './l7';
 import type {
   HttpMethod, LbAlgorithm, ListenerProtocol, MonitorType, OperatingStatus, PoolProtocol, SessionPersistence,
 } from './values';
@@ -20,6 +21,12 @@ export type ListenerSettings = Readonly<{
   timeoutTcpInspect: number;
   allowedCidrs: readonly string[] | null;
   tags: readonly string[];
+  /**
+   * TERMINATED_HTTPS only: references (`.../v1/secrets/<id>` or `.../v1/containers/<id>`) into the secret store, never
+   * the PEM itself. Optional and additive to v1: an event without them means none.
+   */
+  defaultTlsContainerRef?: string | null;
+  sniContainerRefs?: readonly string[];
 }>;
 
 /** The attributes of a pool that PUT may change. */
@@ -155,7 +162,8 @@ export type LoadBalancerEvent =
   | PoolCreated | PoolSettingsChanged | PoolDeleted
   | MemberCreated | MemberSettingsChanged | MemberDeleted
   | HealthMonitorCreated | HealthMonitorSettingsChanged | HealthMonitorDeleted
-  | DesiredStateApplied | DesiredStateRejected | MemberOperatingStatusChanged;
+  | DesiredStateApplied | DesiredStateRejected | MemberOperatingStatusChanged
+  | L7Event;
 
 /** The event types that change what the data plane must run (they advance an LB's desired version). */
 export const DESIRED_STATE_EVENTS: ReadonlySet<LoadBalancerEvent['type']> = new Set<LoadBalancerEvent['type']>([
@@ -164,4 +172,5 @@ export const DESIRED_STATE_EVENTS: ReadonlySet<LoadBalancerEvent['type']> = new 
   'PoolCreated', 'PoolSettingsChanged', 'PoolDeleted',
   'MemberCreated', 'MemberSettingsChanged', 'MemberDeleted',
   'HealthMonitorCreated', 'HealthMonitorSettingsChanged', 'HealthMonitorDeleted',
+  ...L7_EVENT_TYPES,
 ]);

@@ -15,6 +15,7 @@ export const LATEST_EVENT_VERSIONS: Readonly<Record<DomainEvent['type'], number>
   PoolCreated: 1, PoolSettingsChanged: 1, PoolDeleted: 1, MemberCreated: 1, MemberSettingsChanged: 1, MemberDeleted: 1,
   HealthMonitorCreated: 1, HealthMonitorSettingsChanged: 1, HealthMonitorDeleted: 1,
   DesiredStateApplied: 1, DesiredStateRejected: 1, MemberOperatingStatusChanged: 1,
+  L7PolicyCreated: 1, L7PolicySettingsChanged: 1, L7PolicyDeleted: 1, L7RuleCreated: 1, L7RuleSettingsChanged: 1, L7RuleDeleted: 1,
   AgentRegistered: 1, AgentDeclaredDown: 1, AgentDeclaredUp: 1, AgentAdminStateChanged: 1,
   NetworkCreated: 1, NetworkDeleted: 1,
   SubnetCreated: 1, SubnetDeleted: 1, VipAllocated: 1, VipReleased: 1,

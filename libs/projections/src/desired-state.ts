@@ -1,7 +1,8 @@
 import type {
-  HttpMethod, LbAlgorithm, ListenerProtocol, MonitorType, PoolProtocol, SessionPersistence,
+  HttpMethod, L7Action, L7CompareType, L7RuleType, LbAlgorithm, ListenerProtocol, MonitorType, PoolProtocol, SessionPersistence,
 } from '@lbaas/events';
 import type { Catalog } from './catalog';
+import { listenerPolicies } from './l7';
 import type { LoadBalancerView } from './load-balancers';
 
 /** Which host bridge carries the VIP's network here; `unmapped` when this agent has no mapping (the plan rejects it). */
@@ -24,6 +25,19 @@ export type DesiredListener = {
   listenerId: string; protocol: ListenerProtocol; protocolPort: number; adminStateUp: boolean; connectionLimit: number;
   defaultPoolId: string | null; insertHeaders: Readonly<Record<string, string>>;
   timeoutClientData: number; timeoutMemberConnect: number; timeoutMemberData: number; timeoutTcpInspect: number;
+  /** null or empty: every source may connect. */
+  allowedCidrs: string[] | null;
+  /** In position order. */
+  l7Policies: DesiredL7Policy[];
+  /** TERMINATED_HTTPS: certificate references (resolved by the agent from the secret store); null otherwise. */
+  tls: { defaultRef: string; sniRefs: string[] } | null;
+};
+export type DesiredL7Rule = {
+  l7RuleId: string; type: L7RuleType; compareType: L7CompareType; key: string | null; value: string; invert: boolean; adminStateUp: boolean;
+};
+export type DesiredL7Policy = {
+  l7PolicyId: string; action: L7Action; adminStateUp: boolean; redirectPoolId: string | null; redirectUrl: string | null;
+  redirectPrefix: string | null; redirectHttpCode: number | null; rules: DesiredL7Rule[];
 };
 export type DesiredMember = {
   memberId: string; address: string; protocolPort: number; weight: number; backup: boolean; adminStateUp: boolean;
@@ -101,6 +115,19 @@ function desiredLb(catalog: Catalog, lb: LoadBalancerView, epoch: number, bridge
       connectionLimit: l.connectionLimit, defaultPoolId: l.defaultPoolId, insertHeaders: { ...l.insertHeaders },
       timeoutClientData: l.timeoutClientData, timeoutMemberConnect: l.timeoutMemberConnect,
       timeoutMemberData: l.timeoutMemberData, timeoutTcpInspect: l.timeoutTcpInspect,
+      allowedCidrs: l.allowedCidrs ? [...l.allowedCidrs] : null,
+      tls: l.protocol === 'TERMINATED_HTTPS' && l.defaultTlsContainerRef
+        ? { defaultRef: l.defaultTlsContainerRef, sniRefs: [...(l.sniContainerRefs ?? [])] } : null,
+      l7Policies: listenerPolicies(lb, l.listenerId).map((p) => ({
+        l7PolicyId: p.l7PolicyId, action: p.action, adminStateUp: p.adminStateUp, redirectPoolId: p.redirectPoolId,
+        redirectUrl: p.redirectUrl, redirectPrefix: p.redirectPrefix, redirectHttpCode: p.redirectHttpCode,
+        rules: p.ruleIds.flatMap((id) => {
+          const r = lb.l7Rules.get(id);
+          return r ? [{
+            l7RuleId: r.l7RuleId, type: r.type, compareType: r.compareType, key: r.key, value: r.value, invert: r.invert, adminStateUp: r.adminStateUp,
+          }] : [];
+        }),
+      })),
     })),
     pools: [...lb.pools.values()].map((p) => {
       const hm = p.healthMonitorId ? lb.healthMonitors.get(p.healthMonitorId) : undefined;

@@ -5,3 +5,4 @@ export * from './agents';
 export * from './catalog';
 export * from './desired-state';
 export * from './projects';
+export * from './l7';

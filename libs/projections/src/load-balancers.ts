@@ -3,6 +3,7 @@ import {
   type HealthMonitorSettings, type ListenerProtocol, type ListenerSettings, type LoadBalancerEvent, type LoadBalancerSettings,
   type MemberSettings, type MonitorType, type OperatingStatus, type PoolProtocol, type PoolSettings,
 } from '@lbaas/events';
+import { dropL7Policy, evolveL7, type L7PolicyView, type L7RuleView } from './l7';
 
 /** Views own their objects and update them in place. */
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -34,6 +35,8 @@ export type LoadBalancerView = Mutable<LoadBalancerSettings> & Stamps & {
   pools: Map<string, PoolView>;
   members: Map<string, MemberView>;
   healthMonitors: Map<string, HealthMonitorView>;
+  l7Policies: Map<string, L7PolicyView>;
+  l7Rules: Map<string, L7RuleView>;
   /** Count of desired-state events so far (the version agents apply; see DESIRED_STATE_EVENTS). */
   version: number;
   /** Highest version the hosting agent reported applied. */
@@ -63,7 +66,7 @@ export const isGone = (lb: LoadBalancerView): boolean =>
 /** Drops a load balancer whose teardown is done: nothing is left of it on any host. */
 const forget = (view: LoadBalancersView, lb: LoadBalancerView): void => {
   view.lbs.delete(lb.lbId);
-  for (const m of [lb.listeners, lb.pools, lb.members, lb.healthMonitors]) for (const id of m.keys()) view.owner.delete(id);
+  for (const m of [lb.listeners, lb.pools, lb.members, lb.healthMonitors, lb.l7Policies, lb.l7Rules]) for (const id of m.keys()) view.owner.delete(id);
 };
 
 const stamp = (lb: LoadBalancerView, at: string): Stamps => ({ createdAt: at, updatedAt: null, createdVersion: lb.version, updatedVersion: lb.version });
@@ -86,7 +89,7 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
     const lb: LoadBalancerView = {
       lbId: e.lbId, projectId: e.projectId, name: e.name, description: e.description, adminStateUp: e.adminStateUp, tags: [...e.tags],
       vipAddress: e.vipAddress, vipSubnetId: e.vipSubnetId, vipNetworkId: e.vipNetworkId, vipPortId: e.vipPortId, provider: e.provider,
-      listeners: new Map(), pools: new Map(), members: new Map(), healthMonitors: new Map(),
+      listeners: new Map(), pools: new Map(), members: new Map(), healthMonitors: new Map(), l7Policies: new Map(), l7Rules: new Map(),
       version: 1, appliedVersion: 0, rejected: null, placement: null, placementFailed: null, deleted: null, seq,
       createdAt: e.at, updatedAt: null, createdVersion: 1, updatedVersion: 1,
     };
@@ -132,6 +135,7 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
       lb.listeners.delete(event.data.listenerId);
       view.owner.delete(event.data.listenerId);
       for (const p of lb.pools.values()) if (p.listenerId === event.data.listenerId) p.listenerId = null;
+      for (const p of [...lb.l7Policies.values()]) if (p.listenerId === event.data.listenerId) dropL7Policy(view, lb, p.l7PolicyId);
       touch(lb, lb, event.data.at);
       break;
     case 'PoolCreated': {
@@ -227,6 +231,10 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
       if (m && lb.placement && event.data.epoch === lb.placement.epoch) m.reportedStatus = event.data.status;
       break;
     }
+    case 'L7PolicyCreated': case 'L7PolicySettingsChanged': case 'L7PolicyDeleted':
+    case 'L7RuleCreated': case 'L7RuleSettingsChanged': case 'L7RuleDeleted':
+      evolveL7(view, lb, event);
+      break;
   }
   return view;
 }

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { hostVethName, lbPaths, netnsName, VIP_IF } from '../layout';
 import type { Action, Observed, ObservedLb } from '../plan';
@@ -85,6 +86,18 @@ export class LinuxHost implements Host {
           'link set lo up', `link set ${VIP_IF} up`, `addr replace ${a.address}/${a.prefixLen} dev ${VIP_IF}`,
           ...(a.gatewayIp ? [`route replace default via ${a.gatewayIp} dev ${VIP_IF}`] : []),
         ]);
+        return;
+      }
+      case 'WriteCerts': {
+        // Private keys: a root-only directory, each file written 600 then renamed into place.
+        mkdirSync(a.certs.dir, { recursive: true, mode: 0o700 });
+        chmodSync(a.certs.dir, 0o700);
+        for (const f of a.certs.files) {
+          const tmp = join(a.certs.dir, `.${f.name}.tmp`);
+          writeFileSync(tmp, f.content, { mode: 0o600 });
+          chmodSync(tmp, 0o600);
+          renameSync(tmp, join(a.certs.dir, f.name));
+        }
         return;
       }
       case 'WriteConfig':

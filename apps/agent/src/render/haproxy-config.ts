@@ -1,4 +1,5 @@
 import type { DesiredLb, DesiredListener, DesiredMember, DesiredMonitor, DesiredPool } from '@lbaas/projections';
+import { renderAllowedCidrs, renderL7 } from './l7-config';
 
 /** The tree cannot be rendered (an unsafe token, a protocol the data plane does not run); the agent reports it rejected. */
 export class RenderError extends Error {
@@ -16,6 +17,9 @@ export type RenderOptions = {
    * so the agent passes what the host allows (see config.ts). Default 1,000,000 (Octavia's cap).
    */
   maxconnCap?: number;
+  /** TERMINATED_HTTPS: where the agent wrote the PEMs and crt-lists, and their digest (a new certificate reloads haproxy). */
+  certDir?: string;
+  certDigest?: string;
 };
 
 // Every value that reaches the file passes one of these: ids, numbers, enums, IP literals, or a pre-validated string.
@@ -53,8 +57,9 @@ export function expectedCodesRegex(codes: string | null): string {
 }
 
 const ms = (v: number) => `${int('timeout', v, 0, 2_073_600_000)}ms`;
-const MODE: Record<string, 'http' | 'tcp' | undefined> = { HTTP: 'http', TCP: 'tcp', HTTPS: 'tcp' };
-const BALANCE: Record<string, string> = { ROUND_ROBIN: 'roundrobin', LEAST_CONNECTIONS: 'leastconn', SOURCE_IP: 'source', SOURCE_IP_PORT: 'source' };
+const MODE: Record<string, 'http' | 'tcp' | undefined> = { HTTP: 'http', TCP: 'tcp', HTTPS: 'tcp', TERMINATED_HTTPS: 'http' };
+// SOURCE_IP_PORT (API 2.13) hashes address and port: the port goes through a variable because `concat` takes variables.
+const BALANCE: Record<string, string> = { ROUND_ROBIN: 'roundrobin', LEAST_CONNECTIONS: 'leastconn', SOURCE_IP: 'source', SOURCE_IP_PORT: 'hash src,concat(:,sess.src_port)' };
 
 /** Renders one load balancer into a complete haproxy.cfg (Octavia's combined_listeners mapping). Pure and deterministic. */
 export function renderHaproxyConfig(lb: DesiredLb, opts: RenderOptions): string {
@@ -63,7 +68,8 @@ export function renderHaproxyConfig(lb: DesiredLb, opts: RenderOptions): string 
   const listeners = lb.adminStateUp ? lb.listeners.filter((l) => l.adminStateUp) : [];
   for (const l of lb.listeners) if (!MODE[l.protocol]) throw new RenderError(`listener ${l.listenerId}: protocol ${l.protocol} is not supported by this data plane`);
   const pools = lb.pools.filter((p) => p.adminStateUp);
-  const users = (poolId: string) => lb.listeners.filter((l) => l.defaultPoolId === poolId);
+  // A pool's users: listeners that default to it or redirect to it (its mode and timeouts follow theirs).
+  const users = (poolId: string) => lb.listeners.filter((l) => l.defaultPoolId === poolId || (l.l7Policies ?? []).some((p) => p.redirectPoolId === poolId));
   // Octavia: the sum of the listeners' limits, an unlimited one counted as 50,000.
   const limits = listeners.map((l) => (l.connectionLimit >= 1 ? l.connectionLimit : 50000));
   const maxconn = Math.min(opts.maxconnCap ?? 1_000_000, 1_000_000, limits.reduce((a, b) => a + b, 0) || 50000);
@@ -71,6 +77,7 @@ export function renderHaproxyConfig(lb: DesiredLb, opts: RenderOptions): string 
   const out = [
     // No version in the file: a change that renders the same config must not reload haproxy.
     `# lbaas: load balancer ${lb.lbId} (generated; do not edit)`,
+    ...(opts.certDigest ? [`# certificates ${safe('cert digest', opts.certDigest, /^[0-9a-f]{64}$/)}`] : []),
     'global',
     '    master-worker',
     '    user haproxy',
@@ -87,29 +94,41 @@ export function renderHaproxyConfig(lb: DesiredLb, opts: RenderOptions): string 
     '    timeout check 5s',
     '',
   ];
-  for (const l of listeners) out.push(...frontend(l, vip, pools.some((p) => p.poolId === l.defaultPoolId)), '');
+  const enabledPools = new Set(pools.map((p) => p.poolId));
+  for (const l of listeners) out.push(...frontend(l, vip, enabledPools, opts.certDir), '');
   for (const p of pools) out.push(...backend(p, users(p.poolId)), '');
   return out.join('\n');
 }
 
-function frontend(l: DesiredListener, vip: string, poolEnabled: boolean): string[] {
+function frontend(l: DesiredListener, vip: string, enabledPools: ReadonlySet<string>, certDir?: string): string[] {
+  const poolEnabled = l.defaultPoolId !== null && enabledPools.has(l.defaultPoolId);
   const mode = MODE[l.protocol] as 'http' | 'tcp';
   const lines = [
     `frontend ${id('listener id', l.listenerId)}`,
     `    mode ${mode}`,
-    `    bind ${hostPort(vip, int('protocol_port', l.protocolPort, 1, 65535))}`,
+    `    bind ${hostPort(vip, int('protocol_port', l.protocolPort, 1, 65535))}${l.protocol === 'TERMINATED_HTTPS' ? tlsBind(l, certDir) : ''}`,
   ];
   if (l.connectionLimit >= 1) lines.push(`    maxconn ${int('connection_limit', l.connectionLimit, 1, 1_000_000)}`);
   lines.push(`    timeout client ${ms(l.timeoutClientData)}`);
+  lines.push(...renderAllowedCidrs(l.allowedCidrs));
   if (l.timeoutTcpInspect > 0) lines.push(`    tcp-request inspect-delay ${ms(l.timeoutTcpInspect)}`);
   if (mode === 'http') {
     lines.push('    option forwardfor');
     if (/^true$/i.test(l.insertHeaders['X-Forwarded-Port'] ?? '')) lines.push('    http-request set-header X-Forwarded-Port %[dst_port]');
-    if (/^true$/i.test(l.insertHeaders['X-Forwarded-Proto'] ?? '')) lines.push('    http-request set-header X-Forwarded-Proto http');
+    if (/^true$/i.test(l.insertHeaders['X-Forwarded-Proto'] ?? '')) {
+      lines.push(`    http-request set-header X-Forwarded-Proto ${l.protocol === 'TERMINATED_HTTPS' ? 'https' : 'http'}`);
+    }
   }
+  if (mode === 'http') lines.push(...renderL7(l.l7Policies ?? [], enabledPools));
   // A missing or disabled default pool leaves the frontend without a backend: haproxy answers 503, like Octavia.
   if (l.defaultPoolId && poolEnabled) lines.push(`    default_backend ${id('pool id', l.defaultPoolId)}`);
   return lines;
+}
+
+/** ` ssl crt-list <dir>/<listener>.crtlist`: the default certificate first, SNI picks among the rest (Octavia's crt-list). */
+function tlsBind(l: DesiredListener, certDir?: string): string {
+  if (!l.tls || !certDir) throw new RenderError(`listener ${l.listenerId}: TERMINATED_HTTPS without resolved certificates`);
+  return ` ssl crt-list ${safe('crt-list path', `${certDir}/${id('listener id', l.listenerId)}.crtlist`, /^\/[A-Za-z0-9._/-]{1,4000}$/)}`;
 }
 
 function backend(p: DesiredPool, users: DesiredListener[]): string[] {
@@ -120,6 +139,7 @@ function backend(p: DesiredPool, users: DesiredListener[]): string[] {
   const lines = [
     `backend ${id('pool id', p.poolId)}`,
     `    mode ${mode}`,
+    ...(p.lbAlgorithm === 'SOURCE_IP_PORT' ? ['    tcp-request content set-var(sess.src_port) src_port'] : []),
     `    balance ${BALANCE[p.lbAlgorithm] ?? fail('lb_algorithm', p.lbAlgorithm)}`,
   ];
   if (first) lines.push(`    timeout connect ${ms(first.timeoutMemberConnect)}`, `    timeout server ${ms(first.timeoutMemberData)}`);

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { desiredLb, listener, member, monitor, pool } from '../desired.fixtures';
-import { GOLDEN_CASES } from './haproxy-config.fixtures';
+import { GOLDEN_CASES, GOLDEN_OPTIONS } from './haproxy-config.fixtures';
 import { expectedCodesRegex, renderHaproxyConfig, RenderError } from './haproxy-config';
 
 const GOLDEN = join(__dirname, '__golden__');
@@ -10,7 +10,7 @@ const opts = { statsSocket: '/run/lbaas/t/stats.sock' };
 describe('renderHaproxyConfig golden files', () => {
   for (const [name, lb] of Object.entries(GOLDEN_CASES)) {
     it(`renders ${name} exactly as ${name}.cfg`, () => {
-      const text = renderHaproxyConfig(lb, opts);
+      const text = renderHaproxyConfig(lb, { ...opts, ...GOLDEN_OPTIONS[name] });
       const file = join(GOLDEN, `${name}.cfg`);
       if (process.env.UPDATE_GOLDEN === '1') {
         mkdirSync(GOLDEN, { recursive: true });

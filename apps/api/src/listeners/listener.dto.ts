@@ -1,5 +1,6 @@
 import { LISTENER_PROTOCOLS } from '@lbaas/events';
 import { Attr } from '../shell/validation';
+import { tlsRef, tlsRefList } from '../secrets/tls-refs';
 import { bool, cidrList, int, oneOf, projectId, tags, text, unsupported, uuid, type Rule } from '../shell/rules';
 
 /** Timeouts in ms (Octavia: 0 to 24 days). */
@@ -43,8 +44,8 @@ export class ListenerCreateBody {
   @Attr(tags) tags?: string[] | null;
   @Attr(projectId) project_id?: string | null;
   @Attr(projectId) tenant_id?: string | null;
-  @Attr(unsupported(TLS)) default_tls_container_ref?: null;
-  @Attr(unsupported(TLS)) sni_container_refs?: null;
+  @Attr(tlsRef) default_tls_container_ref?: string | null;
+  @Attr(tlsRefList) sni_container_refs?: string[] | null;
   @Attr(unsupported(TLS)) client_ca_tls_container_ref?: null;
   @Attr(oneOf(['NONE'] as const)) client_authentication?: 'NONE' | null;
   @Attr(unsupported(TLS)) client_crl_container_ref?: null;
@@ -72,8 +73,8 @@ export class ListenerUpdateBody {
   @Attr(timeoutMs) timeout_tcp_inspect?: number | null;
   @Attr(cidrList) allowed_cidrs?: string[] | null;
   @Attr(tags) tags?: string[] | null;
-  @Attr(unsupported(TLS)) default_tls_container_ref?: null;
-  @Attr(unsupported(TLS)) sni_container_refs?: null;
+  @Attr(tlsRef) default_tls_container_ref?: string | null;
+  @Attr(tlsRefList) sni_container_refs?: string[] | null;
   @Attr(unsupported(TLS)) client_ca_tls_container_ref?: null;
   @Attr(oneOf(['NONE'] as const)) client_authentication?: 'NONE' | null;
   @Attr(unsupported(TLS)) client_crl_container_ref?: null;

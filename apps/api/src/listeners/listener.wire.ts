@@ -1,6 +1,6 @@
 import type { ListenerSettings } from '@lbaas/events';
-import { childProvisioningStatus, listenerOperatingStatus, type ListenerView, type LoadBalancerView } from '@lbaas/projections';
-import { naive, type Wire } from '../shell/wire';
+import { childProvisioningStatus, listenerOperatingStatus, listenerPolicies, type ListenerView, type LoadBalancerView } from '@lbaas/projections';
+import { naive, refs, type Wire } from '../shell/wire';
 import type { ListenerCreateBody, ListenerUpdateBody } from './listener.dto';
 
 /** Octavia's listener defaults ([haproxy_amphora] timeouts; connection_limit -1 = unlimited). */
@@ -19,6 +19,7 @@ export function listenerSettings(b: ListenerCreateBody): ListenerSettings {
     timeoutMemberData: b.timeout_member_data ?? LISTENER_DEFAULTS.timeoutMemberData,
     timeoutTcpInspect: b.timeout_tcp_inspect ?? LISTENER_DEFAULTS.timeoutTcpInspect,
     allowedCidrs: b.allowed_cidrs ?? null, tags: b.tags ?? [],
+    defaultTlsContainerRef: b.default_tls_container_ref ?? null, sniContainerRefs: b.sni_container_refs ?? [],
   };
 }
 
@@ -37,6 +38,8 @@ export function listenerChanges(b: ListenerUpdateBody): Partial<ListenerSettings
   if ('timeout_tcp_inspect' in b) c.timeoutTcpInspect = b.timeout_tcp_inspect ?? LISTENER_DEFAULTS.timeoutTcpInspect;
   if ('allowed_cidrs' in b) c.allowedCidrs = b.allowed_cidrs ?? null;
   if ('tags' in b) c.tags = b.tags ?? [];
+  if ('default_tls_container_ref' in b) c.defaultTlsContainerRef = b.default_tls_container_ref ?? null;
+  if ('sni_container_refs' in b) c.sniContainerRefs = b.sni_container_refs ?? [];
   return c as Partial<ListenerSettings>;
 }
 
@@ -46,8 +49,8 @@ export function renderListener(lb: LoadBalancerView, l: ListenerView): Wire {
     id: l.listenerId, name: l.name, description: l.description,
     provisioning_status: childProvisioningStatus(lb, l), operating_status: listenerOperatingStatus(lb, l.listenerId),
     admin_state_up: l.adminStateUp, protocol: l.protocol, protocol_port: l.protocolPort, connection_limit: l.connectionLimit,
-    default_tls_container_ref: null, sni_container_refs: [], project_id: lb.projectId, default_pool_id: l.defaultPoolId,
-    l7policies: [], insert_headers: { ...l.insertHeaders }, created_at: naive(l.createdAt), updated_at: naive(l.updatedAt),
+    default_tls_container_ref: l.defaultTlsContainerRef ?? null, sni_container_refs: [...(l.sniContainerRefs ?? [])], project_id: lb.projectId, default_pool_id: l.defaultPoolId,
+    l7policies: refs(listenerPolicies(lb, l.listenerId).map((p) => p.l7PolicyId)), insert_headers: { ...l.insertHeaders }, created_at: naive(l.createdAt), updated_at: naive(l.updatedAt),
     loadbalancers: [{ id: lb.lbId }],
     timeout_client_data: l.timeoutClientData, timeout_member_connect: l.timeoutMemberConnect,
     timeout_member_data: l.timeoutMemberData, timeout_tcp_inspect: l.timeoutTcpInspect,

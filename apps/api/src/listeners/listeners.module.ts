@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Module, Param, Post, Put, Query, Req } from '@nestjs/common';
-import { CONFIG, PROJECTION, newId } from '@lbaas/app-shell';
+import { CONFIG, PROJECTION, SECRET_STORE, newId, type SecretStore } from '@lbaas/app-shell';
+import { checkTlsRefs } from '../secrets/tls-refs';
 import { loadBalancer } from '@lbaas/domain';
 import type { CreateListener, DeleteListener, UpdateListener } from '@lbaas/events';
 import type { FastifyRequest } from 'fastify';
@@ -23,6 +24,7 @@ export class ListenersController {
   constructor(
     @Inject(PROJECTION) private readonly view: ReadModel,
     @Inject(CONFIG) private readonly config: ApiConfig,
+    @Inject(SECRET_STORE) private readonly secrets: SecretStore | null,
     private readonly writes: Writes,
     @Inject(AGENT_QUERIES) private readonly ask: AgentQueries,
   ) {}
@@ -65,6 +67,7 @@ export class ListenersController {
       data: { lbId: lb.lbId, listenerId: newId(), protocol: b.protocol, protocolPort: b.protocol_port, ...listenerSettings(b) },
       metadata: this.writes.metadata(),
     };
+    await checkTlsRefs(this.secrets, command.data);
     await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancer, command, actorOf(req, lb.projectId));
     return this.render(command.data.listenerId);
   }
@@ -77,6 +80,7 @@ export class ListenersController {
     const command: UpdateListener = {
       type: 'UpdateListener', data: { lbId: lb.lbId, listenerId: listener.listenerId, changes: listenerChanges(b) }, metadata: this.writes.metadata(),
     };
+    await checkTlsRefs(this.secrets, command.data.changes);
     await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancer, command, actorOf(req, lb.projectId));
     return this.render(listener.listenerId);
   }
