@@ -150,3 +150,18 @@ describe('lbaasctl dr drill', () => {
     expect(r.code).toBe(0);
   });
 });
+
+describe('docs/examples/audit-consumer.js', () => {
+  const consumer = resolve(__dirname, '../../../docs/examples/audit-consumer.js');
+  const run = (args: string[]) => new Promise<string>((done, fail) =>
+    execFile(process.execPath, [consumer, '--nats', source.url, ...args, '--exit-when-idle'], { timeout: 30_000 }, (e, out) => (e ? fail(e) : done(out))));
+  it('reads the history through a durable consumer, and resumes after what it acked', async () => {
+    const first = (await run(['--durable', 'auditor-int'])).trim().split('\n').map((l) => JSON.parse(l));
+    expect(first.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(first[3]).toMatchObject({ type: 'LoadBalancerCreated', actor: { userId: 'alice', clientAddress: '192.0.2.7' } });
+    expect((await run(['--durable', 'auditor-int'])).trim()).toBe('');
+    // --since is the time the stream stored a message (JetStream's by_start_time), not the commit's `at`.
+    expect((await run(['--durable', 'auditor-later', '--since', new Date(Date.now() + 3_600_000).toISOString()])).trim()).toBe('');
+    expect((await run(['--durable', 'auditor-earlier', '--since', '2000-01-01T00:00:00Z'])).trim().split('\n')).toHaveLength(8);
+  });
+});
