@@ -75,7 +75,7 @@ export async function importEventStream(
   if (existing) await jsm.streams.delete(EVENT_STREAM);
   await jsm.streams.add({ ...eventStreamConfig(), deny_delete: false, deny_purge: false });
   const js = nc.jetstream({ timeout: 10_000 });
-  const window = opts.window ?? 256;
+  const window = opts.window ?? 1000;
   const every = opts.progressEvery ?? 5_000;
   const enc = new TextEncoder();
   try {
