@@ -148,19 +148,32 @@ export class AgentRuntime {
     return { agentId: this.config.agentId, at: this.clock.now(), loadBalancers: out };
   }
 
-  /** Config digests (on disk and loaded), versions, VIP addresses and the haproxy pid, for DR drills (`lbaasctl dr drill`). */
-  async digests(lbId?: string) {
+  /** Config digests (on disk and loaded) and versions, for DR drills. */
+  digests(lbId?: string) {
     const out: Record<string, unknown> = {};
-    const lbs = this.desired().loadBalancers.filter((d) => !lbId || d.lbId === lbId);
-    const observed = await this.host.observe(lbs.map((d) => d.lbId)).catch(() => undefined);
-    for (const d of lbs) {
-      const o = observed?.get(d.lbId);
-      out[d.lbId] = {
-        version: d.version, epoch: d.epoch, applied: this.reconciler?.appliedVersions.get(d.lbId) ?? null, ...this.host.digests(d.lbId),
-        addresses: o?.plumbing?.addresses ?? [], pid: o?.haproxy?.pid ?? null, statsSocket: lbPaths(this.config.runDir, d.lbId).statsSock,
+    for (const d of this.desired().loadBalancers) {
+      if (lbId && d.lbId !== lbId) continue;
+      out[d.lbId] = { version: d.version, epoch: d.epoch, applied: this.reconciler?.appliedVersions.get(d.lbId) ?? null, ...this.host.digests(d.lbId) };
+    }
+    return { agentId: this.config.agentId, at: this.clock.now(), loadBalancers: out };
+  }
+
+  /**
+   * The `digest` query's answer for `lbaasctl dr drill`: digests() plus the VIP addresses and haproxy pid observed
+   * on the host, and the host-local render inputs (stats socket path, maxconn cap) so the drill renders the same file.
+   */
+  async drillReport(lbId?: string) {
+    const base = this.digests(lbId);
+    const ids = Object.keys(base.loadBalancers);
+    const observed = await this.host.observe(ids).catch(() => undefined);
+    const loadBalancers: Record<string, unknown> = {};
+    for (const id of ids) {
+      const o = observed?.get(id);
+      loadBalancers[id] = {
+        ...(base.loadBalancers[id] as object), addresses: o?.plumbing?.addresses ?? [], pid: o?.haproxy?.pid ?? null,
+        statsSocket: lbPaths(this.config.runDir, id).statsSock,
       };
     }
-    // The drill renders with the same host-local inputs (stats socket path, maxconn cap) to compare digests.
-    return { agentId: this.config.agentId, at: this.clock.now(), maxconnCap: this.maxconnCap, loadBalancers: out };
+    return { ...base, maxconnCap: this.maxconnCap, loadBalancers };
   }
 }
