@@ -44,8 +44,9 @@ export async function events(argv: string[], env: Record<string, string | undefi
   };
   try {
     if (flag(a, 'follow')) {
-      await replay(nc, onCommit, { what: 'reading history', follow: true, quiet: flag(a, 'quiet') });
+      const live = await replay(nc, onCommit, { what: 'reading history', follow: true, quiet: flag(a, 'quiet') });
       await new Promise<void>((resolve) => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve); });
+      await live.stop();
       return 0;
     }
     await replay(nc, onCommit, { what: 'reading history', quiet: flag(a, 'quiet') });

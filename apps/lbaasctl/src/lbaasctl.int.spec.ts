@@ -183,3 +183,23 @@ describe('lbaasctl snapshot', () => {
     expect(await loadSnapshot(source.connection, CATALOG_SNAPSHOT, catalogCodec)).toMatchObject({ miss: 'corrupt' });
   });
 });
+
+// Last: it appends a commit (seq 9), which the tests above do not expect.
+describe('lbaasctl events --follow', () => {
+  it('prints the history, then new commits as they come, until SIGINT', async () => {
+    const { spawn } = await import('node:child_process');
+    const p = spawn(process.execPath, [CLI, 'events', '--follow', '--quiet', '--type', 'AgentDeclaredUp', '--nats', source.url]);
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    const exited = new Promise<number | null>((r) => p.on('exit', (code) => r(code)));
+    await new Promise((r) => setTimeout(r, 1500));
+    const store = jetStreamEventStore(source.connection);
+    const { seq } = await store.read({ aggregate: 'agent', id: 'agent-a' });
+    await store.append({ aggregate: 'agent', id: 'agent-a' }, { commitId: randomUUID(), at: new Date().toISOString(), actor: scheduler,
+      events: [{ type: 'AgentDeclaredUp', v: 1, data: { agentId: 'agent-a', at: new Date().toISOString() } }] }, seq);
+    for (let i = 0; i < 50 && !out.includes('AgentDeclaredUp'); i++) await new Promise((r) => setTimeout(r, 100));
+    p.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(out).toMatch(/^#9 .* agent\/agent-a  AgentDeclaredUp v1  by scheduler\n$/);
+  });
+});
