@@ -27,6 +27,8 @@ export type StackOptions = {
   agents: number;
   projectId?: string;
   env?: Record<string, string>;
+  /** Runs on the fresh nats-server before any app starts (e.g. `lbaasctl dr import` of a backup). */
+  beforeApps?: (nats: NatsServer) => Promise<void>;
 };
 
 /** Starts every app of the system as a process, each logging JSON to a temp dir (printed on failure). */
@@ -62,6 +64,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     },
   };
   try {
+    await o.beforeApps?.(nats);
     await start('api', 'api', { API_HOST: '127.0.0.1', API_PORT: String(apiPort), DEFAULT_PROJECT_ID: o.projectId ?? 'e2e-project', AUTH_STRATEGY: 'noauth' });
     await start('scheduler', 'scheduler', {});
     await start('failover-watcher', 'failover-watcher', {});

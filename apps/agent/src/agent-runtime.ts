@@ -1,14 +1,15 @@
 import { newId, systemClock, type Clock } from '@lbaas/app-shell';
 import { subjects, type Actor } from '@lbaas/contracts';
 import { agent, DomainError, loadBalancer } from '@lbaas/domain';
-import { handle, runProjection, type EventStore, type Projection } from '@lbaas/event-store';
+import { handle, loadSnapshot, runProjection, type EventStore, type Projection } from '@lbaas/event-store';
 import type { OperatingStatus } from '@lbaas/events';
-import { desiredStateFor, evolveCatalog, initialCatalog, type Catalog, type DesiredLb } from '@lbaas/projections';
+import { CATALOG_SNAPSHOT, catalogCodec, desiredStateFor, evolveCatalog, initialCatalog, type Catalog, type DesiredLb } from '@lbaas/projections';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import type { AgentConfig } from './config';
 import { changedHealth, memberHealth, parseShowStat } from './health';
 import type { LinuxHost } from './host/linux-host';
+import { lbPaths } from './layout';
 import { Reconciler, type Reporter } from './reconciler';
 
 /**
@@ -49,12 +50,16 @@ export class AgentRuntime {
     this.logger.info({ op: 'register', host: this.config.hostName }, 'agent registered');
     // 2. Replay every commit into the catalog, then follow live.
     const t0 = Date.now();
+    // A valid snapshot only saves time; a missing, stale or corrupt one means a full replay (logged by loadSnapshot).
+    const snap = await loadSnapshot(this.nc, CATALOG_SNAPSHOT, catalogCodec, this.logger);
+    if ('view' in snap) this.catalog = snap.view;
     this.projection = await runProjection(this.nc, {
+      startAfter: 'view' in snap ? snap.seq : 0,
       onCommit: (c) => { this.catalog = evolveCatalog(this.catalog, c as Parameters<typeof evolveCatalog>[1]); },
       onProgress: (p) => this.logger.info({ op: 'replay', seq: p.seq, last_seq: p.lastSeq }, 'replaying'),
       logger: this.logger,
     });
-    this.logger.info({ op: 'replay', seq: this.projection.seq, ms: Date.now() - t0, lbs: this.desired().loadBalancers.length }, 'replay done');
+    this.logger.info({ op: 'replay', seq: this.projection.seq, ms: Date.now() - t0, lbs: this.desired().loadBalancers.length, snapshot_seq: 'view' in snap ? snap.seq : 0 }, 'replay done');
     // 3. Reconcile: at start, on every commit touching an LB placed here (or leaving here), and on the resync timer.
     this.reconciler = new Reconciler({
       host: this.host, runDir: this.config.runDir, maxconnCap: this.maxconnCap, desired: () => this.desired(), reporter: this.reporter(),
@@ -153,5 +158,24 @@ export class AgentRuntime {
       out[d.lbId] = { version: d.version, epoch: d.epoch, applied: this.reconciler?.appliedVersions.get(d.lbId) ?? null, ...this.host.digests(d.lbId) };
     }
     return { agentId: this.config.agentId, at: this.clock.now(), loadBalancers: out };
+  }
+
+  /**
+   * The `digest` query's answer for `lbaasctl dr drill`: digests() plus the VIP addresses and haproxy pid observed
+   * on the host, and the host-local render inputs (stats socket path, maxconn cap) so the drill renders the same file.
+   */
+  async drillReport(lbId?: string) {
+    const base = this.digests(lbId);
+    const ids = Object.keys(base.loadBalancers);
+    const observed = await this.host.observe(ids).catch(() => undefined);
+    const loadBalancers: Record<string, unknown> = {};
+    for (const id of ids) {
+      const o = observed?.get(id);
+      loadBalancers[id] = {
+        ...(base.loadBalancers[id] as object), addresses: o?.plumbing?.addresses ?? [], pid: o?.haproxy?.pid ?? null,
+        statsSocket: lbPaths(this.config.runDir, id).statsSock,
+      };
+    }
+    return { ...base, maxconnCap: this.maxconnCap, loadBalancers };
   }
 }

@@ -21,7 +21,7 @@ export function queriesController(agentId: string): Type<unknown> {
 
     @MessagePattern(subjects.agentQuery(agentId, 'digest'))
     digest(@Payload() q: Query) {
-      return this.runtime.digests(q?.lbId);
+      return this.runtime.drillReport(q?.lbId);
     }
   }
   return AgentQueriesController;

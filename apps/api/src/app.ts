@@ -24,6 +24,7 @@ import { L7PoliciesModule } from './l7policies/l7policies.module';
 import { QuotasModule } from './quotas/quotas.module';
 import { ProjectsModule } from './projects/projects.module';
 import { SecretsModule } from './secrets/secrets.module';
+import { HistoryModule } from './history/history.module';
 
 /** What the api is built from: adapters only (main.ts wires real ones; tests may wire the in-memory store). */
 export type ApiDeps = Readonly<{
@@ -63,6 +64,7 @@ class ApiModule {
       imports: [
         CoreModule.with(deps), VersionsModule, LoadBalancersModule, ListenersModule, PoolsModule, MembersModule,
         HealthMonitorsModule, NetworksModule, AgentsModule, L7PoliciesModule, QuotasModule, ProjectsModule, SecretsModule,
+        HistoryModule,
       ],
     };
   }

@@ -1,6 +1,6 @@
 import { ConfigError, connectNats, createLogger, SecretStore, secretsKeyFrom, systemClock } from '@lbaas/app-shell';
-import { ensureEventStream, jetStreamEventStore, runProjection } from '@lbaas/event-store';
-import { evolveCatalog, initialCatalog } from '@lbaas/projections';
+import { ensureEventStream, jetStreamEventStore, loadSnapshot, runProjection, saveSnapshot } from '@lbaas/event-store';
+import { CATALOG_SNAPSHOT, catalogCodec, evolveCatalog, initialCatalog } from '@lbaas/projections';
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { subjects } from '@lbaas/contracts';
 import { firstValueFrom, timeout } from 'rxjs';
@@ -29,15 +29,24 @@ async function main(): Promise<void> {
   const store = jetStreamEventStore(nc);
   // Certificates and keys: sealed in a KV bucket, never in the stream (off without SECRETS_KEY).
   const secrets = secretsKey ? await SecretStore.open(nc, secretsKey) : null;
-  // 2. Replay every commit into one in-memory Catalog, then follow live.
-  const catalog = initialCatalog();
+  // 2. Replay every commit into one in-memory Catalog (from a snapshot when a valid one exists), then follow live.
   const started = Date.now();
+  const snap = await loadSnapshot(nc, CATALOG_SNAPSHOT, catalogCodec, logger);
+  const catalog = 'view' in snap ? snap.view : initialCatalog();
+  const startAfter = 'view' in snap ? snap.seq : 0;
   const projection = await runProjection(nc, {
+    startAfter,
     onCommit: (commit) => evolveCatalog(catalog, commit),
     onProgress: (p) => logger.info({ op: 'replay', seq: p.seq, lastSeq: p.lastSeq }, 'replaying the event stream'),
     logger,
   });
-  logger.info({ op: 'replay', seq: projection.seq, ms: Date.now() - started, loadBalancers: catalog.loadBalancers.lbs.size }, 'catalog ready');
+  logger.info({ op: 'replay', seq: projection.seq, ms: Date.now() - started, loadBalancers: catalog.loadBalancers.lbs.size, snapshotSeq: startAfter }, 'catalog ready');
+  // A long replay is worth a fresh snapshot for the next start (any app may write it: every valid snapshot is equal).
+  if (projection.seq - startAfter >= 5_000) {
+    void saveSnapshot(nc, CATALOG_SNAPSHOT, catalogCodec, catalog, catalog.seq).then(
+      (bytes) => logger.info({ op: 'snapshot.save', seq: catalog.seq, bytes }, 'catalog snapshot saved'),
+      (err: unknown) => logger.warn({ op: 'snapshot.save', err }, 'catalog snapshot not saved'));
+  }
   // 3. Serve HTTP.
   // Request/reply to agents (stats) through Nest's NATS transport, the one the agents answer on.
   const rpc = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: config.natsUrl.split(','), name: 'lbaas-api:rpc' } });

@@ -1,16 +1,36 @@
 #!/usr/bin/env node
+import { UsageError } from './args';
+import { dr, snapshot } from './dr';
+import { events, state } from './history';
 import { up } from './up';
 
 const USAGE = `lbaasctl: operator tool for lbaas
 
   lbaasctl up        run the whole stack on this machine (nats-server with a local JetStream store,
                      api, scheduler, failover-watcher, two agents, a demo network); Ctrl-C stops it
+
+  lbaasctl events    tail and export the history (auditing)
+      [--project P] [--lb ID (a load balancer's tree, or one child)] [--type T[,T...]]
+      [--from seq|time] [--to seq|time] (time: ISO-8601, or -30m / -2h / -1d)  [--follow] [--json]
+  lbaasctl state --at <seq|time> [--lb ID] [--project P] [--json]
+                     the load-balancer trees as they were at that point of the history
+  lbaasctl dr drill [--json]        replay everything, render what every agent should run, ask every agent what it
+                                    runs, report drift per load balancer (exit 0 clean, 3 drift)
+  lbaasctl dr export [--file F]     write the whole stream to a portable, checksummed backup file
+  lbaasctl dr import --file F       restore a backup into an empty store (a new NATS)
+  lbaasctl snapshot                 store a Catalog snapshot (api and agent restarts replay only what came after)
+
+  Every command but up takes --nats <url> (default NATS_URL, else nats://127.0.0.1:4222) and --quiet (no progress).
 `;
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'up': return up(rest, process.env);
+    case 'events': return events(rest, process.env);
+    case 'state': return state(rest, process.env);
+    case 'dr': return dr(rest, process.env);
+    case 'snapshot': return snapshot(rest, process.env);
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(USAGE);
       return cmd ? 0 : 2;
@@ -22,5 +42,7 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
-  (err: unknown) => { process.stderr.write(`lbaasctl: ${err instanceof Error ? err.message : String(err)}\n`); process.exitCode = 1; },
+  (err: unknown) => {
+    if (err instanceof UsageError) { process.stderr.write(`lbaasctl: ${err.message}\n\n${USAGE}`); process.exitCode = 2; return; }
+    process.stderr.write(`lbaasctl: ${err instanceof Error ? err.message : String(err)}\n`); process.exitCode = 1; },
 );

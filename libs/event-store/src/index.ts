@@ -6,3 +6,6 @@ export * from './in-memory-event-store';
 export * from './handle';
 export * from './projection';
 export type { RetryPolicy } from './retry';
+export * from './backup-format';
+export * from './backup';
+export * from './snapshot';

@@ -16,6 +16,8 @@ export type ProjectionOptions = Readonly<{
   onProgress?: (p: { seq: number; lastSeq: number }) => void;
   /** Default 5000. */
   progressEvery?: number;
+  /** Resume after this stream sequence (a snapshot's): the view passed in already holds commits 1..startAfter. Default 0. */
+  startAfter?: number;
   logger?: Logger;
 }>;
 
@@ -44,10 +46,12 @@ export async function runProjection(nc: NatsConnection, opts: ProjectionOptions)
   const log = opts.logger;
   const jsm = await nc.jetstreamManager({ checkAPI: false });
   const lastSeq = (await directGet(jsm, { last_by_subj: filter }))?.seq ?? 0;
-  const consumer = await nc.jetstream().consumers.get(EVENT_STREAM, { filterSubjects: filter });
+  const startAfter = opts.startAfter ?? 0;
+  const consumer = await nc.jetstream().consumers.get(EVENT_STREAM,
+    startAfter > 0 ? { filterSubjects: filter, opt_start_seq: startAfter + 1 } : { filterSubjects: filter });
   const messages: ConsumerMessages = await consumer.consume({ max_messages: 1_000 });
 
-  let seq = 0;
+  let seq = startAfter;
   let replayed = 0;
   let stopped = false;
   let waiters: Waiter[] = [];
@@ -105,7 +109,7 @@ export async function runProjection(nc: NatsConnection, opts: ProjectionOptions)
       failAll(new ProjectionStopped(`projection over ${filter} failed`, { cause: err }));
     },
   );
-  if (lastSeq === 0) finishReplay();
+  if (lastSeq <= startAfter) finishReplay();
 
   const projection: Projection = {
     get seq() {

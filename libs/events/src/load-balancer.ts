@@ -139,8 +139,8 @@ export type HealthMonitorSettingsChanged = Event<'HealthMonitorSettingsChanged',
 export type HealthMonitorDeleted = Event<'HealthMonitorDeleted', 1, { lbId: string; healthMonitorId: string; at: string }>;
 
 /**
- * The hosting agent made the data plane match desired version `version` (the stream sequence of the last
- * commit that changed the tree). Written by the agent that the placement with `epoch` names.
+ * The hosting agent made the data plane match desired version `version` (the count of desired-state events in
+ * the LB's history, see DESIRED_STATE_EVENTS). Written by the agent that the placement with `epoch` names.
  */
 export type DesiredStateApplied = Event<'DesiredStateApplied', 1, { lbId: string; agentId: string; epoch: number; version: number; at: string }>;
 

@@ -11,11 +11,15 @@ const header = (req: FastifyRequest, name: string): string | undefined => {
 
 /** Who is calling, for the commit's actor (noauth: everybody is admin; the project is what they say). */
 export function actorOf(req: FastifyRequest, projectId?: string): Actor {
-  const project = projectId ?? header(req, 'x-project-id') ?? header(req, 'x-tenant-id');
+  // Auditing wants the caller's project (who), falling back to the project the call acts on.
+  const project = header(req, 'x-project-id') ?? header(req, 'x-tenant-id') ?? projectId;
+  const user = header(req, 'x-user-id');
+  const roles = header(req, 'x-roles');
   return {
     kind: 'user',
     projectId: project && /^[A-Za-z0-9_-]{1,64}$/.test(project) ? project : undefined,
-    roles: ['admin'],
+    userId: user && /^[A-Za-z0-9_.@-]{1,64}$/.test(user) ? user : 'anonymous',
+    roles: roles ? roles.split(',').map((r) => r.trim()).filter((r) => /^[A-Za-z0-9_:-]{1,64}$/.test(r)) : ['admin'],
     requestId: req.id,
     clientAddress: req.ip,
     service: 'api',

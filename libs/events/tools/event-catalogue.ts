@@ -1,0 +1,187 @@
+/**
+ * The catalogue of event types and versions for auditors and external consumers, generated from the TypeScript
+ * types in libs/events/src (the contract itself): one JSON Schema per event version in docs/events/schemas/ and
+ * docs/events.md. `node bench/run.js libs/events/tools/event-catalogue.ts --write` regenerates both; the unit test
+ * event-catalogue.unit.spec.ts fails when they are stale or when a stored sample does not match its schema.
+ */
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import ts from 'typescript';
+
+const SRC = resolve(__dirname, '../src');
+const ROOT = resolve(__dirname, '../../..');
+export const SCHEMA_DIR = join(ROOT, 'docs/events/schemas');
+export const DOC = join(ROOT, 'docs/events.md');
+
+export type JsonSchema = { [k: string]: unknown };
+export type CatalogueEntry = { type: string; v: number; aggregate: string; doc: string; schema: JsonSchema };
+
+const AGGREGATE_OF: Record<string, string> = {
+  'load-balancer.ts': 'lbaas.evt.lb.<lbId>', 'agent.ts': 'lbaas.evt.agent.<agentId>',
+};
+const aggregateOf = (file: string, type: string): string =>
+  AGGREGATE_OF[file] ?? (/^(Network)/.test(type) ? 'lbaas.evt.network.<networkId>' : 'lbaas.evt.subnet.<subnetId>');
+
+/** Every `export type X = Event<'X', N, {...}>` in libs/events/src, with its TSDoc and a JSON Schema of the whole event. */
+export function buildCatalogue(): CatalogueEntry[] {
+  const files = readdirSync(SRC).filter((f) => f.endsWith('.ts') && !f.includes('.spec.') && !f.includes('.fixtures.'));
+  const program = ts.createProgram(files.map((f) => join(SRC, f)), { strict: true, target: ts.ScriptTarget.ES2022, noEmit: true });
+  const checker = program.getTypeChecker();
+  const out: CatalogueEntry[] = [];
+  for (const f of files) {
+    const sf = program.getSourceFile(join(SRC, f))!;
+    for (const st of sf.statements) {
+      if (!ts.isTypeAliasDeclaration(st) || !ts.isTypeReferenceNode(st.type) || st.type.typeName.getText(sf) !== 'Event') continue;
+      const [typeArg, vArg, dataArg] = st.type.typeArguments ?? [];
+      const type = typeArg.getText(sf).replace(/'/g, '');
+      const v = Number(vArg.getText(sf));
+      const doc = ts.getJSDocCommentsAndTags(st).map((d) => (typeof d.comment === 'string' ? d.comment : '')).join(' ').replace(/\s+/g, ' ').trim();
+      const data = toSchema(checker, checker.getTypeFromTypeNode(dataArg));
+      out.push({
+        type, v, aggregate: aggregateOf(f, type), doc,
+        schema: {
+          $schema: 'https://json-schema.org/draft/2020-12/schema', $id: `lbaas/events/${type}.v${v}.schema.json`, title: `${type} v${v}`,
+          description: doc, type: 'object', additionalProperties: false, required: ['type', 'v', 'data'],
+          properties: { type: { const: type }, v: { const: v }, data },
+        },
+      });
+    }
+  }
+  return out.sort((a, b) => (a.type + a.v).localeCompare(b.type + b.v));
+}
+
+function toSchema(checker: ts.TypeChecker, t: ts.Type): JsonSchema {
+  if (t.isUnion()) {
+    const nonNull = t.types.filter((p) => !(p.flags & (ts.TypeFlags.Null | ts.TypeFlags.Undefined)));
+    const hasNull = t.types.some((p) => p.flags & ts.TypeFlags.Null);
+    let inner: JsonSchema;
+    if (nonNull.every((p) => p.isStringLiteral())) inner = { type: 'string', enum: nonNull.map((p) => (p as ts.StringLiteralType).value) };
+    else if (nonNull.every((p) => p.flags & ts.TypeFlags.BooleanLiteral)) inner = { type: 'boolean' };
+    else if (nonNull.length === 1) inner = toSchema(checker, nonNull[0]);
+    else inner = { anyOf: nonNull.map((p) => toSchema(checker, p)) };
+    return hasNull ? { anyOf: [inner, { type: 'null' }] } : inner;
+  }
+  if (t.flags & ts.TypeFlags.String) return { type: 'string' };
+  if (t.flags & ts.TypeFlags.Number) return { type: 'number' };
+  if (t.flags & (ts.TypeFlags.Boolean | ts.TypeFlags.BooleanLiteral)) return { type: 'boolean' };
+  if (t.isStringLiteral()) return { const: t.value };
+  if (t.isNumberLiteral()) return { const: t.value };
+  if (t.flags & ts.TypeFlags.Null) return { type: 'null' };
+  if (checker.isArrayType(t) || checker.isTupleType(t)) {
+    const [item] = checker.getTypeArguments(t as ts.TypeReference);
+    return { type: 'array', items: toSchema(checker, item) };
+  }
+  const index = checker.getIndexInfoOfType(t, ts.IndexKind.String);
+  const props = checker.getPropertiesOfType(t);
+  if (index && props.length === 0) return { type: 'object', additionalProperties: toSchema(checker, index.type) };
+  const properties: Record<string, JsonSchema> = {};
+  const required: string[] = [];
+  for (const p of props) {
+    const pt = checker.getTypeOfSymbol(p);
+    properties[p.name] = toSchema(checker, pt);
+    if (!(p.flags & ts.SymbolFlags.Optional)) required.push(p.name);
+  }
+  return { type: 'object', additionalProperties: false, required, properties };
+}
+
+/** A small validator for exactly the schema subset generated above; returns the problems (empty = valid). */
+export function validate(schema: JsonSchema, value: unknown, at = '$'): string[] {
+  const s = schema as { const?: unknown; enum?: unknown[]; type?: string | string[]; anyOf?: JsonSchema[]; items?: JsonSchema;
+    properties?: Record<string, JsonSchema>; required?: string[]; additionalProperties?: boolean | JsonSchema };
+  if ('const' in s && value !== s.const) return [`${at}: must be ${JSON.stringify(s.const)}`];
+  if (s.enum && !s.enum.includes(value)) return [`${at}: must be one of ${s.enum.join(', ')}`];
+  if (s.anyOf) return s.anyOf.some((sub) => validate(sub, value, at).length === 0) ? [] : [`${at}: matches no alternative`];
+  const kind = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  if (s.type && !(Array.isArray(s.type) ? s.type : [s.type]).includes(kind)) return [`${at}: is ${kind}, must be ${String(s.type)}`];
+  if (kind === 'array' && s.items) return (value as unknown[]).flatMap((x, i) => validate(s.items!, x, `${at}[${i}]`));
+  if (kind === 'object') {
+    const o = value as Record<string, unknown>;
+    const problems = (s.required ?? []).filter((k) => !(k in o)).map((k) => `${at}.${k}: is required`);
+    for (const [k, x] of Object.entries(o)) {
+      const sub = s.properties?.[k];
+      if (sub) problems.push(...validate(sub, x, `${at}.${k}`));
+      else if (s.additionalProperties === false) problems.push(`${at}.${k}: is not in the schema`);
+      else if (typeof s.additionalProperties === 'object') problems.push(...validate(s.additionalProperties, x, `${at}.${k}`));
+    }
+    return problems;
+  }
+  return [];
+}
+
+/** docs/events.md from the catalogue. */
+export function renderDoc(entries: readonly CatalogueEntry[]): string {
+  const lines = [
+    '# Event catalogue',
+    '',
+    '<!-- generated by `node bench/run.js libs/events/tools/event-catalogue.ts --write`; do not edit -->',
+    '',
+    'Every change in lbaas is a **commit** in the JetStream stream `LBAAS_EVENTS` (subjects `lbaas.evt.>`), one',
+    'message per decision: `{ commitId, at, actor, events: [{ type, v, data }] }`. The message id (`Nats-Msg-Id`)',
+    'is the commit id. `actor` says who decided (`kind` user|service, `projectId`, `userId`, `roles`), from where',
+    '(`requestId`, `clientAddress` as the API saw it), and why (`operation`, e.g. `POST /v2/lbaas/listeners`);',
+    '`service` names the app (`api`, `scheduler:<host>`, `agent:<id>`, ...). Events carry ids and settings, never secrets.',
+    '',
+    '`v` is the schema version of `data`. An added optional field keeps `v` (readers ignore unknown fields); a',
+    'rename, removal or change of meaning bumps `v`, and lbaas upcasts old versions on every read, so old history',
+    'replays forever. Each version has a JSON Schema in [`docs/events/schemas/`](events/schemas/) and a stored',
+    'sample in `libs/events/src/__samples__/`; a unit test checks every sample against its schema.',
+    '',
+    '## Consuming the stream',
+    '',
+    'An external consumer (an auditor) creates its own **durable consumer** on `LBAAS_EVENTS` and acks what it',
+    'has stored; it resumes where it stopped. From the beginning: `deliver_policy: all`; from a time:',
+    '`deliver_policy: by_start_time, opt_start_time: <ISO time>` (the time the stream stored the message; after a',
+    '`lbaasctl dr import` that is the import time: filter on the commit\'s `at` for the decision time, as',
+    '`lbaasctl events --from` does); from a sequence: `by_start_sequence`. A',
+    'runnable example is [`docs/examples/audit-consumer.js`](examples/audit-consumer.js):',
+    '',
+    '```bash',
+    'node docs/examples/audit-consumer.js --nats nats://127.0.0.1:4222 --durable auditor-1 [--since 2026-11-25T00:00:00Z]',
+    '```',
+    '',
+    'or, for people, `lbaasctl events` (filters, `--follow`, `--json`) and `GET /v2/lbaas/loadbalancers/{id}/history`.',
+    '',
+    '## Event types',
+    '',
+    '| type | v | subject | meaning |',
+    '|---|---|---|---|',
+    ...entries.map((e) => `| \`${e.type}\` | ${e.v} | \`${e.aggregate}\` | ${e.doc.replace(/\|/g, '\\|')} |`),
+    '',
+    '## Fields',
+    '',
+  ];
+  for (const e of entries) {
+    const data = (e.schema.properties as { data: { properties: Record<string, JsonSchema>; required: string[] } }).data;
+    lines.push(`### ${e.type} v${e.v}`, '', e.doc, '', '| field | type | required |', '|---|---|---|');
+    for (const [k, s] of Object.entries(data.properties)) lines.push(`| \`${k}\` | ${describe(s)} | ${data.required.includes(k) ? 'yes' : 'no'} |`);
+    lines.push('', `Schema: [\`${e.type}.v${e.v}.schema.json\`](events/schemas/${e.type}.v${e.v}.schema.json)`, '');
+  }
+  return lines.join('\n');
+}
+
+function describe(s: JsonSchema): string {
+  const x = s as { type?: string | string[]; enum?: string[]; const?: unknown; anyOf?: JsonSchema[]; items?: JsonSchema };
+  if (x.enum) return x.enum.map((v) => `\`${v}\``).join(' \\| ');
+  if (x.anyOf) return x.anyOf.map(describe).join(' \\| ');
+  if (x.type === 'array') return `array of ${describe(x.items ?? {})}`;
+  if ('const' in x) return `\`${JSON.stringify(x.const)}\``;
+  return Array.isArray(x.type) ? x.type.join(' \\| ') : x.type ?? 'any';
+}
+
+/** The files the catalogue consists of: path → content. */
+export function catalogueFiles(): Map<string, string> {
+  const entries = buildCatalogue();
+  const files = new Map<string, string>();
+  for (const e of entries) files.set(join(SCHEMA_DIR, `${e.type}.v${e.v}.schema.json`), JSON.stringify(e.schema, null, 2) + '\n');
+  files.set(DOC, renderDoc(entries));
+  return files;
+}
+
+if (require.main === module || process.argv.includes('--write')) {
+  if (process.argv.includes('--write')) {
+    mkdirSync(SCHEMA_DIR, { recursive: true });
+    for (const [path, content] of catalogueFiles()) writeFileSync(path, content);
+    console.log(`wrote ${DOC} and ${SCHEMA_DIR}`);
+  }
+}
+export { readFileSync };
