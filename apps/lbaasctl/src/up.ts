@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { startAppProcess, type AppProcess } from '@lbaas/testing';
@@ -34,7 +35,7 @@ export async function up(_args: string[], env: Record<string, string | undefined
   try {
     procs.push(await startNats(cfg));
     await ensureBridge(cfg);
-    const common = { NATS_URL: `nats://127.0.0.1:${cfg.natsPort}`, LOG_LEVEL: env.LOG_LEVEL || 'info' };
+    const common = { NATS_URL: `nats://127.0.0.1:${cfg.natsPort}`, LOG_LEVEL: env.LOG_LEVEL || 'info', SECRETS_KEY: env.SECRETS_KEY || secretsKey(cfg) };
     const start = async (name: string, entry: string, extra: Record<string, string>) => {
       say(`starting ${name}`);
       const p = await startAppProcess({
@@ -67,6 +68,13 @@ export async function up(_args: string[], env: Record<string, string | undefined
     await teardown(cfg, procs);
     return 1;
   }
+}
+
+/** The key that seals TLS certificates and keys (TERMINATED_HTTPS); made once per embedded home, kept mode 600. */
+function secretsKey(cfg: EmbeddedConfig): string {
+  const file = join(cfg.home, 'secrets.key');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
 }
 
 async function startNats(cfg: EmbeddedConfig): Promise<AppProcess> {
