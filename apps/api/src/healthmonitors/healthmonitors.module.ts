@@ -11,7 +11,7 @@ import { actorOf, noteLb, selfUrl } from '../shell/request-context';
 import { parseBody } from '../shell/validation';
 import { selectFields } from '../shell/wire';
 import { Writes } from '../shell/writes';
-import { pendingDeletion, rememberDeleted } from '../shell/tombstones';
+import { rememberDeleted, showChild } from '../shell/tombstones';
 import { checkQuota } from '../quotas/quota';
 import { HealthMonitorCreateBody, HealthMonitorUpdateBody } from './health-monitor.dto';
 import { HM_FILTER_KEYS, healthMonitorChanges, healthMonitorSettings, renderHealthMonitor } from './health-monitor.wire';
@@ -33,15 +33,7 @@ export class HealthMonitorsController {
 
   @Get(':id')
   show(@Param('id') id: string, @Query() q: Q) {
-    let found;
-    try {
-      found = healthMonitorOf(this.view.catalog, id);
-    } catch (err) {
-      const gone = pendingDeletion(this.view.catalog, id);
-      if (gone) return { healthmonitor: selectFields(gone, fieldsOf(q)) };
-      throw err;
-    }
-    return { healthmonitor: selectFields(renderHealthMonitor(found.lb, found.hm), fieldsOf(q)) };
+    return { healthmonitor: selectFields(showChild(this.view.catalog, id, () => healthMonitorOf(this.view.catalog, id), (found) => renderHealthMonitor(found.lb, found.hm)), fieldsOf(q)) };
   }
 
   @Post()

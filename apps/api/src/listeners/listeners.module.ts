@@ -13,7 +13,7 @@ import { parseBody } from '../shell/validation';
 import { selectFields } from '../shell/wire';
 import { Writes } from '../shell/writes';
 import { checkQuota } from '../quotas/quota';
-import { pendingDeletion, rememberDeleted } from '../shell/tombstones';
+import { rememberDeleted, showChild } from '../shell/tombstones';
 import { fetchStats } from '../loadbalancers/stats';
 import { AGENT_QUERIES, type AgentQueries } from '../shell/agent-queries';
 import { ListenerCreateBody, ListenerUpdateBody } from './listener.dto';
@@ -38,15 +38,7 @@ export class ListenersController {
 
   @Get(':id')
   show(@Param('id') id: string, @Query() q: Q) {
-    let found;
-    try {
-      found = listenerOf(this.view.catalog, id);
-    } catch (err) {
-      const gone = pendingDeletion(this.view.catalog, id);
-      if (gone) return { listener: selectFields(gone, fieldsOf(q)) };
-      throw err;
-    }
-    return { listener: selectFields(renderListener(found.lb, found.listener), fieldsOf(q)) };
+    return { listener: selectFields(showChild(this.view.catalog, id, () => listenerOf(this.view.catalog, id), (found) => renderListener(found.lb, found.listener)), fieldsOf(q)) };
   }
 
   @Get(':id/stats')

@@ -12,7 +12,7 @@ import { actorOf, noteLb, selfUrl } from '../shell/request-context';
 import { parseAttributes, parseBody } from '../shell/validation';
 import { selectFields } from '../shell/wire';
 import { Writes } from '../shell/writes';
-import { pendingDeletion, rememberDeleted } from '../shell/tombstones';
+import { rememberDeleted, showChild } from '../shell/tombstones';
 import { checkQuota } from '../quotas/quota';
 import { MemberCreateBody, MemberUpdateBody } from './member.dto';
 import { MEMBER_FILTER_KEYS, checkNotReserved, renderMember } from './member.wire';
@@ -44,15 +44,7 @@ export class MembersController {
 
   @Get(':id')
   show(@Param('poolId') poolId: string, @Param('id') id: string, @Query() q: Q) {
-    let found;
-    try {
-      found = memberOf(this.view.catalog, poolId, id);
-    } catch (err) {
-      const gone = pendingDeletion(this.view.catalog, id);
-      if (gone) return { member: selectFields(gone, fieldsOf(q)) };
-      throw err;
-    }
-    return { member: selectFields(renderMember(found.lb, found.member), fieldsOf(q)) };
+    return { member: selectFields(showChild(this.view.catalog, id, () => memberOf(this.view.catalog, poolId, id), (found) => renderMember(found.lb, found.member)), fieldsOf(q)) };
   }
 
   @Post()

@@ -13,7 +13,7 @@ import { actorOf, noteLb, selfUrl } from '../shell/request-context';
 import { parseBody } from '../shell/validation';
 import { selectFields } from '../shell/wire';
 import { Writes } from '../shell/writes';
-import { pendingDeletion, rememberDeleted } from '../shell/tombstones';
+import { rememberDeleted, showChild } from '../shell/tombstones';
 import { checkQuota } from '../quotas/quota';
 import { PoolCreateBody, PoolUpdateBody } from './pool.dto';
 import { POOL_FILTER_KEYS, renderPool } from './pool.wire';
@@ -35,15 +35,7 @@ export class PoolsController {
 
   @Get(':id')
   show(@Param('id') id: string, @Query() q: Q) {
-    let found;
-    try {
-      found = poolOf(this.view.catalog, id);
-    } catch (err) {
-      const gone = pendingDeletion(this.view.catalog, id);
-      if (gone) return { pool: selectFields(gone, fieldsOf(q)) };
-      throw err;
-    }
-    return { pool: selectFields(renderPool(found.lb, found.pool), fieldsOf(q)) };
+    return { pool: selectFields(showChild(this.view.catalog, id, () => poolOf(this.view.catalog, id), (found) => renderPool(found.lb, found.pool)), fieldsOf(q)) };
   }
 
   @Post()

@@ -28,3 +28,16 @@ export function pendingDeletion(catalog: Catalog, childId: string): Wire | undef
   }
   return { ...t.wire, provisioning_status: 'PENDING_DELETE' };
 }
+
+/** A child's wire form: as the view has it, or PENDING_DELETE while its deletion is not applied; else the lookup's 404. */
+export function showChild<T>(catalog: Catalog, id: string, find: () => T, render: (found: T) => Wire): Wire {
+  let found: T;
+  try {
+    found = find();
+  } catch (err) {
+    const gone = pendingDeletion(catalog, id);
+    if (gone) return gone;
+    throw err;
+  }
+  return render(found);
+}
