@@ -1,0 +1,209 @@
+import { canUseNetns, netnsRunId } from '@lbaas/testing';
+import { apiClient, type ApiClient } from './support/stack';
+import { outageAfter, startHostsLab, startProber, stopProbers, type Host, type HostsLab } from './support/hosts';
+
+/**
+ * Failover, fencing and restart by replay (issue 4), end to end: three controller hosts, each its own network and
+ * mount namespace with its own bridge on a shared provider segment; traffic from a client on that segment flows
+ * through the VIP the whole time.
+ */
+const root = canUseNetns();
+if (!root) console.warn('SKIPPED LOUDLY: test/failover.e2e.spec.ts needs root (network namespaces); CI runs it as root');
+const maybe = root ? describe : describe.skip;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+maybe('failover: a host dies, is cut off, restarts; its load balancer keeps serving from one host at a time', () => {
+  const id = netnsRunId();
+  let lab: HostsLab;
+  let api: ApiClient;
+  const ids: Record<string, string> = {};
+  const lbPath = () => `/v2/lbaas/loadbalancers/${ids.lb}`;
+  const waitActive = (ms = 20_000) => api.waitFor(lbPath(), (b) => b?.loadbalancer?.provisioning_status === 'ACTIVE', ms);
+  const hostingAgent = async () => (await api.get(`/v2.0/lbaas/loadbalancers/${ids.lb}/loadbalancer-hosting-agent`)).body.agent?.host?.replace(/^host-/, '');
+  const hostOf = (agentId: string): Host => lab.hosts.find((h) => h.agentId === agentId) as Host;
+  const waitMoved = async (from: string, ms = 15_000) => {
+    const t0 = Date.now();
+    for (;;) {
+      const a = await hostingAgent();
+      if (a && a !== from) return a as string;
+      if (Date.now() - t0 > ms) throw new Error(`LB still on ${from} after ${ms} ms`);
+      await sleep(100);
+    }
+  };
+  /** Samples which hosts hold the VIP (address on an up vip0, uplink up) until stopped. */
+  const sampleHolders = () => {
+    const samples: { t: number; holders: string[] }[] = [];
+    let on = true;
+    const loop = (async () => { while (on) { samples.push({ t: Date.now(), holders: await lab.vipHolders(ids.lb, ids.vip) }); await sleep(30); } })();
+    return { async stop() { on = false; await loop; return samples; } };
+  };
+
+  beforeAll(async () => {
+    lab = await startHostsLab({ id, hosts: 3 });
+    api = apiClient(lab.apiUrl, { 'x-project-id': 'e2e-project' });
+    const net = await api.post('/v2.0/networks', { network: { name: `f-${id}`, 'provider:physical_network': lab.physnet, 'provider:network_type': 'flat' } });
+    const sub = await api.post('/v2.0/subnets', {
+      subnet: { network_id: net.body.network.id, ip_version: 4, cidr: `${lab.prefix}.0/24`, gateway_ip: `${lab.prefix}.1`, allocation_pools: [{ start: `${lab.prefix}.50`, end: `${lab.prefix}.60` }] },
+    });
+    ids.subnet = sub.body.subnet.id;
+    const lb = await api.post('/v2/lbaas/loadbalancers', { loadbalancer: { name: 'f', vip_subnet_id: ids.subnet } });
+    ids.lb = lb.body.loadbalancer.id;
+    ids.vip = lb.body.loadbalancer.vip_address;
+    await waitActive();
+    const lis = await api.post('/v2/lbaas/listeners', { listener: { loadbalancer_id: ids.lb, protocol: 'HTTP', protocol_port: 80 } });
+    await waitActive();
+    const pool = await api.post('/v2/lbaas/pools', { pool: { listener_id: lis.body.listener.id, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN' } });
+    ids.pool = pool.body.pool.id;
+    await waitActive();
+    for (const n of [11, 12]) {
+      await api.post(`/v2/lbaas/pools/${ids.pool}/members`, { member: { address: `${lab.prefix}.${n}`, protocol_port: 8080 } });
+      await waitActive();
+    }
+  }, 240_000);
+
+  afterAll(async () => {
+    await stopProbers();
+    await lab?.stop();
+  }, 120_000);
+
+  it('serves through the VIP from exactly one host', async () => {
+    const probe = startProber(lab.clientNs, `http://${ids.vip}/`);
+    await sleep(1000);
+    const probes = await probe.stop();
+    expect(probes.filter((p) => p.ok).length).toBeGreaterThan(5);
+    expect(probes.filter((p) => !p.ok)).toEqual([]);
+    expect(await lab.vipHolders(ids.lb, ids.vip)).toEqual([await hostingAgent()]);
+    expect(await lab.arpResponders(ids.vip)).toHaveLength(1);
+  });
+
+  it('a dead host (kill -9, haproxy gone, links down): re-placed with a new epoch and serving again within seconds; neighbours follow the new MAC', async () => {
+    const from = (await hostingAgent()) as string;
+    const oldMac = await lab.vipMac(hostOf(from), ids.lb);
+    expect(await lab.clientNeighbour(ids.vip)).toBe(oldMac);
+    const epoch0 = (await api.get(`${lbPath()}`)).body;
+    const probe = startProber(lab.clientNs, `http://${ids.vip}/`);
+    await sleep(300);
+    const t0 = Date.now();
+    await lab.killHost(hostOf(from));
+    const to = await waitMoved(from);
+    await waitActive();
+    await sleep(1500);
+    const outage = outageAfter(await probe.stop(), t0);
+    console.log(`failover outage ${outage.ms} ms (${outage.failed} failed probes), ${from} -> ${to}`);
+    expect(outage.ms).toBeLessThan(8_000);
+    expect(await lab.vipHolders(ids.lb, ids.vip)).toEqual([to]);
+    const newMac = await lab.vipMac(hostOf(to), ids.lb);
+    expect(newMac).not.toBe(oldMac);
+    expect(await lab.clientNeighbour(ids.vip)).toBe(newMac);
+    expect(epoch0).toBeTruthy();
+    ids.deadHost = from;
+  });
+
+  it('the dead host comes back: its agent removes its stale copy and never touches the new host', async () => {
+    const h = hostOf(ids.deadHost);
+    const serving = (await hostingAgent()) as string;
+    const probe = startProber(lab.clientNs, `http://${ids.vip}/`);
+    await lab.reviveHost(h);
+    await lab.startAgent(h);
+    const t0 = Date.now();
+    for (;;) {
+      const netns = await lab.inHost(h, 'ip', ['netns', 'list']);
+      if (!netns.includes(`qlbaas-${ids.lb}`)) break;
+      if (Date.now() - t0 > 15_000) throw new Error('stale copy not removed');
+      await sleep(200);
+    }
+    await sleep(500);
+    const probes = await probe.stop();
+    expect(probes.filter((p) => !p.ok)).toEqual([]);
+    expect(await hostingAgent()).toBe(serving);
+    expect(await lab.vipHolders(ids.lb, ids.vip)).toEqual([serving]);
+  });
+
+  it('an agent cut off from NATS withdraws its VIP by itself before another host takes over: never two ARP answers', async () => {
+    const from = (await hostingAgent()) as string;
+    const holders = sampleHolders();
+    const t0 = Date.now();
+    await lab.setMgmt(hostOf(from), false);
+    const arp: string[][] = [];
+    let to: string | null = null;
+    while (Date.now() - t0 < 12_000 && !to) {
+      arp.push(await lab.arpResponders(ids.vip));
+      const a = await hostingAgent();
+      if (a && a !== from) to = a;
+    }
+    expect(to).not.toBeNull();
+    await waitActive();
+    for (let i = 0; i < 3; i++) arp.push(await lab.arpResponders(ids.vip));
+    await lab.setMgmt(hostOf(from), true);
+    // it comes back: catches up, destroys its stale copy, never re-plugs the VIP
+    const t1 = Date.now();
+    for (;;) {
+      if (!(await lab.inHost(hostOf(from), 'ip', ['netns', 'list'])).includes(`qlbaas-${ids.lb}`)) break;
+      if (Date.now() - t1 > 15_000) throw new Error('stale copy not removed after the partition healed');
+      await sleep(100);
+    }
+    const samples = await holders.stop();
+    expect(samples.filter((s) => s.holders.length > 1)).toEqual([]);
+    expect(arp.filter((macs) => macs.length > 1)).toEqual([]);
+    expect(samples[samples.length - 1].holders).toEqual([to]);
+    expect(await lab.vipHolders(ids.lb, ids.vip)).toEqual([to]);
+  });
+
+  it('only the agent process dies (kill -9), the host lives: its watchdog withdraws the VIP before the LB moves', async () => {
+    const from = (await hostingAgent()) as string;
+    const holders = sampleHolders();
+    const probe = startProber(lab.clientNs, `http://${ids.vip}/`);
+    await sleep(300);
+    const t0 = Date.now();
+    await lab.killAgent(hostOf(from));
+    const to = await waitMoved(from);
+    await waitActive();
+    await sleep(1000);
+    const samples = await holders.stop();
+    const outage = outageAfter(await probe.stop(), t0);
+    console.log(`agent-only death: outage ${outage.ms} ms, ${from} -> ${to}`);
+    expect(samples.filter((s) => s.holders.length > 1)).toEqual([]);
+    expect(await lab.vipHolders(ids.lb, ids.vip)).toEqual([to]);
+    // the old host's adopted haproxy may still run, but with no VIP nothing reaches it
+    await lab.startAgent(hostOf(from));
+    await sleep(1500);
+    expect(await lab.vipHolders(ids.lb, ids.vip)).toEqual([to]);
+  });
+
+  it('restarting the hosting agent (graceful, then kill -9) adopts haproxy: zero failed requests', async () => {
+    const on = hostOf((await hostingAgent()) as string);
+    const pidBefore = (await lab.inHost(on, 'cat', [`${on.runDir}/${ids.lb}/haproxy.pid`])).trim();
+    const probe = startProber(lab.clientNs, `http://${ids.vip}/`, 20, 1000);
+    await sleep(300);
+    await on.agent?.stop('SIGTERM');
+    await lab.startAgent(on);
+    await sleep(1000);
+    await lab.killAgent(on);
+    await lab.startAgent(on);
+    await sleep(1500);
+    const probes = await probe.stop();
+    expect(probes.filter((p) => !p.ok)).toEqual([]);
+    expect(probes.length).toBeGreaterThan(50);
+    expect((await lab.inHost(on, 'cat', [`${on.runDir}/${ids.lb}/haproxy.pid`])).trim()).toBe(pidBefore);
+    expect(await hostingAgent()).toBe(on.agentId);
+  });
+
+  it('repairs drift: a namespace deleted by hand and a killed haproxy are rebuilt by the next reconcile', async () => {
+    const on = hostOf((await hostingAgent()) as string);
+    await lab.inHost(on, 'ip', ['netns', 'del', `qlbaas-${ids.lb}`]);
+    const t0 = Date.now();
+    await api.waitFor('/', () => true);
+    for (;;) {
+      const r = await lab.vipHolders(ids.lb, ids.vip);
+      if (r.length === 1) break;
+      if (Date.now() - t0 > 15_000) throw new Error('namespace not rebuilt');
+      await sleep(200);
+    }
+    const pid = Number((await lab.inHost(on, 'cat', [`${on.runDir}/${ids.lb}/haproxy.pid`])).trim());
+    process.kill(pid, 'SIGKILL');
+    const probe = startProber(lab.clientNs, `http://${ids.vip}/`);
+    await sleep(8000);
+    const probes = await probe.stop();
+    expect(probes.slice(-20).every((p) => p.ok)).toBe(true);
+  });
+});
