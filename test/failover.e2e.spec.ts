@@ -1,3 +1,6 @@
+import { connect } from 'nats';
+import { loadBalancer } from '@lbaas/domain';
+import { handle, jetStreamEventStore } from '@lbaas/event-store';
 import { canUseNetns, netnsRunId } from '@lbaas/testing';
 import { apiClient, type ApiClient } from './support/stack';
 import { outageAfter, startHostsLab, startProber, stopProbers, type Host, type HostsLab } from './support/hosts';
@@ -205,5 +208,57 @@ maybe('failover: a host dies, is cut off, restarts; its load balancer keeps serv
     await sleep(8000);
     const probes = await probe.stop();
     expect(probes.slice(-20).every((p) => p.ok)).toBe(true);
+  });
+
+  it('operator failover: PUT /loadbalancers/{id}/failover (202) moves it to another live agent with epoch + 1', async () => {
+    const before = await api.get(`/v2.0/lbaas/loadbalancers/${ids.lb}/loadbalancer-hosting-agent`);
+    const from = await hostingAgent();
+    const probe = startProber(lab.clientNs, `http://${ids.vip}/`);
+    const r = await api.put(`${lbPath()}/failover`, {});
+    expect(r.status).toBe(202);
+    const to = await waitMoved(from);
+    await waitActive();
+    await sleep(1500);
+    const outage = outageAfter(await probe.stop(), Date.now() - 60_000);
+    console.log(`operator failover ${from} -> ${to}: ${outage.failed} failed probes`);
+    expect(before.status).toBe(200);
+    expect(await lab.vipHolders(ids.lb, ids.vip)).toEqual([to]);
+  });
+
+  it('disabling the hosting agent (PUT /v2.0/agents/{id} admin_state_up=false) drains it: the LB moves, it is not torn down in place', async () => {
+    const from = (await hostingAgent()) as string;
+    const r = await api.put(`/v2.0/agents/${from}`, { agent: { admin_state_up: false } });
+    expect(r.status).toBe(200);
+    expect(r.body.agent.admin_state_up).toBe(false);
+    const to = await waitMoved(from);
+    await waitActive();
+    expect(await lab.vipHolders(ids.lb, ids.vip)).toEqual([to]);
+    expect((await api.put(`/v2.0/agents/${from}`, { agent: { admin_state_up: 'maybe' } })).status).toBe(400);
+    expect((await api.put(`/v2.0/agents/${from}`, { agent: { admin_state_up: true } })).body.agent.admin_state_up).toBe(true);
+  });
+
+  it('rejects a forged status report (an agent that does not host the LB) and a heartbeat from an unknown agent: state untouched, logged', async () => {
+    const nc = await connect({ servers: lab.nats.url });
+    try {
+      const store = jetStreamEventStore(nc);
+      const hosting = (await hostingAgent()) as string;
+      const other = lab.hosts.find((h) => h.agentId !== hosting) as Host;
+      const lbBefore = (await api.get(lbPath())).body.loadbalancer;
+      const { seq: seqBefore } = await store.read({ aggregate: 'lb', id: ids.lb });
+      await expect(handle(store, { aggregate: 'lb', id: ids.lb }, loadBalancer, {
+        type: 'ReportRejected', data: { lbId: ids.lb, agentId: other.agentId, epoch: 1, version: 1, reason: 'forged' },
+        metadata: { commandId: `forged-${id}`, now: new Date().toISOString() },
+      }, { kind: 'service', service: 'forger' })).rejects.toMatchObject({ kind: 'Forbidden' });
+      expect((await store.read({ aggregate: 'lb', id: ids.lb })).seq).toBe(seqBefore);
+      nc.publish('lbaas.hb.agent.intruder-1', JSON.stringify({ agentId: 'intruder-1', at: new Date().toISOString() }));
+      nc.publish(`lbaas.hb.agent.${hosting}`, JSON.stringify({ agentId: 'not-the-subject' }));
+      await nc.flush();
+      await lab.procs.get('failover-watcher')?.waitForLine(/heartbeat from an unregistered agent ignored/, 5000);
+      await lab.procs.get('failover-watcher')?.waitForLine(/malformed heartbeat dropped/, 5000);
+      expect((await api.get('/v2.0/agents')).body.agents.map((a: { host: string }) => a.host)).not.toContain('host-intruder-1');
+      expect((await api.get(lbPath())).body.loadbalancer.provisioning_status).toBe(lbBefore.provisioning_status);
+    } finally {
+      await nc.close();
+    }
   });
 });

@@ -11,7 +11,7 @@ export type AgentConfig = Readonly<{
   hostName: string;
   stateDir: string;
   runDir: string;
-  /** Heartbeat period (Neutron's report_interval). Defaults: report 500 ms < lease 2000 ms < agent_down_time 3000 ms. */
+  /** Heartbeat period (Neutron's report_interval). Defaults: report 500 ms < lease 3000 ms < agent_down_time 3500 ms. */
   reportIntervalMs: number;
   resyncIntervalMs: number;
   healthPollMs: number;
@@ -61,7 +61,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     reportIntervalMs: r.int('REPORT_INTERVAL_MS', 500, 50),
     resyncIntervalMs: r.int('RESYNC_INTERVAL_MS', 5000, 100),
     healthPollMs: r.int('HEALTH_POLL_MS', 1000, 100),
-    leaseMs: r.int('LEASE_MS', 2000, 200),
+    leaseMs: r.int('LEASE_MS', 3000, 200),
     watchdog: r.bool('LEASE_WATCHDOG', true),
     garpCount: r.int('GARP_COUNT', 3, 0, 10),
     haproxyBin: r.str('HAPROXY_BIN', 'haproxy'),

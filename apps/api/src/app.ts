@@ -19,6 +19,7 @@ import { HealthMonitorsModule } from './healthmonitors/healthmonitors.module';
 import { NetworksModule } from './networks/networks.module';
 import { AgentsModule } from './agents/agents.module';
 import { L7PoliciesModule } from './l7policies/l7policies.module';
+import { OperatorModule } from './operator/operator.module';
 
 /** What the api is built from: adapters only (main.ts wires real ones; tests may wire the in-memory store). */
 export type ApiDeps = Readonly<{ config: ApiConfig; store: EventStore; view: ReadModel; clock: Clock; logger: Logger }>;
@@ -51,6 +52,7 @@ class ApiModule {
       imports: [
         CoreModule.with(deps), VersionsModule, LoadBalancersModule, ListenersModule, PoolsModule, MembersModule,
         HealthMonitorsModule, NetworksModule, AgentsModule, L7PoliciesModule,
+        OperatorModule, // failover controls (issue 4)
       ],
     };
   }

@@ -7,8 +7,8 @@ export type WatcherConfig = Readonly<{
   instanceId: string;
   /**
    * Neutron's agent_down_time: silence longer than this declares an agent down. Must exceed the agents' lease
-   * (LEASE_MS, 2000 by default) by a margin, so that a silent host has surely fenced itself before its LBs move.
-   * Defaults: agents report every 500 ms, lease 2000 ms, down after 3000 ms.
+   * (LEASE_MS, 3000 by default) by a margin, so that a silent host has surely fenced itself before its LBs move.
+   * Defaults: agents report every 500 ms, lease 3000 ms (an agent restart, ~2 s here, must fit in it), down after 3500 ms.
    */
   agentDownTimeMs: number;
   retryAfterMs: number;
@@ -21,7 +21,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const cfg: WatcherConfig = {
     natsUrl: r.str('NATS_URL', 'nats://127.0.0.1:4222'),
     instanceId: env.INSTANCE_ID || `${hostname()}-${process.pid}`,
-    agentDownTimeMs: r.int('AGENT_DOWN_TIME_MS', 3_000, 100),
+    agentDownTimeMs: r.int('AGENT_DOWN_TIME_MS', 3_500, 100),
     retryAfterMs: r.int('RETRY_AFTER_MS', 2_000, 1),
     tickMs: r.int('TICK_MS', 250, 10),
     logLevel: env.LOG_LEVEL || 'info',

@@ -19,3 +19,4 @@ export { subnet } from './subnet';
 export type { Subnet } from './subnet';
 export * from './placement';
 export * from './failover';
+export * from './placement-target';
