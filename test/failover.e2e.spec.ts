@@ -42,7 +42,7 @@ maybe('failover: a host dies, is cut off, restarts; its load balancer keeps serv
   };
 
   beforeAll(async () => {
-    lab = await startHostsLab({ id, hosts: 3 });
+    lab = await startHostsLab({ id, hosts: 3, env: { PLACEMENT_TIMEOUT_MS: '4000' } });
     api = apiClient(lab.apiUrl, { 'x-project-id': 'e2e-project' });
     const net = await api.post('/v2.0/networks', { network: { name: `f-${id}`, 'provider:physical_network': lab.physnet, 'provider:network_type': 'flat' } });
     const sub = await api.post('/v2.0/subnets', {
@@ -260,5 +260,31 @@ maybe('failover: a host dies, is cut off, restarts; its load balancer keeps serv
     } finally {
       await nc.close();
     }
+  });
+
+  it('no stuck PENDING: a change made while the hosting host is dead converges after re-placement', async () => {
+    const from = (await hostingAgent()) as string;
+    await lab.killHost(hostOf(from));
+    const r = await api.put(lbPath(), { loadbalancer: { description: 'changed while its host was dead' } });
+    expect(r.status).toBe(200);
+    expect(r.body.loadbalancer.provisioning_status).toBe('PENDING_UPDATE');
+    await waitMoved(from);
+    await waitActive();
+    await lab.reviveHost(hostOf(from));
+    await lab.startAgent(hostOf(from));
+  });
+
+  it('no agent can host a new load balancer: ERROR with a reason after the placement timeout, ACTIVE once an agent is enabled', async () => {
+    for (const h of lab.hosts) await api.put(`/v2.0/agents/${h.agentId}`, { agent: { admin_state_up: false } });
+    const r = await api.post('/v2/lbaas/loadbalancers', { loadbalancer: { name: 'orphan', vip_subnet_id: ids.subnet } });
+    expect(r.status).toBe(201);
+    const orphan = `/v2/lbaas/loadbalancers/${r.body.loadbalancer.id}`;
+    await api.waitFor(orphan, (b) => b?.loadbalancer?.provisioning_status === 'ERROR', 15_000);
+    await api.put(`/v2.0/agents/${lab.hosts[0].agentId}`, { agent: { admin_state_up: true } });
+    await api.waitFor(orphan, (b) => b?.loadbalancer?.provisioning_status === 'ACTIVE', 20_000);
+    for (const h of lab.hosts) await api.put(`/v2.0/agents/${h.agentId}`, { agent: { admin_state_up: true } });
+    // the first load balancer was not torn down while nobody could take it (draining needs a candidate)
+    await waitActive();
+    expect(await lab.vipHolders(ids.lb, ids.vip)).toHaveLength(1);
   });
 });

@@ -174,6 +174,13 @@ export async function startHostsLab(o: { id: string; hosts: number; env?: Record
     async reviveHost(h) {
       await sh('ip', ['link', 'set', h.uplink, 'up']);
       await sh('ip', ['link', 'set', h.mgmt, 'up']);
+      // neighbour entries that failed while the links were down would answer EHOSTUNREACH for a while
+      await sh('ip', ['-n', h.netns, 'neigh', 'flush', 'all']).catch(() => undefined);
+      for (let i = 0; i < 50; i++) {
+        const probe = `require('net').connect(${nats.port}, '${mg}.1').on('connect', () => process.exit(0)).on('error', () => process.exit(1))`;
+        if (await sh('ip', ['netns', 'exec', h.netns, process.execPath, '-e', probe]).then(() => true, () => false)) break;
+        await sleep(100);
+      }
     },
     async setMgmt(h, up) {
       await sh('ip', ['-n', h.netns, 'link', 'set', 'mg0', up ? 'up' : 'down']);
