@@ -33,6 +33,17 @@ maybe('failover: a host dies, is cut off, restarts; its load balancer keeps serv
       await sleep(100);
     }
   };
+  /** Every LoadBalancerPlaced event of the LB, from the event store. */
+  const placements = async () => {
+    const nc = await connect({ servers: lab.nats.url });
+    try {
+      const { commits } = await jetStreamEventStore(nc).read({ aggregate: 'lb', id: ids.lb });
+      return commits.flatMap((c) => c.events as { type: string; data: { agentId: string; epoch: number; reason: string } }[])
+        .filter((e) => e.type === 'LoadBalancerPlaced').map((e) => e.data);
+    } finally {
+      await nc.close();
+    }
+  };
   /** Samples which hosts hold the VIP (address on an up vip0, uplink up) until stopped. */
   const sampleHolders = () => {
     const samples: { t: number; holders: string[] }[] = [];
@@ -44,6 +55,9 @@ maybe('failover: a host dies, is cut off, restarts; its load balancer keeps serv
   beforeAll(async () => {
     lab = await startHostsLab({ id, hosts: 3, env: { PLACEMENT_TIMEOUT_MS: '4000' } });
     api = apiClient(lab.apiUrl, { 'x-project-id': 'e2e-project' });
+    // The apps are no single point of failure: a second scheduler and a second watcher run all along.
+    await lab.startApp('scheduler-2', 'scheduler');
+    await lab.startApp('failover-watcher-2', 'failover-watcher');
     const net = await api.post('/v2.0/networks', { network: { name: `f-${id}`, 'provider:physical_network': lab.physnet, 'provider:network_type': 'flat' } });
     const sub = await api.post('/v2.0/subnets', {
       subnet: { network_id: net.body.network.id, ip_version: 4, cidr: `${lab.prefix}.0/24`, gateway_ip: `${lab.prefix}.1`, allocation_pools: [{ start: `${lab.prefix}.50`, end: `${lab.prefix}.60` }] },
@@ -83,9 +97,12 @@ maybe('failover: a host dies, is cut off, restarts; its load balancer keeps serv
     const from = (await hostingAgent()) as string;
     const oldMac = await lab.vipMac(hostOf(from), ids.lb);
     expect(await lab.clientNeighbour(ids.vip)).toBe(oldMac);
-    const epoch0 = (await api.get(`${lbPath()}`)).body;
+    const placementsBefore = await placements();
     const probe = startProber(lab.clientNs, `http://${ids.vip}/`);
     await sleep(300);
+    // one of the two schedulers and one of the two watchers die with the host: the others do the work, once
+    await lab.procs.get('scheduler')?.stop('SIGKILL');
+    await lab.procs.get('failover-watcher')?.stop('SIGKILL');
     const t0 = Date.now();
     await lab.killHost(hostOf(from));
     const to = await waitMoved(from);
@@ -98,7 +115,11 @@ maybe('failover: a host dies, is cut off, restarts; its load balancer keeps serv
     const newMac = await lab.vipMac(hostOf(to), ids.lb);
     expect(newMac).not.toBe(oldMac);
     expect(await lab.clientNeighbour(ids.vip)).toBe(newMac);
-    expect(epoch0).toBeTruthy();
+    // exactly one new placement, epoch + 1, although two schedulers were running (optimistic concurrency decides)
+    await sleep(1000);
+    const after = await placements();
+    expect(after.length).toBe(placementsBefore.length + 1);
+    expect(after[after.length - 1]).toMatchObject({ agentId: to, epoch: placementsBefore[placementsBefore.length - 1].epoch + 1, reason: 'failover' });
     ids.deadHost = from;
   });
 
@@ -148,6 +169,7 @@ maybe('failover: a host dies, is cut off, restarts; its load balancer keeps serv
     const samples = await holders.stop();
     expect(samples.filter((s) => s.holders.length > 1)).toEqual([]);
     expect(arp.filter((macs) => macs.length > 1)).toEqual([]);
+    expect(arp[arp.length - 1]).toHaveLength(1); // the probe sees answers at all: the new host's
     expect(samples[samples.length - 1].holders).toEqual([to]);
     expect(await lab.vipHolders(ids.lb, ids.vip)).toEqual([to]);
   });
@@ -253,8 +275,8 @@ maybe('failover: a host dies, is cut off, restarts; its load balancer keeps serv
       nc.publish('lbaas.hb.agent.intruder-1', JSON.stringify({ agentId: 'intruder-1', at: new Date().toISOString() }));
       nc.publish(`lbaas.hb.agent.${hosting}`, JSON.stringify({ agentId: 'not-the-subject' }));
       await nc.flush();
-      await lab.procs.get('failover-watcher')?.waitForLine(/heartbeat from an unregistered agent ignored/, 5000);
-      await lab.procs.get('failover-watcher')?.waitForLine(/malformed heartbeat dropped/, 5000);
+      await lab.procs.get('failover-watcher-2')?.waitForLine(/heartbeat from an unregistered agent ignored/, 5000);
+      await lab.procs.get('failover-watcher-2')?.waitForLine(/malformed heartbeat dropped/, 5000);
       expect((await api.get('/v2.0/agents')).body.agents.map((a: { host: string }) => a.host)).not.toContain('host-intruder-1');
       expect((await api.get(lbPath())).body.loadbalancer.provisioning_status).toBe(lbBefore.provisioning_status);
     } finally {
