@@ -1,5 +1,5 @@
 import { newId, systemClock, type Clock } from '@lbaas/app-shell';
-import { subjects, type Actor } from '@lbaas/contracts';
+import { EVENT_STREAM, subjects, type Actor } from '@lbaas/contracts';
 import { agent, DomainError, loadBalancer } from '@lbaas/domain';
 import { handle, loadSnapshot, runProjection, type EventStore, type Projection } from '@lbaas/event-store';
 import type { OperatingStatus } from '@lbaas/events';
@@ -10,6 +10,7 @@ import type { AgentConfig } from './config';
 import { changedHealth, memberHealth, parseShowStat } from './health';
 import type { LinuxHost } from './host/linux-host';
 import { lbPaths } from './layout';
+import { writeLease } from './lease';
 import { Reconciler, type Reporter } from './reconciler';
 
 /**
@@ -24,6 +25,8 @@ export class AgentRuntime {
   private readonly lastHealth = new Map<string, OperatingStatus>();
   private lastContact = Date.now();
   private withdrawn = false;
+  private resuming = false;
+  private beating = false;
   private readonly actor: Actor;
   /** Resolves a listener certificate reference to its PEM bundle (the secret store); set before start(). */
   resolveCert: ((ref: string) => Promise<string>) | null = null;
@@ -48,6 +51,10 @@ export class AgentRuntime {
       metadata: { commandId: newId(), now: this.clock.now() },
     }, this.actor);
     this.logger.info({ op: 'register', host: this.config.hostName }, 'agent registered');
+    // Heartbeats and the lease start before the replay: a restart renews the lease at once, so adopted VIPs stay (hitless).
+    await this.heartbeat();
+    this.timers.push(setInterval(() => void this.heartbeat(), this.config.reportIntervalMs));
+    this.timers.push(setInterval(() => void this.checkLease(), Math.min(100, this.config.reportIntervalMs)));
     // 2. Replay every commit into the catalog, then follow live.
     const t0 = Date.now();
     // A valid snapshot only saves time; a missing, stale or corrupt one means a full replay (logged by loadSnapshot).
@@ -65,13 +72,13 @@ export class AgentRuntime {
       host: this.host, runDir: this.config.runDir, maxconnCap: this.maxconnCap, desired: () => this.desired(), reporter: this.reporter(),
       logger: this.logger, resyncIntervalMs: this.config.resyncIntervalMs, resolveCert: this.resolveCert ?? undefined,
     });
+    if (this.withdrawn) this.reconciler.pause(); // the lease lapsed during the replay
     this.projection.onApplied((c) => {
       if (c.subject.startsWith('lbaas.evt.lb.') || c.subject.startsWith('lbaas.evt.network.') || c.subject.startsWith('lbaas.evt.subnet.')) this.reconciler?.kick('commit');
     });
     this.reconciler.start();
-    // 4. Health, heartbeats and the lease.
+    // 4. Health.
     this.timers.push(setInterval(() => void this.pollHealth(), this.config.healthPollMs));
-    this.timers.push(setInterval(() => void this.heartbeat(), this.config.reportIntervalMs));
   }
 
   async stop(): Promise<void> {
@@ -117,26 +124,71 @@ export class AgentRuntime {
     }
   }
 
-  /** Heartbeat, and the lease: no NATS round trip for LEASE_MS → withdraw every VIP until NATS answers again. */
+  /**
+   * Heartbeat, and the lease: a heartbeat flushed within REPORT_INTERVAL_MS is a NATS round trip; it renews the lease
+   * (`until` = when it was sent + LEASE_MS) in memory and in the lease file the host watchdog reads.
+   */
   private async heartbeat(): Promise<void> {
+    if (this.beating) return; // the previous flush still hangs (a partition): the lease check runs on its own timer
+    this.beating = true;
+    const sentAt = Date.now();
     const appliedVersions = Object.fromEntries(this.reconciler?.appliedVersions ?? []);
     try {
       this.nc.publish(subjects.heartbeat(this.config.agentId), JSON.stringify({ agentId: this.config.agentId, at: this.clock.now(), appliedVersions }));
-      await this.nc.flush();
-      this.lastContact = Date.now();
+      await Promise.race([
+        this.nc.flush(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('no NATS round trip')), Math.max(this.config.reportIntervalMs, 250))),
+      ]);
       if (this.withdrawn) {
-        this.withdrawn = false;
-        this.reconciler?.resume();
-        this.logger.warn({ op: 'lease' }, 'NATS is back: lease renewed, re-plugging VIPs');
+        void this.resumeAfterCatchUp(sentAt);
+        return;
       }
+      this.renew(sentAt);
     } catch (err) {
       this.logger.warn({ op: 'heartbeat', err }, 'heartbeat failed');
+    } finally {
+      this.beating = false;
     }
-    if (!this.withdrawn && Date.now() - this.lastContact > this.config.leaseMs) {
-      this.withdrawn = true;
-      this.reconciler?.pause();
-      await this.host.withdrawVips();
-      this.logger.error({ op: 'lease', ms: Date.now() - this.lastContact }, 'lease lapsed: VIPs withdrawn');
+  }
+
+  private renew(sentAt: number): void {
+    this.lastContact = Math.max(this.lastContact, sentAt);
+    try {
+      writeLease(this.config.stateDir, { agentId: this.config.agentId, until: this.lastContact + this.config.leaseMs, renewedBy: process.pid });
+    } catch (err) {
+      this.logger.warn({ op: 'lease', err }, 'could not write the lease file');
+    }
+  }
+
+  /** The lease runs out LEASE_MS after the last round trip: withdraw every VIP and stop reconciling until NATS answers. */
+  private async checkLease(): Promise<void> {
+    if (this.withdrawn || Date.now() - this.lastContact <= this.config.leaseMs) return;
+    this.withdrawn = true;
+    this.reconciler?.pause();
+    await this.host.withdrawVips();
+    this.logger.error({ op: 'lease', ms: Date.now() - this.lastContact }, 'lease lapsed: VIPs withdrawn');
+  }
+
+  /**
+   * NATS is back after a lapsed lease. While we were cut off our LBs may have moved: catch the projection up to the
+   * stream's end first, so the first reconcile already knows the new placements (it then destroys stale copies instead
+   * of plugging a VIP that another host serves now). Only then renew the lease and resume.
+   */
+  private async resumeAfterCatchUp(sentAt: number): Promise<void> {
+    if (this.resuming) return;
+    this.resuming = true;
+    try {
+      const jsm = await this.nc.jetstreamManager({ checkAPI: false });
+      const last = (await jsm.streams.info(EVENT_STREAM)).state.last_seq;
+      await this.projection?.waitFor(last, 10_000);
+      this.withdrawn = false;
+      this.renew(sentAt);
+      this.reconciler?.resume();
+      this.logger.warn({ op: 'lease', seq: last }, 'NATS is back: caught up, lease renewed, reconciling again');
+    } catch (err) {
+      this.logger.warn({ op: 'lease', err }, 'NATS answered but catching up failed; still fenced');
+    } finally {
+      this.resuming = false;
     }
   }
 

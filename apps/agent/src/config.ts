@@ -11,10 +11,19 @@ export type AgentConfig = Readonly<{
   hostName: string;
   stateDir: string;
   runDir: string;
+  /** Heartbeat period (Neutron's report_interval). Defaults: report 500 ms < lease 3000 ms < agent_down_time 3500 ms. */
   reportIntervalMs: number;
   resyncIntervalMs: number;
   healthPollMs: number;
+  /**
+   * How long the agent (and its host watchdog) keep the VIPs plugged after the last NATS round trip. Must be below the
+   * failover-watcher's AGENT_DOWN_TIME_MS, so that a host is fenced before its LBs may move (DESIGN.md §6).
+   */
   leaseMs: number;
+  /** Start the per-host watchdog (withdraws VIPs when the lease file lapses, even if this process is dead). */
+  watchdog: boolean;
+  /** Gratuitous ARPs sent after plugging a VIP (0 disables). */
+  garpCount: number;
   haproxyBin: string;
   /** 0 = derive from the open-files limit at start. */
   haproxyMaxconnCap: number;
@@ -49,14 +58,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     hostName: r.str('HOST_NAME', hostname()),
     stateDir: r.str('STATE_DIR', `/var/lib/lbaas/agent-${agentId}`),
     runDir,
-    reportIntervalMs: r.int('REPORT_INTERVAL_MS', 1000, 100),
+    reportIntervalMs: r.int('REPORT_INTERVAL_MS', 500, 50),
     resyncIntervalMs: r.int('RESYNC_INTERVAL_MS', 5000, 100),
     healthPollMs: r.int('HEALTH_POLL_MS', 1000, 100),
-    leaseMs: r.int('LEASE_MS', 6000, 500),
+    leaseMs: r.int('LEASE_MS', 3000, 200),
+    watchdog: r.bool('LEASE_WATCHDOG', true),
+    garpCount: r.int('GARP_COUNT', 3, 0, 10),
     haproxyBin: r.str('HAPROXY_BIN', 'haproxy'),
     haproxyMaxconnCap: r.int('HAPROXY_MAXCONN_CAP', 0, 0, 1_000_000),
     logLevel: r.str('LOG_LEVEL', 'info'),
   };
+  if (config.leaseMs <= 2 * config.reportIntervalMs) {
+    r.problems.push(`LEASE_MS (${config.leaseMs}) must exceed twice REPORT_INTERVAL_MS (${config.reportIntervalMs}): one lost heartbeat must not fence the host`);
+  }
   r.done();
   return Object.freeze(config);
 }

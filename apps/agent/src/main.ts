@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { ConfigError, connectNats, createLogger, NestPinoLogger, SecretStore, secretsKeyFrom } from '@lbaas/app-shell';
@@ -8,6 +9,7 @@ import { AgentRuntime } from './agent-runtime';
 import { AppModule } from './app.module';
 import { loadConfig } from './config';
 import { LinuxHost } from './host/linux-host';
+import { ensureWatchdog, stopWatchdog } from './watchdog';
 
 /** haproxy needs about 2 x maxconn open files; cap maxconn by the hard limit it inherits from us. */
 function maxconnCap(configured: number): number {
@@ -22,16 +24,23 @@ async function main(): Promise<void> {
   const logger = createLogger('agent', { agent_id: config.agentId }, config.logLevel);
   // 1. Netns, veths and haproxy need root; say so instead of failing half-way.
   if (process.getuid?.() !== 0) throw new ConfigError(['the agent must run as root (it creates network namespaces and runs haproxy)']);
-  const host = new LinuxHost({ stateDir: config.stateDir, runDir: config.runDir, haproxyBin: config.haproxyBin });
+  const host = new LinuxHost({ stateDir: config.stateDir, runDir: config.runDir, haproxyBin: config.haproxyBin, garpCount: config.garpCount });
   // 2. --cleanup: destroy everything this agent's state dir records (lbaasctl up on Ctrl-C), then exit.
   if (process.argv.includes('--cleanup')) {
+    stopWatchdog(config.stateDir);
     for (const lbId of host.owned()) {
       await host.destroy(lbId);
       logger.info({ op: 'cleanup', lb_id: lbId }, 'destroyed');
     }
     return;
   }
-  // 3. NATS and the event store, then the runtime (register, replay, reconcile, health, heartbeats).
+  // 3. The host's fence: a watchdog process that withdraws our VIPs when our lease lapses, even if we are dead.
+  if (config.watchdog) {
+    mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+    const pid = ensureWatchdog(config.stateDir, Math.max(50, Math.min(200, Math.floor(config.leaseMs / 10))), join(config.stateDir, 'watchdog.log'));
+    logger.info({ op: 'watchdog', pid }, 'lease watchdog running');
+  }
+  // 4. NATS and the event store, then the runtime (register, replay, reconcile, health, heartbeats).
   const nc = await connectNats({ url: config.natsUrl, name: `agent:${config.agentId}`, logger });
   await ensureEventStream(nc);
   const runtime = new AgentRuntime(config, nc, jetStreamEventStore(nc), host, logger, maxconnCap(config.haproxyMaxconnCap));
@@ -42,7 +51,7 @@ async function main(): Promise<void> {
     runtime.resolveCert = (ref) => secrets.resolvePem(ref);
   }
   await runtime.start();
-  // 4. The Nest shell answers the rpc queries over core NATS; SIGTERM/SIGINT stop the loops, haproxy keeps running.
+  // 5. The Nest shell answers the rpc queries over core NATS; SIGTERM/SIGINT stop the loops, haproxy keeps running.
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule.forRoot({ config, runtime, logger, nc }), {
     transport: Transport.NATS, options: { servers: config.natsUrl.split(','), name: `agent:${config.agentId}:rpc` },
     bufferLogs: true, logger: new NestPinoLogger(logger),

@@ -25,6 +25,7 @@ import { QuotasModule } from './quotas/quotas.module';
 import { ProjectsModule } from './projects/projects.module';
 import { SecretsModule } from './secrets/secrets.module';
 import { HistoryModule } from './history/history.module';
+import { OperatorModule } from './operator/operator.module';
 
 /** What the api is built from: adapters only (main.ts wires real ones; tests may wire the in-memory store). */
 export type ApiDeps = Readonly<{
@@ -64,7 +65,7 @@ class ApiModule {
       imports: [
         CoreModule.with(deps), VersionsModule, LoadBalancersModule, ListenersModule, PoolsModule, MembersModule,
         HealthMonitorsModule, NetworksModule, AgentsModule, L7PoliciesModule, QuotasModule, ProjectsModule, SecretsModule,
-        HistoryModule,
+        HistoryModule, OperatorModule,
       ],
     };
   }

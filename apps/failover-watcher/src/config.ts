@@ -5,7 +5,11 @@ import { envReader } from '@lbaas/app-shell';
 export type WatcherConfig = Readonly<{
   natsUrl: string;
   instanceId: string;
-  /** Neutron's agent_down_time: silence longer than this declares an agent down. Must exceed the agents' lease. */
+  /**
+   * Neutron's agent_down_time: silence longer than this declares an agent down. Must exceed the agents' lease
+   * (LEASE_MS, 3000 by default) by a margin, so that a silent host has surely fenced itself before its LBs move.
+   * Defaults: agents report every 500 ms, lease 3000 ms (an agent restart, ~2 s here, must fit in it), down after 3500 ms.
+   */
   agentDownTimeMs: number;
   retryAfterMs: number;
   tickMs: number;

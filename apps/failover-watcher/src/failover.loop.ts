@@ -12,6 +12,9 @@ import type { WatcherConfig } from './config';
 @Injectable()
 export class FailoverLoop implements OnApplicationBootstrap, OnApplicationShutdown {
   private host?: WorkflowHost<FailoverInput>;
+  /** Registered agents: a heartbeat from anyone else is rejected (and logged, at most every 10 s per id). */
+  private readonly known = new Set<string>();
+  private readonly unknownLogged = new Map<string, number>();
   constructor(
     @Inject(CONFIG) private readonly config: WatcherConfig,
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
@@ -25,7 +28,11 @@ export class FailoverLoop implements OnApplicationBootstrap, OnApplicationShutdo
       name: 'failover-watcher', nc: this.nc, store: this.store, logger: this.logger, tickMs: c.tickMs,
       workflow: failoverWorkflow({ agentDownTimeMs: c.agentDownTimeMs, retryAfterMs: c.retryAfterMs }) as never,
       route: (command) => ({ stream: { aggregate: 'agent', id: command.data.agentId }, decider: agent as Decider<unknown, unknown, unknown> }),
-      inputsOf: (commit) => (parseEventSubject(commit.subject)?.aggregate === 'agent' ? (commit.events as readonly FailoverInput[]) : []),
+      inputsOf: (commit) => {
+        if (parseEventSubject(commit.subject)?.aggregate !== 'agent') return [];
+        for (const e of commit.events as readonly FailoverInput[]) if (e.type === 'AgentRegistered') this.known.add(e.data.agentId);
+        return commit.events as readonly FailoverInput[];
+      },
       tick: () => ({ type: 'Tick', now: systemClock.now() }),
       issued: (command) => ({ type: 'Issued', command, now: systemClock.now() }),
       actor: { kind: 'service', service: `failover-watcher:${c.instanceId}` },
@@ -34,6 +41,14 @@ export class FailoverLoop implements OnApplicationBootstrap, OnApplicationShutdo
 
   /** A heartbeat as received now (the watcher's clock judges silence, not the agent's). */
   heartbeat(agentId: string): void {
+    if (!this.known.has(agentId)) {
+      const now = Date.now();
+      if (now - (this.unknownLogged.get(agentId) ?? 0) > 10_000) {
+        this.unknownLogged.set(agentId, now);
+        this.logger.warn({ op: 'heartbeat.rejected', agent_id: agentId }, 'heartbeat from an unregistered agent ignored');
+      }
+      return;
+    }
     this.host?.feed({ type: 'Heartbeat', agentId, at: systemClock.now() });
   }
 

@@ -31,7 +31,12 @@ export type WatchedAgent = Readonly<{
   registeredSeenMs: number | null;
   /** The last heartbeat the down declaration knew of: a newer one means the agent is back. */
   downSinceHeartbeatMs: number | null;
+  /** The lease the agent registered with: it is declared down only once that lease has surely run out. */
+  leaseMs: number;
 }>;
+
+/** Silence after an agent's lease runs out before it may be declared down (its host watchdog polls, clocks differ). */
+export const LEASE_MARGIN_MS = 500;
 
 /** The failover-watcher's state. */
 export type FailoverState = Readonly<{
@@ -72,11 +77,12 @@ const evolve = (s: FailoverState, input: FailoverInput): FailoverState => {
         return a.lastHeartbeatMs !== null && a.lastHeartbeatMs >= ms ? a : { ...a, lastHeartbeatMs: ms, lastHeartbeatAt: input.at };
       });
     case 'AgentRegistered':
-      if (s.agents.has(input.data.agentId)) return s;
+      if (s.agents.has(input.data.agentId)) return withAgent(s, input.data.agentId, (a) => ({ ...a, leaseMs: input.data.leaseMs }));
       return {
         ...s,
         agents: new Map(s.agents).set(input.data.agentId, {
           down: false, lastHeartbeatMs: null, lastHeartbeatAt: null, registeredSeenMs: s.lastTickMs, downSinceHeartbeatMs: null,
+          leaseMs: input.data.leaseMs,
         }),
       };
     case 'AgentDeclaredDown': {
@@ -104,7 +110,8 @@ const decide = (options: FailoverOptions) => (input: FailoverInput, s: FailoverS
       // Count from the later of the last heartbeat, our first tick and when we saw it register: a restarted
       // watcher (which heard no heartbeat yet) gives every agent a full grace period.
       const since = Math.max(a.lastHeartbeatMs ?? -Infinity, a.registeredSeenMs ?? -Infinity, s.firstTickMs ?? nowMs);
-      if (nowMs - since > options.agentDownTimeMs) {
+      // Never before the agent's lease surely lapsed (DESIGN.md §6): a larger LEASE_MS than agent_down_time wins.
+      if (nowMs - since > Math.max(options.agentDownTimeMs, a.leaseMs + LEASE_MARGIN_MS)) {
         issue({
           type: 'DeclareAgentDown',
           data: { agentId, lastHeartbeatAt: a.lastHeartbeatAt },

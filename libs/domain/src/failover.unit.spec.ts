@@ -38,6 +38,11 @@ describe('failover-watcher: declaring agents down', () => {
   it('issues it again after retryAfterMs without its effect', () =>
     given([...live, tick(31), issued(down(0, 31), 31)]).when(tick(41)).then([down(0, 41)]));
   it('decides on ticks only', () => given(live).when(hb(40)).then([]));
+  it('never declares an agent down before its registered lease surely lapsed (lease + margin > agent_down_time)', () => {
+    const longLease = agentRegistered({ agentId: A, leaseMs: 40_000 });
+    given([longLease, tick(0), hb(0)]).when(tick(40)).then([]);
+    given([longLease, tick(0), hb(0)]).when(tick(41)).then([down(0, 41)]);
+  });
 });
 
 describe('failover-watcher: declaring agents up', () => {

@@ -25,3 +25,4 @@ export { loadBalancerBatch, decideBatch } from './load-balancer-batch';
 export type { LoadBalancerBatchCommand } from './load-balancer-batch';
 export { project } from './project';
 export type { Project } from './project';
+export * from './placement-target';

@@ -5,6 +5,8 @@ export type NatsServerConfigOptions = Readonly<{
   /** The JetStream store_dir (absolute). */
   storeDir: string;
   serverName: string;
+  /** Client address (default 127.0.0.1). */
+  host?: string;
   /** Extra lines appended verbatim (e.g. `max_payload: 2MB`). */
   extra?: string;
 }>;
@@ -16,7 +18,7 @@ export type NatsServerConfigOptions = Readonly<{
 export function renderNatsServerConfig(o: NatsServerConfigOptions): string {
   return [
     `server_name: ${JSON.stringify(o.serverName)}`,
-    'host: "127.0.0.1"',
+    `host: ${JSON.stringify(o.host ?? '127.0.0.1')}`,
     `port: ${o.port}`,
     'jetstream {',
     `  store_dir: ${JSON.stringify(o.storeDir)}`,

@@ -10,6 +10,8 @@ export type NatsServerOptions = Readonly<{
   binary?: string;
   /** Fixed client port; by default the server picks a free one (no race with other suites). */
   port?: number;
+  /** Address the client port binds (default 127.0.0.1); e2e tests with host namespaces give a management link's address. */
+  host?: string;
   /** Extra config lines appended verbatim. */
   extraConfig?: string;
   /** How long to wait for "Server is ready" (default 15 s). */
@@ -58,7 +60,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const serverName = `lbaas-test-${process.pid}-${dir.slice(-6)}`;
 
   const launch = async (port: number) => {
-    await writeFile(configPath, renderNatsServerConfig({ port, storeDir, serverName, extra: opts.extraConfig }));
+    await writeFile(configPath, renderNatsServerConfig({ port, storeDir, serverName, extra: opts.extraConfig, host: opts.host }));
     return waitReady(binary, configPath, pushLog, timeoutMs, () => log.join('\n'));
   };
 
@@ -74,7 +76,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   let stopped = false;
 
   return {
-    url: `nats://127.0.0.1:${port}`,
+    url: `nats://${opts.host ?? '127.0.0.1'}:${port}`,
     port,
     storeDir,
     get pid() {
@@ -131,7 +133,7 @@ function waitReady(
       partial = lines.pop() ?? '';
       for (const line of lines) {
         pushLog(line);
-        const m = /Listening for client connections on 127\.0\.0\.1:(\d+)/.exec(line);
+        const m = /Listening for client connections on [0-9.]+:(\d+)/.exec(line);
         if (m) port = Number(m[1]);
         if (!ready && port > 0 && line.includes('Server is ready')) {
           ready = true;

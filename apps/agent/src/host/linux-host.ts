@@ -6,6 +6,7 @@ import type { Action, Observed, ObservedLb } from '../plan';
 import { HostCommandFailed } from './exec';
 import { inNetns, installConfig, livePid, reloadHaproxy, socketCommand, startHaproxy, stopPid } from './haproxy';
 import { defaultGateway, ip, ipBatch, links, listNetns, netnsPids, readSysctl, writeSysctl, type IpLink } from './ip';
+import { gratuitousArp } from './garp';
 import { stateDir } from './state-dir';
 
 /** The reconciler's view of the machine: observe what is there, apply one idempotent action. */
@@ -14,7 +15,7 @@ export interface Host {
   apply(action: Action): Promise<void>;
 }
 
-export type LinuxHostOptions = { stateDir: string; runDir: string; haproxyBin: string; now?: () => string };
+export type LinuxHostOptions = { stateDir: string; runDir: string; haproxyBin: string; now?: () => string; garpCount?: number };
 
 const up = (l: IpLink | undefined) => !!l && l.flags.includes('UP');
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -86,6 +87,8 @@ export class LinuxHost implements Host {
           'link set lo up', `link set ${VIP_IF} up`, `addr replace ${a.address}/${a.prefixLen} dev ${VIP_IF}`,
           ...(a.gatewayIp ? [`route replace default via ${a.gatewayIp} dev ${VIP_IF}`] : []),
         ]);
+        // The VIP may have lived on another host a moment ago: tell the segment its new MAC (neighbours update).
+        gratuitousArp(a.netns, a.address, this.opts.garpCount ?? 3);
         return;
       }
       case 'WriteCerts': {

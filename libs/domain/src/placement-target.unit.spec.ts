@@ -1,0 +1,11 @@
+import { checkPlacementTarget } from './placement-target';
+
+const ok = { agentId: 'agent-a', registered: true, down: false, adminStateUp: true, physicalNetworks: ['physnet1'] };
+
+describe('checkPlacementTarget: a placement names a live, enabled agent that bridges the network', () => {
+  it('accepts a live, enabled agent of the network', () => expect(() => checkPlacementTarget(ok, 'physnet1')).not.toThrow());
+  it('refuses an unknown agent', () => expect(() => checkPlacementTarget({ ...ok, registered: false }, 'physnet1')).toThrow(/could not be found/));
+  it('refuses an agent that is down', () => expect(() => checkPlacementTarget({ ...ok, down: true }, 'physnet1')).toThrow(/is down/));
+  it('refuses a disabled agent', () => expect(() => checkPlacementTarget({ ...ok, adminStateUp: false }, 'physnet1')).toThrow(/disabled/));
+  it('refuses an agent without the physical network', () => expect(() => checkPlacementTarget(ok, 'physnet2')).toThrow(/physnet2/));
+});
