@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want=(nats-server haproxy iproute2 iputils-arping procps curl ca-certificates)
+want=(nats-server haproxy iproute2 iputils-arping iputils-ping procps curl ca-certificates)
 if [[ "${1:-}" == "--tests" ]]; then want+=(python3-openstackclient python3-octaviaclient python3-neutronclient); fi
 
 if [[ $(id -u) -ne 0 ]]; then

@@ -41,6 +41,14 @@ const cookieName = (v: string) => safe('cookie_name', v, /^[A-Za-z0-9_.-]{1,64}$
 const domainName = (v: string) => safe('domain_name', v, /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})(:\d{1,5})?$/);
 const path = (v: string) => (v.length <= 97 ? safe('socket path', v, /^\/[A-Za-z0-9._/-]+$/) : fail('socket path (> 97 chars)', v));
 
+/**
+ * PING monitors run haproxy's external check with this script (one ICMP echo, like Octavia's ping-wrapper.sh). The agent
+ * writes it into its run dir, next to the LB dirs: derived from the stats socket `<runDir>/<lbId>/s.sock`, so every
+ * renderer (the agent, the DR drill) names the same file without another option.
+ */
+export const PING_CHECK_SCRIPT = 'ping-check';
+export const pingCheckPath = (statsSocket: string): string => `${statsSocket.split('/').slice(0, -2).join('/')}/${PING_CHECK_SCRIPT}`;
+
 /** `"200"`, `"200,202"` or `"200-204"` → an anchored regex for `http-check expect rstatus` (Octavia's mapping). */
 export function expectedCodesRegex(codes: string | null): string {
   const raw = codes ?? '200';
@@ -84,6 +92,8 @@ export function renderHaproxyConfig(lb: DesiredLb, opts: RenderOptions): string 
     '    group haproxy',
     `    maxconn ${int('maxconn', maxconn, 1, 1_000_000)}`,
     `    stats socket ${path(opts.statsSocket)} mode 600 level admin`,
+    // External checks fork from the worker: haproxy wants both switches (only when a PING monitor needs them).
+    ...(pools.some((p) => p.monitor?.adminStateUp && p.monitor.type === 'PING') ? ['    external-check', '    insecure-fork-wanted'] : []),
     '',
     'defaults',
     '    retries 3',
@@ -96,7 +106,7 @@ export function renderHaproxyConfig(lb: DesiredLb, opts: RenderOptions): string 
   ];
   const enabledPools = new Set(pools.map((p) => p.poolId));
   for (const l of listeners) out.push(...frontend(l, vip, enabledPools, opts.certDir), '');
-  for (const p of pools) out.push(...backend(p, users(p.poolId)), '');
+  for (const p of pools) out.push(...backend(p, users(p.poolId), pingCheckPath(opts.statsSocket)), '');
   return out.join('\n');
 }
 
@@ -131,7 +141,7 @@ function tlsBind(l: DesiredListener, certDir?: string): string {
   return ` ssl crt-list ${safe('crt-list path', `${certDir}/${id('listener id', l.listenerId)}.crtlist`, /^\/[A-Za-z0-9._/-]{1,4000}$/)}`;
 }
 
-function backend(p: DesiredPool, users: DesiredListener[]): string[] {
+function backend(p: DesiredPool, users: DesiredListener[], pingCheck: string): string[] {
   const first = users[0];
   // The backend's mode must equal its frontends' mode; an unattached pool follows its own protocol.
   const mode = first ? (MODE[first.protocol] as 'http' | 'tcp') : p.protocol === 'HTTP' ? 'http' : 'tcp';
@@ -150,14 +160,14 @@ function backend(p: DesiredPool, users: DesiredListener[]): string[] {
     const name = cookieName(sp.cookieName ?? fail('cookie_name', null));
     lines.push('    stick-table type string len 64 size 10k', `    stick store-response res.cook(${name})`, `    stick match req.cook(${name})`);
   }
-  if (hm) lines.push(...monitor(hm));
+  if (hm) lines.push(...monitor(hm, pingCheck));
   if (p.members.some((m) => m.backup)) lines.push('    option allbackups');
   const cookie = sp?.type === 'HTTP_COOKIE' && mode === 'http';
   for (const m of p.members) lines.push(server(m, p.protocol, hm, cookie));
   return lines;
 }
 
-function monitor(hm: DesiredMonitor): string[] {
+function monitor(hm: DesiredMonitor, pingCheck: string): string[] {
   const lines = [`    timeout check ${int('monitor timeout', hm.timeout, 1, 86400)}s`];
   if (hm.type === 'HTTP' || hm.type === 'HTTPS') {
     const method = safe('http_method', hm.httpMethod ?? 'GET', /^[A-Z]{3,7}$/);
@@ -168,8 +178,10 @@ function monitor(hm: DesiredMonitor): string[] {
     lines.push(`    http-check expect rstatus ${expectedCodesRegex(hm.expectedCodes)}`);
   } else if (hm.type === 'TLS-HELLO') {
     lines.push('    option ssl-hello-chk');
+  } else if (hm.type === 'PING') {
+    lines.push('    option external-check', `    external-check command ${path(pingCheck)}`);
   }
-  // TCP and PING (no external-check here) are plain connect checks.
+  // TCP monitors are plain connect checks.
   return lines;
 }
 

@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { PING_CHECK_SCRIPT } from '@lbaas/projections';
 import { hostVethName, lbPaths, netnsName, VIP_IF } from '../layout';
 import type { Action, Observed, ObservedLb } from '../plan';
 import { HostCommandFailed } from './exec';
@@ -21,11 +22,28 @@ const up = (l: IpLink | undefined) => !!l && l.flags.includes('UP');
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const readOr = (path: string): string | null => { try { return readFileSync(path, 'utf8'); } catch { return null; } };
 
+/**
+ * The script PING monitors run (haproxy's external check passes the server address as $3): one ICMP echo, as Octavia's
+ * ping-wrapper.sh. It sits in the run dir (mode 755: haproxy's unprivileged workers exec it); rewritten at every start.
+ */
+const PING_CHECK = '#!/bin/sh\n# lbaas PING health check, run by haproxy (external-check): $3 is the server address.\n'
+  + 'exec /usr/bin/ping -q -n -c 1 -W 1 "$3" >/dev/null 2>&1\n';
+const PING_GROUPS = '0 2147483647';
+function installPingCheck(runDir: string): void {
+  mkdirSync(runDir, { recursive: true, mode: 0o755 });
+  const file = join(runDir, PING_CHECK_SCRIPT);
+  if (readOr(file) === PING_CHECK) return;
+  writeFileSync(`${file}.new`, PING_CHECK, { mode: 0o755 });
+  chmodSync(`${file}.new`, 0o755);
+  renameSync(`${file}.new`, file);
+}
+
 /** The real host: iproute2, sysctl, haproxy. Touches only `qlbaas-<lbId>`, `vl<hex>` links and its own dirs. */
 export class LinuxHost implements Host {
   readonly state;
   constructor(private readonly opts: LinuxHostOptions) {
     this.state = stateDir(opts.stateDir);
+    installPingCheck(opts.runDir);
   }
 
   /** Every LB this agent's state dir records. */
@@ -47,12 +65,16 @@ export class LinuxHost implements Host {
     const p = lbPaths(this.opts.runDir, lbId);
     let plumbing: ObservedLb['plumbing'] = null;
     if (netns && owned) {
-      const [inside, via, nonlocal] = await Promise.all([links(ns), defaultGateway(ns), readSysctl(ns, 'net.ipv4.ip_nonlocal_bind')]);
+      const [inside, via, nonlocal, pingGroups] = await Promise.all([
+        links(ns), defaultGateway(ns), readSysctl(ns, 'net.ipv4.ip_nonlocal_bind'), readSysctl(ns, 'net.ipv4.ping_group_range'),
+      ]);
       const vip = inside.find((l) => l.ifname === VIP_IF);
       const hostIf = hostLinks.get(hostVethName(lbId));
       plumbing = {
         hostIfMaster: hostIf?.master ?? null, hostIfUp: up(hostIf), vipIfUp: up(vip), loUp: up(inside.find((l) => l.ifname === 'lo')),
-        addresses: (vip?.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`), defaultVia: via, nonlocalBind: nonlocal === '1',
+        addresses: (vip?.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`), defaultVia: via,
+        // Both namespace sysctls PlugVip sets count as one: bind before the VIP is up, and ICMP for PING monitors.
+        nonlocalBind: nonlocal === '1' && pingGroups?.trim().replace(/\s+/g, ' ') === PING_GROUPS,
       };
     }
     const cfg = owned ? readOr(p.cfg) : null;
@@ -83,6 +105,9 @@ export class LinuxHost implements Host {
         }
         await ipBatch(null, [`link set ${a.hostIf} master ${a.bridge}`, `link set ${a.hostIf} up`]);
         await writeSysctl(a.netns, 'net.ipv4.ip_nonlocal_bind', '1');
+        // PING monitors: haproxy's unprivileged workers run ping with no_new_privs (file capabilities do not apply),
+        // so allow ICMP echo sockets for every group, in this namespace only.
+        await writeSysctl(a.netns, 'net.ipv4.ping_group_range', PING_GROUPS);
         await ipBatch(a.netns, [
           'link set lo up', `link set ${VIP_IF} up`, `addr replace ${a.address}/${a.prefixLen} dev ${VIP_IF}`,
           ...(a.gatewayIp ? [`route replace default via ${a.gatewayIp} dev ${VIP_IF}`] : []),

@@ -31,6 +31,10 @@ export const GOLDEN_CASES: Record<string, DesiredLb> = {
       monitor: monitor({ httpMethod: 'HEAD', urlPath: '/healthz?full=1', expectedCodes: '200-204', httpVersion: 1.1, domainName: 'app.example.com', delay: 5, timeout: 3, maxRetries: 3, maxRetriesDown: 3 }),
     })],
   }),
+  'monitor-ping': desiredLb({
+    listeners: [listener({ protocol: 'TCP', protocolPort: 5432 })],
+    pools: [pool({ protocol: 'TCP', monitor: monitor({ type: 'PING', httpMethod: null, urlPath: null, expectedCodes: null }) })],
+  }),
   'monitor-tls-hello': desiredLb({
     listeners: [listener({ protocol: 'HTTPS', protocolPort: 443 })],
     pools: [pool({ protocol: 'HTTPS', monitor: monitor({ type: 'TLS-HELLO', httpMethod: null, urlPath: null, expectedCodes: null }) })],
