@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
@@ -32,6 +32,8 @@ async function main(): Promise<void> {
       await host.destroy(lbId);
       logger.info({ op: 'cleanup', lb_id: lbId }, 'destroyed');
     }
+    // Nothing of ours is left in the run dir but the PING check script: remove the dir (it is this agent's alone).
+    rmSync(config.runDir, { recursive: true, force: true });
     return;
   }
   // 3. The host's fence: a watchdog process that withdraws our VIPs when our lease lapses, even if we are dead.
