@@ -131,6 +131,13 @@ maybe('seed scenario: a load balancer built top-down through the API serves real
     expect(new Set(names)).toEqual(new Set(['web1', 'web2']));
     for (let i = 1; i < names.length; i++) expect(names[i]).not.toBe(names[i - 1]);
     for (const a of answers) expect(a).toContain(`xff=${prefix}.2`);
+    // live counters from the hosting agent's haproxy (NATS request/reply), for the LB and its listener
+    const lbStats = (await api.get(`${lbPath()}/stats`)).body.stats;
+    expect(lbStats.total_connections).toBeGreaterThanOrEqual(10);
+    expect(lbStats.bytes_out).toBeGreaterThan(0);
+    const lisStats = (await api.get(`/v2/lbaas/listeners/${ids.listener}/stats`)).body.stats;
+    expect(Object.keys(lisStats).sort()).toEqual(['active_connections', 'bytes_in', 'bytes_out', 'request_errors', 'total_connections']);
+    expect(lisStats.total_connections).toBeGreaterThanOrEqual(10);
   });
 
   it('takes a dead member out within a few check intervals (member ERROR, pool and LB DEGRADED) and back when it returns', async () => {
