@@ -63,11 +63,13 @@ export const placementCommandKey = (c: PlacementCommand): string => {
   }
 };
 
+// The state's maps are handed on from one state to the next, not copied: a workflow state is folded once and only
+// its newest version is used (its shell keeps nothing else), and copying 10,000 load balancers per event made a
+// replay quadratic. decide() never mutates them.
+const put = <K, V>(m: ReadonlyMap<K, V>, k: K, v: V): ReadonlyMap<K, V> => (m as Map<K, V>).set(k, v);
 const without = <K, V>(m: ReadonlyMap<K, V>, k: K): ReadonlyMap<K, V> => {
-  if (!m.has(k)) return m;
-  const next = new Map(m);
-  next.delete(k);
-  return next;
+  (m as Map<K, V>).delete(k);
+  return m;
 };
 
 const isTornDown = (lb: TrackedLoadBalancer): boolean => lb.deleted && (lb.epoch === 0 || lb.appliedVersion >= lb.version);
@@ -97,19 +99,19 @@ const evolveLb = (s: PlacementState, e: LoadBalancerEvent): PlacementState => {
     default: break;
   }
   if (DESIRED_STATE_EVENTS.has(e.type)) lb = { ...lb, version: lb.version + 1 };
-  return { ...s, loadBalancers: new Map(s.loadBalancers).set(lbId, lb), inFlight };
+  return { ...s, loadBalancers: put(s.loadBalancers, lbId, lb), inFlight };
 };
 
 const evolve = (s: PlacementState, input: PlacementInput): PlacementState => {
   switch (input.type) {
     case 'Tick': return s;
-    case 'Issued': return { ...s, inFlight: new Map(s.inFlight).set(placementCommandKey(input.command), toMs(input.now)) };
+    case 'Issued': return { ...s, inFlight: put(s.inFlight, placementCommandKey(input.command), toMs(input.now)) };
     case 'AgentRegistered': {
       const prev = s.agents.get(input.data.agentId);
       const agent: TrackedAgent = {
         physicalNetworks: Object.keys(input.data.bridgeMappings), down: prev?.down ?? false, adminStateUp: prev?.adminStateUp ?? true,
       };
-      return { ...s, agents: new Map(s.agents).set(input.data.agentId, agent) };
+      return { ...s, agents: put(s.agents, input.data.agentId, agent) };
     }
     case 'AgentDeclaredDown':
     case 'AgentDeclaredUp':
@@ -119,16 +121,16 @@ const evolve = (s: PlacementState, input: PlacementInput): PlacementState => {
       const agent = input.type === 'AgentAdminStateChanged'
         ? { ...prev, adminStateUp: input.data.adminStateUp }
         : { ...prev, down: input.type === 'AgentDeclaredDown' };
-      return { ...s, agents: new Map(s.agents).set(input.data.agentId, agent) };
+      return { ...s, agents: put(s.agents, input.data.agentId, agent) };
     }
-    case 'NetworkCreated': return { ...s, networks: new Map(s.networks).set(input.data.networkId, input.data.physicalNetwork) };
+    case 'NetworkCreated': return { ...s, networks: put(s.networks, input.data.networkId, input.data.physicalNetwork) };
     case 'NetworkDeleted': return { ...s, networks: without(s.networks, input.data.networkId) };
     case 'SubnetCreated':
     case 'SubnetDeleted':
       return s;
     case 'VipAllocated': {
       const vip: TrackedVip = { subnetId: input.data.subnetId, lbId: input.data.lbId, allocatedAtMs: toMs(input.data.at) };
-      return { ...s, vips: new Map(s.vips).set(vipKey(vip.subnetId, vip.lbId), vip) };
+      return { ...s, vips: put(s.vips, vipKey(vip.subnetId, vip.lbId), vip) };
     }
     case 'VipReleased': {
       const key = vipKey(input.data.subnetId, input.data.lbId);
