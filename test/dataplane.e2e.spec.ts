@@ -437,7 +437,7 @@ maybe('data plane: listeners, pools, members and L7 policies proven with traffic
   });
 
   it('a PING monitor checks with ICMP (not TCP): a member that ignores echo requests goes ERROR though its port answers', async () => {
-    ids.ping = await create('/v2/lbaas/listeners', 'listener', { loadbalancer_id: ids.lb, protocol: 'TCP', protocol_port: 86 });
+    ids.ping = await create('/v2/lbaas/listeners', 'listener', { loadbalancer_id: ids.lb, protocol: 'TCP', protocol_port: 87 });
     ids.pingPool = await create('/v2/lbaas/pools', 'pool', { listener_id: ids.ping, protocol: 'TCP', lb_algorithm: 'ROUND_ROBIN' });
     const [m] = await members(ids.pingPool, [[addr.web3, 8080]]);
     await create('/v2/lbaas/healthmonitors', 'healthmonitor', { pool_id: ids.pingPool, type: 'PING', delay: 1, timeout: 1, max_retries: 1, max_retries_down: 1 });
@@ -451,7 +451,7 @@ maybe('data plane: listeners, pools, members and L7 policies proven with traffic
       icmp(0);
     }
     await api.waitFor(member, (b) => b?.member?.operating_status === 'ONLINE', 15_000);
-    expect((await curl(ns.cli, `http://${vip}:86/`)).json?.name).toBe('web3');
+    expect((await curl(ns.cli, `http://${vip}:87/`)).json?.name).toBe('web3');
   });
 
   it('admin_state_up=false on the load balancer stops all traffic', async () => {
