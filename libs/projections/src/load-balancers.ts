@@ -74,6 +74,11 @@ const touch = <T extends Stamps>(x: T, lb: LoadBalancerView, at: string): void =
   x.updatedAt = at;
   x.updatedVersion = lb.version;
 };
+/** A child's settings changed: apply what changed, stamp the child and its load balancer. */
+const changed = (lb: LoadBalancerView, child: Stamps | undefined, changes: object, at: string): void => {
+  if (child) { Object.assign(child, clean(changes)); touch(child, lb, at); }
+  touch(lb, lb, at);
+};
 const clean = <T extends object>(changes: Partial<T>): Partial<T> =>
   Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) as Partial<T>;
 
@@ -126,9 +131,7 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
       break;
     }
     case 'ListenerSettingsChanged': {
-      const l = lb.listeners.get(event.data.listenerId);
-      if (l) { Object.assign(l, clean(event.data.changes)); touch(l, lb, event.data.at); }
-      touch(lb, lb, event.data.at);
+      changed(lb, lb.listeners.get(event.data.listenerId), event.data.changes, event.data.at);
       break;
     }
     case 'ListenerDeleted':
@@ -150,9 +153,7 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
       break;
     }
     case 'PoolSettingsChanged': {
-      const p = lb.pools.get(event.data.poolId);
-      if (p) { Object.assign(p, clean(event.data.changes)); touch(p, lb, event.data.at); }
-      touch(lb, lb, event.data.at);
+      changed(lb, lb.pools.get(event.data.poolId), event.data.changes, event.data.at);
       break;
     }
     case 'PoolDeleted': {
@@ -176,9 +177,7 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
       break;
     }
     case 'MemberSettingsChanged': {
-      const m = lb.members.get(event.data.memberId);
-      if (m) { Object.assign(m, clean(event.data.changes)); touch(m, lb, event.data.at); }
-      touch(lb, lb, event.data.at);
+      changed(lb, lb.members.get(event.data.memberId), event.data.changes, event.data.at);
       break;
     }
     case 'MemberDeleted': {
@@ -199,9 +198,7 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
       break;
     }
     case 'HealthMonitorSettingsChanged': {
-      const h = lb.healthMonitors.get(event.data.healthMonitorId);
-      if (h) { Object.assign(h, clean(event.data.changes)); touch(h, lb, event.data.at); }
-      touch(lb, lb, event.data.at);
+      changed(lb, lb.healthMonitors.get(event.data.healthMonitorId), event.data.changes, event.data.at);
       break;
     }
     case 'HealthMonitorDeleted': {
