@@ -64,6 +64,15 @@ async function main(): Promise<void> {
   const stack = await startStack({ runId: id, physicalNetwork: `physnet-${id}`, bridge, agents: 2 });
   const api = apiClient(stack.apiUrl, { 'x-project-id': 'bench' });
   log('stack ready');
+  // Ctrl-C (or a timeout's SIGTERM) still removes every process, namespace and link the benchmark made.
+  let cleaned: Promise<void> | undefined;
+  const cleanup = () => (cleaned ??= (async () => {
+    for (const s of servers) await s.stop();
+    await stack.stop();
+    await removeNetns(...Object.values(ns));
+    await removeLinks(...links, bridge);
+  })());
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void cleanup().finally(() => process.exit(130)));
   const memberMs: number[] = [];
   const lbActiveMs: number[] = [];
   const lbServeMs: number[] = [];
@@ -114,10 +123,7 @@ async function main(): Promise<void> {
       process.stdout.write(`load balancer run ${i + 1}/${runs}: ACTIVE ${lbActiveMs[i].toFixed(0)} ms, VIP answers ${lbServeMs[i].toFixed(0)} ms\n`);
     }
   } finally {
-    for (const s of servers) await s.stop();
-    await stack.stop();
-    await removeNetns(...Object.values(ns));
-    await removeLinks(...links, bridge);
+    await cleanup();
   }
   const report = {
     benchmark: 'convergence', at: new Date().toISOString(), runs, machine: { cpus: require('node:os').cpus().length, node: process.version },
