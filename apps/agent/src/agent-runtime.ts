@@ -1,8 +1,8 @@
 import { newId, systemClock, type Clock } from '@lbaas/app-shell';
-import { EVENT_STREAM, subjects, type Actor } from '@lbaas/contracts';
+import { EVENT_STREAM, parseEventSubject, subjects, type Actor } from '@lbaas/contracts';
 import { agent, DomainError, loadBalancer } from '@lbaas/domain';
 import { handle, loadSnapshot, runProjection, type EventStore, type Projection } from '@lbaas/event-store';
-import type { OperatingStatus } from '@lbaas/events';
+import { DESIRED_STATE_EVENTS, type LoadBalancerEvent, type OperatingStatus } from '@lbaas/events';
 import { CATALOG_SNAPSHOT, catalogCodec, desiredStateFor, evolveCatalog, initialCatalog, type Catalog, type DesiredLb } from '@lbaas/projections';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
@@ -73,8 +73,13 @@ export class AgentRuntime {
       logger: this.logger, resyncIntervalMs: this.config.resyncIntervalMs, resolveCert: this.resolveCert ?? undefined,
     });
     if (this.withdrawn) this.reconciler.pause(); // the lease lapsed during the replay
+    // Only commits that change what some host must run wake the reconciler: status facts (every agent's health and
+    // applied reports) would otherwise make every agent re-observe its host on every report. The resync timer covers drift.
     this.projection.onApplied((c) => {
-      if (c.subject.startsWith('lbaas.evt.lb.') || c.subject.startsWith('lbaas.evt.network.') || c.subject.startsWith('lbaas.evt.subnet.')) this.reconciler?.kick('commit');
+      const aggregate = parseEventSubject(c.subject)?.aggregate;
+      const wakes = aggregate === 'network' || aggregate === 'subnet'
+        || (aggregate === 'lb' && (c.events as readonly LoadBalancerEvent[]).some((e) => DESIRED_STATE_EVENTS.has(e.type)));
+      if (wakes) this.reconciler?.kick('commit');
     });
     this.reconciler.start();
     // 4. Health.
