@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { EVENT_STREAM, subjects } from '@lbaas/contracts';
+import { EVENT_STREAM, parseEventSubject, subjects } from '@lbaas/contracts';
 
 /** The first line of a backup file: what it holds and where it came from. */
 export type BackupHeader = Readonly<{
@@ -102,7 +102,7 @@ export function parseBackup(text: string): { header: BackupHeader; records: Back
   const records = body.map((l, i) => {
     const r = parseLine(l, `record ${i + 1}`) as Partial<BackupRecord>;
     if (r.seq !== i + 1) throw new BackupError('corrupt', `backup is corrupt: record ${i + 1} has sequence ${String(r.seq)} (a gap or reordering)`);
-    if (typeof r.subject !== 'string' || !r.subject.startsWith('lbaas.evt.') || typeof r.msgId !== 'string' || typeof r.data !== 'string') {
+    if (typeof r.subject !== 'string' || !parseEventSubject(r.subject) || typeof r.msgId !== 'string' || typeof r.data !== 'string') {
       throw new BackupError('corrupt', `backup is corrupt: record ${i + 1} lacks subject, msgId or data`);
     }
     const c = parseLine(r.data, `the commit of record ${i + 1}`) as { commitId?: unknown; events?: unknown };
