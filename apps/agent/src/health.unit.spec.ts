@@ -1,4 +1,4 @@
-import { desiredLb, POOL_ID, WEB1, WEB2 } from './desired.fixtures';
+import { desiredLb, POOL_ID, WEB1, WEB2 } from '@lbaas/testing';
 import { changedHealth, memberHealth, parseShowStat, serverStatus } from './health';
 
 const CSV = `# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,chkfail,

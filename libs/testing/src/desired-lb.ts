@@ -1,6 +1,6 @@
 import type { DesiredLb, DesiredListener, DesiredMember, DesiredMonitor, DesiredPool } from '@lbaas/projections';
 
-/** Builders for desired load balancers (defaults: the seed scenario's HTTP listener on :80 with web1/web2). */
+/** Test builders for desired load balancers (defaults: the seed scenario's HTTP listener on :80 with web1/web2). */
 export const LB_ID = '3b7e4c1a-5d2f-4e8a-9c6b-1f0a2d3e4b5c';
 export const LISTENER_ID = '8a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 export const POOL_ID = 'c0ffee00-1111-4222-8333-444455556666';

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { desiredLb, listener, member, monitor, pool } from '../desired.fixtures';
+import { desiredLb, listener, member, monitor, pool } from '@lbaas/testing';
 import { GOLDEN_CASES, GOLDEN_OPTIONS } from './haproxy-config.fixtures';
 import { expectedCodesRegex, renderHaproxyConfig, RenderError } from './haproxy-config';
 

@@ -1,10 +1,7 @@
-import type { DesiredL7Policy, DesiredL7Rule } from './desired-state';
-import { RenderError } from './haproxy-config';
+import type { DesiredL7Policy, DesiredL7Rule } from '@lbaas/projections';
+import { refuse as fail } from './render-error';
 
 // Octavia's macros.j2 mapping of L7 rules and policies, plus allowed_cidrs as a connection ACL.
-const fail = (what: string, v: unknown): never => {
-  throw new RenderError(`refusing to render ${what}: ${JSON.stringify(v)}`);
-};
 const uuidish = (what: string, v: string) => (/^[A-Za-z0-9_-]{1,64}$/.test(v) ? v : fail(what, v));
 /** A value in single quotes: haproxy takes every character literally there; a quote or control character cannot appear. */
 // eslint-disable-next-line no-control-regex

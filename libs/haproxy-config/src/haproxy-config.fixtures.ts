@@ -1,5 +1,5 @@
 import type { DesiredL7Policy, DesiredL7Rule, DesiredLb } from '@lbaas/projections';
-import { desiredLb, listener, member, monitor, pool, WEB1, WEB2 } from '../desired.fixtures';
+import { desiredLb, listener, member, monitor, pool, WEB1, WEB2 } from '@lbaas/testing';
 
 const POOL2 = 'c0ffee00-2222-4222-8333-444455556666';
 const rule = (l7RuleId: string, type: DesiredL7Rule['type'], compareType: DesiredL7Rule['compareType'], value: string, o: Partial<DesiredL7Rule> = {}): DesiredL7Rule =>

@@ -1,13 +1,6 @@
-import type { DesiredLb, DesiredListener, DesiredMember, DesiredMonitor, DesiredPool } from './desired-state';
+import type { DesiredLb, DesiredListener, DesiredMember, DesiredMonitor, DesiredPool } from '@lbaas/projections';
 import { renderAllowedCidrs, renderL7 } from './l7-config';
-
-/** The tree cannot be rendered (an unsafe token, a protocol the data plane does not run); the agent reports it rejected. */
-export class RenderError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RenderError';
-  }
-}
+import { refuse as fail, RenderError } from './render-error';
 
 export type RenderOptions = {
   /** Admin stats socket (≤ 97 chars: haproxy 2.6 refuses longer unix paths). */
@@ -23,9 +16,6 @@ export type RenderOptions = {
 };
 
 // Every value that reaches the file passes one of these: ids, numbers, enums, IP literals, or a pre-validated string.
-const fail = (what: string, v: unknown): never => {
-  throw new RenderError(`refusing to render ${what}: ${JSON.stringify(v)}`);
-};
 const UNSAFE = /[\s\x00-\x1f\x7f"'\\#$]/;
 const safe = (what: string, v: string, re: RegExp): string =>
   typeof v === 'string' && v.length > 0 && !UNSAFE.test(v) && re.test(v) ? v : fail(what, v);
