@@ -1,6 +1,7 @@
-import { ConfigError, connectNats, createLogger, SecretStore, secretsKeyFrom, systemClock } from '@lbaas/app-shell';
+import { ConfigError, connectNats, createLogger, systemClock } from '@lbaas/app-shell';
 import { ensureEventStream, jetStreamEventStore, loadSnapshot, runProjection, saveSnapshot } from '@lbaas/event-store';
 import { CATALOG_SNAPSHOT, catalogCodec, evolveCatalog, initialCatalog } from '@lbaas/projections';
+import { SecretStore, secretsKeyFrom } from '@lbaas/secret-store';
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { subjects } from '@lbaas/contracts';
 import { firstValueFrom, timeout } from 'rxjs';

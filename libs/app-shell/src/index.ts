@@ -4,4 +4,3 @@ export * from './clock';
 export * from './tokens';
 export * from './config';
 export * from './workflow-host';
-export * from './secrets';

@@ -113,5 +113,3 @@ export const isCertBundle = (pem: string): boolean =>
 export function secretsKeyFrom(env: Record<string, string | undefined>): Buffer | null {
   return env.SECRETS_KEY ? parseSecretsKey(env.SECRETS_KEY) : null;
 }
-/** Nest token of the SecretStore (null when no SECRETS_KEY is configured). */
-export const SECRET_STORE = Symbol('SECRET_STORE');

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { isCertBundle, open, parseSecretRef, parseSecretsKey, seal } from './secrets';
+import { isCertBundle, open, parseSecretRef, parseSecretsKey, seal } from './secret-store';
 
 describe('secret sealing (AES-256-GCM)', () => {
   const key = randomBytes(32);
