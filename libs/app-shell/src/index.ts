@@ -3,4 +3,4 @@ export * from './nats';
 export * from './clock';
 export * from './tokens';
 export * from './config';
-export * from './workflow-host';
+export * from './app-process';

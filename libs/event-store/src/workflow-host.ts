@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import type { Actor } from '@lbaas/contracts';
 import { DomainError, step, type Workflow } from '@lbaas/domain';
 import type { Decider } from '@lbaas/events';
-import { handle, runProjection, type EventStore, type Projection, type StoredCommit, type StreamRef } from '@lbaas/event-store';
+import type { EventStore, StoredCommit, StreamRef } from './event-store';
+import { handle } from './handle';
+import { runProjection, type Projection } from './projection';
 
 /** Which aggregate decides a workflow's command. */
 export type CommandRoute = Readonly<{ stream: StreamRef; decider: Decider<unknown, unknown, unknown> }>;

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 
-/** One of our apps (or nats-server) started as a real process. */
+/** One of our apps (or nats-server) started as a real process: `lbaasctl up` supervises the embedded stack with it, tests start theirs. */
 export type AppProcessSpec = Readonly<{
   /** Name used in messages, e.g. `agent-a`. */
   name: string;
