@@ -1,5 +1,13 @@
+import { newId, type Clock } from '@lbaas/app-shell';
+import type { Actor } from '@lbaas/contracts';
+import { loadBalancer } from '@lbaas/domain';
+import { handle, type EventStore } from '@lbaas/event-store';
 import type { OperatingStatus } from '@lbaas/events';
-import type { DesiredLb } from '@lbaas/projections';
+import type { DesiredLb, DesiredState } from '@lbaas/projections';
+import type { Logger } from 'pino';
+import type { LinuxHost } from './host/linux-host';
+
+// Member health: haproxy's view of every member (`show stat`), reported as MemberOperatingStatusChanged when it changes.
 
 /** One row of haproxy's `show stat` CSV, keyed by the header's field names (`pxname`, `svname`, `status`, ...). */
 export type StatRow = Record<string, string>;
@@ -45,4 +53,51 @@ export function memberHealth(lb: DesiredLb, rows: readonly StatRow[]): MemberHea
  */
 export function changedHealth(epoch: number, now: readonly MemberHealth[], last: ReadonlyMap<string, OperatingStatus>): MemberHealth[] {
   return now.filter((h) => last.get(`${epoch}:${h.memberId}`) !== h.status);
+}
+
+/** What the health poller needs from the rest of the agent. */
+export type HealthReportsDeps = Readonly<{
+  agentId: string;
+  pollMs: number;
+  store: EventStore;
+  host: Pick<LinuxHost, 'digests' | 'statsCsv'>;
+  desired: () => DesiredState;
+  actor: Actor;
+  clock: Clock;
+  logger: Logger;
+}>;
+
+/** Every HEALTH_POLL_MS: read the stats of every running LB of this agent and report each member whose status changed. */
+export class HealthReports {
+  private readonly lastHealth = new Map<string, OperatingStatus>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly d: HealthReportsDeps) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.poll(), this.d.pollMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private async poll(): Promise<void> {
+    for (const lb of this.d.desired().loadBalancers) {
+      if (lb.deleted || !this.d.host.digests(lb.lbId).running) continue;
+      try {
+        const changed = changedHealth(lb.epoch, memberHealth(lb, parseShowStat(await this.d.host.statsCsv(lb.lbId))), this.lastHealth);
+        for (const h of changed) {
+          await handle(this.d.store, { aggregate: 'lb', id: lb.lbId }, loadBalancer, {
+            type: 'ReportMemberStatus', data: { ...h, agentId: this.d.agentId, epoch: lb.epoch },
+            metadata: { commandId: newId(), now: this.d.clock.now() },
+          }, this.d.actor);
+          this.lastHealth.set(`${lb.epoch}:${h.memberId}`, h.status);
+          this.d.logger.info({ op: 'health', lb_id: lb.lbId, member_id: h.memberId, status: h.status }, 'member status');
+        }
+      } catch (err) {
+        this.d.logger.debug({ op: 'health', lb_id: lb.lbId, err }, 'health poll failed');
+      }
+    }
+  }
 }

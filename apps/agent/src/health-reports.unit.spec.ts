@@ -1,5 +1,5 @@
 import { desiredLb, POOL_ID, WEB1, WEB2 } from '@lbaas/testing';
-import { changedHealth, memberHealth, parseShowStat, serverStatus } from './health';
+import { changedHealth, memberHealth, parseShowStat, serverStatus } from './health-reports';
 
 const CSV = `# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,chkfail,
 ${POOL_ID},${WEB1},0,0,0,1,,10,1,2,,0,,0,0,0,0,UP,1,1,0,0,
