@@ -1,8 +1,8 @@
 import { adminStateChanged, agentRegistered, declaredDown, declaredUp } from './agent.fixtures';
-import { workflowSpec } from './decider-spec';
+import { workflowSpec } from '@lbaas/testing';
 import {
   applied, lbCreated, lbDeleted, lbPlaced, placementFailed,
-} from './load-balancer.fixtures';
+} from './load-balancer/load-balancer.fixtures';
 import { networkCreated, SUBNET, vipAllocated, vipReleased } from './network.fixtures';
 import { placementWorkflow, type PlacementInput, type PlacementOptions } from './placement';
 import { at, fail, issued, place, placementOptions, release, tick } from './placement.fixtures';

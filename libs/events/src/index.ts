@@ -15,4 +15,3 @@ import type { ProjectEvent } from './project';
 export type DomainEvent = LoadBalancerEvent | AgentEvent | NetworkEvent | SubnetEvent | ProjectEvent;
 export * from './upcasters';
 export * from './commands';
-export * from './batch-commands';
