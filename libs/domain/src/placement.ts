@@ -149,8 +149,8 @@ export type AgentChoice = Readonly<{
   strategy: 'random' | 'least-loaded';
   /** How many load balancers each agent hosts (see agentLoad); read by `least-loaded`. */
   load: ReadonlyMap<string, number>;
-  /** A number in [0, 1) that picks among the candidates; read by `random`. */
-  random: number;
+  /** A number in [0, 1) that picks among the candidates; read by `random` (0 when absent). */
+  random?: number;
 }>;
 
 /**
@@ -167,7 +167,7 @@ export const chooseAgent = (c: AgentChoice): string | null => {
     .map((a) => a.agentId)
     .sort();
   if (candidates.length === 0) return null;
-  if (c.strategy === 'random') return candidates[Math.min(candidates.length - 1, Math.floor(c.random * candidates.length))];
+  if (c.strategy === 'random') return candidates[Math.min(candidates.length - 1, Math.floor((c.random ?? 0) * candidates.length))];
   return candidates.reduce((a, b) => ((c.load.get(b) ?? 0) < (c.load.get(a) ?? 0) ? b : a));
 };
 

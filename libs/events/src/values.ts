@@ -108,4 +108,6 @@ export const LIMITS = {
     key: { maxLength: 255 },
     value: { maxLength: 255 },
   },
+  /** A project's limit per quota resource; -1 is unlimited (and the default of every limit). */
+  quota: { min: -1, max: 2_000_000_000, default: -1 },
 } as const;
