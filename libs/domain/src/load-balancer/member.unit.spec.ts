@@ -1,5 +1,5 @@
 import { deciderSpec } from '@lbaas/testing';
-import { loadBalancer } from '.';
+import { checkMemberSubnet, loadBalancer } from '.';
 import {
   active, createMember, deleteMember, listenerCreated, memberCreated, memberDeleted, memberSettingsChanged, metadata,
   OTHER, poolCreated, updateMember, withMember, withPool,
@@ -47,4 +47,17 @@ describe('LoadBalancer: members', () => {
   it('frees the address and port of a deleted member', () =>
     given(active(listenerCreated(), poolCreated(), memberCreated(), memberDeleted())).when(createMember({ memberId: OTHER }))
       .then([memberCreated({ memberId: OTHER })]));
+});
+
+describe('member subnet (single, batch and graph creates alike)', () => {
+  const known = (id: string) => id === 'subnet-1';
+  it('accepts a known subnet or none', () => {
+    expect(() => checkMemberSubnet('subnet-1', known)).not.toThrow();
+    expect(() => checkMemberSubnet(null, known)).not.toThrow();
+  });
+  it('refuses an unknown subnet with Octavia\'s 400 text', () => {
+    let error: unknown;
+    try { checkMemberSubnet('subnet-2', known); } catch (e) { error = e; }
+    expect(error).toMatchObject({ name: 'DomainError', kind: 'Invalid', message: 'Subnet subnet-2 not found.' });
+  });
 });
