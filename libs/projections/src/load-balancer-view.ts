@@ -1,5 +1,5 @@
 import type {
-  HealthMonitorSettings, L7PolicySettings, L7RuleSettings, ListenerProtocol, ListenerSettings, LoadBalancerSettings,
+  HealthMonitorSettings, L7PolicySettings, L7RuleSettings, ListenerProtocol, ListenerSettings, LoadBalancerCreated,
   MemberSettings, MonitorType, OperatingStatus, PoolProtocol, PoolSettings,
 } from '@lbaas/events';
 
@@ -26,14 +26,7 @@ export type L7PolicyView = Mutable<L7PolicySettings> & Stamps & { lbId: string; 
 export type L7RuleView = Mutable<L7RuleSettings> & Stamps & { lbId: string; l7PolicyId: string; l7RuleId: string };
 
 /** One load-balancer tree as every app sees it, folded from `lbaas.evt.lb.<lbId>`. */
-export type LoadBalancerView = Mutable<LoadBalancerSettings> & Stamps & {
-  lbId: string;
-  projectId: string;
-  vipAddress: string;
-  vipSubnetId: string;
-  vipNetworkId: string;
-  vipPortId: string;
-  provider: string;
+export type LoadBalancerView = Mutable<Omit<LoadBalancerCreated['data'], 'at'>> & Stamps & {
   listeners: Map<string, ListenerView>;
   pools: Map<string, PoolView>;
   members: Map<string, MemberView>;
