@@ -8,4 +8,3 @@ export * from './project';
 export * from './domain-event';
 export * from './upcasters';
 export * from './commands';
-export * from './batch-commands';

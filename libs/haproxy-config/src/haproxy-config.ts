@@ -1,3 +1,4 @@
+import { LIMITS } from '@lbaas/events';
 import type { DesiredLb, DesiredListener, DesiredMember, DesiredMonitor, DesiredPool } from '@lbaas/projections';
 import { renderAllowedCidrs, renderL7 } from './l7-config';
 import { refuse as fail, RenderError } from './render-error';
@@ -178,7 +179,7 @@ function monitor(hm: DesiredMonitor, pingCheck: string): string[] {
 function server(m: DesiredMember, protocol: DesiredPool['protocol'], hm: DesiredMonitor | null, cookie: boolean): string {
   const name = id('member id', m.memberId);
   const parts = [`    server ${name} ${hostPort(ip('member address', m.address), int('member port', m.protocolPort, 1, 65535))}`,
-    `weight ${int('weight', m.weight, 0, 256)}`];
+    `weight ${int('weight', m.weight, LIMITS.member.weight.min, LIMITS.member.weight.max)}`];
   if (hm) {
     parts.push(`check inter ${int('delay', hm.delay, 1, 86400)}s fall ${int('max_retries_down', hm.maxRetriesDown, 1, 10)} rise ${int('max_retries', hm.maxRetries, 1, 10)}`);
     if (hm.type === 'HTTPS') parts.push('check-ssl verify none');

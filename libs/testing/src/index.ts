@@ -6,3 +6,4 @@ export * from './nats-server-per-file';
 export { AppProcessFailed, startAppProcess, type AppProcess, type AppProcessSpec } from '@lbaas/app-shell';
 export * from './netns';
 export * from './desired-lb';
+export * from './decider-spec';

@@ -1,15 +1,15 @@
-import type { LoadBalancerEvent } from '@lbaas/events';
-import { deciderSpec } from './decider-spec';
-import { loadBalancerBatch, type LoadBalancerBatchCommand } from './load-balancer-batch';
+import type { LoadBalancerCommand, LoadBalancerEvent } from '@lbaas/events';
+import { deciderSpec } from '@lbaas/testing';
+import { loadBalancer } from '.';
 import {
   LB, LISTENER, MEMBER, POOL, active, createListener, createLb, createMember, createMonitor, createPool, lbCreated, listenerCreated,
   memberCreated, memberDeleted, memberSettingsChanged, metadata, monitorCreated, poolCreated,
 } from './load-balancer.fixtures';
 
-const given = deciderSpec(loadBalancerBatch);
+const given = deciderSpec(loadBalancer);
 const M2 = '11111111-2222-4333-8444-555555555555';
 
-const graph = (): LoadBalancerBatchCommand => ({
+const graph = (): LoadBalancerCommand => ({
   type: 'CreateLoadBalancerGraph',
   data: {
     loadBalancer: createLb().data,
@@ -23,7 +23,7 @@ const graph = (): LoadBalancerBatchCommand => ({
   },
   metadata,
 });
-const batch = (members: { address: string; port?: number; id?: string; weight?: number }[], additiveOnly = false): LoadBalancerBatchCommand => ({
+const batch = (members: { address: string; port?: number; id?: string; weight?: number }[], additiveOnly = false): LoadBalancerCommand => ({
   type: 'BatchUpdateMembers',
   data: {
     lbId: LB, poolId: POOL, additiveOnly,
@@ -41,7 +41,7 @@ describe('CreateLoadBalancerGraph', () => {
     ] as LoadBalancerEvent[]));
   it('treats a retried graph as already done', () => given([lbCreated()]).when(graph()).then([]));
   it('refuses the whole graph when one child breaks a rule (duplicate member)', () => {
-    const c = graph() as Extract<LoadBalancerBatchCommand, { type: 'CreateLoadBalancerGraph' }>;
+    const c = graph() as Extract<LoadBalancerCommand, { type: 'CreateLoadBalancerGraph' }>;
     const bad = { ...c, data: { ...c.data, steps: [...c.data.steps, { type: 'CreateMember' as const, data: createMember({ memberId: 'x' }).data }] } };
     given([]).when(bad).thenThrows('Conflict');
   });

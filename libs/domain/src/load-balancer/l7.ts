@@ -1,23 +1,15 @@
 import {
-  L7_ACTIONS, L7_COMPARE_TYPES, L7_RULE_TYPES, MAX_L7_RULES_PER_POLICY, REDIRECT_HTTP_CODES,
+  L7_ACTIONS, L7_COMPARE_TYPES, L7_RULE_TYPES, LIMITS, MAX_L7_RULES_PER_POLICY, REDIRECT_HTTP_CODES,
   type CreateL7Policy, type CreateL7Rule, type DeleteL7Policy, type DeleteL7Rule, type L7Command, type L7Event,
-  type L7PolicySettings, type L7RuleSettings, type ListenerProtocol, type PoolProtocol, type UpdateL7Policy, type UpdateL7Rule,
+  type L7PolicySettings, type L7RuleSettings, type ListenerProtocol, type UpdateL7Policy, type UpdateL7Rule,
 } from '@lbaas/events';
-import { DomainError, assertNever } from './domain-error';
+import { DomainError, assertNever } from '../domain-error';
 import {
-  checkBool, checkInt, checkOneOf, checkTags, checkText, effectiveChanges, invalidField, isEmpty, validationFailure,
-} from './field-rules';
-import { checkListenerPoolProtocols } from './protocol-rules';
-
-/** An L7 policy as decide sees it: its listener, settings and rules (by id). */
-export type L7PolicyState = Readonly<{ listenerId: string; settings: L7PolicySettings; rules: ReadonlyMap<string, L7RuleSettings> }>;
-
-/** The part of a live load balancer the L7 rules read. */
-export type L7Tree = Readonly<{
-  listeners: ReadonlyMap<string, Readonly<{ protocol: ListenerProtocol }>>;
-  pools: ReadonlyMap<string, Readonly<{ protocol: PoolProtocol }>>;
-  l7Policies: ReadonlyMap<string, L7PolicyState>;
-}>;
+  checkBool, checkOneOf, checkRange, checkTags, checkText, effectiveChanges, invalidField, isEmpty, validationFailure,
+} from '../field-rules';
+import { checkListenerPoolProtocols } from '../protocol-rules';
+import { assertMutable, listenerOf, live, notFound, policyOf, poolOf } from './guards';
+import type { L7PolicyState, Live, LoadBalancer } from './state';
 
 // ---------------------------------------------------------------- value rules (shared with the API edge)
 
@@ -26,7 +18,7 @@ export type L7Tree = Readonly<{
  * backslashes, '$' and whitespace are refused so the value can never break out of the `redirect` line.
  */
 export const isRedirectUrl = (v: unknown): v is string => {
-  if (typeof v !== 'string' || v.length === 0 || v.length > 2048) return false;
+  if (typeof v !== 'string' || v.length === 0 || v.length > LIMITS.l7Policy.redirectUrl.maxLength) return false;
   if (!/^https?:\/\/[A-Za-z0-9\-._~:/?#[\]@!&()*+,;=]+$/.test(v)) return false;
   try {
     const u = new URL(v);
@@ -37,15 +29,16 @@ export const isRedirectUrl = (v: unknown): v is string => {
 };
 
 /** A header or cookie name an L7 rule tests: an RFC 7230 token without the characters haproxy treats specially. */
-export const L7_KEY = /^[A-Za-z0-9!%&*+\-.^_|~]{1,255}$/;
+export const L7_KEY = new RegExp(`^[A-Za-z0-9!%&*+\\-.^_|~]{1,${LIMITS.l7Rule.key.maxLength}}$`);
 
 /**
  * Why an L7 rule value cannot be rendered, or null. Values are rendered in single quotes, where haproxy takes every
  * character literally, so only the single quote itself and control characters are refused; a REGEX must compile.
  */
 export const l7ValueProblem = (compareType: string, v: unknown): string | null => {
+  const max = LIMITS.l7Rule.value.maxLength;
   if (typeof v !== 'string' || v.length === 0) return 'Value should be a non-empty string';
-  if (v.length > 255) return 'Value should have a maximum character requirement of 255';
+  if (v.length > max) return `Value should have a maximum character requirement of ${max}`;
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(v)) return 'Value should not contain control characters';
   if (v.includes("'")) return "Value should not contain single quotes (use \\x27 in a REGEX)";
@@ -63,13 +56,13 @@ export const l7ValueProblem = (compareType: string, v: unknown): string | null =
 
 const L7_PROTOCOLS: readonly ListenerProtocol[] = ['HTTP', 'TERMINATED_HTTPS'];
 
-const checkPolicySettings = (tree: L7Tree, listenerProtocol: ListenerProtocol, x: L7PolicySettings): void => {
+const checkPolicySettings = (lb: Live, listenerProtocol: ListenerProtocol, x: L7PolicySettings): void => {
   checkText('name', x.name);
   checkText('description', x.description);
   checkBool('admin_state_up', x.adminStateUp);
   checkTags(x.tags);
   checkOneOf('action', x.action, L7_ACTIONS);
-  checkInt('position', x.position, 1, 2147483647);
+  checkRange('position', x.position, LIMITS.l7Policy.position);
   const only = (field: string, value: unknown, action: string) => {
     if (value !== null && value !== undefined) throw validationFailure(`${field} is only valid when action is ${action}.`);
   };
@@ -82,9 +75,7 @@ const checkPolicySettings = (tree: L7Tree, listenerProtocol: ListenerProtocol, x
       break;
     case 'REDIRECT_TO_POOL': {
       if (x.redirectPoolId === null) throw validationFailure('redirect_pool_id is required when action is REDIRECT_TO_POOL.');
-      const pool = tree.pools.get(x.redirectPoolId);
-      if (!pool) throw new DomainError('NotFound', `Pool ${x.redirectPoolId} not found.`);
-      checkListenerPoolProtocols(listenerProtocol, pool.protocol);
+      checkListenerPoolProtocols(listenerProtocol, poolOf(lb, x.redirectPoolId).protocol);
       break;
     }
     case 'REDIRECT_TO_URL':
@@ -122,135 +113,83 @@ const checkRuleSettings = (x: L7RuleSettings): void => {
   if (problem) throw invalidField('value', x.value, problem);
 };
 
-// ---------------------------------------------------------------- decide
-
-const policyOf = (tree: L7Tree, id: string): L7PolicyState => {
-  const p = tree.l7Policies.get(id);
-  if (!p) throw new DomainError('NotFound', `L7 Policy ${id} not found.`);
-  return p;
-};
 const ruleOf = (p: L7PolicyState, id: string): L7RuleSettings => {
   const r = p.rules.get(id);
-  if (!r) throw new DomainError('NotFound', `L7 Rule ${id} not found.`);
+  if (!r) throw notFound('L7 Rule', id);
   return r;
 };
-const listenerProtocolOf = (tree: L7Tree, listenerId: string): ListenerProtocol => {
-  const l = tree.listeners.get(listenerId);
-  if (!l) throw new DomainError('NotFound', `Listener ${listenerId} not found.`);
-  return l.protocol;
-};
 
-/** Decides an L7 command against a live tree; `assertMutable` is the tree's PENDING_* guard (run after validation). */
-export const decideL7 = (c: L7Command, tree: L7Tree, assertMutable: () => void): L7Event[] => {
+/** The first policy that redirects to `poolId`, if any (such a pool cannot be deleted: Octavia's PoolInUseByL7Policy). */
+export const policyUsingPool = (lb: Live, poolId: string): string | null =>
+  [...lb.l7Policies].find(([, p]) => p.settings.redirectPoolId === poolId)?.[0] ?? null;
+
+// ---------------------------------------------------------------- decide
+
+/** Decides an L7 command; the PENDING_* guard runs after validation. */
+export const decideL7 = (c: L7Command, s: LoadBalancer): L7Event[] => {
+  const lb = live(s, c.data.lbId);
   const at = c.metadata.now;
   switch (c.type) {
-    case 'CreateL7Policy': return createPolicy(c, tree, assertMutable, at);
-    case 'UpdateL7Policy': return updatePolicy(c, tree, assertMutable, at);
-    case 'DeleteL7Policy': return deletePolicy(c, tree, assertMutable, at);
-    case 'CreateL7Rule': return createRule(c, tree, assertMutable, at);
-    case 'UpdateL7Rule': return updateRule(c, tree, assertMutable, at);
-    case 'DeleteL7Rule': return deleteRule(c, tree, assertMutable, at);
+    case 'CreateL7Policy': return createPolicy(c, lb, at);
+    case 'UpdateL7Policy': return updatePolicy(c, lb, at);
+    case 'DeleteL7Policy': return deletePolicy(c, lb, at);
+    case 'CreateL7Rule': return createRule(c, lb, at);
+    case 'UpdateL7Rule': return updateRule(c, lb, at);
+    case 'DeleteL7Rule': return deleteRule(c, lb, at);
     default: return assertNever(c);
   }
 };
 
-const createPolicy = ({ data }: CreateL7Policy, tree: L7Tree, assertMutable: () => void, at: string): L7Event[] => {
-  if (tree.l7Policies.has(data.l7PolicyId)) return [];
-  const protocol = listenerProtocolOf(tree, data.listenerId);
+const createPolicy = ({ data }: CreateL7Policy, lb: Live, at: string): L7Event[] => {
+  if (lb.l7Policies.has(data.l7PolicyId)) return [];
+  const { protocol } = listenerOf(lb, data.listenerId);
   if (!L7_PROTOCOLS.includes(protocol)) {
     throw validationFailure(`L7 policies are only supported on HTTP and TERMINATED_HTTPS listeners, not ${protocol}.`);
   }
-  checkPolicySettings(tree, protocol, data);
-  assertMutable();
+  checkPolicySettings(lb, protocol, data);
+  assertMutable(lb);
   return [{ type: 'L7PolicyCreated', v: 1, data: { ...data, at } }];
 };
 
-const updatePolicy = ({ data }: UpdateL7Policy, tree: L7Tree, assertMutable: () => void, at: string): L7Event[] => {
-  const policy = policyOf(tree, data.l7PolicyId);
+const updatePolicy = ({ data }: UpdateL7Policy, lb: Live, at: string): L7Event[] => {
+  const policy = policyOf(lb, data.l7PolicyId);
   // A requested position always counts: the stored one is the request, the actual place shifts as others are inserted.
   const changes: Partial<L7PolicySettings> = {
     ...effectiveChanges(policy.settings, data.changes),
     ...(data.changes.position !== undefined ? { position: data.changes.position } : {}),
   };
   if (isEmpty(changes)) return [];
-  checkPolicySettings(tree, listenerProtocolOf(tree, policy.listenerId), { ...policy.settings, ...changes });
-  assertMutable();
+  checkPolicySettings(lb, listenerOf(lb, policy.listenerId).protocol, { ...policy.settings, ...changes });
+  assertMutable(lb);
   return [{ type: 'L7PolicySettingsChanged', v: 1, data: { lbId: data.lbId, l7PolicyId: data.l7PolicyId, changes, at } }];
 };
 
-const deletePolicy = ({ data }: DeleteL7Policy, tree: L7Tree, assertMutable: () => void, at: string): L7Event[] => {
-  policyOf(tree, data.l7PolicyId);
-  assertMutable();
+const deletePolicy = ({ data }: DeleteL7Policy, lb: Live, at: string): L7Event[] => {
+  policyOf(lb, data.l7PolicyId);
+  assertMutable(lb);
   return [{ type: 'L7PolicyDeleted', v: 1, data: { lbId: data.lbId, l7PolicyId: data.l7PolicyId, at } }];
 };
 
-const createRule = ({ data }: CreateL7Rule, tree: L7Tree, assertMutable: () => void, at: string): L7Event[] => {
-  const policy = policyOf(tree, data.l7PolicyId);
+const createRule = ({ data }: CreateL7Rule, lb: Live, at: string): L7Event[] => {
+  const policy = policyOf(lb, data.l7PolicyId);
   if (policy.rules.has(data.l7RuleId)) return [];
   checkRuleSettings(data);
-  assertMutable();
+  assertMutable(lb);
   if (policy.rules.size >= MAX_L7_RULES_PER_POLICY) throw new DomainError('Conflict', `Too many rules on L7 policy ${data.l7PolicyId}`);
   return [{ type: 'L7RuleCreated', v: 1, data: { ...data, at } }];
 };
 
-const updateRule = ({ data }: UpdateL7Rule, tree: L7Tree, assertMutable: () => void, at: string): L7Event[] => {
-  const rule = ruleOf(policyOf(tree, data.l7PolicyId), data.l7RuleId);
+const updateRule = ({ data }: UpdateL7Rule, lb: Live, at: string): L7Event[] => {
+  const rule = ruleOf(policyOf(lb, data.l7PolicyId), data.l7RuleId);
   const changes = effectiveChanges(rule, data.changes);
   if (isEmpty(changes)) return [];
   checkRuleSettings({ ...rule, ...changes });
-  assertMutable();
+  assertMutable(lb);
   return [{ type: 'L7RuleSettingsChanged', v: 1, data: { lbId: data.lbId, l7PolicyId: data.l7PolicyId, l7RuleId: data.l7RuleId, changes, at } }];
 };
 
-const deleteRule = ({ data }: DeleteL7Rule, tree: L7Tree, assertMutable: () => void, at: string): L7Event[] => {
-  ruleOf(policyOf(tree, data.l7PolicyId), data.l7RuleId);
-  assertMutable();
+const deleteRule = ({ data }: DeleteL7Rule, lb: Live, at: string): L7Event[] => {
+  ruleOf(policyOf(lb, data.l7PolicyId), data.l7RuleId);
+  assertMutable(lb);
   return [{ type: 'L7RuleDeleted', v: 1, data: { lbId: data.lbId, l7PolicyId: data.l7PolicyId, l7RuleId: data.l7RuleId, at } }];
 };
-
-// ---------------------------------------------------------------- evolve
-
-const without = <K, V>(m: ReadonlyMap<K, V>, k: K): ReadonlyMap<K, V> => {
-  const n = new Map(m);
-  n.delete(k);
-  return n;
-};
-
-/** Folds an L7 event into the tree's policy map. */
-export const evolveL7 = (policies: ReadonlyMap<string, L7PolicyState>, e: L7Event): ReadonlyMap<string, L7PolicyState> => {
-  const upd = (id: string, f: (p: L7PolicyState) => L7PolicyState) => {
-    const p = policies.get(id);
-    return p ? new Map(policies).set(id, f(p)) : policies;
-  };
-  switch (e.type) {
-    case 'L7PolicyCreated': {
-      const { lbId: _l, listenerId, l7PolicyId, at: _a, ...settings } = e.data;
-      return new Map(policies).set(l7PolicyId, { listenerId, settings, rules: new Map() });
-    }
-    case 'L7PolicySettingsChanged':
-      return upd(e.data.l7PolicyId, (p) => ({ ...p, settings: { ...p.settings, ...e.data.changes } }));
-    case 'L7PolicyDeleted':
-      return without(policies, e.data.l7PolicyId);
-    case 'L7RuleCreated': {
-      const { lbId: _l, l7PolicyId, l7RuleId, at: _a, ...settings } = e.data;
-      return upd(l7PolicyId, (p) => ({ ...p, rules: new Map(p.rules).set(l7RuleId, settings) }));
-    }
-    case 'L7RuleSettingsChanged':
-      return upd(e.data.l7PolicyId, (p) => {
-        const r = p.rules.get(e.data.l7RuleId);
-        return r ? { ...p, rules: new Map(p.rules).set(e.data.l7RuleId, { ...r, ...e.data.changes }) } : p;
-      });
-    case 'L7RuleDeleted':
-      return upd(e.data.l7PolicyId, (p) => ({ ...p, rules: without(p.rules, e.data.l7RuleId) }));
-    default:
-      return assertNever(e);
-  }
-};
-
-/** Drops the policies of a deleted listener (Octavia deletes them with it). */
-export const dropListenerPolicies = (policies: ReadonlyMap<string, L7PolicyState>, listenerId: string): ReadonlyMap<string, L7PolicyState> =>
-  new Map([...policies].filter(([, p]) => p.listenerId !== listenerId));
-
-/** The first policy that redirects to `poolId`, if any (such a pool cannot be deleted: Octavia's PoolInUseByL7Policy). */
-export const policyUsingPool = (policies: ReadonlyMap<string, L7PolicyState>, poolId: string): string | null =>
-  [...policies].find(([, p]) => p.settings.redirectPoolId === poolId)?.[0] ?? null;

@@ -1,6 +1,6 @@
 import type { CommandMetadata, L7Command, L7Event, L7PolicySettings, L7RuleSettings } from '@lbaas/events';
-import { deciderSpec } from './decider-spec';
-import { loadBalancer } from './load-balancer';
+import { deciderSpec } from '@lbaas/testing';
+import { loadBalancer } from '.';
 import {
   active, deletePool, LB, LISTENER, listenerCreated, listenerDeleted, NOW, POOL, poolCreated, settled,
 } from './load-balancer.fixtures';

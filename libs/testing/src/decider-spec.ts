@@ -1,6 +1,5 @@
+import { DomainError, type DomainErrorKind, type Workflow } from '@lbaas/domain';
 import type { Decider } from '@lbaas/events';
-import { DomainError, type DomainErrorKind } from './domain-error';
-import type { Workflow } from './workflow';
 
 /**
  * Given/when/then for deciders and workflows (STYLE §9), usable from any test runner: a failed expectation

@@ -1,5 +1,5 @@
 import {
-  DESIRED_STATE_EVENTS,
+  desiredVersionAfter,
   type CommandMetadata, type LoadBalancerCommand, type LoadBalancerEvent,
 } from '@lbaas/events';
 
@@ -106,12 +106,20 @@ export const reportMemberStatus = (status: Cmd<'ReportMemberStatus'>['data']['st
 export const memberStatusChanged = (status: Evt<'MemberOperatingStatusChanged'>['data']['status'], o: Partial<Evt<'MemberOperatingStatusChanged'>['data']> = {}) =>
   evt('MemberOperatingStatusChanged', { lbId: LB, poolId: POOL, memberId: MEMBER, agentId: AGENT, epoch: 1, status, ...o });
 
-/** The desired version after these events (the shared rule: count DESIRED_STATE_EVENTS). */
-export const versionOf = (events: readonly LoadBalancerEvent[]): number =>
-  events.filter((e) => DESIRED_STATE_EVENTS.has(e.type)).length;
+/** The desired version after these events (the shared rule, desiredVersionAfter). */
+export const versionOf = (events: readonly LoadBalancerEvent[]): number => events.reduce(desiredVersionAfter, 0);
 
 /** A history where everything so far is applied by the hosting agent: the tree is ACTIVE (mutable). */
 export const settled = (...events: LoadBalancerEvent[]): LoadBalancerEvent[] => [...events, applied(versionOf(events))];
 
 /** An ACTIVE load balancer, placed on AGENT at epoch 1, with these children applied. */
 export const active = (...children: LoadBalancerEvent[]): LoadBalancerEvent[] => settled(lbCreated(), lbPlaced(), ...children);
+
+/** Another id, for a second object of any kind. */
+export const OTHER = '11111111-2222-4333-8444-555555555555';
+/** Octavia's ImmutableObject message for LB (guards.ts). */
+export const IMMUTABLE = `Load Balancer ${LB} is immutable and cannot be updated.`;
+/** ACTIVE trees with a listener and a pool, plus a member or a monitor. */
+export const withPool = () => active(listenerCreated(), poolCreated());
+export const withMember = () => active(listenerCreated(), poolCreated(), memberCreated());
+export const withMonitor = () => active(listenerCreated(), poolCreated(), monitorCreated());
