@@ -5,3 +5,5 @@ export * from './tokens';
 export * from './config';
 export * from './workflow-host';
 export * from './secrets';
+export * from './keystone-launcher';
+export * from './keystone-admin';
