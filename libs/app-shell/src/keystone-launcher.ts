@@ -133,6 +133,10 @@ export function keystonePlan(o: KeystoneOptions): KeystonePlan {
       '--wsgi-file', bin.wsgiPublic, '--need-app', '--master', '--processes', '1', '--threads', String(o.threads ?? 8),
       '--enable-threads', '--lazy-apps', '--die-on-term', '--no-orphans', '--buffer-size', '65535',
       '--worker-reload-mercy', '2', '--reload-mercy', '2', '--chdir', o.dir, '--disable-logging',
+      // uWSGI's http-socket closes every connection after its response without saying so; clients that keep
+      // connections alive then race the close (ECONNRESET). Its http11-socket keeps them, but one idle connection
+      // holds a thread. So: say it.
+      '--add-header', 'Connection: close',
     ],
     env: configEnv,
   };

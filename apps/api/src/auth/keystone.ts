@@ -90,12 +90,22 @@ export function keystoneAuthenticator(o: KeystoneAuthOptions): KeystoneAuthentic
     return { status: res.status, text: await res.text() };
   };
 
+  // A connection the server closed while we reused it fails at once; asking again (GET is safe) is not a new outage.
+  const askTwice = async (token: string, svc: string, signal: AbortSignal) => {
+    try {
+      return await ask(token, svc, signal);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      return ask(token, svc, signal);
+    }
+  };
+
   const validate = async (token: string): Promise<Validation | AuthError> => {
     const signal = AbortSignal.timeout(timeoutMs);
     try {
       for (let attempt = 1; ; attempt++) {
         const svc = await serviceToken(signal);
-        const r = await ask(token, svc, signal);
+        const r = await askTwice(token, svc, signal);
         if (r.status === 200) {
           const identity = identityFromKeystoneToken(r.text);
           if (typeof identity === 'string') {
