@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what is missing on a Debian machine (run as root) and builds the workspace.
 #   bash scripts/install.sh            runtime: nats-server, haproxy, iproute2, ...; npm ci; build
-#   bash scripts/install.sh --tests    also the real OpenStack clients the tests drive
+#   bash scripts/install.sh --tests    also the real OpenStack clients the tests drive and Debian's Keystone
+#                                      (the tests start their own; issue 9's `lbaasctl up --keystone` will want it too)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want=(nats-server haproxy iproute2 iputils-arping iputils-ping procps curl ca-certificates)
-if [[ "${1:-}" == "--tests" ]]; then want+=(openssl python3-openstackclient python3-octaviaclient python3-neutronclient); fi
+if [[ "${1:-}" == "--tests" ]]; then want+=(openssl python3-openstackclient python3-octaviaclient python3-neutronclient keystone); fi
 
 if [[ $(id -u) -ne 0 ]]; then
   echo "lbaas: this needs root (it installs Debian packages and creates network namespaces). Run: sudo bash $0 $*" >&2
@@ -19,8 +20,25 @@ for p in "${want[@]}"; do
 done
 if (( ${#missing[@]} )); then
   echo "lbaas: installing Debian packages: ${missing[*]}"
+  # Packages must not start their services (keystone's would listen on *:5000): a policy-rc.d saying no, unless one exists.
+  own_policy=""
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    own_policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\n# lbaas install.sh: no service starts during this install\nexit 101\n' > "$own_policy"
+    chmod 755 "$own_policy"
+    trap 'rm -f "$own_policy"' EXIT
+  fi
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian's keystone service (uWSGI on *:5000, its own database) is not used: the tests and lbaasctl run their own.
+if dpkg-query -W -f='${Status}' keystone 2>/dev/null | grep -q "install ok installed"; then
+  if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
+    systemctl disable --now keystone >/dev/null 2>&1 || true
+  else
+    service keystone stop >/dev/null 2>&1 || true
+    update-rc.d keystone disable >/dev/null 2>&1 || true
+  fi
 fi
 # haproxy's package starts its own service with /etc/haproxy/haproxy.cfg; lbaas runs its own instances only.
 if command -v systemctl >/dev/null && systemctl is-active --quiet haproxy 2>/dev/null; then systemctl stop haproxy || true; fi

@@ -4,3 +4,5 @@ export * from './clock';
 export * from './tokens';
 export * from './config';
 export * from './app-process';
+export * from './keystone-launcher';
+export * from './keystone-admin';

@@ -7,3 +7,4 @@ export { AppProcessFailed, startAppProcess, type AppProcess, type AppProcessSpec
 export * from './netns';
 export * from './desired-lb';
 export * from './decider-spec';
+export * from './keystone';
