@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { freePort, startAppProcess, startNatsServer, type AppProcess, type NatsServer } from '@lbaas/testing';
+import { bootstrapNats, freePort, startAppProcess, startNatsServer, type AppProcess, type NatsServer } from '@lbaas/testing';
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '../..');
@@ -65,6 +65,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   };
   try {
     await o.beforeApps?.(nats);
+    await bootstrapNats(nats.url); // the operator's step: the apps wait for the stream, they never create it
     await start('api', 'api', { API_HOST: '127.0.0.1', API_PORT: String(apiPort), DEFAULT_PROJECT_ID: o.projectId ?? 'e2e-project', AUTH_STRATEGY: 'noauth' });
     await start('scheduler', 'scheduler', {});
     await start('failover-watcher', 'failover-watcher', {});

@@ -5,3 +5,4 @@ export * from './tokens';
 export * from './config';
 export * from './workflow-host';
 export * from './secrets';
+export * from './nats-identities';

@@ -4,3 +4,4 @@ export * from './nats-server';
 export * from './nats-server-per-file';
 export * from './app-process';
 export * from './netns';
+export * from './nats-bootstrap';
