@@ -5,3 +5,4 @@ export * from './nats-server-per-file';
 export * from './app-process';
 export * from './netns';
 export * from './nats-bootstrap';
+export * from './nats-identities-server';
