@@ -90,6 +90,9 @@ describe.each([{ tls: false }, { tls: true }])('nats-server with the generated a
       expect((await m.streams.info(EVENT_STREAM)).config.deny_delete).toBe(true);
       expect((await m.streams.info(`KV_${SECRETS_BUCKET}`)).config.max_msgs_per_subject).toBe(1);
       expect(await saveSnapshot(nc.operator, 'probe', codec, { n: 7 }, 0)).toBeGreaterThan(0);
+      // Big enough for many chunks and the ordered consumer's flow control when an app reads it.
+      const big: SnapshotCodec<string> = { schema: 1, encode: (v) => v, decode: (j) => j as string };
+      expect(await saveSnapshot(nc.operator, 'big', big, 'x'.repeat(8 << 20), 0)).toBeGreaterThan(8 << 20);
     });
   });
 
@@ -112,6 +115,8 @@ describe.each([{ tls: false }, { tls: true }])('nats-server with the generated a
       await secrets.put(rec);
       expect(await secrets.get('secret', rec.id)).toEqual(rec);
       expect(await loadSnapshot(nc.api, 'probe', codec)).toMatchObject({ view: { n: 7 } });
+      const big = await loadSnapshot<string>(nc.api, 'big', { schema: 1, encode: (v) => v, decode: (j) => j as string });
+      expect('view' in big && big.view.length).toBe(8 << 20);
     });
 
     it('may not delete, update (lower limits), purge or create a stream, nor write snapshots', async () => {
@@ -166,6 +171,8 @@ describe.each([{ tls: false }, { tls: true }])('nats-server with the generated a
       const secrets = await SecretStore.open(nc['agent-a1'], Buffer.alloc(32, 1));
       expect(await secrets.get('secret', randomUUID())).toBeNull();
       expect(await loadSnapshot(nc['agent-a1'], 'probe', codec)).toMatchObject({ view: { n: 7 } });
+      const big = await loadSnapshot<string>(nc['agent-a1'], 'big', { schema: 1, encode: (v) => v, decode: (j) => j as string });
+      expect('view' in big && big.view.length).toBe(8 << 20);
     });
 
     it('answers its own queries to the api; another agent cannot read the api\'s inbox', async () => {
