@@ -4,14 +4,14 @@
 #   <server>.pem / <server>-key.pem   one per nats-server: serverAuth + clientAuth (it is a route client of its peers)
 #   <client>.pem / <client>-key.pem   one per client identity (clientAuth); CN = the identity's name
 # Usage: deploy/nats/make-certs.sh OUT_DIR
-#   SERVERS="nats-1 nats-2 nats-3"   server names (default), each gets SANs from SANS plus DNS:<name>
+#   SERVERS="lbaas-nats-1 lbaas-nats-2 lbaas-nats-3"  server names (default; the configs name these files), each gets SANs from SANS plus DNS:<name>
 #   SANS="DNS:localhost,IP:127.0.0.1" extra subjectAltNames of every server certificate (default)
-#   CLIENTS="operator api scheduler failover-watcher auditor"  client certificates (default; add agent-<id> ...)
+#   CLIENTS="operator api scheduler failover-watcher auditor"  client certificates (default; add agent-<id> for each agent)
 #   DAYS=825                           validity
 # Existing files are kept (re-running adds what is missing); keys are mode 0600.
 set -euo pipefail
 out=${1:?usage: make-certs.sh OUT_DIR}
-SERVERS=${SERVERS:-"nats-1 nats-2 nats-3"}
+SERVERS=${SERVERS:-"lbaas-nats-1 lbaas-nats-2 lbaas-nats-3"}
 SANS=${SANS:-"DNS:localhost,IP:127.0.0.1"}
 CLIENTS=${CLIENTS:-"operator api scheduler failover-watcher auditor"}
 DAYS=${DAYS:-825}

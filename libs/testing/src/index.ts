@@ -6,3 +6,4 @@ export * from './app-process';
 export * from './netns';
 export * from './nats-bootstrap';
 export * from './nats-identities-server';
+export * from './nats-cluster';
