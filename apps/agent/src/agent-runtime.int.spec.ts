@@ -11,7 +11,7 @@ import {
 } from '@lbaas/testing';
 import { AgentRuntime } from './agent-runtime';
 import { loadConfig } from './config';
-import { HM_ID, LISTENER_ID, POOL_ID, WEB1, WEB2 } from './desired.fixtures';
+import { HM_ID, LISTENER_ID, POOL_ID, WEB1, WEB2 } from '@lbaas/testing';
 import { LinuxHost } from './host/linux-host';
 import { hostVethName, netnsName } from './layout';
 

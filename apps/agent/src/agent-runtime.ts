@@ -1,32 +1,29 @@
 import { newId, systemClock, type Clock } from '@lbaas/app-shell';
-import { EVENT_STREAM, parseEventSubject, subjects, type Actor } from '@lbaas/contracts';
+import { parseEventSubject, type Actor } from '@lbaas/contracts';
 import { agent, DomainError, loadBalancer } from '@lbaas/domain';
 import { handle, loadSnapshot, runProjection, type EventStore, type Projection } from '@lbaas/event-store';
-import { DESIRED_STATE_EVENTS, type LoadBalancerEvent, type OperatingStatus } from '@lbaas/events';
+import { DESIRED_STATE_EVENTS, type LoadBalancerEvent } from '@lbaas/events';
 import { CATALOG_SNAPSHOT, catalogCodec, desiredStateFor, evolveCatalog, initialCatalog, type Catalog, type DesiredLb } from '@lbaas/projections';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import type { AgentConfig } from './config';
-import { changedHealth, memberHealth, parseShowStat } from './health';
+import { Fencing } from './fencing';
+import { HealthReports, parseShowStat } from './health-reports';
 import type { LinuxHost } from './host/linux-host';
 import { lbPaths } from './layout';
-import { writeLease } from './lease';
 import { Reconciler, type Reporter } from './reconciler';
 
 /**
- * The agent's outer layer: replay the catalog, reconcile on every wake-up, poll health, heartbeat, keep the lease.
+ * The agent's wiring: register, fencing (heartbeat and lease, fencing.ts), replay the catalog, reconcile on every
+ * wake-up (reconciler.ts), member health (health-reports.ts), and the answers to the rpc queries.
  * Numbered steps are in start(); stop() never tears the data plane down (a restart must be hitless).
  */
 export class AgentRuntime {
   private catalog: Catalog = initialCatalog();
   private projection: Projection | null = null;
   private reconciler: Reconciler | null = null;
-  private timers: NodeJS.Timeout[] = [];
-  private readonly lastHealth = new Map<string, OperatingStatus>();
-  private lastContact = Date.now();
-  private withdrawn = false;
-  private resuming = false;
-  private beating = false;
+  private health: HealthReports | null = null;
+  private readonly fencing: Fencing;
   private readonly actor: Actor;
   /** Resolves a listener certificate reference to its PEM bundle (the secret store); set before start(). */
   resolveCert: ((ref: string) => Promise<string>) | null = null;
@@ -37,6 +34,14 @@ export class AgentRuntime {
     private readonly clock: Clock = systemClock,
   ) {
     this.actor = { kind: 'service', service: `agent:${config.agentId}` };
+    this.fencing = new Fencing({
+      config, nc, clock, logger,
+      appliedVersions: () => Object.fromEntries(this.reconciler?.appliedVersions ?? []),
+      withdrawVips: () => this.host.withdrawVips(),
+      pause: () => this.reconciler?.pause(),
+      resume: () => this.reconciler?.resume(),
+      catchUp: async (seq) => { await this.projection?.waitFor(seq, 10_000); },
+    });
   }
 
   desired() {
@@ -52,9 +57,7 @@ export class AgentRuntime {
     }, this.actor);
     this.logger.info({ op: 'register', host: this.config.hostName }, 'agent registered');
     // Heartbeats and the lease start before the replay: a restart renews the lease at once, so adopted VIPs stay (hitless).
-    await this.heartbeat();
-    this.timers.push(setInterval(() => void this.heartbeat(), this.config.reportIntervalMs));
-    this.timers.push(setInterval(() => void this.checkLease(), Math.min(100, this.config.reportIntervalMs)));
+    await this.fencing.start();
     // 2. Replay every commit into the catalog, then follow live.
     const t0 = Date.now();
     // A valid snapshot only saves time; a missing, stale or corrupt one means a full replay (logged by loadSnapshot).
@@ -72,7 +75,7 @@ export class AgentRuntime {
       host: this.host, runDir: this.config.runDir, maxconnCap: this.maxconnCap, desired: () => this.desired(), reporter: this.reporter(),
       logger: this.logger, resyncIntervalMs: this.config.resyncIntervalMs, resolveCert: this.resolveCert ?? undefined,
     });
-    if (this.withdrawn) this.reconciler.pause(); // the lease lapsed during the replay
+    if (this.fencing.withdrawn) this.reconciler.pause(); // the lease lapsed during the replay
     // Only commits that change what some host must run wake the reconciler: status facts (every agent's health and
     // applied reports) would otherwise make every agent re-observe its host on every report. The resync timer covers drift.
     this.projection.onApplied((c) => {
@@ -83,11 +86,16 @@ export class AgentRuntime {
     });
     this.reconciler.start();
     // 4. Health.
-    this.timers.push(setInterval(() => void this.pollHealth(), this.config.healthPollMs));
+    this.health = new HealthReports({
+      agentId, pollMs: this.config.healthPollMs, store: this.store, host: this.host, desired: () => this.desired(),
+      actor: this.actor, clock: this.clock, logger: this.logger,
+    });
+    this.health.start();
   }
 
   async stop(): Promise<void> {
-    for (const t of this.timers) clearInterval(t);
+    this.fencing.stop();
+    this.health?.stop();
     await this.reconciler?.stop();
     await this.projection?.stop();
   }
@@ -108,93 +116,6 @@ export class AgentRuntime {
       applied: (d) => report(d, { type: 'ReportApplied', data: base(d), metadata: metadata() }),
       rejected: (d, reason) => report(d, { type: 'ReportRejected', data: { ...base(d), reason: reason.slice(0, 1000) }, metadata: metadata() }),
     };
-  }
-
-  private async pollHealth(): Promise<void> {
-    for (const d of this.desired().loadBalancers) {
-      if (d.deleted || !this.host.digests(d.lbId).running) continue;
-      try {
-        const changed = changedHealth(d.epoch, memberHealth(d, parseShowStat(await this.host.statsCsv(d.lbId))), this.lastHealth);
-        for (const h of changed) {
-          await handle(this.store, { aggregate: 'lb', id: d.lbId }, loadBalancer, {
-            type: 'ReportMemberStatus', data: { ...h, agentId: this.config.agentId, epoch: d.epoch },
-            metadata: { commandId: newId(), now: this.clock.now() },
-          }, this.actor);
-          this.lastHealth.set(`${d.epoch}:${h.memberId}`, h.status);
-          this.logger.info({ op: 'health', lb_id: d.lbId, member_id: h.memberId, status: h.status }, 'member status');
-        }
-      } catch (err) {
-        this.logger.debug({ op: 'health', lb_id: d.lbId, err }, 'health poll failed');
-      }
-    }
-  }
-
-  /**
-   * Heartbeat, and the lease: a heartbeat flushed within REPORT_INTERVAL_MS is a NATS round trip; it renews the lease
-   * (`until` = when it was sent + LEASE_MS) in memory and in the lease file the host watchdog reads.
-   */
-  private async heartbeat(): Promise<void> {
-    if (this.beating) return; // the previous flush still hangs (a partition): the lease check runs on its own timer
-    this.beating = true;
-    const sentAt = Date.now();
-    const appliedVersions = Object.fromEntries(this.reconciler?.appliedVersions ?? []);
-    try {
-      this.nc.publish(subjects.heartbeat(this.config.agentId), JSON.stringify({ agentId: this.config.agentId, at: this.clock.now(), appliedVersions }));
-      await Promise.race([
-        this.nc.flush(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('no NATS round trip')), Math.max(this.config.reportIntervalMs, 250))),
-      ]);
-      if (this.withdrawn) {
-        void this.resumeAfterCatchUp(sentAt);
-        return;
-      }
-      this.renew(sentAt);
-    } catch (err) {
-      this.logger.warn({ op: 'heartbeat', err }, 'heartbeat failed');
-    } finally {
-      this.beating = false;
-    }
-  }
-
-  private renew(sentAt: number): void {
-    this.lastContact = Math.max(this.lastContact, sentAt);
-    try {
-      writeLease(this.config.stateDir, { agentId: this.config.agentId, until: this.lastContact + this.config.leaseMs, renewedBy: process.pid });
-    } catch (err) {
-      this.logger.warn({ op: 'lease', err }, 'could not write the lease file');
-    }
-  }
-
-  /** The lease runs out LEASE_MS after the last round trip: withdraw every VIP and stop reconciling until NATS answers. */
-  private async checkLease(): Promise<void> {
-    if (this.withdrawn || Date.now() - this.lastContact <= this.config.leaseMs) return;
-    this.withdrawn = true;
-    this.reconciler?.pause();
-    await this.host.withdrawVips();
-    this.logger.error({ op: 'lease', ms: Date.now() - this.lastContact }, 'lease lapsed: VIPs withdrawn');
-  }
-
-  /**
-   * NATS is back after a lapsed lease. While we were cut off our LBs may have moved: catch the projection up to the
-   * stream's end first, so the first reconcile already knows the new placements (it then destroys stale copies instead
-   * of plugging a VIP that another host serves now). Only then renew the lease and resume.
-   */
-  private async resumeAfterCatchUp(sentAt: number): Promise<void> {
-    if (this.resuming) return;
-    this.resuming = true;
-    try {
-      const jsm = await this.nc.jetstreamManager({ checkAPI: false });
-      const last = (await jsm.streams.info(EVENT_STREAM)).state.last_seq;
-      await this.projection?.waitFor(last, 10_000);
-      this.withdrawn = false;
-      this.renew(sentAt);
-      this.reconciler?.resume();
-      this.logger.warn({ op: 'lease', seq: last }, 'NATS is back: caught up, lease renewed, reconciling again');
-    } catch (err) {
-      this.logger.warn({ op: 'lease', err }, 'NATS answered but catching up failed; still fenced');
-    } finally {
-      this.resuming = false;
-    }
   }
 
   /** The live counters of every LB this agent hosts (or one), for the `stats` query. */

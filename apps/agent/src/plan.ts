@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
+import { renderHaproxyConfig, RenderError } from '@lbaas/haproxy-config';
 import type { DesiredLb, DesiredState } from '@lbaas/projections';
 import { hostVethName, lbPaths, netnsName } from './layout';
-import { renderHaproxyConfig, RenderError } from './render/haproxy-config';
 import { certFilesFor, type CertFiles } from './tls-certs';
 
 /** What the host looks like for one LB (observed, never remembered; `owned` comes from this agent's state dir). */

@@ -1,8 +1,8 @@
+import { renderHaproxyConfig } from '@lbaas/haproxy-config';
 import type { DesiredLb } from '@lbaas/projections';
-import { desiredLb, LB_ID } from './desired.fixtures';
+import { desiredLb, LB_ID } from '@lbaas/testing';
 import { lbPaths } from './layout';
 import { configDigest, plan, type ObservedLb } from './plan';
-import { renderHaproxyConfig } from './render/haproxy-config';
 
 const runDir = '/run/lbaas/a1';
 const OTHER = '99999999-9999-4999-8999-999999999999';

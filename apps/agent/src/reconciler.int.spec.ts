@@ -6,7 +6,7 @@ import {
   canUseNetns, createBridge, createNetnsOnBridge, httpGetFromNetns, netnsRunId, processGone, removeLinks, removeNetns, sh,
   startHttpServer, startRequestLoop, waitForHttp, type NetnsProcess,
 } from '@lbaas/testing';
-import { desiredLb, listener, member, pool, WEB1, WEB2 } from './desired.fixtures';
+import { desiredLb, listener, member, pool, WEB1, WEB2 } from '@lbaas/testing';
 import { LinuxHost } from './host/linux-host';
 import { hostVethName, lbPaths, netnsName } from './layout';
 import { reconcileOnce, type Outcome } from './reconciler';

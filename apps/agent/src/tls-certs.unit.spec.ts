@@ -1,7 +1,6 @@
-import { desiredLb, LB_ID, listener, LISTENER_ID } from './desired.fixtures';
+import { renderHaproxyConfig, RenderError, renderL7 } from '@lbaas/haproxy-config';
+import { desiredLb, LB_ID, listener, LISTENER_ID } from '@lbaas/testing';
 import { plan } from './plan';
-import { renderHaproxyConfig, RenderError } from './render/haproxy-config';
-import { renderL7 } from './render/l7-config';
 import { certFilesFor } from './tls-certs';
 
 const DEF = 'http://api/v1/secrets/6b1d8f7a-5c1f-4c6d-8d66-1d3e9f802b02';

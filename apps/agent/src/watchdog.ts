@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { listNetns, links, ip } from './host/ip';
 import { stateDir } from './host/state-dir';
 import { netnsName, VIP_IF } from './layout';
-import { leaseHeld, readLease } from './lease';
+import { leaseHeld, readLease } from './fencing';
 
 /**
  * The per-host fence (DESIGN.md §6): a tiny process, separate from the agent, that outlives it. Every `pollMs` it reads

@@ -1,6 +1,7 @@
-import { ConfigError, connectNats, createLogger, natsConnectionOptions, SecretStore, secretsKeyFrom, systemClock } from '@lbaas/app-shell';
+import { ConfigError, connectNats, createLogger, natsConnectionOptions, systemClock } from '@lbaas/app-shell';
 import { jetStreamEventStore, waitForEventStream, loadSnapshot, runProjection, saveSnapshot } from '@lbaas/event-store';
 import { CATALOG_SNAPSHOT, catalogCodec, evolveCatalog, initialCatalog } from '@lbaas/projections';
+import { SecretStore, secretsKeyFrom } from '@lbaas/secret-store';
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { subjects } from '@lbaas/contracts';
 import { firstValueFrom, timeout } from 'rxjs';

@@ -1,11 +1,11 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import { CONFIG, EVENT_STORE, LOGGER, NATS_CONNECTION, startWorkflowHost, systemClock, type WorkflowHost } from '@lbaas/app-shell';
+import { CONFIG, EVENT_STORE, LOGGER, NATS_CONNECTION, systemClock } from '@lbaas/app-shell';
 import { parseEventSubject } from '@lbaas/contracts';
 import { agent, failoverWorkflow, type FailoverCommand, type FailoverInput } from '@lbaas/domain';
 import type { Decider } from '@lbaas/events';
-import type { EventStore } from '@lbaas/event-store';
+import { startWorkflowHost, type EventStore, type WorkflowHost } from '@lbaas/event-store';
 import type { WatcherConfig } from './config';
 
 /** The failover-watcher's outer layer: the failover workflow fed by agent events, heartbeats and a tick. */

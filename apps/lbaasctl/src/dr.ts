@@ -2,9 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { closeSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { subjects } from '@lbaas/contracts';
 import { BackupError, exportEventStream, importEventStream, saveSnapshot } from '@lbaas/event-store';
+import { renderHaproxyConfig, RenderError } from '@lbaas/haproxy-config';
 import {
-  CATALOG_SNAPSHOT, catalogCodec, desiredStateFor, evolveCatalog, initialCatalog, isGone, lbProvisioningStatus, renderHaproxyConfig,
-  RenderError, type Catalog,
+  CATALOG_SNAPSHOT, catalogCodec, desiredStateFor, evolveCatalog, initialCatalog, isGone, lbProvisioningStatus, type Catalog,
 } from '@lbaas/projections';
 import type { NatsConnection } from 'nats';
 import { flag, onlyKnown, opt, parseArgs, UsageError } from './args';

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { subjects, type Actor, type Aggregate } from '@lbaas/contracts';
 import { ensureEventStream, jetStreamEventStore } from '@lbaas/event-store';
-import { desiredStateFor, evolveCatalog, initialCatalog, renderHaproxyConfig } from '@lbaas/projections';
+import { renderHaproxyConfig } from '@lbaas/haproxy-config';
+import { desiredStateFor, evolveCatalog, initialCatalog } from '@lbaas/projections';
 import { natsServerPerFile } from '@lbaas/testing';
 
 /** The built CLI (apps/lbaasctl/dist) as a process against real nats-servers, with a history made of the stored samples. */

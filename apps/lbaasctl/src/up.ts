@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { startAppProcess, type AppProcess } from '@lbaas/testing';
+import { startAppProcess, type AppProcess } from '@lbaas/app-shell';
 import { loadEmbeddedConfig, type EmbeddedConfig } from './embedded-config';
 import { bootstrap } from './nats-admin';
 

@@ -1,10 +1,10 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import { CONFIG, EVENT_STORE, LOGGER, NATS_CONNECTION, startWorkflowHost, systemClock, type CommandRoute, type WorkflowHost } from '@lbaas/app-shell';
+import { CONFIG, EVENT_STORE, LOGGER, NATS_CONNECTION, systemClock } from '@lbaas/app-shell';
 import { loadBalancer, placementWorkflow, subnet, type PlacementCommand, type PlacementInput } from '@lbaas/domain';
 import type { Decider } from '@lbaas/events';
-import type { EventStore } from '@lbaas/event-store';
+import { startWorkflowHost, type CommandRoute, type EventStore, type WorkflowHost } from '@lbaas/event-store';
 import type { SchedulerConfig } from './config';
 
 const route = (c: PlacementCommand): CommandRoute => {

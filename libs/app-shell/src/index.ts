@@ -3,6 +3,5 @@ export * from './nats';
 export * from './clock';
 export * from './tokens';
 export * from './config';
-export * from './workflow-host';
-export * from './secrets';
+export * from './app-process';
 export * from './nats-identities';

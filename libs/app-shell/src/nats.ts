@@ -25,7 +25,7 @@ export type NatsConfig = Readonly<{
   inboxPrefix: string;
 }>;
 
-const SERVER = /^(?:(nats|tls):\/\/)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/;
+const SERVER = /^(?:(nats|tls):\/\/)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$/;
 
 /**
  * Reads the NATS settings of one identity from the environment, recording every problem in `r.problems`:
@@ -45,7 +45,7 @@ export function readNatsConfig(
     rawUrl.split(',').map((s) => s.trim()).forEach((s, i) => {
       if (s.includes('@')) {
         p.push(`NATS_URL entry ${i + 1} carries credentials (${redact(s)}); they are never read from a URL: use NATS_CREDS_FILE, NATS_NKEY_SEED_FILE or NATS_USER + NATS_PASSWORD_FILE`);
-      } else if (!SERVER.test(s)) p.push(`NATS_URL entry ${i + 1} must be [nats://|tls://]host:port, got ${JSON.stringify(s.slice(0, 200))}`);
+      } else if (!SERVER.test(s)) p.push(`NATS_URL entry ${i + 1} must be [nats://|tls://]host[:port], got ${JSON.stringify(s.slice(0, 200))}`);
       else servers.push(s);
     });
   }

@@ -5,3 +5,5 @@ export const CLOCK = Symbol('CLOCK');
 export const LOGGER = Symbol('LOGGER');
 export const CONFIG = Symbol('CONFIG');
 export const PROJECTION = Symbol('PROJECTION');
+/** The SecretStore of @lbaas/secret-store (null when no SECRETS_KEY is configured). */
+export const SECRET_STORE = Symbol('SECRET_STORE');

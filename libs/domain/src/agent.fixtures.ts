@@ -1,5 +1,5 @@
 import type { AgentCommand, AgentEvent } from '@lbaas/events';
-import { metadata, NOW } from './load-balancer.fixtures';
+import { metadata, NOW } from './load-balancer/load-balancer.fixtures';
 
 /** Builders for agent tests. */
 export const AGENT_ID = 'agent-a';

@@ -2,7 +2,7 @@ import { agent } from './agent';
 import {
   adminStateChanged, AGENT_ID, agentRegistered, declareDown, declaredDown, declaredUp, declareUp, registerAgent, setAdminState,
 } from './agent.fixtures';
-import { deciderSpec } from './decider-spec';
+import { deciderSpec } from '@lbaas/testing';
 
 const given = deciderSpec(agent);
 const NOT_FOUND = `Agent ${AGENT_ID} could not be found.`;

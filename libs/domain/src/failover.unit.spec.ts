@@ -1,5 +1,5 @@
 import { agentRegistered, declaredDown, declaredUp } from './agent.fixtures';
-import { workflowSpec } from './decider-spec';
+import { workflowSpec } from '@lbaas/testing';
 import { type FailoverCommand, type FailoverInput, failoverWorkflow, type Heartbeat } from './failover';
 import { at, issued, tick } from './placement.fixtures';
 

@@ -1,3 +1,4 @@
+import { LIMITS, type IntLimit } from '@lbaas/events';
 import { DomainError } from './domain-error';
 
 /**
@@ -21,17 +22,18 @@ const show = (value: unknown): string => {
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x1f]/;
 
-/** A name, description or tag: at most 255 characters, no control characters. */
-export const checkText = (field: string, value: string, max = 255): void => {
+/** A name, description or tag: at most LIMITS.text.maxLength characters, no control characters. */
+export const checkText = (field: string, value: string, max: number = LIMITS.text.maxLength): void => {
   if (typeof value !== 'string') throw invalidField(field, value, 'Value should be a string');
   if (value.length > max) throw invalidField(field, value, `Value should have a maximum character requirement of ${max}`);
   if (CONTROL.test(value)) throw invalidField(field, value, 'Value should not contain control characters');
 };
 
-/** Tags: at most 50, each a valid text of at most 255 characters. */
+/** Tags: at most LIMITS.tags.maxCount, each a valid text. */
 export const checkTags = (tags: readonly string[]): void => {
+  const max = LIMITS.tags.maxCount;
   if (!Array.isArray(tags)) throw invalidField('tags', tags, 'Value should be a list of strings');
-  if (tags.length > 50) throw invalidField('tags', tags.length, 'Value should have at most 50 tags');
+  if (tags.length > max) throw invalidField('tags', tags.length, `Value should have at most ${max} tags`);
   for (const tag of tags) checkText('tags', tag);
 };
 
@@ -42,8 +44,11 @@ export const checkInt = (field: string, value: number, min: number, max: number)
   if (value > max) throw invalidField(field, value, `Value should be lower or equal to ${max}`);
 };
 
+/** An integer within a range of LIMITS. */
+export const checkRange = (field: string, value: number, limit: IntLimit): void => checkInt(field, value, limit.min, limit.max);
+
 /** A TCP port: an integer 1..65535. */
-export const checkPort = (field: string, value: number): void => checkInt(field, value, 1, 65535);
+export const checkPort = (field: string, value: number): void => checkRange(field, value, LIMITS.port);
 
 /** A boolean. */
 export const checkBool = (field: string, value: boolean): void => {

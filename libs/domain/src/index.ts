@@ -1,17 +1,17 @@
 export * from './domain-error';
-export * from './decider-spec';
 export * from './workflow';
 export * from './ipv4';
 export * from './ip-address';
-export { loadBalancer, isPending, isTornDown } from './load-balancer';
+export {
+  loadBalancer, isPending, INSERT_HEADERS, checkMemberSubnet, MEMBER_DEFAULTS, RESERVED_IPS, isRedirectUrl, l7ValueProblem,
+  L7_KEY, memberKey,
+} from './load-balancer';
 export type {
-  LoadBalancer, ListenerState, PoolState, MemberState, MonitorState, Placement, Versions,
+  LoadBalancer, ListenerState, PoolState, MemberState, MonitorState, Placement, Versions, L7PolicyState,
 } from './load-balancer';
 export {
   PROVIDER, SUPPORTED_LISTENER_PROTOCOLS, SUPPORTED_POOL_PROTOCOLS, SUPPORTED_MONITOR_TYPES, LISTENER_POOL_PROTOCOLS,
 } from './protocol-rules';
-export { isRedirectUrl, l7ValueProblem, L7_KEY } from './l7';
-export type { L7PolicyState } from './l7';
 export { COOKIE_NAME, URL_PATH, isExpectedCodes, isHostname } from './field-rules';
 export { agent } from './agent';
 export type { Agent } from './agent';
@@ -20,9 +20,9 @@ export type { Network } from './network';
 export { subnet } from './subnet';
 export type { Subnet } from './subnet';
 export * from './placement';
+export * from './vip-sweeper';
 export * from './failover';
-export { loadBalancerBatch, decideBatch } from './load-balancer-batch';
-export type { LoadBalancerBatchCommand } from './load-balancer-batch';
+export * from './quota';
 export { project } from './project';
 export type { Project } from './project';
 export * from './placement-target';

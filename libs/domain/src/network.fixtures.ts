@@ -1,5 +1,5 @@
 import type { NetworkCommand, NetworkEvent, SubnetCommand, SubnetEvent } from '@lbaas/events';
-import { metadata, NOW } from './load-balancer.fixtures';
+import { metadata, NOW } from './load-balancer/load-balancer.fixtures';
 
 /** Builders for network and subnet (IPAM) tests. */
 export const NETWORK = 'e86ab9b7-1a40-4b8d-a21b-2cc1253435ec';

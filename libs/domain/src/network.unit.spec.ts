@@ -1,4 +1,4 @@
-import { deciderSpec } from './decider-spec';
+import { deciderSpec } from '@lbaas/testing';
 import { network } from './network';
 import { createNetwork, deleteNetwork, NETWORK, networkCreated, networkDeleted } from './network.fixtures';
 

@@ -1,6 +1,6 @@
 import type { PlacementCommand, PlacementOptions } from './placement';
 import { type Issued, type Tick, toIso, toMs } from './workflow';
-import { NOW } from './load-balancer.fixtures';
+import { NOW } from './load-balancer/load-balancer.fixtures';
 
 /** Builders for scheduler and failover-watcher tests. */
 export const T0 = toMs(NOW);

@@ -1,8 +1,9 @@
 import {
-  DESIRED_STATE_EVENTS,
+  desiredVersionAfter, isTornDown,
   type AgentEvent, type FailPlacement, type LoadBalancerEvent, type NetworkEvent, type PlaceLoadBalancer,
   type ReleaseVip, type SubnetEvent,
 } from '@lbaas/events';
+import { evolveVips, releaseVipKey, sweepVips, type TrackedVips } from './vip-sweeper';
 import { mayIssue, type Issued, type Tick, toMs, type Workflow } from './workflow';
 
 /** How the scheduler places load balancers. */
@@ -26,15 +27,13 @@ export type PlacementCommand = PlaceLoadBalancer | FailPlacement | ReleaseVip;
 export type PlacementInput =
   | LoadBalancerEvent | AgentEvent | NetworkEvent | SubnetEvent | Tick | Issued<PlacementCommand>;
 
-/** One load balancer as the scheduler tracks it (versions by the shared rule: DESIRED_STATE_EVENTS counted). */
+/** One load balancer as the scheduler tracks it (versions by the shared rule, `desiredVersionAfter`). */
 export type TrackedLoadBalancer = Readonly<{
   lbId: string; networkId: string; createdAtMs: number; deleted: boolean; agentId: string | null; epoch: number;
   version: number; appliedVersion: number; placementFailed: boolean;
 }>;
 /** One agent as the scheduler tracks it. */
 export type TrackedAgent = Readonly<{ physicalNetworks: readonly string[]; down: boolean; adminStateUp: boolean }>;
-/** One allocated VIP. */
-export type TrackedVip = Readonly<{ subnetId: string; lbId: string; allocatedAtMs: number }>;
 
 /** The scheduler's state. */
 export type PlacementState = Readonly<{
@@ -42,8 +41,8 @@ export type PlacementState = Readonly<{
   agents: ReadonlyMap<string, TrackedAgent>;
   /** networkId → physical network. */
   networks: ReadonlyMap<string, string>;
-  /** `<subnetId>/<lbId>` → VIP. */
-  vips: ReadonlyMap<string, TrackedVip>;
+  /** The allocated VIPs (vip-sweeper.ts). */
+  vips: TrackedVips;
   /** in-flight key → when it was issued (ms). */
   inFlight: ReadonlyMap<string, number>;
 }>;
@@ -52,14 +51,12 @@ const initialState = (): PlacementState => ({
   loadBalancers: new Map(), agents: new Map(), networks: new Map(), vips: new Map(), inFlight: new Map(),
 });
 
-const vipKey = (subnetId: string, lbId: string) => `${subnetId}/${lbId}`;
-
 /** The in-flight key of a command: one per effect, whatever agent or reason it names. */
 export const placementCommandKey = (c: PlacementCommand): string => {
   switch (c.type) {
     case 'PlaceLoadBalancer': return `place/${c.data.lbId}`;
     case 'FailPlacement': return `fail-placement/${c.data.lbId}`;
-    case 'ReleaseVip': return `release-vip/${vipKey(c.data.subnetId, c.data.lbId)}`;
+    case 'ReleaseVip': return releaseVipKey(c.data.subnetId, c.data.lbId);
   }
 };
 
@@ -72,7 +69,8 @@ const without = <K, V>(m: ReadonlyMap<K, V>, k: K): ReadonlyMap<K, V> => {
   return m;
 };
 
-const isTornDown = (lb: TrackedLoadBalancer): boolean => lb.deleted && (lb.epoch === 0 || lb.appliedVersion >= lb.version);
+const tornDown = (lb: TrackedLoadBalancer): boolean =>
+  isTornDown({ deleted: lb.deleted, placed: lb.epoch > 0, version: lb.version, appliedVersion: lb.appliedVersion });
 
 const evolveLb = (s: PlacementState, e: LoadBalancerEvent): PlacementState => {
   const lbId = e.data.lbId;
@@ -98,7 +96,8 @@ const evolveLb = (s: PlacementState, e: LoadBalancerEvent): PlacementState => {
     case 'DesiredStateApplied': lb = { ...lb, appliedVersion: Math.max(lb.appliedVersion, e.data.version) }; break;
     default: break;
   }
-  if (DESIRED_STATE_EVENTS.has(e.type)) lb = { ...lb, version: lb.version + 1 };
+  const version = desiredVersionAfter(lb.version, e);
+  if (version !== lb.version) lb = { ...lb, version };
   return { ...s, loadBalancers: put(s.loadBalancers, lbId, lb), inFlight };
 };
 
@@ -128,48 +127,79 @@ const evolve = (s: PlacementState, input: PlacementInput): PlacementState => {
     case 'SubnetCreated':
     case 'SubnetDeleted':
       return s;
-    case 'VipAllocated': {
-      const vip: TrackedVip = { subnetId: input.data.subnetId, lbId: input.data.lbId, allocatedAtMs: toMs(input.data.at) };
-      return { ...s, vips: put(s.vips, vipKey(vip.subnetId, vip.lbId), vip) };
-    }
-    case 'VipReleased': {
-      const key = vipKey(input.data.subnetId, input.data.lbId);
-      return { ...s, vips: without(s.vips, key), inFlight: without(s.inFlight, `release-vip/${key}`) };
-    }
+    case 'VipAllocated':
+      return { ...s, vips: evolveVips(s.vips, input) };
+    case 'VipReleased':
+      return { ...s, vips: evolveVips(s.vips, input), inFlight: without(s.inFlight, releaseVipKey(input.data.subnetId, input.data.lbId)) };
     default: return evolveLb(s, input);
   }
 };
 
-/** Agents that may host an LB of this network: registered, up, enabled, and bridging its physical network. Sorted by id. */
-const candidatesFor = (s: PlacementState, lb: TrackedLoadBalancer, exclude: string | null): string[] => {
-  const physnet = s.networks.get(lb.networkId);
-  if (physnet === undefined) return [];
-  return [...s.agents.entries()]
-    .filter(([id, a]) => id !== exclude && !a.down && a.adminStateUp && a.physicalNetworks.includes(physnet))
-    .map(([id]) => id)
+/** An agent as agent choice sees it (from the scheduler's state or from a view of the agents). */
+export type AgentCandidate = Readonly<{ agentId: string; down: boolean; adminStateUp: boolean; physicalNetworks: readonly string[] }>;
+
+/** Where a load balancer may go and how to pick among the agents that may host it. */
+export type AgentChoice = Readonly<{
+  agents: Iterable<AgentCandidate>;
+  /** The physical network of the LB's VIP network; null when that network is unknown (then no agent qualifies). */
+  physicalNetwork: string | null;
+  /** The agent that hosts it now (a failover never picks it again), or null. */
+  exclude: string | null;
+  /** `random` (Neutron's ChanceScheduler) or `least-loaded` (fewest load balancers hosted, ties by agent id). */
+  strategy: 'random' | 'least-loaded';
+  /** How many load balancers each agent hosts (see agentLoad); read by `least-loaded`. */
+  load: ReadonlyMap<string, number>;
+  /** A number in [0, 1) that picks among the candidates; read by `random` (0 when absent). */
+  random?: number;
+}>;
+
+/**
+ * The one rule for choosing an agent, used by automatic placement and failover (the scheduler) and by the operator's
+ * failover endpoint: the candidates are the agents that are up, enabled, bridge the LB's physical network and are not
+ * `exclude`, sorted by id; `least-loaded` takes the first with the fewest load balancers, `random` the one `random`
+ * points at. Null when no agent qualifies.
+ */
+export const chooseAgent = (c: AgentChoice): string | null => {
+  if (c.physicalNetwork === null) return null;
+  const physnet = c.physicalNetwork;
+  const candidates = [...c.agents]
+    .filter((a) => a.agentId !== c.exclude && !a.down && a.adminStateUp && a.physicalNetworks.includes(physnet))
+    .map((a) => a.agentId)
     .sort();
+  if (candidates.length === 0) return null;
+  if (c.strategy === 'random') return candidates[Math.min(candidates.length - 1, Math.floor((c.random ?? 0) * candidates.length))];
+  return candidates.reduce((a, b) => ((c.load.get(b) ?? 0) < (c.load.get(a) ?? 0) ? b : a));
+};
+
+/** Load balancers per agent: every LB placed on an agent counts until it is torn down. */
+export const agentLoad = (lbs: Iterable<Readonly<{ agentId: string | null; tornDown: boolean }>>): Map<string, number> => {
+  const load = new Map<string, number>();
+  for (const lb of lbs) if (lb.agentId !== null && !lb.tornDown) load.set(lb.agentId, (load.get(lb.agentId) ?? 0) + 1);
+  return load;
 };
 
 /** Spreads the tick's one random number over the several choices of that tick (golden-ratio steps). */
-const pickRandom = (candidates: readonly string[], random: number, nth: number): string => {
-  const r = (random + nth * 0.6180339887498949) % 1;
-  return candidates[Math.min(candidates.length - 1, Math.floor(r * candidates.length))];
-};
+const spread = (random: number, nth: number): number => (random + nth * 0.6180339887498949) % 1;
+
+const candidatesOf = (s: PlacementState): AgentCandidate[] =>
+  [...s.agents].map(([agentId, a]) => ({ agentId, down: a.down, adminStateUp: a.adminStateUp, physicalNetworks: a.physicalNetworks }));
 
 const decide = (options: PlacementOptions) => (input: PlacementInput, s: PlacementState): PlacementCommand[] => {
   if (input.type !== 'Tick') return []; // level-based: every decision is taken on a tick, from the folded state
   const nowMs = toMs(input.now);
   const metadata = (commandId: string) => ({ commandId, now: input.now });
-  const load = new Map<string, number>();
-  for (const lb of s.loadBalancers.values()) {
-    if (lb.agentId !== null && !isTornDown(lb)) load.set(lb.agentId, (load.get(lb.agentId) ?? 0) + 1);
-  }
+  const load = agentLoad([...s.loadBalancers.values()].map((lb) => ({ agentId: lb.agentId, tornDown: tornDown(lb) })));
+  const agents = candidatesOf(s);
   let nth = 0;
-  const choose = (candidates: readonly string[]): string => {
-    if (options.strategy === 'random') return pickRandom(candidates, input.random, nth++);
-    const best = candidates.reduce((a, b) => ((load.get(b) ?? 0) < (load.get(a) ?? 0) ? b : a));
-    load.set(best, (load.get(best) ?? 0) + 1);
-    return best;
+  const choose = (lb: TrackedLoadBalancer, exclude: string | null): string | null => {
+    const agentId = chooseAgent({
+      agents, physicalNetwork: s.networks.get(lb.networkId) ?? null, exclude, strategy: options.strategy, load,
+      random: spread(input.random, nth),
+    });
+    if (agentId === null) return null;
+    nth += 1;
+    load.set(agentId, (load.get(agentId) ?? 0) + 1);
+    return agentId;
   };
   const commands: PlacementCommand[] = [];
   const issue = (c: PlacementCommand): void => {
@@ -186,9 +216,9 @@ const decide = (options: PlacementOptions) => (input: PlacementInput, s: Placeme
     const inFlight = !mayIssue(s.inFlight, `place/${lb.lbId}`, nowMs, options.retryAfterMs);
     if (!lb.deleted && lb.agentId === null) {
       if (inFlight) continue;
-      const candidates = candidatesFor(s, lb, null);
-      if (candidates.length > 0) {
-        place(lb, choose(candidates), 'initial');
+      const agentId = choose(lb, null);
+      if (agentId !== null) {
+        place(lb, agentId, 'initial');
       } else if (!lb.placementFailed && nowMs - lb.createdAtMs > options.placementTimeoutMs) {
         const physnet = s.networks.get(lb.networkId);
         const reason = physnet === undefined
@@ -196,25 +226,20 @@ const decide = (options: PlacementOptions) => (input: PlacementInput, s: Placeme
           : `no live agent serves physical network ${physnet}`;
         issue({ type: 'FailPlacement', data: { lbId: lb.lbId, reason }, metadata: metadata(`scheduler/fail-placement/${lb.lbId}`) });
       }
-    } else if (lb.agentId !== null && options.automaticFailover && !isTornDown(lb)) {
+    } else if (lb.agentId !== null && options.automaticFailover && !tornDown(lb)) {
       const host = s.agents.get(lb.agentId);
       if (host && !host.down && host.adminStateUp) continue;
       if (inFlight) continue;
-      const candidates = candidatesFor(s, lb, lb.agentId);
-      if (candidates.length > 0) place(lb, choose(candidates), host && !host.down ? 'drain' : 'failover');
+      const agentId = choose(lb, lb.agentId);
+      if (agentId !== null) place(lb, agentId, host && !host.down ? 'drain' : 'failover');
     }
   }
 
-  for (const vip of s.vips.values()) {
-    const lb = s.loadBalancers.get(vip.lbId);
-    const reason = lb ? (isTornDown(lb) ? 'deleted' : null) : (nowMs - vip.allocatedAtMs > options.abandonAfterMs ? 'abandoned' : null);
-    if (reason === null) continue;
-    issue({
-      type: 'ReleaseVip',
-      data: { subnetId: vip.subnetId, lbId: vip.lbId, reason },
-      metadata: metadata(`scheduler/release-vip/${vip.subnetId}/${vip.lbId}`),
-    });
-  }
+  const ownerOf = (lbId: string) => {
+    const lb = s.loadBalancers.get(lbId);
+    return lb === undefined ? 'unknown' as const : tornDown(lb) ? 'torn-down' as const : 'present' as const;
+  };
+  for (const release of sweepVips(s.vips, ownerOf, nowMs, options.abandonAfterMs, input.now)) issue(release);
   return commands;
 };
 

@@ -1,10 +1,12 @@
 import { adminStateChanged, agentRegistered, declaredDown, declaredUp } from './agent.fixtures';
-import { workflowSpec } from './decider-spec';
+import { workflowSpec } from '@lbaas/testing';
 import {
   applied, lbCreated, lbDeleted, lbPlaced, placementFailed,
-} from './load-balancer.fixtures';
+} from './load-balancer/load-balancer.fixtures';
 import { networkCreated, SUBNET, vipAllocated, vipReleased } from './network.fixtures';
-import { placementWorkflow, type PlacementInput, type PlacementOptions } from './placement';
+import {
+  agentLoad, chooseAgent, placementWorkflow, type AgentCandidate, type AgentChoice, type PlacementInput, type PlacementOptions,
+} from './placement';
 import { at, fail, issued, place, placementOptions, release, tick } from './placement.fixtures';
 
 const spec = (o: Partial<PlacementOptions> = {}) => workflowSpec(placementWorkflow({ ...placementOptions, ...o }));
@@ -111,4 +113,31 @@ describe('scheduler: VIP release', () => {
     given([...world, vip]).when(tick(601)).then([release(SUBNET, LB, 'abandoned', 601)]));
   it('stops once the VIP is released', () =>
     given([...world, vip, vipReleased(LB, '198.51.100.10', 'abandoned', at(601), SUBNET)]).when(tick(700)).then([]));
+});
+
+describe('chooseAgent (automatic and operator failover alike)', () => {
+  const up = (agentId: string, o: Partial<AgentCandidate> = {}): AgentCandidate =>
+    ({ agentId, down: false, adminStateUp: true, physicalNetworks: ['physnet1'], ...o });
+  const agents = [up('agent-c'), up('agent-a'), up('agent-b')];
+  const choice = (o: Partial<AgentChoice> = {}): AgentChoice =>
+    ({ agents, physicalNetwork: 'physnet1', exclude: null, strategy: 'least-loaded', load: new Map(), ...o });
+
+  it('takes the least loaded agent', () =>
+    expect(chooseAgent(choice({ load: new Map([['agent-a', 2], ['agent-b', 1], ['agent-c', 3]]) }))).toBe('agent-b'));
+  it('breaks ties by agent id', () => expect(chooseAgent(choice({ load: new Map([['agent-a', 1]]) }))).toBe('agent-b'));
+  it('never takes the excluded agent (the current host)', () =>
+    expect(chooseAgent(choice({ exclude: 'agent-a' }))).toBe('agent-b'));
+  it.each([
+    ['down', { down: true }], ['disabled', { adminStateUp: false }], ['on another physical network', { physicalNetworks: ['physnet2'] }],
+  ] as const)('skips an agent that is %s', (_why, o) =>
+    expect(chooseAgent(choice({ agents: [up('agent-a', o), up('agent-b')] }))).toBe('agent-b'));
+  it('chooses nobody when the network is unknown', () => expect(chooseAgent(choice({ physicalNetwork: null }))).toBeNull());
+  it('chooses nobody when no agent qualifies', () => expect(chooseAgent(choice({ agents: [up('agent-a', { down: true })] }))).toBeNull());
+  it.each([[0, 'agent-a'], [0.34, 'agent-b'], [0.999, 'agent-c']])('picks by the random number (%p → %s)', (random, agent) =>
+    expect(chooseAgent(choice({ strategy: 'random', random }))).toBe(agent));
+  it('counts every placed load balancer until it is torn down', () =>
+    expect(agentLoad([
+      { agentId: 'agent-a', tornDown: false }, { agentId: 'agent-a', tornDown: true }, { agentId: null, tornDown: false },
+      { agentId: 'agent-b', tornDown: false },
+    ])).toEqual(new Map([['agent-a', 1], ['agent-b', 1]])));
 });

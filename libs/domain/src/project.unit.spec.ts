@@ -1,4 +1,4 @@
-import { deciderSpec } from './decider-spec';
+import { deciderSpec } from '@lbaas/testing';
 import { project } from './project';
 
 const given = deciderSpec(project);

@@ -1,4 +1,4 @@
-import { deciderSpec } from './decider-spec';
+import { deciderSpec } from '@lbaas/testing';
 import {
   allocateVip, createSubnet, deleteSubnet, NETWORK, releaseVip, SUBNET, subnetCreated, subnetDeleted, vipAllocated, vipReleased,
 } from './network.fixtures';

@@ -4,6 +4,7 @@ export * from './ensure-event-stream';
 export * from './jetstream-event-store';
 export * from './in-memory-event-store';
 export * from './handle';
+export * from './workflow-host';
 export * from './projection';
 export type { RetryPolicy } from './retry';
 export * from './backup-format';

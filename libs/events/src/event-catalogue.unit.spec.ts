@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { catalogueFiles, SCHEMA_DIR, validate, type JsonSchema } from '../tools/event-catalogue';
+import { parseEventSubject } from '@lbaas/contracts';
+import { buildCatalogue, catalogueFiles, SCHEMA_DIR, validate, type JsonSchema } from '../tools/event-catalogue';
 import { LATEST_EVENT_VERSIONS } from './upcasters';
 
 /** CI's check of the event catalogue: a JSON Schema per event version, every stored sample valid, docs up to date. */
@@ -27,6 +28,16 @@ describe('event catalogue', () => {
     expect(validate(s, { ...sample, data: { ...sample.data, weight: '1', secret: 'x' } })).toEqual(['$.data.weight: is string, must be number', '$.data.secret: is not in the schema']);
     const { address: _gone, ...rest } = sample.data;
     expect(validate(s, { ...sample, data: rest })).toEqual(['$.data.address: is required']);
+  });
+
+  it("documents each event on its aggregate's subject, as libs/contracts builds and parses it", () => {
+    const entries = buildCatalogue();
+    expect(entries.map((e) => e.type).sort()).toEqual(Object.keys(LATEST_EVENT_VERSIONS).sort());
+    for (const e of entries) expect(parseEventSubject(e.subject.replace(/<[A-Za-z]+>$/, 'an-id'))).toEqual({ aggregate: e.aggregate, id: 'an-id' });
+    const subjectOf = (type: string) => entries.find((e) => e.type === type)?.subject;
+    expect(subjectOf('ProjectQuotaSet')).toBe('lbaas.evt.project.<projectId>');
+    expect(subjectOf('L7RuleCreated')).toBe('lbaas.evt.lb.<lbId>');
+    expect(subjectOf('VipAllocated')).toBe('lbaas.evt.subnet.<subnetId>');
   });
 
   it('is up to date with libs/events (regenerate: node bench/run.js libs/events/tools/event-catalogue.ts --write)', () => {

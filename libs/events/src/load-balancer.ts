@@ -174,3 +174,24 @@ export const DESIRED_STATE_EVENTS: ReadonlySet<LoadBalancerEvent['type']> = new 
   'HealthMonitorCreated', 'HealthMonitorSettingsChanged', 'HealthMonitorDeleted',
   ...L7_EVENT_TYPES,
 ]);
+
+/**
+ * An LB's desired version after `event`: one more for each event whose type is in DESIRED_STATE_EVENTS (the rule the
+ * decider, the scheduler, the views and the agents share; LoadBalancerCreated makes it 1).
+ */
+export const desiredVersionAfter = (version: number, event: Readonly<{ type: LoadBalancerEvent['type'] }>): number =>
+  DESIRED_STATE_EVENTS.has(event.type) ? version + 1 : version;
+
+/** What decides whether a load balancer is torn down, as each reader tracks it. */
+export type TeardownFacts = Readonly<{
+  deleted: boolean;
+  /** Some agent was ever told to host it (epoch > 0). */
+  placed: boolean;
+  /** The desired version its teardown must reach. */
+  version: number;
+  /** The highest version its hosting agent reported applied. */
+  appliedVersion: number;
+}>;
+
+/** A deleted load balancer is torn down once its agent applied the teardown, or at once if no agent ever held it. */
+export const isTornDown = (f: TeardownFacts): boolean => f.deleted && (!f.placed || f.appliedVersion >= f.version);

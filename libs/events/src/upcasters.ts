@@ -1,4 +1,4 @@
-import type { DomainEvent } from './index';
+import type { DomainEvent } from './domain-event';
 
 /** Thrown when a stored event has a type we do not know, or a schema version newer than this code (or with no upcaster). */
 export class UnknownEventVersion extends Error {

@@ -43,3 +43,71 @@ export type ProvisioningStatus = 'ACTIVE' | 'PENDING_CREATE' | 'PENDING_UPDATE' 
 
 /** One allocation pool of a subnet: an inclusive address range. */
 export type AllocationPool = Readonly<{ start: string; end: string }>;
+
+/** An inclusive integer range; `default` is the value an attribute takes when a create omits it (or a PUT sends null). */
+export type IntLimit = Readonly<{ min: number; max: number; default?: number }>;
+/** The longest string an attribute takes; `default` as for IntLimit. */
+export type TextLimit = Readonly<{ maxLength: number; default?: string }>;
+
+/** The largest value of Octavia's 32-bit integer attributes. */
+const MAX_INT32 = 2_147_483_647;
+/** Octavia's listener timeouts: 0 to 24 days, in milliseconds. */
+const TIMEOUT_MS = { min: 0, max: 2_073_600_000 } as const;
+/** A TCP port. */
+const PORT = { min: 1, max: 65535 } as const;
+
+/**
+ * The range and default of every bounded attribute, stated once: the deciders in libs/domain check these, and the
+ * API derives its parsing of the same attributes from them. Keys are the attributes' names in the events (camelCase).
+ */
+export const LIMITS = {
+  /** Every name, description and tag. */
+  text: { maxLength: 255 },
+  /** At most this many tags per object, each a text. */
+  tags: { maxCount: 50 },
+  port: PORT,
+  loadBalancer: {
+    provider: { maxLength: 64 },
+  },
+  listener: {
+    protocolPort: PORT,
+    /** -1 is unlimited; 0 is refused by the decider (Octavia). */
+    connectionLimit: { min: -1, max: MAX_INT32, default: -1 },
+    /** Octavia's [haproxy_amphora] defaults. */
+    timeoutClientData: { ...TIMEOUT_MS, default: 50000 },
+    timeoutMemberConnect: { ...TIMEOUT_MS, default: 5000 },
+    timeoutMemberData: { ...TIMEOUT_MS, default: 50000 },
+    timeoutTcpInspect: { ...TIMEOUT_MS, default: 0 },
+  },
+  pool: {
+    persistenceTimeout: { min: 0, max: MAX_INT32 },
+  },
+  member: {
+    protocolPort: PORT,
+    monitorPort: PORT,
+    weight: { min: 0, max: 256, default: 1 },
+  },
+  healthMonitor: {
+    delay: { min: 1, max: MAX_INT32 },
+    timeout: { min: 1, max: MAX_INT32 },
+    maxRetries: { min: 1, max: 10 },
+    maxRetriesDown: { min: 1, max: 10, default: 3 },
+    /** HTTP(S) monitors only, like the next two. */
+    httpMethod: { default: 'GET' },
+    urlPath: { maxLength: 255, default: '/' },
+    expectedCodes: { default: '200' },
+  },
+  l7Policy: {
+    position: { min: 1, max: MAX_INT32 },
+    redirectUrl: { maxLength: 2048 },
+    redirectPrefix: { maxLength: 2048 },
+    /** For REDIRECT_TO_URL and REDIRECT_PREFIX. */
+    redirectHttpCode: { default: 302 },
+  },
+  l7Rule: {
+    key: { maxLength: 255 },
+    value: { maxLength: 255 },
+  },
+  /** A project's limit per quota resource; -1 is unlimited (and the default of every limit). */
+  quota: { min: -1, max: 2_000_000_000, default: -1 },
+} as const;

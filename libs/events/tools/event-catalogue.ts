@@ -3,9 +3,11 @@
  * types in libs/events/src (the contract itself): one JSON Schema per event version in docs/events/schemas/ and
  * docs/events.md. `node bench/run.js libs/events/tools/event-catalogue.ts --write` regenerates both; the unit test
  * event-catalogue.unit.spec.ts fails when they are stale or when a stored sample does not match its schema.
+ * Each event's subject is its aggregate's, built by libs/contracts (this tool is not part of the lib: it may import it).
  */
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { subjects, type Aggregate } from '@lbaas/contracts';
 import ts from 'typescript';
 
 const SRC = resolve(__dirname, '../src');
@@ -14,19 +16,54 @@ export const SCHEMA_DIR = join(ROOT, 'docs/events/schemas');
 export const DOC = join(ROOT, 'docs/events.md');
 
 export type JsonSchema = { [k: string]: unknown };
-export type CatalogueEntry = { type: string; v: number; aggregate: string; doc: string; schema: JsonSchema };
+export type CatalogueEntry = { type: string; v: number; aggregate: Aggregate; subject: string; doc: string; schema: JsonSchema };
 
-const AGGREGATE_OF: Record<string, string> = {
-  'load-balancer.ts': 'lbaas.evt.lb.<lbId>', 'agent.ts': 'lbaas.evt.agent.<agentId>',
+/** Each aggregate's event union in libs/events (the events an aggregate's stream holds) and the name of its id. */
+const AGGREGATES: Record<Aggregate, { events: string; id: string }> = {
+  lb: { events: 'LoadBalancerEvent', id: 'lbId' },
+  agent: { events: 'AgentEvent', id: 'agentId' },
+  network: { events: 'NetworkEvent', id: 'networkId' },
+  subnet: { events: 'SubnetEvent', id: 'subnetId' },
+  project: { events: 'ProjectEvent', id: 'projectId' },
 };
-const aggregateOf = (file: string, type: string): string =>
-  AGGREGATE_OF[file] ?? (/^(Network)/.test(type) ? 'lbaas.evt.network.<networkId>' : 'lbaas.evt.subnet.<subnetId>');
+
+/** `lbaas.evt.<aggregate>.<id name>`: libs/contracts' subject of every instance, its wildcard named. */
+export function subjectOf(aggregate: Aggregate): string {
+  const all = subjects.allOf(aggregate);
+  if (!all.endsWith('.*')) throw new Error(`unexpected subject pattern from libs/contracts: ${all}`);
+  return `${all.slice(0, -1)}<${AGGREGATES[aggregate].id}>`;
+}
+
+/** Event type → the aggregate whose event union holds it (exactly one, or the catalogue cannot be built). */
+function aggregatesByType(program: ts.Program, checker: ts.TypeChecker, files: readonly string[]): Map<string, Aggregate> {
+  const unions = new Map<string, ts.Type>();
+  for (const f of files) {
+    for (const st of program.getSourceFile(join(SRC, f))!.statements) {
+      if (ts.isTypeAliasDeclaration(st)) unions.set(st.name.text, checker.getTypeAtLocation(st.name));
+    }
+  }
+  const out = new Map<string, Aggregate>();
+  for (const [aggregate, { events }] of Object.entries(AGGREGATES) as [Aggregate, { events: string }][]) {
+    const union = unions.get(events);
+    if (!union) throw new Error(`libs/events has no type ${events} (the events of aggregate ${aggregate})`);
+    for (const member of union.isUnion() ? union.types : [union]) {
+      const typeProp = checker.getPropertyOfType(member, 'type');
+      const literal = typeProp && checker.getTypeOfSymbol(typeProp);
+      if (!literal?.isStringLiteral()) throw new Error(`${events}: a member without a literal \`type\``);
+      const seen = out.get(literal.value);
+      if (seen && seen !== aggregate) throw new Error(`${literal.value} is an event of both ${seen} and ${aggregate}`);
+      out.set(literal.value, aggregate);
+    }
+  }
+  return out;
+}
 
 /** Every `export type X = Event<'X', N, {...}>` in libs/events/src, with its TSDoc and a JSON Schema of the whole event. */
 export function buildCatalogue(): CatalogueEntry[] {
   const files = readdirSync(SRC).filter((f) => f.endsWith('.ts') && !f.includes('.spec.') && !f.includes('.fixtures.'));
   const program = ts.createProgram(files.map((f) => join(SRC, f)), { strict: true, target: ts.ScriptTarget.ES2022, noEmit: true });
   const checker = program.getTypeChecker();
+  const aggregateOf = aggregatesByType(program, checker, files);
   const out: CatalogueEntry[] = [];
   for (const f of files) {
     const sf = program.getSourceFile(join(SRC, f))!;
@@ -37,8 +74,10 @@ export function buildCatalogue(): CatalogueEntry[] {
       const v = Number(vArg.getText(sf));
       const doc = ts.getJSDocCommentsAndTags(st).map((d) => (typeof d.comment === 'string' ? d.comment : '')).join(' ').replace(/\s+/g, ' ').trim();
       const data = toSchema(checker, checker.getTypeFromTypeNode(dataArg));
+      const aggregate = aggregateOf.get(type);
+      if (!aggregate) throw new Error(`${type} (${f}) is in no aggregate's event union: which stream holds it?`);
       out.push({
-        type, v, aggregate: aggregateOf(f, type), doc,
+        type, v, aggregate, subject: subjectOf(aggregate), doc,
         schema: {
           $schema: 'https://json-schema.org/draft/2020-12/schema', $id: `lbaas/events/${type}.v${v}.schema.json`, title: `${type} v${v}`,
           description: doc, type: 'object', additionalProperties: false, required: ['type', 'v', 'data'],
@@ -145,7 +184,7 @@ export function renderDoc(entries: readonly CatalogueEntry[]): string {
     '',
     '| type | v | subject | meaning |',
     '|---|---|---|---|',
-    ...entries.map((e) => `| \`${e.type}\` | ${e.v} | \`${e.aggregate}\` | ${e.doc.replace(/\|/g, '\\|')} |`),
+    ...entries.map((e) => `| \`${e.type}\` | ${e.v} | \`${e.subject}\` | ${e.doc.replace(/\|/g, '\\|')} |`),
     '',
     '## Fields',
     '',

@@ -3,7 +3,7 @@ import type {
 } from '@lbaas/events';
 import type { Catalog } from './catalog';
 import { listenerPolicies } from './l7';
-import type { LoadBalancerView } from './load-balancers';
+import type { LoadBalancerView } from './load-balancer-view';
 
 /** Which host bridge carries the VIP's network here; `unmapped` when this agent has no mapping (the plan rejects it). */
 export type DesiredBridge =

@@ -6,6 +6,4 @@ export * from './catalog';
 export * from './desired-state';
 export * from './projects';
 export * from './l7';
-export * from './haproxy-config';
 export * from './catalog-codec';
-export * from './l7-config';

@@ -1,20 +1,7 @@
-import type { L7Event, L7PolicySettings, L7RuleSettings } from '@lbaas/events';
-import type { LoadBalancerView, LoadBalancersView, Stamps } from './load-balancers';
+import type { L7Event } from '@lbaas/events';
+import { clean, stamp, touch, type L7PolicyView, type LoadBalancersView, type LoadBalancerView } from './load-balancer-view';
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-/** An L7 policy as every app sees it; `position` is its 1-based place in its listener's ordered list (kept dense). */
-export type L7PolicyView = Mutable<L7PolicySettings> & Stamps & { lbId: string; listenerId: string; l7PolicyId: string; ruleIds: string[] };
-/** An L7 rule. */
-export type L7RuleView = Mutable<L7RuleSettings> & Stamps & { lbId: string; l7PolicyId: string; l7RuleId: string };
-
-const stamp = (lb: LoadBalancerView, at: string): Stamps => ({ createdAt: at, updatedAt: null, createdVersion: lb.version, updatedVersion: lb.version });
-const touch = (x: Stamps, lb: LoadBalancerView, at: string): void => {
-  x.updatedAt = at;
-  x.updatedVersion = lb.version;
-};
-const clean = <T extends object>(changes: Partial<T>): Partial<T> =>
-  Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) as Partial<T>;
+export type { L7PolicyView, L7RuleView } from './load-balancer-view';
 
 /** A listener's policies in position order. */
 export const listenerPolicies = (lb: LoadBalancerView, listenerId: string): L7PolicyView[] =>

@@ -1,67 +1,18 @@
-import {
-  DESIRED_STATE_EVENTS,
-  type HealthMonitorSettings, type ListenerProtocol, type ListenerSettings, type LoadBalancerEvent, type LoadBalancerSettings,
-  type MemberSettings, type MonitorType, type OperatingStatus, type PoolProtocol, type PoolSettings,
-} from '@lbaas/events';
-import { dropL7Policy, evolveL7, type L7PolicyView, type L7RuleView } from './l7';
+import { desiredVersionAfter, isTornDown, type LoadBalancerEvent } from '@lbaas/events';
+import { dropL7Policy, evolveL7 } from './l7';
+import { clean, stamp, touch, type LoadBalancersView, type LoadBalancerView, type Stamps } from './load-balancer-view';
 
-/** Views own their objects and update them in place. */
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-/** When a child was created and last changed: timestamps for the API, versions for its provisioning status. */
-export type Stamps = { createdAt: string; updatedAt: string | null; createdVersion: number; updatedVersion: number };
-
-export type ListenerView = Mutable<ListenerSettings> & Stamps & { lbId: string; listenerId: string; protocol: ListenerProtocol; protocolPort: number };
-export type PoolView = Mutable<PoolSettings> & Stamps & {
-  lbId: string; poolId: string; listenerId: string | null; protocol: PoolProtocol; memberIds: string[]; healthMonitorId: string | null;
-};
-export type MemberView = Mutable<MemberSettings> & Stamps & {
-  lbId: string; poolId: string; memberId: string; address: string; protocolPort: number; subnetId: string | null;
-  /** The last status the hosting agent reported from haproxy, if any. */
-  reportedStatus: OperatingStatus | null;
-};
-export type HealthMonitorView = Mutable<HealthMonitorSettings> & Stamps & { lbId: string; poolId: string; healthMonitorId: string; type: MonitorType };
-
-/** One load-balancer tree as every app sees it, folded from `lbaas.evt.lb.<lbId>`. */
-export type LoadBalancerView = Mutable<LoadBalancerSettings> & Stamps & {
-  lbId: string;
-  projectId: string;
-  vipAddress: string;
-  vipSubnetId: string;
-  vipNetworkId: string;
-  vipPortId: string;
-  provider: string;
-  listeners: Map<string, ListenerView>;
-  pools: Map<string, PoolView>;
-  members: Map<string, MemberView>;
-  healthMonitors: Map<string, HealthMonitorView>;
-  l7Policies: Map<string, L7PolicyView>;
-  l7Rules: Map<string, L7RuleView>;
-  /** Count of desired-state events so far (the version agents apply; see DESIRED_STATE_EVENTS). */
-  version: number;
-  /** Highest version the hosting agent reported applied. */
-  appliedVersion: number;
-  rejected: { version: number; reason: string } | null;
-  placement: { agentId: string; epoch: number; at: string } | null;
-  placementFailed: string | null;
-  /** Set once the load balancer is deleted; it disappears from the API when the teardown is applied. */
-  deleted: { version: number; cascade: boolean; at: string } | null;
-  /** Stream sequence of the last commit on this load balancer. */
-  seq: number;
-};
-
-/** Every load-balancer tree, plus reverse indexes from child ids to their load balancer. */
-export type LoadBalancersView = {
-  lbs: Map<string, LoadBalancerView>;
-  /** listener, pool, member and health-monitor id -> lbId (kept while the child exists). */
-  owner: Map<string, string>;
-};
+export type {
+  HealthMonitorView, ListenerView, LoadBalancersView, LoadBalancerView, MemberView, PoolView, Stamps,
+} from './load-balancer-view';
 
 export const initialLoadBalancers = (): LoadBalancersView => ({ lbs: new Map(), owner: new Map() });
 
 /** True once a deleted load balancer's teardown was applied, or it was deleted before any agent held it. */
 export const isGone = (lb: LoadBalancerView): boolean =>
-  lb.deleted !== null && (lb.placement === null || lb.appliedVersion >= lb.deleted.version);
+  isTornDown({
+    deleted: lb.deleted !== null, placed: lb.placement !== null, version: lb.deleted?.version ?? lb.version, appliedVersion: lb.appliedVersion,
+  });
 
 /** Drops a load balancer whose teardown is done: nothing is left of it on any host. */
 const forget = (view: LoadBalancersView, lb: LoadBalancerView): void => {
@@ -69,18 +20,11 @@ const forget = (view: LoadBalancersView, lb: LoadBalancerView): void => {
   for (const m of [lb.listeners, lb.pools, lb.members, lb.healthMonitors, lb.l7Policies, lb.l7Rules]) for (const id of m.keys()) view.owner.delete(id);
 };
 
-const stamp = (lb: LoadBalancerView, at: string): Stamps => ({ createdAt: at, updatedAt: null, createdVersion: lb.version, updatedVersion: lb.version });
-const touch = <T extends Stamps>(x: T, lb: LoadBalancerView, at: string): void => {
-  x.updatedAt = at;
-  x.updatedVersion = lb.version;
-};
 /** A child's settings changed: apply what changed, stamp the child and its load balancer. */
 const changed = (lb: LoadBalancerView, child: Stamps | undefined, changes: object, at: string): void => {
   if (child) { Object.assign(child, clean(changes)); touch(child, lb, at); }
   touch(lb, lb, at);
 };
-const clean = <T extends object>(changes: Partial<T>): Partial<T> =>
-  Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 /**
  * Folds one load-balancer event into the view. Views are owned by one runner and updated in place for speed
@@ -91,12 +35,13 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
   if (event.type === 'LoadBalancerCreated') {
     const e = event.data;
     if (view.lbs.has(e.lbId)) return view;
+    const version = desiredVersionAfter(0, event);
     const lb: LoadBalancerView = {
       lbId: e.lbId, projectId: e.projectId, name: e.name, description: e.description, adminStateUp: e.adminStateUp, tags: [...e.tags],
       vipAddress: e.vipAddress, vipSubnetId: e.vipSubnetId, vipNetworkId: e.vipNetworkId, vipPortId: e.vipPortId, provider: e.provider,
       listeners: new Map(), pools: new Map(), members: new Map(), healthMonitors: new Map(), l7Policies: new Map(), l7Rules: new Map(),
-      version: 1, appliedVersion: 0, rejected: null, placement: null, placementFailed: null, deleted: null, seq,
-      createdAt: e.at, updatedAt: null, createdVersion: 1, updatedVersion: 1,
+      version, appliedVersion: 0, rejected: null, placement: null, placementFailed: null, deleted: null, seq,
+      createdAt: e.at, updatedAt: null, createdVersion: version, updatedVersion: version,
     };
     view.lbs.set(e.lbId, lb);
     return view;
@@ -104,7 +49,7 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
   const lb = view.lbs.get(d.lbId);
   if (!lb) return view;
   lb.seq = seq;
-  if (DESIRED_STATE_EVENTS.has(event.type)) lb.version += 1;
+  lb.version = desiredVersionAfter(lb.version, event);
   switch (event.type) {
     case 'LoadBalancerSettingsChanged':
       Object.assign(lb, clean(event.data.changes));

@@ -1,5 +1,5 @@
 import type { OperatingStatus, ProvisioningStatus } from '@lbaas/events';
-import type { LoadBalancerView, MemberView, PoolView, Stamps } from './load-balancers';
+import type { LoadBalancerView, MemberView, PoolView, Stamps } from './load-balancer-view';
 
 /**
  * The status model (DESIGN.md §4), computed from versions: a tree is PENDING_* while its desired version is

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { SecretStore } from '@lbaas/app-shell';
+import { SecretStore } from '@lbaas/secret-store';
 import {
   EVENT_STREAM, SECRETS_BUCKET, subjects, type Actor, type Aggregate, type Commit,
 } from '@lbaas/contracts';

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { PING_CHECK_SCRIPT } from '@lbaas/projections';
+import { PING_CHECK_SCRIPT } from '@lbaas/haproxy-config';
 import { hostVethName, lbPaths, netnsName, VIP_IF } from '../layout';
 import type { Action, Observed, ObservedLb } from '../plan';
 import { HostCommandFailed } from './exec';

@@ -1,4 +1,4 @@
-import type { HealthMonitorSettings, MonitorType } from '@lbaas/events';
+import { LIMITS, type HealthMonitorSettings, type MonitorType } from '@lbaas/events';
 import { childProvisioningStatus, healthMonitorOperatingStatus, type HealthMonitorView, type LoadBalancerView } from '@lbaas/projections';
 import { naive, type Wire } from '../shell/wire';
 import type { HealthMonitorCreateBody, HealthMonitorUpdateBody } from './health-monitor.dto';
@@ -6,8 +6,11 @@ import type { HealthMonitorCreateBody, HealthMonitorUpdateBody } from './health-
 /** Monitor types that send HTTP requests (and so have a method, path and expected codes). */
 export const isHttpType = (t: MonitorType): boolean => t === 'HTTP' || t === 'HTTPS';
 
-/** Octavia's monitor defaults for HTTP(S) types. */
-export const HM_DEFAULTS = { httpMethod: 'GET', urlPath: '/', expectedCodes: '200', maxRetriesDown: 3 } as const;
+const H = LIMITS.healthMonitor;
+/** Octavia's monitor defaults for HTTP(S) types, from LIMITS. */
+export const HM_DEFAULTS = {
+  httpMethod: H.httpMethod.default, urlPath: H.urlPath.default, expectedCodes: H.expectedCodes.default, maxRetriesDown: H.maxRetriesDown.default,
+} as const;
 
 /**
  * The settings of a new monitor: the body's values, Octavia's defaults for the rest. HTTP-only attributes given for

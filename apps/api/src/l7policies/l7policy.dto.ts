@@ -1,7 +1,7 @@
 import { isRedirectUrl, L7_KEY } from '@lbaas/domain';
-import { L7_ACTIONS, L7_COMPARE_TYPES, L7_RULE_TYPES, REDIRECT_HTTP_CODES, type L7Action, type L7CompareType, type L7RuleType } from '@lbaas/events';
+import { L7_ACTIONS, L7_COMPARE_TYPES, L7_RULE_TYPES, LIMITS, REDIRECT_HTTP_CODES, type L7Action, type L7CompareType, type L7RuleType } from '@lbaas/events';
 import { Attr } from '../shell/validation';
-import { bool, int, oneOf, pattern, projectId, tags, text, unsupported, uuid, type Rule } from '../shell/rules';
+import { bool, intIn, oneOf, pattern, projectId, tags, text, unsupported, uuid, type Rule } from '../shell/rules';
 
 /** An absolute http(s) URL that cannot break a haproxy `redirect` line. */
 export const redirectUrl: Rule<string> = (v) => (isRedirectUrl(v) ? { ok: true, value: v } : { ok: false, reason: 'Value should be a valid http(s) URL' });
@@ -12,14 +12,14 @@ export const redirectCode: Rule<number> = (v) => {
     ? { ok: true, value: n }
     : { ok: false, reason: `Value should be one of: ${REDIRECT_HTTP_CODES.join(', ')}` };
 };
-/** An L7 rule value: at most 255 characters, no control characters (the decider checks quotes and REGEX syntax). */
-const ruleValue = text(255);
-const position = int(1, 2147483647);
+/** An L7 rule value: a text (no control characters; the decider checks quotes and REGEX syntax). */
+const ruleValue = text(LIMITS.l7Rule.value.maxLength);
+const position = intIn(LIMITS.l7Policy.position);
 
 /** Body of POST /l7policies. */
 export class L7PolicyCreateBody {
-  @Attr(text(255)) name?: string | null;
-  @Attr(text(255)) description?: string | null;
+  @Attr(text()) name?: string | null;
+  @Attr(text()) description?: string | null;
   @Attr(bool) admin_state_up?: boolean | null;
   @Attr(uuid, { required: true }) listener_id!: string;
   @Attr(oneOf(L7_ACTIONS), { required: true }) action!: L7Action;
@@ -36,8 +36,8 @@ export class L7PolicyCreateBody {
 
 /** Body of PUT /l7policies/{id}. */
 export class L7PolicyUpdateBody {
-  @Attr(text(255)) name?: string | null;
-  @Attr(text(255)) description?: string | null;
+  @Attr(text()) name?: string | null;
+  @Attr(text()) description?: string | null;
   @Attr(bool) admin_state_up?: boolean | null;
   @Attr(oneOf(L7_ACTIONS)) action?: L7Action | null;
   @Attr(position) position?: number | null;

@@ -1,4 +1,4 @@
-import type { L7PolicySettings } from '@lbaas/events';
+import { LIMITS, type L7PolicySettings } from '@lbaas/events';
 import { childProvisioningStatus, type L7PolicyView, type L7RuleView, type LoadBalancerView } from '@lbaas/projections';
 import { validationFailure } from '../shell/errors';
 import { naive, refs, type Wire } from '../shell/wire';
@@ -45,7 +45,7 @@ export function sanitizeRedirects(b: Given, current: Redirects | null): Redirect
     !mine ? null : given !== undefined ? given : cur ?? null;
   const sameAction = current?.action === action;
   const code = action === 'REDIRECT_TO_URL' || action === 'REDIRECT_PREFIX'
-    ? (b.redirect_http_code ?? (sameAction ? current?.redirectHttpCode : null) ?? 302)
+    ? (b.redirect_http_code ?? (sameAction ? current?.redirectHttpCode : null) ?? LIMITS.l7Policy.redirectHttpCode.default)
     : (b.redirect_http_code ?? null);
   return {
     action,

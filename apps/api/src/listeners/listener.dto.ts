@@ -1,13 +1,10 @@
-import { LISTENER_PROTOCOLS } from '@lbaas/events';
+import { INSERT_HEADERS } from '@lbaas/domain';
+import { LIMITS, LISTENER_PROTOCOLS } from '@lbaas/events';
 import { Attr } from '../shell/validation';
 import { tlsRef, tlsRefList } from '../secrets/tls-refs';
-import { bool, cidrList, int, oneOf, projectId, tags, text, unsupported, uuid, type Rule } from '../shell/rules';
+import { bool, cidrList, intIn, oneOf, projectId, tags, text, unsupported, uuid, type Rule } from '../shell/rules';
 
-/** Timeouts in ms (Octavia: 0 to 24 days). */
-export const timeoutMs = int(0, 2_073_600_000);
-
-/** The headers haproxy may insert for an HTTP listener, each switched on with "true". */
-export const INSERT_HEADERS = ['X-Forwarded-For', 'X-Forwarded-Port', 'X-Forwarded-Proto'] as const;
+const L = LIMITS.listener;
 
 /** insert_headers: a map of known header names to "true"/"false"; nothing else reaches the haproxy config. */
 export const insertHeaders: Rule<Record<string, string>> = (v) => {
@@ -27,19 +24,19 @@ const TLS = 'TLS termination';
 
 /** Body of POST /listeners. */
 export class ListenerCreateBody {
-  @Attr(text(255)) name?: string | null;
-  @Attr(text(255)) description?: string | null;
+  @Attr(text()) name?: string | null;
+  @Attr(text()) description?: string | null;
   @Attr(bool) admin_state_up?: boolean | null;
   @Attr(oneOf(LISTENER_PROTOCOLS), { required: true }) protocol!: (typeof LISTENER_PROTOCOLS)[number];
-  @Attr(int(1, 65535), { required: true }) protocol_port!: number;
+  @Attr(intIn(L.protocolPort), { required: true }) protocol_port!: number;
   @Attr(uuid, { required: true }) loadbalancer_id!: string;
-  @Attr(int(-1, 2_147_483_647)) connection_limit?: number | null;
+  @Attr(intIn(L.connectionLimit)) connection_limit?: number | null;
   @Attr(uuid) default_pool_id?: string | null;
   @Attr(insertHeaders) insert_headers?: Record<string, string> | null;
-  @Attr(timeoutMs) timeout_client_data?: number | null;
-  @Attr(timeoutMs) timeout_member_connect?: number | null;
-  @Attr(timeoutMs) timeout_member_data?: number | null;
-  @Attr(timeoutMs) timeout_tcp_inspect?: number | null;
+  @Attr(intIn(L.timeoutClientData)) timeout_client_data?: number | null;
+  @Attr(intIn(L.timeoutMemberConnect)) timeout_member_connect?: number | null;
+  @Attr(intIn(L.timeoutMemberData)) timeout_member_data?: number | null;
+  @Attr(intIn(L.timeoutTcpInspect)) timeout_tcp_inspect?: number | null;
   @Attr(cidrList) allowed_cidrs?: string[] | null;
   @Attr(tags) tags?: string[] | null;
   @Attr(projectId) project_id?: string | null;
@@ -61,16 +58,16 @@ export class ListenerCreateBody {
 
 /** Body of PUT /listeners/{id}. */
 export class ListenerUpdateBody {
-  @Attr(text(255)) name?: string | null;
-  @Attr(text(255)) description?: string | null;
+  @Attr(text()) name?: string | null;
+  @Attr(text()) description?: string | null;
   @Attr(bool) admin_state_up?: boolean | null;
-  @Attr(int(-1, 2_147_483_647)) connection_limit?: number | null;
+  @Attr(intIn(L.connectionLimit)) connection_limit?: number | null;
   @Attr(uuid) default_pool_id?: string | null;
   @Attr(insertHeaders) insert_headers?: Record<string, string> | null;
-  @Attr(timeoutMs) timeout_client_data?: number | null;
-  @Attr(timeoutMs) timeout_member_connect?: number | null;
-  @Attr(timeoutMs) timeout_member_data?: number | null;
-  @Attr(timeoutMs) timeout_tcp_inspect?: number | null;
+  @Attr(intIn(L.timeoutClientData)) timeout_client_data?: number | null;
+  @Attr(intIn(L.timeoutMemberConnect)) timeout_member_connect?: number | null;
+  @Attr(intIn(L.timeoutMemberData)) timeout_member_data?: number | null;
+  @Attr(intIn(L.timeoutTcpInspect)) timeout_tcp_inspect?: number | null;
   @Attr(cidrList) allowed_cidrs?: string[] | null;
   @Attr(tags) tags?: string[] | null;
   @Attr(tlsRef) default_tls_container_ref?: string | null;

@@ -1,11 +1,14 @@
-import type { ListenerSettings } from '@lbaas/events';
+import { LIMITS, type ListenerSettings } from '@lbaas/events';
 import { childProvisioningStatus, listenerOperatingStatus, listenerPolicies, type ListenerView, type LoadBalancerView } from '@lbaas/projections';
 import { naive, refs, type Wire } from '../shell/wire';
 import type { ListenerCreateBody, ListenerUpdateBody } from './listener.dto';
 
-/** Octavia's listener defaults ([haproxy_amphora] timeouts; connection_limit -1 = unlimited). */
+const L = LIMITS.listener;
+/** Octavia's listener defaults ([haproxy_amphora] timeouts; connection_limit -1 = unlimited), from LIMITS. */
 export const LISTENER_DEFAULTS = {
-  connectionLimit: -1, timeoutClientData: 50000, timeoutMemberConnect: 5000, timeoutMemberData: 50000, timeoutTcpInspect: 0,
+  connectionLimit: L.connectionLimit.default, timeoutClientData: L.timeoutClientData.default,
+  timeoutMemberConnect: L.timeoutMemberConnect.default, timeoutMemberData: L.timeoutMemberData.default,
+  timeoutTcpInspect: L.timeoutTcpInspect.default,
 } as const;
 
 /** The settings of a new listener: the body's values, defaults for the rest. */

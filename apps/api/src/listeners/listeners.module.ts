@@ -1,8 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Module, Param, Post, Put, Query, Req } from '@nestjs/common';
-import { CONFIG, PROJECTION, SECRET_STORE, newId, type SecretStore } from '@lbaas/app-shell';
+import { CONFIG, PROJECTION, SECRET_STORE, newId } from '@lbaas/app-shell';
 import { checkTlsRefs } from '../secrets/tls-refs';
 import { loadBalancer } from '@lbaas/domain';
 import type { CreateListener, DeleteListener, UpdateListener } from '@lbaas/events';
+import type { SecretStore } from '@lbaas/secret-store';
 import type { FastifyRequest } from 'fastify';
 import type { ApiConfig } from '../config';
 import { fieldsOf, listResponse, type Query as Q } from '../shell/listing';

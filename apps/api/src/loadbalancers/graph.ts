@@ -1,4 +1,5 @@
 import { newId } from '@lbaas/app-shell';
+import { checkMemberSubnet, MEMBER_DEFAULTS } from '@lbaas/domain';
 import type { GraphStep } from '@lbaas/events';
 import { HealthMonitorCreateBody } from '../healthmonitors/health-monitor.dto';
 import { healthMonitorSettings } from '../healthmonitors/health-monitor.wire';
@@ -52,12 +53,12 @@ export function graphSteps(lbId: string, listeners: readonly Record<string, unkn
       const mb = parseAttributes(MemberCreateBody, m, 'member_', 'member');
       checkNotReserved(mb.address, 'member address');
       checkNotReserved(mb.monitor_address, 'monitor address');
-      if (mb.subnet_id && !subnetIds.has(mb.subnet_id)) throw validationFailure(`Subnet ${mb.subnet_id} not found.`);
+      checkMemberSubnet(mb.subnet_id, (id) => subnetIds.has(id));
       poolSteps.push({
         type: 'CreateMember',
         data: {
           lbId, poolId, memberId: newId(), address: mb.address, protocolPort: mb.protocol_port, subnetId: mb.subnet_id ?? null,
-          name: mb.name ?? '', adminStateUp: mb.admin_state_up ?? true, weight: mb.weight ?? 1, backup: mb.backup ?? false,
+          name: mb.name ?? '', adminStateUp: mb.admin_state_up ?? true, weight: mb.weight ?? MEMBER_DEFAULTS.weight, backup: mb.backup ?? false,
           monitorAddress: mb.monitor_address ?? null, monitorPort: mb.monitor_port ?? null, tags: mb.tags ?? [],
         },
       });

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Module, Param, Post, Put, Query, Req } from '@nestjs/common';
 import { CONFIG, LOGGER, PROJECTION, newId } from '@lbaas/app-shell';
-import { PROVIDER, loadBalancerBatch, subnet as subnetDecider } from '@lbaas/domain';
+import { PROVIDER, loadBalancer, subnet as subnetDecider } from '@lbaas/domain';
 import type { CreateLoadBalancerGraph, CreateLoadBalancer, DeleteLoadBalancer, LoadBalancerSettings, ReleaseVip, UpdateLoadBalancer } from '@lbaas/events';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -102,7 +102,7 @@ export class LoadBalancersController {
     };
     const graph: CreateLoadBalancerGraph = { type: 'CreateLoadBalancerGraph', data: { loadBalancer: command.data, steps }, metadata: command.metadata };
     try {
-      await this.writes.run({ aggregate: 'lb', id: lbId }, loadBalancerBatch, steps.length > 0 ? graph : command, actor, { isNew: true });
+      await this.writes.run({ aggregate: 'lb', id: lbId }, loadBalancer, steps.length > 0 ? graph : command, actor, { isNew: true });
     } catch (err) {
       const release: ReleaseVip = {
         type: 'ReleaseVip', data: { subnetId: subnet.subnetId, lbId, reason: 'abandoned' }, metadata: this.writes.metadata(),
@@ -127,7 +127,7 @@ export class LoadBalancersController {
       ...('tags' in b ? { tags: b.tags ?? [] } : {}),
     };
     const command: UpdateLoadBalancer = { type: 'UpdateLoadBalancer', data: { lbId: lb.lbId, changes }, metadata: this.writes.metadata() };
-    await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancerBatch, command, actorOf(req));
+    await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancer, command, actorOf(req));
     return { loadbalancer: renderLoadBalancer(lbOf(this.view.catalog, lb.lbId)) };
   }
 
@@ -139,7 +139,7 @@ export class LoadBalancersController {
     const raw = Array.isArray(q.cascade) ? q.cascade[0] : q.cascade;
     const cascade = raw !== undefined && /^(true|1|yes)$/i.test(raw);
     const command: DeleteLoadBalancer = { type: 'DeleteLoadBalancer', data: { lbId: lb.lbId, cascade }, metadata: this.writes.metadata() };
-    await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancerBatch, command, actorOf(req));
+    await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancer, command, actorOf(req));
   }
 }
 

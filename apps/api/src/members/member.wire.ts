@@ -1,9 +1,7 @@
+import { RESERVED_IPS } from '@lbaas/domain';
 import { childProvisioningStatus, memberOperatingStatus, type LoadBalancerView, type MemberView } from '@lbaas/projections';
 import { ApiError } from '../shell/errors';
 import { naive, type Wire } from '../shell/wire';
-
-/** Addresses no member may use (Octavia's [networking] reserved_ips). */
-export const RESERVED_IPS = ['169.254.169.254'];
 
 /** Octavia's InvalidOption for a reserved member or monitor address. */
 export function checkNotReserved(address: string | null | undefined, option: string): void {

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Module, Param, Post, Put, Query, Req } from '@nestjs/common';
 import { CONFIG, PROJECTION, newId } from '@lbaas/app-shell';
-import { loadBalancer, loadBalancerBatch } from '@lbaas/domain';
+import { batchMemberIncrease, checkMemberSubnet, loadBalancer, MEMBER_DEFAULTS } from '@lbaas/domain';
 import type { BatchUpdateMembers, CreateMember, DeleteMember, MemberSettings, UpdateMember } from '@lbaas/events';
 import type { FastifyRequest } from 'fastify';
 import type { ApiConfig } from '../config';
@@ -55,13 +55,13 @@ export class MembersController {
     noteLb(req, lb.lbId);
     checkNotReserved(b.address, 'member address');
     checkNotReserved(b.monitor_address, 'monitor address');
-    if (b.subnet_id && !this.view.catalog.networks.subnets.has(b.subnet_id)) throw new ApiError(400, `Subnet ${b.subnet_id} not found.`);
+    checkMemberSubnet(b.subnet_id, (id) => this.view.catalog.networks.subnets.has(id));
     checkQuota(this.view.catalog, this.config.quotaDefaults, lb.projectId, { member: 1 });
     const command: CreateMember = {
       type: 'CreateMember',
       data: {
         lbId: lb.lbId, poolId: pool.poolId, memberId: newId(), address: b.address, protocolPort: b.protocol_port, subnetId: b.subnet_id ?? null,
-        name: b.name ?? '', adminStateUp: b.admin_state_up ?? true, weight: b.weight ?? 1, backup: b.backup ?? false,
+        name: b.name ?? '', adminStateUp: b.admin_state_up ?? true, weight: b.weight ?? MEMBER_DEFAULTS.weight, backup: b.backup ?? false,
         monitorAddress: b.monitor_address ?? null, monitorPort: b.monitor_port ?? null, tags: b.tags ?? [],
       },
       metadata: this.writes.metadata(),
@@ -88,11 +88,11 @@ export class MembersController {
       const b = parseAttributes(MemberCreateBody, m, 'member_', 'member');
       checkNotReserved(b.address, 'member address');
       checkNotReserved(b.monitor_address, 'monitor address');
-      if (b.subnet_id && !this.view.catalog.networks.subnets.has(b.subnet_id)) throw new ApiError(400, `Subnet ${b.subnet_id} not found.`);
+      checkMemberSubnet(b.subnet_id, (id) => this.view.catalog.networks.subnets.has(id));
       const settings: Partial<Record<keyof MemberSettings, unknown>> = {};
       if ('name' in b) settings.name = b.name ?? '';
       if ('admin_state_up' in b) settings.adminStateUp = b.admin_state_up ?? true;
-      if ('weight' in b) settings.weight = b.weight ?? 1;
+      if ('weight' in b) settings.weight = b.weight ?? MEMBER_DEFAULTS.weight;
       if ('backup' in b) settings.backup = b.backup ?? false;
       if ('monitor_address' in b) settings.monitorAddress = b.monitor_address ?? null;
       if ('monitor_port' in b) settings.monitorPort = b.monitor_port ?? null;
@@ -101,19 +101,15 @@ export class MembersController {
     });
     const rawAdditive = Array.isArray(q.additive_only) ? q.additive_only[0] : q.additive_only;
     const additiveOnly = rawAdditive !== undefined && /^(true|1|yes)$/i.test(rawAdditive);
-    // Quota on the net increase (Octavia): new addresses minus the members a full update removes.
-    const key = (a: string, p: number) => `${a}|${p}`;
-    const have = new Set(pool.memberIds.flatMap((id) => { const m = lb.members.get(id); return m ? [key(m.address, m.protocolPort)] : []; }));
-    const want = new Set(members.map((m) => key(m.address, m.protocolPort)));
-    const added = [...want].filter((k) => !have.has(k)).length;
-    const removed = additiveOnly ? 0 : [...have].filter((k) => !want.has(k)).length;
-    checkQuota(this.view.catalog, this.config.quotaDefaults, lb.projectId, { member: added - removed });
+    // Quota on the net increase (Octavia).
+    const current = pool.memberIds.flatMap((id) => lb.members.get(id) ?? []);
+    checkQuota(this.view.catalog, this.config.quotaDefaults, lb.projectId, { member: batchMemberIncrease(current, members, additiveOnly) });
     const command: BatchUpdateMembers = {
       type: 'BatchUpdateMembers',
       data: { lbId: lb.lbId, poolId: pool.poolId, additiveOnly, members },
       metadata: this.writes.metadata(),
     };
-    await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancerBatch, command, actorOf(req, lb.projectId));
+    await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancer, command, actorOf(req, lb.projectId));
   }
 
   @Put(':id')
@@ -125,7 +121,7 @@ export class MembersController {
     const changes: Partial<Record<keyof MemberSettings, unknown>> = {};
     if ('name' in b) changes.name = b.name ?? '';
     if ('admin_state_up' in b) changes.adminStateUp = b.admin_state_up ?? true;
-    if ('weight' in b) changes.weight = b.weight ?? 1;
+    if ('weight' in b) changes.weight = b.weight ?? MEMBER_DEFAULTS.weight;
     if ('backup' in b) changes.backup = b.backup ?? false;
     if ('monitor_address' in b) changes.monitorAddress = b.monitor_address ?? null;
     if ('monitor_port' in b) changes.monitorPort = b.monitor_port ?? null;

@@ -4,7 +4,7 @@ import { bool, cidr, int, ipv4, oneOf, pattern, projectId, text, unsupported, uu
 
 /** Body of POST /v2.0/networks (Neutron's shape; flat provider networks only). */
 export class NetworkCreateBody {
-  @Attr(text(255)) name?: string | null;
+  @Attr(text()) name?: string | null;
   @Attr(pattern(/^[A-Za-z0-9_.-]{1,64}$/, 64)) 'provider:physical_network'?: string | null;
   @Attr(oneOf(['flat'] as const)) 'provider:network_type'?: 'flat' | null;
   @Attr(unsupported('Segmentation ids')) 'provider:segmentation_id'?: null;
@@ -39,7 +39,7 @@ export class SubnetCreateBody {
   @Attr(uuid, { required: true }) network_id!: string;
   @Attr(cidr, { required: true }) cidr!: string;
   @Attr(int(4, 4)) ip_version?: number | null;
-  @Attr(text(255)) name?: string | null;
+  @Attr(text()) name?: string | null;
   @Attr(ipv4) gateway_ip?: string | null;
   @Attr(allocationPools) allocation_pools?: AllocationPool[] | null;
   @Attr(bool) enable_dhcp?: boolean | null;

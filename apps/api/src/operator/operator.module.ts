@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Inject, Module, Param, Put, Req } from '@nestjs/common';
 import { PROJECTION } from '@lbaas/app-shell';
-import { agent, checkPlacementTarget, loadBalancer } from '@lbaas/domain';
-import type { AgentView } from '@lbaas/projections';
+import { agent, agentLoad, checkPlacementTarget, chooseAgent, loadBalancer } from '@lbaas/domain';
+import { isGone, type AgentView } from '@lbaas/projections';
 import type { FastifyRequest } from 'fastify';
 import { renderAgent } from '../agents/agent.wire';
 import { ApiError, invalidInput } from '../shell/errors';
@@ -43,16 +43,16 @@ export class OperatorController {
     noteLb(req, lb.lbId);
     if (lb.deleted) throw new ApiError(409, `Invalid state PENDING_DELETE of loadbalancer resource ${lb.lbId}`);
     const physnet = this.view.catalog.networks.networks.get(lb.vipNetworkId)?.physicalNetwork ?? null;
-    const current = lb.placement?.agentId ?? null;
-    const load = new Map<string, number>();
-    for (const other of this.view.catalog.loadBalancers.lbs.values()) {
-      if (other.placement && !other.deleted) load.set(other.placement.agentId, (load.get(other.placement.agentId) ?? 0) + 1);
-    }
-    const candidates = [...this.view.catalog.agents.agents.values()]
-      .filter((a) => a.agentId !== current && a.alive && a.adminStateUp && (physnet === null || physnet in a.bridgeMappings))
-      .sort((x, y) => (load.get(x.agentId) ?? 0) - (load.get(y.agentId) ?? 0) || x.agentId.localeCompare(y.agentId));
-    if (candidates.length === 0) throw new ApiError(409, `No other live agent can host load balancer ${lb.lbId}`);
-    const to = candidates[0];
+    // The scheduler's rule (libs/domain placement.ts), least-loaded: the operator asks for a move, not for a random one.
+    const toId = chooseAgent({
+      agents: [...this.view.catalog.agents.agents.values()].map((a) => ({
+        agentId: a.agentId, down: !a.alive, adminStateUp: a.adminStateUp, physicalNetworks: Object.keys(a.bridgeMappings),
+      })),
+      physicalNetwork: physnet, exclude: lb.placement?.agentId ?? null, strategy: 'least-loaded',
+      load: agentLoad([...this.view.catalog.loadBalancers.lbs.values()].map((o) => ({ agentId: o.placement?.agentId ?? null, tornDown: isGone(o) }))),
+    });
+    const to = toId === null ? undefined : this.view.catalog.agents.agents.get(toId);
+    if (!to) throw new ApiError(409, `No other live agent can host load balancer ${lb.lbId}`);
     checkPlacementTarget(target(to, to.agentId), physnet);
     await this.writes.run({ aggregate: 'lb', id: lb.lbId }, loadBalancer, {
       type: 'PlaceLoadBalancer', data: { lbId: lb.lbId, agentId: to.agentId, expectedEpoch: lb.placement?.epoch ?? 0, reason: 'operator' },

@@ -1,6 +1,6 @@
-import { LB_ALGORITHMS, PERSISTENCE_TYPES, POOL_PROTOCOLS, type SessionPersistence } from '@lbaas/events';
+import { LB_ALGORITHMS, LIMITS, PERSISTENCE_TYPES, POOL_PROTOCOLS, type SessionPersistence } from '@lbaas/events';
 import { Attr } from '../shell/validation';
-import { bool, cookieName, int, ipv4, oneOf, projectId, tags, text, unsupported, uuid, type Rule } from '../shell/rules';
+import { bool, cookieName, intIn, ipv4, oneOf, projectId, tags, text, unsupported, uuid, type Rule } from '../shell/rules';
 
 const SP_KEYS = ['type', 'cookie_name', 'persistence_timeout', 'persistence_granularity'];
 
@@ -18,7 +18,7 @@ export const sessionPersistence: Rule<SessionPersistence> = (v) => {
     return r.ok ? { value: r.value } : { reason: `${key}: ${r.reason}` };
   };
   const cookie = check('cookie_name', cookieName);
-  const timeout = check('persistence_timeout', int(0, 2_147_483_647));
+  const timeout = check('persistence_timeout', intIn(LIMITS.pool.persistenceTimeout));
   const granularity = check('persistence_granularity', ipv4);
   for (const r of [cookie, timeout, granularity]) if ('reason' in r) return { ok: false, reason: r.reason };
   return {
@@ -36,8 +36,8 @@ const TLS = 'TLS re-encryption';
 
 /** Body of POST /pools. */
 export class PoolCreateBody {
-  @Attr(text(255)) name?: string | null;
-  @Attr(text(255)) description?: string | null;
+  @Attr(text()) name?: string | null;
+  @Attr(text()) description?: string | null;
   @Attr(bool) admin_state_up?: boolean | null;
   @Attr(oneOf(POOL_PROTOCOLS), { required: true }) protocol!: (typeof POOL_PROTOCOLS)[number];
   @Attr(oneOf(LB_ALGORITHMS), { required: true }) lb_algorithm!: (typeof LB_ALGORITHMS)[number];
@@ -60,8 +60,8 @@ export class PoolCreateBody {
 
 /** Body of PUT /pools/{id}. */
 export class PoolUpdateBody {
-  @Attr(text(255)) name?: string | null;
-  @Attr(text(255)) description?: string | null;
+  @Attr(text()) name?: string | null;
+  @Attr(text()) description?: string | null;
   @Attr(bool) admin_state_up?: boolean | null;
   @Attr(oneOf(LB_ALGORITHMS)) lb_algorithm?: (typeof LB_ALGORITHMS)[number] | null;
   @Attr(sessionPersistence) session_persistence?: SessionPersistence | null;

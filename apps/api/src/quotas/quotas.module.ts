@@ -1,14 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Module, Param, Put, Query, Req } from '@nestjs/common';
 import { CONFIG, PROJECTION } from '@lbaas/app-shell';
 import { project } from '@lbaas/domain';
-import { QUOTA_RESOURCES, type QuotaLimits, type QuotaResource } from '@lbaas/events';
+import { LIMITS, QUOTA_RESOURCES, type QuotaLimits, type QuotaResource } from '@lbaas/events';
 import type { FastifyRequest } from 'fastify';
 import type { ApiConfig } from '../config';
 import { invalidInput, unknownAttribute } from '../shell/errors';
 import { listResponse, type Query as Q } from '../shell/listing';
 import type { ReadModel } from '../shell/read-model';
 import { actorOf, selfUrl } from '../shell/request-context';
-import { int } from '../shell/rules';
+import { intIn } from '../shell/rules';
 import { projectId as projectIdRule } from '../shell/rules';
 import type { Wire } from '../shell/wire';
 import { Writes } from '../shell/writes';
@@ -29,7 +29,7 @@ const checkProject = (id: string): string => {
   return id;
 };
 
-/** `{"quota": {...}}` of a PUT: known resources (either spelling), each -1..2e9 or null (back to the default). */
+/** `{"quota": {...}}` of a PUT: known resources (either spelling), each in LIMITS.quota or null (back to the default). */
 function parseQuotaBody(body: unknown): QuotaLimits {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidInput('quota', body ?? null, 'Mandatory field missing.');
   const extra = Object.keys(body).filter((k) => k !== 'quota');
@@ -42,7 +42,7 @@ function parseQuotaBody(body: unknown): QuotaLimits {
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
     const resource = (ALIASES[k] ?? k) as QuotaResource;
     if (v === null) { limits[resource] = null; continue; }
-    const r = int(-1, 2_000_000_000)(v);
+    const r = intIn(LIMITS.quota)(v);
     if (!r.ok) throw invalidInput(k, v, r.reason);
     limits[resource] = r.value;
   }

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Module, Param, Post, Req } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { CONFIG, SECRET_STORE, type ContainerRecord, type SecretRecord, type SecretStore } from '@lbaas/app-shell';
+import { CONFIG, SECRET_STORE } from '@lbaas/app-shell';
+import type { ContainerRecord, SecretRecord, SecretStore } from '@lbaas/secret-store';
 import type { FastifyRequest } from 'fastify';
 import type { ApiConfig } from '../config';
 import { ApiError, notFound } from '../shell/errors';

@@ -1,4 +1,4 @@
-import { isCertBundle, parseSecretRef, type SecretStore } from '@lbaas/app-shell';
+import { isCertBundle, parseSecretRef, type SecretStore } from '@lbaas/secret-store';
 import { ApiError } from '../shell/errors';
 import type { Rule } from '../shell/rules';
 

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { isUuid } from '@lbaas/contracts';
+import { LIMITS, type IntLimit } from '@lbaas/events';
 
 /**
  * Field rules: each checks one JSON value (never null or undefined: the caller handles those) and returns the
@@ -15,7 +16,7 @@ const bad = (reason: string): Parsed<never> => ({ ok: false, reason });
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /** A string of at most `max` characters without control characters (names, descriptions, tags). */
-export const text = (max = 255): Rule<string> => (v) => {
+export const text = (max: number = LIMITS.text.maxLength): Rule<string> => (v) => {
   if (typeof v !== 'string') return bad('Value should be a string');
   if (v.length > max) return bad(`Value should have a maximum character requirement of ${max}`);
   if (CONTROL.test(v)) return bad('Value should not contain control characters');
@@ -23,7 +24,7 @@ export const text = (max = 255): Rule<string> => (v) => {
 };
 
 /** A string matching `pattern` (shown in the reason like WSME's StringType). */
-export const pattern = (re: RegExp, max = 255): Rule<string> => (v) => {
+export const pattern = (re: RegExp, max: number = LIMITS.text.maxLength): Rule<string> => (v) => {
   if (typeof v !== 'string') return bad('Value should be a string');
   if (v.length > max) return bad(`Value should have a maximum character requirement of ${max}`);
   if (!re.test(v)) return bad(`Value should match the pattern ${re.source}`);
@@ -41,6 +42,9 @@ export const int = (min: number, max: number): Rule<number> => (v) => {
   if (n > max) return bad(`Value should be lower or equal to ${max}`);
   return ok(n);
 };
+
+/** An integer in one of the ranges of LIMITS (libs/events). */
+export const intIn = (limit: IntLimit): Rule<number> => int(limit.min, limit.max);
 
 const TRUE = new Set(['true', '1', 'yes', 'y', 'on', 't']);
 const FALSE = new Set(['false', '0', 'no', 'n', 'off', 'f']);
@@ -66,12 +70,12 @@ export const ipAddress: Rule<string> = (v) => (typeof v === 'string' && isIP(v) 
 /** An IPv4 address (subnets and VIPs are IPv4 here). */
 export const ipv4: Rule<string> = (v) => (typeof v === 'string' && isIP(v) === 4 ? ok(v) : bad('Value should be IPv4 format'));
 
-/** A list of at most 50 tags: strings of at most 255 characters. */
+/** A list of at most LIMITS.tags.maxCount tags, each a text. */
 export const tags: Rule<string[]> = (v) => {
   if (!Array.isArray(v)) return bad('Value should be a list');
-  if (v.length > 50) return bad('Value should have at most 50 tags');
+  if (v.length > LIMITS.tags.maxCount) return bad(`Value should have at most ${LIMITS.tags.maxCount} tags`);
   for (const t of v) {
-    const r = text(255)(t);
+    const r = text()(t);
     if (!r.ok) return bad(r.reason);
   }
   return ok([...new Set(v as string[])]);

@@ -1,0 +1,101 @@
+import type { NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import type { Actor } from '@lbaas/contracts';
+import { DomainError, step, type Workflow } from '@lbaas/domain';
+import type { Decider } from '@lbaas/events';
+import type { EventStore, StoredCommit, StreamRef } from './event-store';
+import { handle } from './handle';
+import { runProjection, type Projection } from './projection';
+
+/** Which aggregate decides a workflow's command. */
+export type CommandRoute = Readonly<{ stream: StreamRef; decider: Decider<unknown, unknown, unknown> }>;
+
+type AnyCommand = { type: string; data: object; metadata: { commandId: string; now: string } };
+
+/** A running workflow: replayed from the stream, fed live events, ticks and outside inputs (heartbeats). */
+export interface WorkflowHost<I> {
+  /** Folds an input and sends the commands the workflow decides. */
+  feed(input: I): void;
+  readonly projection: Projection;
+  stop(): Promise<void>;
+}
+
+/**
+ * The outer layer of a pure workflow (STYLE.md §2): replay the history into its state, then on every live
+ * commit, tick or fed input run one `step`, send each command through `handle()` on the aggregate that decides
+ * it, and feed `Issued` back so nothing is sent twice while in flight. Commands are sent one at a time, in order.
+ */
+export async function startWorkflowHost<S, I, C extends AnyCommand>(opts: {
+  name: string;
+  nc: NatsConnection;
+  store: EventStore;
+  workflow: Workflow<S, I, C>;
+  route: (command: C) => CommandRoute;
+  /** The workflow inputs a stored commit carries (usually its events). */
+  inputsOf: (commit: StoredCommit) => readonly I[];
+  tick: () => I;
+  tickMs: number;
+  issued: (command: C) => I;
+  actor: Actor;
+  logger: Logger;
+}): Promise<WorkflowHost<I>> {
+  const { workflow, logger } = opts;
+  let state = workflow.initialState();
+  let live = false;
+  const queue: C[] = [];
+  let sending = false;
+
+  const send = async () => {
+    if (sending) return;
+    sending = true;
+    try {
+      while (queue.length) {
+        const command = queue.shift() as C;
+        const route = opts.route(command);
+        const ids = { op: command.type, ...command.data, commandId: command.metadata.commandId };
+        try {
+          const { events, seq } = await handle(opts.store, route.stream, route.decider, command, opts.actor);
+          logger.info({ ...ids, seq, events: events.length }, `${command.type} decided`);
+        } catch (err) {
+          // A refusal is an answer (someone decided first, the LB is gone): the workflow sees the truth in the stream.
+          if (err instanceof DomainError) logger.info({ ...ids, kind: err.kind, reason: err.message }, `${command.type} refused`);
+          else logger.warn({ ...ids, err }, `${command.type} failed; it will be retried`);
+        }
+      }
+    } finally {
+      sending = false;
+    }
+  };
+
+  const feed = (input: I) => {
+    if (!live) {
+      state = workflow.evolve(state, input);
+      return;
+    }
+    const r = step(workflow, state, input);
+    state = r.state;
+    for (const c of r.commands) {
+      state = workflow.evolve(state, opts.issued(c));
+      queue.push(c);
+    }
+    if (queue.length) void send();
+  };
+
+  const projection = await runProjection(opts.nc, {
+    onCommit: (commit) => { for (const input of opts.inputsOf(commit)) feed(input); },
+    onProgress: ({ seq, lastSeq }) => logger.info({ op: 'replay', seq, lastSeq }, `${opts.name}: replaying ${seq}/${lastSeq}`),
+    logger,
+  });
+  live = true;
+  logger.info({ op: 'replayed', seq: projection.seq }, `${opts.name}: history replayed`);
+  const timer = setInterval(() => feed(opts.tick()), opts.tickMs);
+  feed(opts.tick());
+  return {
+    feed,
+    projection,
+    async stop() {
+      clearInterval(timer);
+      await projection.stop();
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import type { DesiredL7Policy, DesiredL7Rule, DesiredLb } from '@lbaas/projections';
+import { desiredLb, listener, member, monitor, pool, WEB1, WEB2 } from '@lbaas/testing';
+
+const POOL2 = 'c0ffee00-2222-4222-8333-444455556666';
+const rule = (l7RuleId: string, type: DesiredL7Rule['type'], compareType: DesiredL7Rule['compareType'], value: string, o: Partial<DesiredL7Rule> = {}): DesiredL7Rule =>
+  ({ l7RuleId, type, compareType, key: null, value, invert: false, adminStateUp: true, ...o });
+const l7p = (l7PolicyId: string, action: DesiredL7Policy['action'], o: Partial<DesiredL7Policy>, rules: DesiredL7Rule[]): DesiredL7Policy =>
+  ({ l7PolicyId, action, adminStateUp: true, redirectPoolId: null, redirectUrl: null, redirectPrefix: null, redirectHttpCode: null, rules, ...o });
+
+/** The trees every golden file is rendered from: name -> desired load balancer. */
+export const GOLDEN_CASES: Record<string, DesiredLb> = {
+  'seed-http-monitor': desiredLb({
+    listeners: [listener({ insertHeaders: { 'X-Forwarded-For': 'true', 'X-Forwarded-Port': 'true', 'X-Forwarded-Proto': 'true' } })],
+  }),
+  'tcp-leastconn': desiredLb({
+    listeners: [listener({ protocol: 'TCP', protocolPort: 5432, connectionLimit: 2000, timeoutTcpInspect: 0 })],
+    pools: [pool({ protocol: 'TCP', lbAlgorithm: 'LEAST_CONNECTIONS', monitor: monitor({ type: 'TCP', httpMethod: null, urlPath: null, expectedCodes: null }) })],
+  }),
+  'persistence-source-ip': desiredLb({
+    pools: [pool({ lbAlgorithm: 'SOURCE_IP', sessionPersistence: { type: 'SOURCE_IP', cookieName: null, persistenceTimeout: null, persistenceGranularity: null } })],
+  }),
+  'persistence-http-cookie': desiredLb({
+    pools: [pool({ sessionPersistence: { type: 'HTTP_COOKIE', cookieName: null, persistenceTimeout: null, persistenceGranularity: null } })],
+  }),
+  'persistence-app-cookie': desiredLb({
+    pools: [pool({ sessionPersistence: { type: 'APP_COOKIE', cookieName: 'JSESSIONID', persistenceTimeout: null, persistenceGranularity: null } })],
+  }),
+  'monitor-http11-host-range': desiredLb({
+    pools: [pool({
+      members: [member({ monitorAddress: '10.231.1.21', monitorPort: 9000 }), member({ memberId: WEB2, address: '10.231.1.12' })],
+      monitor: monitor({ httpMethod: 'HEAD', urlPath: '/healthz?full=1', expectedCodes: '200-204', httpVersion: 1.1, domainName: 'app.example.com', delay: 5, timeout: 3, maxRetries: 3, maxRetriesDown: 3 }),
+    })],
+  }),
+  'monitor-ping': desiredLb({
+    listeners: [listener({ protocol: 'TCP', protocolPort: 5432 })],
+    pools: [pool({ protocol: 'TCP', monitor: monitor({ type: 'PING', httpMethod: null, urlPath: null, expectedCodes: null }) })],
+  }),
+  'monitor-tls-hello': desiredLb({
+    listeners: [listener({ protocol: 'HTTPS', protocolPort: 443 })],
+    pools: [pool({ protocol: 'HTTPS', monitor: monitor({ type: 'TLS-HELLO', httpMethod: null, urlPath: null, expectedCodes: null }) })],
+  }),
+  'disabled-members': desiredLb({
+    pools: [pool({ members: [member(), member({ memberId: WEB2, address: '10.231.1.12', adminStateUp: false })] })],
+  }),
+  'backup-member': desiredLb({
+    pools: [pool({ members: [member({ weight: 10 }), member({ memberId: WEB2, address: '10.231.1.12', backup: true })] })],
+  }),
+  'no-members': desiredLb({ pools: [pool({ members: [], monitor: null })] }),
+  'no-monitor-proxy': desiredLb({
+    listeners: [listener({ protocol: 'TCP', protocolPort: 8443 })],
+    pools: [pool({ protocol: 'PROXY', monitor: null })],
+  }),
+  'disabled-lb': desiredLb({ adminStateUp: false }),
+  'terminated-https-sni': desiredLb({
+    listeners: [listener({
+      protocol: 'TERMINATED_HTTPS', protocolPort: 443, insertHeaders: { 'X-Forwarded-For': 'true', 'X-Forwarded-Proto': 'true' },
+      tls: { defaultRef: 'http://api/v1/secrets/6b1d8f7a-5c1f-4c6d-8d66-1d3e9f802b02', sniRefs: ['http://api/v1/containers/7b1d8f7a-5c1f-4c6d-8d66-1d3e9f802b02'] },
+    })],
+  }),
+  'l7-redirect-to-proxy-pool': desiredLb({
+    listeners: [listener({ l7Policies: [l7p('d0000009-0000-4000-8000-000000000009', 'REDIRECT_TO_POOL', { redirectPoolId: POOL2 }, [rule('e0000010-0000-4000-8000-000000000010', 'PATH', 'STARTS_WITH', '/p')])] })],
+    pools: [pool(), pool({ poolId: POOL2, protocol: 'PROXY', members: [member({ memberId: WEB2, address: '10.231.1.12' })], monitor: null })],
+  }),
+  'source-ip-port': desiredLb({ pools: [pool({ lbAlgorithm: 'SOURCE_IP_PORT' })] }),
+  'allowed-cidrs': desiredLb({
+    listeners: [listener({ allowedCidrs: ['10.231.1.0/24', '192.0.2.7/32'] }), listener({ listenerId: 'aaaaaaaa-0000-4000-8000-00000000000a', protocol: 'TCP', protocolPort: 5432, allowedCidrs: ['198.51.100.0/24'] })],
+  }),
+  'l7-every-rule-and-action': desiredLb({
+    listeners: [listener({ l7Policies: [
+      l7p('d0000001-0000-4000-8000-000000000001', 'REJECT', {}, [rule('e0000001-0000-4000-8000-000000000001', 'PATH', 'STARTS_WITH', '/admin'), rule('e0000002-0000-4000-8000-000000000002', 'HEADER', 'EQUAL_TO', 'trusted', { key: 'X-Client', invert: true })]),
+      l7p('d0000002-0000-4000-8000-000000000002', 'REDIRECT_TO_URL', { redirectUrl: 'https://www.example.com/moved?x=1#top', redirectHttpCode: 301 }, [rule('e0000003-0000-4000-8000-000000000003', 'HOST_NAME', 'ENDS_WITH', '.old.example.com')]),
+      l7p('d0000003-0000-4000-8000-000000000003', 'REDIRECT_PREFIX', { redirectPrefix: 'https://secure.example.com' }, [rule('e0000004-0000-4000-8000-000000000004', 'COOKIE', 'CONTAINS', 'legacy', { key: 'mode' })]),
+      l7p('d0000004-0000-4000-8000-000000000004', 'REDIRECT_TO_POOL', { redirectPoolId: POOL2 }, [rule('e0000005-0000-4000-8000-000000000005', 'FILE_TYPE', 'EQUAL_TO', 'jpg'), rule('e0000006-0000-4000-8000-000000000006', 'PATH', 'REGEX', '^/img/[a-z]+ (x|y)$')]),
+      l7p('d0000005-0000-4000-8000-000000000005', 'REDIRECT_TO_POOL', { redirectPoolId: POOL2 }, [rule('e0000007-0000-4000-8000-000000000007', 'FILE_TYPE', 'REGEX', '\\.(png|gif)$')]),
+      l7p('d0000006-0000-4000-8000-000000000006', 'REJECT', {}, []),
+      l7p('d0000007-0000-4000-8000-000000000007', 'REJECT', { adminStateUp: false }, [rule('e0000008-0000-4000-8000-000000000008', 'PATH', 'EQUAL_TO', '/off')]),
+      l7p('d0000008-0000-4000-8000-000000000008', 'REJECT', {}, [rule('e0000009-0000-4000-8000-000000000009', 'PATH', 'EQUAL_TO', '/rule-off', { adminStateUp: false })]),
+    ] })],
+    pools: [pool(), pool({ poolId: POOL2, members: [member({ memberId: WEB2, address: '10.231.1.12' })], monitor: null })],
+  }),
+  'disabled-listener-and-pool': desiredLb({
+    listeners: [listener({ adminStateUp: false }), listener({ listenerId: 'aaaaaaaa-0000-4000-8000-000000000009', protocolPort: 81 })],
+    pools: [pool({ adminStateUp: false })],
+  }),
+};
+
+/** Render options per golden case beyond the stats socket (TERMINATED_HTTPS needs the agent's cert dir and digest). */
+export const GOLDEN_OPTIONS: Record<string, { certDir?: string; certDigest?: string }> = {
+  'terminated-https-sni': { certDir: '/run/lbaas/t/certs', certDigest: 'ab'.repeat(32) },
+};

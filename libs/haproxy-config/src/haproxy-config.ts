@@ -1,0 +1,195 @@
+import { LIMITS } from '@lbaas/events';
+import type { DesiredLb, DesiredListener, DesiredMember, DesiredMonitor, DesiredPool } from '@lbaas/projections';
+import { renderAllowedCidrs, renderL7 } from './l7-config';
+import { refuse as fail, RenderError } from './render-error';
+
+export type RenderOptions = {
+  /** Admin stats socket (≤ 97 chars: haproxy 2.6 refuses longer unix paths). */
+  statsSocket: string;
+  /**
+   * Upper bound for the global maxconn: haproxy refuses to start when 2 x maxconn exceeds its open-files limit,
+   * so the agent passes what the host allows (see config.ts). Default 1,000,000 (Octavia's cap).
+   */
+  maxconnCap?: number;
+  /** TERMINATED_HTTPS: where the agent wrote the PEMs and crt-lists, and their digest (a new certificate reloads haproxy). */
+  certDir?: string;
+  certDigest?: string;
+};
+
+// Every value that reaches the file passes one of these: ids, numbers, enums, IP literals, or a pre-validated string.
+const UNSAFE = /[\s\x00-\x1f\x7f"'\\#$]/;
+const safe = (what: string, v: string, re: RegExp): string =>
+  typeof v === 'string' && v.length > 0 && !UNSAFE.test(v) && re.test(v) ? v : fail(what, v);
+const id = (what: string, v: string) => safe(what, v, /^[A-Za-z0-9_-]{1,64}$/);
+const int = (what: string, v: number, min: number, max: number): number =>
+  Number.isInteger(v) && v >= min && v <= max ? v : fail(what, v);
+const ipv4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const ipv6 = /^[0-9A-Fa-f:.]{2,45}$/;
+const ip = (what: string, v: string) => (ipv4.test(v) || (v.includes(':') && ipv6.test(v)) ? safe(what, v, /./) : fail(what, v));
+const hostPort = (addr: string, port: number) => (addr.includes(':') ? `ipv6@${addr}:${port}` : `${addr}:${port}`);
+const urlPath = (v: string) => safe('url_path', v, /^\/[A-Za-z0-9._~!&()*+,;=:@%/?-]*$/);
+const cookieName = (v: string) => safe('cookie_name', v, /^[A-Za-z0-9_.-]{1,64}$/);
+const domainName = (v: string) => safe('domain_name', v, /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})(:\d{1,5})?$/);
+const path = (v: string) => (v.length <= 97 ? safe('socket path', v, /^\/[A-Za-z0-9._/-]+$/) : fail('socket path (> 97 chars)', v));
+
+/**
+ * PING monitors run haproxy's external check with this script (one ICMP echo, like Octavia's ping-wrapper.sh). The agent
+ * writes it into its run dir, next to the LB dirs: derived from the stats socket `<runDir>/<lbId>/s.sock`, so every
+ * renderer (the agent, the DR drill) names the same file without another option.
+ */
+export const PING_CHECK_SCRIPT = 'ping-check';
+export const pingCheckPath = (statsSocket: string): string => `${statsSocket.split('/').slice(0, -2).join('/')}/${PING_CHECK_SCRIPT}`;
+
+/** `"200"`, `"200,202"` or `"200-204"` → an anchored regex for `http-check expect rstatus` (Octavia's mapping). */
+export function expectedCodesRegex(codes: string | null): string {
+  const raw = codes ?? '200';
+  const code = (c: string) => (/^[1-5]\d\d$/.test(c) ? Number(c) : fail('expected_codes', raw));
+  let list: number[];
+  if (/^\d{3}-\d{3}$/.test(raw)) {
+    const [lo, hi] = raw.split('-').map(code);
+    if (hi < lo) fail('expected_codes', raw);
+    list = Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
+  } else {
+    list = raw.split(',').map((c) => code(c.trim()));
+  }
+  return `^(${list.join('|')})$`;
+}
+
+const ms = (v: number) => `${int('timeout', v, 0, 2_073_600_000)}ms`;
+const MODE: Record<string, 'http' | 'tcp' | undefined> = { HTTP: 'http', TCP: 'tcp', HTTPS: 'tcp', TERMINATED_HTTPS: 'http' };
+// SOURCE_IP_PORT (API 2.13) hashes address and port: the port goes through a variable because `concat` takes variables.
+const BALANCE: Record<string, string> = { ROUND_ROBIN: 'roundrobin', LEAST_CONNECTIONS: 'leastconn', SOURCE_IP: 'source', SOURCE_IP_PORT: 'hash src,concat(:,sess.src_port)' };
+
+/** Renders one load balancer into a complete haproxy.cfg (Octavia's combined_listeners mapping). Pure and deterministic. */
+export function renderHaproxyConfig(lb: DesiredLb, opts: RenderOptions): string {
+  id('lb id', lb.lbId);
+  const vip = ip('vip address', lb.vip.address);
+  const listeners = lb.adminStateUp ? lb.listeners.filter((l) => l.adminStateUp) : [];
+  for (const l of lb.listeners) if (!MODE[l.protocol]) throw new RenderError(`listener ${l.listenerId}: protocol ${l.protocol} is not supported by this data plane`);
+  const pools = lb.pools.filter((p) => p.adminStateUp);
+  // A pool's users: listeners that default to it or redirect to it (its mode and timeouts follow theirs).
+  const users = (poolId: string) => lb.listeners.filter((l) => l.defaultPoolId === poolId || (l.l7Policies ?? []).some((p) => p.redirectPoolId === poolId));
+  // Octavia: the sum of the listeners' limits, an unlimited one counted as 50,000.
+  const limits = listeners.map((l) => (l.connectionLimit >= 1 ? l.connectionLimit : 50000));
+  const maxconn = Math.min(opts.maxconnCap ?? 1_000_000, 1_000_000, limits.reduce((a, b) => a + b, 0) || 50000);
+
+  const out = [
+    // No version in the file: a change that renders the same config must not reload haproxy.
+    `# lbaas: load balancer ${lb.lbId} (generated; do not edit)`,
+    ...(opts.certDigest ? [`# certificates ${safe('cert digest', opts.certDigest, /^[0-9a-f]{64}$/)}`] : []),
+    'global',
+    '    master-worker',
+    '    user haproxy',
+    '    group haproxy',
+    `    maxconn ${int('maxconn', maxconn, 1, 1_000_000)}`,
+    `    stats socket ${path(opts.statsSocket)} mode 600 level admin`,
+    // External checks fork from the worker: haproxy wants both switches (only when a PING monitor needs them).
+    ...(pools.some((p) => p.monitor?.adminStateUp && p.monitor.type === 'PING') ? ['    external-check', '    insecure-fork-wanted'] : []),
+    '',
+    'defaults',
+    '    retries 3',
+    '    option redispatch',
+    '    timeout connect 5s',
+    '    timeout client 50s',
+    '    timeout server 50s',
+    '    timeout check 5s',
+    '',
+  ];
+  const enabledPools = new Set(pools.map((p) => p.poolId));
+  for (const l of listeners) out.push(...frontend(l, vip, enabledPools, opts.certDir), '');
+  for (const p of pools) out.push(...backend(p, users(p.poolId), pingCheckPath(opts.statsSocket)), '');
+  return out.join('\n');
+}
+
+function frontend(l: DesiredListener, vip: string, enabledPools: ReadonlySet<string>, certDir?: string): string[] {
+  const poolEnabled = l.defaultPoolId !== null && enabledPools.has(l.defaultPoolId);
+  const mode = MODE[l.protocol] as 'http' | 'tcp';
+  const lines = [
+    `frontend ${id('listener id', l.listenerId)}`,
+    `    mode ${mode}`,
+    `    bind ${hostPort(vip, int('protocol_port', l.protocolPort, 1, 65535))}${l.protocol === 'TERMINATED_HTTPS' ? tlsBind(l, certDir) : ''}`,
+  ];
+  if (l.connectionLimit >= 1) lines.push(`    maxconn ${int('connection_limit', l.connectionLimit, 1, 1_000_000)}`);
+  lines.push(`    timeout client ${ms(l.timeoutClientData)}`);
+  lines.push(...renderAllowedCidrs(l.allowedCidrs));
+  if (l.timeoutTcpInspect > 0) lines.push(`    tcp-request inspect-delay ${ms(l.timeoutTcpInspect)}`);
+  if (mode === 'http') {
+    lines.push('    option forwardfor');
+    if (/^true$/i.test(l.insertHeaders['X-Forwarded-Port'] ?? '')) lines.push('    http-request set-header X-Forwarded-Port %[dst_port]');
+    if (/^true$/i.test(l.insertHeaders['X-Forwarded-Proto'] ?? '')) {
+      lines.push(`    http-request set-header X-Forwarded-Proto ${l.protocol === 'TERMINATED_HTTPS' ? 'https' : 'http'}`);
+    }
+  }
+  if (mode === 'http') lines.push(...renderL7(l.l7Policies ?? [], enabledPools));
+  // A missing or disabled default pool leaves the frontend without a backend: haproxy answers 503, like Octavia.
+  if (l.defaultPoolId && poolEnabled) lines.push(`    default_backend ${id('pool id', l.defaultPoolId)}`);
+  return lines;
+}
+
+/** ` ssl crt-list <dir>/<listener>.crtlist`: the default certificate first, SNI picks among the rest (Octavia's crt-list). */
+function tlsBind(l: DesiredListener, certDir?: string): string {
+  if (!l.tls || !certDir) throw new RenderError(`listener ${l.listenerId}: TERMINATED_HTTPS without resolved certificates`);
+  return ` ssl crt-list ${safe('crt-list path', `${certDir}/${id('listener id', l.listenerId)}.crtlist`, /^\/[A-Za-z0-9._/-]{1,4000}$/)}`;
+}
+
+function backend(p: DesiredPool, users: DesiredListener[], pingCheck: string): string[] {
+  const first = users[0];
+  // The backend's mode must equal its frontends' mode; an unattached pool follows its own protocol.
+  const mode = first ? (MODE[first.protocol] as 'http' | 'tcp') : p.protocol === 'HTTP' ? 'http' : 'tcp';
+  const hm = p.monitor && p.monitor.adminStateUp ? p.monitor : null;
+  const lines = [
+    `backend ${id('pool id', p.poolId)}`,
+    `    mode ${mode}`,
+    ...(p.lbAlgorithm === 'SOURCE_IP_PORT' ? ['    tcp-request content set-var(sess.src_port) src_port'] : []),
+    `    balance ${BALANCE[p.lbAlgorithm] ?? fail('lb_algorithm', p.lbAlgorithm)}`,
+  ];
+  if (first) lines.push(`    timeout connect ${ms(first.timeoutMemberConnect)}`, `    timeout server ${ms(first.timeoutMemberData)}`);
+  const sp = p.sessionPersistence;
+  if (sp?.type === 'SOURCE_IP') lines.push('    stick-table type ipv6 size 10k', '    stick on src');
+  if (sp?.type === 'HTTP_COOKIE' && mode === 'http') lines.push('    cookie SRV insert indirect nocache');
+  if (sp?.type === 'APP_COOKIE' && mode === 'http') {
+    const name = cookieName(sp.cookieName ?? fail('cookie_name', null));
+    lines.push('    stick-table type string len 64 size 10k', `    stick store-response res.cook(${name})`, `    stick match req.cook(${name})`);
+  }
+  if (hm) lines.push(...monitor(hm, pingCheck));
+  if (p.members.some((m) => m.backup)) lines.push('    option allbackups');
+  const cookie = sp?.type === 'HTTP_COOKIE' && mode === 'http';
+  for (const m of p.members) lines.push(server(m, p.protocol, hm, cookie));
+  return lines;
+}
+
+function monitor(hm: DesiredMonitor, pingCheck: string): string[] {
+  const lines = [`    timeout check ${int('monitor timeout', hm.timeout, 1, 86400)}s`];
+  if (hm.type === 'HTTP' || hm.type === 'HTTPS') {
+    const method = safe('http_method', hm.httpMethod ?? 'GET', /^[A-Z]{3,7}$/);
+    const url = urlPath(hm.urlPath ?? '/');
+    const v11 = hm.httpVersion === 1.1 || hm.domainName !== null;
+    lines.push(`    option httpchk ${method} ${url}${v11 ? ' HTTP/1.1' : ''}`);
+    if (hm.domainName !== null) lines.push(`    http-check send hdr Host ${domainName(hm.domainName)}`);
+    lines.push(`    http-check expect rstatus ${expectedCodesRegex(hm.expectedCodes)}`);
+  } else if (hm.type === 'TLS-HELLO') {
+    lines.push('    option ssl-hello-chk');
+  } else if (hm.type === 'PING') {
+    lines.push('    option external-check', `    external-check command ${path(pingCheck)}`);
+  }
+  // TCP monitors are plain connect checks.
+  return lines;
+}
+
+function server(m: DesiredMember, protocol: DesiredPool['protocol'], hm: DesiredMonitor | null, cookie: boolean): string {
+  const name = id('member id', m.memberId);
+  const parts = [`    server ${name} ${hostPort(ip('member address', m.address), int('member port', m.protocolPort, 1, 65535))}`,
+    `weight ${int('weight', m.weight, LIMITS.member.weight.min, LIMITS.member.weight.max)}`];
+  if (hm) {
+    parts.push(`check inter ${int('delay', hm.delay, 1, 86400)}s fall ${int('max_retries_down', hm.maxRetriesDown, 1, 10)} rise ${int('max_retries', hm.maxRetries, 1, 10)}`);
+    if (hm.type === 'HTTPS') parts.push('check-ssl verify none');
+    if (m.monitorAddress !== null) parts.push(`addr ${ip('monitor_address', m.monitorAddress)}`);
+    if (m.monitorPort !== null) parts.push(`port ${int('monitor_port', m.monitorPort, 1, 65535)}`);
+  }
+  if (cookie) parts.push(`cookie ${name}`);
+  if (protocol === 'PROXY') parts.push('send-proxy');
+  if (protocol === 'PROXYV2') parts.push('send-proxy-v2');
+  if (m.backup) parts.push('backup');
+  if (!m.adminStateUp) parts.push('disabled');
+  return parts.join(' ');
+}

@@ -1,0 +1,3 @@
+export * from './render-error';
+export * from './haproxy-config';
+export * from './l7-config';

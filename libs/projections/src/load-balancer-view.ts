@@ -1,0 +1,65 @@
+import type {
+  HealthMonitorSettings, L7PolicySettings, L7RuleSettings, ListenerProtocol, ListenerSettings, LoadBalancerCreated,
+  MemberSettings, MonitorType, OperatingStatus, PoolProtocol, PoolSettings,
+} from '@lbaas/events';
+
+/** Views own their objects and update them in place. */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** When a child was created and last changed: timestamps for the API, versions for its provisioning status. */
+export type Stamps = { createdAt: string; updatedAt: string | null; createdVersion: number; updatedVersion: number };
+
+export type ListenerView = Mutable<ListenerSettings> & Stamps & { lbId: string; listenerId: string; protocol: ListenerProtocol; protocolPort: number };
+export type PoolView = Mutable<PoolSettings> & Stamps & {
+  lbId: string; poolId: string; listenerId: string | null; protocol: PoolProtocol; memberIds: string[]; healthMonitorId: string | null;
+};
+export type MemberView = Mutable<MemberSettings> & Stamps & {
+  lbId: string; poolId: string; memberId: string; address: string; protocolPort: number; subnetId: string | null;
+  /** The last status the hosting agent reported from haproxy, if any. */
+  reportedStatus: OperatingStatus | null;
+};
+export type HealthMonitorView = Mutable<HealthMonitorSettings> & Stamps & { lbId: string; poolId: string; healthMonitorId: string; type: MonitorType };
+
+/** An L7 policy as every app sees it; `position` is its 1-based place in its listener's ordered list (kept dense). */
+export type L7PolicyView = Mutable<L7PolicySettings> & Stamps & { lbId: string; listenerId: string; l7PolicyId: string; ruleIds: string[] };
+/** An L7 rule. */
+export type L7RuleView = Mutable<L7RuleSettings> & Stamps & { lbId: string; l7PolicyId: string; l7RuleId: string };
+
+/** One load-balancer tree as every app sees it, folded from `lbaas.evt.lb.<lbId>`. */
+export type LoadBalancerView = Mutable<Omit<LoadBalancerCreated['data'], 'at'>> & Stamps & {
+  listeners: Map<string, ListenerView>;
+  pools: Map<string, PoolView>;
+  members: Map<string, MemberView>;
+  healthMonitors: Map<string, HealthMonitorView>;
+  l7Policies: Map<string, L7PolicyView>;
+  l7Rules: Map<string, L7RuleView>;
+  /** The desired version (the version agents apply; `desiredVersionAfter` counts it). */
+  version: number;
+  /** Highest version the hosting agent reported applied. */
+  appliedVersion: number;
+  rejected: { version: number; reason: string } | null;
+  placement: { agentId: string; epoch: number; at: string } | null;
+  placementFailed: string | null;
+  /** Set once the load balancer is deleted; it disappears from the API when the teardown is applied. */
+  deleted: { version: number; cascade: boolean; at: string } | null;
+  /** Stream sequence of the last commit on this load balancer. */
+  seq: number;
+};
+
+/** Every load-balancer tree, plus reverse indexes from child ids to their load balancer. */
+export type LoadBalancersView = {
+  lbs: Map<string, LoadBalancerView>;
+  /** listener, pool, member and health-monitor id -> lbId (kept while the child exists). */
+  owner: Map<string, string>;
+};
+
+/** The stamps of a child created now. */
+export const stamp = (lb: LoadBalancerView, at: string): Stamps => ({ createdAt: at, updatedAt: null, createdVersion: lb.version, updatedVersion: lb.version });
+/** Marks a child (or the load balancer itself) as changed now. */
+export const touch = (x: Stamps, lb: LoadBalancerView, at: string): void => {
+  x.updatedAt = at;
+  x.updatedVersion = lb.version;
+};
+/** The changes without their undefined values (an absent change is no change). */
+export const clean = <T extends object>(changes: Partial<T>): Partial<T> =>
+  Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) as Partial<T>;
