@@ -1,11 +1,12 @@
 import { hostname } from 'node:os';
-import { envReader } from '@lbaas/app-shell';
+import { envReader, readNatsConfig, type NatsConfig } from '@lbaas/app-shell';
 import { AGENT_ID } from '@lbaas/contracts';
 
 /** Everything the agent reads from its environment, once, in main.ts. */
 export type AgentConfig = Readonly<{
   agentId: string;
-  natsUrl: string;
+  /** Servers, credentials and TLS of this agent's own NATS identity (`agent-<agentId>`). */
+  nats: NatsConfig;
   /** physical network -> host bridge. */
   bridgeMappings: Readonly<Record<string, string>>;
   hostName: string;
@@ -53,7 +54,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (runDir.length > MAX_RUN_DIR) r.problems.push(`RUN_DIR must be at most ${MAX_RUN_DIR} chars (haproxy's 97-char socket path limit), got ${runDir.length}`);
   const config: AgentConfig = {
     agentId,
-    natsUrl: r.str('NATS_URL', 'nats://127.0.0.1:4222'),
+    nats: readNatsConfig(env, r, { identity: AGENT_ID.test(agentId) ? `agent-${agentId}` : 'agent', defaultUrl: 'nats://127.0.0.1:4222' }),
     bridgeMappings,
     hostName: r.str('HOST_NAME', hostname()),
     stateDir: r.str('STATE_DIR', `/var/lib/lbaas/agent-${agentId}`),

@@ -3,8 +3,8 @@ import { mkdirSync, rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
-import { ConfigError, connectNats, createLogger, NestPinoLogger } from '@lbaas/app-shell';
-import { ensureEventStream, jetStreamEventStore } from '@lbaas/event-store';
+import { ConfigError, connectNats, createLogger, natsConnectionOptions, NestPinoLogger } from '@lbaas/app-shell';
+import { jetStreamEventStore, waitForEventStream } from '@lbaas/event-store';
 import { SecretStore, secretsKeyFrom } from '@lbaas/secret-store';
 import { AgentRuntime } from './agent-runtime';
 import { AppModule } from './app.module';
@@ -44,8 +44,9 @@ async function main(): Promise<void> {
     logger.info({ op: 'watchdog', pid }, 'lease watchdog running');
   }
   // 4. NATS and the event store, then the runtime (register, replay, reconcile, health, heartbeats).
-  const nc = await connectNats({ url: config.natsUrl, name: `agent:${config.agentId}`, logger });
-  await ensureEventStream(nc);
+  const nc = await connectNats({ nats: config.nats, name: `agent:${config.agentId}`, logger });
+  // The operator creates the stream; an agent never does (one that replayed a new, empty stream would destroy its LBs).
+  await waitForEventStream(nc, { logger });
   const runtime = new AgentRuntime(config, nc, jetStreamEventStore(nc), host, logger, maxconnCap(config.haproxyMaxconnCap));
   // TERMINATED_HTTPS: certificates come from the sealed secret store, never from the stream (off without SECRETS_KEY).
   const secretsKey = secretsKeyFrom(process.env);
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
   await runtime.start();
   // 5. The Nest shell answers the rpc queries over core NATS; SIGTERM/SIGINT stop the loops, haproxy keeps running.
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule.forRoot({ config, runtime, logger, nc }), {
-    transport: Transport.NATS, options: { servers: config.natsUrl.split(','), name: `agent:${config.agentId}:rpc` },
+    transport: Transport.NATS, options: natsConnectionOptions(config.nats, `agent:${config.agentId}:rpc`),
     bufferLogs: true, logger: new NestPinoLogger(logger),
   });
   app.useLogger(new NestPinoLogger(logger));

@@ -1,5 +1,5 @@
-import { ConfigError, connectNats, createLogger, systemClock } from '@lbaas/app-shell';
-import { ensureEventStream, jetStreamEventStore, loadSnapshot, runProjection, saveSnapshot } from '@lbaas/event-store';
+import { ConfigError, connectNats, createLogger, natsConnectionOptions, systemClock } from '@lbaas/app-shell';
+import { jetStreamEventStore, waitForEventStream, loadSnapshot, runProjection, saveSnapshot } from '@lbaas/event-store';
 import { CATALOG_SNAPSHOT, catalogCodec, evolveCatalog, initialCatalog } from '@lbaas/projections';
 import { SecretStore, secretsKeyFrom } from '@lbaas/secret-store';
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
@@ -24,9 +24,9 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger('api', {}, config.logLevel);
-  // 1. Connect and make sure the append-only stream exists.
-  const nc = await connectNats({ url: config.natsUrl, name: 'lbaas-api', logger });
-  await ensureEventStream(nc);
+  // 1. Connect and wait for the append-only stream (the operator creates it: lbaasctl bootstrap).
+  const nc = await connectNats({ nats: config.nats, name: 'lbaas-api', logger });
+  await waitForEventStream(nc, { logger });
   const store = jetStreamEventStore(nc);
   // Certificates and keys: sealed in a KV bucket, never in the stream (off without SECRETS_KEY).
   const secrets = secretsKey ? await SecretStore.open(nc, secretsKey) : null;
@@ -42,15 +42,16 @@ async function main(): Promise<void> {
     logger,
   });
   logger.info({ op: 'replay', seq: projection.seq, ms: Date.now() - started, loadBalancers: catalog.loadBalancers.lbs.size, snapshotSeq: startAfter }, 'catalog ready');
-  // A long replay is worth a fresh snapshot for the next start (any app may write it: every valid snapshot is equal).
-  if (projection.seq - startAfter >= 5_000) {
+  // A long replay is worth a fresh snapshot for the next start (every valid snapshot is equal). With NATS identities
+  // snapshots are the operator's (lbaasctl snapshot): the api's identity may only read them.
+  if (projection.seq - startAfter >= 5_000 && config.nats.auth.kind === 'none') {
     void saveSnapshot(nc, CATALOG_SNAPSHOT, catalogCodec, catalog, catalog.seq).then(
       (bytes) => logger.info({ op: 'snapshot.save', seq: catalog.seq, bytes }, 'catalog snapshot saved'),
       (err: unknown) => logger.warn({ op: 'snapshot.save', err }, 'catalog snapshot not saved'));
   }
   // 3. Serve HTTP.
   // Request/reply to agents (stats) through Nest's NATS transport, the one the agents answer on.
-  const rpc = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: config.natsUrl.split(','), name: 'lbaas-api:rpc' } });
+  const rpc = ClientProxyFactory.create({ transport: Transport.NATS, options: natsConnectionOptions(config.nats, 'lbaas-api:rpc') });
   const agentQueries: AgentQueries = (agentId, query, payload, timeoutMs) =>
     firstValueFrom(rpc.send(subjects.agentQuery(agentId, query), payload).pipe(timeout(timeoutMs)));
   const app = await createApiApp({

@@ -1,12 +1,19 @@
+import { envReader, natsConnectionOptions, readNatsConfig } from '@lbaas/app-shell';
 import { runProjection, type StoredCommit } from '@lbaas/event-store';
 import { connect, type NatsConnection } from 'nats';
 import { opt, type Args } from './args';
 
-/** `--nats <url>`, else NATS_URL, else the embedded default. */
+/**
+ * Connects as the operator identity: `--nats <url>`, else NATS_URL, else the embedded default; credentials and TLS
+ * from the same variables as every app (NATS_NKEY_SEED_FILE, NATS_CREDS_FILE, NATS_TLS_CA_FILE, ...).
+ */
 export async function connectFromArgs(a: Args, env: Record<string, string | undefined>): Promise<NatsConnection> {
-  const url = opt(a, 'nats') ?? env.NATS_URL ?? 'nats://127.0.0.1:4222';
+  const r = envReader(env);
+  const nats = readNatsConfig({ ...env, NATS_URL: opt(a, 'nats') ?? env.NATS_URL }, r, { identity: 'operator', defaultUrl: 'nats://127.0.0.1:4222' });
+  r.done();
+  const url = nats.servers.join(',');
   try {
-    return await connect({ servers: url.split(','), name: 'lbaasctl', timeout: 5_000 });
+    return await connect({ ...natsConnectionOptions(nats, 'lbaasctl'), timeout: 5_000 });
   } catch (err) {
     throw new Error(`cannot connect to NATS at ${url}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }

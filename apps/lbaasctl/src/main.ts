@@ -2,6 +2,7 @@
 import { UsageError } from './args';
 import { dr, snapshot } from './dr';
 import { events, state } from './history';
+import { bootstrap, identities } from './nats-admin';
 import { up } from './up';
 
 const USAGE = `lbaasctl: operator tool for lbaas
@@ -19,8 +20,15 @@ const USAGE = `lbaasctl: operator tool for lbaas
   lbaasctl dr export [--file F]     write the whole stream to a portable, checksummed backup file
   lbaasctl dr import --file F       restore a backup into an empty store (a new NATS)
   lbaasctl snapshot                 store a Catalog snapshot (api and agent restarts replay only what came after)
+  lbaasctl identities --dir D --agents a1,a2 [--auditor-durables x]
+                                    write one NATS nkey identity per role and agent (seeds 0600) and the
+                                    nats-server authorization include, from the permission table
+  lbaasctl bootstrap [--replicas N] create the event stream, secrets bucket and snapshot store (operator only;
+                                    the apps wait for them)
 
-  Every command but up takes --nats <url> (default NATS_URL, else nats://127.0.0.1:4222) and --quiet (no progress).
+  Every command but up and identities takes --nats <url> (default NATS_URL, else nats://127.0.0.1:4222) and --quiet
+  (no progress); credentials and TLS come from NATS_NKEY_SEED_FILE / NATS_CREDS_FILE / NATS_USER + NATS_PASSWORD_FILE
+  and NATS_TLS_CA_FILE, NATS_TLS_CERT_FILE, NATS_TLS_KEY_FILE (the operator identity).
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -31,6 +39,8 @@ async function main(argv: string[]): Promise<number> {
     case 'state': return state(rest, process.env);
     case 'dr': return dr(rest, process.env);
     case 'snapshot': return snapshot(rest, process.env);
+    case 'identities': return identities(rest, process.env);
+    case 'bootstrap': return bootstrap(rest, process.env);
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(USAGE);
       return cmd ? 0 : 2;

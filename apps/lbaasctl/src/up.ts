@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { startAppProcess, type AppProcess } from '@lbaas/app-shell';
 import { loadEmbeddedConfig, type EmbeddedConfig } from './embedded-config';
+import { bootstrap } from './nats-admin';
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '../../..');
@@ -34,6 +35,7 @@ export async function up(_args: string[], env: Record<string, string | undefined
   process.on('SIGTERM', () => void stop(0));
   try {
     procs.push(await startNats(cfg));
+    await bootstrap(['--nats', `nats://127.0.0.1:${cfg.natsPort}`], {}); // the operator's step: apps only wait for the stream
     await ensureBridge(cfg);
     const common = { NATS_URL: `nats://127.0.0.1:${cfg.natsPort}`, LOG_LEVEL: env.LOG_LEVEL || 'info', SECRETS_KEY: env.SECRETS_KEY || secretsKey(cfg) };
     const start = async (name: string, entry: string, extra: Record<string, string>) => {

@@ -6,3 +6,4 @@ export * from './config';
 export * from './app-process';
 export * from './keystone-launcher';
 export * from './keystone-admin';
+export * from './nats-identities';

@@ -37,6 +37,17 @@ export const subjects = {
   allHeartbeats: 'lbaas.hb.agent.*',
   /** A request/reply query to one agent (stats, config digests). */
   agentQuery: (agentId: string, query: AgentQuery) => `lbaas.rpc.agent.${token(agentId)}.${token(query)}`,
+  /** Every query to one agent (what that agent answers). */
+  agentQueries: (agentId: string) => `lbaas.rpc.agent.${token(agentId)}.*`,
+  /** Every query to every agent (what the api and the operator ask). */
+  allAgentQueries: 'lbaas.rpc.agent.*.*',
+  /**
+   * The inbox prefix of one NATS identity (nats.js `inboxPrefix`): replies to its requests arrive below it, and only
+   * that identity may subscribe there, so nobody reads another's replies (the default `_INBOX.>` is shared by all).
+   */
+  inboxPrefix: (identity: string) => `_INBOX_${token(identity)}`,
+  /** Everything below an identity's inbox prefix (its subscribe permission). */
+  inbox: (identity: string) => `_INBOX_${token(identity)}.>`,
 } as const;
 
 /** The queries an agent answers over request/reply. */

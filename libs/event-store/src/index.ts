@@ -10,3 +10,4 @@ export type { RetryPolicy } from './retry';
 export * from './backup-format';
 export * from './backup';
 export * from './snapshot';
+export * from './bootstrap';

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { StorageType, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
+import { SNAPSHOT_BUCKET } from '@lbaas/contracts';
 import { directGetSeq } from './direct-get-seq';
 
 /** The JetStream object store bucket that holds view snapshots (one object per view name). */
-export const SNAPSHOT_BUCKET = 'lbaas_snapshots';
+export { SNAPSHOT_BUCKET };
 
 /** How a view becomes JSON and back; bump `schema` whenever the view's shape changes (old snapshots are then ignored). */
 export type SnapshotCodec<V> = Readonly<{ schema: number; encode: (view: V) => unknown; decode: (json: unknown) => V }>;

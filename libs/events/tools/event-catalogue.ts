@@ -175,7 +175,7 @@ export function renderDoc(entries: readonly CatalogueEntry[]): string {
     'runnable example is [`docs/examples/audit-consumer.js`](examples/audit-consumer.js):',
     '',
     '```bash',
-    'node docs/examples/audit-consumer.js --nats nats://127.0.0.1:4222 --durable auditor-1 [--since 2026-11-25T00:00:00Z]',
+    'node docs/examples/audit-consumer.js --nats nats://127.0.0.1:4222 --durable auditor [--since 2026-11-25T00:00:00Z]',
     '```',
     '',
     'or, for people, `lbaasctl events` (filters, `--follow`, `--json`) and `GET /v2/lbaas/loadbalancers/{id}/history`.',

@@ -1,12 +1,13 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { KV, NatsConnection } from 'nats';
+import { SECRETS_BUCKET } from '@lbaas/contracts';
 
 /**
  * Secret payloads (certificates, private keys) never enter the append-only event stream: they live encrypted
  * (AES-256-GCM, key from config) in a JetStream KV bucket, where DELETE really removes them (history 1, purge).
  * Events carry only references (`.../v1/secrets/<id>`, `.../v1/containers/<id>`).
  */
-export const SECRETS_BUCKET = 'LBAAS_SECRETS';
+export { SECRETS_BUCKET };
 
 export type SecretRecord = {
   kind: 'secret'; id: string; name: string; projectId: string; secretType: string; payloadContentType: string | null;
