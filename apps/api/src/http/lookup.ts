@@ -8,7 +8,7 @@ import {
   isGone, lbProvisioningStatus, type AgentView, type Catalog, type HealthMonitorView, type L7PolicyView, type L7RuleView,
   type ListenerView, type LoadBalancerView, type MemberView, type NetworkView, type PoolView, type SubnetView, type VipAllocationView,
 } from '@lbaas/projections';
-import { parseSecretRef, type ContainerRecord, type SecretRecord, type SecretStore } from '@lbaas/secret-store';
+import { isCertBundle, parseSecretRef, type ContainerRecord, type SecretRecord, type SecretStore } from '@lbaas/secret-store';
 import type { ApiConfig } from '../config';
 import type { Wire } from './attributes';
 import { ApiError, notFound } from './errors';
@@ -326,8 +326,9 @@ export class Lookup {
     return true;
   }
 
-  /** Resolves a listener's certificate reference to its PEM bundle (the caller checked ownership first). */
-  resolvePem(ref: string): Promise<string> {
-    return this.secretStore.resolvePem(ref);
+  /** True if `ref` is a certificate of project `projectId` that resolves to a certificate and its key (a listener's). */
+  async certificateOf(ref: string, projectId: string): Promise<boolean> {
+    if (!(await this.ownedBy(ref, projectId)) || !this.secrets) return false;
+    return this.secrets.resolvePem(ref).then(isCertBundle, () => false);
   }
 }

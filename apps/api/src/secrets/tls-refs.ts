@@ -1,4 +1,3 @@
-import { isCertBundle } from '@lbaas/secret-store';
 import { ApiError } from '../http/errors';
 import type { Lookup } from '../http/lookup';
 import type { Rule } from '../http/rules';
@@ -26,8 +25,7 @@ export async function checkTlsRefs(
   if (refs.length === 0) return;
   const bad: string[] = [];
   for (const ref of refs) {
-    const ok = (await lookup.ownedBy(ref, projectId)) && (await lookup.resolvePem(ref).then(isCertBundle, () => false));
-    if (!ok) bad.push(ref);
+    if (!(await lookup.certificateOf(ref, projectId))) bad.push(ref);
   }
   if (bad.length) throw new ApiError(400, `Could not retrieve certificate: [${bad.map((r) => `'${r}'`).join(', ')}]`);
 }
