@@ -16,6 +16,7 @@ import { AGENT_QUERIES, noAgentQueries, type AgentQueries } from './http/agent-q
 import { ApiExceptionFilter } from './http/error-filter';
 import { Lookup, SECRET_WRITES, type ReadModel } from './http/lookup';
 import { callerFromHeaders, runAsCaller } from './http/project-scope';
+import { noteBaseUrl } from './http/request-context';
 import { Writes } from './http/writes';
 import { L7PoliciesController } from './l7policies/l7policies.controller';
 import { L7RulesController } from './l7rules/l7rules.controller';
@@ -92,6 +93,7 @@ function installHttpEdge(fastify: FastifyInstance, deps: ApiDeps): void {
   fastify.addHook('onRequest', (req: Timed, reply, done) => {
     req.startedAt = process.hrtime.bigint();
     void reply.header('x-openstack-request-id', req.id);
+    noteBaseUrl(req, deps.config);
     runAsCaller(callerFromHeaders(req.headers), done);
   });
   fastify.addHook('onResponse', (req: Timed, reply, done) => {

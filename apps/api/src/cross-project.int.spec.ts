@@ -1,14 +1,4 @@
-import { EVENT_STREAM, type Actor } from '@lbaas/contracts';
-import { agent as agentDecider, loadBalancer } from '@lbaas/domain';
-import { ensureEventStream, handle, jetStreamEventStore, runProjection, type EventStore, type Projection } from '@lbaas/event-store';
-import { evolveCatalog, initialCatalog, type Catalog } from '@lbaas/projections';
-import { SecretStore } from '@lbaas/secret-store';
-import { natsServerPerFile } from '@lbaas/testing';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { randomBytes, randomUUID } from 'node:crypto';
-import pino from 'pino';
-import { createApiApp } from './app';
-import { loadConfig } from './config';
+import { apiHarness, type Reply } from './api-harness.fixtures';
 
 /**
  * Another project's object is a 404 (http/lookup.ts): project A creates one of every resource type, and project B gets
@@ -22,41 +12,9 @@ const A: Caller = { 'x-project-id': 'proj-a' };
 const B: Caller = { 'x-project-id': 'proj-b' };
 const ADMIN: Caller = {};
 
-const nats = natsServerPerFile();
-let app: NestFastifyApplication;
-let store: EventStore;
-let projection: Projection;
-let catalog: Catalog;
-const AGENT = 'agent-x';
-const agentActor: Actor = { kind: 'service', service: `agent:${AGENT}` };
-const now = () => new Date().toISOString();
-
-type Reply = { status: number; body: any };
-async function api(caller: Caller, method: string, url: string, body?: unknown): Promise<Reply> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  const res = await app.inject({ method: method as 'GET', url, payload, headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...caller } });
-  let parsed: unknown = null;
-  try { parsed = res.body ? JSON.parse(res.body) : null; } catch { parsed = res.body; }
-  return { status: res.statusCode, body: parsed };
-}
-const lastSeq = async () => (await (await nats.connection.jetstreamManager()).streams.info(EVENT_STREAM)).state.last_seq;
-
-/** The hosting agent: placement, then the latest desired version reported applied (ACTIVE). */
-async function converge(lbId: string): Promise<void> {
-  const stream = { aggregate: 'lb' as const, id: lbId };
-  let lb = catalog.loadBalancers.lbs.get(lbId)!;
-  if (!lb.placement) {
-    const placed = await handle(store, stream, loadBalancer, {
-      type: 'PlaceLoadBalancer', data: { lbId, agentId: AGENT, expectedEpoch: 0, reason: 'initial' }, metadata: { commandId: randomUUID(), now: now() },
-    }, { kind: 'service', service: 'scheduler' });
-    await projection.waitFor(placed.seq);
-    lb = catalog.loadBalancers.lbs.get(lbId)!;
-  }
-  const applied = await handle(store, stream, loadBalancer, {
-    type: 'ReportApplied', data: { lbId, agentId: AGENT, epoch: lb.placement!.epoch, version: lb.version }, metadata: { commandId: randomUUID(), now: now() },
-  }, agentActor);
-  await projection.waitFor(applied.seq);
-}
+const h = apiHarness({ agentId: 'agent-x', secrets: true });
+const { converge, lastSeq } = h;
+const api = (caller: Caller, method: string, url: string, body?: unknown): Promise<Reply> => h.api(method, url, body, caller);
 
 /** What project A made, by name. */
 const a: Record<string, string> = {};
@@ -64,19 +22,6 @@ const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const KEY = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';
 
 beforeAll(async () => {
-  await ensureEventStream(nats.connection);
-  store = jetStreamEventStore(nats.connection);
-  catalog = initialCatalog();
-  projection = await runProjection(nats.connection, { onCommit: (c) => evolveCatalog(catalog, c) });
-  const secrets = await SecretStore.open(nats.connection, randomBytes(32));
-  app = await createApiApp({
-    config: loadConfig({ NATS_URL: nats.url, API_BASE_URI: 'http://127.0.0.1:9876' }), store, clock: { now }, logger: pino({ level: 'silent' }), secrets,
-    view: { catalog, waitFor: (s, ms) => projection.waitFor(s, ms) },
-  });
-  await handle(store, { aggregate: 'agent', id: AGENT }, agentDecider, {
-    type: 'RegisterAgent', data: { agentId: AGENT, host: 'host-x', bridgeMappings: { physnet1: 'br' }, leaseMs: 10_000 }, metadata: { commandId: randomUUID(), now: now() },
-  }, agentActor).then((r) => projection.waitFor(r.seq));
-
   const ok = async (caller: Caller, method: string, url: string, body: unknown, status = 201): Promise<any> => {
     const r = await api(caller, method, url, body);
     if (r.status !== status) throw new Error(`${method} ${url}: ${r.status} ${JSON.stringify(r.body)}`);
@@ -121,11 +66,6 @@ beforeAll(async () => {
   a.bLb = (await ok(B, 'POST', '/v2/lbaas/loadbalancers', { loadbalancer: { name: 'b-lb', vip_subnet_id: a.sharedSubnet } })).loadbalancer.id;
   await converge(a.bLb);
 }, 60_000);
-
-afterAll(async () => {
-  await app?.close();
-  await projection?.stop();
-});
 
 /**
  * One row per resource type: how to read, change and delete A's object (null: the API has no such route for it), and
@@ -238,7 +178,7 @@ describe('another project\'s objects are 404s', () => {
   });
 
   it('lets B see the shared network but not change it (403)', async () => {
-    const shared = catalog.networks.subnets.get(a.sharedSubnet)!.networkId;
+    const shared = h.catalog.networks.subnets.get(a.sharedSubnet)!.networkId;
     expect((await api(B, 'GET', `/v2.0/networks/${shared}`)).status).toBe(200);
     expect((await api(B, 'GET', `/v2.0/subnets/${a.sharedSubnet}`)).status).toBe(200);
     expect((await api(B, 'DELETE', `/v2.0/subnets/${a.sharedSubnet}`)).status).toBe(403);
@@ -259,7 +199,7 @@ describe('another project\'s objects are 404s', () => {
     for (const row of order.map((name) => rows.find((r) => r.resource === name)!)) {
       const r = await api(A, 'DELETE', row.del!());
       expect({ resource: row.resource, status: r.status }).toEqual({ resource: row.resource, status: row.resource === 'quota' ? 202 : 204 });
-      if (catalog.loadBalancers.lbs.has(a.lb)) await converge(a.lb);
+      if (h.catalog.loadBalancers.lbs.has(a.lb)) await converge(a.lb);
     }
   });
 });

@@ -1,13 +1,9 @@
-import { Body, Controller, Get, Inject, Param, Put, Query, Req } from '@nestjs/common';
-import { CONFIG } from '@lbaas/app-shell';
+import { Body, Controller, Get, Param, Put, Req } from '@nestjs/common';
 import { agent as agentDecider } from '@lbaas/domain';
 import type { FastifyRequest } from 'fastify';
-import type { ApiConfig } from '../config';
-import { selectFields } from '../http/attributes';
 import { invalidInput } from '../http/errors';
-import { fieldsOf, listResponse, neutronList, type Query as Q } from '../http/listing';
+import { listResponse, neutronList, single } from '../http/listing';
 import { Lookup } from '../http/lookup';
-import { selfUrl } from '../http/request-context';
 import { Writes } from '../http/writes';
 import { renderLoadBalancer } from '../loadbalancers/load-balancer.fields';
 import { AGENT } from './agent.fields';
@@ -19,16 +15,16 @@ import { AGENT } from './agent.fields';
  */
 @Controller()
 export class AgentsController {
-  constructor(private readonly lookup: Lookup, private readonly writes: Writes, @Inject(CONFIG) private readonly config: ApiConfig) {}
+  constructor(private readonly lookup: Lookup, private readonly writes: Writes) {}
 
   @Get(['v2.0/agents', 'v2/agents'])
-  list(@Req() req: FastifyRequest, @Query() q: Q) {
-    return neutronList('agents', listResponse('agents', this.lookup.agents(), AGENT, q, selfUrl(req, this.config), { strict: false }));
+  list(@Req() req: FastifyRequest) {
+    return neutronList('agents', listResponse('agents', this.lookup.agents(), AGENT, req, { strict: false }));
   }
 
   @Get(['v2.0/agents/:id', 'v2/agents/:id'])
-  show(@Param('id') id: string, @Query() q: Q) {
-    return { agent: selectFields(AGENT.render(this.lookup.agent(id)), fieldsOf(q)) };
+  show(@Req() req: FastifyRequest, @Param('id') id: string) {
+    return single('agent', AGENT.render(this.lookup.agent(id)), req);
   }
 
   /** Neutron's `PUT /v2.0/agents/{id}` with `{"agent": {"admin_state_up": <bool>}}`. Admin only (noauth: everybody). */

@@ -20,7 +20,7 @@ export class ContainersController {
   ) {}
 
   private ref(req: FastifyRequest, id: string): string {
-    return `${baseUrl(req, this.config)}/v1/containers/${id}`;
+    return `${baseUrl(req)}/v1/containers/${id}`;
   }
 
   @Post()

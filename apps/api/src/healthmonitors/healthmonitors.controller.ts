@@ -1,33 +1,24 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req } from '@nestjs/common';
-import { CONFIG, newId } from '@lbaas/app-shell';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
+import { newId } from '@lbaas/app-shell';
 import type { FastifyRequest } from 'fastify';
-import type { ApiConfig } from '../config';
-import { selectFields } from '../http/attributes';
-import { fieldsOf, listResponse, type Query as Q } from '../http/listing';
+import { listResponse, single } from '../http/listing';
 import { Lookup } from '../http/lookup';
-import { selfUrl } from '../http/request-context';
 import { Writes } from '../http/writes';
 import { QuotaCheck } from '../quotas/quota';
 import { HEALTH_MONITOR } from './health-monitor.fields';
 
 @Controller(['v2/lbaas/healthmonitors', 'v2.0/lbaas/healthmonitors'])
 export class HealthMonitorsController {
-  constructor(
-    private readonly lookup: Lookup,
-    private readonly writes: Writes,
-    private readonly quota: QuotaCheck,
-    @Inject(CONFIG) private readonly config: ApiConfig,
-  ) {}
+  constructor(private readonly lookup: Lookup, private readonly writes: Writes, private readonly quota: QuotaCheck) {}
 
   @Get()
-  list(@Req() req: FastifyRequest, @Query() q: Q) {
-    const monitors = this.lookup.lbs().flatMap((lb) => [...lb.healthMonitors.values()].map((hm) => ({ lb, hm })));
-    return listResponse('healthmonitors', monitors, HEALTH_MONITOR, q, selfUrl(req, this.config));
+  list(@Req() req: FastifyRequest) {
+    return listResponse('healthmonitors', this.lookup.healthMonitors(), HEALTH_MONITOR, req);
   }
 
   @Get(':id')
-  show(@Param('id') id: string, @Query() q: Q) {
-    return { healthmonitor: selectFields(this.lookup.shown(id, () => this.lookup.healthMonitor(id), (x) => HEALTH_MONITOR.render(x)), fieldsOf(q)) };
+  show(@Req() req: FastifyRequest, @Param('id') id: string) {
+    return single('healthmonitor', this.lookup.shown(id, () => this.lookup.healthMonitor(id), (x) => HEALTH_MONITOR.render(x)), req);
   }
 
   @Post()

@@ -1,5 +1,7 @@
+import type { FastifyRequest } from 'fastify';
 import { selectFields, type Wire } from './attributes';
 import { ApiError, invalidFilter } from './errors';
+import { selfUrl } from './request-context';
 
 /**
  * What a list needs of its resource (an attribute table, http/attributes.ts, is one): one attribute's value of an item
@@ -85,7 +87,12 @@ function compare(a: unknown, b: unknown): number {
  * 400), tags filters, sort/sort_key/sort_dir, limit/marker/page_reverse with `<plural>_links`, and field selection.
  * Only the page shown is rendered.
  */
-export function listResponse<T>(
+export function listResponse<T>(plural: string, items: readonly T[], of: Listable<T>, req: FastifyRequest, opts: { strict?: boolean } = {}): Wire {
+  return listOf(plural, items, of, (req.query ?? {}) as Query, selfUrl(req), opts);
+}
+
+/** listResponse over a parsed query and the list's own URL. */
+export function listOf<T>(
   plural: string, items: readonly T[], of: Listable<T>, q: Query, selfUrl: string, opts: { strict?: boolean } = {},
 ): Wire {
   const attr = (it: T, k: string): unknown => of.value(it, k);
@@ -159,3 +166,6 @@ export function neutronList(plural: string, body: Wire): Wire {
   if (Array.isArray(links) && links.length === 0) delete body[`${plural}_links`];
   return body;
 }
+
+/** One object's answer, `{"<root>": {...}}`, with the attributes `?fields=` selects. */
+export const single = (root: string, wire: Wire, req: FastifyRequest): Wire => ({ [root]: selectFields(wire, fieldsOf((req.query ?? {}) as Query)) });

@@ -1,6 +1,6 @@
 import { attributes } from './attributes';
 import { ApiError } from './errors';
-import { listResponse } from './listing';
+import { listOf as listResponse } from './listing';
 
 type Item = { id: string; name: string; lbId: string; tags: string[] };
 const item = (id: string, name: string, lbId: string, tags: string[] = []): Item => ({ id, name, lbId, tags });

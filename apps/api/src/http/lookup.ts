@@ -89,29 +89,24 @@ export class Lookup {
     return scope === null ? all : all.filter((lb) => lb.projectId === scope);
   }
 
-  /** The tree that owns child `id` (owner index), or a 404 naming the child's resource. */
-  private owner(id: string, resource: string): LoadBalancerView {
+  /** Child `id` of the tree that owns it (owner index), or a 404 naming the child's resource. */
+  private inTree<T>(id: string, resource: string, children: (lb: LoadBalancerView) => ReadonlyMap<string, T>): { lb: LoadBalancerView; found: T } {
     const k = key(id);
     const lbId = k ? this.catalog.loadBalancers.owner.get(k) : undefined;
     const lb = lbId ? this.catalog.loadBalancers.lbs.get(lbId) : undefined;
-    if (!lb || !visible(lb.projectId)) throw notFound(resource, id);
-    return lb;
-  }
-
-  private child<T>(children: ReadonlyMap<string, T>, id: string, resource: string): T {
-    const found = children.get(id.toLowerCase());
-    if (!found) throw notFound(resource, id);
-    return found;
+    const found = lb && visible(lb.projectId) ? children(lb).get(k as string) : undefined;
+    if (!lb || !found) throw notFound(resource, id);
+    return { lb, found };
   }
 
   listener(id: string): { lb: LoadBalancerView; listener: ListenerView } {
-    const lb = this.owner(id, 'Listener');
-    return { lb, listener: this.child(lb.listeners, id, 'Listener') };
+    const { lb, found } = this.inTree(id, 'Listener', (t) => t.listeners);
+    return { lb, listener: found };
   }
 
   pool(id: string): { lb: LoadBalancerView; pool: PoolView } {
-    const lb = this.owner(id, 'Pool');
-    return { lb, pool: this.child(lb.pools, id, 'Pool') };
+    const { lb, found } = this.inTree(id, 'Pool', (t) => t.pools);
+    return { lb, pool: found };
   }
 
   member(poolId: string, id: string): { lb: LoadBalancerView; pool: PoolView; member: MemberView } {
@@ -122,13 +117,26 @@ export class Lookup {
   }
 
   healthMonitor(id: string): { lb: LoadBalancerView; hm: HealthMonitorView } {
-    const lb = this.owner(id, 'Health Monitor');
-    return { lb, hm: this.child(lb.healthMonitors, id, 'Health Monitor') };
+    const { lb, found } = this.inTree(id, 'Health Monitor', (t) => t.healthMonitors);
+    return { lb, hm: found };
   }
 
   l7Policy(id: string): { lb: LoadBalancerView; policy: L7PolicyView } {
-    const lb = this.owner(id, 'L7 Policy');
-    return { lb, policy: this.child(lb.l7Policies, id, 'L7 Policy') };
+    const { lb, found } = this.inTree(id, 'L7 Policy', (t) => t.l7Policies);
+    return { lb, policy: found };
+  }
+
+  /** Every listener, pool or health monitor the caller may see, with its tree, in creation order. */
+  listeners(): { lb: LoadBalancerView; listener: ListenerView }[] {
+    return this.lbs().flatMap((lb) => [...lb.listeners.values()].map((listener) => ({ lb, listener })));
+  }
+
+  pools(): { lb: LoadBalancerView; pool: PoolView }[] {
+    return this.lbs().flatMap((lb) => [...lb.pools.values()].map((pool) => ({ lb, pool })));
+  }
+
+  healthMonitors(): { lb: LoadBalancerView; hm: HealthMonitorView }[] {
+    return this.lbs().flatMap((lb) => [...lb.healthMonitors.values()].map((hm) => ({ lb, hm })));
   }
 
   l7Rule(policyId: string, id: string): { lb: LoadBalancerView; policy: L7PolicyView; rule: L7RuleView } {

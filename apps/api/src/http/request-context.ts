@@ -50,9 +50,15 @@ export const noteLb = (req: FastifyRequest, lbId: string): void => {
   (req as FastifyRequest & { lbId?: string }).lbId = lbId;
 };
 
+type WithBase = FastifyRequest & { apiBase?: string };
+
+/** Notes scheme://host of this API as the caller reached it (or API_BASE_URI), once per request (the HTTP edge). */
+export const noteBaseUrl = (req: FastifyRequest, config: ApiConfig): void => {
+  (req as WithBase).apiBase = config.baseUri ?? `${req.protocol}://${header(req, 'host') ?? `${config.host}:${config.port}`}`;
+};
+
 /** scheme://host of this API as the caller reached it (or API_BASE_URI). */
-export const baseUrl = (req: FastifyRequest, config: ApiConfig): string =>
-  config.baseUri ?? `${req.protocol}://${header(req, 'host') ?? `${config.host}:${config.port}`}`;
+export const baseUrl = (req: FastifyRequest): string => (req as WithBase).apiBase ?? '';
 
 /** The URL of the current path, without its query (for pagination links). */
-export const selfUrl = (req: FastifyRequest, config: ApiConfig): string => `${baseUrl(req, config)}${req.url.split('?')[0]}`;
+export const selfUrl = (req: FastifyRequest): string => `${baseUrl(req)}${req.url.split('?')[0]}`;

@@ -1,28 +1,25 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req } from '@nestjs/common';
-import { CONFIG, newId } from '@lbaas/app-shell';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
+import { newId } from '@lbaas/app-shell';
 import { listenerPolicies } from '@lbaas/projections';
 import type { FastifyRequest } from 'fastify';
-import type { ApiConfig } from '../config';
-import { selectFields } from '../http/attributes';
-import { fieldsOf, listResponse, type Query as Q } from '../http/listing';
+import { listResponse, single } from '../http/listing';
 import { Lookup } from '../http/lookup';
-import { selfUrl } from '../http/request-context';
 import { Writes } from '../http/writes';
 import { L7_POLICY, redirectChanges, sanitizeRedirects } from './l7policy.fields';
 
 @Controller(['v2/lbaas/l7policies', 'v2.0/lbaas/l7policies'])
 export class L7PoliciesController {
-  constructor(private readonly lookup: Lookup, private readonly writes: Writes, @Inject(CONFIG) private readonly config: ApiConfig) {}
+  constructor(private readonly lookup: Lookup, private readonly writes: Writes) {}
 
   @Get()
-  list(@Req() req: FastifyRequest, @Query() q: Q) {
+  list(@Req() req: FastifyRequest) {
     const policies = this.lookup.lbs().flatMap((lb) => [...lb.listeners.keys()].flatMap((id) => listenerPolicies(lb, id)).map((policy) => ({ lb, policy })));
-    return listResponse('l7policies', policies, L7_POLICY, q, selfUrl(req, this.config));
+    return listResponse('l7policies', policies, L7_POLICY, req);
   }
 
   @Get(':id')
-  show(@Param('id') id: string, @Query() q: Q) {
-    return { l7policy: selectFields(L7_POLICY.render(this.lookup.l7Policy(id)), fieldsOf(q)) };
+  show(@Req() req: FastifyRequest, @Param('id') id: string) {
+    return single('l7policy', L7_POLICY.render(this.lookup.l7Policy(id)), req);
   }
 
   @Post()

@@ -1,28 +1,25 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req } from '@nestjs/common';
-import { CONFIG, newId } from '@lbaas/app-shell';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
+import { newId } from '@lbaas/app-shell';
 import type { FastifyRequest } from 'fastify';
-import type { ApiConfig } from '../config';
-import { selectFields } from '../http/attributes';
-import { fieldsOf, listResponse, type Query as Q } from '../http/listing';
+import { listResponse, single } from '../http/listing';
 import { Lookup } from '../http/lookup';
-import { selfUrl } from '../http/request-context';
 import { Writes } from '../http/writes';
 import { L7_RULE } from './l7rule.fields';
 
 @Controller(['v2/lbaas/l7policies/:policyId/rules', 'v2.0/lbaas/l7policies/:policyId/rules'])
 export class L7RulesController {
-  constructor(private readonly lookup: Lookup, private readonly writes: Writes, @Inject(CONFIG) private readonly config: ApiConfig) {}
+  constructor(private readonly lookup: Lookup, private readonly writes: Writes) {}
 
   @Get()
-  list(@Req() req: FastifyRequest, @Param('policyId') policyId: string, @Query() q: Q) {
+  list(@Req() req: FastifyRequest, @Param('policyId') policyId: string) {
     const { lb, policy } = this.lookup.l7Policy(policyId);
     const rules = policy.ruleIds.flatMap((id) => { const rule = lb.l7Rules.get(id); return rule ? [{ lb, rule }] : []; });
-    return listResponse('rules', rules, L7_RULE, q, selfUrl(req, this.config));
+    return listResponse('rules', rules, L7_RULE, req);
   }
 
   @Get(':id')
-  show(@Param('policyId') policyId: string, @Param('id') id: string, @Query() q: Q) {
-    return { rule: selectFields(L7_RULE.render(this.lookup.l7Rule(policyId, id)), fieldsOf(q)) };
+  show(@Req() req: FastifyRequest, @Param('policyId') policyId: string, @Param('id') id: string) {
+    return single('rule', L7_RULE.render(this.lookup.l7Rule(policyId, id)), req);
   }
 
   @Post()

@@ -1,12 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req } from '@nestjs/common';
-import { CONFIG, newId } from '@lbaas/app-shell';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Req } from '@nestjs/common';
+import { newId } from '@lbaas/app-shell';
 import type { FastifyRequest } from 'fastify';
-import type { ApiConfig } from '../config';
 import { AGENT_QUERIES, type AgentQueries } from '../http/agent-queries';
-import { selectFields } from '../http/attributes';
-import { fieldsOf, listResponse, type Query as Q } from '../http/listing';
+import { listResponse, single } from '../http/listing';
 import { Lookup } from '../http/lookup';
-import { selfUrl } from '../http/request-context';
 import { Writes } from '../http/writes';
 import { fetchStats } from '../loadbalancers/stats';
 import { QuotaCheck } from '../quotas/quota';
@@ -19,19 +16,17 @@ export class ListenersController {
     private readonly lookup: Lookup,
     private readonly writes: Writes,
     private readonly quota: QuotaCheck,
-    @Inject(CONFIG) private readonly config: ApiConfig,
     @Inject(AGENT_QUERIES) private readonly ask: AgentQueries,
   ) {}
 
   @Get()
-  list(@Req() req: FastifyRequest, @Query() q: Q) {
-    const listeners = this.lookup.lbs().flatMap((lb) => [...lb.listeners.values()].map((listener) => ({ lb, listener })));
-    return listResponse('listeners', listeners, LISTENER, q, selfUrl(req, this.config));
+  list(@Req() req: FastifyRequest) {
+    return listResponse('listeners', this.lookup.listeners(), LISTENER, req);
   }
 
   @Get(':id')
-  show(@Param('id') id: string, @Query() q: Q) {
-    return { listener: selectFields(this.lookup.shown(id, () => this.lookup.listener(id), (x) => LISTENER.render(x)), fieldsOf(q)) };
+  show(@Req() req: FastifyRequest, @Param('id') id: string) {
+    return single('listener', this.lookup.shown(id, () => this.lookup.listener(id), (x) => LISTENER.render(x)), req);
   }
 
   @Get(':id/stats')

@@ -1,13 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req } from '@nestjs/common';
-import { CONFIG } from '@lbaas/app-shell';
 import type { FastifyRequest } from 'fastify';
-import type { ApiConfig } from '../config';
 import { AGENT_QUERIES, type AgentQueries } from '../http/agent-queries';
-import { selectFields } from '../http/attributes';
 import { ApiError } from '../http/errors';
-import { fieldsOf, listResponse, type Query as Q } from '../http/listing';
+import { listResponse, type Query as Q, single } from '../http/listing';
 import { Lookup } from '../http/lookup';
-import { selfUrl } from '../http/request-context';
 import { Writes } from '../http/writes';
 import { CreateLoadBalancerSaga } from './create-load-balancer.saga';
 import { failoverTarget } from './failover';
@@ -23,21 +19,21 @@ export class LoadBalancersController {
     private readonly lookup: Lookup,
     private readonly writes: Writes,
     private readonly create: CreateLoadBalancerSaga,
-    @Inject(CONFIG) private readonly config: ApiConfig,
     @Inject(AGENT_QUERIES) private readonly ask: AgentQueries,
   ) {}
 
   @Get()
-  list(@Req() req: FastifyRequest, @Query() q: Q) {
+  list(@Req() req: FastifyRequest) {
     // The CLI finds objects by ?id= and ?name=: narrow on those first (10,000 trees are common).
+    const q = req.query as Q;
     const id = one(q, 'id'), name = one(q, 'name');
     const lbs = id !== null ? [this.lookup.visibleLb(id)].filter((lb) => lb !== undefined) : this.lookup.lbs().filter((lb) => name === null || lb.name === name);
-    return listResponse('loadbalancers', lbs, LOAD_BALANCER, q, selfUrl(req, this.config));
+    return listResponse('loadbalancers', lbs, LOAD_BALANCER, req);
   }
 
   @Get(':id')
-  show(@Param('id') id: string, @Query() q: Q) {
-    return { loadbalancer: selectFields(renderLoadBalancer(this.lookup.lb(id)), fieldsOf(q)) };
+  show(@Req() req: FastifyRequest, @Param('id') id: string) {
+    return single('loadbalancer', renderLoadBalancer(this.lookup.lb(id)), req);
   }
 
   @Get([':id/status', ':id/statuses'])

@@ -1,30 +1,22 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req } from '@nestjs/common';
-import { CONFIG, newId } from '@lbaas/app-shell';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req } from '@nestjs/common';
+import { newId } from '@lbaas/app-shell';
 import { batchMemberIncrease } from '@lbaas/domain';
 import type { FastifyRequest } from 'fastify';
-import type { ApiConfig } from '../config';
-import { selectFields } from '../http/attributes';
 import { ApiError, invalidInput, unknownAttribute } from '../http/errors';
-import { fieldsOf, listResponse, type Query as Q } from '../http/listing';
+import { listResponse, type Query as Q, single } from '../http/listing';
 import { Lookup } from '../http/lookup';
-import { selfUrl } from '../http/request-context';
 import { Writes } from '../http/writes';
 import { QuotaCheck } from '../quotas/quota';
 import { checkNewMember, checkNotReserved, MEMBER } from './member.fields';
 
 @Controller(['v2/lbaas/pools/:poolId/members', 'v2.0/lbaas/pools/:poolId/members'])
 export class MembersController {
-  constructor(
-    private readonly lookup: Lookup,
-    private readonly writes: Writes,
-    private readonly quota: QuotaCheck,
-    @Inject(CONFIG) private readonly config: ApiConfig,
-  ) {}
+  constructor(private readonly lookup: Lookup, private readonly writes: Writes, private readonly quota: QuotaCheck) {}
 
   private readonly subnetExists = (id: string): boolean => this.lookup.visibleSubnet(id) !== undefined;
 
   @Get()
-  list(@Req() req: FastifyRequest, @Param('poolId') poolId: string, @Query() q: Q) {
+  list(@Req() req: FastifyRequest, @Param('poolId') poolId: string) {
     let found;
     try {
       found = this.lookup.pool(poolId);
@@ -34,12 +26,12 @@ export class MembersController {
     }
     const { lb, pool } = found;
     const members = pool.memberIds.flatMap((id) => { const member = lb.members.get(id); return member ? [{ lb, member }] : []; });
-    return listResponse('members', members, MEMBER, q, selfUrl(req, this.config));
+    return listResponse('members', members, MEMBER, req);
   }
 
   @Get(':id')
-  show(@Param('poolId') poolId: string, @Param('id') id: string, @Query() q: Q) {
-    return { member: selectFields(this.lookup.shown(id, () => this.lookup.member(poolId, id), (x) => MEMBER.render(x)), fieldsOf(q)) };
+  show(@Req() req: FastifyRequest, @Param('poolId') poolId: string, @Param('id') id: string) {
+    return single('member', this.lookup.shown(id, () => this.lookup.member(poolId, id), (x) => MEMBER.render(x)), req);
   }
 
   @Post()

@@ -1,13 +1,12 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
 import { CONFIG, newId } from '@lbaas/app-shell';
 import { network as networkDecider } from '@lbaas/domain';
 import type { FastifyRequest } from 'fastify';
 import type { ApiConfig } from '../config';
-import { selectFields } from '../http/attributes';
 import { ApiError } from '../http/errors';
-import { fieldsOf, listResponse, neutronList, type Query as Q } from '../http/listing';
+import { listResponse, neutronList, single } from '../http/listing';
 import { Lookup } from '../http/lookup';
-import { projectFor, selfUrl } from '../http/request-context';
+import { projectFor } from '../http/request-context';
 import { Writes } from '../http/writes';
 import { NETWORK } from './network.fields';
 
@@ -17,13 +16,13 @@ export class NetworksController {
   constructor(private readonly lookup: Lookup, private readonly writes: Writes, @Inject(CONFIG) private readonly config: ApiConfig) {}
 
   @Get()
-  list(@Req() req: FastifyRequest, @Query() q: Q) {
-    return neutronList('networks', listResponse('networks', this.lookup.networks(), NETWORK, q, selfUrl(req, this.config), { strict: false }));
+  list(@Req() req: FastifyRequest) {
+    return neutronList('networks', listResponse('networks', this.lookup.networks(), NETWORK, req, { strict: false }));
   }
 
   @Get(':id')
-  show(@Param('id') id: string, @Query() q: Q) {
-    return { network: selectFields(NETWORK.render(this.lookup.network(id)), fieldsOf(q)) };
+  show(@Req() req: FastifyRequest, @Param('id') id: string) {
+    return single('network', NETWORK.render(this.lookup.network(id)), req);
   }
 
   @Post()

@@ -1,35 +1,26 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req } from '@nestjs/common';
-import { CONFIG, newId } from '@lbaas/app-shell';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
+import { newId } from '@lbaas/app-shell';
 import type { LoadBalancerView } from '@lbaas/projections';
 import type { FastifyRequest } from 'fastify';
-import type { ApiConfig } from '../config';
-import { selectFields } from '../http/attributes';
 import { validationFailure } from '../http/errors';
-import { fieldsOf, listResponse, type Query as Q } from '../http/listing';
+import { listResponse, single } from '../http/listing';
 import { Lookup } from '../http/lookup';
-import { selfUrl } from '../http/request-context';
 import { Writes } from '../http/writes';
 import { QuotaCheck } from '../quotas/quota';
 import { POOL, renderPool } from './pool.fields';
 
 @Controller(['v2/lbaas/pools', 'v2.0/lbaas/pools'])
 export class PoolsController {
-  constructor(
-    private readonly lookup: Lookup,
-    private readonly writes: Writes,
-    private readonly quota: QuotaCheck,
-    @Inject(CONFIG) private readonly config: ApiConfig,
-  ) {}
+  constructor(private readonly lookup: Lookup, private readonly writes: Writes, private readonly quota: QuotaCheck) {}
 
   @Get()
-  list(@Req() req: FastifyRequest, @Query() q: Q) {
-    const pools = this.lookup.lbs().flatMap((lb) => [...lb.pools.values()].map((pool) => ({ lb, pool })));
-    return listResponse('pools', pools, POOL, q, selfUrl(req, this.config));
+  list(@Req() req: FastifyRequest) {
+    return listResponse('pools', this.lookup.pools(), POOL, req);
   }
 
   @Get(':id')
-  show(@Param('id') id: string, @Query() q: Q) {
-    return { pool: selectFields(this.lookup.shown(id, () => this.lookup.pool(id), (x) => renderPool(x)), fieldsOf(q)) };
+  show(@Req() req: FastifyRequest, @Param('id') id: string) {
+    return single('pool', this.lookup.shown(id, () => this.lookup.pool(id), (x) => renderPool(x)), req);
   }
 
   @Post()

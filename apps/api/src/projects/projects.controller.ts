@@ -23,12 +23,12 @@ export class ProjectsController {
   @Get(['projects/:id', 'v3/projects/:id'])
   show(@Req() req: FastifyRequest, @Param('id') id: string) {
     if (!isProjectId(id)) throw new ApiError(404, `Could not find project: ${id}.`);
-    return { project: renderProject(id, baseUrl(req, this.config)) };
+    return { project: renderProject(id, baseUrl(req)) };
   }
 
   @Get(['projects', 'v3/projects'])
   list(@Req() req: FastifyRequest, @Query('name') name?: string) {
-    const base = baseUrl(req, this.config);
+    const base = baseUrl(req);
     const ids = name !== undefined ? (isProjectId(name) ? [name] : []) : this.config.defaultProjectId ? [this.config.defaultProjectId] : [];
     return { projects: ids.map((id) => renderProject(id, base)), links: { self: `${base}/v3/projects`, previous: null, next: null } };
   }

@@ -1,12 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put, Req } from '@nestjs/common';
 import { CONFIG } from '@lbaas/app-shell';
 import { project } from '@lbaas/domain';
 import type { FastifyRequest } from 'fastify';
 import type { ApiConfig } from '../config';
 import { invalidInput } from '../http/errors';
-import { listResponse, type Query as Q } from '../http/listing';
+import { listResponse } from '../http/listing';
 import { Lookup } from '../http/lookup';
-import { selfUrl } from '../http/request-context';
 import { projectId as projectIdRule } from '../http/rules';
 import { Writes } from '../http/writes';
 import { QUOTA, renderDefaults } from './quota.fields';
@@ -23,8 +22,8 @@ export class QuotasController {
   constructor(private readonly lookup: Lookup, private readonly writes: Writes, @Inject(CONFIG) private readonly config: ApiConfig) {}
 
   @Get()
-  list(@Req() req: FastifyRequest, @Query() q: Q) {
-    return listResponse('quotas', this.lookup.quotas(), QUOTA, q, selfUrl(req, this.config));
+  list(@Req() req: FastifyRequest) {
+    return listResponse('quotas', this.lookup.quotas(), QUOTA, req);
   }
 
   @Get(['defaults', ':projectId/default'])

@@ -29,7 +29,7 @@ export class SecretsController {
   ) {}
 
   private ref(req: FastifyRequest, id: string): string {
-    return `${baseUrl(req, this.config)}/v1/secrets/${id}`;
+    return `${baseUrl(req)}/v1/secrets/${id}`;
   }
 
   @Post()

@@ -1,28 +1,26 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
-import { CONFIG, newId } from '@lbaas/app-shell';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { newId } from '@lbaas/app-shell';
 import { subnet as subnetDecider } from '@lbaas/domain';
 import type { FastifyRequest } from 'fastify';
-import type { ApiConfig } from '../config';
-import { selectFields } from '../http/attributes';
-import { fieldsOf, listResponse, neutronList, type Query as Q } from '../http/listing';
+import { listResponse, neutronList, single } from '../http/listing';
 import { Lookup } from '../http/lookup';
-import { projectFor, selfUrl } from '../http/request-context';
+import { projectFor } from '../http/request-context';
 import { Writes } from '../http/writes';
 import { defaultGateway, SUBNET } from './subnet.fields';
 
 /** Neutron's subnets (IPAM for VIPs); those of a shared network are visible to every project. */
 @Controller(['v2.0/subnets', 'v2/subnets'])
 export class SubnetsController {
-  constructor(private readonly lookup: Lookup, private readonly writes: Writes, @Inject(CONFIG) private readonly config: ApiConfig) {}
+  constructor(private readonly lookup: Lookup, private readonly writes: Writes) {}
 
   @Get()
-  list(@Req() req: FastifyRequest, @Query() q: Q) {
-    return neutronList('subnets', listResponse('subnets', this.lookup.subnets(), SUBNET, q, selfUrl(req, this.config), { strict: false }));
+  list(@Req() req: FastifyRequest) {
+    return neutronList('subnets', listResponse('subnets', this.lookup.subnets(), SUBNET, req, { strict: false }));
   }
 
   @Get(':id')
-  show(@Param('id') id: string, @Query() q: Q) {
-    return { subnet: selectFields(SUBNET.render(this.lookup.subnet(id)), fieldsOf(q)) };
+  show(@Req() req: FastifyRequest, @Param('id') id: string) {
+    return single('subnet', SUBNET.render(this.lookup.subnet(id)), req);
   }
 
   @Post()

@@ -1,18 +1,14 @@
-import { Controller, Get, Inject, Req } from '@nestjs/common';
-import { CONFIG } from '@lbaas/app-shell';
+import { Controller, Get, Req } from '@nestjs/common';
 import { PROVIDER } from '@lbaas/domain';
 import type { FastifyRequest } from 'fastify';
-import type { ApiConfig } from '../config';
 import { baseUrl } from '../http/request-context';
 import { versionDocument } from './versions';
 
 @Controller()
 export class VersionsController {
-  constructor(@Inject(CONFIG) private readonly config: ApiConfig) {}
-
   @Get()
   root(@Req() req: FastifyRequest) {
-    return versionDocument(baseUrl(req, this.config));
+    return versionDocument(baseUrl(req));
   }
 }
 
