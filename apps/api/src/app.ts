@@ -14,7 +14,7 @@ import { HealthMonitorsController } from './healthmonitors/healthmonitors.contro
 import { HistoryController } from './history/history.controller';
 import { AGENT_QUERIES, noAgentQueries, type AgentQueries } from './http/agent-queries';
 import { ApiExceptionFilter } from './http/error-filter';
-import { Lookup, SECRET_WRITES, type ReadModel } from './http/lookup';
+import { Lookup, SECRET_WRITES, secretWrites, type ReadModel } from './http/lookup';
 import { callerFromHeaders, runAsCaller } from './http/project-scope';
 import { noteBaseUrl } from './http/request-context';
 import { Writes } from './http/writes';
@@ -61,7 +61,7 @@ class CoreModule {
         { provide: LOGGER, useValue: deps.logger },
         { provide: AGENT_QUERIES, useValue: deps.agentQueries ?? noAgentQueries },
         { provide: SECRET_STORE, useValue: secrets },
-        { provide: SECRET_WRITES, useValue: secrets && { put: secrets.put.bind(secrets), delete: secrets.delete.bind(secrets) } },
+        { provide: SECRET_WRITES, useValue: secretWrites(secrets) },
         Lookup, Writes, QuotaCheck,
       ],
       exports: [CONFIG, LOGGER, AGENT_QUERIES, SECRET_WRITES, Lookup, Writes, QuotaCheck],

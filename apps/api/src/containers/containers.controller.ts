@@ -6,8 +6,8 @@ import type { FastifyRequest } from 'fastify';
 import type { ApiConfig } from '../config';
 import { ApiError } from '../http/errors';
 import { Lookup, SECRET_WRITES, type SecretWrites } from '../http/lookup';
-import { baseUrl, projectFor } from '../http/request-context';
-import { writable } from '../secrets/secrets.controller';
+import { projectFor } from '../http/request-context';
+import { barbicanRef } from '../secrets/secret.fields';
 import { CONTAINER } from './container.fields';
 
 /** Barbican's certificate containers; a container names only secrets of its own project. */
@@ -18,10 +18,6 @@ export class ContainersController {
     @Inject(SECRET_WRITES) private readonly store: SecretWrites,
     @Inject(CONFIG) private readonly config: ApiConfig,
   ) {}
-
-  private ref(req: FastifyRequest, id: string): string {
-    return `${baseUrl(req)}/v1/containers/${id}`;
-  }
 
   @Post()
   @HttpCode(201)
@@ -36,21 +32,20 @@ export class ContainersController {
     const rec: ContainerRecord = {
       kind: 'container', id: randomUUID(), projectId, ...settings, secretRefs: [...settings.secretRefs], createdAt: new Date().toISOString(),
     };
-    await writable(this.store).put(rec);
-    return { container_ref: this.ref(req, rec.id) };
+    await this.store.put(rec);
+    return { container_ref: barbicanRef(req, 'containers', rec.id) };
   }
 
   @Get(':id')
   async show(@Req() req: FastifyRequest, @Param('id') id: string) {
     const record = await this.lookup.container(id);
-    return CONTAINER.render({ record, ref: this.ref(req, record.id) });
+    return CONTAINER.render({ record, ref: barbicanRef(req, 'containers', record.id) });
   }
 
   @Delete(':id')
   @HttpCode(204)
   async remove(@Param('id') id: string): Promise<void> {
-    const store = writable(this.store);
     const c = await this.lookup.container(id);
-    await store.delete('container', c.id);
+    await this.store.delete('container', c.id);
   }
 }

@@ -26,9 +26,15 @@ export type PortView = Readonly<{ subnet: SubnetView; vip: VipAllocationView; pr
 /** A project's quota: the limits that apply (set ones, configured defaults for the rest). */
 export type QuotaView = Readonly<{ projectId: string; limits: Record<QuotaResource, number> }>;
 
-/** The secret store's writes (the reads go through the lookup); null without SECRETS_KEY. */
+/** The secret store's writes (the reads go through the lookup). */
 export const SECRET_WRITES = Symbol('SECRET_WRITES');
-export type SecretWrites = Pick<SecretStore, 'put' | 'delete'> | null;
+export type SecretWrites = Pick<SecretStore, 'put' | 'delete'>;
+const secretsOff = (): never => { throw new ApiError(503, 'The secret store is not configured (SECRETS_KEY).'); };
+/** The writes of `store`; without one (no SECRETS_KEY) every write is Barbican's 503. */
+export const secretWrites = (store: SecretStore | null): SecretWrites => ({
+  put: (rec) => (store ? store.put(rec) : secretsOff()),
+  delete: (kind, id) => (store ? store.delete(kind, id) : secretsOff()),
+});
 
 const networkNotFound = (id: string) => new ApiError(404, `Network ${id} could not be found.`);
 const subnetNotFound = (id: string) => new ApiError(404, `Subnet ${id} could not be found.`);
@@ -301,8 +307,7 @@ export class Lookup {
   // ---- secrets and containers ----
 
   private get secretStore(): SecretStore {
-    if (!this.secrets) throw new ApiError(503, 'The secret store is not configured (SECRETS_KEY).');
-    return this.secrets;
+    return this.secrets ?? secretsOff();
   }
 
   /** The secret `id`, or a 404 (also when it belongs to another project). */

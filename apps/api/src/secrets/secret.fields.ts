@@ -1,5 +1,7 @@
 import type { SecretRecord } from '@lbaas/secret-store';
+import type { FastifyRequest } from 'fastify';
 import { attributes } from '../http/attributes';
+import { baseUrl } from '../http/request-context';
 import { oneOf, text, type Rule } from '../http/rules';
 
 const SECRET_TYPES = ['certificate', 'private', 'opaque', 'passphrase', 'symmetric', 'public'] as const;
@@ -7,6 +9,9 @@ const pem: Rule<string> = (v) =>
   typeof v === 'string' && v.length > 0 && v.length <= 65536 ? { ok: true, value: v } : { ok: false, reason: 'Value should be a string of at most 65536 characters' };
 /** Barbican attributes this subset takes and ignores. */
 const ignored: Rule<null> = () => ({ ok: true, value: null });
+
+/** The reference (URL) this API hands out for a secret or a container. */
+export const barbicanRef = (req: FastifyRequest, kind: 'secrets' | 'containers', id: string): string => `${baseUrl(req)}/v1/${kind}/${id}`;
 
 /** Barbican's timestamps: naive, without fractions. */
 export const barbicanTime = (iso: string): string => iso.replace(/\.\d+Z$/, '');

@@ -4,16 +4,10 @@ import { CONFIG } from '@lbaas/app-shell';
 import type { SecretRecord } from '@lbaas/secret-store';
 import type { FastifyRequest } from 'fastify';
 import type { ApiConfig } from '../config';
-import { ApiError, notFound } from '../http/errors';
+import { notFound } from '../http/errors';
 import { Lookup, SECRET_WRITES, type SecretWrites } from '../http/lookup';
-import { baseUrl, projectFor } from '../http/request-context';
-import { SECRET } from './secret.fields';
-
-/** The writes of the secret store, or Barbican's 503 when it is off (no SECRETS_KEY). */
-export const writable = (w: SecretWrites): NonNullable<SecretWrites> => {
-  if (!w) throw new ApiError(503, 'The secret store is not configured (SECRETS_KEY).');
-  return w;
-};
+import { projectFor } from '../http/request-context';
+import { barbicanRef, SECRET } from './secret.fields';
 
 /**
  * A Barbican-compatible subset (Key Manager API v1) so listeners can name certificates: secrets (PEM payloads), each
@@ -28,10 +22,6 @@ export class SecretsController {
     @Inject(CONFIG) private readonly config: ApiConfig,
   ) {}
 
-  private ref(req: FastifyRequest, id: string): string {
-    return `${baseUrl(req)}/v1/secrets/${id}`;
-  }
-
   @Post()
   @HttpCode(201)
   async create(@Req() req: FastifyRequest, @Body() body: unknown) {
@@ -42,14 +32,14 @@ export class SecretsController {
       kind: 'secret', id: randomUUID(), projectId: projectFor({}, this.config.defaultProjectId), ...SECRET.settings(b),
       payloadContentType: b.payload_content_type ?? (payload ? 'text/plain' : null), payload, createdAt: new Date().toISOString(),
     };
-    await writable(this.store).put(rec);
-    return { secret_ref: this.ref(req, rec.id) };
+    await this.store.put(rec);
+    return { secret_ref: barbicanRef(req, 'secrets', rec.id) };
   }
 
   @Get(':id')
   async show(@Req() req: FastifyRequest, @Param('id') id: string) {
     const record = await this.lookup.secret(id);
-    return SECRET.render({ record, ref: this.ref(req, record.id) });
+    return SECRET.render({ record, ref: barbicanRef(req, 'secrets', record.id) });
   }
 
   @Get(':id/payload')
@@ -63,8 +53,7 @@ export class SecretsController {
   @Delete(':id')
   @HttpCode(204)
   async remove(@Param('id') id: string): Promise<void> {
-    const store = writable(this.store);
     const s = await this.lookup.secret(id);
-    await store.delete('secret', s.id);
+    await this.store.delete('secret', s.id);
   }
 }
