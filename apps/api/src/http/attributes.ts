@@ -120,7 +120,7 @@ function checkAttributes(checks: ReadonlyMap<string, Check>, Body: new () => obj
 }
 
 /** Unwraps `{"<root>": {...}}` (nothing else allowed at the top). */
-export function unwrap(body: unknown, arg: string, root: string): unknown {
+function unwrap(body: unknown, arg: string, root: string): unknown {
   if (!isPlainObject(body)) throw invalidInput(root, body ?? null, 'Mandatory field missing.');
   const extra = Object.keys(body).filter((k) => k !== root);
   if (extra.length > 0) throw unknownAttribute(arg, extra);
