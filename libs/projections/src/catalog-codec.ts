@@ -9,11 +9,12 @@ export const CATALOG_SNAPSHOT = 'catalog';
  * which makes every older snapshot stale (a full replay, never a wrong view).
  */
 export const catalogCodec = {
-  schema: 2,
+  schema: 3,
   encode: (c: Catalog): unknown => c,
   decode: (json: unknown): Catalog => {
     const c = json as Catalog;
-    if (!(c?.loadBalancers?.lbs instanceof Map) || !(c.networks?.subnets instanceof Map) || !(c.agents?.agents instanceof Map)) {
+    if (!(c?.loadBalancers?.lbs instanceof Map) || !(c.networks?.subnets instanceof Map) || !(c.agents?.agents instanceof Map)
+      || !(c.offerings?.flavors instanceof Map)) {
       throw new Error('not a Catalog');
     }
     return c;

@@ -6,7 +6,11 @@ import type {
 /** Views own their objects and update them in place. */
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** When a child was created and last changed: timestamps for the API, versions for its provisioning status. */
+/**
+ * When a child was created and last changed: timestamps for the API, versions for its provisioning status.
+ * `updatedAt` is Octavia's: set by a change, then again when the agent applied the version holding it (null until a
+ * new object was first applied).
+ */
 export type Stamps = { createdAt: string; updatedAt: string | null; createdVersion: number; updatedVersion: number };
 
 export type ListenerView = Mutable<ListenerSettings> & Stamps & { lbId: string; listenerId: string; protocol: ListenerProtocol; protocolPort: number };
@@ -38,7 +42,11 @@ export type LoadBalancerView = Mutable<Omit<LoadBalancerCreated['data'], 'at'>> 
   /** Highest version the hosting agent reported applied. */
   appliedVersion: number;
   rejected: { version: number; reason: string } | null;
-  placement: { agentId: string; epoch: number; at: string } | null;
+  /**
+   * The latest placement: `version` is the desired version it made (the new host has built the tree once it applied
+   * that), `appliedAt` when its agent first applied it (null: still building).
+   */
+  placement: { agentId: string; epoch: number; at: string; version: number; appliedAt: string | null } | null;
   placementFailed: string | null;
   /** Set once the load balancer is deleted; it disappears from the API when the teardown is applied. */
   deleted: { version: number; cascade: boolean; at: string } | null;
