@@ -9,7 +9,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ApiConfig } from './config';
 import { AgentsController } from './agents/agents.controller';
+import { AmphoraeController } from './amphorae/amphorae.controller';
+import { AvailabilityZoneProfilesController } from './availabilityzoneprofiles/availabilityzoneprofiles.controller';
+import { AvailabilityZonesController } from './availabilityzones/availabilityzones.controller';
 import { ContainersController } from './containers/containers.controller';
+import { FlavorProfilesController } from './flavorprofiles/flavorprofiles.controller';
+import { FlavorsController } from './flavors/flavors.controller';
 import { HealthMonitorsController } from './healthmonitors/healthmonitors.controller';
 import { HistoryController } from './history/history.controller';
 import { AGENT_QUERIES, noAgentQueries, type AgentQueries } from './http/agent-queries';
@@ -81,6 +86,7 @@ class ApiModule {
         VersionsController, ProvidersController, LoadBalancersController, ListenersController, PoolsController, MembersController,
         HealthMonitorsController, L7PoliciesController, L7RulesController, NetworksController, SubnetsController, PortsController,
         AgentsController, QuotasController, ProjectsController, SecretsController, ContainersController, HistoryController,
+        FlavorsController, FlavorProfilesController, AvailabilityZonesController, AvailabilityZoneProfilesController, AmphoraeController,
       ],
     };
   }
