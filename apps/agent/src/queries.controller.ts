@@ -6,7 +6,7 @@ import { AgentRuntime } from './agent-runtime';
 type Query = { lbId?: string } | undefined;
 
 /**
- * Request/reply queries to this agent (`lbaas.rpc.agent.<agentId>.stats|digest`). The subjects embed the agent id,
+ * Request/reply queries to this agent (`lbaas.rpc.agent.<agentId>.stats|digest|reconcile`). The subjects embed the agent id,
  * which is known only at start, so the controller class is made per agent id.
  */
 export function queriesController(agentId: string): Type<unknown> {
@@ -17,6 +17,11 @@ export function queriesController(agentId: string): Type<unknown> {
     @MessagePattern(subjects.agentQuery(agentId, 'stats'))
     stats(@Payload() q: Query) {
       return this.runtime.stats(q?.lbId);
+    }
+
+    @MessagePattern(subjects.agentQuery(agentId, 'reconcile'))
+    reconcile(@Payload() q: Query) {
+      return this.runtime.reconcileNow(q?.lbId);
     }
 
     @MessagePattern(subjects.agentQuery(agentId, 'digest'))
