@@ -1,5 +1,6 @@
 import { LB_TOPOLOGIES, LIMITS, type LbTopology } from '@lbaas/events';
 import { DomainError } from './domain-error';
+import { show } from './field-rules';
 import { PROVIDER } from './protocol-rules';
 
 /**
@@ -71,12 +72,6 @@ function parseObject(text: unknown, option: string): Record<string, unknown> {
   }
   return value as Record<string, unknown>;
 }
-
-const show = (v: unknown): string => {
-  const s = typeof v === 'string' ? v : JSON.stringify(v);
-  const printable = (s ?? '').replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-  return printable.length > 80 ? `${printable.slice(0, 77)}...` : printable;
-};
 
 const refuseUnknown = (o: Record<string, unknown>, known: readonly Capability[]): void => {
   const unknown = Object.keys(o).filter((k) => !known.some((c) => c.name === k)).sort();
