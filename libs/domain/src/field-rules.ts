@@ -15,7 +15,7 @@ export const validationFailure = (detail: string): DomainError => new DomainErro
 
 /** A value as an error message shows it: control characters escaped, at most 80 characters. */
 export const show = (value: unknown): string => {
-  const s = typeof value === 'string' ? value : JSON.stringify(value);
+  const s = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   const printable = s.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return printable.length > 80 ? `${printable.slice(0, 77)}...` : printable;
 };
