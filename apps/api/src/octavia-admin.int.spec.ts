@@ -182,6 +182,11 @@ describe('amphorae', () => {
     expect((await ok('GET', '/v2/octavia/amphorae?role=MASTER', undefined, 200)).amphorae).toEqual([]);
     expect((await ok('GET', '/v2/octavia/amphorae?status=ALLOCATED&fields=id', undefined, 200)).amphorae).toContainEqual({ id: ids.amphora });
     expect((await api('GET', `/v2/octavia/amphorae/${randomUUID()}`)).status).toBe(404);
+    // another project's instances are as unknown as missing ones
+    const other = { 'x-project-id': 'someone-else' };
+    expect((await api('GET', '/v2/octavia/amphorae', undefined, other)).body.amphorae).toEqual([]);
+    expect((await api('GET', `/v2/octavia/amphorae/${ids.amphora}`, undefined, other)).status).toBe(404);
+    expect((await api('PUT', `/v2/octavia/amphorae/${ids.amphora}/failover`, undefined, other)).status).toBe(404);
     expect((await api('GET', '/v2/octavia/amphorae?bogus=1')).status).toBe(400);
   });
 
