@@ -1,6 +1,6 @@
 import type {
-  HealthMonitorSettings, L7PolicySettings, L7RuleSettings, ListenerProtocol, ListenerSettings, LoadBalancerCreated,
-  MemberSettings, MonitorType, OperatingStatus, PoolProtocol, PoolSettings,
+  AdditionalVip, HealthMonitorSettings, L7PolicySettings, L7RuleSettings, ListenerProtocol, ListenerSettings, LoadBalancerCreated,
+  LoadBalancerFlavor, LoadBalancerZone, MemberSettings, MonitorType, OperatingStatus, PoolProtocol, PoolSettings,
 } from '@lbaas/events';
 
 /** Views own their objects and update them in place. */
@@ -30,7 +30,11 @@ export type L7PolicyView = Mutable<L7PolicySettings> & Stamps & { lbId: string; 
 export type L7RuleView = Mutable<L7RuleSettings> & Stamps & { lbId: string; l7PolicyId: string; l7RuleId: string };
 
 /** One load-balancer tree as every app sees it, folded from `lbaas.evt.lb.<lbId>`. */
-export type LoadBalancerView = Mutable<Omit<LoadBalancerCreated['data'], 'at'>> & Stamps & {
+export type LoadBalancerView = Mutable<Omit<LoadBalancerCreated['data'], 'at' | 'additionalVips' | 'flavor' | 'availabilityZone'>> & Stamps & {
+  /** As created (none / null when the event has none). */
+  additionalVips: AdditionalVip[];
+  flavor: LoadBalancerFlavor | null;
+  availabilityZone: LoadBalancerZone | null;
   listeners: Map<string, ListenerView>;
   pools: Map<string, PoolView>;
   members: Map<string, MemberView>;
