@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CONFIG, EVENT_STORE, PROJECTION, SECRET_STORE } from '@lbaas/app-shell';
+import { EVENT_STORE, PROJECTION, SECRET_STORE } from '@lbaas/app-shell';
 import { isUuid } from '@lbaas/contracts';
 import type { EventStore, StoredCommit } from '@lbaas/event-store';
 import { isZoneName, parseFlavorData, parseZoneData } from '@lbaas/domain';
@@ -11,7 +11,6 @@ import {
 } from '@lbaas/projections';
 import { isCertBundle, parseSecretRef, type ContainerRecord, type SecretRecord, type SecretStore } from '@lbaas/secret-store';
 import { amphoraeOf, type AmphoraView } from '../amphorae/amphora';
-import type { ApiConfig } from '../config';
 import type { Wire } from './attributes';
 import { ApiError, notFound } from './errors';
 import { callerProject, visible } from './project-scope';
@@ -70,7 +69,6 @@ export class Lookup {
     @Inject(PROJECTION) private readonly view: ReadModel,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(SECRET_STORE) private readonly secrets: SecretStore | null,
-    @Inject(CONFIG) private readonly config: ApiConfig,
   ) {}
 
   private get catalog(): Catalog {
