@@ -1,5 +1,6 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { Lookup } from '../http/lookup';
+import { Policy } from '../http/policy-guard';
 
 /**
  * An extension beyond Octavia, for auditors: what happened to one load balancer and its children, in order, with
@@ -11,6 +12,7 @@ export class HistoryController {
   constructor(private readonly lookup: Lookup) {}
 
   @Get()
+  @Policy('lbaas:loadbalancer:get_history')
   async history(@Param('id') id: string) {
     const commits = await this.lookup.history(id);
     return {
