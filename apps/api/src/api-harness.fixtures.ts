@@ -64,7 +64,11 @@ export const now = (): string => new Date().toISOString();
  * Catalog fed by the projection runner, one registered agent, optionally a secret store. No agent process runs: the
  * test plays the agent by reporting DesiredStateApplied through the load-balancer decider, as the hosting agent would.
  */
-export function apiHarness(opts: { agentId: string; host?: string; env?: Record<string, string>; logger?: Logger; secrets?: boolean }): ApiHarness {
+export function apiHarness(opts: {
+  agentId: string; host?: string; logger?: Logger; secrets?: boolean;
+  /** The api's environment; a function is called in beforeAll (e.g. once a test Keystone is up). */
+  env?: Record<string, string> | (() => Record<string, string>);
+}): ApiHarness {
   const nats = natsServerPerFile();
   const agentActor: Actor = { kind: 'service', service: `agent:${opts.agentId}` };
   const h = { nats } as { -readonly [K in keyof ApiHarness]: ApiHarness[K] };
@@ -84,7 +88,7 @@ export function apiHarness(opts: { agentId: string; host?: string; env?: Record<
     h.catalog = initialCatalog();
     h.projection = await runProjection(nats.connection, { onCommit: (c) => evolveCatalog(h.catalog, c) });
     secrets = opts.secrets ? await SecretStore.open(nats.connection, randomBytes(32)) : null;
-    h.app = await createApiApp(depsFor(opts.env ?? {}));
+    h.app = await createApiApp(depsFor(typeof opts.env === 'function' ? opts.env() : opts.env ?? {}));
     await handle(h.store, { aggregate: 'agent', id: opts.agentId }, agentDecider, {
       type: 'RegisterAgent', data: { agentId: opts.agentId, host: opts.host ?? `host-${opts.agentId}`, bridgeMappings: { physnet1: 'br-lb' }, leaseMs: 10_000 },
       metadata: { commandId: randomUUID(), now: now() },
