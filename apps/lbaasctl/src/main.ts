@@ -9,6 +9,8 @@ const USAGE = `lbaasctl: operator tool for lbaas
 
   lbaasctl up        run the whole stack on this machine (nats-server with a local JetStream store,
                      api, scheduler, failover-watcher, two agents, a demo network); Ctrl-C stops it
+      [--keystone]   also a local Keystone (Debian's): the api validates tokens with it, lbaas is in its
+                     catalog, and <home>/openrc-demo-a, -demo-b, -admin hold credentials for the openstack CLI
 
   lbaasctl events    tail and export the history (auditing)
       [--project P] [--lb ID (a load balancer's tree, or one child)] [--type T[,T...]]
