@@ -5,6 +5,7 @@ import { evolveCatalog, initialCatalog, type Catalog } from '@lbaas/projections'
 import { SecretStore } from '@lbaas/secret-store';
 import { natsServerPerFile, type NatsServerPerFile } from '@lbaas/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { randomBytes, randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,7 +47,7 @@ export function keystoneEnv(ks: { url: string; users: { lbaas: { password: strin
   return { AUTH_STRATEGY: 'keystone', KEYSTONE_URL: ks.url, KEYSTONE_SERVICE_PASSWORD_FILE: file, ...extra };
 }
 
-type Inject = NestFastifyApplication['inject'];
+type Inject = (opts: InjectOptions) => Promise<LightMyRequestResponse>;
 const caller = (inject: Inject): ApiHarness['api'] => async (method, url, body, headers = {}) => {
   const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   const res = await inject({
