@@ -199,6 +199,48 @@ describe('another project\'s objects are 404s', () => {
     expect((await api(B, 'DELETE', `/v2.0/networks/${shared}`)).status).toBe(403);
   });
 
+  it('keeps B off A\'s addresses on a shared layer-2 segment, and the segment\'s address plan whole', async () => {
+    await converge(a.lb);
+    const poolOk = await api(A, 'POST', `/v2/lbaas/pools/${a.pool}/members`, { member: { address: '192.0.2.77', protocol_port: 80, subnet_id: a.sharedSubnet } });
+    expect(poolOk.status).toBe(201);
+    await converge(a.lb);
+    const bVip = h.catalog.loadBalancers.lbs.get(a.bLb)!.vipAddress;
+    const before = await lastSeq();
+    const vip = (address: string, caller = B, project?: string) =>
+      api(caller, 'POST', '/v2/lbaas/loadbalancers', { loadbalancer: { vip_subnet_id: a.sharedSubnet, vip_address: address, ...(project ? { project_id: project } : {}) } });
+    const refusals: [Promise<Reply>, number, string][] = [
+      [vip('192.0.2.77'), 409, `IP address 192.0.2.77 already allocated in subnet ${a.sharedSubnet}`], // A's backend: no ARP takeover
+      [vip(bVip), 409, `IP address ${bVip} already allocated in subnet ${a.sharedSubnet}`], // another VIP
+      [vip('192.0.2.1'), 400, 'IP address 192.0.2.1 is not a valid IP for the specified subnet.'], // the gateway
+      [api(ADMIN, 'POST', '/v2.0/networks', { network: { name: 'second', 'provider:physical_network': 'physnet1' } }), 409,
+        'Unable to create the flat network. Physical network physnet1 is in use.'],
+    ];
+    for (const [sent, status, fault] of refusals) {
+      const r = await sent;
+      expect([r.status, r.body.faultstring]).toEqual([status, fault]);
+    }
+    const shared = h.catalog.networks.subnets.get(a.sharedSubnet)!.networkId;
+    const overlap = await api(ADMIN, 'POST', '/v2.0/subnets', { subnet: { network_id: shared, cidr: '192.0.2.128/25' } });
+    expect([overlap.status, overlap.body.faultstring]).toEqual([400,
+      `Invalid input for operation: Requested subnet with cidr: 192.0.2.128/25 for network: ${shared} overlaps with another subnet.`]);
+    expect(await lastSeq()).toBe(before);
+    // Outside the allocation pools: an admin may, a tenant may not.
+    const net = (await api(ADMIN, 'POST', '/v2.0/networks', { network: { name: 'pooled', 'provider:physical_network': 'physnet4', shared: true } })).body.network.id;
+    const pooled = (await api(ADMIN, 'POST', '/v2.0/subnets', { subnet: { network_id: net, cidr: '10.20.0.0/24', allocation_pools: [{ start: '10.20.0.100', end: '10.20.0.200' }] } })).body.subnet.id;
+    const mark = await lastSeq();
+    const outside = await api(B, 'POST', '/v2/lbaas/loadbalancers', { loadbalancer: { vip_subnet_id: pooled, vip_address: '10.20.0.5' } });
+    expect([outside.status, outside.body.faultstring]).toEqual([403, `IP address 10.20.0.5 is outside the allocation pools of subnet ${pooled}; only an administrator may choose such an address.`]);
+    await h.projection.waitFor(await lastSeq());
+    expect(h.catalog.networks.subnets.get(pooled)!.vips.size).toBe(0); // nothing allocated (the refused saga step wrote nothing)
+    expect(await lastSeq()).toBe(mark);
+    const byAdmin = await api(ADMIN, 'POST', '/v2/lbaas/loadbalancers', { loadbalancer: { vip_subnet_id: pooled, vip_address: '10.20.0.5', project_id: ks.projects.B.id } });
+    expect([byAdmin.status, byAdmin.body.loadbalancer?.vip_address, byAdmin.body.loadbalancer?.project_id]).toEqual([201, '10.20.0.5', ks.projects.B.id]);
+    await converge(byAdmin.body.loadbalancer.id);
+    expect((await api(B, 'DELETE', `/v2/lbaas/loadbalancers/${byAdmin.body.loadbalancer.id}`)).status).toBe(204);
+    expect((await api(A, 'DELETE', `/v2/lbaas/pools/${a.pool}/members/${poolOk.body.member.id}`)).status).toBe(204);
+    await converge(a.lb);
+  });
+
   it('still lets A change and delete each of its objects (the admin does the operator\'s part)', async () => {
     await converge(a.lb);
     for (const row of rows.filter((r) => r.put && r.resource !== 'failover')) {
