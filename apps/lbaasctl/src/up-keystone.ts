@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { envReader, issuePasswordToken, keystoneAdmin, launchKeystone, type AppProcess, type KeystoneProcess } from '@lbaas/app-shell';
+import { issuePasswordToken, keystoneAdmin, launchKeystone, type AppProcess, type KeystoneProcess } from '@lbaas/app-shell';
 import type { EmbeddedConfig } from './embedded-config';
 
 /**
@@ -51,13 +51,11 @@ export function openrc(authUrl: string, user: string, password: string, project:
 }
 
 /** Starts (or restarts, keeping its database) the demo Keystone and provisions it; idempotent. */
-export async function startEmbeddedKeystone(cfg: EmbeddedConfig, env: Record<string, string | undefined>, say: (msg: string) => void): Promise<EmbeddedKeystone> {
+export async function startEmbeddedKeystone(cfg: EmbeddedConfig, say: (msg: string) => void): Promise<EmbeddedKeystone> {
   if (!existsSync('/usr/bin/keystone-wsgi-public')) {
     throw new Error('--keystone needs Debian\'s keystone package: run `sudo bash scripts/install.sh --keystone` (scripts/up.sh --keystone does)');
   }
-  const r = envReader(env);
-  const port = r.int('LBAAS_KEYSTONE_PORT', 5000, 1, 65535);
-  r.done();
+  const port = cfg.keystonePort;
   const dir = join(cfg.home, 'keystone');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const c = credentials(dir);

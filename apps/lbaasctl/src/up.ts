@@ -40,7 +40,7 @@ export async function up(args: string[], env: Record<string, string | undefined>
     await ensureBridge(cfg);
     const common = { NATS_URL: `nats://127.0.0.1:${cfg.natsPort}`, LOG_LEVEL: env.LOG_LEVEL || 'info', SECRETS_KEY: env.SECRETS_KEY || secretsKey(cfg) };
     // --keystone: a local Keystone (up-keystone.ts); the api then validates tokens with it instead of noauth.
-    const keystone = args.includes('--keystone') ? await startEmbeddedKeystone(cfg, env, say) : null;
+    const keystone = args.includes('--keystone') ? await startEmbeddedKeystone(cfg, say) : null;
     if (keystone) procs.push(keystone.process);
     const start = async (name: string, entry: string, extra: Record<string, string>) => {
       say(`starting ${name}`);
