@@ -284,8 +284,9 @@ export class Lookup {
 
   /**
    * Addresses in use on the segment of subnet `s` that its own allocations do not show: VIPs of the segment's other
-   * subnets, and the members of projects other than `projectId` that are on the segment (their subnet is on it, or
-   * they name none and their address is inside `s`). A VIP there would take over someone else's address by ARP.
+   * subnets, and the members of projects other than `projectId` on the segment (a member without a subnet sits on its
+   * load balancer's VIP subnet, as in Octavia). A VIP there would take over someone else's address by ARP. The scan is
+   * set lookups per member; addresses are parsed only for members on the segment.
    */
   takenNear(s: SubnetView, projectId: string): string[] {
     const segment = new Set(this.segmentSubnets(s.networkId).map((x) => x.subnetId));
@@ -297,7 +298,7 @@ export class Lookup {
     for (const lb of this.catalog.loadBalancers.lbs.values()) {
       if (lb.projectId === projectId) continue;
       for (const m of lb.members.values()) {
-        if (m.subnetId ? segment.has(m.subnetId) : inCidr(m.address, s.cidr)) out.push(m.address);
+        if (segment.has(m.subnetId ?? lb.vipSubnetId) && inCidr(m.address, s.cidr)) out.push(m.address);
       }
     }
     return out;
