@@ -2,8 +2,10 @@ import { newId, systemClock, type Clock } from '@lbaas/app-shell';
 import { parseEventSubject, type Actor } from '@lbaas/contracts';
 import { agent, DomainError, loadBalancer } from '@lbaas/domain';
 import { handle, loadSnapshot, runProjection, type EventStore, type Projection } from '@lbaas/event-store';
-import { DESIRED_STATE_EVENTS, type LoadBalancerEvent } from '@lbaas/events';
-import { CATALOG_SNAPSHOT, catalogCodec, desiredStateFor, evolveCatalog, initialCatalog, type Catalog, type DesiredLb } from '@lbaas/projections';
+import { DESIRED_STATE_EVENTS, HANDOVER_EVENTS, type AgentEvent, type LoadBalancerEvent } from '@lbaas/events';
+import {
+  CATALOG_SNAPSHOT, catalogCodec, desiredLbFor, desiredStateFor, evolveCatalog, initialCatalog, type Catalog, type DesiredLb,
+} from '@lbaas/projections';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import type { AgentConfig } from './config';
@@ -48,6 +50,11 @@ export class AgentRuntime {
     return desiredStateFor(this.catalog, this.config.agentId, this.config.bridgeMappings);
   }
 
+  /** One LB's desired state on this agent (null: nothing of it wanted here). */
+  desiredOne(lbId: string): DesiredLb | null {
+    return desiredLbFor(this.catalog, this.config.agentId, lbId, this.config.bridgeMappings);
+  }
+
   async start(): Promise<void> {
     const { agentId } = this.config;
     // 1. Announce ourselves (idempotent: the same registration again appends nothing).
@@ -71,23 +78,36 @@ export class AgentRuntime {
     });
     this.logger.info({ op: 'replay', seq: this.projection.seq, ms: Date.now() - t0, lbs: this.desired().loadBalancers.length, snapshot_seq: 'view' in snap ? snap.seq : 0 }, 'replay done');
     // 3. Reconcile: at start, on every commit touching an LB placed here (or leaving here), and on the resync timer.
+    const handover = { timeoutMs: this.config.handoverTimeoutMs, drainTimeoutMs: this.config.drainTimeoutMs, minDrainMs: Math.min(3000, this.config.drainTimeoutMs) };
     this.reconciler = new Reconciler({
-      host: this.host, runDir: this.config.runDir, maxconnCap: this.maxconnCap, desired: () => this.desired(), reporter: this.reporter(),
-      logger: this.logger, resyncIntervalMs: this.config.resyncIntervalMs, resolveCert: this.resolveCert ?? undefined,
+      host: this.host, runDir: this.config.runDir, maxconnCap: this.maxconnCap, desired: () => this.desired(), desiredOne: (id) => this.desiredOne(id),
+      reporter: this.reporter(), logger: this.logger, resyncIntervalMs: this.config.resyncIntervalMs, resolveCert: this.resolveCert ?? undefined,
+      concurrency: this.config.reconcileConcurrency > 0 ? this.config.reconcileConcurrency : undefined, handover,
     });
     if (this.fencing.withdrawn) this.reconciler.pause(); // the lease lapsed during the replay
-    // Only commits that change what some host must run wake the reconciler: status facts (every agent's health and
-    // applied reports) would otherwise make every agent re-observe its host on every report. The resync timer covers drift.
+    // A commit wakes the run of the one LB it touches, and only when it changes what some host must run or how a planned
+    // move stands: status facts (every agent's health and applied reports) would otherwise make every agent look at
+    // its host on every report. Networks and subnets, and an agent declared down (a hand-over waiting for it), wake
+    // every LB, lightly. The resync timer covers drift.
     this.projection.onApplied((c) => {
-      const aggregate = parseEventSubject(c.subject)?.aggregate;
-      const wakes = aggregate === 'network' || aggregate === 'subnet'
-        || (aggregate === 'lb' && (c.events as readonly LoadBalancerEvent[]).some((e) => DESIRED_STATE_EVENTS.has(e.type)));
-      if (wakes) this.reconciler?.kick('commit');
+      const target = parseEventSubject(c.subject);
+      if (!target) return;
+      if (target.aggregate === 'network' || target.aggregate === 'subnet') { this.reconciler?.kick('commit', this.desired().loadBalancers.map((d) => d.lbId)); return; }
+      if (target.aggregate === 'agent') {
+        if ((c.events as readonly AgentEvent[]).some((e) => e.type === 'AgentDeclaredDown')) {
+          this.reconciler?.kick('agent down', this.desired().loadBalancers.filter((d) => d.handover?.role === 'incoming').map((d) => d.lbId));
+        }
+        return;
+      }
+      if (target.aggregate === 'lb' && (c.events as readonly LoadBalancerEvent[]).some((e) => DESIRED_STATE_EVENTS.has(e.type) || HANDOVER_EVENTS.has(e.type))) {
+        this.reconciler?.kick('commit', [target.id]);
+      }
     });
     this.reconciler.start();
-    // 4. Health.
+    // 4. Health: every member, and at once the members of a copy that starts serving (reported by the reconciler).
     this.health = new HealthReports({
       agentId, pollMs: this.config.healthPollMs, store: this.store, host: this.host, desired: () => this.desired(),
+      desiredOne: (id) => this.desiredOne(id), serving: (id) => this.reconciler?.serving(id) ?? false,
       actor: this.actor, clock: this.clock, logger: this.logger,
     });
     this.health.start();
@@ -112,9 +132,15 @@ export class AgentRuntime {
     };
     const base = (d: DesiredLb) => ({ lbId: d.lbId, agentId: this.config.agentId, epoch: d.epoch, version: d.version });
     const metadata = () => ({ commandId: newId(), now: this.clock.now() });
+    const handover = (d: DesiredLb) => ({ lbId: d.lbId, agentId: this.config.agentId, epoch: d.epoch });
     return {
-      applied: (d) => report(d, { type: 'ReportApplied', data: base(d), metadata: metadata() }),
+      applied: async (d) => {
+        await report(d, { type: 'ReportApplied', data: base(d), metadata: metadata() });
+        this.health?.soon(d.lbId);
+      },
       rejected: (d, reason) => report(d, { type: 'ReportRejected', data: { ...base(d), reason: reason.slice(0, 1000) }, metadata: metadata() }),
+      prepared: (d) => report(d, { type: 'ReportHandoverPrepared', data: handover(d), metadata: metadata() }),
+      released: (d) => report(d, { type: 'ReportHandoverReleased', data: handover(d), metadata: metadata() }),
     };
   }
 
@@ -122,7 +148,7 @@ export class AgentRuntime {
   async stats(lbId?: string) {
     const out: Record<string, unknown> = {};
     for (const d of this.desired().loadBalancers) {
-      if ((lbId && d.lbId !== lbId) || d.deleted) continue;
+      if ((lbId && d.lbId !== lbId) || d.deleted || d.handover?.role === 'outgoing') continue;
       out[d.lbId] = await this.host.statsCsv(d.lbId).then(parseShowStat).catch((err: Error) => ({ error: err.message }));
     }
     return { agentId: this.config.agentId, at: this.clock.now(), loadBalancers: out };
@@ -132,7 +158,7 @@ export class AgentRuntime {
   digests(lbId?: string) {
     const out: Record<string, unknown> = {};
     for (const d of this.desired().loadBalancers) {
-      if (lbId && d.lbId !== lbId) continue;
+      if ((lbId && d.lbId !== lbId) || d.handover?.role === 'outgoing') continue;
       out[d.lbId] = { version: d.version, epoch: d.epoch, applied: this.reconciler?.appliedVersions.get(d.lbId) ?? null, ...this.host.digests(d.lbId) };
     }
     return { agentId: this.config.agentId, at: this.clock.now(), loadBalancers: out };
