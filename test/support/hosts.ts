@@ -56,7 +56,7 @@ export type HostsLab = {
   killAgent(h: Host): Promise<void>;
   /** Cuts / restores the host's management link (NATS unreachable; the data plane stays up). */
   setMgmt(h: Host, up: boolean): Promise<void>;
-  /** Hosts whose qlbaas-<lbId> has the VIP on an up vip0 (what makes a host answer ARP for it). */
+  /** Hosts whose qlbaas-<lbId> has the VIP on an up vip0 and does not hold it back (what makes a host answer ARP for it). */
   vipHolders(lbId: string, vip: string): Promise<string[]>;
   /** MACs that answer ARP for `ip` on the provider segment, seen from the client (broadcast requests). */
   arpResponders(ip: string): Promise<string[]>;
@@ -192,7 +192,12 @@ export async function startHostsLab(o: { id: string; hosts: number; env?: Record
         if (!up) continue;
         const addrs = await inHost(h, 'ip', ['-j', '-n', `qlbaas-${lbId}`, 'addr', 'show', 'dev', 'vip0']).then((s) => JSON.parse(s || '[]')).catch(() => []);
         const a = addrs[0] as { flags?: string[]; addr_info?: { local: string }[] } | undefined;
-        if (a?.flags?.includes('UP') && a.addr_info?.some((i) => i.local === vip)) out.push(h.agentId);
+        if (!(a?.flags?.includes('UP') && a.addr_info?.some((i) => i.local === vip))) continue;
+        // A copy that holds the VIP back (a planned move's new copy before, or its old copy after, the hand-over) has
+        // the address but answers no ARP for it: its nftables arp table drops those requests until the VIP is in the
+        // table's `released` set.
+        const hold = await inHost(h, 'ip', ['netns', 'exec', `qlbaas-${lbId}`, 'nft', 'list', 'table', 'arp', 'lbaas_hold']).catch(() => '');
+        if (!hold.includes('table arp lbaas_hold') || /elements = \{[^}]*\b\d/.test(hold)) out.push(h.agentId);
       }
       return out;
     },

@@ -73,8 +73,11 @@ export type Action =
   /** Runtime API: the servers change without a reload; if haproxy refuses one step, the host writes the config and reloads. */
   | { kind: 'SetServers'; lbId: string; ops: ServerOp[]; config: string; running: RunningHaproxy }
   | { kind: 'StopHaproxy'; lbId: string }
-  /** Learn who answers ARP for the VIP now (the copy being moved away), so mid-stream packets can be steered there. */
-  | { kind: 'ProbeHolder'; lbId: string; netns: string; address: string }
+  /**
+   * Learn who answers ARP for the VIP now (the copy being moved away) and, if somebody does, steer there the mid-stream
+   * packets of connections this copy does not know: ready before the old copy is told to let go.
+   */
+  | { kind: 'ProbeHolder'; lbId: string; netns: string; address: string; steer: boolean }
   | { kind: 'Steer'; lbId: string; netns: string; address: string; mac: string }
   | { kind: 'Unsteer'; lbId: string; netns: string }
   /** Stop holding the VIP back and tell the segment (gratuitous ARP): this copy takes the VIP. */
@@ -219,7 +222,7 @@ function planBuild(d: DesiredLb, o: ObservedLb | undefined, ctx: PlanContext): L
   const steerUntil = h ? (ms(h.releasedAt) ?? ms(h.placedAt) ?? now) + t.drainTimeoutMs + t.minDrainMs : 0;
   const holder = o?.netns ? o.handover?.holderMac : undefined;
   const post: Action[] = [];
-  if (h && heldBack && holder === undefined) post.push({ kind: 'ProbeHolder', lbId, netns, address });
+  if (h && heldBack && holder === undefined) post.push({ kind: 'ProbeHolder', lbId, netns, address, steer: now < steerUntil });
   const steering = !!o?.netns && o.handover?.steering === true;
   if (h && holder && !steering && now < steerUntil && !announced) post.push({ kind: 'Steer', lbId, netns, address, mac: holder });
   if (steering && (!h || now >= steerUntil)) post.push({ kind: 'Unsteer', lbId, netns });

@@ -150,7 +150,7 @@ describe('plan: the hand-over of a planned move', () => {
     expect(p.kind === 'apply' && p.actions.find((a) => a.kind === 'PlugVip')).toMatchObject({ quiet: true });
     expect(p.kind === 'apply' && (p.actions.find((a) => a.kind === 'WriteConfig') as { config: string }).config).not.toContain('check inter');
     expect(p.kind === 'apply' && p.reach).toBe('prepared');
-    expect(steps(incoming(), heldBack({ handover: { quiet: true, steering: false, holderMac: '02:00:00:00:00:01' } }), t0 + 200)).toEqual({ actions: 'Steer', reach: 'prepared' });
+    expect(steps(incoming(), heldBack({ handover: { quiet: true, steering: false, holderMac: '02:00:00:00:00:01' } }), t0 + 200)).toEqual({ actions: 'Steer', reach: 'prepared' }); // a probe before a restart
     expect(steps(incoming(), heldBack(), t0 + 300)).toEqual({ actions: '', reach: 'prepared' });
   });
 

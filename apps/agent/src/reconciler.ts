@@ -36,14 +36,17 @@ export async function reconcileOnce(desired: DesiredState, host: Host, ctx: Plan
   return pool(plans, ctx.concurrency ?? 4, (p) => applyPlan(p, host));
 }
 
-/** Applies one LB's plan, step by step (each step is idempotent: a retry starts over safely). */
-export async function applyPlan(p: LbPlan, host: Host): Promise<Outcome> {
+/** Applies one LB's plan, step by step (each step is idempotent: a retry starts over safely); `steps` gets each step's ms. */
+export async function applyPlan(p: LbPlan, host: Host, steps?: Record<string, number>): Promise<Outcome> {
   if (p.kind === 'rejected') return { lbId: p.lbId, kind: 'rejected', reason: p.reason, desired: p.desired };
   if (p.kind === 'blocked') return { lbId: p.lbId, kind: 'retry', error: new Error(p.reason), desired: p.desired };
   let changedAtRuntime = false;
   try {
     for (const action of p.actions) {
+      const t = Date.now();
       await host.apply(action);
+      if (steps) steps[action.kind] = (steps[action.kind] ?? 0) + Date.now() - t;
+      if (steps && action.kind === 'Announce') steps.announcedAt = host.announcedAt?.get(p.lbId) ?? Date.now();
       if (action.kind === 'SetServers') changedAtRuntime = true;
     }
     return { lbId: p.lbId, kind: 'converged', actions: p.actions.length, desired: p.desired, reach: p.reach, ...(p.recheckAtMs !== undefined ? { recheckAtMs: p.recheckAtMs } : {}) };
@@ -96,7 +99,7 @@ export type ReconcilerOptions = {
 /** The reconciler's default parallelism: spawning `ip` and haproxy waits on the kernel as much as on a core. */
 export const defaultConcurrency = (): number => 4 * availableParallelism();
 
-type Pending = { full: boolean; reason: string };
+type Pending = { full: boolean; reason: string; queuedAt: number };
 
 /**
  * The wake-up loop as a work queue (controller-runtime's): start, resync and resume queue every LB (a full look at the
@@ -139,7 +142,7 @@ export class Reconciler {
     const ids = lbIds ?? this.allIds();
     for (const id of ids) {
       const p = this.pending.get(id);
-      this.pending.set(id, { full: full || (p?.full ?? false), reason: p?.reason ?? reason });
+      this.pending.set(id, { full: full || (p?.full ?? false), reason: p?.reason ?? reason, queuedAt: p?.queuedAt ?? this.now() });
     }
     this.pump();
   }
@@ -197,7 +200,7 @@ export class Reconciler {
     const delay = Math.max(0, atMs - this.now());
     this.timers.set(lbId, setTimeout(() => {
       this.timers.delete(lbId);
-      if (full) this.pending.set(lbId, { full: true, reason });
+      if (full) this.pending.set(lbId, { full: true, reason, queuedAt: this.now() });
       this.kick(reason, [lbId]);
     }, delay));
   }
@@ -209,29 +212,36 @@ export class Reconciler {
   private async runLb(lbId: string, job: Pending): Promise<void> {
     const t0 = this.now();
     const d = this.desiredOf(lbId);
+    const steps: Record<string, number> = { queued: t0 - job.queuedAt };
     let out: Outcome;
     try {
       const certs = d ? await resolveCerts({ agentId: '', loadBalancers: [d] }, this.o.resolveCert) : new Map<string, string>();
       const sessions = d?.handover?.role === 'outgoing' ? new Set([lbId]) : undefined;
       const observed = await this.o.host.observe([lbId], { full: job.full, sessions });
+      steps.observe = this.now() - t0;
       const ctx: PlanContext = { runDir: this.o.runDir, maxconnCap: this.o.maxconnCap, certs, nowMs: this.now(), handover: this.o.handover };
-      out = await applyPlan(planLb(d, observed.get(lbId), ctx), this.o.host);
+      out = await applyPlan(planLb(d, observed.get(lbId), ctx), this.o.host, steps);
     } catch (err) {
       out = { lbId, kind: 'retry', error: toError(err), desired: d };
     }
     if (this.stopped) return;
-    await this.settle(out, job, t0);
+    await this.settle(out, job, t0, steps);
   }
 
   /** Logs the outcome, sends its report, and schedules what comes next for this LB (a recheck or a retry). */
-  private async settle(out: Outcome, job: Pending, t0: number): Promise<void> {
+  private async settle(out: Outcome, job: Pending, t0: number, steps: Record<string, number> = {}): Promise<void> {
     const d = out.desired;
     const log = { op: 'reconcile', reason: job.reason, lb_id: out.lbId, version: d?.version, epoch: d?.epoch, outcome: out.kind, ms: this.now() - t0 };
     const outgoing = d?.handover?.role === 'outgoing';
     let failed = false;
     if (out.kind === 'converged') {
       this.failures.delete(out.lbId);
-      if (out.actions > 0) this.o.logger.info({ ...log, actions: out.actions, reach: out.reach }, 'converged');
+      if (out.actions > 0) this.o.logger.info({ ...log, actions: out.actions, reach: out.reach, steps_ms: steps, full: job.full }, 'converged');
+      // The hand-over's gap: from the old copy letting go of the VIP (its report's time) to this copy announcing it.
+      const releasedAt = d?.handover?.role === 'incoming' && d.handover.releasedAt ? Date.parse(d.handover.releasedAt) : null;
+      if (steps.announcedAt !== undefined && releasedAt !== null) {
+        this.o.logger.info({ op: 'handover', lb_id: out.lbId, epoch: d?.epoch, gap_ms: steps.announcedAt - releasedAt }, 'VIP announced after the old copy released it');
+      }
       if (d && !outgoing && out.reach === 'serving') this.appliedVersions.set(d.lbId, d.version); else this.appliedVersions.delete(out.lbId);
       if (d && !outgoing && out.reach === 'serving' && (d.deleted || d.appliedVersion < d.version || d.rejectedVersion === d.version)) {
         failed = !(await this.report(d, `${d.version}:applied`, () => this.o.reporter.applied(d)));

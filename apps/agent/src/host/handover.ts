@@ -30,10 +30,13 @@ const STEER_TO = '169.254.255.2';
 const STEER_MARK = '0x4c42';
 
 // Each ruleset first declares, deletes and declares its table again: one nft transaction, idempotent.
+// The hold table lets go of the VIP by an element added to its `released` set: nftables adds in ~3 ms, while deleting
+// a table (or an element) waits an RCU grace period (~13 ms here); the table itself is removed after the announcement.
 export const holdRules = (vip: string): string => [
   `table arp ${HOLD_TABLE}`, `delete table arp ${HOLD_TABLE}`, `table arp ${HOLD_TABLE} {`,
-  `  chain in { type filter hook input priority 0; policy accept; arp operation request arp daddr ip ${ipv4(vip)} drop; }`,
-  `  chain out { type filter hook output priority 0; policy accept; arp saddr ip ${ipv4(vip)} drop; }`,
+  '  set released { type ipv4_addr; }',
+  `  chain in { type filter hook input priority 0; policy accept; arp daddr ip @released accept; arp operation request arp daddr ip ${ipv4(vip)} drop; }`,
+  `  chain out { type filter hook output priority 0; policy accept; arp saddr ip @released accept; arp saddr ip ${ipv4(vip)} drop; }`,
   '}', '',
 ].join('\n');
 
@@ -42,8 +45,10 @@ export const steerRules = (vip: string): string => [
   '  chain pre {',
   '    type filter hook prerouting priority mangle; policy accept;',
   `    ip daddr ${ipv4(vip)} ct state new tcp flags & (syn | ack) != syn ct mark set ${STEER_MARK}`,
-  `    ip daddr ${ipv4(vip)} ct state invalid tcp flags & (fin | rst) != 0 ct mark set ${STEER_MARK}`,
   `    ct mark ${STEER_MARK} counter dup to ${STEER_TO} device "${VIP_IF}" drop`,
+  // A lone FIN or RST of a connection never seen here has no conntrack entry to carry the mark (conntrack calls it
+  // invalid): steered as it is, or this host would answer it with a reset and the old copy wait for it in vain.
+  `    ip daddr ${ipv4(vip)} ct state invalid tcp flags & (fin | rst) != 0 counter dup to ${STEER_TO} device "${VIP_IF}" drop`,
   '  }',
   '}', '',
 ].join('\n');
@@ -59,10 +64,12 @@ export async function hold(netns: string, p: Paths, vip: string): Promise<void> 
   await nft(netns, ['-f', p.hold]);
 }
 
-/** Stops holding the VIP back (idempotent). */
-export async function unhold(netns: string, p: Paths): Promise<void> {
-  await nft(netns, ['delete', 'table', 'arp', HOLD_TABLE]).catch(ignoreMissing);
+/** Stops holding the VIP back (idempotent): `onAnswering` runs as soon as ARP for it flows, before the table is cleaned up. */
+export async function unhold(netns: string, p: Paths, vip: string, onAnswering: () => void = () => undefined): Promise<void> {
+  await nft(netns, ['add', 'element', 'arp', HOLD_TABLE, 'released', `{ ${ipv4(vip)} }`]).catch(ignoreMissing);
+  onAnswering();
   rmSync(p.hold, { force: true });
+  await nft(netns, ['delete', 'table', 'arp', HOLD_TABLE]).catch(ignoreMissing);
 }
 
 /**
@@ -89,13 +96,16 @@ export function readHolder(p: Paths): string | null | undefined {
   }
 }
 
-/** Steers what this copy does not know to `holderMac` (idempotent). */
+// Conntrack here sees one direction of a steered connection only (the old copy answers the client directly), so its
+// window tracking must not call the rest of such a connection invalid.
+const STEER = 'sysctl -q -w net.netfilter.nf_conntrack_tcp_be_liberal=1 net.netfilter.nf_conntrack_tcp_loose=1 && ip -batch - && exec nft -f "$1"';
+
+/** Steers what this copy does not know to `holderMac` (idempotent): one process for the sysctls, the next hop and the rules. */
 export async function steer(netns: string, p: Paths, vip: string, holderMac: string): Promise<void> {
-  await run('ip', ['-n', netns, '-batch', '-'], {
+  writeFileSync(p.steer, steerRules(vip));
+  await run('ip', ['netns', 'exec', netns, 'sh', '-c', STEER, 'sh', p.steer], {
     input: [`neigh replace ${STEER_VIA} lladdr ${mac(holderMac)} dev ${VIP_IF} nud permanent`, `route replace ${STEER_TO}/32 via ${STEER_VIA} dev ${VIP_IF} onlink`, ''].join('\n'),
   });
-  writeFileSync(p.steer, steerRules(vip));
-  await nft(netns, ['-f', p.steer]);
 }
 
 /** Ends the steering (idempotent). */

@@ -6,7 +6,7 @@ import { hostVethName, lbPaths, netnsName, VIP_IF } from '../layout';
 import type { Action, Observed, ObservedLb, RunningHaproxy, ServerOp } from '../plan';
 import { HostCommandFailed, run } from './exec';
 import {
-  ConfigRejected, currentConnections, inNetns, installConfig, livePid, parseServersState, reloadHaproxy, runtimeCommand,
+  ConfigRejected, currentConnections, inNetns, installConfig, livePid, parseServersState, reloadHaproxy, runtimeCommands,
   saveServerState, socketCommand, startHaproxy, stopPid, type ServerState,
 } from './haproxy';
 import { handoverTables, holdRules, probeHolder, readHolder, release, steer, unhold, unsteer } from './handover';
@@ -30,6 +30,8 @@ export interface Host {
   apply(action: Action): Promise<void>;
   /** Brings a running haproxy back to the config file (after a runtime change whose file haproxy -c refused). */
   restore?(lbId: string): Promise<void>;
+  /** When each LB's copy started answering ARP for its VIP after holding it back (ms). */
+  readonly announcedAt?: ReadonlyMap<string, number>;
 }
 
 export type LinuxHostOptions = { stateDir: string; runDir: string; haproxyBin: string; now?: () => string; garpCount?: number };
@@ -83,6 +85,8 @@ export class LinuxHost implements Host {
   private hostLinks: { at: number; links: Promise<Map<string, IpLink>> } | null = null;
   /** Why the last runtime change fell back to a reload (for the log and the tests). */
   lastFallback: string | null = null;
+  /** When each LB's copy last started answering ARP after holding its VIP back (the hand-over's gap is measured to it). */
+  readonly announcedAt = new Map<string, number>();
 
   constructor(private readonly opts: LinuxHostOptions) {
     this.state = stateDir(opts.stateDir);
@@ -248,9 +252,11 @@ export class LinuxHost implements Host {
         rmSync(p.running, { force: true });
         return;
       }
-      case 'ProbeHolder':
-        await probeHolder(a.netns, p, a.address);
+      case 'ProbeHolder': {
+        const holder = await probeHolder(a.netns, p, a.address);
+        if (holder && a.steer) await steer(a.netns, p, a.address, holder);
         return;
+      }
       case 'Steer':
         await steer(a.netns, p, a.address, a.mac);
         return;
@@ -258,8 +264,10 @@ export class LinuxHost implements Host {
         await unsteer(a.netns, p);
         return;
       case 'Announce':
-        await unhold(a.netns, p);
-        gratuitousArp(a.netns, a.address, Math.max(1, this.opts.garpCount ?? 3));
+        await unhold(a.netns, p, a.address, () => {
+          this.announcedAt.set(a.lbId, Date.now());
+          gratuitousArp(a.netns, a.address, Math.max(1, this.opts.garpCount ?? 3));
+        });
         return;
       case 'Release':
         await release(a.netns, p, a.address);
@@ -319,7 +327,7 @@ export class LinuxHost implements Host {
   private async setServers(p: ReturnType<typeof lbPaths>, a: Extract<Action, { kind: 'SetServers' }>): Promise<void> {
     const before = readOr(p.running);
     try {
-      for (const op of a.ops) for (const cmd of commandsOf(op)) await runtimeCommand(p.statsSock, cmd);
+      await runtimeCommands(p.statsSock, a.ops.flatMap(commandsOf));
     } catch (err) {
       // Refused (a server with connections cannot be deleted, say) or no answer: the reload path, file first.
       this.lastFallback = err instanceof Error ? err.message : String(err);
