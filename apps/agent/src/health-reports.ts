@@ -64,7 +64,7 @@ export type HealthReportsDeps = Readonly<{
   agentId: string;
   pollMs: number;
   store: EventStore;
-  host: Pick<LinuxHost, 'digests' | 'statsCsv'>;
+  host: Pick<LinuxHost, 'running' | 'statsCsv'>;
   desired: () => DesiredState;
   /** One LB's desired state (cheaper than all of them). */
   desiredOne?: (lbId: string) => DesiredLb | null;
@@ -116,7 +116,7 @@ export class HealthReports {
 
   /** Reports what changed in one LB; true when every member has a status reported at the LB's epoch. */
   private async pollLb(lb: DesiredLb): Promise<boolean> {
-    if (lb.deleted || lb.handover?.role === 'outgoing' || !this.d.host.digests(lb.lbId).running) return true;
+    if (lb.deleted || lb.handover?.role === 'outgoing' || !this.d.host.running(lb.lbId)) return true;
     if (this.d.serving && !this.d.serving(lb.lbId)) return false;
     try {
       const now = memberHealth(lb, parseShowStat(await this.d.host.statsCsv(lb.lbId)));

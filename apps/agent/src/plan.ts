@@ -58,7 +58,8 @@ export type ServerOp =
 
 /** One idempotent step on the host. Reports (applied, rejected, prepared, released) are outcomes, not actions. */
 export type Action =
-  | { kind: 'CreateNetns'; lbId: string; netns: string }
+  /** The namespace, with the VIP's veth pair already on the bridge (one `ip` for a new LB; PlugVip configures the rest). */
+  | { kind: 'CreateNetns'; lbId: string; netns: string; hostIf: string; bridge: string }
   | {
     kind: 'PlugVip'; lbId: string; netns: string; hostIf: string; bridge: string; address: string; prefixLen: number; gatewayIp: string | null;
     /** Hold the VIP back (no ARP answered or sent for it) until Announce: the copy of a planned move before the old one lets go. */
@@ -208,7 +209,7 @@ function planBuild(d: DesiredLb, o: ObservedLb | undefined, ctx: PlanContext): L
   const { address, prefixLen, gatewayIp, bridge } = d.vip;
   const p = o?.netns ? o.plumbing : null;
   const actions: Action[] = [];
-  if (!o?.netns) actions.push({ kind: 'CreateNetns', lbId, netns });
+  if (!o?.netns) actions.push({ kind: 'CreateNetns', lbId, netns, hostIf: hostVethName(lbId), bridge: bridge.name });
   // A haproxy whose namespace was deleted under it serves nothing reachable: stop it before rebuilding.
   const stray = !!o?.haproxy && (!o.netns || !o.haproxy.inNetns);
   if (stray) actions.push({ kind: 'StopHaproxy', lbId });

@@ -154,6 +154,9 @@ export function renderHaproxy(lb: DesiredLb, opts: RenderOptions): RenderedConfi
     '    group haproxy',
     `    maxconn ${int('maxconn', maxconn, 1, 1_000_000)}`,
     `    stats socket ${path(opts.statsSocket)} mode 600 level admin`,
+    // haproxy's own HTTP client (unused here: no Lua, no httpclient) would load the system CA store at every start and
+    // check: ~18 ms of CPU each, most of a start's cost, paid per LB when an agent builds a hundred at once.
+    '    httpclient.ssl.verify none',
     // Weights, maintenance and health survive a reload: the agent saves `show servers state` here first.
     `    server-state-file ${path(serverStatePath(opts.statsSocket))}`,
     // External checks fork from the worker: haproxy wants both switches (only when a PING monitor needs them).

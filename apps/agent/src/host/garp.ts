@@ -8,7 +8,7 @@ import { VIP_IF } from '../layout';
  */
 export function gratuitousArp(netns: string, address: string, count: number): void {
   if (count <= 0 || address.includes(':')) return;
-  const child = spawn('ip', ['netns', 'exec', netns, 'arping', '-q', '-U', '-I', VIP_IF, '-c', String(count), address], { stdio: 'ignore', detached: false });
+  const child = spawn('nsenter', [`--net=/run/netns/${netns}`, 'arping', '-q', '-U', '-I', VIP_IF, '-c', String(count), address], { stdio: 'ignore', detached: false });
   child.on('error', () => undefined);
   child.unref();
 }

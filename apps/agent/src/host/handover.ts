@@ -53,7 +53,10 @@ export const steerRules = (vip: string): string => [
   '}', '',
 ].join('\n');
 
-const nft = (netns: string, args: string[]) => run('ip', ['netns', 'exec', netns, 'nft', ...args]);
+/** Runs a program in the LB's network namespace (nsenter: no mount work, unlike `ip netns exec`). */
+export const inNs = (netns: string, cmd: string, args: string[], opts?: { input?: string; timeoutMs?: number }) =>
+  run('nsenter', [`--net=/run/netns/${netns}`, cmd, ...args], opts);
+const nft = (netns: string, args: string[]) => inNs(netns, 'nft', args);
 const ignoreMissing = (err: unknown) => {
   if (!(err instanceof HostCommandFailed && /No such file or directory|does not exist/.test(err.stderr))) throw err;
 };
@@ -78,7 +81,7 @@ export async function unhold(netns: string, p: Paths, vip: string, onAnswering: 
  */
 export async function probeHolder(netns: string, p: Paths, vip: string): Promise<string | null> {
   // arping -D exits 1 when somebody answered (a "duplicate"): read stdout either way.
-  const out = await run('ip', ['netns', 'exec', netns, 'arping', '-D', '-c', '1', '-w', '1', '-I', VIP_IF, ipv4(vip)], { timeoutMs: 3000 })
+  const out = await inNs(netns, 'arping', ['-D', '-c', '1', '-w', '1', '-I', VIP_IF, ipv4(vip)], { timeoutMs: 3000 })
     .catch((err: unknown) => (err instanceof HostCommandFailed ? err.stdout ?? '' : Promise.reject(err)));
   const m = /\[([0-9A-Fa-f:]{17})\]/.exec(out);
   const holder = m ? mac(m[1]) : null;
@@ -103,7 +106,7 @@ const STEER = 'sysctl -q -w net.netfilter.nf_conntrack_tcp_be_liberal=1 net.netf
 /** Steers what this copy does not know to `holderMac` (idempotent): one process for the sysctls, the next hop and the rules. */
 export async function steer(netns: string, p: Paths, vip: string, holderMac: string): Promise<void> {
   writeFileSync(p.steer, steerRules(vip));
-  await run('ip', ['netns', 'exec', netns, 'sh', '-c', STEER, 'sh', p.steer], {
+  await inNs(netns, 'sh', ['-c', STEER, 'sh', p.steer], {
     input: [`neigh replace ${STEER_VIA} lladdr ${mac(holderMac)} dev ${VIP_IF} nud permanent`, `route replace ${STEER_TO}/32 via ${STEER_VIA} dev ${VIP_IF} onlink`, ''].join('\n'),
   });
 }

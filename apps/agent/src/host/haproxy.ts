@@ -94,10 +94,11 @@ export function parseShowProc(text: string): Proc | null {
 }
 const showProc = async (p: Paths): Promise<Proc | null> => parseShowProc(await socketCommand(p.masterSock, 'show proc').catch(() => ''));
 
-// Polls start at 2 ms and back off to 50 ms: a start or reload takes 10-60 ms here, and every wait is on someone's path.
+// Polls start at 2 ms and back off to 10 ms: a start or reload takes 10-60 ms here, and every wait is on someone's path
+// (a poll is a unix-socket round trip or a file read: cheap).
 async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | null>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  for (let pause = 2; ; pause = Math.min(50, pause * 2)) {
+  for (let pause = 2; ; pause = Math.min(10, pause * 2)) {
     const v = await probe();
     if (v !== null) return v;
     if (Date.now() > deadline) throw new HaproxyFailed(`timed out waiting for ${what}`);
@@ -113,7 +114,8 @@ export async function startHaproxy(bin: string, netns: string, p: Paths): Promis
   const log = openSync(`${p.dir}/haproxy.log`, 'w');
   try {
     const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn('ip', ['netns', 'exec', netns, bin, '-W', '-D', '-S', p.masterSock, '-p', p.pid, '-f', p.cfg],
+      // nsenter: the network namespace alone (ip netns exec would also remount /sys, which haproxy does not need).
+      const child = spawn('nsenter', [`--net=/run/netns/${netns}`, bin, '-W', '-D', '-S', p.masterSock, '-p', p.pid, '-f', p.cfg],
         { stdio: ['ignore', log, log], detached: true });
       child.on('error', reject);
       child.on('exit', (c) => resolve(c));

@@ -61,7 +61,6 @@ const writeAtomic = (path: string, content: string) => {
 const PING_CHECK = '#!/bin/sh\n# lbaas PING health check, run by haproxy (external-check): $3 is the server address.\n'
   + 'exec /usr/bin/ping -q -n -c 1 -W 1 "$3" >/dev/null 2>&1\n';
 const PING_GROUPS = '0 2147483647';
-const SYSCTLS = ['net.ipv4.ip_nonlocal_bind=1', `net.ipv4.ping_group_range=${PING_GROUPS}`];
 function installPingCheck(runDir: string): void {
   mkdirSync(runDir, { recursive: true, mode: 0o755 });
   const file = join(runDir, PING_CHECK_SCRIPT);
@@ -74,8 +73,11 @@ function installPingCheck(runDir: string): void {
 // One process per namespace look: both sysctls PlugVip sets, then the addresses and the default route (ip -j -batch
 // prints one JSON array per command, one per line). The namespace and the files are arguments, never spliced in.
 const LOOK = 'cat /proc/sys/net/ipv4/ip_nonlocal_bind /proc/sys/net/ipv4/ping_group_range && exec ip -j -batch -';
-// One process per namespace set-up: the sysctls, the hold table when asked (before any address exists), the rest.
-const PLUG = 'sysctl -q -w "$1" "$2" && { [ -z "$3" ] || nft -f "$3"; } && exec ip -batch -';
+const enter = (netns: string) => `--net=/run/netns/${netns}`;
+// One process per namespace set-up (nsenter: the network namespace alone, no mount work): the sysctls (shell writes),
+// the hold table when asked (before any address exists), the rest.
+const PLUG = `echo 1 > /proc/sys/net/ipv4/ip_nonlocal_bind && echo '${PING_GROUPS}' > /proc/sys/net/ipv4/ping_group_range`
+  + ' && { [ -z "$1" ] || nft -f "$1"; } && exec ip -batch -';
 
 /** The real host: iproute2, sysctl, nftables, haproxy. Touches only `qlbaas-<lbId>`, `vl<hex>` links and its own dirs. */
 export class LinuxHost implements Host {
@@ -83,6 +85,8 @@ export class LinuxHost implements Host {
   /** What the last full look (or this agent's own PlugVip) found in each namespace, by the namespace's inode. */
   private readonly plumbingSeen = new Map<string, { ino: number; plumbing: Plumbing }>();
   private hostLinks: { at: number; links: Promise<Map<string, IpLink>> } | null = null;
+  /** LBs whose CreateNetns just made the veth pair too (their PlugVip skips the host side). */
+  private readonly paired = new Set<string>();
   /** Why the last runtime change fell back to a reload (for the log and the tests). */
   lastFallback: string | null = null;
   /** When each LB's copy last started answering ARP after holding its VIP back (the hand-over's gap is measured to it). */
@@ -117,7 +121,7 @@ export class LinuxHost implements Host {
 
   private async lookInside(ns: string, lbId: string): Promise<Plumbing> {
     const [text, hostLinks] = await Promise.all([
-      run('ip', ['netns', 'exec', ns, 'sh', '-c', LOOK], { input: 'addr show\nroute show default\n' }), this.veths(),
+      run('nsenter', [enter(ns), 'sh', '-c', LOOK], { input: 'addr show\nroute show default\n' }), this.veths(),
     ]);
     const [nonlocal, pingGroups, addrJson, routeJson] = text.split('\n');
     const inside = JSON.parse(addrJson || '[]') as IpLink[];
@@ -209,9 +213,19 @@ export class LinuxHost implements Host {
         // A new namespace has none of the old one's hand-over state.
         for (const f of [p.hold, p.steer, p.holder]) rmSync(f, { force: true });
         this.plumbingSeen.delete(a.lbId);
-        await ip(['netns', 'add', a.netns]).catch((err: unknown) => {
+        this.paired.delete(a.lbId);
+        // One `ip` for the namespace and its veth pair on the bridge (a new LB's plumbing is mostly process starts).
+        try {
+          await run('ip', ['-batch', '-'], { input: [
+            `netns add ${a.netns}`, `link add ${a.hostIf} type veth peer name ${VIP_IF} netns ${a.netns}`,
+            `link set ${a.hostIf} master ${a.bridge}`, `link set ${a.hostIf} up`, '',
+          ].join('\n') });
+          this.paired.add(a.lbId);
+        } catch (err) {
+          // Left over from before (a namespace, or a host end without its peer): PlugVip looks and repairs.
           if (!(err instanceof HostCommandFailed && /File exists/.test(err.stderr))) throw err;
-        });
+          if (!existsSync(`/run/netns/${a.netns}`)) await ip(['netns', 'add', a.netns]);
+        }
         return;
       case 'PlugVip':
         await this.plugVip(a, p);
@@ -279,22 +293,24 @@ export class LinuxHost implements Host {
   }
 
   private async plugVip(a: Extract<Action, { kind: 'PlugVip' }>, p: ReturnType<typeof lbPaths>): Promise<void> {
-    const inside = a.fresh ? [] : await links(a.netns);
-    const pair = !inside.some((l) => l.ifname === VIP_IF);
-    const root = [
-      ...(pair ? [`link add ${a.hostIf} type veth peer name ${VIP_IF} netns ${a.netns}`] : []),
-      `link set ${a.hostIf} master ${a.bridge}`, `link set ${a.hostIf} up`, '',
-    ].join('\n');
-    await run('ip', ['-batch', '-'], { input: root }).catch(async (err: unknown) => {
-      // A host end left from a deleted namespace has no usable peer: replace the pair.
-      if (!(pair && err instanceof HostCommandFailed && /File exists/.test(err.stderr))) throw err;
-      await ip(['link', 'del', a.hostIf]);
-      await run('ip', ['-batch', '-'], { input: root });
-    });
+    if (!(a.fresh && this.paired.delete(a.lbId))) {
+      const inside = await links(a.netns);
+      const pair = !inside.some((l) => l.ifname === VIP_IF);
+      const root = [
+        ...(pair ? [`link add ${a.hostIf} type veth peer name ${VIP_IF} netns ${a.netns}`] : []),
+        `link set ${a.hostIf} master ${a.bridge}`, `link set ${a.hostIf} up`, '',
+      ].join('\n');
+      await run('ip', ['-batch', '-'], { input: root }).catch(async (err: unknown) => {
+        // A host end left from a deleted namespace has no usable peer: replace the pair.
+        if (!(pair && err instanceof HostCommandFailed && /File exists/.test(err.stderr))) throw err;
+        await ip(['link', 'del', a.hostIf]);
+        await run('ip', ['-batch', '-'], { input: root });
+      });
+    }
     if (a.quiet) writeFileSync(p.hold, holdRules(a.address));
     // PING monitors: haproxy's unprivileged workers run ping with no_new_privs (file capabilities do not apply), so
     // ICMP echo sockets are allowed for every group, in this namespace only. A held-back VIP gets its ARP table first.
-    await run('ip', ['netns', 'exec', a.netns, 'sh', '-c', PLUG, 'sh', SYSCTLS[0], SYSCTLS[1], a.quiet ? p.hold : ''], {
+    await run('nsenter', [enter(a.netns), 'sh', '-c', PLUG, 'sh', a.quiet ? p.hold : ''], {
       input: [
         'link set lo up', `link set ${VIP_IF} up`, `addr replace ${a.address}/${a.prefixLen} dev ${VIP_IF}`,
         ...(a.gatewayIp ? [`route replace default via ${a.gatewayIp} dev ${VIP_IF}`] : []), '',
@@ -351,6 +367,11 @@ export class LinuxHost implements Host {
   /** haproxy's `show stat` CSV for one LB (live counters; reset by a reload). */
   statsCsv(lbId: string): Promise<string> {
     return socketCommand(lbPaths(this.opts.runDir, lbId).statsSock, 'show stat');
+  }
+
+  /** True when the LB's haproxy master runs (a pid file naming a live haproxy with our config). */
+  running(lbId: string): boolean {
+    return livePid(lbPaths(this.opts.runDir, lbId)) !== null;
   }
 
   /** sha256 of the config on disk and of the one the running master matches (null when absent). */
