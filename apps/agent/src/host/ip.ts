@@ -15,22 +15,11 @@ export async function links(netns?: string, args: string[] = []): Promise<IpLink
   return json<IpLink>(await run('ip', [...(netns ? ['-n', netns] : []), '-j', 'addr', 'show', ...args]));
 }
 
-export async function defaultGateway(netns: string): Promise<string | null> {
-  const routes = json<{ dst: string; gateway?: string }>(await run('ip', ['-n', netns, '-j', 'route', 'show', 'default']));
-  return routes.find((r) => r.dst === 'default')?.gateway ?? null;
-}
-
 /** Several `ip` commands inside one namespace in one process (`ip -batch` takes no per-line -n). */
 export const ipBatch = (netns: string | null, lines: string[]): Promise<string> =>
   run('ip', [...(netns ? ['-n', netns] : []), '-batch', '-'], { input: `${lines.join('\n')}\n` });
 
 export const ip = (args: string[]): Promise<string> => run('ip', args);
-
-export async function readSysctl(netns: string, key: string): Promise<string> {
-  return (await run('ip', ['netns', 'exec', netns, 'sysctl', '-n', key])).trim();
-}
-export const writeSysctl = (netns: string, key: string, value: string): Promise<string> =>
-  run('ip', ['netns', 'exec', netns, 'sysctl', '-q', '-w', `${key}=${value}`]);
 
 /** Pids of every process inside `netns`. */
 export async function netnsPids(netns: string): Promise<number[]> {
