@@ -11,6 +11,7 @@ import { Fencing } from './fencing';
 import { HealthReports, parseShowStat } from './health-reports';
 import type { LinuxHost } from './host/linux-host';
 import { lbPaths } from './layout';
+import { parseDesiredState } from './parse';
 import { Reconciler, type Reporter } from './reconciler';
 
 /**
@@ -25,6 +26,8 @@ export class AgentRuntime {
   private health: HealthReports | null = null;
   private readonly fencing: Fencing;
   private readonly actor: Actor;
+  /** Refused LBs already logged (lbId → reason), so each refusal is one log line, not one per desired() call. */
+  private readonly refusalsLogged = new Map<string, string>();
   /** Resolves a listener certificate reference to its PEM bundle (the secret store); set before start(). */
   resolveCert: ((ref: string) => Promise<string>) | null = null;
 
@@ -44,8 +47,20 @@ export class AgentRuntime {
     });
   }
 
+  /** What this agent must run: the catalog's desired state through the entrance (parse.ts); refusals logged once each. */
   desired() {
-    return desiredStateFor(this.catalog, this.config.agentId, this.config.bridgeMappings);
+    const parsed = parseDesiredState(desiredStateFor(this.catalog, this.config.agentId, this.config.bridgeMappings));
+    for (const r of parsed.refused) {
+      if (this.refusalsLogged.get(r.lbId) === r.reason) continue;
+      this.refusalsLogged.set(r.lbId, r.reason);
+      this.logger.error({ op: 'desired.refused', lb_id: r.lbId, reason: r.reason }, 'load balancer refused: a value from the bus does not parse');
+    }
+    for (const id of parsed.dropped) {
+      if (this.refusalsLogged.has(`dropped:${id}`)) continue;
+      this.refusalsLogged.set(`dropped:${id}`, id);
+      this.logger.error({ op: 'desired.dropped', lb_id: id }, 'load balancer ignored: its id is not a load-balancer id');
+    }
+    return parsed.desired;
   }
 
   async start(): Promise<void> {
