@@ -12,3 +12,4 @@ export * from './backup';
 export * from './snapshot';
 export * from './bootstrap';
 export * from './unreadable-commits';
+export * from './stream-identity';
