@@ -1,4 +1,4 @@
-import type { Commit } from '@lbaas/contracts';
+import { parseEventSubject, type Aggregate, type Commit } from '@lbaas/contracts';
 import { LATEST_EVENT_VERSIONS, storedEventProblem, upcast, type StoredEvent } from '@lbaas/events';
 import { UnreadableCommit } from './errors';
 import type { StoredCommit } from './event-store';
@@ -17,8 +17,9 @@ export function encodeCommit(commit: Commit): Uint8Array {
 
 /**
  * Parses a stored message back into a commit; throws UnreadableCommit (with the reason) if it is not one: not UTF-8
- * JSON, too big, not a `{ commitId, at, actor, events }` object, or an event this code cannot read (an unknown version
- * of a known type, a payload of the wrong shape: libs/events' schemas). Old versions are upcast.
+ * JSON, too big, not a `{ commitId, at, actor, events }` object, an event this code cannot read (an unknown version
+ * of a known type, a payload of the wrong shape or an id that is not a token: libs/events' schemas), or an event about
+ * another aggregate than the one whose subject holds it. Old versions are upcast.
  */
 export function decodeCommit<E>(data: Uint8Array, subject: string, seq: number): StoredCommit<E> {
   const unreadable = (reason: string, cause?: unknown): never => {
@@ -34,9 +35,18 @@ export function decodeCommit<E>(data: Uint8Array, subject: string, seq: number):
   const shape = commitShapeProblem(body);
   if (shape) return unreadable(shape);
   const b = body as CommitBody;
+  const target = parseEventSubject(subject);
   for (const e of b.events) {
     const problem = storedEventProblem(e);
     if (problem) unreadable(problem);
+    // An event is about the aggregate whose subject holds it: one on lb A's subject that names lb B would let a writer
+    // of A's subject change B in every view.
+    const ev = e as StoredEvent;
+    if (target && ev.type in LATEST_EVENT_VERSIONS) {
+      const field = AGGREGATE_ID[target.aggregate];
+      const named = (ev.data as Record<string, unknown>)[field];
+      if (named !== target.id) unreadable(`${ev.type} names ${field} ${JSON.stringify(String(named).slice(0, 80))} on the subject of ${target.aggregate} ${target.id}`);
+    }
   }
   // Old event versions are upcast here, on every read, so deciders and views only ever see the latest shapes.
   let events: E[];
@@ -48,6 +58,9 @@ export function decodeCommit<E>(data: Uint8Array, subject: string, seq: number):
   }
   return { commitId: b.commitId, at: b.at, actor: b.actor, events, seq, subject };
 }
+
+/** The field every event of an aggregate carries its instance's id in (libs/events/tools/event-catalogue.ts names the same). */
+const AGGREGATE_ID: Readonly<Record<Aggregate, string>> = { lb: 'lbId', agent: 'agentId', network: 'networkId', subnet: 'subnetId', project: 'projectId' };
 
 type CommitBody = { commitId: string; at: string; actor: Commit['actor']; events: unknown[] };
 

@@ -44,8 +44,9 @@ const isKnownType = (type: string): type is keyof typeof LATEST_EVENT_VERSIONS =
 
 /**
  * Why a stored event cannot be read (null = it can): not `{ type, v, data }`, a version this code has no schema for
- * (newer than it, or never written), or a payload of the wrong shape for its version. Events of a type this code does
- * not know pass (a newer writer's: every reader ignores them). Extra fields pass too. Pure.
+ * (newer than it, or never written), a payload of the wrong shape for its version, or an id (`…Id`) that is not a
+ * subject token. Events of a type this code does not know pass (a newer writer's: every reader ignores them). Extra
+ * fields pass too. Pure.
  */
 export function storedEventProblem(event: unknown): string | null {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) return 'an event is not an object';
@@ -57,5 +58,12 @@ export function storedEventProblem(event: unknown): string | null {
   const schema = EVENT_DATA_SCHEMAS[`${e.type}.v${e.v as number}`];
   if (!schema) return `unknown event version: ${e.type} v${e.v as number} (this code reads up to v${LATEST_EVENT_VERSIONS[e.type]})`;
   const problems = schemaProblems(schema, e.data, { extra: 'ignore' }, `${e.type}.v${e.v as number}.data`);
-  return problems.length ? problems.slice(0, 3).join('; ') : null;
+  if (problems.length) return problems.slice(0, 3).join('; ');
+  // Every id an event names is a subject token (DESIGN.md §4): it ends up in subjects, file names and configs.
+  for (const [k, x] of Object.entries(e.data as Record<string, unknown>)) {
+    if (k.endsWith('Id') && typeof x === 'string' && !ID.test(x)) return `${e.type}.v${e.v as number}.data.${k}: ${JSON.stringify(x.slice(0, 80))} is not an id (1..64 of A-Z a-z 0-9 _ -)`;
+  }
+  return null;
 }
+
+const ID = /^[A-Za-z0-9_-]{1,64}$/;

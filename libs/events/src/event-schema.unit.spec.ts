@@ -30,6 +30,8 @@ describe('storedEventProblem: what a reader refuses before a decider or a view s
     ['no type', { v: 1, data: {} }, /has no type/],
     ['not an object', 'SubnetCreated', /not an object/],
     ['null', null, /not an object/],
+    ['an id with NATS wildcards', { ...subnet, data: { ...subnet.data, subnetId: 'lbaas.*.>' } }, /subnetId: "lbaas.\*.>" is not an id/],
+    ['an id that is a path', { ...subnet, data: { ...subnet.data, networkId: '../../etc' } }, /networkId: .* is not an id/],
   ])('refuses %s', (_what, event, why) => {
     expect(storedEventProblem(JSON.parse(JSON.stringify(event)))).toMatch(why);
   });
