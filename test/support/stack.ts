@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -24,6 +24,8 @@ export type Stack = {
   startAgent(agentId: string): Promise<AppProcess>;
   /** Stops one app (api, scheduler, failover-watcher or an agent id) and starts it again with the same settings. */
   restart(name: string): Promise<AppProcess>;
+  /** Everything one app logged (its log file, across restarts). */
+  log(name: string): string;
   stop(): Promise<void>;
 };
 
@@ -67,6 +69,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const stack: Stack = {
     nats, secure, apiUrl: `http://127.0.0.1:${apiPort}`, procs, agentIds,
     startAgent: (id) => start(id, 'agent', agentEnv(id)),
+    log: (name) => { try { return readFileSync(join(home, `${name}.log`), 'utf8'); } catch { return ''; } },
     async restart(name) {
       const spec = specs.get(name);
       if (!spec) throw new Error(`no app ${name} in this stack`);

@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
-import { ConfigError, connectNats, createLogger, natsConnectionOptions, NestPinoLogger } from '@lbaas/app-shell';
+import { ConfigError, connectNats, createLogger, natsConnectionOptions, NestPinoLogger, SafeNatsRequestDeserializer } from '@lbaas/app-shell';
 import { jetStreamEventStore } from '@lbaas/event-store';
 import { SecretStore, secretsKeyFrom } from '@lbaas/secret-store';
 import { AgentRuntime } from './agent-runtime';
@@ -61,7 +61,8 @@ async function main(): Promise<void> {
   // 5. The Nest shell answers the rpc queries over core NATS (also while the runtime waits for a stream it trusts, so a
   //    drill hears why); SIGTERM/SIGINT stop the loops, haproxy keeps running.
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule.forRoot({ config, runtime, logger, nc }), {
-    transport: Transport.NATS, options: natsConnectionOptions(config.nats, `agent:${config.agentId}:rpc`),
+    // Bad bytes on our query subjects reach the controller as MalformedMessage, never an unhandled rejection.
+    transport: Transport.NATS, options: { ...natsConnectionOptions(config.nats, `agent:${config.agentId}:rpc`), deserializer: new SafeNatsRequestDeserializer() },
     bufferLogs: true, logger: new NestPinoLogger(logger),
   });
   app.useLogger(new NestPinoLogger(logger));

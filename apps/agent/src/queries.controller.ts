@@ -1,13 +1,14 @@
 import { Controller, Inject, type Type } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import type { Logger } from 'pino';
-import { LOGGER } from '@lbaas/app-shell';
+import { LOGGER, MalformedMessage } from '@lbaas/app-shell';
 import { subjects } from '@lbaas/contracts';
 import { AgentRuntime } from './agent-runtime';
 import { InvalidValue, parse } from './parse';
 
 /** A query's payload from the bus: nothing, `{}`, or `{ lbId }` with a load-balancer id; anything else is refused. */
 function lbIdOf(q: unknown): { lbId?: string } | { refused: string } {
+  if (q instanceof MalformedMessage) return { refused: `the query is ${q.reason}` };
   if (q === undefined || q === null || q === '') return {};
   if (typeof q !== 'object' || Array.isArray(q)) return { refused: 'the query must be an object' };
   const raw = (q as { lbId?: unknown }).lbId;

@@ -1,4 +1,4 @@
-import { ConfigError, connectNats, createLogger, macKeyFrom, natsConnectionOptions, systemClock } from '@lbaas/app-shell';
+import { ConfigError, connectNats, createLogger, macKeyFrom, natsConnectionOptions, SafeNatsResponseDeserializer, systemClock } from '@lbaas/app-shell';
 import { jetStreamEventStore, waitForEventStream, loadSnapshot, runProjection, saveSnapshot } from '@lbaas/event-store';
 import { CATALOG_SNAPSHOT, catalogCodec, evolveCatalog, initialCatalog } from '@lbaas/projections';
 import { SecretStore, secretsKeyFrom } from '@lbaas/secret-store';
@@ -56,7 +56,8 @@ async function main(): Promise<void> {
   }
   // 3. Serve HTTP.
   // Request/reply to agents (stats) through Nest's NATS transport, the one the agents answer on.
-  const rpc = ClientProxyFactory.create({ transport: Transport.NATS, options: natsConnectionOptions(config.nats, 'lbaas-api:rpc') });
+  // A reply that is not JSON (an agent's identity may answer) ends that one request with an error, not the api.
+  const rpc = ClientProxyFactory.create({ transport: Transport.NATS, options: { ...natsConnectionOptions(config.nats, 'lbaas-api:rpc'), deserializer: new SafeNatsResponseDeserializer() } });
   const agentQueries: AgentQueries = (agentId, query, payload, timeoutMs) =>
     firstValueFrom(rpc.send(subjects.agentQuery(agentId, query), payload).pipe(timeout(timeoutMs)));
   const app = await createApiApp({

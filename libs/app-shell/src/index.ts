@@ -8,3 +8,4 @@ export * from './keystone-launcher';
 export * from './keystone-admin';
 export * from './nats-identities';
 export * from './mac-key';
+export * from './nats-deserializers';
