@@ -19,13 +19,16 @@ export function operatorEnv(env: Record<string, string | undefined>): Record<str
 }
 
 /**
- * Connects as the operator identity: `--nats <url>`, else NATS_URL, else the embedded default; credentials and TLS
+ * Connects as the operator identity: `--nats <url>`, else NATS_URL, else the embedded default (127.0.0.1, port
+ * LBAAS_NATS_PORT or 4222); credentials and TLS
  * from the same variables as every app (NATS_NKEY_SEED_FILE, NATS_CREDS_FILE, NATS_TLS_CA_FILE, ...), else the
  * embedded home's operator seed.
  */
 export async function connectFromArgs(a: Args, env: Record<string, string | undefined>): Promise<NatsConnection> {
   const r = envReader(env);
-  const nats = readNatsConfig({ ...operatorEnv(env), NATS_URL: opt(a, 'nats') ?? env.NATS_URL }, r, { identity: 'operator', defaultUrl: 'nats://127.0.0.1:4222' });
+  // The default is the embedded stack's NATS (LBAAS_NATS_PORT, as `lbaasctl up` reads it).
+  const defaultUrl = `nats://127.0.0.1:${/^\d{1,5}$/.test(env.LBAAS_NATS_PORT ?? '') ? env.LBAAS_NATS_PORT : 4222}`;
+  const nats = readNatsConfig({ ...operatorEnv(env), NATS_URL: opt(a, 'nats') ?? env.NATS_URL }, r, { identity: 'operator', defaultUrl });
   r.done();
   const url = nats.servers.join(',');
   try {

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
-import { subjects } from '@lbaas/contracts';
+import { closeSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { isAgentId, subjects } from '@lbaas/contracts';
 import {
   BackupError, bootstrapEventStore, exportEventStream, importEventStream, observeEventStream, parseBackup, saveSnapshot, type ImportResult,
 } from '@lbaas/event-store';
@@ -9,10 +9,10 @@ import {
   CATALOG_SNAPSHOT, catalogCodec, desiredStateFor, evolveCatalog, initialCatalog, isGone, lbProvisioningStatus, type Catalog,
 } from '@lbaas/projections';
 import { connect, type NatsConnection } from 'nats';
-import { flag, onlyKnown, opt, parseArgs, UsageError, type Args } from './args';
+import { flag, list, onlyKnown, opt, parseArgs, UsageError, type Args } from './args';
 import { connectFromArgs, macKeyFromArgs, progress, replay, type SkippedCommit } from './connection';
 import { compareLb, verdict, type DriftResult, type ExpectedLb, type ObservedDigest } from './drift';
-import { embeddedFiles, loadEmbeddedConfig } from './embedded-config';
+import { embeddedFiles, embeddedHome, loadEmbeddedConfig } from './embedded-config';
 import { ensureEmbeddedSecrets, identityEnv, natsPortInUse, startEmbeddedNats } from './embedded-nats';
 import { envReader, natsConnectionOptions, readNatsConfig } from '@lbaas/app-shell';
 
@@ -44,6 +44,15 @@ type DigestAnswer = {
   loadBalancers: Record<string, ObservedDigest & { statsSocket?: string; certDir?: string; certDigest?: string }>;
 };
 
+/** The agents the embedded home holds an identity for (`agent-<id>.nk`). */
+const homeAgents = (env: Record<string, string | undefined>): string[] => {
+  try {
+    return readdirSync(embeddedFiles(embeddedHome(env)).identities).flatMap((f) => /^agent-(.+)\.nk$/.exec(f)?.[1] ?? []);
+  } catch {
+    return [];
+  }
+};
+
 /** Asks one agent what it runs (Nest's NATS request/reply wire format: `{pattern, data, id}` → `{response}`). */
 async function askAgent(nc: NatsConnection, agentId: string, timeoutMs: number): Promise<DigestAnswer | undefined> {
   const subject = subjects.agentQuery(agentId, 'digest');
@@ -63,7 +72,7 @@ async function askAgent(nc: NatsConnection, agentId: string, timeoutMs: number):
  */
 async function drill(argv: string[], env: Record<string, string | undefined>): Promise<number> {
   const a = parseArgs(argv, new Set(['json', 'quiet']));
-  onlyKnown(a, ['nats', 'json', 'quiet', 'timeout-ms']);
+  onlyKnown(a, ['nats', 'json', 'quiet', 'timeout-ms', 'agents']);
   const quiet = flag(a, 'quiet');
   const nc = await connectFromArgs(a, env);
   try {
@@ -71,11 +80,14 @@ async function drill(argv: string[], env: Record<string, string | undefined>): P
     // 1. The truth: a fresh replay of the whole history (unreadable commits skipped and listed).
     const skipped: SkippedCommit[] = [];
     const catalog = await freshCatalog(nc, quiet, skipped);
-    // 2. What the agents run (every agent the history knows; a dead one simply does not answer).
-    const agents = [...catalog.agents.agents.values()];
+    // 2. What the agents run: every agent the history knows, those named by --agents, and those the embedded home has
+    //    an identity for (a stream that lost its history knows none of them). A dead one simply does not answer.
+    const agents = [...new Set([...catalog.agents.agents.keys(), ...list(a, 'agents'), ...homeAgents(env)])].filter(isAgentId);
     if (!quiet) process.stderr.write(`lbaasctl: asking ${agents.length} agents for their config digests\n`);
     const answers = new Map<string, DigestAnswer | undefined>();
-    await Promise.all(agents.map(async (ag) => answers.set(ag.agentId, await askAgent(nc, ag.agentId, Number(opt(a, 'timeout-ms') ?? 3000)))));
+    await Promise.all(agents.map(async (agentId) => answers.set(agentId, await askAgent(nc, agentId, Number(opt(a, 'timeout-ms') ?? 3000)))));
+    // An agent the history does not know and that does not answer is just not there.
+    for (const [agentId, ans] of answers) if (!ans && !catalog.agents.agents.has(agentId)) answers.delete(agentId);
     // 3. Render and compare, per load balancer, with the host-local inputs the agent reports (stats socket, maxconn
     //    cap, the certificate digest it resolved from the secret store), so a TERMINATED_HTTPS listener renders the same.
     const results: DriftResult[] = [];

@@ -102,12 +102,16 @@ describe('dr export / import', () => {
     expect(await info(target.connection)).toBeUndefined();
   });
 
-  it('refuses an import into a secrets bucket that holds keys', async () => {
+  it('refuses an import into a secrets bucket that holds another value for one of its keys; the same value may stay', async () => {
     await wipeTarget();
     const kv = await target.connection.jetstream().views.kv(SECRETS_BUCKET, { history: 1 });
-    await kv.put('secret.44444444-4444-4444-8444-444444444444', new Uint8Array([1]));
+    await kv.put('secret.22222222-2222-4222-8222-222222222222', new Uint8Array([9])); // as in the backup: kept
+    await kv.put('secret.11111111-1111-4111-8111-111111111111', new Uint8Array([6, 6, 6])); // another value: a conflict
     await expect(importEventStream(target.connection, backup, { key: KEY })).rejects.toMatchObject({ problem: 'not-empty' });
     expect(await info(target.connection)).toBeUndefined();
+    await kv.purge('secret.11111111-1111-4111-8111-111111111111');
+    await expect(importEventStream(target.connection, backup, { key: KEY })).resolves.toMatchObject({ count: 61, secrets: 2 });
+    expect([...(await kv.get('secret.11111111-1111-4111-8111-111111111111'))!.value]).toEqual([1, 2, 3, 250]);
   });
 
   it('refuses an import into a store that holds anything, and leaves it untouched', async () => {

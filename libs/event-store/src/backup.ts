@@ -100,8 +100,8 @@ export type ImportResult = { count: number; lastSeq: number; secrets: number; st
 
 /**
  * Restores a backup into an empty store. Everything is verified first (parseBackup, HMAC under the operator key
- * included); a stream that holds any message (but a bare genesis of a fresh bootstrap) or a secrets bucket that holds
- * any key is refused untouched. The messages are published in order with their msg ids and `expect last sequence =
+ * included); a stream that holds any message (but a bare genesis of a fresh bootstrap), or a secrets bucket that holds
+ * another value for a key of the backup, is refused untouched (keys already there with the same sealed value stay). The messages are published in order with their msg ids and `expect last sequence =
  * seq - 1`, so every commit gets its original sequence (the OCC versions in later commits stay valid), the stream its
  * identity (message 1) back, and a retry dedupes. Then the sealed secrets, then a restore marker (EventStreamRestored:
  * agents that saw a longer history of this stream accept the restored one once). If anything fails half-way the stream
@@ -121,12 +121,15 @@ export async function importEventStream(
     }
   }
   const js = nc.jetstream({ timeout: 10_000 });
-  const kv = secrets.length > 0 ? await js.views.kv(SECRETS_BUCKET, { history: 1, replicas: opts.replicas ?? 1 }) : null;
-  if (kv) {
-    for await (const k of await kv.keys()) {
-      throw new BackupError('not-empty', `the secrets bucket ${SECRETS_BUCKET} already holds keys (${k}, ...); import only restores into an empty one`);
-    }
+  // Secrets: keys the bucket lacks are put; a key it holds with the very same sealed value is left; one it holds with
+  // another value is a conflict (two histories met), and the import is refused before anything is written.
+  const present = new Map((await readSecrets(nc)).map((x) => [x.key, x.sealed]));
+  const conflicts = secrets.filter((x) => present.has(x.key) && present.get(x.key) !== x.sealed).map((x) => x.key);
+  if (conflicts.length) {
+    throw new BackupError('not-empty', `the secrets bucket ${SECRETS_BUCKET} holds other values for ${conflicts.length} keys of the backup (${conflicts.slice(0, 3).join(', ')}); import restores only into a bucket without them`);
   }
+  const missing = secrets.filter((x) => !present.has(x.key));
+  const kv = missing.length > 0 ? await js.views.kv(SECRETS_BUCKET, { history: 1, replicas: opts.replicas ?? 1 }) : null;
   const jsm = await nc.jetstreamManager({ checkAPI: false });
   // Deny flags stay off until the import is verified, so a failed import can be rolled back to "no stream".
   if (existing) await jsm.streams.delete(EVENT_STREAM);
@@ -150,9 +153,9 @@ export async function importEventStream(
     if (after.state.messages !== records.length || after.state.last_seq !== records.length) {
       throw new Error(`after import the stream holds ${after.state.messages} messages up to seq ${after.state.last_seq}, expected ${records.length}`);
     }
-    for (const s of secrets) {
-      await kv!.put(s.key, Buffer.from(s.sealed, 'base64'));
-      put.push(s.key);
+    for (const x of missing) {
+      await kv!.put(x.key, Buffer.from(x.sealed, 'base64'));
+      put.push(x.key);
     }
   } catch (err) {
     await jsm.streams.delete(EVENT_STREAM).catch(() => undefined);
