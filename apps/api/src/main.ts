@@ -6,7 +6,7 @@ import { ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { subjects } from '@lbaas/contracts';
 import { firstValueFrom, timeout } from 'rxjs';
 import { createApiApp } from './app';
-import type { AgentQueries } from './shell/agent-queries';
+import type { AgentQueries } from './http/agent-queries';
 import { loadConfig } from './config';
 
 /** Starts the api: NATS, the event stream, the Catalog view (replayed, then live), then HTTP. */
