@@ -114,11 +114,12 @@ maybe('disaster recovery: export, lose everything, import into a fresh NATS, eve
     const net = await api.post('/v2.0/networks', { network: { name: `dr-${id}`, 'provider:physical_network': `physnet-${id}`, 'provider:network_type': 'flat' } });
     const sub = await api.post('/v2.0/subnets', { subnet: { network_id: net.body.network.id, ip_version: 4, cidr: `${prefix}.0/24`, gateway_ip: `${prefix}.1`, allocation_pools: [{ start: `${prefix}.50`, end: `${prefix}.60` }] } });
     expect(sub.status).toBe(201);
-    for (const name of ['dr-a', 'dr-b']) {
+    /** One load balancer: a listener (`listener` fields), an HTTP pool, web1 and web2; each step waits for ACTIVE. */
+    const build = async (name: string, listener: Record<string, unknown>) => {
       const lb = (await api.post('/v2/lbaas/loadbalancers', { loadbalancer: { name, vip_subnet_id: sub.body.subnet.id } })).body.loadbalancer;
       const active = () => api.waitFor(`/v2/lbaas/loadbalancers/${lb.id}`, (b) => b?.loadbalancer?.provisioning_status === 'ACTIVE', 30_000);
       await active();
-      const lis = (await api.post('/v2/lbaas/listeners', { listener: { loadbalancer_id: lb.id, protocol: 'HTTP', protocol_port: 80 } })).body.listener;
+      const lis = (await api.post('/v2/lbaas/listeners', { listener: { loadbalancer_id: lb.id, ...listener } })).body.listener;
       await active();
       const pool = (await api.post('/v2/lbaas/pools', { pool: { listener_id: lis.id, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN' } })).body.pool;
       await active();
@@ -127,7 +128,9 @@ maybe('disaster recovery: export, lose everything, import into a fresh NATS, eve
         await active();
       }
       lbs.push({ id: lb.id, vip: lb.vip_address, pool: pool.id });
-    }
+      return { id: lb.id as string, vip: lb.vip_address as string };
+    };
+    for (const name of ['dr-a', 'dr-b']) await build(name, { protocol: 'HTTP', protocol_port: 80 });
     for (const lb of lbs) await serves(lb.vip);
     // A TERMINATED_HTTPS load balancer: its certificate and key sealed in the secrets bucket, never in the stream.
     const certDir = mkdtempSync(join(tmpdir(), 'lbaas-dr-tls-'));
@@ -135,20 +138,9 @@ maybe('disaster recovery: export, lose everything, import into a fresh NATS, eve
     const bundle = await api.post('/v1/secrets', { name: 'dr-tls', payload: readFileSync(join(certDir, 'cert.pem'), 'utf8') + readFileSync(join(certDir, 'key.pem'), 'utf8'), payload_content_type: 'text/plain', secret_type: 'certificate' });
     rmSync(certDir, { recursive: true, force: true });
     expect(bundle.status).toBe(201);
-    const t = (await api.post('/v2/lbaas/loadbalancers', { loadbalancer: { name: 'dr-tls', vip_subnet_id: sub.body.subnet.id } })).body.loadbalancer;
-    const tActive = () => api.waitFor(`/v2/lbaas/loadbalancers/${t.id}`, (b) => b?.loadbalancer?.provisioning_status === 'ACTIVE', 30_000);
-    await tActive();
-    const tlis = (await api.post('/v2/lbaas/listeners', { listener: { loadbalancer_id: t.id, protocol: 'TERMINATED_HTTPS', protocol_port: 443, default_tls_container_ref: bundle.body.secret_ref } })).body.listener;
-    await tActive();
-    const tpool = (await api.post('/v2/lbaas/pools', { pool: { listener_id: tlis.id, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN' } })).body.pool;
-    await tActive();
-    for (const addr of [`${prefix}.11`, `${prefix}.12`]) {
-      expect((await api.post(`/v2/lbaas/pools/${tpool.id}/members`, { member: { address: addr, protocol_port: 8080 } })).status).toBe(201);
-      await tActive();
-    }
-    tlsLb = { id: t.id, vip: t.vip_address };
-    lbs.push({ id: t.id, vip: t.vip_address, pool: tpool.id });
-    await servesTls(t.vip_address);
+    const t = await build('dr-tls', { protocol: 'TERMINATED_HTTPS', protocol_port: 443, default_tls_container_ref: bundle.body.secret_ref });
+    tlsLb = t;
+    await servesTls(t.vip);
     // Clean with the TLS listener too: the drill renders with the certificate digest the agent resolved.
     const drill = await drillClean(stack!.nats.url);
     expect(drill.loadBalancers.map((r: { ok: boolean }) => r.ok)).toEqual([true, true, true]);
