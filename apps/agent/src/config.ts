@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { envReader, readNatsConfig, type NatsConfig } from '@lbaas/app-shell';
+import { envReader, macKeyFrom, readNatsConfig, type NatsConfig } from '@lbaas/app-shell';
 import { AGENT_ID } from '@lbaas/contracts';
 
 /** Everything the agent reads from its environment, once, in main.ts. */
@@ -28,6 +28,8 @@ export type AgentConfig = Readonly<{
   haproxyBin: string;
   /** 0 = derive from the open-files limit at start. */
   haproxyMaxconnCap: number;
+  /** The operator's MAC key (LBAAS_MAC_KEY_FILE): Catalog snapshots are used only when they verify under it. */
+  macKey: Buffer | null;
   logLevel: string;
 }>;
 
@@ -67,6 +69,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     garpCount: r.int('GARP_COUNT', 3, 0, 10),
     haproxyBin: r.str('HAPROXY_BIN', 'haproxy'),
     haproxyMaxconnCap: r.int('HAPROXY_MAXCONN_CAP', 0, 0, 1_000_000),
+    macKey: macKeyFrom(env, r.problems),
     logLevel: r.str('LOG_LEVEL', 'info'),
   };
   if (config.leaseMs <= 2 * config.reportIntervalMs) {

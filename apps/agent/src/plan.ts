@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { renderHaproxyConfig, RenderError } from '@lbaas/haproxy-config';
 import type { DesiredLb, DesiredState } from '@lbaas/projections';
 import { hostVethName, lbPaths, netnsName } from './layout';
+import { refusedReason } from './parse';
 import { certFilesFor, type CertFiles } from './tls-certs';
 
 /** What the host looks like for one LB (observed, never remembered; `owned` comes from this agent's state dir). */
@@ -59,6 +60,9 @@ const destroy = (lbId: string): Action => ({ kind: 'Destroy', lbId, netns: netns
 
 function planLb(d: DesiredLb, o: ObservedLb | undefined, ctx: PlanContext): LbPlan {
   const lbId = d.lbId;
+  // A value from the bus that did not parse at the agent's entrance (parse.ts): nothing of this LB reaches the host.
+  const refused = refusedReason(d);
+  if (refused) return { lbId, kind: 'rejected', desired: d, reason: refused };
   if (d.deleted) return { lbId, kind: 'apply', actions: o?.owned ? [destroy(lbId)] : [], desired: d };
   if (d.vip.bridge.kind === 'unmapped') {
     return { lbId, kind: 'rejected', desired: d, reason: `no bridge mapping on this agent for physical network ${d.vip.bridge.physicalNetwork ?? '(unknown network)'}` };

@@ -2,11 +2,12 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, wri
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { PING_CHECK_SCRIPT } from '@lbaas/haproxy-config';
-import { hostVethName, lbPaths, netnsName, VIP_IF } from '../layout';
+import { lbPaths, VIP_IF } from '../layout';
+import { hostIfOf, InvalidValue, netnsOf, parse, parseVipPlumbing, type InterfaceName, type LbId } from '../parse';
 import type { Action, Observed, ObservedLb } from '../plan';
 import { HostCommandFailed } from './exec';
-import { inNetns, installConfig, livePid, reloadHaproxy, socketCommand, startHaproxy, stopPid } from './haproxy';
-import { defaultGateway, ip, ipBatch, links, listNetns, netnsPids, readSysctl, writeSysctl, type IpLink } from './ip';
+import { ConfigRejected, inNetns, installConfig, livePid, reloadHaproxy, socketCommand, startHaproxy, stopPid } from './haproxy';
+import { batch, defaultGateway, ip, ipBatch, links, listNetns, netnsPids, readSysctl, writeSysctl, type IpLink } from './ip';
 import { gratuitousArp } from './garp';
 import { stateDir } from './state-dir';
 
@@ -21,6 +22,19 @@ export type LinuxHostOptions = { stateDir: string; runDir: string; haproxyBin: s
 const up = (l: IpLink | undefined) => !!l && l.flags.includes('UP');
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const readOr = (path: string): string | null => { try { return readFileSync(path, 'utf8'); } catch { return null; } };
+const VIP = VIP_IF as InterfaceName;
+
+/** An action's values parsed again on the way to the host (parse.ts): one that does not parse is rejected, never run. */
+function checked<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof InvalidValue) throw new ConfigRejected(`refused by the agent: ${err.message}`);
+    throw err;
+  }
+}
+/** The ids among `lbIds` this host may look at (an id that is not one names nothing of ours). */
+const lbIdsOf = (lbIds: readonly string[]): LbId[] => lbIds.flatMap((id) => { try { return [parse.lbId(id)]; } catch { return []; } });
 
 /**
  * The script PING monitors run (haproxy's external check passes the server address as $3): one ICMP echo, as Octavia's
@@ -55,13 +69,13 @@ export class LinuxHost implements Host {
     const owned = new Set(this.owned());
     const namespaces = await listNetns();
     const hostLinks = new Map((await links(undefined, ['type', 'veth'])).map((l) => [l.ifname, l]));
-    const ids = [...new Set([...lbIds, ...owned])];
-    const out = await Promise.all(ids.map((id) => this.observeLb(id, owned.has(id), namespaces.has(netnsName(id)), hostLinks)));
+    const ids = [...new Set(lbIdsOf([...lbIds, ...owned]))];
+    const out = await Promise.all(ids.map((id) => this.observeLb(id, owned.has(id), namespaces.has(netnsOf(id)), hostLinks)));
     return new Map(out.map((o) => [o.lbId, o]));
   }
 
-  private async observeLb(lbId: string, owned: boolean, netns: boolean, hostLinks: Map<string, IpLink>): Promise<ObservedLb> {
-    const ns = netnsName(lbId);
+  private async observeLb(lbId: LbId, owned: boolean, netns: boolean, hostLinks: Map<string, IpLink>): Promise<ObservedLb> {
+    const ns = netnsOf(lbId);
     const p = lbPaths(this.opts.runDir, lbId);
     let plumbing: ObservedLb['plumbing'] = null;
     if (netns && owned) {
@@ -69,7 +83,7 @@ export class LinuxHost implements Host {
         links(ns), defaultGateway(ns), readSysctl(ns, 'net.ipv4.ip_nonlocal_bind'), readSysctl(ns, 'net.ipv4.ping_group_range'),
       ]);
       const vip = inside.find((l) => l.ifname === VIP_IF);
-      const hostIf = hostLinks.get(hostVethName(lbId));
+      const hostIf = hostLinks.get(hostIfOf(lbId));
       plumbing = {
         hostIfMaster: hostIf?.master ?? null, hostIfUp: up(hostIf), vipIfUp: up(vip), loUp: up(inside.find((l) => l.ifname === 'lo')),
         addresses: (vip?.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`), defaultVia: via,
@@ -86,34 +100,39 @@ export class LinuxHost implements Host {
   }
 
   async apply(a: Action): Promise<void> {
-    const p = lbPaths(this.opts.runDir, a.lbId);
+    // Names and paths come from the parsed id (the plan derives them from it too), never from the action's strings.
+    const lbId = checked(() => parse.lbId(a.lbId));
+    const netns = netnsOf(lbId);
+    const p = lbPaths(this.opts.runDir, lbId);
     switch (a.kind) {
       case 'CreateNetns':
         // Write-ahead: the record exists before the namespace, so a crash in between still leaves it ours to clean.
-        this.state.record({ lbId: a.lbId, netns: a.netns, hostIf: hostVethName(a.lbId), runDir: p.dir, createdAt: (this.opts.now ?? (() => new Date().toISOString()))() });
+        this.state.record({ lbId, netns, hostIf: hostIfOf(lbId), runDir: p.dir, createdAt: (this.opts.now ?? (() => new Date().toISOString()))() });
         mkdirSync(p.dir, { recursive: true, mode: 0o755 });
-        await ip(['netns', 'add', a.netns]).catch((err: unknown) => {
+        await ip(['netns', 'add', netns]).catch((err: unknown) => {
           if (!(err instanceof HostCommandFailed && /File exists/.test(err.stderr))) throw err;
         });
         return;
       case 'PlugVip': {
-        const inside = await links(a.netns);
+        // Every word of these commands is a typed value (parse.ts): a gateway with a newline never becomes a line.
+        const v = checked(() => parseVipPlumbing(a));
+        const inside = await links(v.netns);
         if (!inside.some((l) => l.ifname === VIP_IF)) {
           // A host end left from a deleted namespace has no usable peer: replace the pair.
-          await ip(['link', 'del', a.hostIf]).catch(() => undefined);
-          await ip(['link', 'add', a.hostIf, 'type', 'veth', 'peer', 'name', VIP_IF, 'netns', a.netns]);
+          await ip(['link', 'del', v.hostIf]).catch(() => undefined);
+          await ip(['link', 'add', v.hostIf, 'type', 'veth', 'peer', 'name', VIP_IF, 'netns', v.netns]);
         }
-        await ipBatch(null, [`link set ${a.hostIf} master ${a.bridge}`, `link set ${a.hostIf} up`]);
-        await writeSysctl(a.netns, 'net.ipv4.ip_nonlocal_bind', '1');
+        await ipBatch(null, [batch.linkSetMaster(v.hostIf, v.bridge), batch.linkUp(v.hostIf)]);
+        await writeSysctl(v.netns, 'net.ipv4.ip_nonlocal_bind', '1');
         // PING monitors: haproxy's unprivileged workers run ping with no_new_privs (file capabilities do not apply),
         // so allow ICMP echo sockets for every group, in this namespace only.
-        await writeSysctl(a.netns, 'net.ipv4.ping_group_range', PING_GROUPS);
-        await ipBatch(a.netns, [
-          'link set lo up', `link set ${VIP_IF} up`, `addr replace ${a.address}/${a.prefixLen} dev ${VIP_IF}`,
-          ...(a.gatewayIp ? [`route replace default via ${a.gatewayIp} dev ${VIP_IF}`] : []),
+        await writeSysctl(v.netns, 'net.ipv4.ping_group_range', PING_GROUPS);
+        await ipBatch(v.netns, [
+          batch.linkUp('lo' as InterfaceName), batch.linkUp(VIP), batch.addrReplace(v.address, v.prefixLen, VIP),
+          ...(v.gateway ? [batch.routeReplaceDefault(v.gateway, VIP)] : []),
         ]);
         // The VIP may have lived on another host a moment ago: tell the segment its new MAC (neighbours update).
-        gratuitousArp(a.netns, a.address, this.opts.garpCount ?? 3);
+        gratuitousArp(v.netns, v.address, this.opts.garpCount ?? 3);
         return;
       }
       case 'WriteCerts': {
@@ -134,7 +153,7 @@ export class LinuxHost implements Host {
         return;
       case 'StartHaproxy':
         rmSync(p.loaded, { force: true });
-        await startHaproxy(this.opts.haproxyBin, a.netns, p);
+        await startHaproxy(this.opts.haproxyBin, netns, p);
         writeFileSync(p.loaded, a.digest);
         return;
       case 'Reload': {
@@ -151,7 +170,7 @@ export class LinuxHost implements Host {
         return;
       }
       case 'Destroy':
-        await this.destroy(a.lbId);
+        await this.destroy(lbId);
         return;
     }
   }
@@ -171,14 +190,15 @@ export class LinuxHost implements Host {
   /** Lease lapsed: remove every VIP this agent plugged, so a partitioned host stops answering (no split brain). */
   async withdrawVips(): Promise<void> {
     const namespaces = await listNetns();
-    for (const lbId of this.owned()) {
-      if (namespaces.has(netnsName(lbId))) await ip(['-n', netnsName(lbId), 'addr', 'flush', 'dev', VIP_IF]).catch(() => undefined);
+    for (const lbId of lbIdsOf(this.owned())) {
+      if (namespaces.has(netnsOf(lbId))) await ip(['-n', netnsOf(lbId), 'addr', 'flush', 'dev', VIP_IF]).catch(() => undefined);
     }
   }
 
   /** Stop haproxy, delete the namespace (its veth goes with it), remove the run dir, then forget the record. */
-  async destroy(lbId: string): Promise<void> {
-    const ns = netnsName(lbId);
+  async destroy(rawId: string): Promise<void> {
+    const lbId = checked(() => parse.lbId(rawId));
+    const ns = netnsOf(lbId);
     const p = lbPaths(this.opts.runDir, lbId);
     const pid = livePid(p);
     if (pid !== null) await stopPid(pid);
@@ -186,7 +206,7 @@ export class LinuxHost implements Host {
       for (const other of await netnsPids(ns)) await stopPid(other, 1000);
       await ip(['netns', 'del', ns]);
     }
-    await ip(['link', 'del', hostVethName(lbId)]).catch(() => undefined);
+    await ip(['link', 'del', hostIfOf(lbId)]).catch(() => undefined);
     if (existsSync(p.dir)) rmSync(p.dir, { recursive: true, force: true });
     this.state.forget(lbId);
   }
