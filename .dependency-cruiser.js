@@ -77,6 +77,13 @@ module.exports = {
       to: { path: '^libs/[^/]+/', pathNot: '^libs/[^/]+/src/index\\.ts$' },
     },
     {
+      name: 'api-resources-reach-stores-through-http',
+      severity: 'error',
+      comment: 'In apps/api only http/ (the scoped lookup, the one write path) and the wiring (main.ts) use the event store and the secret store; resources use their types at most.',
+      from: { path: '^apps/api/src/', pathNot: ['^apps/api/src/(http/|main\\.ts$)', ...TEST_ONLY] },
+      to: { path: '^libs/(event-store|secret-store)/', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'not-to-unresolvable',
       severity: 'error',
       comment: 'An import the check cannot resolve cannot be checked: fix it (or the resolution in tsconfig.depcruise.json).',

@@ -10,7 +10,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort, startAppProcess, startNatsServer } from '@lbaas/testing';
+import { bootstrapNats, freePort, startAppProcess, startNatsServer } from '@lbaas/testing';
 
 const creates = Number(process.argv[2] ?? 1000);
 const fleet = Number(process.argv[3] ?? 10000);
@@ -24,6 +24,7 @@ const pct = (xs: number[], p: number) => {
 async function main(): Promise<void> {
   const home = mkdtempSync(join(tmpdir(), 'lbaas-bench-api-'));
   const nats = await startNatsServer();
+  await bootstrapNats(nats.url);
   const port = await freePort();
   const api = await startAppProcess({
     name: 'api', command: [process.execPath, ...(process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []), join(ROOT, 'apps/api/dist/main.js')], logFile: join(home, 'api.log'), startTimeoutMs: 60_000,

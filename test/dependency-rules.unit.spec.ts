@@ -28,13 +28,17 @@ const TREE: Record<string, string> = {
   'libs/domain/src/domain.unit.spec.ts': "import { readFileSync } from 'node:fs';\nimport { helper } from '@lbaas/testing';\nexport const t = [readFileSync, helper];\n",
   'libs/projections/src/index.ts': "import { readFileSync } from 'node:fs';\nexport const p = readFileSync;\n",
   'libs/haproxy-config/src/index.ts': "import { d } from '@lbaas/domain';\nexport const h = d;\n",
-  'libs/event-store/src/index.ts': "export const store = 1;\n",
+  'libs/event-store/src/index.ts': "export const store = 1;\nexport type Store = number;\n",
   'libs/event-store/src/agent-hook.ts': "import { agentMain } from '@lbaas/agent';\nexport const x = agentMain;\n",
   'libs/event-store/src/peek.ts': "import { internal } from '../../domain/src/internal';\nexport const y = internal;\n",
   'libs/testing/src/index.ts': 'export const helper = 1;\n',
   'apps/agent/src/main.ts': "import { d } from '@lbaas/domain';\nexport const agentMain = d;\n",
   'apps/lbaasctl/src/main.ts': "import { helper } from '@lbaas/testing';\nexport const up = helper;\n",
-  'apps/api/src/main.ts': "import { internal } from '@lbaas/domain/src/internal';\nimport { nothing } from './missing';\nexport const api = [internal, nothing];\n",
+  'apps/api/src/main.ts': "import { internal } from '@lbaas/domain/src/internal';\nimport { nothing } from './missing';\nimport { store } from '@lbaas/event-store';\nexport const api = [internal, nothing, store];\n",
+  // allowed: the api's http/ writes through the store, a resource names its types; refused: a resource reading the store itself
+  'apps/api/src/http/writes.ts': "import { store } from '@lbaas/event-store';\nexport const w = store;\n",
+  'apps/api/src/pools/pool.fields.ts': "import type { Store } from '@lbaas/event-store';\nexport type P = Store;\n",
+  'apps/api/src/pools/pools.controller.ts': "import { store } from '@lbaas/event-store';\nexport const c = store;\n",
 };
 
 describe('the dependency check (dependency-cruiser, .dependency-cruiser.js)', () => {
@@ -73,11 +77,12 @@ describe('the dependency check (dependency-cruiser, .dependency-cruiser.js)', ()
 
   it('fails the run and says how many it found', () => {
     expect(exitCode).not.toBe(0);
-    expect(summary).toMatch(/x 11 dependency violations \(11 errors, 0 warnings\)/);
+    expect(summary).toMatch(/x 12 dependency violations \(12 errors, 0 warnings\)/);
   });
 
   it('reports exactly the deliberate violations, one rule each', () => {
     expect(found()).toEqual([
+      'api-resources-reach-stores-through-http: apps/api/src/pools/pools.controller.ts → libs/event-store/src/index.ts',
       'domain-projections-import-only-events-contracts: libs/domain/src/store.ts → libs/event-store/src/index.ts',
       'events-contracts-import-nothing-of-ours: libs/events/src/c.ts → libs/contracts/src/index.ts',
       'haproxy-config-imports-only-events-contracts-projections: libs/haproxy-config/src/index.ts → libs/domain/src/index.ts',

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import {
-  createBridge, createNetnsOnBridge, freePort, removeLinks, removeNetns, sh, startAppProcess, startHttpServer, startNatsServer,
+  bootstrapNats, createBridge, createNetnsOnBridge, freePort, removeLinks, removeNetns, sh, startAppProcess, startHttpServer, startNatsServer,
   type AppProcess, type NatsServer, type NetnsProcess,
 } from '@lbaas/testing';
 
@@ -127,6 +127,7 @@ export async function startHostsLab(o: { id: string; hosts: number; env?: Record
 
   // 3. NATS on the management bridge, then the apps.
   nats = await startNatsServer({ host: `${mg}.1` });
+  await bootstrapNats(nats.url); // the operator's step: the apps wait for the stream
   } catch (err) {
     await partial();
     throw err;

@@ -1,11 +1,12 @@
 import { hostname } from 'node:os';
-import { envReader } from '@lbaas/app-shell';
+import { envReader, macKeyFrom, readNatsConfig, type NatsConfig } from '@lbaas/app-shell';
 import { AGENT_ID } from '@lbaas/contracts';
 
 /** Everything the agent reads from its environment, once, in main.ts. */
 export type AgentConfig = Readonly<{
   agentId: string;
-  natsUrl: string;
+  /** Servers, credentials and TLS of this agent's own NATS identity (`agent-<agentId>`). */
+  nats: NatsConfig;
   /** physical network -> host bridge. */
   bridgeMappings: Readonly<Record<string, string>>;
   hostName: string;
@@ -33,6 +34,8 @@ export type AgentConfig = Readonly<{
   handoverTimeoutMs: number;
   /** A planned move's old copy is destroyed once its connections ended, or this long after it let go of the VIP. */
   drainTimeoutMs: number;
+  /** The operator's MAC key (LBAAS_MAC_KEY_FILE): Catalog snapshots are used only when they verify under it. */
+  macKey: Buffer | null;
   logLevel: string;
 }>;
 
@@ -59,7 +62,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (runDir.length > MAX_RUN_DIR) r.problems.push(`RUN_DIR must be at most ${MAX_RUN_DIR} chars (haproxy's 97-char socket path limit), got ${runDir.length}`);
   const config: AgentConfig = {
     agentId,
-    natsUrl: r.str('NATS_URL', 'nats://127.0.0.1:4222'),
+    nats: readNatsConfig(env, r, { identity: AGENT_ID.test(agentId) ? `agent-${agentId}` : 'agent', defaultUrl: 'nats://127.0.0.1:4222' }),
     bridgeMappings,
     hostName: r.str('HOST_NAME', hostname()),
     stateDir: r.str('STATE_DIR', `/var/lib/lbaas/agent-${agentId}`),
@@ -75,6 +78,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     reconcileConcurrency: r.int('RECONCILE_CONCURRENCY', 0, 0, 256),
     handoverTimeoutMs: r.int('HANDOVER_TIMEOUT_MS', 10_000, 100),
     drainTimeoutMs: r.int('DRAIN_TIMEOUT_MS', 60_000, 0),
+    macKey: macKeyFrom(env, r.problems),
     logLevel: r.str('LOG_LEVEL', 'info'),
   };
   if (config.leaseMs <= 2 * config.reportIntervalMs) {

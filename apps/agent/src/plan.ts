@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { renderHaproxy, RenderError, type ServerSpec } from '@lbaas/haproxy-config';
 import type { DesiredLb, DesiredState } from '@lbaas/projections';
 import { hostVethName, lbPaths, netnsName } from './layout';
+import { refusedReason } from './parse';
 import { certFilesFor, type CertFiles } from './tls-certs';
 
 /**
@@ -136,6 +137,9 @@ const ms = (iso: string | null): number | null => (iso === null ? null : Date.pa
 export function planLb(d: DesiredLb | null, o: ObservedLb | undefined, ctx: PlanContext): LbPlan {
   const lbId = d?.lbId ?? o?.lbId ?? '';
   if (d === null) return { lbId, kind: 'apply', actions: o?.owned ? [destroy(lbId)] : [], desired: null, reach: 'waiting' };
+  // A value from the bus that did not parse at the agent's entrance (parse.ts): nothing of this LB reaches the host.
+  const refused = refusedReason(d);
+  if (refused) return { lbId, kind: 'rejected', desired: d, reason: refused };
   if (d.deleted) return { lbId, kind: 'apply', actions: o?.owned ? [destroy(lbId)] : [], desired: d, reach: 'serving' };
   if (d.handover?.role === 'outgoing') return planOutgoing(d, o, ctx);
   return planBuild(d, o, ctx);

@@ -1,69 +1,16 @@
-import { EVENT_STREAM, type Actor } from '@lbaas/contracts';
-import { agent as agentDecider, loadBalancer } from '@lbaas/domain';
-import { ensureEventStream, handle, jetStreamEventStore, runProjection, type EventStore, type Projection } from '@lbaas/event-store';
-import { evolveCatalog, initialCatalog, type Catalog } from '@lbaas/projections';
-import { natsServerPerFile } from '@lbaas/testing';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { randomUUID } from 'node:crypto';
-import pino from 'pino';
-import { createApiApp } from './app';
-import { loadConfig } from './config';
+import { apiHarness } from './api-harness.fixtures';
 
 /**
  * Issue 3's API surface in-process against a real nats-server: graph create and batch member update (one commit each),
  * quotas (403 from config defaults and per project), project scoping (404 for other projects), lists (tags, sort,
  * pagination, fields), Octavia's codes. The test plays the agent (placement + DesiredStateApplied) to reach ACTIVE.
  */
-const nats = natsServerPerFile();
-let app: NestFastifyApplication;
-let store: EventStore;
-let projection: Projection;
-let catalog: Catalog;
-const AGENT = 'agent-f';
-const agentActor: Actor = { kind: 'service', service: `agent:${AGENT}` };
-const now = () => new Date().toISOString();
-
-async function api(method: string, url: string, body?: unknown, headers: Record<string, string> = {}) {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  const res = await app.inject({ method: method as 'GET', url, payload, headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...headers } });
-  return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null, raw: res.body };
-}
-const lastSeq = async () => (await (await nats.connection.jetstreamManager()).streams.info(EVENT_STREAM)).state.last_seq;
-
-async function converge(lbId: string): Promise<void> {
-  const stream = { aggregate: 'lb' as const, id: lbId };
-  let lb = catalog.loadBalancers.lbs.get(lbId)!;
-  if (!lb.placement) {
-    const placed = await handle(store, stream, loadBalancer, {
-      type: 'PlaceLoadBalancer', data: { lbId, agentId: AGENT, expectedEpoch: 0, reason: 'initial' }, metadata: { commandId: randomUUID(), now: now() },
-    }, { kind: 'service', service: 'scheduler' });
-    await projection.waitFor(placed.seq);
-    lb = catalog.loadBalancers.lbs.get(lbId)!;
-  }
-  const applied = await handle(store, stream, loadBalancer, {
-    type: 'ReportApplied', data: { lbId, agentId: AGENT, epoch: lb.placement!.epoch, version: lb.version }, metadata: { commandId: randomUUID(), now: now() },
-  }, agentActor);
-  await projection.waitFor(applied.seq);
-}
+const { api, converge, lastSeq } = apiHarness({ agentId: 'agent-f', env: { DEFAULT_PROJECT_ID: 'dflt', QUOTA_POOL: '2' } });
 
 let subnetId = '';
 beforeAll(async () => {
-  await ensureEventStream(nats.connection);
-  store = jetStreamEventStore(nats.connection);
-  catalog = initialCatalog();
-  projection = await runProjection(nats.connection, { onCommit: (c) => evolveCatalog(catalog, c) });
-  const config = loadConfig({ NATS_URL: nats.url, API_BASE_URI: 'http://127.0.0.1:9876', DEFAULT_PROJECT_ID: 'dflt', QUOTA_POOL: '2' });
-  app = await createApiApp({ config, store, clock: { now }, logger: pino({ level: 'silent' }), view: { catalog, waitFor: (s, ms) => projection.waitFor(s, ms) } });
-  await handle(store, { aggregate: 'agent', id: AGENT }, agentDecider, {
-    type: 'RegisterAgent', data: { agentId: AGENT, host: 'host-f', bridgeMappings: { physnet1: 'br' }, leaseMs: 10_000 }, metadata: { commandId: randomUUID(), now: now() },
-  }, agentActor).then((r) => projection.waitFor(r.seq));
   const n = await api('POST', '/v2.0/networks', { network: { name: 'n', 'provider:physical_network': 'physnet1' } });
   subnetId = (await api('POST', '/v2.0/subnets', { subnet: { network_id: n.body.network.id, cidr: '203.0.113.0/24', ip_version: 4 } })).body.subnet.id;
-}, 60_000);
-
-afterAll(async () => {
-  await app?.close();
-  await projection?.stop();
 });
 
 const graphBody = (name: string, extra: Record<string, unknown> = {}) => ({

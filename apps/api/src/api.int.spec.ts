@@ -1,11 +1,6 @@
-import { EVENT_STREAM, type Actor } from '@lbaas/contracts';
-import { agent as agentDecider, loadBalancer } from '@lbaas/domain';
-import { EventStoreUnavailable, ensureEventStream, handle, jetStreamEventStore, runProjection, type EventStore, type Projection } from '@lbaas/event-store';
-import { evolveCatalog, initialCatalog, type Catalog } from '@lbaas/projections';
-import { natsServerPerFile } from '@lbaas/testing';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { randomUUID } from 'node:crypto';
+import { EventStoreUnavailable, type EventStore } from '@lbaas/event-store';
 import pino from 'pino';
+import { apiHarness, now } from './api-harness.fixtures';
 import { createApiApp } from './app';
 import { loadConfig } from './config';
 
@@ -14,76 +9,11 @@ import { loadConfig } from './config';
  * Catalog fed by the projection runner. No agent runs here: the test reports DesiredStateApplied through the
  * load-balancer decider exactly as the hosting agent would (after a placement), to move a tree to ACTIVE.
  */
-const nats = natsServerPerFile();
-let app: NestFastifyApplication;
-let store: EventStore;
-let projection: Projection;
-let catalog: Catalog;
 /** Every log line at error level or above: unexpected errors (500s) must not happen. */
 const errorLogs: string[] = [];
 const AGENT = 'agent-a';
-const agentActor: Actor = { kind: 'service', service: `agent:${AGENT}` };
-const now = () => new Date().toISOString();
-
-type Reply = { status: number; body: any; headers: Record<string, unknown>; raw: string };
-async function api(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-  const res = await app.inject({
-    method: method as 'GET', url, payload,
-    headers: { ...(payload !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-  });
-  let parsed: unknown = null;
-  try { parsed = res.body ? JSON.parse(res.body) : null; } catch { parsed = res.body; }
-  return { status: res.statusCode, body: parsed, headers: res.headers, raw: res.body };
-}
-
-async function lastSeq(): Promise<number> {
-  const jsm = await nats.connection.jetstreamManager();
-  return (await jsm.streams.info(EVENT_STREAM)).state.last_seq;
-}
-
-/** What the hosting agent does: (be placed and) report the tree's latest desired version applied. */
-async function converge(lbId: string): Promise<void> {
-  const stream = { aggregate: 'lb' as const, id: lbId };
-  let lb = catalog.loadBalancers.lbs.get(lbId);
-  if (!lb) return;
-  if (!lb.placement) {
-    const placed = await handle(store, stream, loadBalancer, {
-      type: 'PlaceLoadBalancer', data: { lbId, agentId: AGENT, expectedEpoch: 0, reason: 'initial' },
-      metadata: { commandId: randomUUID(), now: now() },
-    }, { kind: 'service', service: 'scheduler' });
-    await projection.waitFor(placed.seq);
-    lb = catalog.loadBalancers.lbs.get(lbId);
-    if (!lb?.placement) throw new Error('placement did not reach the view');
-  }
-  const applied = await handle(store, stream, loadBalancer, {
-    type: 'ReportApplied', data: { lbId, agentId: AGENT, epoch: lb.placement!.epoch, version: lb.version },
-    metadata: { commandId: randomUUID(), now: now() },
-  }, agentActor);
-  await projection.waitFor(applied.seq);
-}
-
-beforeAll(async () => {
-  await ensureEventStream(nats.connection);
-  store = jetStreamEventStore(nats.connection);
-  catalog = initialCatalog();
-  projection = await runProjection(nats.connection, { onCommit: (c) => evolveCatalog(catalog, c) });
-  const config = loadConfig({ NATS_URL: nats.url, API_BASE_URI: 'http://127.0.0.1:9876' });
-  app = await createApiApp({
-    config, store, clock: { now },
-    logger: pino({ level: 'error' }, { write: (line: string) => { errorLogs.push(line); } }),
-    view: { catalog, waitFor: (seq, ms) => projection.waitFor(seq, ms) },
-  });
-  await handle(store, { aggregate: 'agent', id: AGENT }, agentDecider, {
-    type: 'RegisterAgent', data: { agentId: AGENT, host: 'host-a', bridgeMappings: { physnet1: 'br-lb' }, leaseMs: 10_000 },
-    metadata: { commandId: randomUUID(), now: now() },
-  }, agentActor).then((r) => projection.waitFor(r.seq));
-}, 60_000);
-
-afterAll(async () => {
-  await app?.close();
-  await projection?.stop();
-});
+const h = apiHarness({ agentId: AGENT, host: 'host-a', logger: pino({ level: 'error' }, { write: (line: string) => { errorLogs.push(line); } }) });
+const { api, converge, lastSeq } = h;
 
 const P = { 'x-project-id': 'proj1' };
 let networkId: string, subnetId: string, lbId: string, listenerId: string, poolId: string, memberId: string, hmId: string;
@@ -345,12 +275,13 @@ describe('api against a real nats-server', () => {
   });
 
   it('gives the VIP back when the load balancer cannot be created (saga compensation)', async () => {
+    const { store, catalog, projection } = h;
     const failing: EventStore = {
       read: (s) => store.read(s),
       append: (s, c, e) => (s.aggregate === 'lb' ? Promise.reject(new EventStoreUnavailable('lb streams are down for this test')) : store.append(s, c, e)),
     };
     const broken = await createApiApp({
-      config: loadConfig({ NATS_URL: nats.url }), store: failing, clock: { now }, logger: pino({ level: 'silent' }),
+      config: loadConfig({ NATS_URL: h.nats.url }), store: failing, clock: { now }, logger: pino({ level: 'silent' }),
       view: { catalog, waitFor: (seq, ms) => projection.waitFor(seq, ms) },
     });
     try {

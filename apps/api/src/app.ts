@@ -8,25 +8,31 @@ import type { SecretStore } from '@lbaas/secret-store';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ApiConfig } from './config';
-import { ApiExceptionFilter } from './shell/error-filter';
-import type { ReadModel } from './shell/read-model';
-import { Writes } from './shell/writes';
-import { runInProjectScope } from './shell/project-scope';
-import { AGENT_QUERIES, noAgentQueries, type AgentQueries } from './shell/agent-queries';
-import { VersionsModule } from './versions/versions.module';
-import { LoadBalancersModule } from './loadbalancers/loadbalancers.module';
-import { ListenersModule } from './listeners/listeners.module';
-import { PoolsModule } from './pools/pools.module';
-import { MembersModule } from './members/members.module';
-import { HealthMonitorsModule } from './healthmonitors/healthmonitors.module';
-import { NetworksModule } from './networks/networks.module';
-import { AgentsModule } from './agents/agents.module';
-import { L7PoliciesModule } from './l7policies/l7policies.module';
-import { QuotasModule } from './quotas/quotas.module';
-import { ProjectsModule } from './projects/projects.module';
-import { SecretsModule } from './secrets/secrets.module';
-import { HistoryModule } from './history/history.module';
-import { OperatorModule } from './operator/operator.module';
+import { AgentsController } from './agents/agents.controller';
+import { ContainersController } from './containers/containers.controller';
+import { HealthMonitorsController } from './healthmonitors/healthmonitors.controller';
+import { HistoryController } from './history/history.controller';
+import { AGENT_QUERIES, noAgentQueries, type AgentQueries } from './http/agent-queries';
+import { ApiExceptionFilter } from './http/error-filter';
+import { Lookup, SECRET_WRITES, secretWrites, type ReadModel } from './http/lookup';
+import { callerFromHeaders, runAsCaller } from './http/project-scope';
+import { noteBaseUrl } from './http/request-context';
+import { Writes } from './http/writes';
+import { L7PoliciesController } from './l7policies/l7policies.controller';
+import { L7RulesController } from './l7rules/l7rules.controller';
+import { ListenersController } from './listeners/listeners.controller';
+import { CreateLoadBalancerSaga } from './loadbalancers/create-load-balancer.saga';
+import { LoadBalancersController } from './loadbalancers/loadbalancers.controller';
+import { MembersController } from './members/members.controller';
+import { NetworksController } from './networks/networks.controller';
+import { PoolsController } from './pools/pools.controller';
+import { PortsController } from './ports/ports.controller';
+import { ProjectsController } from './projects/projects.controller';
+import { QuotaCheck } from './quotas/quota';
+import { QuotasController } from './quotas/quotas.controller';
+import { SecretsController } from './secrets/secrets.controller';
+import { SubnetsController } from './subnets/subnets.controller';
+import { ProvidersController, VersionsController } from './versions/versions.controller';
 
 /** What the api is built from: adapters only (main.ts wires real ones; tests may wire the in-memory store). */
 export type ApiDeps = Readonly<{
@@ -36,11 +42,15 @@ export type ApiDeps = Readonly<{
   secrets?: SecretStore | null;
 }>;
 
-/** The adapters every resource module injects. */
+/**
+ * The adapters, and the only ways to them: the view, the event store and the secret store are provided here but not
+ * exported, so controllers reach objects only through the scoped Lookup and write only through Writes.
+ */
 @Global()
 @Module({})
 class CoreModule {
   static with(deps: ApiDeps): DynamicModule {
+    const secrets = deps.secrets ?? null;
     return {
       module: CoreModule,
       providers: [
@@ -50,23 +60,27 @@ class CoreModule {
         { provide: CLOCK, useValue: deps.clock },
         { provide: LOGGER, useValue: deps.logger },
         { provide: AGENT_QUERIES, useValue: deps.agentQueries ?? noAgentQueries },
-        { provide: SECRET_STORE, useValue: deps.secrets ?? null },
-        Writes,
+        { provide: SECRET_STORE, useValue: secrets },
+        { provide: SECRET_WRITES, useValue: secretWrites(secrets) },
+        Lookup, Writes, QuotaCheck,
       ],
-      exports: [CONFIG, EVENT_STORE, PROJECTION, CLOCK, LOGGER, AGENT_QUERIES, SECRET_STORE, Writes],
+      exports: [CONFIG, LOGGER, AGENT_QUERIES, SECRET_WRITES, Lookup, Writes, QuotaCheck],
     };
   }
 }
 
+/** One module: every resource is a controller (no per-resource Nest modules: nothing else would be in them). */
 @Module({})
 class ApiModule {
   static with(deps: ApiDeps): DynamicModule {
     return {
       module: ApiModule,
-      imports: [
-        CoreModule.with(deps), VersionsModule, LoadBalancersModule, ListenersModule, PoolsModule, MembersModule,
-        HealthMonitorsModule, NetworksModule, AgentsModule, L7PoliciesModule, QuotasModule, ProjectsModule, SecretsModule,
-        HistoryModule, OperatorModule,
+      imports: [CoreModule.with(deps)],
+      providers: [CreateLoadBalancerSaga],
+      controllers: [
+        VersionsController, ProvidersController, LoadBalancersController, ListenersController, PoolsController, MembersController,
+        HealthMonitorsController, L7PoliciesController, L7RulesController, NetworksController, SubnetsController, PortsController,
+        AgentsController, QuotasController, ProjectsController, SecretsController, ContainersController, HistoryController,
       ],
     };
   }
@@ -79,8 +93,8 @@ function installHttpEdge(fastify: FastifyInstance, deps: ApiDeps): void {
   fastify.addHook('onRequest', (req: Timed, reply, done) => {
     req.startedAt = process.hrtime.bigint();
     void reply.header('x-openstack-request-id', req.id);
-    const named = req.headers['x-project-id'] ?? req.headers['x-tenant-id'];
-    runInProjectScope(typeof named === 'string' && named !== '' ? named : null, done);
+    noteBaseUrl(req, deps.config);
+    runAsCaller(callerFromHeaders(req.headers), done);
   });
   fastify.addHook('onResponse', (req: Timed, reply, done) => {
     const ms = req.startedAt ? Number(process.hrtime.bigint() - req.startedAt) / 1e6 : undefined;

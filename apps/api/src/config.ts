@@ -1,9 +1,10 @@
-import { envReader } from '@lbaas/app-shell';
+import { envReader, readNatsConfig, type NatsConfig } from '@lbaas/app-shell';
 import { QUOTA_RESOURCES, type QuotaResource } from '@lbaas/events';
 
 /** Everything the api reads from its environment, once, in main.ts. */
 export type ApiConfig = Readonly<{
-  natsUrl: string;
+  /** Servers, credentials and TLS of the api's NATS identity. */
+  nats: NatsConfig;
   host: string;
   port: number;
   /** Only `noauth` for now: every caller is admin, the project comes from X-Project-Id (like Octavia's noauth). */
@@ -22,7 +23,7 @@ export type ApiConfig = Readonly<{
 /** Reads and checks the api's variables, reporting every problem at once (ConfigError). */
 export function loadConfig(env: Record<string, string | undefined> = process.env): ApiConfig {
   const r = envReader(env);
-  const natsUrl = r.str('NATS_URL');
+  const nats = readNatsConfig(env, r, { identity: 'api' });
   const host = r.str('API_HOST', '127.0.0.1');
   const port = r.int('API_PORT', 9876, 0, 65535);
   const authStrategy = env.AUTH_STRATEGY ?? 'noauth';
@@ -36,5 +37,5 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const bodyLimit = r.int('API_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024);
   const quotaDefaults = Object.fromEntries(QUOTA_RESOURCES.map((q) => [q, r.int(`QUOTA_${q.toUpperCase()}`, -1, -1, 2_000_000_000)])) as Record<QuotaResource, number>;
   r.done();
-  return Object.freeze({ natsUrl, host, port, authStrategy: 'noauth', defaultProjectId, baseUri, logLevel, bodyLimit, quotaDefaults: Object.freeze(quotaDefaults) });
+  return Object.freeze({ nats, host, port, authStrategy: 'noauth', defaultProjectId, baseUri, logLevel, bodyLimit, quotaDefaults: Object.freeze(quotaDefaults) });
 }

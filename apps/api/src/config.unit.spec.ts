@@ -4,7 +4,7 @@ import { loadConfig } from './config';
 describe('loadConfig', () => {
   it('applies defaults', () => {
     expect(loadConfig({ NATS_URL: 'nats://127.0.0.1:4222' })).toEqual({
-      natsUrl: 'nats://127.0.0.1:4222', host: '127.0.0.1', port: 9876, authStrategy: 'noauth', defaultProjectId: null,
+      nats: { servers: ['nats://127.0.0.1:4222'], auth: { kind: 'none' }, tls: null, inboxPrefix: '_INBOX_api' }, host: '127.0.0.1', port: 9876, authStrategy: 'noauth', defaultProjectId: null,
       baseUri: null, logLevel: 'info', bodyLimit: 1024 * 1024,
       quotaDefaults: { loadbalancer: -1, listener: -1, pool: -1, member: -1, healthmonitor: -1, l7policy: -1, l7rule: -1 },
     });

@@ -1,21 +1,26 @@
-import { ConfigError, connectNats, createLogger, systemClock } from '@lbaas/app-shell';
-import { ensureEventStream, jetStreamEventStore, loadSnapshot, runProjection, saveSnapshot } from '@lbaas/event-store';
+import { ConfigError, connectNats, createLogger, macKeyFrom, natsConnectionOptions, SafeNatsResponseDeserializer, systemClock } from '@lbaas/app-shell';
+import { jetStreamEventStore, waitForEventStream, loadSnapshot, runProjection, saveSnapshot } from '@lbaas/event-store';
 import { CATALOG_SNAPSHOT, catalogCodec, evolveCatalog, initialCatalog } from '@lbaas/projections';
 import { SecretStore, secretsKeyFrom } from '@lbaas/secret-store';
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { subjects } from '@lbaas/contracts';
 import { firstValueFrom, timeout } from 'rxjs';
 import { createApiApp } from './app';
-import type { AgentQueries } from './shell/agent-queries';
+import type { AgentQueries } from './http/agent-queries';
 import { loadConfig } from './config';
 
 /** Starts the api: NATS, the event stream, the Catalog view (replayed, then live), then HTTP. */
 async function main(): Promise<void> {
   let config;
   let secretsKey: Buffer | null;
+  let macKey: Buffer | null;
   try {
     config = loadConfig(process.env);
     secretsKey = secretsKeyFrom(process.env);
+    // Snapshots are used only when their HMAC verifies under the operator's key (LBAAS_MAC_KEY_FILE); without it: full replays.
+    const problems: string[] = [];
+    macKey = macKeyFrom(process.env, problems);
+    if (problems.length) throw new ConfigError(problems);
   } catch (err) {
     if (err instanceof ConfigError || (err instanceof Error && /SECRETS_KEY/.test(err.message))) {
       process.stderr.write(`${err.message}\n`);
@@ -24,15 +29,15 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger('api', {}, config.logLevel);
-  // 1. Connect and make sure the append-only stream exists.
-  const nc = await connectNats({ url: config.natsUrl, name: 'lbaas-api', logger });
-  await ensureEventStream(nc);
+  // 1. Connect and wait for the append-only stream (the operator creates it: lbaasctl bootstrap).
+  const nc = await connectNats({ nats: config.nats, name: 'lbaas-api', logger });
+  await waitForEventStream(nc, { logger });
   const store = jetStreamEventStore(nc);
   // Certificates and keys: sealed in a KV bucket, never in the stream (off without SECRETS_KEY).
   const secrets = secretsKey ? await SecretStore.open(nc, secretsKey) : null;
   // 2. Replay every commit into one in-memory Catalog (from a snapshot when a valid one exists), then follow live.
   const started = Date.now();
-  const snap = await loadSnapshot(nc, CATALOG_SNAPSHOT, catalogCodec, logger);
+  const snap = await loadSnapshot(nc, CATALOG_SNAPSHOT, catalogCodec, logger, macKey);
   const catalog = 'view' in snap ? snap.view : initialCatalog();
   const startAfter = 'view' in snap ? snap.seq : 0;
   const projection = await runProjection(nc, {
@@ -42,15 +47,17 @@ async function main(): Promise<void> {
     logger,
   });
   logger.info({ op: 'replay', seq: projection.seq, ms: Date.now() - started, loadBalancers: catalog.loadBalancers.lbs.size, snapshotSeq: startAfter }, 'catalog ready');
-  // A long replay is worth a fresh snapshot for the next start (any app may write it: every valid snapshot is equal).
-  if (projection.seq - startAfter >= 5_000) {
-    void saveSnapshot(nc, CATALOG_SNAPSHOT, catalogCodec, catalog, catalog.seq).then(
+  // A long replay is worth a fresh snapshot for the next start (every valid snapshot is equal). With NATS identities
+  // snapshots are the operator's (lbaasctl snapshot): the api's identity may only read them.
+  if (projection.seq - startAfter >= 5_000 && config.nats.auth.kind === 'none' && macKey) {
+    void saveSnapshot(nc, CATALOG_SNAPSHOT, catalogCodec, catalog, catalog.seq, macKey).then(
       (bytes) => logger.info({ op: 'snapshot.save', seq: catalog.seq, bytes }, 'catalog snapshot saved'),
       (err: unknown) => logger.warn({ op: 'snapshot.save', err }, 'catalog snapshot not saved'));
   }
   // 3. Serve HTTP.
   // Request/reply to agents (stats) through Nest's NATS transport, the one the agents answer on.
-  const rpc = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: config.natsUrl.split(','), name: 'lbaas-api:rpc' } });
+  // A reply that is not JSON (an agent's identity may answer) ends that one request with an error, not the api.
+  const rpc = ClientProxyFactory.create({ transport: Transport.NATS, options: { ...natsConnectionOptions(config.nats, 'lbaas-api:rpc'), deserializer: new SafeNatsResponseDeserializer() } });
   const agentQueries: AgentQueries = (agentId, query, payload, timeoutMs) =>
     firstValueFrom(rpc.send(subjects.agentQuery(agentId, query), payload).pipe(timeout(timeoutMs)));
   const app = await createApiApp({

@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
-import { envReader } from '@lbaas/app-shell';
+import { envReader, readNatsConfig, type NatsConfig } from '@lbaas/app-shell';
 
 /** The failover-watcher's settings (read once, in main). */
 export type WatcherConfig = Readonly<{
-  natsUrl: string;
+  nats: NatsConfig;
   instanceId: string;
   /**
    * Neutron's agent_down_time: silence longer than this declares an agent down. Must exceed the agents' lease
@@ -19,7 +19,7 @@ export type WatcherConfig = Readonly<{
 export function loadConfig(env: Record<string, string | undefined> = process.env): WatcherConfig {
   const r = envReader(env);
   const cfg: WatcherConfig = {
-    natsUrl: r.str('NATS_URL', 'nats://127.0.0.1:4222'),
+    nats: readNatsConfig(env, r, { identity: 'failover-watcher', defaultUrl: 'nats://127.0.0.1:4222' }),
     instanceId: env.INSTANCE_ID || `${hostname()}-${process.pid}`,
     agentDownTimeMs: r.int('AGENT_DOWN_TIME_MS', 3_500, 100),
     retryAfterMs: r.int('RETRY_AFTER_MS', 2_000, 1),

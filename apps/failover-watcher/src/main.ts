@@ -1,17 +1,17 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
-import { connectNats, createLogger, NestPinoLogger } from '@lbaas/app-shell';
+import { connectNats, createLogger, natsConnectionOptions, NestPinoLogger, SafeNatsRequestDeserializer } from '@lbaas/app-shell';
 import { loadConfig } from './config';
 import { WatcherModule } from './watcher.module';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger('failover-watcher', { instance: config.instanceId }, config.logLevel);
-  const nc = await connectNats({ url: config.natsUrl, name: `failover-watcher-${config.instanceId}`, logger });
+  const nc = await connectNats({ nats: config.nats, name: `failover-watcher-${config.instanceId}`, logger });
   // Heartbeats arrive through Nest's NATS transport (no queue group: every watcher instance hears every agent).
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(WatcherModule.register(config, logger, nc), {
-    transport: Transport.NATS, options: { servers: config.natsUrl.split(','), maxReconnectAttempts: -1 }, logger: new NestPinoLogger(logger),
+    transport: Transport.NATS, options: { ...natsConnectionOptions(config.nats, `failover-watcher-${config.instanceId}:hb`), maxReconnectAttempts: -1, deserializer: new SafeNatsRequestDeserializer() }, logger: new NestPinoLogger(logger),
   });
   await app.listen();
   logger.info({ op: 'ready', agentDownTimeMs: config.agentDownTimeMs }, 'failover-watcher ready');

@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
-import { envReader } from '@lbaas/app-shell';
+import { envReader, readNatsConfig, type NatsConfig } from '@lbaas/app-shell';
 
 /** The scheduler's settings (read once, in main). */
 export type SchedulerConfig = Readonly<{
-  natsUrl: string;
+  nats: NatsConfig;
   instanceId: string;
   strategy: 'random' | 'least-loaded';
   placementTimeoutMs: number;
@@ -19,7 +19,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const strategy = env.SCHEDULER_STRATEGY || 'random';
   if (strategy !== 'random' && strategy !== 'least-loaded') r.problems.push(`SCHEDULER_STRATEGY must be random or least-loaded, got ${JSON.stringify(strategy)}`);
   const cfg: SchedulerConfig = {
-    natsUrl: r.str('NATS_URL', 'nats://127.0.0.1:4222'),
+    nats: readNatsConfig(env, r, { identity: 'scheduler', defaultUrl: 'nats://127.0.0.1:4222' }),
     instanceId: env.INSTANCE_ID || `${hostname()}-${process.pid}`,
     strategy: strategy as SchedulerConfig['strategy'],
     placementTimeoutMs: r.int('PLACEMENT_TIMEOUT_MS', 30_000, 1),

@@ -7,7 +7,7 @@ import { SchedulerModule } from './scheduler.module';
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger('scheduler', { instance: config.instanceId }, config.logLevel);
-  const nc = await connectNats({ url: config.natsUrl, name: `scheduler-${config.instanceId}`, logger });
+  const nc = await connectNats({ nats: config.nats, name: `scheduler-${config.instanceId}`, logger });
   const app = await NestFactory.createApplicationContext(SchedulerModule.register(config, logger, nc), { logger: new NestPinoLogger(logger) });
   await app.init();
   logger.info({ op: 'ready', strategy: config.strategy, automaticFailover: config.automaticFailover }, 'scheduler ready');

@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { CONFIG, EVENT_STORE, LOGGER, NATS_CONNECTION } from '@lbaas/app-shell';
-import { ensureEventStream, jetStreamEventStore } from '@lbaas/event-store';
+import { jetStreamEventStore, waitForEventStream } from '@lbaas/event-store';
 import type { SchedulerConfig } from './config';
 import { PlacementLoop } from './placement.loop';
 
@@ -15,7 +15,7 @@ export class SchedulerModule {
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
         { provide: NATS_CONNECTION, useValue: nc },
-        { provide: EVENT_STORE, useFactory: async () => { await ensureEventStream(nc); return jetStreamEventStore(nc, { logger }); } },
+        { provide: EVENT_STORE, useFactory: async () => { await waitForEventStream(nc, { logger }); return jetStreamEventStore(nc, { logger }); } },
         PlacementLoop,
       ],
     };

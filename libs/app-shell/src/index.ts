@@ -6,3 +6,6 @@ export * from './config';
 export * from './app-process';
 export * from './keystone-launcher';
 export * from './keystone-admin';
+export * from './nats-identities';
+export * from './mac-key';
+export * from './nats-deserializers';

@@ -31,12 +31,29 @@ export const subjects = {
   stream: (aggregate: Aggregate, id: string) => `lbaas.evt.${aggregate}.${token(id)}`,
   /** The commits of every instance of one aggregate type. */
   allOf: (aggregate: Aggregate) => `lbaas.evt.${aggregate}.*`,
+  /** The stream's own facts, written by the operator only (lbaasctl): not an aggregate, no view folds them. */
+  streamFacts: 'lbaas.evt.stream.*',
+  /** The stream's first message (`lbaasctl bootstrap`): its identity, `EventStreamCreated { streamId, createdAt }`. */
+  streamGenesis: 'lbaas.evt.stream.genesis',
+  /** Written after a DR restore (`lbaasctl dr restore`): `EventStreamRestored`, which lets agents accept a shorter history once. */
+  streamRestored: 'lbaas.evt.stream.restored',
   /** Agent heartbeats (core NATS, not stored). */
   heartbeat: (agentId: string) => `lbaas.hb.agent.${token(agentId)}`,
   /** Every agent's heartbeats. */
   allHeartbeats: 'lbaas.hb.agent.*',
   /** A request/reply query to one agent (stats, config digests). */
   agentQuery: (agentId: string, query: AgentQuery) => `lbaas.rpc.agent.${token(agentId)}.${token(query)}`,
+  /** Every query to one agent (what that agent answers). */
+  agentQueries: (agentId: string) => `lbaas.rpc.agent.${token(agentId)}.*`,
+  /** Every query to every agent (what the api and the operator ask). */
+  allAgentQueries: 'lbaas.rpc.agent.*.*',
+  /**
+   * The inbox prefix of one NATS identity (nats.js `inboxPrefix`): replies to its requests arrive below it, and only
+   * that identity may subscribe there, so nobody reads another's replies (the default `_INBOX.>` is shared by all).
+   */
+  inboxPrefix: (identity: string) => `_INBOX_${token(identity)}`,
+  /** Everything below an identity's inbox prefix (its subscribe permission). */
+  inbox: (identity: string) => `_INBOX_${token(identity)}.>`,
 } as const;
 
 /** The queries an agent answers over request/reply. */
@@ -47,6 +64,9 @@ export const parseEventSubject = (subject: string): { aggregate: Aggregate; id: 
   const m = /^lbaas\.evt\.(lb|agent|network|subnet|project)\.([A-Za-z0-9_-]+)$/.exec(subject);
   return m ? { aggregate: m[1] as Aggregate, id: m[2] } : undefined;
 };
+
+/** True for the subjects of the stream's own facts (genesis, restore markers). */
+export const isStreamFactSubject = (subject: string): boolean => /^lbaas\.evt\.stream\.(genesis|restored)$/.test(subject);
 
 /** Parses `lbaas.hb.agent.<agentId>` into the agent id; undefined for any other subject. */
 export const parseHeartbeatSubject = (subject: string): string | undefined => {

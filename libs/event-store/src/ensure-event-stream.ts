@@ -69,7 +69,8 @@ export async function ensureEventStream(nc: NatsConnection, opts: EventStreamOpt
   }
 }
 
-function requiredChanges(info: StreamInfo, opts: EventStreamOptions): Partial<StreamUpdateConfig> {
+/** What an update must change so that an existing stream is append-only and unlimited again (throws when it cannot be). */
+export function requiredChanges(info: StreamInfo, opts: EventStreamOptions): Partial<StreamUpdateConfig> {
   const have = info.config;
   const want = eventStreamConfig(opts);
   const fixed = { subjects: [...have.subjects ?? []].sort().join(','), storage: have.storage, retention: have.retention };

@@ -10,3 +10,6 @@ export type { RetryPolicy } from './retry';
 export * from './backup-format';
 export * from './backup';
 export * from './snapshot';
+export * from './bootstrap';
+export * from './unreadable-commits';
+export * from './stream-identity';

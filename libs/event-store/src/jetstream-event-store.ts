@@ -7,6 +7,8 @@ import type { EventStore, StreamRef } from './event-store';
 import { JsErr, jsErrCode } from './nats-errors';
 import { readAggregate, type ReadContext } from './read-aggregate';
 import { retryTransient } from './retry';
+import { directGet } from './direct-get';
+import { unreadableCommits, type UnreadableCommits } from './unreadable-commits';
 
 /** Tuning of the JetStream store; the defaults ride out a 2.9 cluster failover (about 7 s). */
 export type JetStreamEventStoreOptions = Readonly<{
@@ -19,9 +21,11 @@ export type JetStreamEventStoreOptions = Readonly<{
   /** Histories up to this many commits are read with direct gets, longer ones with an ordered consumer (default 8). */
   directGets?: number;
   logger?: Logger;
+  /** Where skipped (unreadable) commits are counted; default this process's registry. */
+  unreadable?: UnreadableCommits;
 }>;
 
-/** The event store on the JetStream stream LBAAS_EVENTS (create it first with ensureEventStream). */
+/** The event store on the JetStream stream LBAAS_EVENTS (the operator creates it: bootstrapEventStore). */
 export function jetStreamEventStore(nc: NatsConnection, opts: JetStreamEventStoreOptions = {}): EventStore {
   const timeout = opts.requestTimeoutMs ?? 2_000;
   const retry = { attempts: opts.attempts ?? 5, backoffMs: opts.backoffMs ?? 250 };
@@ -33,6 +37,7 @@ export function jetStreamEventStore(nc: NatsConnection, opts: JetStreamEventStor
     retry,
     stallMs: Math.max(timeout * 2, 5_000),
     directGets: opts.directGets ?? 8,
+    onUnreadable: (err) => { (opts.unreadable ?? unreadableCommits).record(err, opts.logger, 'aggregate read'); },
   });
 
   return {
@@ -51,7 +56,17 @@ export function jetStreamEventStore(nc: NatsConnection, opts: JetStreamEventStor
         if (ack.duplicate) opts.logger?.debug({ op: 'event-store.duplicate', subject, commitId: commit.commitId, seq: ack.seq });
         return ack.seq;
       } catch (err) {
-        if (jsErrCode(err) === JsErr.StreamWrongLastSequence) throw new WrongExpectedSequence(subject, expectedSeq, { cause: err });
+        if (jsErrCode(err) === JsErr.StreamWrongLastSequence) {
+          // After a cluster failover a retry of a publish that did land can meet a new leader whose dedupe window
+          // does not know the msg id yet (nats-server 2.9): it answers "wrong last sequence" instead of a duplicate.
+          // Our commit is then the first one on the subject after expectedSeq.
+          const landed = await directGet((await readContext()).jsm, { seq: expectedSeq + 1, next_by_subj: subject }).catch(() => undefined);
+          if (landed?.header?.get('Nats-Msg-Id') === commit.commitId) {
+            opts.logger?.info({ op: 'event-store.landed', subject, commitId: commit.commitId, seq: landed.seq }, 'retried append had landed');
+            return landed.seq;
+          }
+          throw new WrongExpectedSequence(subject, expectedSeq, { cause: err });
+        }
         if (err instanceof EventStoreUnavailable || !nc.isClosed()) throw err;
         throw new EventStoreUnavailable(`append ${subject}: connection closed`, { cause: err });
       }

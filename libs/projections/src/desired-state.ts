@@ -1,9 +1,9 @@
 import type {
-  HttpMethod, L7Action, L7CompareType, L7RuleType, LbAlgorithm, ListenerProtocol, MonitorType, PoolProtocol, SessionPersistence,
+  HttpMethod, L7Action, L7CompareType, L7RuleType, LbAlgorithm, ListenerProtocol, MemberSettings, MonitorType, PoolProtocol, SessionPersistence,
 } from '@lbaas/events';
 import type { Catalog } from './catalog';
 import { listenerPolicies } from './l7';
-import type { LoadBalancerView } from './load-balancer-view';
+import type { LoadBalancerView, MemberView } from './load-balancer-view';
 
 /** Which host bridge carries the VIP's network here; `unmapped` when this agent has no mapping (the plan rejects it). */
 export type DesiredBridge =
@@ -39,10 +39,8 @@ export type DesiredL7Policy = {
   l7PolicyId: string; action: L7Action; adminStateUp: boolean; redirectPoolId: string | null; redirectUrl: string | null;
   redirectPrefix: string | null; redirectHttpCode: number | null; rules: DesiredL7Rule[];
 };
-export type DesiredMember = {
-  memberId: string; address: string; protocolPort: number; weight: number; backup: boolean; adminStateUp: boolean;
-  monitorAddress: string | null; monitorPort: number | null;
-};
+/** A member as the data plane needs it: its endpoint and every setting but the display ones (a new setting arrives as is). */
+export type DesiredMember = Omit<MemberSettings, 'name' | 'tags'> & { memberId: string; address: string; protocolPort: number };
 export type DesiredMonitor = {
   healthMonitorId: string; type: MonitorType; adminStateUp: boolean; delay: number; timeout: number;
   maxRetries: number; maxRetriesDown: number; httpMethod: HttpMethod | null; urlPath: string | null;
@@ -180,10 +178,7 @@ function desiredLb(
         sessionPersistence: p.sessionPersistence ? { ...p.sessionPersistence } : null, adminStateUp: p.adminStateUp,
         members: p.memberIds.flatMap((id) => {
           const m = lb.members.get(id);
-          return m ? [{
-            memberId: m.memberId, address: m.address, protocolPort: m.protocolPort, weight: m.weight, backup: m.backup,
-            adminStateUp: m.adminStateUp, monitorAddress: m.monitorAddress, monitorPort: m.monitorPort,
-          }] : [];
+          return m ? [desiredMember(m)] : [];
         }),
         monitor: hm ? {
           healthMonitorId: hm.healthMonitorId, type: hm.type, adminStateUp: hm.adminStateUp, delay: hm.delay, timeout: hm.timeout,
@@ -193,4 +188,13 @@ function desiredLb(
       };
     }),
   };
+}
+
+/** The member's view without what only the API shows (name, tags, stamps, the reported status, its ids of parents). */
+function desiredMember(m: MemberView): DesiredMember {
+  const {
+    lbId: _lb, poolId: _pool, subnetId: _subnet, name: _name, tags: _tags, reportedStatus: _status,
+    createdAt: _ca, updatedAt: _ua, createdVersion: _cv, updatedVersion: _uv, ...member
+  } = m;
+  return member;
 }

@@ -8,3 +8,6 @@ export * from './netns';
 export * from './desired-lb';
 export * from './decider-spec';
 export * from './keystone';
+export * from './nats-bootstrap';
+export * from './nats-identities-server';
+export * from './nats-cluster';

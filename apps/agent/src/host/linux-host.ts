@@ -2,7 +2,10 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSyn
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { addServerCommand, PING_CHECK_SCRIPT, type ServerSpec } from '@lbaas/haproxy-config';
-import { hostVethName, lbPaths, netnsName, VIP_IF } from '../layout';
+import { lbPaths, VIP_IF } from '../layout';
+import {
+  familyOf, hostIfOf, InvalidValue, netnsOf, parse, parseVipPlumbing, type InterfaceName, type IPv4Address, type LbId, type NetnsName,
+} from '../parse';
 import type { Action, Observed, ObservedLb, RunningHaproxy, ServerOp } from '../plan';
 import { HostCommandFailed, run } from './exec';
 import {
@@ -10,7 +13,7 @@ import {
   saveServerState, socketCommand, startHaproxy, stopPid, type ServerState,
 } from './haproxy';
 import { handoverTables, holdRules, probeHolder, readHolder, release, steer, unhold, unsteer } from './handover';
-import { ip, links, listNetns, netnsPids, type IpLink } from './ip';
+import { batch, batchInput, ip, ipBatch, links, listNetns, netnsPids, type IpLink } from './ip';
 import { gratuitousArp } from './garp';
 import { stateDir } from './state-dir';
 
@@ -49,6 +52,22 @@ const readRunning = (path: string): RunningHaproxy | null => {
     return null;
   }
 };
+const VIP = VIP_IF as InterfaceName;
+
+/** An action's values parsed again on the way to the host (parse.ts): one that does not parse is rejected, never run. */
+function checked<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof InvalidValue) throw new ConfigRejected(`refused by the agent: ${err.message}`);
+    throw err;
+  }
+}
+/** The ids among `lbIds` this host may look at (an id that is not one names nothing of ours). */
+const lbIdsOf = (lbIds: readonly string[]): LbId[] => lbIds.flatMap((id) => { try { return [parse.lbId(id)]; } catch { return []; } });
+/** The VIP of a hand-over step: IPv4 only (the hold and steering tables are ARP and IPv4 tables). */
+const ipv4Vip = (address: string): IPv4Address => parse.ipv4Address(address, 'VIP address');
+
 const writeAtomic = (path: string, content: string) => {
   writeFileSync(`${path}.tmp`, content);
   renameSync(`${path}.tmp`, path);
@@ -104,7 +123,7 @@ export class LinuxHost implements Host {
 
   async observe(lbIds: readonly string[], opts: ObserveOptions = { full: true, includeOwned: true }): Promise<Observed> {
     const owned = new Set(this.owned());
-    const ids = [...new Set([...lbIds, ...(opts.includeOwned ? owned : [])])];
+    const ids = [...new Set(lbIdsOf([...lbIds, ...(opts.includeOwned ? owned : [])]))];
     const out = await Promise.all(ids.map((id) => this.observeLb(id, owned.has(id), opts)));
     return new Map(out.map((o) => [o.lbId, o]));
   }
@@ -119,7 +138,7 @@ export class LinuxHost implements Host {
     return this.hostLinks.links;
   }
 
-  private async lookInside(ns: string, lbId: string): Promise<Plumbing> {
+  private async lookInside(ns: NetnsName, lbId: LbId): Promise<Plumbing> {
     const [text, hostLinks] = await Promise.all([
       run('nsenter', [enter(ns), 'sh', '-c', LOOK], { input: 'addr show\nroute show default\n' }), this.veths(),
     ]);
@@ -127,7 +146,7 @@ export class LinuxHost implements Host {
     const inside = JSON.parse(addrJson || '[]') as IpLink[];
     const routes = JSON.parse(routeJson || '[]') as { dst: string; gateway?: string }[];
     const vip = inside.find((l) => l.ifname === VIP_IF);
-    const hostIf = hostLinks.get(hostVethName(lbId));
+    const hostIf = hostLinks.get(hostIfOf(lbId));
     return {
       hostIfMaster: hostIf?.master ?? null, hostIfUp: up(hostIf), vipIfUp: up(vip), loUp: up(inside.find((l) => l.ifname === 'lo')),
       addresses: (vip?.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`), defaultVia: routes.find((r) => r.dst === 'default')?.gateway ?? null,
@@ -136,8 +155,8 @@ export class LinuxHost implements Host {
     };
   }
 
-  private async observeLb(lbId: string, owned: boolean, opts: ObserveOptions): Promise<ObservedLb> {
-    const ns = netnsName(lbId);
+  private async observeLb(lbId: LbId, owned: boolean, opts: ObserveOptions): Promise<ObservedLb> {
+    const ns = netnsOf(lbId);
     const p = lbPaths(this.opts.runDir, lbId);
     const ino = inode(`/run/netns/${ns}`);
     const netns = ino !== null;
@@ -204,31 +223,35 @@ export class LinuxHost implements Host {
   }
 
   async apply(a: Action): Promise<void> {
-    const p = lbPaths(this.opts.runDir, a.lbId);
+    // Names and paths come from the parsed id (the plan derives them from it too), never from the action's strings.
+    const lbId = checked(() => parse.lbId(a.lbId));
+    const netns = netnsOf(lbId);
+    const p = lbPaths(this.opts.runDir, lbId);
     switch (a.kind) {
-      case 'CreateNetns':
+      case 'CreateNetns': {
+        const hostIf = hostIfOf(lbId);
+        const bridge = checked(() => parse.interfaceName(a.bridge, 'bridge'));
         // Write-ahead: the record exists before the namespace, so a crash in between still leaves it ours to clean.
-        this.state.record({ lbId: a.lbId, netns: a.netns, hostIf: hostVethName(a.lbId), runDir: p.dir, createdAt: (this.opts.now ?? (() => new Date().toISOString()))() });
+        this.state.record({ lbId, netns, hostIf, runDir: p.dir, createdAt: (this.opts.now ?? (() => new Date().toISOString()))() });
         mkdirSync(p.dir, { recursive: true, mode: 0o755 });
         // A new namespace has none of the old one's hand-over state.
         for (const f of [p.hold, p.steer, p.holder]) rmSync(f, { force: true });
-        this.plumbingSeen.delete(a.lbId);
-        this.paired.delete(a.lbId);
+        this.plumbingSeen.delete(lbId);
+        this.paired.delete(lbId);
         // One `ip` for the namespace and its veth pair on the bridge (a new LB's plumbing is mostly process starts).
         try {
-          await run('ip', ['-batch', '-'], { input: [
-            `netns add ${a.netns}`, `link add ${a.hostIf} type veth peer name ${VIP_IF} netns ${a.netns}`,
-            `link set ${a.hostIf} master ${a.bridge}`, `link set ${a.hostIf} up`, '',
-          ].join('\n') });
-          this.paired.add(a.lbId);
+          await ipBatch(null, [batch.netnsAdd(netns), batch.vethPair(hostIf, VIP, netns), batch.linkSetMaster(hostIf, bridge), batch.linkUp(hostIf)]);
+          this.paired.add(lbId);
         } catch (err) {
           // Left over from before (a namespace, or a host end without its peer): PlugVip looks and repairs.
           if (!(err instanceof HostCommandFailed && /File exists/.test(err.stderr))) throw err;
-          if (!existsSync(`/run/netns/${a.netns}`)) await ip(['netns', 'add', a.netns]);
+          if (!existsSync(`/run/netns/${netns}`)) await ip(['netns', 'add', netns]);
         }
         return;
+      }
       case 'PlugVip':
-        await this.plugVip(a, p);
+        // Every word of these commands is a typed value (parse.ts): a gateway with a newline never becomes a line.
+        await this.plugVip(checked(() => parseVipPlumbing(a)), a, p);
         return;
       case 'WriteCerts': {
         // Private keys: a root-only directory, each file written 600 then renamed into place.
@@ -251,7 +274,7 @@ export class LinuxHost implements Host {
         rmSync(p.running, { force: true });
         // A fresh master starts from the file alone: an old state file would bring back weights nobody wants now.
         rmSync(p.serverState, { force: true });
-        await startHaproxy(this.opts.haproxyBin, a.netns, p);
+        await startHaproxy(this.opts.haproxyBin, netns, p);
         writeAtomic(p.running, JSON.stringify(a.running));
         return;
       case 'Reload':
@@ -267,64 +290,65 @@ export class LinuxHost implements Host {
         return;
       }
       case 'ProbeHolder': {
-        const holder = await probeHolder(a.netns, p, a.address);
-        if (holder && a.steer) await steer(a.netns, p, a.address, holder);
+        const vip = checked(() => ipv4Vip(a.address));
+        const holder = await probeHolder(netns, p, vip);
+        if (holder && a.steer) await steer(netns, p, vip, holder);
         return;
       }
       case 'Steer':
-        await steer(a.netns, p, a.address, a.mac);
+        await steer(netns, p, checked(() => ipv4Vip(a.address)), checked(() => parse.mac(a.mac)));
         return;
       case 'Unsteer':
-        await unsteer(a.netns, p);
+        await unsteer(netns, p);
         return;
-      case 'Announce':
-        await unhold(a.netns, p, a.address, () => {
-          this.announcedAt.set(a.lbId, Date.now());
-          gratuitousArp(a.netns, a.address, Math.max(1, this.opts.garpCount ?? 3));
+      case 'Announce': {
+        const vip = checked(() => ipv4Vip(a.address));
+        await unhold(netns, p, vip, () => {
+          this.announcedAt.set(lbId, Date.now());
+          gratuitousArp(netns, vip, Math.max(1, this.opts.garpCount ?? 3));
         });
         return;
+      }
       case 'Release':
-        await release(a.netns, p, a.address);
+        await release(netns, p, checked(() => ipv4Vip(a.address)));
         return;
       case 'Destroy':
-        await this.destroy(a.lbId);
+        await this.destroy(lbId);
         return;
     }
   }
 
-  private async plugVip(a: Extract<Action, { kind: 'PlugVip' }>, p: ReturnType<typeof lbPaths>): Promise<void> {
-    if (!(a.fresh && this.paired.delete(a.lbId))) {
-      const inside = await links(a.netns);
+  private async plugVip(v: ReturnType<typeof parseVipPlumbing>, a: Extract<Action, { kind: 'PlugVip' }>, p: ReturnType<typeof lbPaths>): Promise<void> {
+    if (a.quiet && familyOf(v.address) !== 4) throw new ConfigRejected(`refused by the agent: a hand-over holds back IPv4 VIPs only, not ${v.address}`);
+    if (!(a.fresh && this.paired.delete(v.lbId))) {
+      const inside = await links(v.netns);
       const pair = !inside.some((l) => l.ifname === VIP_IF);
-      const root = [
-        ...(pair ? [`link add ${a.hostIf} type veth peer name ${VIP_IF} netns ${a.netns}`] : []),
-        `link set ${a.hostIf} master ${a.bridge}`, `link set ${a.hostIf} up`, '',
-      ].join('\n');
-      await run('ip', ['-batch', '-'], { input: root }).catch(async (err: unknown) => {
+      const root = [...(pair ? [batch.vethPair(v.hostIf, VIP, v.netns)] : []), batch.linkSetMaster(v.hostIf, v.bridge), batch.linkUp(v.hostIf)];
+      await ipBatch(null, root).catch(async (err: unknown) => {
         // A host end left from a deleted namespace has no usable peer: replace the pair.
         if (!(pair && err instanceof HostCommandFailed && /File exists/.test(err.stderr))) throw err;
-        await ip(['link', 'del', a.hostIf]);
-        await run('ip', ['-batch', '-'], { input: root });
+        await ip(['link', 'del', v.hostIf]);
+        await ipBatch(null, root);
       });
     }
-    if (a.quiet) writeFileSync(p.hold, holdRules(a.address));
+    if (a.quiet) writeFileSync(p.hold, holdRules(ipv4Vip(v.address)));
     // PING monitors: haproxy's unprivileged workers run ping with no_new_privs (file capabilities do not apply), so
     // ICMP echo sockets are allowed for every group, in this namespace only. A held-back VIP gets its ARP table first.
-    await run('nsenter', [enter(a.netns), 'sh', '-c', PLUG, 'sh', a.quiet ? p.hold : ''], {
-      input: [
-        'link set lo up', `link set ${VIP_IF} up`, `addr replace ${a.address}/${a.prefixLen} dev ${VIP_IF}`,
-        ...(a.gatewayIp ? [`route replace default via ${a.gatewayIp} dev ${VIP_IF}`] : []), '',
-      ].join('\n'),
+    await run('nsenter', [enter(v.netns), 'sh', '-c', PLUG, 'sh', a.quiet ? p.hold : ''], {
+      input: batchInput([
+        batch.linkUp('lo' as InterfaceName), batch.linkUp(VIP), batch.addrReplace(v.address, v.prefixLen, VIP),
+        ...(v.gateway ? [batch.routeReplaceDefault(v.gateway, VIP)] : []),
+      ]),
     });
-    const ino = inode(`/run/netns/${a.netns}`);
+    const ino = inode(`/run/netns/${v.netns}`);
     if (ino !== null) {
-      this.plumbingSeen.set(a.lbId, { ino, plumbing: {
-        hostIfMaster: a.bridge, hostIfUp: true, vipIfUp: true, loUp: true, addresses: [`${a.address}/${a.prefixLen}`], defaultVia: a.gatewayIp, nonlocalBind: true,
+      this.plumbingSeen.set(v.lbId, { ino, plumbing: {
+        hostIfMaster: v.bridge, hostIfUp: true, vipIfUp: true, loUp: true, addresses: [`${v.address}/${v.prefixLen}`], defaultVia: v.gateway, nonlocalBind: true,
       } });
     }
     // The VIP may have lived on another host a moment ago: tell the segment its new MAC (neighbours update). A held-back
     // VIP says nothing until Announce.
-    if (!a.quiet) gratuitousArp(a.netns, a.address, this.opts.garpCount ?? 3);
+    if (!a.quiet) gratuitousArp(v.netns, v.address, this.opts.garpCount ?? 3);
   }
 
   /** Save the servers' state (weights, maintenance, health carry over), SIGUSR2, record what runs now. */
@@ -356,8 +380,8 @@ export class LinuxHost implements Host {
   }
 
   /** After a runtime change whose file haproxy -c refused: reload the file that is still in place, from its values alone. */
-  async restore(lbId: string): Promise<void> {
-    const p = lbPaths(this.opts.runDir, lbId);
+  async restore(rawId: string): Promise<void> {
+    const p = lbPaths(this.opts.runDir, checked(() => parse.lbId(rawId)));
     const prev = readRunning(p.runningPrev);
     if (prev === null) throw new HostCommandFailed('restore', null, 'no record of what ran before the runtime change');
     await this.reload(p, prev, false);
@@ -385,8 +409,8 @@ export class LinuxHost implements Host {
   async withdrawVips(): Promise<void> {
     this.plumbingSeen.clear();
     const namespaces = await listNetns();
-    for (const lbId of this.owned()) {
-      if (namespaces.has(netnsName(lbId))) await ip(['-n', netnsName(lbId), 'addr', 'flush', 'dev', VIP_IF]).catch(() => undefined);
+    for (const lbId of lbIdsOf(this.owned())) {
+      if (namespaces.has(netnsOf(lbId))) await ip(['-n', netnsOf(lbId), 'addr', 'flush', 'dev', VIP_IF]).catch(() => undefined);
     }
   }
 
@@ -396,8 +420,9 @@ export class LinuxHost implements Host {
   }
 
   /** Stop haproxy, delete the namespace (its veth goes with it), remove the run dir, then forget the record. */
-  async destroy(lbId: string): Promise<void> {
-    const ns = netnsName(lbId);
+  async destroy(rawId: string): Promise<void> {
+    const lbId = checked(() => parse.lbId(rawId));
+    const ns = netnsOf(lbId);
     const p = lbPaths(this.opts.runDir, lbId);
     this.plumbingSeen.delete(lbId);
     const pid = livePid(p);
@@ -406,7 +431,7 @@ export class LinuxHost implements Host {
       for (const other of await netnsPids(ns)) await stopPid(other, 1000);
       await ip(['netns', 'del', ns]);
     }
-    await ip(['link', 'del', hostVethName(lbId)]).catch(() => undefined);
+    await ip(['link', 'del', hostIfOf(lbId)]).catch(() => undefined);
     if (existsSync(p.dir)) rmSync(p.dir, { recursive: true, force: true });
     this.state.forget(lbId);
   }

@@ -1,5 +1,5 @@
 import type { LoadBalancerView } from '@lbaas/projections';
-import type { AgentQueries } from '../shell/agent-queries';
+import type { AgentQueries } from '../http/agent-queries';
 
 /** Octavia's statistics object. */
 export type Stats = { bytes_in: number; bytes_out: number; active_connections: number; total_connections: number; request_errors: number };

@@ -1,6 +1,9 @@
-import type { NetworksView, SubnetView } from '@lbaas/projections';
-import { ApiError, validationFailure } from '../shell/errors';
-import { ipToInt } from '../shell/rules';
+import type { NetworkView, SubnetView } from '@lbaas/projections';
+import { ApiError, validationFailure } from '../http/errors';
+import { ipToInt } from '../http/rules';
+
+/** The networks and subnets a VIP may come from (the caller's own and shared ones: the lookup's). */
+export type VipNetworks = Readonly<{ subnet(id: string): SubnetView | undefined; network(id: string): NetworkView | undefined }>;
 
 /** How many addresses of the subnet's allocation pools are not handed out yet. */
 export function freeAddresses(s: SubnetView): number {
@@ -22,15 +25,15 @@ export function inCidr(address: string, cidr: string): boolean {
 }
 
 /**
- * Step 1 of the LB create saga, pure: which subnet the VIP comes from. vip_subnet_id names it (and must lie on
+ * Step 2 of the LB create saga, pure: which subnet the VIP comes from. vip_subnet_id names it (and must lie on
  * vip_network_id when both are given); vip_network_id alone picks a subnet of that network with a free address
  * (the one containing vip_address when that is given).
  */
 export function chooseVipSubnet(
-  view: NetworksView, req: { vipSubnetId: string | null; vipNetworkId: string | null; vipAddress: string | null },
+  view: VipNetworks, req: { vipSubnetId: string | null; vipNetworkId: string | null; vipAddress: string | null },
 ): SubnetView {
   if (req.vipSubnetId) {
-    const s = view.subnets.get(req.vipSubnetId);
+    const s = view.subnet(req.vipSubnetId);
     if (!s) throw new ApiError(400, `Subnet ${req.vipSubnetId} not found.`);
     if (req.vipNetworkId && s.networkId !== req.vipNetworkId) {
       throw validationFailure(`Subnet ${s.subnetId} is not on network ${req.vipNetworkId}.`);
@@ -41,9 +44,9 @@ export function chooseVipSubnet(
     return s;
   }
   const networkId = req.vipNetworkId as string;
-  const n = view.networks.get(networkId);
+  const n = view.network(networkId);
   if (!n) throw new ApiError(400, `Network ${networkId} not found.`);
-  const subnets = n.subnetIds.map((id) => view.subnets.get(id)).filter((s): s is SubnetView => s !== undefined);
+  const subnets = n.subnetIds.map((id) => view.subnet(id)).filter((s): s is SubnetView => s !== undefined);
   const candidates = req.vipAddress ? subnets.filter((s) => inCidr(req.vipAddress as string, s.cidr)) : subnets.filter((s) => freeAddresses(s) > 0);
   if (candidates.length === 0) {
     throw validationFailure(req.vipAddress

@@ -1,11 +1,10 @@
-import { checkQuota as checkQuotaRule, effectiveQuota as effectiveQuotaRule } from '@lbaas/domain';
+import { Inject, Injectable } from '@nestjs/common';
+import { CONFIG, PROJECTION } from '@lbaas/app-shell';
+import { checkQuota, effectiveQuota } from '@lbaas/domain';
 import { QUOTA_RESOURCES, type QuotaResource } from '@lbaas/events';
 import type { Catalog } from '@lbaas/projections';
-
-/** The limits that apply to a project: the ones set for it, the configured defaults for the rest (-1 = unlimited). */
-export function effectiveQuota(catalog: Catalog, defaults: Readonly<Record<QuotaResource, number>>, projectId: string): Record<QuotaResource, number> {
-  return effectiveQuotaRule(catalog.projects.quotas.get(projectId) ?? {}, defaults);
-}
+import type { ApiConfig } from '../config';
+import type { ReadModel } from '../http/lookup';
 
 /** What a project uses now, counted from the catalog (load balancers being deleted still count until they are gone). */
 export function usage(catalog: Catalog, projectId: string, only: readonly QuotaResource[]): Record<QuotaResource, number> {
@@ -20,12 +19,16 @@ export function usage(catalog: Catalog, projectId: string, only: readonly QuotaR
 }
 
 /**
- * Octavia's quota check before a create (the rule: libs/domain quota.ts): 403 "Quota has been met for resources: ..."
+ * Octavia's quota check before a create; the rule is libs/domain quota.ts: 403 "Quota has been met for resources: ..."
  * when adding `wanted` would go over a limit. Usage is derived from the api's catalog, not reserved in the project
  * aggregate (see README: why).
  */
-export function checkQuota(
-  catalog: Catalog, defaults: Readonly<Record<QuotaResource, number>>, projectId: string, wanted: Partial<Record<QuotaResource, number>>,
-): void {
-  checkQuotaRule(effectiveQuota(catalog, defaults, projectId), wanted, (only) => usage(catalog, projectId, only));
+@Injectable()
+export class QuotaCheck {
+  constructor(@Inject(PROJECTION) private readonly view: ReadModel, @Inject(CONFIG) private readonly config: ApiConfig) {}
+
+  check(projectId: string, wanted: Partial<Record<QuotaResource, number>>): void {
+    const catalog = this.view.catalog;
+    checkQuota(effectiveQuota(catalog.projects.quotas.get(projectId) ?? {}, this.config.quotaDefaults), wanted, (only) => usage(catalog, projectId, only));
+  }
 }

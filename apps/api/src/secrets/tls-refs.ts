@@ -1,6 +1,6 @@
-import { isCertBundle, parseSecretRef, type SecretStore } from '@lbaas/secret-store';
-import { ApiError } from '../shell/errors';
-import type { Rule } from '../shell/rules';
+import { ApiError } from '../http/errors';
+import type { Lookup } from '../http/lookup';
+import type { Rule } from '../http/rules';
 
 const REF = /^https?:\/\/[A-Za-z0-9.\-:[\]]+(\/[A-Za-z0-9._~\-/]*)?\/v1\/(secrets|containers)\/[0-9a-fA-F-]{36}$/;
 
@@ -14,16 +14,18 @@ export const tlsRefList: Rule<string[]> = (v) => {
   return { ok: true, value: [...new Set(v as string[])] };
 };
 
-/** Octavia's CertificateRetrievalException: every referenced certificate must resolve to a certificate and a key. */
-export async function checkTlsRefs(store: SecretStore | null, x: { defaultTlsContainerRef?: string | null; sniContainerRefs?: readonly string[] }): Promise<void> {
+/**
+ * Octavia's CertificateRetrievalException: every referenced certificate must resolve to a certificate and a key, and
+ * belong to the listener's project (another project's container is as unknown as a missing one).
+ */
+export async function checkTlsRefs(
+  lookup: Lookup, projectId: string, x: { defaultTlsContainerRef?: string | null; sniContainerRefs?: readonly string[] },
+): Promise<void> {
   const refs = [...(x.defaultTlsContainerRef ? [x.defaultTlsContainerRef] : []), ...(x.sniContainerRefs ?? [])];
   if (refs.length === 0) return;
   const bad: string[] = [];
   for (const ref of refs) {
-    const ok = store && parseSecretRef(ref)
-      ? await store.resolvePem(ref).then(isCertBundle, () => false)
-      : false;
-    if (!ok) bad.push(ref);
+    if (!(await lookup.certificateOf(ref, projectId))) bad.push(ref);
   }
   if (bad.length) throw new ApiError(400, `Could not retrieve certificate: [${bad.map((r) => `'${r}'`).join(', ')}]`);
 }
