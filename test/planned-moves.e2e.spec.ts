@@ -3,7 +3,7 @@ import { connect } from 'nats';
 import { jetStreamEventStore } from '@lbaas/event-store';
 import { canUseNetns, netnsRunId, removeLinks, removeNetns, sh } from '@lbaas/testing';
 import { apiClient, type ApiClient } from './support/stack';
-import { startHostsLab, startProber, stopProbers, type Host, type HostsLab, type Probe } from './support/hosts';
+import { servedLoadBalancer, startHostsLab, startProber, stopProbers, type Host, type HostsLab, type Probe } from './support/hosts';
 
 /**
  * Issue 14, the data plane at its limit, end to end on three controller hosts (test/support/hosts.ts):
@@ -169,24 +169,7 @@ maybe('planned moves, session continuity and true status (issue 14)', () => {
     await new Promise<void>((r) => srv.stdout.once('data', () => r()));
     slow.push(srv);
 
-    const net = await api.post('/v2.0/networks', { network: { name: `pm-${id}`, 'provider:physical_network': lab.physnet, 'provider:network_type': 'flat' } });
-    const sub = await api.post('/v2.0/subnets', {
-      subnet: { network_id: net.body.network.id, ip_version: 4, cidr: `${lab.prefix}.0/24`, gateway_ip: `${lab.prefix}.1`, allocation_pools: [{ start: `${lab.prefix}.50`, end: `${lab.prefix}.60` }] },
-    });
-    ids.subnet = sub.body.subnet.id;
-    const lb = await api.post('/v2/lbaas/loadbalancers', { loadbalancer: { name: 'pm', vip_subnet_id: ids.subnet } });
-    ids.lb = lb.body.loadbalancer.id;
-    ids.vip = lb.body.loadbalancer.vip_address;
-    await waitActive();
-    const lis = await api.post('/v2/lbaas/listeners', { listener: { loadbalancer_id: ids.lb, protocol: 'HTTP', protocol_port: 80 } });
-    await waitActive();
-    const pool = await api.post('/v2/lbaas/pools', { pool: { listener_id: lis.body.listener.id, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN' } });
-    ids.pool = pool.body.pool.id;
-    await waitActive();
-    for (const n of [11, 12]) {
-      await api.post(`/v2/lbaas/pools/${ids.pool}/members`, { member: { address: `${lab.prefix}.${n}`, protocol_port: 8080 } });
-      await waitActive();
-    }
+    Object.assign(ids, await servedLoadBalancer(api, lab, 'pm', (lbId) => api.waitFor<any>(`/v2/lbaas/loadbalancers/${lbId}`, (b) => b?.loadbalancer?.provisioning_status === 'ACTIVE', 20_000)));
     await api.post('/v2/lbaas/healthmonitors', { healthmonitor: { pool_id: ids.pool, type: 'HTTP', delay: 1, timeout: 1, max_retries: 1, max_retries_down: 2, url_path: '/' } });
     await waitActive();
     const tcp = await api.post('/v2/lbaas/listeners', { listener: { loadbalancer_id: ids.lb, protocol: 'TCP', protocol_port: 9000 } });

@@ -303,3 +303,30 @@ export function outageAfter(probes: Probe[], t0: number): { ms: number; failed: 
   const good = after.filter((p) => p.ok && p.start > lastFail).sort((a, b) => a.end - b.end)[0];
   return { ms: good ? good.end - t0 : Infinity, failed: failures.length };
 }
+
+/** The ids of a load balancer built by servedLoadBalancer. */
+export type ServedLb = { subnet: string; lb: string; vip: string; pool: string };
+
+/**
+ * On the lab's provider network: a network and subnet (gateway .1, VIPs from .50), a load balancer with an HTTP
+ * listener on :80 and a round-robin pool of web1 and web2 (:8080), each step waited ACTIVE.
+ */
+export async function servedLoadBalancer(
+  api: { post(path: string, body: unknown): Promise<{ body: any }> }, lab: HostsLab, name: string, waitActive: (lbId: string) => Promise<unknown>,
+): Promise<ServedLb> {
+  const net = await api.post('/v2.0/networks', { network: { name: `${name}-${lab.id}`, 'provider:physical_network': lab.physnet, 'provider:network_type': 'flat' } });
+  const sub = await api.post('/v2.0/subnets', {
+    subnet: { network_id: net.body.network.id, ip_version: 4, cidr: `${lab.prefix}.0/24`, gateway_ip: `${lab.prefix}.1`, allocation_pools: [{ start: `${lab.prefix}.50`, end: `${lab.prefix}.60` }] },
+  });
+  const lb = (await api.post('/v2/lbaas/loadbalancers', { loadbalancer: { name, vip_subnet_id: sub.body.subnet.id } })).body.loadbalancer;
+  await waitActive(lb.id);
+  const lis = await api.post('/v2/lbaas/listeners', { listener: { loadbalancer_id: lb.id, protocol: 'HTTP', protocol_port: 80 } });
+  await waitActive(lb.id);
+  const pool = await api.post('/v2/lbaas/pools', { pool: { listener_id: lis.body.listener.id, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN' } });
+  await waitActive(lb.id);
+  for (const n of [11, 12]) {
+    await api.post(`/v2/lbaas/pools/${pool.body.pool.id}/members`, { member: { address: `${lab.prefix}.${n}`, protocol_port: 8080 } });
+    await waitActive(lb.id);
+  }
+  return { subnet: sub.body.subnet.id, lb: lb.id, vip: lb.vip_address, pool: pool.body.pool.id };
+}

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { DesiredLb, DesiredMember, DesiredState } from '@lbaas/projections';
 import {
-  canUseNetns, createBridge, createNetnsOnBridge, desiredLb, listener, member, monitor, netnsRunId, pool, removeLinks, removeNetns,
-  startHttpServer, startRequestLoop, waitForHttp, WEB2, type NetnsProcess,
+  canUseNetns, desiredLb, listener, member, monitor, netnsRunId, pool, startHttpServer, startRequestLoop, waitForHttp, WEB2, type NetnsProcess,
 } from '@lbaas/testing';
 import { parseShowProc, socketCommand } from './host/haproxy';
+import { startBackends, type Backends } from './backends.fixtures';
 import { LinuxHost } from './host/linux-host';
 import { hostVethName, lbPaths } from './layout';
 import { planLb } from './plan';
@@ -55,7 +55,7 @@ suite('runtime member changes on a real haproxy (netns)', () => {
   const run = netnsRunId();
   const net = `10.232.${(parseInt(run, 16) % 200) + 20}`;
   const bridge = `brr${run}`;
-  const [web1, web2, web3, client] = ['w1', 'w2', 'w3', 'cl'].map((n) => `r${run}${n}`);
+  const [web3, client] = [`r${run}w3`, `r${run}cl`];
   const lbId = `bb${run}00-aaaa-4bbb-8ccc-${run}${run}`;
   const WEB3 = '33333333-3333-4333-8333-333333333333';
   const root = mkdtempSync(join(tmpdir(), 'lbaas-runtime-'));
@@ -63,6 +63,7 @@ suite('runtime member changes on a real haproxy (netns)', () => {
   const host = new LinuxHost({ stateDir: join(root, 'state'), runDir, haproxyBin: process.env.HAPROXY_BIN ?? 'haproxy', garpCount: 0 });
   const paths = lbPaths(runDir, lbId);
   const servers: NetnsProcess[] = [];
+  let backends: Backends | undefined;
   const vip = `http://${net}.10/`;
   const m1 = (o: Partial<DesiredMember> = {}) => member({ address: `${net}.11`, ...o });
   const m2 = (o: Partial<DesiredMember> = {}) => member({ memberId: WEB2, address: `${net}.12`, ...o });
@@ -100,12 +101,8 @@ suite('runtime member changes on a real haproxy (netns)', () => {
   };
 
   beforeAll(async () => {
-    await createBridge(bridge);
-    await createNetnsOnBridge({ netns: web1, bridge, hostIf: `${web1}h`, cidr: `${net}.11/24` });
-    await createNetnsOnBridge({ netns: web2, bridge, hostIf: `${web2}h`, cidr: `${net}.12/24` });
-    await createNetnsOnBridge({ netns: web3, bridge, hostIf: `${web3}h`, cidr: `${net}.13/24` });
-    await createNetnsOnBridge({ netns: client, bridge, hostIf: `${client}h`, cidr: `${net}.2/24` });
-    servers.push(await startHttpServer(web1, 'web1', 8080), await startHttpServer(web2, 'web2', 8080), await startHttpServer(web3, 'web3', 8080));
+    backends = await startBackends(`r${run}`, bridge, net);
+    servers.push(...backends.servers);
     expect(kinds(await once(lb([m1(), m2()])))).toEqual(['converged:4']);
     await waitForHttp(client, vip, (x) => x.status === 200);
     // every member checked once before the changes begin
@@ -115,8 +112,7 @@ suite('runtime member changes on a real haproxy (netns)', () => {
   afterAll(async () => {
     await host.destroy(lbId).catch(() => undefined);
     for (const s of servers) await s.stop();
-    await removeNetns(web1, web2, web3, client);
-    await removeLinks(`${web1}h`, `${web2}h`, `${web3}h`, `${client}h`, hostVethName(lbId), bridge);
+    await backends?.stop(hostVethName(lbId));
     rmSync(root, { recursive: true, force: true });
   }, 30_000);
 
