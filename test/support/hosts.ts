@@ -56,8 +56,12 @@ export type HostsLab = {
   killAgent(h: Host): Promise<void>;
   /** Cuts / restores the host's management link (NATS unreachable; the data plane stays up). */
   setMgmt(h: Host, up: boolean): Promise<void>;
-  /** Hosts whose qlbaas-<lbId> has the VIP on an up vip0 and does not hold it back (what makes a host answer ARP for it). */
-  vipHolders(lbId: string, vip: string): Promise<string[]>;
+  /**
+   * Hosts whose qlbaas-<lbId> has the VIP on an up vip0 and does not hold it back (what makes a host answer ARP for it).
+   * Hosts are looked at one after the other; `last` is looked at last: with the host a VIP moves away from last, a
+   * move that happens during the look cannot show both (only a real overlap does).
+   */
+  vipHolders(lbId: string, vip: string, last?: string): Promise<string[]>;
   /** MACs that answer ARP for `ip` on the provider segment, seen from the client (broadcast requests). */
   arpResponders(ip: string): Promise<string[]>;
   /** The client's neighbour entry for `ip`: MAC (or null). */
@@ -186,9 +190,9 @@ export async function startHostsLab(o: { id: string; hosts: number; env?: Record
     async setMgmt(h, up) {
       await sh('ip', ['-n', h.netns, 'link', 'set', 'mg0', up ? 'up' : 'down']);
     },
-    async vipHolders(lbId, vip) {
+    async vipHolders(lbId, vip, last) {
       const out: string[] = [];
-      for (const h of hosts) {
+      for (const h of [...hosts.filter((x) => x.agentId !== last), ...hosts.filter((x) => x.agentId === last)]) {
         const up = await sh('ip', ['-j', 'link', 'show', h.uplink]).then((s) => JSON.parse(s)[0]?.operstate === 'UP').catch(() => false);
         if (!up) continue;
         const addrs = await inHost(h, 'ip', ['-j', '-n', `qlbaas-${lbId}`, 'addr', 'show', 'dev', 'vip0']).then((s) => JSON.parse(s || '[]')).catch(() => []);
