@@ -2,8 +2,10 @@ import { newId, systemClock, type Clock } from '@lbaas/app-shell';
 import { parseEventSubject, type Actor } from '@lbaas/contracts';
 import { agent, DomainError, loadBalancer } from '@lbaas/domain';
 import { handle, loadSnapshot, runProjection, waitForEventStream, type EventStore, type Projection } from '@lbaas/event-store';
-import { DESIRED_STATE_EVENTS, type LoadBalancerEvent } from '@lbaas/events';
-import { CATALOG_SNAPSHOT, catalogCodec, desiredStateFor, evolveCatalog, initialCatalog, type Catalog, type DesiredLb } from '@lbaas/projections';
+import { DESIRED_STATE_EVENTS, HANDOVER_EVENTS, type AgentEvent, type LoadBalancerEvent } from '@lbaas/events';
+import {
+  CATALOG_SNAPSHOT, catalogCodec, desiredLbFor, desiredStateFor, evolveCatalog, initialCatalog, type Catalog, type DesiredLb, type DesiredState,
+} from '@lbaas/projections';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import type { AgentConfig } from './config';
@@ -57,7 +59,17 @@ export class AgentRuntime {
 
   /** What this agent must run: the catalog's desired state through the entrance (parse.ts); refusals logged once each. */
   desired() {
-    const parsed = parseDesiredState(desiredStateFor(this.catalog, this.config.agentId, this.config.bridgeMappings));
+    return this.entrance(desiredStateFor(this.catalog, this.config.agentId, this.config.bridgeMappings));
+  }
+
+  /** One LB's desired state on this agent through the same entrance (null: nothing of it wanted here). */
+  desiredOne(lbId: string): DesiredLb | null {
+    const d = desiredLbFor(this.catalog, this.config.agentId, lbId, this.config.bridgeMappings);
+    return d ? this.entrance({ agentId: this.config.agentId, loadBalancers: [d] }).loadBalancers[0] ?? null : null;
+  }
+
+  private entrance(state: DesiredState): DesiredState {
+    const parsed = parseDesiredState(state);
     for (const r of parsed.refused) {
       if (this.refusalsLogged.get(r.lbId) === r.reason) continue;
       this.refusalsLogged.set(r.lbId, r.reason);
@@ -91,15 +103,18 @@ export class AgentRuntime {
     // 4. Replay every commit into the catalog, then follow live.
     await this.replay();
     // 5. Reconcile: at start, on every commit touching an LB placed here (or leaving here), and on the resync timer.
+    const handover = { timeoutMs: this.config.handoverTimeoutMs, drainTimeoutMs: this.config.drainTimeoutMs, minDrainMs: Math.min(3000, this.config.drainTimeoutMs) };
     this.reconciler = new Reconciler({
-      host: this.host, runDir: this.config.runDir, maxconnCap: this.maxconnCap, desired: () => this.desired(), reporter: this.reporter(),
-      logger: this.logger, resyncIntervalMs: this.config.resyncIntervalMs, resolveCert: this.resolveCert ?? undefined,
+      host: this.host, runDir: this.config.runDir, maxconnCap: this.maxconnCap, desired: () => this.desired(), desiredOne: (id) => this.desiredOne(id),
+      reporter: this.reporter(), logger: this.logger, resyncIntervalMs: this.config.resyncIntervalMs, resolveCert: this.resolveCert ?? undefined,
+      concurrency: this.config.reconcileConcurrency > 0 ? this.config.reconcileConcurrency : undefined, handover,
     });
     if (this.fencing.withdrawn) this.reconciler.pause(); // the lease lapsed during the replay
     this.reconciler.start();
-    // 6. Health.
+    // 6. Health: every member, and at once the members of a copy that starts serving (reported by the reconciler).
     this.health = new HealthReports({
       agentId, pollMs: this.config.healthPollMs, store: this.store, host: this.host, desired: () => this.desired(),
+      desiredOne: (id) => this.desiredOne(id), serving: (id) => this.reconciler?.serving(id) ?? false,
       actor: this.actor, clock: this.clock, logger: this.logger,
     });
     this.health.start();
@@ -122,13 +137,22 @@ export class AgentRuntime {
       logger: this.logger,
     });
     this.logger.info({ op: 'replay', seq: this.projection.seq, ms: Date.now() - t0, lbs: this.desired().loadBalancers.length, snapshot_seq: 'view' in snap ? snap.seq : 0 }, 'replay done');
-    // Only commits that change what some host must run wake the reconciler: status facts (every agent's health and
-    // applied reports) would otherwise make every agent re-observe its host on every report. The resync timer covers drift.
+    // A commit wakes the run of the one LB it touches, and only when it changes what some host must run or how a planned
+    // move stands: status facts (every agent's health and applied reports) would otherwise make every agent look at
+    // its host on every report. Networks and subnets, and an agent declared down (a hand-over waiting for it), wake
+    // every LB concerned, lightly. The resync timer covers drift.
     this.projection.onApplied((c) => {
-      const aggregate = parseEventSubject(c.subject)?.aggregate;
-      const wakes = aggregate === 'network' || aggregate === 'subnet'
-        || (aggregate === 'lb' && (c.events as readonly LoadBalancerEvent[]).some((e) => DESIRED_STATE_EVENTS.has(e.type)));
-      if (wakes) this.reconciler?.kick('commit');
+      const target = parseEventSubject(c.subject);
+      if (!target) return;
+      if (target.aggregate === 'network' || target.aggregate === 'subnet') {
+        this.reconciler?.kick('commit', this.desired().loadBalancers.map((d) => d.lbId));
+      } else if (target.aggregate === 'agent') {
+        if ((c.events as readonly AgentEvent[]).some((e) => e.type === 'AgentDeclaredDown')) {
+          this.reconciler?.kick('agent down', this.desired().loadBalancers.filter((d) => d.handover?.role === 'incoming').map((d) => d.lbId));
+        }
+      } else if (target.aggregate === 'lb' && (c.events as readonly LoadBalancerEvent[]).some((e) => DESIRED_STATE_EVENTS.has(e.type) || HANDOVER_EVENTS.has(e.type))) {
+        this.reconciler?.kick('commit', [target.id]);
+      }
     });
   }
 
@@ -177,9 +201,15 @@ export class AgentRuntime {
     };
     const base = (d: DesiredLb) => ({ lbId: d.lbId, agentId: this.config.agentId, epoch: d.epoch, version: d.version });
     const metadata = () => ({ commandId: newId(), now: this.clock.now() });
+    const handover = (d: DesiredLb) => ({ lbId: d.lbId, agentId: this.config.agentId, epoch: d.epoch });
     return {
-      applied: (d) => report(d, { type: 'ReportApplied', data: base(d), metadata: metadata() }),
+      applied: async (d) => {
+        await report(d, { type: 'ReportApplied', data: base(d), metadata: metadata() });
+        this.health?.soon(d.lbId);
+      },
       rejected: (d, reason) => report(d, { type: 'ReportRejected', data: { ...base(d), reason: reason.slice(0, 1000) }, metadata: metadata() }),
+      prepared: (d) => report(d, { type: 'ReportHandoverPrepared', data: handover(d), metadata: metadata() }),
+      released: (d) => report(d, { type: 'ReportHandoverReleased', data: handover(d), metadata: metadata() }),
     };
   }
 
@@ -187,7 +217,7 @@ export class AgentRuntime {
   async stats(lbId?: string) {
     const out: Record<string, unknown> = {};
     for (const d of this.desired().loadBalancers) {
-      if ((lbId && d.lbId !== lbId) || d.deleted) continue;
+      if ((lbId && d.lbId !== lbId) || d.deleted || d.handover?.role === 'outgoing') continue;
       out[d.lbId] = await this.host.statsCsv(d.lbId).then(parseShowStat).catch((err: Error) => ({ error: err.message }));
     }
     return { agentId: this.config.agentId, at: this.clock.now(), loadBalancers: out };
@@ -197,7 +227,7 @@ export class AgentRuntime {
   digests(lbId?: string) {
     const out: Record<string, unknown> = {};
     for (const d of this.desired().loadBalancers) {
-      if (lbId && d.lbId !== lbId) continue;
+      if ((lbId && d.lbId !== lbId) || d.handover?.role === 'outgoing') continue;
       out[d.lbId] = { version: d.version, epoch: d.epoch, applied: this.reconciler?.appliedVersions.get(d.lbId) ?? null, ...this.host.digests(d.lbId) };
     }
     return { agentId: this.config.agentId, at: this.clock.now(), loadBalancers: out };

@@ -33,6 +33,8 @@ export type NetnsName = Brand<string, 'NetnsName'>;
 export type Port = Brand<number, 'Port'>;
 /** `<ip>/<prefix>` with the prefix valid for the family. */
 export type Cidr = Brand<string, 'Cidr'>;
+/** An Ethernet address, lower case `xx:xx:xx:xx:xx:xx` (the old holder of a VIP, learnt from the segment). */
+export type MacAddress = Brand<string, 'MacAddress'>;
 
 /** A value from the bus that is not what it claims to be; the message names the field and shows the value (bounded). */
 export class InvalidValue extends Error {
@@ -95,6 +97,11 @@ export const parse = {
     const address = parse.ipAddress(m[1], what);
     return `${address}/${parse.prefixLength(Number(m[2]), address, what)}` as Cidr;
   },
+  mac(v: unknown, what = 'MAC address'): MacAddress {
+    const m = typeof v === 'string' ? v.toLowerCase() : v;
+    if (typeof m !== 'string' || !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(m)) invalid(what, v, 'is not a MAC address (xx:xx:xx:xx:xx:xx)');
+    return m as MacAddress;
+  },
   /** A non-negative safe integer within `max` (versions, epochs, weights, timeouts). */
   count(v: unknown, what: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
     if (!Number.isSafeInteger(v) || (v as number) < min || (v as number) > max) invalid(what, v, `is not an integer ${min}..${max}`);
@@ -156,7 +163,7 @@ export function parseDesiredState(desired: DesiredState): ParsedDesiredState {
     if (!isId(d?.lbId) || !Number.isSafeInteger(d.epoch) || !Number.isSafeInteger(d.version)) { dropped.push(show(d?.lbId)); continue; }
     const reason = `refused by the agent: ${problem}`;
     const placeholder: DesiredLb = {
-      lbId: d.lbId, epoch: d.epoch, version: d.version, deleted: false, appliedVersion: Number.isSafeInteger(d.appliedVersion) ? d.appliedVersion : 0,
+      lbId: d.lbId, epoch: d.epoch, handover: null, version: d.version, deleted: false, appliedVersion: Number.isSafeInteger(d.appliedVersion) ? d.appliedVersion : 0,
       rejectedVersion: Number.isSafeInteger(d.rejectedVersion) ? d.rejectedVersion : null, adminStateUp: false,
       vip: { address: '', prefixLen: null, gatewayIp: null, networkId: '', subnetId: '', bridge: { kind: 'unmapped', physicalNetwork: null } },
       listeners: [], pools: [],

@@ -1,4 +1,4 @@
-import type { InterfaceName, IpAddress, NetnsName, PrefixLength } from '../parse';
+import type { InterfaceName, IpAddress, MacAddress, NetnsName, PrefixLength } from '../parse';
 import { run } from './exec';
 
 /** Thin wrappers over iproute2 (JSON output). Names and addresses are typed values of ../parse.ts, never raw strings. */
@@ -14,11 +14,6 @@ export async function listNetns(): Promise<Set<string>> {
 /** Links (with addresses) of the root namespace or of `netns`. */
 export async function links(netns?: NetnsName, args: string[] = []): Promise<IpLink[]> {
   return json<IpLink>(await run('ip', [...(netns ? ['-n', netns] : []), '-j', 'addr', 'show', ...args]));
-}
-
-export async function defaultGateway(netns: NetnsName): Promise<string | null> {
-  const routes = json<{ dst: string; gateway?: string }>(await run('ip', ['-n', netns, '-j', 'route', 'show', 'default']));
-  return routes.find((r) => r.dst === 'default')?.gateway ?? null;
 }
 
 declare const batchLine: unique symbol;
@@ -38,20 +33,25 @@ export const batch = {
   linkSetMaster: (dev: InterfaceName, master: InterfaceName): BatchLine => line('link', 'set', dev, 'master', master),
   addrReplace: (address: IpAddress, prefixLen: PrefixLength, dev: InterfaceName): BatchLine => line('addr', 'replace', `${address}/${prefixLen}`, 'dev', dev),
   routeReplaceDefault: (via: IpAddress, dev: InterfaceName): BatchLine => line('route', 'replace', 'default', 'via', via, 'dev', dev),
+  netnsAdd: (netns: NetnsName): BatchLine => line('netns', 'add', netns),
+  /** A veth pair: `hostIf` here, its peer `peer` in `netns`. */
+  vethPair: (hostIf: InterfaceName, peer: InterfaceName, netns: NetnsName): BatchLine => line('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', peer, 'netns', netns),
+  neighPermanent: (address: IpAddress, mac: MacAddress, dev: InterfaceName): BatchLine => line('neigh', 'replace', address, 'lladdr', mac, 'dev', dev, 'nud', 'permanent'),
+  neighDel: (address: IpAddress, dev: InterfaceName): BatchLine => line('neigh', 'del', address, 'dev', dev),
+  /** A host route through a next hop on the link (no subnet of its own: `onlink`). */
+  routeReplaceHostOnlink: (dst: IpAddress, via: IpAddress, dev: InterfaceName): BatchLine => line('route', 'replace', `${dst}/32`, 'via', via, 'dev', dev, 'onlink'),
+  routeDelHost: (dst: IpAddress): BatchLine => line('route', 'del', `${dst}/32`),
 } as const;
+
+/** Batch lines as `ip -batch -` reads them on its standard input. */
+export const batchInput = (lines: readonly BatchLine[]): string => `${lines.join('\n')}\n`;
 
 /** Several `ip` commands inside one namespace in one process (`ip -batch` takes no per-line -n). */
 export const ipBatch = (netns: NetnsName | null, lines: readonly BatchLine[]): Promise<string> =>
-  run('ip', [...(netns ? ['-n', netns] : []), '-batch', '-'], { input: `${lines.join('\n')}\n` });
+  run('ip', [...(netns ? ['-n', netns] : []), '-batch', '-'], { input: batchInput(lines) });
 
 /** One `ip` command as an argument vector (no shell, no batch parsing). */
 export const ip = (args: readonly string[]): Promise<string> => run('ip', args);
-
-export async function readSysctl(netns: NetnsName, key: string): Promise<string> {
-  return (await run('ip', ['netns', 'exec', netns, 'sysctl', '-n', key])).trim();
-}
-export const writeSysctl = (netns: NetnsName, key: string, value: string): Promise<string> =>
-  run('ip', ['netns', 'exec', netns, 'sysctl', '-q', '-w', `${key}=${value}`]);
 
 /** Pids of every process inside `netns`. */
 export async function netnsPids(netns: NetnsName): Promise<number[]> {
