@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -22,6 +22,10 @@ export type Stack = {
   agentIds: string[];
   /** Starts (again) one agent by id. */
   startAgent(agentId: string): Promise<AppProcess>;
+  /** Stops one app (api, scheduler, failover-watcher or an agent id) and starts it again with the same settings. */
+  restart(name: string): Promise<AppProcess>;
+  /** Everything one app logged (its log file, across restarts). */
+  log(name: string): string;
   stop(): Promise<void>;
 };
 
@@ -48,9 +52,11 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const nats = secure?.server ?? await startNatsServer();
   const apiPort = await freePort();
   const procs = new Map<string, AppProcess>();
+  const specs = new Map<string, { app: string; env: Record<string, string> }>();
   const common = { NATS_URL: nats.url, LOG_LEVEL: 'info', ...o.env };
   const identityOf = (app: string, env: Record<string, string>) => (app === 'agent' ? `agent-${env.AGENT_ID}` : app);
   const start = async (name: string, app: string, env: Record<string, string>) => {
+    specs.set(name, { app, env });
     const p = await startAppProcess({
       name, command: [process.execPath, entry(app)], env: { ...common, ...secure?.env(identityOf(app, env)), ...env },
       logFile: join(home, `${name}.log`), startTimeoutMs: 60_000,
@@ -65,6 +71,13 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const stack: Stack = {
     nats, secure, apiUrl: `http://127.0.0.1:${apiPort}`, procs, agentIds,
     startAgent: (id) => start(id, 'agent', agentEnv(id)),
+    log: (name) => { try { return readFileSync(join(home, `${name}.log`), 'utf8'); } catch { return ''; } },
+    async restart(name) {
+      const spec = specs.get(name);
+      if (!spec) throw new Error(`no app ${name} in this stack`);
+      await procs.get(name)?.stop();
+      return start(name, spec.app, spec.env);
+    },
     async stop() {
       for (const id of agentIds) await procs.get(id)?.stop();
       for (const id of agentIds) {

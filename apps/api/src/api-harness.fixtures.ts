@@ -1,6 +1,6 @@
 import { EVENT_STREAM, type Actor } from '@lbaas/contracts';
 import { agent as agentDecider, loadBalancer } from '@lbaas/domain';
-import { ensureEventStream, handle, jetStreamEventStore, runProjection, type EventStore, type Projection } from '@lbaas/event-store';
+import { bootstrapEventStore, handle, jetStreamEventStore, runProjection, type EventStore, type Projection } from '@lbaas/event-store';
 import { evolveCatalog, initialCatalog, type Catalog } from '@lbaas/projections';
 import { SecretStore } from '@lbaas/secret-store';
 import { natsServerPerFile, type NatsServerPerFile } from '@lbaas/testing';
@@ -84,7 +84,7 @@ export function apiHarness(opts: {
   };
 
   beforeAll(async () => {
-    await ensureEventStream(nats.connection);
+    await bootstrapEventStore(nats.connection); // the operator's step: stream, secrets bucket, snapshot store
     h.store = jetStreamEventStore(nats.connection);
     h.catalog = initialCatalog();
     h.projection = await runProjection(nats.connection, { onCommit: (c) => evolveCatalog(h.catalog, c) });

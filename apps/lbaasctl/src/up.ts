@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { startAppProcess, type AppProcess } from '@lbaas/app-shell';
+import { MAC_KEY_FILE_ENV, startAppProcess, type AppProcess } from '@lbaas/app-shell';
 import { loadEmbeddedConfig, type EmbeddedConfig } from './embedded-config';
+import { ensureEmbeddedSecrets, identityEnv, natsPortInUse, startEmbeddedNats } from './embedded-nats';
 import { bootstrap } from './nats-admin';
 import { startEmbeddedKeystone } from './up-keystone';
 
@@ -35,28 +35,36 @@ export async function up(args: string[], env: Record<string, string | undefined>
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
   try {
-    procs.push(await startNats(cfg));
-    await bootstrap(['--nats', `nats://127.0.0.1:${cfg.natsPort}`], {}); // the operator's step: apps only wait for the stream
+    if (await natsPortInUse(cfg.natsPort)) throw new Error(`something already listens on 127.0.0.1:${cfg.natsPort} (a running stack, or \`lbaasctl dr restore\`?)`);
+    // Identities (one nkey per role and agent), the operator's MAC key and the sealing key: made once in the home, 0600.
+    const { identities, macKeyFile, secretsKey } = ensureEmbeddedSecrets(cfg);
+    procs.push(await startEmbeddedNats(cfg));
+    // The operator's step, as the operator identity: the stream (with its identity), the secrets bucket, the snapshot store.
+    await bootstrap([], identityEnv(cfg, identities, 'operator'));
     await ensureBridge(cfg);
-    const common = { NATS_URL: `nats://127.0.0.1:${cfg.natsPort}`, LOG_LEVEL: env.LOG_LEVEL || 'info', SECRETS_KEY: env.SECRETS_KEY || secretsKey(cfg) };
+    const common = { LOG_LEVEL: env.LOG_LEVEL || 'info', SECRETS_KEY: env.SECRETS_KEY || secretsKey };
     // --keystone: a local Keystone (up-keystone.ts); the api then validates tokens with it instead of noauth.
     const keystone = args.includes('--keystone') ? await startEmbeddedKeystone(cfg, say) : null;
     if (keystone) procs.push(keystone.process);
-    const start = async (name: string, entry: string, extra: Record<string, string>) => {
-      say(`starting ${name}`);
+    // Every app with its own NATS identity; api and agents verify Catalog snapshots with the operator's MAC key.
+    const start = async (name: string, entry: string, identity: string, extra: Record<string, string>) => {
+      say(`starting ${name} (NATS identity ${identity})`);
       const p = await startAppProcess({
-        name, command: [process.execPath, entry], env: { ...common, ...extra }, logFile: join(cfg.home, 'logs', `${name}.log`), startTimeoutMs: 60_000,
+        name, command: [process.execPath, entry], env: { ...common, ...identityEnv(cfg, identities, identity), ...extra },
+        logFile: join(cfg.home, 'logs', `${name}.log`), startTimeoutMs: 60_000,
       });
       procs.push(p);
       return p;
     };
-    await start('api', app('api'), {
-      API_HOST: cfg.apiHost, API_PORT: String(cfg.apiPort), DEFAULT_PROJECT_ID: cfg.projectId, AUTH_STRATEGY: 'noauth', ...keystone?.apiEnv,
+    await start('api', app('api'), 'api', {
+      API_HOST: cfg.apiHost, API_PORT: String(cfg.apiPort), DEFAULT_PROJECT_ID: cfg.projectId, AUTH_STRATEGY: 'noauth', [MAC_KEY_FILE_ENV]: macKeyFile,
+      ...keystone?.apiEnv,
     });
-    await start('scheduler', app('scheduler'), {});
-    await start('failover-watcher', app('failover-watcher'), {});
+    await start('scheduler', app('scheduler'), 'scheduler', {});
+    await start('failover-watcher', app('failover-watcher'), 'failover-watcher', {});
     for (const id of cfg.agents) {
-      await start(id, app('agent'), {
+      await start(id, app('agent'), `agent-${id}`, {
+        [MAC_KEY_FILE_ENV]: macKeyFile,
         AGENT_ID: id, HOST_NAME: `${require('node:os').hostname()}-${id}`, BRIDGE_MAPPINGS: `${cfg.physicalNetwork}:${cfg.bridge}`,
         STATE_DIR: join(cfg.home, 'agents', id), RUN_DIR: `/run/lbaas/${id}`,
       });
@@ -75,28 +83,6 @@ export async function up(args: string[], env: Record<string, string | undefined>
     await teardown(cfg, procs);
     return 1;
   }
-}
-
-/** The key that seals TLS certificates and keys (TERMINATED_HTTPS); made once per embedded home, kept mode 600. */
-function secretsKey(cfg: EmbeddedConfig): string {
-  const file = join(cfg.home, 'secrets.key');
-  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
-  return readFileSync(file, 'utf8').trim();
-}
-
-async function startNats(cfg: EmbeddedConfig): Promise<AppProcess> {
-  const storeDir = join(cfg.home, 'jetstream');
-  mkdirSync(storeDir, { recursive: true });
-  const conf = join(cfg.home, 'nats.conf');
-  writeFileSync(conf, [
-    'server_name: "lbaas-embedded"', 'host: "127.0.0.1"', `port: ${cfg.natsPort}`,
-    'jetstream {', `  store_dir: ${JSON.stringify(storeDir)}`, '}', '',
-  ].join('\n'));
-  say(`starting nats-server on 127.0.0.1:${cfg.natsPort} (JetStream store ${storeDir})`);
-  return startAppProcess({
-    name: 'nats-server', command: ['nats-server', '-c', conf], logFile: join(cfg.home, 'logs', 'nats-server.log'),
-    readyLine: /Server is ready/, startTimeoutMs: 20_000,
-  });
 }
 
 async function ensureBridge(cfg: EmbeddedConfig): Promise<void> {

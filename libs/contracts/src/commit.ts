@@ -32,3 +32,14 @@ export type Commit<E extends EventEnvelope = EventEnvelope> = Readonly<{
   actor: Actor;
   events: readonly E[];
 }>;
+
+/** The stream's identity: a random id and when `lbaasctl bootstrap` made it (the body of its first message). */
+export type EventStreamCreated = Readonly<{ type: 'EventStreamCreated'; v: 1; data: Readonly<{ streamId: string; createdAt: string }> }>;
+
+/**
+ * A DR restore happened (`lbaasctl dr restore` / `dr import`): the stream `streamId` was brought back from a backup
+ * that ended at `lastSeq`. An agent that saw a longer history accepts the shorter one once per such marker.
+ */
+export type EventStreamRestored = Readonly<{
+  type: 'EventStreamRestored'; v: 1; data: Readonly<{ streamId: string; restoredAt: string; backupCreatedAt: string; lastSeq: number }>;
+}>;

@@ -62,6 +62,11 @@ export type ReportMemberStatus = Command<'ReportMemberStatus', {
   status: 'ONLINE' | 'OFFLINE' | 'DEGRADED' | 'ERROR' | 'DRAINING' | 'NO_MONITOR';
 }>;
 
+/** The new placement's agent of a planned move reports its copy built with the VIP held back. */
+export type ReportHandoverPrepared = Command<'ReportHandoverPrepared', { lbId: string; agentId: string; epoch: number }>;
+/** The previous placement's agent of a planned move reports that its copy stopped answering ARP for the VIP. */
+export type ReportHandoverReleased = Command<'ReportHandoverReleased', { lbId: string; agentId: string; epoch: number }>;
+
 // ---- commands on several objects of the tree at once (one commit each)
 
 /** One child of a graph create, in the order it is built (listeners, then pools, members, monitors). */
@@ -98,7 +103,7 @@ export type LoadBalancerCommand =
   | CreatePool | UpdatePool | DeletePool
   | CreateMember | UpdateMember | DeleteMember
   | CreateHealthMonitor | UpdateHealthMonitor | DeleteHealthMonitor
-  | ReportApplied | ReportRejected | ReportMemberStatus
+  | ReportApplied | ReportRejected | ReportMemberStatus | ReportHandoverPrepared | ReportHandoverReleased
   | L7Command
   | CreateLoadBalancerGraph | BatchUpdateMembers;
 

@@ -8,3 +8,4 @@ export * from './project';
 export * from './domain-event';
 export * from './upcasters';
 export * from './commands';
+export * from './event-schema';
