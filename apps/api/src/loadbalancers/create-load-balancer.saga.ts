@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { ApiConfig } from '../config';
 import { ApiError, validationFailure } from '../http/errors';
 import { Lookup } from '../http/lookup';
+import { grantedEverything } from '../http/project-scope';
 import { noteLb, projectFor } from '../http/request-context';
 import { Writes } from '../http/writes';
 import { QuotaCheck } from '../quotas/quota';
@@ -55,11 +56,16 @@ export class CreateLoadBalancerSaga {
     });
     noteLb(req, lbId);
 
-    // 4. Allocate the VIP on the subnet aggregate (the decider honours vip_address or picks the next free one).
+    // 4. Allocate the VIP on the subnet aggregate (the decider honours vip_address or picks the next free one), free on
+    //    the whole layer-2 segment; only an admin may ask for an address outside the allocation pools.
     const subnetStream = { aggregate: 'subnet' as const, id: subnet.subnetId };
     const portId = newId();
     const allocated = await this.writes.send(req, subnetStream, subnetDecider, {
-      type: 'AllocateVip', data: { subnetId: subnet.subnetId, lbId, portId, address: b.vip_address ?? null },
+      type: 'AllocateVip',
+      data: {
+        subnetId: subnet.subnetId, lbId, portId, address: b.vip_address ?? null,
+        taken: this.lookup.takenNear(subnet, projectId), anyAddress: grantedEverything(),
+      },
     }, { projectId, wait: false });
     // The allocation's own event says which address (a retried allocation yields none: then the view knows it).
     const known = subnet.vips.get(lbId);

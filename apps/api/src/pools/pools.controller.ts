@@ -8,22 +8,26 @@ import { Lookup } from '../http/lookup';
 import { Writes } from '../http/writes';
 import { QuotaCheck } from '../quotas/quota';
 import { POOL, renderPool } from './pool.fields';
+import { Policy } from '../http/policy-guard';
 
 @Controller(['v2/lbaas/pools', 'v2.0/lbaas/pools'])
 export class PoolsController {
   constructor(private readonly lookup: Lookup, private readonly writes: Writes, private readonly quota: QuotaCheck) {}
 
   @Get()
+  @Policy('os_load-balancer_api:pool:get_all')
   list(@Req() req: FastifyRequest) {
     return listResponse('pools', this.lookup.pools(), POOL, req);
   }
 
   @Get(':id')
+  @Policy('os_load-balancer_api:pool:get_one')
   show(@Req() req: FastifyRequest, @Param('id') id: string) {
     return single('pool', this.lookup.shown(id, () => this.lookup.pool(id), (x) => renderPool(x)), req);
   }
 
   @Post()
+  @Policy('os_load-balancer_api:pool:post')
   @HttpCode(201)
   async create(@Req() req: FastifyRequest, @Body() body: unknown) {
     const b = POOL.parseCreate(body);
@@ -44,6 +48,7 @@ export class PoolsController {
   }
 
   @Put(':id')
+  @Policy('os_load-balancer_api:pool:put')
   async update(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown) {
     const { lb, pool } = this.lookup.pool(id);
     const changes = POOL.changes(POOL.parseUpdate(body));
@@ -52,6 +57,7 @@ export class PoolsController {
   }
 
   @Delete(':id')
+  @Policy('os_load-balancer_api:pool:delete')
   @HttpCode(204)
   async remove(@Req() req: FastifyRequest, @Param('id') id: string): Promise<void> {
     const { lb, pool } = this.lookup.pool(id);

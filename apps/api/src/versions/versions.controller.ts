@@ -3,10 +3,12 @@ import { PROVIDER } from '@lbaas/domain';
 import type { FastifyRequest } from 'fastify';
 import { baseUrl } from '../http/request-context';
 import { versionDocument } from './versions';
+import { Policy } from '../http/policy-guard';
 
 @Controller()
 export class VersionsController {
   @Get()
+  @Policy('open')
   root(@Req() req: FastifyRequest) {
     return versionDocument(baseUrl(req));
   }
@@ -16,6 +18,7 @@ export class VersionsController {
 @Controller(['v2/lbaas/providers', 'v2.0/lbaas/providers'])
 export class ProvidersController {
   @Get()
+  @Policy('os_load-balancer_api:provider:get_all')
   list() {
     return { providers: [{ name: PROVIDER, description: 'Event-sourced haproxy load balancers in network namespaces.' }] };
   }
