@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
+import { envReader, macKeyFrom, readNatsConfig, type NatsConfig } from '@lbaas/app-shell';
 import { isZoneName } from '@lbaas/domain';
-import { envReader, readNatsConfig, type NatsConfig } from '@lbaas/app-shell';
 import { AGENT_ID } from '@lbaas/contracts';
 
 /** Everything the agent reads from its environment, once, in main.ts. */
@@ -34,6 +34,14 @@ export type AgentConfig = Readonly<{
   haproxyBin: string;
   /** 0 = derive from the open-files limit at start. */
   haproxyMaxconnCap: number;
+  /** LBs reconciled at once (namespace plumbing, haproxy starts); 0 = 4 per core (os.availableParallelism). */
+  reconcileConcurrency: number;
+  /** A planned move's new copy announces the VIP this long after the placement even if the old copy never let go of it. */
+  handoverTimeoutMs: number;
+  /** A planned move's old copy is destroyed once its connections ended, or this long after it let go of the VIP. */
+  drainTimeoutMs: number;
+  /** The operator's MAC key (LBAAS_MAC_KEY_FILE): Catalog snapshots are used only when they verify under it. */
+  macKey: Buffer | null;
   logLevel: string;
 }>;
 
@@ -75,6 +83,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     garpCount: r.int('GARP_COUNT', 3, 0, 10),
     haproxyBin: r.str('HAPROXY_BIN', 'haproxy'),
     haproxyMaxconnCap: r.int('HAPROXY_MAXCONN_CAP', 0, 0, 1_000_000),
+    reconcileConcurrency: r.int('RECONCILE_CONCURRENCY', 0, 0, 256),
+    handoverTimeoutMs: r.int('HANDOVER_TIMEOUT_MS', 10_000, 100),
+    drainTimeoutMs: r.int('DRAIN_TIMEOUT_MS', 60_000, 0),
+    macKey: macKeyFrom(env, r.problems),
     logLevel: r.str('LOG_LEVEL', 'info'),
   };
   if (config.availabilityZone !== null && !isZoneName(config.availabilityZone)) {

@@ -3,8 +3,8 @@ import { mkdirSync, rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
-import { ConfigError, connectNats, createLogger, natsConnectionOptions, NestPinoLogger } from '@lbaas/app-shell';
-import { jetStreamEventStore, waitForEventStream } from '@lbaas/event-store';
+import { ConfigError, connectNats, createLogger, natsConnectionOptions, NestPinoLogger, SafeNatsRequestDeserializer } from '@lbaas/app-shell';
+import { jetStreamEventStore } from '@lbaas/event-store';
 import { SecretStore, secretsKeyFrom } from '@lbaas/secret-store';
 import { AgentRuntime } from './agent-runtime';
 import { AppModule } from './app.module';
@@ -45,24 +45,30 @@ async function main(): Promise<void> {
   }
   // 4. NATS and the event store, then the runtime (register, replay, reconcile, health, heartbeats).
   const nc = await connectNats({ nats: config.nats, name: `agent:${config.agentId}`, logger });
-  // The operator creates the stream; an agent never does (one that replayed a new, empty stream would destroy its LBs).
-  await waitForEventStream(nc, { logger });
-  const runtime = new AgentRuntime(config, nc, jetStreamEventStore(nc), host, logger, maxconnCap(config.haproxyMaxconnCap));
+  // The operator creates the stream; an agent never does, and it acts on one only when it trusts it (AgentRuntime.start:
+  // heartbeats first, then the stream's identity; one that replayed a new, empty stream would destroy its LBs).
+  const runtime = new AgentRuntime(config, nc, jetStreamEventStore(nc, { logger }), host, logger, maxconnCap(config.haproxyMaxconnCap));
   // TERMINATED_HTTPS: certificates come from the sealed secret store, never from the stream (off without SECRETS_KEY).
+  // Opened on first use, and again after a failure: a bucket missing for a while must not stop the agent.
   const secretsKey = secretsKeyFrom(process.env);
   if (secretsKey) {
-    const secrets = await SecretStore.open(nc, secretsKey);
-    runtime.resolveCert = (ref) => secrets.resolvePem(ref);
+    let secrets: Promise<SecretStore> | null = null;
+    runtime.resolveCert = async (ref) => {
+      secrets ??= SecretStore.open(nc, secretsKey).catch((err: unknown) => { secrets = null; throw err; });
+      return (await secrets).resolvePem(ref);
+    };
   }
-  await runtime.start();
-  // 5. The Nest shell answers the rpc queries over core NATS; SIGTERM/SIGINT stop the loops, haproxy keeps running.
+  // 5. The Nest shell answers the rpc queries over core NATS (also while the runtime waits for a stream it trusts, so a
+  //    drill hears why); SIGTERM/SIGINT stop the loops, haproxy keeps running.
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule.forRoot({ config, runtime, logger, nc }), {
-    transport: Transport.NATS, options: natsConnectionOptions(config.nats, `agent:${config.agentId}:rpc`),
+    // Bad bytes on our query subjects reach the controller as MalformedMessage, never an unhandled rejection.
+    transport: Transport.NATS, options: { ...natsConnectionOptions(config.nats, `agent:${config.agentId}:rpc`), deserializer: new SafeNatsRequestDeserializer() },
     bufferLogs: true, logger: new NestPinoLogger(logger),
   });
   app.useLogger(new NestPinoLogger(logger));
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.listen();
+  await runtime.start();
   logger.info({ op: 'ready', run_dir: config.runDir, state_dir: config.stateDir }, 'agent ready');
   process.once('beforeExit', () => void nc.drain().catch(() => undefined));
 }

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
-import { connectNats, createLogger, natsConnectionOptions, NestPinoLogger } from '@lbaas/app-shell';
+import { connectNats, createLogger, natsConnectionOptions, NestPinoLogger, SafeNatsRequestDeserializer } from '@lbaas/app-shell';
 import { loadConfig } from './config';
 import { WatcherModule } from './watcher.module';
 
@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const nc = await connectNats({ nats: config.nats, name: `failover-watcher-${config.instanceId}`, logger });
   // Heartbeats arrive through Nest's NATS transport (no queue group: every watcher instance hears every agent).
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(WatcherModule.register(config, logger, nc), {
-    transport: Transport.NATS, options: { ...natsConnectionOptions(config.nats, `failover-watcher-${config.instanceId}:hb`), maxReconnectAttempts: -1 }, logger: new NestPinoLogger(logger),
+    transport: Transport.NATS, options: { ...natsConnectionOptions(config.nats, `failover-watcher-${config.instanceId}:hb`), maxReconnectAttempts: -1, deserializer: new SafeNatsRequestDeserializer() }, logger: new NestPinoLogger(logger),
   });
   await app.listen();
   logger.info({ op: 'ready', agentDownTimeMs: config.agentDownTimeMs }, 'failover-watcher ready');

@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { startAppProcess, type AppProcess } from '@lbaas/app-shell';
+import { MAC_KEY_FILE_ENV, startAppProcess, type AppProcess } from '@lbaas/app-shell';
 import { loadEmbeddedConfig, type EmbeddedConfig } from './embedded-config';
+import { ensureEmbeddedSecrets, identityEnv, natsPortInUse, startEmbeddedNats } from './embedded-nats';
 import { bootstrap } from './nats-admin';
+import { startEmbeddedKeystone } from './up-keystone';
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '../../..');
@@ -13,7 +14,7 @@ const app = (name: string) => join(ROOT, 'apps', name, 'dist', 'main.js');
 const say = (msg: string) => process.stdout.write(`lbaasctl: ${msg}\n`);
 
 /** `lbaasctl up`: the whole stack on the embedded default, until Ctrl-C. */
-export async function up(_args: string[], env: Record<string, string | undefined>): Promise<number> {
+export async function up(args: string[], env: Record<string, string | undefined>): Promise<number> {
   if (process.getuid?.() !== 0) {
     process.stderr.write('lbaasctl up: needs root, because agents create network namespaces, veth pairs and a bridge.\n'
       + '             Run it as root, e.g. `sudo bash scripts/up.sh`.\n');
@@ -34,33 +35,45 @@ export async function up(_args: string[], env: Record<string, string | undefined
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
   try {
-    procs.push(await startNats(cfg));
-    await bootstrap(['--nats', `nats://127.0.0.1:${cfg.natsPort}`], {}); // the operator's step: apps only wait for the stream
+    if (await natsPortInUse(cfg.natsPort)) throw new Error(`something already listens on 127.0.0.1:${cfg.natsPort} (a running stack, or \`lbaasctl dr restore\`?)`);
+    // Identities (one nkey per role and agent), the operator's MAC key and the sealing key: made once in the home, 0600.
+    const { identities, macKeyFile, secretsKey } = ensureEmbeddedSecrets(cfg);
+    procs.push(await startEmbeddedNats(cfg));
+    // The operator's step, as the operator identity: the stream (with its identity), the secrets bucket, the snapshot store.
+    await bootstrap([], identityEnv(cfg, identities, 'operator'));
     await ensureBridge(cfg);
-    const common = { NATS_URL: `nats://127.0.0.1:${cfg.natsPort}`, LOG_LEVEL: env.LOG_LEVEL || 'info', SECRETS_KEY: env.SECRETS_KEY || secretsKey(cfg) };
-    const start = async (name: string, entry: string, extra: Record<string, string>) => {
-      say(`starting ${name}`);
+    const common = { LOG_LEVEL: env.LOG_LEVEL || 'info', SECRETS_KEY: env.SECRETS_KEY || secretsKey };
+    // --keystone: a local Keystone (up-keystone.ts); the api then validates tokens with it instead of noauth.
+    const keystone = args.includes('--keystone') ? await startEmbeddedKeystone(cfg, say) : null;
+    if (keystone) procs.push(keystone.process);
+    // Every app with its own NATS identity; api and agents verify Catalog snapshots with the operator's MAC key.
+    const start = async (name: string, entry: string, identity: string, extra: Record<string, string>) => {
+      say(`starting ${name} (NATS identity ${identity})`);
       const p = await startAppProcess({
-        name, command: [process.execPath, entry], env: { ...common, ...extra }, logFile: join(cfg.home, 'logs', `${name}.log`), startTimeoutMs: 60_000,
+        name, command: [process.execPath, entry], env: { ...common, ...identityEnv(cfg, identities, identity), ...extra },
+        logFile: join(cfg.home, 'logs', `${name}.log`), startTimeoutMs: 60_000,
       });
       procs.push(p);
       return p;
     };
-    await start('api', app('api'), {
-      API_HOST: cfg.apiHost, API_PORT: String(cfg.apiPort), DEFAULT_PROJECT_ID: cfg.projectId, AUTH_STRATEGY: 'noauth',
+    await start('api', app('api'), 'api', {
+      API_HOST: cfg.apiHost, API_PORT: String(cfg.apiPort), DEFAULT_PROJECT_ID: cfg.projectId, AUTH_STRATEGY: 'noauth', [MAC_KEY_FILE_ENV]: macKeyFile,
+      ...keystone?.apiEnv,
     });
-    await start('scheduler', app('scheduler'), {});
-    await start('failover-watcher', app('failover-watcher'), {});
+    await start('scheduler', app('scheduler'), 'scheduler', {});
+    await start('failover-watcher', app('failover-watcher'), 'failover-watcher', {});
     for (const id of cfg.agents) {
-      await start(id, app('agent'), {
+      await start(id, app('agent'), `agent-${id}`, {
+        [MAC_KEY_FILE_ENV]: macKeyFile,
         AGENT_ID: id, HOST_NAME: `${require('node:os').hostname()}-${id}`, BRIDGE_MAPPINGS: `${cfg.physicalNetwork}:${cfg.bridge}`,
         STATE_DIR: join(cfg.home, 'agents', id), RUN_DIR: `/run/lbaas/${id}`,
       });
     }
-    const ids = await ensureDemoNetwork(cfg);
+    const ids = await ensureDemoNetwork(cfg, keystone ? await keystone.adminHeaders() : { 'x-project-id': cfg.projectId });
     say(`ready. API: http://${cfg.apiHost}:${cfg.apiPort}  (logs in ${join(cfg.home, 'logs')})`);
     say(`demo network ${ids.networkId}, subnet ${ids.subnetId} (${cfg.cidr}) on bridge ${cfg.bridge}`);
-    say(`try: openstack --os-auth-type none --os-endpoint http://${cfg.apiHost}:${cfg.apiPort} loadbalancer create --vip-subnet-id ${ids.subnetId} --name demo --wait`);
+    if (keystone) for (const line of keystone.describe()) say(line);
+    else say(`try: openstack --os-auth-type none --os-endpoint http://${cfg.apiHost}:${cfg.apiPort} loadbalancer create --vip-subnet-id ${ids.subnetId} --name demo --wait`);
     say('Ctrl-C stops everything');
     for (const p of procs) void p.exited.then(() => { if (!stopping) { say(`${p.name} exited unexpectedly; see its log`); void stop(1); } });
     await new Promise<never>(() => undefined);
@@ -70,28 +83,6 @@ export async function up(_args: string[], env: Record<string, string | undefined
     await teardown(cfg, procs);
     return 1;
   }
-}
-
-/** The key that seals TLS certificates and keys (TERMINATED_HTTPS); made once per embedded home, kept mode 600. */
-function secretsKey(cfg: EmbeddedConfig): string {
-  const file = join(cfg.home, 'secrets.key');
-  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
-  return readFileSync(file, 'utf8').trim();
-}
-
-async function startNats(cfg: EmbeddedConfig): Promise<AppProcess> {
-  const storeDir = join(cfg.home, 'jetstream');
-  mkdirSync(storeDir, { recursive: true });
-  const conf = join(cfg.home, 'nats.conf');
-  writeFileSync(conf, [
-    'server_name: "lbaas-embedded"', 'host: "127.0.0.1"', `port: ${cfg.natsPort}`,
-    'jetstream {', `  store_dir: ${JSON.stringify(storeDir)}`, '}', '',
-  ].join('\n'));
-  say(`starting nats-server on 127.0.0.1:${cfg.natsPort} (JetStream store ${storeDir})`);
-  return startAppProcess({
-    name: 'nats-server', command: ['nats-server', '-c', conf], logFile: join(cfg.home, 'logs', 'nats-server.log'),
-    readyLine: /Server is ready/, startTimeoutMs: 20_000,
-  });
 }
 
 async function ensureBridge(cfg: EmbeddedConfig): Promise<void> {
@@ -104,22 +95,22 @@ async function ensureBridge(cfg: EmbeddedConfig): Promise<void> {
   await run('ip', ['link', 'set', cfg.bridge, 'up']);
 }
 
-async function api<T>(cfg: EmbeddedConfig, method: string, path: string, body?: unknown): Promise<T> {
+async function api<T>(cfg: EmbeddedConfig, auth: Record<string, string>, method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`http://${cfg.apiHost}:${cfg.apiPort}${path}`, {
-    method, headers: { 'content-type': 'application/json', 'x-project-id': cfg.projectId }, body: body ? JSON.stringify(body) : undefined,
+    method, headers: { 'content-type': 'application/json', ...auth }, body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text}`);
   return JSON.parse(text) as T;
 }
 
-async function ensureDemoNetwork(cfg: EmbeddedConfig): Promise<{ networkId: string; subnetId: string }> {
-  const nets = await api<{ networks: { id: string }[] }>(cfg, 'GET', '/v2.0/networks?name=demo');
-  const networkId = nets.networks[0]?.id ?? (await api<{ network: { id: string } }>(cfg, 'POST', '/v2.0/networks', {
+async function ensureDemoNetwork(cfg: EmbeddedConfig, auth: Record<string, string>): Promise<{ networkId: string; subnetId: string }> {
+  const nets = await api<{ networks: { id: string }[] }>(cfg, auth, 'GET', '/v2.0/networks?name=demo');
+  const networkId = nets.networks[0]?.id ?? (await api<{ network: { id: string } }>(cfg, auth, 'POST', '/v2.0/networks', {
     network: { name: 'demo', 'provider:physical_network': cfg.physicalNetwork, 'provider:network_type': 'flat', shared: true },
   })).network.id;
-  const subs = await api<{ subnets: { id: string }[] }>(cfg, 'GET', `/v2.0/subnets?network_id=${networkId}`);
-  const subnetId = subs.subnets[0]?.id ?? (await api<{ subnet: { id: string } }>(cfg, 'POST', '/v2.0/subnets', {
+  const subs = await api<{ subnets: { id: string }[] }>(cfg, auth, 'GET', `/v2.0/subnets?network_id=${networkId}`);
+  const subnetId = subs.subnets[0]?.id ?? (await api<{ subnet: { id: string } }>(cfg, auth, 'POST', '/v2.0/subnets', {
     subnet: {
       name: 'demo-subnet', network_id: networkId, ip_version: 4, cidr: cfg.cidr, gateway_ip: cfg.gatewayIp,
       allocation_pools: [{ start: cfg.allocationStart, end: cfg.allocationEnd }],

@@ -7,3 +7,5 @@ export * from './app-process';
 export * from './keystone-launcher';
 export * from './keystone-admin';
 export * from './nats-identities';
+export * from './mac-key';
+export * from './nats-deserializers';

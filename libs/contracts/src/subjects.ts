@@ -37,6 +37,12 @@ export const subjects = {
   stream: (aggregate: Aggregate, id: string) => `lbaas.evt.${aggregate}.${token(id)}`,
   /** The commits of every instance of one aggregate type. */
   allOf: (aggregate: Aggregate) => `lbaas.evt.${aggregate}.*`,
+  /** The stream's own facts, written by the operator only (lbaasctl): not an aggregate, no view folds them. */
+  streamFacts: 'lbaas.evt.stream.*',
+  /** The stream's first message (`lbaasctl bootstrap`): its identity, `EventStreamCreated { streamId, createdAt }`. */
+  streamGenesis: 'lbaas.evt.stream.genesis',
+  /** Written after a DR restore (`lbaasctl dr restore`): `EventStreamRestored`, which lets agents accept a shorter history once. */
+  streamRestored: 'lbaas.evt.stream.restored',
   /** Agent heartbeats (core NATS, not stored). */
   heartbeat: (agentId: string) => `lbaas.hb.agent.${token(agentId)}`,
   /** Every agent's heartbeats. */
@@ -67,6 +73,9 @@ export const parseEventSubject = (subject: string): { aggregate: Aggregate; id: 
   const m = /^lbaas\.evt\.(lb|agent|network|subnet|project|flavor|az)\.([A-Za-z0-9_-]+)$/.exec(subject);
   return m ? { aggregate: m[1] as Aggregate, id: m[2] } : undefined;
 };
+
+/** True for the subjects of the stream's own facts (genesis, restore markers). */
+export const isStreamFactSubject = (subject: string): boolean => /^lbaas\.evt\.stream\.(genesis|restored)$/.test(subject);
 
 /** Parses `lbaas.hb.agent.<agentId>` into the agent id; undefined for any other subject. */
 export const parseHeartbeatSubject = (subject: string): string | undefined => {

@@ -3,6 +3,7 @@ import type {
   CreateAvailabilityZone, CreateAvailabilityZoneProfile, Decider, DeleteAvailabilityZone, DeleteAvailabilityZoneProfile,
   UpdateAvailabilityZone, UpdateAvailabilityZoneProfile,
 } from '@lbaas/events';
+import { PROVIDER_CATALOG } from '@lbaas/contracts';
 import { assertNever, DomainError } from './domain-error';
 import { checkBool, checkText, effectiveChanges, invalidField, isEmpty } from './field-rules';
 import { checkProviderName, isZoneName, parseZoneData } from './provider-capabilities';
@@ -30,7 +31,7 @@ const drop = <K, V>(m: ReadonlyMap<K, V>, k: K): ReadonlyMap<K, V> => {
 export const evolve = (s: ZoneCatalog, e: AvailabilityZoneEvent): ZoneCatalog => {
   switch (e.type) {
     case 'AvailabilityZoneProfileCreated': {
-      const { availabilityZoneProfileId, at: _a, ...settings } = e.data;
+      const { provider: _p, availabilityZoneProfileId, at: _a, ...settings } = e.data;
       return { ...s, profiles: put(s.profiles, availabilityZoneProfileId, settings) };
     }
     case 'AvailabilityZoneProfileSettingsChanged': {
@@ -43,7 +44,7 @@ export const evolve = (s: ZoneCatalog, e: AvailabilityZoneEvent): ZoneCatalog =>
         goneProfiles: new Set(s.goneProfiles).add(e.data.availabilityZoneProfileId),
       };
     case 'AvailabilityZoneCreated': {
-      const { name, at: _a, ...settings } = e.data;
+      const { provider: _p, name, at: _a, ...settings } = e.data;
       return { ...s, zones: put(s.zones, name, settings) };
     }
     case 'AvailabilityZoneSettingsChanged': {
@@ -75,7 +76,7 @@ const createProfile = ({ data, metadata }: CreateAvailabilityZoneProfile, s: Zon
   if (s.profiles.has(data.availabilityZoneProfileId)) return [];
   if (s.goneProfiles.has(data.availabilityZoneProfileId)) throw new DomainError('IllegalState', 'Already an entity with that specified id.');
   checkProfile(data);
-  return [{ type: 'AvailabilityZoneProfileCreated', v: 1, data: { ...data, at: metadata.now } }];
+  return [{ type: 'AvailabilityZoneProfileCreated', v: 1, data: { provider: PROVIDER_CATALOG, ...data, at: metadata.now } }];
 };
 
 const updateProfile = ({ data, metadata }: UpdateAvailabilityZoneProfile, s: ZoneCatalog): AvailabilityZoneEvent[] => {
@@ -88,14 +89,14 @@ const updateProfile = ({ data, metadata }: UpdateAvailabilityZoneProfile, s: Zon
   if ((changes.availabilityZoneData !== undefined || changes.providerName !== undefined) && usersOf(s, id) > 0) {
     throw inUse('Availability Zone Profile', id);
   }
-  return [{ type: 'AvailabilityZoneProfileSettingsChanged', v: 1, data: { availabilityZoneProfileId: id, changes, at: metadata.now } }];
+  return [{ type: 'AvailabilityZoneProfileSettingsChanged', v: 1, data: { provider: PROVIDER_CATALOG, availabilityZoneProfileId: id, changes, at: metadata.now } }];
 };
 
 const deleteProfile = ({ data, metadata }: DeleteAvailabilityZoneProfile, s: ZoneCatalog): AvailabilityZoneEvent[] => {
   const id = data.availabilityZoneProfileId;
   if (!s.profiles.has(id)) throw profileNotFound(id);
   if (usersOf(s, id) > 0) throw inUse('Availability Zone Profile', id);
-  return [{ type: 'AvailabilityZoneProfileDeleted', v: 1, data: { availabilityZoneProfileId: id, at: metadata.now } }];
+  return [{ type: 'AvailabilityZoneProfileDeleted', v: 1, data: { provider: PROVIDER_CATALOG, availabilityZoneProfileId: id, at: metadata.now } }];
 };
 
 const checkZone = (x: AvailabilityZoneSettings): void => {
@@ -113,7 +114,7 @@ const createZone = ({ data, metadata }: CreateAvailabilityZone, s: ZoneCatalog):
   }
   checkZone(data);
   if (!s.profiles.has(data.availabilityZoneProfileId)) throw profileNotFound(data.availabilityZoneProfileId);
-  return [{ type: 'AvailabilityZoneCreated', v: 1, data: { ...data, at: metadata.now } }];
+  return [{ type: 'AvailabilityZoneCreated', v: 1, data: { provider: PROVIDER_CATALOG, ...data, at: metadata.now } }];
 };
 
 const updateZone = ({ data, metadata }: UpdateAvailabilityZone, s: ZoneCatalog): AvailabilityZoneEvent[] => {
@@ -123,13 +124,13 @@ const updateZone = ({ data, metadata }: UpdateAvailabilityZone, s: ZoneCatalog):
   const changes = effectiveChanges(settings, data.changes);
   if (isEmpty(changes)) return [];
   checkZone({ ...settings, ...changes });
-  return [{ type: 'AvailabilityZoneSettingsChanged', v: 1, data: { name: data.name, changes, at: metadata.now } }];
+  return [{ type: 'AvailabilityZoneSettingsChanged', v: 1, data: { provider: PROVIDER_CATALOG, name: data.name, changes, at: metadata.now } }];
 };
 
 const deleteZone = ({ data, metadata }: DeleteAvailabilityZone, s: ZoneCatalog): AvailabilityZoneEvent[] => {
   if (!s.zones.has(data.name)) throw zoneNotFound(data.name);
   if (data.loadBalancers > 0) throw inUse('Availability Zone', data.name);
-  return [{ type: 'AvailabilityZoneDeleted', v: 1, data: { name: data.name, at: metadata.now } }];
+  return [{ type: 'AvailabilityZoneDeleted', v: 1, data: { provider: PROVIDER_CATALOG, name: data.name, at: metadata.now } }];
 };
 
 export const decide = (c: AvailabilityZoneCommand, s: ZoneCatalog): AvailabilityZoneEvent[] => {

@@ -2,6 +2,7 @@ import type {
   CreateFlavor, CreateFlavorProfile, Decider, DeleteFlavor, DeleteFlavorProfile, FlavorCommand, FlavorEvent,
   FlavorProfileSettings, FlavorSettings, UpdateFlavor, UpdateFlavorProfile,
 } from '@lbaas/events';
+import { PROVIDER_CATALOG } from '@lbaas/contracts';
 import { assertNever, DomainError } from './domain-error';
 import { checkBool, checkText, effectiveChanges, isEmpty } from './field-rules';
 import { checkProviderName, parseFlavorData } from './provider-capabilities';
@@ -29,7 +30,7 @@ const drop = <K, V>(m: ReadonlyMap<K, V>, k: K): ReadonlyMap<K, V> => {
 export const evolve = (s: FlavorCatalog, e: FlavorEvent): FlavorCatalog => {
   switch (e.type) {
     case 'FlavorProfileCreated': {
-      const { flavorProfileId, at: _a, ...settings } = e.data;
+      const { provider: _p, flavorProfileId, at: _a, ...settings } = e.data;
       return { ...s, profiles: put(s.profiles, flavorProfileId, settings) };
     }
     case 'FlavorProfileSettingsChanged': {
@@ -39,7 +40,7 @@ export const evolve = (s: FlavorCatalog, e: FlavorEvent): FlavorCatalog => {
     case 'FlavorProfileDeleted':
       return { ...s, profiles: drop(s.profiles, e.data.flavorProfileId), gone: new Set(s.gone).add(e.data.flavorProfileId) };
     case 'FlavorCreated': {
-      const { flavorId, at: _a, ...settings } = e.data;
+      const { provider: _p, flavorId, at: _a, ...settings } = e.data;
       return { ...s, flavors: put(s.flavors, flavorId, settings) };
     }
     case 'FlavorSettingsChanged': {
@@ -81,7 +82,7 @@ const createProfile = ({ data, metadata }: CreateFlavorProfile, s: FlavorCatalog
   if (s.profiles.has(data.flavorProfileId)) return [];
   if (s.gone.has(data.flavorProfileId)) throw reused();
   checkProfile(data);
-  return [{ type: 'FlavorProfileCreated', v: 1, data: { ...data, at: metadata.now } }];
+  return [{ type: 'FlavorProfileCreated', v: 1, data: { provider: PROVIDER_CATALOG, ...data, at: metadata.now } }];
 };
 
 const updateProfile = ({ data, metadata }: UpdateFlavorProfile, s: FlavorCatalog): FlavorEvent[] => {
@@ -94,13 +95,13 @@ const updateProfile = ({ data, metadata }: UpdateFlavorProfile, s: FlavorCatalog
   if ((changes.flavorData !== undefined || changes.providerName !== undefined) && usersOf(s, data.flavorProfileId) > 0) {
     throw inUse('Flavor profile', data.flavorProfileId);
   }
-  return [{ type: 'FlavorProfileSettingsChanged', v: 1, data: { flavorProfileId: data.flavorProfileId, changes, at: metadata.now } }];
+  return [{ type: 'FlavorProfileSettingsChanged', v: 1, data: { provider: PROVIDER_CATALOG, flavorProfileId: data.flavorProfileId, changes, at: metadata.now } }];
 };
 
 const deleteProfile = ({ data, metadata }: DeleteFlavorProfile, s: FlavorCatalog): FlavorEvent[] => {
   if (!s.profiles.has(data.flavorProfileId)) throw profileNotFound(data.flavorProfileId);
   if (usersOf(s, data.flavorProfileId) > 0) throw inUse('Flavor profile', data.flavorProfileId);
-  return [{ type: 'FlavorProfileDeleted', v: 1, data: { flavorProfileId: data.flavorProfileId, at: metadata.now } }];
+  return [{ type: 'FlavorProfileDeleted', v: 1, data: { provider: PROVIDER_CATALOG, flavorProfileId: data.flavorProfileId, at: metadata.now } }];
 };
 
 const createFlavor = ({ data, metadata }: CreateFlavor, s: FlavorCatalog): FlavorEvent[] => {
@@ -108,7 +109,7 @@ const createFlavor = ({ data, metadata }: CreateFlavor, s: FlavorCatalog): Flavo
   if (s.gone.has(data.flavorId)) throw reused();
   checkFlavor(s, data.flavorId, data);
   if (!s.profiles.has(data.flavorProfileId)) throw profileNotFound(data.flavorProfileId);
-  return [{ type: 'FlavorCreated', v: 1, data: { ...data, at: metadata.now } }];
+  return [{ type: 'FlavorCreated', v: 1, data: { provider: PROVIDER_CATALOG, ...data, at: metadata.now } }];
 };
 
 const updateFlavor = ({ data, metadata }: UpdateFlavor, s: FlavorCatalog): FlavorEvent[] => {
@@ -118,13 +119,13 @@ const updateFlavor = ({ data, metadata }: UpdateFlavor, s: FlavorCatalog): Flavo
   const changes = effectiveChanges(settings, data.changes);
   if (isEmpty(changes)) return [];
   checkFlavor(s, data.flavorId, { ...settings, ...changes });
-  return [{ type: 'FlavorSettingsChanged', v: 1, data: { flavorId: data.flavorId, changes, at: metadata.now } }];
+  return [{ type: 'FlavorSettingsChanged', v: 1, data: { provider: PROVIDER_CATALOG, flavorId: data.flavorId, changes, at: metadata.now } }];
 };
 
 const deleteFlavor = ({ data, metadata }: DeleteFlavor, s: FlavorCatalog): FlavorEvent[] => {
   if (!s.flavors.has(data.flavorId)) throw flavorNotFound(data.flavorId);
   if (data.loadBalancers > 0) throw inUse('Flavor', data.flavorId);
-  return [{ type: 'FlavorDeleted', v: 1, data: { flavorId: data.flavorId, at: metadata.now } }];
+  return [{ type: 'FlavorDeleted', v: 1, data: { provider: PROVIDER_CATALOG, flavorId: data.flavorId, at: metadata.now } }];
 };
 
 export const decide = (c: FlavorCommand, s: FlavorCatalog): FlavorEvent[] => {

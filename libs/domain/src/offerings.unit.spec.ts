@@ -12,7 +12,7 @@ const FL2 = '2a1d7b63-4f8e-4e4c-8b53-7c1a4d2f3e03';
 const AZP = '3b2e8c74-5a9f-4f5d-9c64-8d2b5e3a4f03';
 
 const fc = (type: FlavorCommand['type'], data: object) => ({ type, data, metadata }) as FlavorCommand;
-const fe = (type: FlavorEvent['type'], data: object) => ({ type, v: 1, data: { ...data, at: NOW } }) as FlavorEvent;
+const fe = (type: FlavorEvent['type'], data: object) => ({ type, v: 1, data: { provider: 'lbaas', ...data, at: NOW } }) as FlavorEvent;
 const profile = { flavorProfileId: FP, name: 'p', providerName: 'lbaas', flavorData: '{"loadbalancer_topology": "SINGLE"}' };
 const flavor = { flavorId: FL, name: 'small', description: '', enabled: true, flavorProfileId: FP };
 
@@ -55,7 +55,7 @@ describe('flavor catalog (flavors and flavor profiles of the provider)', () => {
 });
 
 const zc = (type: AvailabilityZoneCommand['type'], data: object) => ({ type, data, metadata }) as AvailabilityZoneCommand;
-const ze = (type: AvailabilityZoneEvent['type'], data: object) => ({ type, v: 1, data: { ...data, at: NOW } }) as AvailabilityZoneEvent;
+const ze = (type: AvailabilityZoneEvent['type'], data: object) => ({ type, v: 1, data: { provider: 'lbaas', ...data, at: NOW } }) as AvailabilityZoneEvent;
 const zprofile = { availabilityZoneProfileId: AZP, name: 'rack', providerName: 'lbaas', availabilityZoneData: '{"compute_zone": "rack-1"}' };
 const zone = { name: 'az1', description: '', enabled: true, availabilityZoneProfileId: AZP };
 

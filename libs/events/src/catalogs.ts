@@ -3,7 +3,8 @@ import type { Command, Event } from './event';
 /**
  * Flavors and availability zones: what an operator offers and where load balancers may run. Each family is one
  * aggregate per provider (`lbaas.evt.flavor.<provider>`, `lbaas.evt.az.<provider>`; this control plane is the one
- * provider, `lbaas`), so names stay unique and a profile in use cannot be deleted, decided in one place.
+ * provider, `lbaas`), so names stay unique and a profile in use cannot be deleted, decided in one place. Every event
+ * carries `provider`, its aggregate's instance (PROVIDER_CATALOG), as every event carries its aggregate's id.
  */
 
 /** The attributes of a flavor profile PUT may change. `flavorData` is the JSON text as given (Octavia stores it so). */
@@ -12,19 +13,19 @@ export type FlavorProfileSettings = Readonly<{ name: string; providerName: strin
 export type FlavorSettings = Readonly<{ name: string; description: string; enabled: boolean }>;
 
 /** An operator defined a flavor profile: provider-specific settings in JSON. Written by the api. */
-export type FlavorProfileCreated = Event<'FlavorProfileCreated', 1, FlavorProfileSettings & { flavorProfileId: string; at: string }>;
+export type FlavorProfileCreated = Event<'FlavorProfileCreated', 1, FlavorProfileSettings & { provider: string; flavorProfileId: string; at: string }>;
 /** Some settings of a flavor profile changed (its data only while no flavor uses it). Written by the api. */
 export type FlavorProfileSettingsChanged = Event<'FlavorProfileSettingsChanged', 1, {
-  flavorProfileId: string; changes: Partial<FlavorProfileSettings>; at: string;
+  provider: string; flavorProfileId: string; changes: Partial<FlavorProfileSettings>; at: string;
 }>;
 /** A flavor profile no flavor used was removed. Written by the api. */
-export type FlavorProfileDeleted = Event<'FlavorProfileDeleted', 1, { flavorProfileId: string; at: string }>;
+export type FlavorProfileDeleted = Event<'FlavorProfileDeleted', 1, { provider: string; flavorProfileId: string; at: string }>;
 /** An operator offered a flavor (a name for tenants over a flavor profile). Written by the api. */
-export type FlavorCreated = Event<'FlavorCreated', 1, FlavorSettings & { flavorId: string; flavorProfileId: string; at: string }>;
+export type FlavorCreated = Event<'FlavorCreated', 1, FlavorSettings & { provider: string; flavorId: string; flavorProfileId: string; at: string }>;
 /** Some settings of a flavor changed. Written by the api. */
-export type FlavorSettingsChanged = Event<'FlavorSettingsChanged', 1, { flavorId: string; changes: Partial<FlavorSettings>; at: string }>;
+export type FlavorSettingsChanged = Event<'FlavorSettingsChanged', 1, { provider: string; flavorId: string; changes: Partial<FlavorSettings>; at: string }>;
 /** A flavor no load balancer used was removed. Written by the api. */
-export type FlavorDeleted = Event<'FlavorDeleted', 1, { flavorId: string; at: string }>;
+export type FlavorDeleted = Event<'FlavorDeleted', 1, { provider: string; flavorId: string; at: string }>;
 
 /** Every event of the flavor aggregate (`lbaas.evt.flavor.<provider>`). */
 export type FlavorEvent =
@@ -37,24 +38,24 @@ export type AvailabilityZoneSettings = Readonly<{ description: string; enabled: 
 
 /** An operator defined an availability zone profile (which agents' zone, which VIP networks). Written by the api. */
 export type AvailabilityZoneProfileCreated = Event<'AvailabilityZoneProfileCreated', 1, AvailabilityZoneProfileSettings & {
-  availabilityZoneProfileId: string; at: string;
+  provider: string; availabilityZoneProfileId: string; at: string;
 }>;
 /** Some settings of an availability zone profile changed (its data only while no zone uses it). Written by the api. */
 export type AvailabilityZoneProfileSettingsChanged = Event<'AvailabilityZoneProfileSettingsChanged', 1, {
-  availabilityZoneProfileId: string; changes: Partial<AvailabilityZoneProfileSettings>; at: string;
+  provider: string; availabilityZoneProfileId: string; changes: Partial<AvailabilityZoneProfileSettings>; at: string;
 }>;
 /** An availability zone profile no zone used was removed. Written by the api. */
-export type AvailabilityZoneProfileDeleted = Event<'AvailabilityZoneProfileDeleted', 1, { availabilityZoneProfileId: string; at: string }>;
+export type AvailabilityZoneProfileDeleted = Event<'AvailabilityZoneProfileDeleted', 1, { provider: string; availabilityZoneProfileId: string; at: string }>;
 /** An operator offered an availability zone, known by its name. Written by the api. */
 export type AvailabilityZoneCreated = Event<'AvailabilityZoneCreated', 1, AvailabilityZoneSettings & {
-  name: string; availabilityZoneProfileId: string; at: string;
+  provider: string; name: string; availabilityZoneProfileId: string; at: string;
 }>;
 /** Some settings of an availability zone changed. Written by the api. */
 export type AvailabilityZoneSettingsChanged = Event<'AvailabilityZoneSettingsChanged', 1, {
-  name: string; changes: Partial<AvailabilityZoneSettings>; at: string;
+  provider: string; name: string; changes: Partial<AvailabilityZoneSettings>; at: string;
 }>;
 /** An availability zone was removed (load balancers created in it keep the zone they were placed by). Written by the api. */
-export type AvailabilityZoneDeleted = Event<'AvailabilityZoneDeleted', 1, { name: string; at: string }>;
+export type AvailabilityZoneDeleted = Event<'AvailabilityZoneDeleted', 1, { provider: string; name: string; at: string }>;
 
 /** Every event of the availability-zone aggregate (`lbaas.evt.az.<provider>`). */
 export type AvailabilityZoneEvent =

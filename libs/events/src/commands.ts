@@ -71,6 +71,11 @@ export type ReportMemberStatus = Command<'ReportMemberStatus', {
   status: 'ONLINE' | 'OFFLINE' | 'DEGRADED' | 'ERROR' | 'DRAINING' | 'NO_MONITOR';
 }>;
 
+/** The new placement's agent of a planned move reports its copy built with the VIP held back. */
+export type ReportHandoverPrepared = Command<'ReportHandoverPrepared', { lbId: string; agentId: string; epoch: number }>;
+/** The previous placement's agent of a planned move reports that its copy stopped answering ARP for the VIP. */
+export type ReportHandoverReleased = Command<'ReportHandoverReleased', { lbId: string; agentId: string; epoch: number }>;
+
 // ---- commands on several objects of the tree at once (one commit each)
 
 /** One child of a graph create, in the order it is built (listeners, then pools, members, monitors). */
@@ -107,7 +112,7 @@ export type LoadBalancerCommand =
   | CreatePool | UpdatePool | DeletePool
   | CreateMember | UpdateMember | DeleteMember
   | CreateHealthMonitor | UpdateHealthMonitor | DeleteHealthMonitor
-  | ReportApplied | ReportRejected | ReportMemberStatus
+  | ReportApplied | ReportRejected | ReportMemberStatus | ReportHandoverPrepared | ReportHandoverReleased
   | L7Command
   | CreateLoadBalancerGraph | BatchUpdateMembers;
 
@@ -128,7 +133,11 @@ export type AgentCommand = RegisterAgent | DeclareAgentDown | DeclareAgentUp | S
 
 // ---- network and subnet aggregates ----
 /** Define a network. */
-export type CreateNetwork = Command<'CreateNetwork', { networkId: string; projectId: string; name: string; physicalNetwork: string; shared: boolean }>;
+export type CreateNetwork = Command<'CreateNetwork', {
+  networkId: string; projectId: string; name: string; physicalNetwork: string; shared: boolean;
+  /** The live networks (every project's) the api's view shows on this physical network: a flat one takes it whole. */
+  networksOnPhysicalNetwork?: readonly string[];
+}>;
 /** Remove a network; `subnetCount` is how many live subnets the caller's view shows on it (must be 0). */
 export type DeleteNetwork = Command<'DeleteNetwork', { networkId: string; subnetCount: number }>;
 /** Every command the network decider takes. */
@@ -138,11 +147,22 @@ export type NetworkCommand = CreateNetwork | DeleteNetwork;
 export type CreateSubnet = Command<'CreateSubnet', {
   subnetId: string; networkId: string; projectId: string; name: string; cidr: string; gatewayIp: string | null;
   allocationPools: readonly AllocationPool[] | null;
+  /** The live subnets (every project's) on the same layer-2 segment (the network's physical network): none may overlap. */
+  segmentSubnets?: readonly Readonly<{ subnetId: string; cidr: string }>[];
 }>;
 /** Remove a subnet (refused while VIPs are allocated on it). */
 export type DeleteSubnet = Command<'DeleteSubnet', { subnetId: string }>;
 /** Allocate a VIP for a load balancer: the given address if free, else the next free one (idempotent per lbId). */
-export type AllocateVip = Command<'AllocateVip', { subnetId: string; lbId: string; portId: string; address: string | null }>;
+export type AllocateVip = Command<'AllocateVip', {
+  subnetId: string; lbId: string; portId: string; address: string | null;
+  /**
+   * Addresses in use on the subnet's layer-2 segment that its own allocations do not show: VIPs on the segment's other
+   * subnets, other projects' member addresses. A VIP there would be announced (gratuitous ARP) over someone else's.
+   */
+  taken?: readonly string[];
+  /** The caller may request an address outside the allocation pools (an admin, as in Neutron). */
+  anyAddress?: boolean;
+}>;
 /** Return a load balancer's VIP to the pool (idempotent). */
 export type ReleaseVip = Command<'ReleaseVip', { subnetId: string; lbId: string; reason: 'deleted' | 'abandoned' }>;
 /** Every command the subnet decider takes. */

@@ -9,3 +9,4 @@ export * from './catalogs';
 export * from './domain-event';
 export * from './upcasters';
 export * from './commands';
+export * from './event-schema';

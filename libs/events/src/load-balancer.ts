@@ -204,10 +204,22 @@ export type MemberOperatingStatusChanged = Event<'MemberOperatingStatusChanged',
   lbId: string; poolId: string; memberId: string; agentId: string; epoch: number; status: OperatingStatus; at: string;
 }>;
 
+/**
+ * A planned move (placement reason `operator` or `drain`): the new placement's agent has built its copy and holds the VIP
+ * back (answers no ARP for it), so the previous agent may let go. Written by the agent of placement `epoch`.
+ */
+export type LoadBalancerHandoverPrepared = Event<'LoadBalancerHandoverPrepared', 1, { lbId: string; agentId: string; epoch: number; at: string }>;
+
+/**
+ * A planned move: the previous placement's copy stopped answering ARP for the VIP (it still serves its open connections
+ * while they drain), so the new copy may announce the VIP. Written by the agent of the previous placement, `epoch`.
+ */
+export type LoadBalancerHandoverReleased = Event<'LoadBalancerHandoverReleased', 1, { lbId: string; agentId: string; epoch: number; at: string }>;
+
 /** Every event of the load-balancer aggregate (`lbaas.evt.lb.<lbId>`). */
 export type LoadBalancerEvent =
   | LoadBalancerCreated | LoadBalancerSettingsChanged | LoadBalancerDeleted
-  | LoadBalancerPlaced | LoadBalancerPlacementFailed
+  | LoadBalancerPlaced | LoadBalancerPlacementFailed | LoadBalancerHandoverPrepared | LoadBalancerHandoverReleased
   | ListenerCreated | ListenerSettingsChanged | ListenerDeleted
   | PoolCreated | PoolSettingsChanged | PoolDeleted
   | MemberCreated | MemberSettingsChanged | MemberDeleted
@@ -223,6 +235,14 @@ export const DESIRED_STATE_EVENTS: ReadonlySet<LoadBalancerEvent['type']> = new 
   'MemberCreated', 'MemberSettingsChanged', 'MemberDeleted',
   'HealthMonitorCreated', 'HealthMonitorSettingsChanged', 'HealthMonitorDeleted',
   ...L7_EVENT_TYPES,
+]);
+
+/** The placement reasons that are planned moves: the old copy hands over to the new one (make before break). */
+export const PLANNED_MOVES: ReadonlySet<LoadBalancerPlaced['data']['reason']> = new Set(['operator', 'drain'] as const);
+
+/** The events of a planned move's hand-over: they change what the two agents do, not the desired version. */
+export const HANDOVER_EVENTS: ReadonlySet<LoadBalancerEvent['type']> = new Set<LoadBalancerEvent['type']>([
+  'LoadBalancerHandoverPrepared', 'LoadBalancerHandoverReleased',
 ]);
 
 /**

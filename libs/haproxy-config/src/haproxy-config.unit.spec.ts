@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { desiredLb, listener, member, monitor, pool } from '@lbaas/testing';
+import { desiredLb, listener, member, monitor, pool, WEB2 } from '@lbaas/testing';
 import { GOLDEN_CASES, GOLDEN_OPTIONS } from './haproxy-config.fixtures';
-import { expectedCodesRegex, renderHaproxyConfig, RenderError } from './haproxy-config';
+import { addServerCommand, expectedCodesRegex, renderHaproxy, renderHaproxyConfig, RenderError } from './haproxy-config';
 
 const GOLDEN = join(__dirname, '__golden__');
 const opts = { statsSocket: '/run/lbaas/t/stats.sock' };
@@ -78,5 +78,64 @@ describe('settings the API takes but this renderer does not write yet (refused: 
     }] })] }), opts)).toThrow(/l7 rule type/));
   it('renders a listener and pool without them as before', () => {
     expect(() => renderHaproxyConfig(desiredLb({ listeners: [listener({ tlsOptions: null })], pools: [pool({ tls: null })], additionalVips: [] }), opts)).not.toThrow();
+  });
+});
+
+describe('renderHaproxy: structure and servers (what the runtime API can change)', () => {
+  const WEB3 = '33333333-3333-4333-8333-333333333333';
+  const base = desiredLb();
+  const structureOf = (lb: typeof base) => renderHaproxy(lb, opts).structure;
+  const withMembers = (members: ReturnType<typeof member>[], o: Parameters<typeof pool>[0] = {}) =>
+    desiredLb({ pools: [pool({ ...o, members })] });
+
+  it.each([
+    ['a member added', withMembers([member(), member({ memberId: WEB2, address: '10.231.1.12' }), member({ memberId: WEB3, address: '10.231.1.13' })])],
+    ['a member removed', withMembers([member()])],
+    ['a weight', withMembers([member({ weight: 7 }), member({ memberId: WEB2, address: '10.231.1.12' })])],
+    ['a member disabled', withMembers([member({ adminStateUp: false }), member({ memberId: WEB2, address: '10.231.1.12' })])],
+    ['the backup flag', withMembers([member(), member({ memberId: WEB2, address: '10.231.1.12', backup: true })])],
+    ['a monitor address and port', withMembers([member({ monitorAddress: '10.231.1.99', monitorPort: 9000 }), member({ memberId: WEB2, address: '10.231.1.12' })])],
+  ])('keeps the structure when only %s changes', (_what, lb) => {
+    expect(structureOf(lb)).toBe(structureOf(base));
+    expect(renderHaproxyConfig(lb, opts)).not.toBe(renderHaproxyConfig(base, opts));
+  });
+
+  it.each([
+    ['the monitor delay (check inter on every server)', desiredLb({ pools: [pool({ monitor: monitor({ delay: 9 }) })] })],
+    ['the monitor type', desiredLb({ pools: [pool({ monitor: monitor({ type: 'TCP', httpMethod: null, urlPath: null, expectedCodes: null }) })] })],
+    ['the algorithm', desiredLb({ pools: [pool({ lbAlgorithm: 'LEAST_CONNECTIONS' })] })],
+    ['the persistence', desiredLb({ pools: [pool({ sessionPersistence: { type: 'HTTP_COOKIE', cookieName: null, persistenceTimeout: null, persistenceGranularity: null } })] })],
+    ['the pool protocol (PROXY on every server)', desiredLb({ listeners: [listener({ protocol: 'TCP' })], pools: [pool({ protocol: 'PROXY' })] })],
+    ['a listener port', desiredLb({ listeners: [listener({ protocolPort: 8080 })] })],
+    ['the held-back (no checks) form', base, { withoutHealthChecks: true }],
+  ])('changes the structure when %s changes', (_what, lb, more = {}) => {
+    expect(renderHaproxy(lb, { ...opts, ...more }).structure).not.toBe(structureOf(base));
+  });
+
+  it('describes each server as the file renders it, and as add server takes it (no disabled, no cookie)', () => {
+    const { servers, text } = renderHaproxy(withMembers([member({ weight: 5, adminStateUp: false, monitorAddress: '10.231.1.21', monitorPort: 9000 }),
+      member({ memberId: WEB2, address: '10.231.1.12', backup: true })], { protocol: 'PROXY' }), opts);
+    expect(servers.map((s) => [s.name, s.weight, s.enabled, s.backup, s.check?.addr ?? null, s.proxy])).toEqual([
+      [member().memberId, 5, false, false, '10.231.1.21', 'send-proxy'], [WEB2, 1, true, true, null, 'send-proxy'],
+    ]);
+    expect(text).toContain(`server ${member().memberId} 10.231.1.11:8080 weight 5 check inter 1s fall 2 rise 1 addr 10.231.1.21 port 9000 send-proxy disabled`);
+    expect(addServerCommand(servers[0])).toBe(`add server ${pool().poolId}/${member().memberId} 10.231.1.11:8080 weight 5 check inter 1s fall 2 rise 1 addr 10.231.1.21 port 9000 send-proxy`);
+    expect(addServerCommand(servers[1])).toBe(`add server ${pool().poolId}/${WEB2} 10.231.1.12:8080 weight 1 check inter 1s fall 2 rise 1 send-proxy backup`);
+  });
+
+  it('gives hashing pools consistent hashing and stable, distinct server ids (the same after adds and removals)', () => {
+    const ids = (lb: typeof base) => Object.fromEntries(renderHaproxy(lb, opts).servers.map((s) => [s.name, s.id]));
+    const three = withMembers([member(), member({ memberId: WEB2, address: '10.231.1.12' }), member({ memberId: WEB3, address: '10.231.1.13' })], { lbAlgorithm: 'SOURCE_IP' });
+    const two = withMembers([member(), member({ memberId: WEB3, address: '10.231.1.13' })], { lbAlgorithm: 'SOURCE_IP' });
+    expect(renderHaproxyConfig(three, opts)).toContain('    balance source\n    hash-type consistent\n');
+    expect(new Set(Object.values(ids(three))).size).toBe(3);
+    expect(ids(two)).toEqual({ [member().memberId]: ids(three)[member().memberId], [WEB3]: ids(three)[WEB3] });
+    expect(renderHaproxy(withMembers([member()]), opts).servers[0].id).toBeNull();
+  });
+
+  it('puts the server state file next to the stats socket and loads it on every start', () => {
+    const text = renderHaproxyConfig(base, opts);
+    expect(text).toContain('    server-state-file /run/lbaas/t/servers.state\n');
+    expect(text).toContain('    load-server-state-from-file global\n');
   });
 });

@@ -69,10 +69,25 @@ export type DesiredPool = {
   tls?: DesiredPoolTls | null;
 };
 
-/** One load balancer this agent must run (or, with `deleted`, tear down), at desired `version` under placement `epoch`. */
+/**
+ * A planned move this agent takes part in. `incoming`: this agent is the new placement; it builds its copy with the VIP
+ * held back, reports it prepared, and announces the VIP once the old copy released it (or its agent is down, or a
+ * timeout passed). `outgoing`: this agent was the previous placement; it keeps its copy until the new one is prepared,
+ * then stops answering ARP (release) and drains it. Times are the events' `at` (the agent applies its timeouts to them).
+ */
+export type DesiredHandover =
+  | { role: 'incoming'; fromAgentId: string; fromEpoch: number; placedAt: string; preparedAt: string | null; releasedAt: string | null; fromAgentDown: boolean }
+  | { role: 'outgoing'; toAgentId: string; toEpoch: number; placedAt: string; preparedAt: string | null; releasedAt: string | null };
+
+/**
+ * One load balancer this agent must run (or, with `deleted`, tear down), at desired `version` under placement `epoch`
+ * (for an outgoing hand-over: the previous placement's epoch, this agent's).
+ */
 export type DesiredLb = {
   lbId: string;
   epoch: number;
+  /** A planned move in progress that involves this agent, else null. */
+  handover: DesiredHandover | null;
   version: number;
   /** True when the LB is deleted but its teardown is not yet reported applied: tear down, then report `version`. */
   deleted: boolean;
@@ -98,13 +113,41 @@ export type DesiredState = { agentId: string; loadBalancers: DesiredLb[] };
 export function desiredStateFor(catalog: Catalog, agentId: string, bridgeMappings: Readonly<Record<string, string>>): DesiredState {
   const loadBalancers: DesiredLb[] = [];
   for (const lb of catalog.loadBalancers.lbs.values()) {
-    if (lb.placement?.agentId !== agentId) continue;
-    loadBalancers.push(desiredLb(catalog, lb, lb.placement.epoch, bridgeMappings));
+    const d = desiredOf(catalog, lb, agentId, bridgeMappings);
+    if (d) loadBalancers.push(d);
   }
   return { agentId, loadBalancers };
 }
 
-function desiredLb(catalog: Catalog, lb: LoadBalancerView, epoch: number, bridgeMappings: Readonly<Record<string, string>>): DesiredLb {
+/** desiredStateFor for one load balancer: what `agentId` must run of it, or null when nothing (the agent reconciles one LB per commit). */
+export function desiredLbFor(catalog: Catalog, agentId: string, lbId: string, bridgeMappings: Readonly<Record<string, string>>): DesiredLb | null {
+  const lb = catalog.loadBalancers.lbs.get(lbId);
+  return lb ? desiredOf(catalog, lb, agentId, bridgeMappings) : null;
+}
+
+function desiredOf(catalog: Catalog, lb: LoadBalancerView, agentId: string, bridgeMappings: Readonly<Record<string, string>>): DesiredLb | null {
+  const h = lb.handover ?? null;
+  if (lb.placement?.agentId === agentId) {
+    const incoming: DesiredHandover | null = h && h.toEpoch === lb.placement.epoch
+      ? {
+        role: 'incoming', fromAgentId: h.fromAgentId, fromEpoch: h.fromEpoch, placedAt: h.placedAt, preparedAt: h.preparedAt, releasedAt: h.releasedAt,
+        fromAgentDown: catalog.agents.agents.get(h.fromAgentId)?.alive === false,
+      }
+      : null;
+    return desiredLb(catalog, lb, lb.placement.epoch, incoming, bridgeMappings);
+  }
+  if (h && h.fromAgentId === agentId) {
+    const outgoing: DesiredHandover = {
+      role: 'outgoing', toAgentId: h.toAgentId, toEpoch: h.toEpoch, placedAt: h.placedAt, preparedAt: h.preparedAt, releasedAt: h.releasedAt,
+    };
+    return desiredLb(catalog, lb, h.fromEpoch, outgoing, bridgeMappings);
+  }
+  return null;
+}
+
+function desiredLb(
+  catalog: Catalog, lb: LoadBalancerView, epoch: number, handover: DesiredHandover | null, bridgeMappings: Readonly<Record<string, string>>,
+): DesiredLb {
   const subnet = catalog.networks.subnets.get(lb.vipSubnetId);
   const network = catalog.networks.networks.get(lb.vipNetworkId);
   const physicalNetwork = network?.physicalNetwork ?? null;
@@ -113,6 +156,7 @@ function desiredLb(catalog: Catalog, lb: LoadBalancerView, epoch: number, bridge
   return {
     lbId: lb.lbId,
     epoch,
+    handover,
     version: lb.version,
     deleted: lb.deleted !== null,
     appliedVersion: lb.appliedVersion,

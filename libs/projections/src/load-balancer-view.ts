@@ -19,8 +19,12 @@ export type PoolView = Mutable<PoolSettings> & Stamps & {
 };
 export type MemberView = Mutable<MemberSettings> & Stamps & {
   lbId: string; poolId: string; memberId: string; address: string; protocolPort: number; subnetId: string | null;
-  /** The last status the hosting agent reported from haproxy, if any. */
+  /**
+   * The last status a hosting agent reported from haproxy, if any, and the placement epoch it came from: a new placement
+   * keeps the last known status until its own agent reports (the decider accepts that first report even when equal).
+   */
   reportedStatus: OperatingStatus | null;
+  reportedEpoch?: number;
 };
 export type HealthMonitorView = Mutable<HealthMonitorSettings> & Stamps & { lbId: string; poolId: string; healthMonitorId: string; type: MonitorType };
 
@@ -51,11 +55,22 @@ export type LoadBalancerView = Mutable<Omit<LoadBalancerCreated['data'], 'at' | 
    * that), `appliedAt` when its agent first applied it (null: still building).
    */
   placement: { agentId: string; epoch: number; at: string; version: number; appliedAt: string | null } | null;
+  /** A planned move (operator failover, drain) from the previous placement to this one, while it is the latest. */
+  handover?: LoadBalancerHandover | null;
   placementFailed: string | null;
   /** Set once the load balancer is deleted; it disappears from the API when the teardown is applied. */
   deleted: { version: number; cascade: boolean; at: string } | null;
   /** Stream sequence of the last commit on this load balancer. */
   seq: number;
+};
+
+/**
+ * A planned move: the previous agent keeps its copy until the new one is prepared (VIP held back), then stops answering
+ * ARP (released) and drains its connections; the new one announces the VIP once released.
+ */
+export type LoadBalancerHandover = {
+  fromAgentId: string; fromEpoch: number; toAgentId: string; toEpoch: number; placedAt: string;
+  preparedAt: string | null; releasedAt: string | null;
 };
 
 /** Every load-balancer tree, plus reverse indexes from child ids to their load balancer. */

@@ -64,13 +64,13 @@ describe('the load-balancer view: placement (the amphora record)', () => {
 describe('the offerings view', () => {
   it('folds flavors, profiles and zones', () => {
     let c = fold(initialCatalog(), 'lbaas.evt.flavor.lbaas',
-      { type: 'FlavorProfileCreated', v: 1, data: { flavorProfileId: 'fp', name: 'p', providerName: 'lbaas', flavorData: '{}', at: t(1) } },
-      { type: 'FlavorCreated', v: 1, data: { flavorId: 'f', name: 'small', description: '', enabled: true, flavorProfileId: 'fp', at: t(1) } },
-      { type: 'FlavorSettingsChanged', v: 1, data: { flavorId: 'f', changes: { enabled: false }, at: t(2) } });
+      { type: 'FlavorProfileCreated', v: 1, data: { provider: 'lbaas', flavorProfileId: 'fp', name: 'p', providerName: 'lbaas', flavorData: '{}', at: t(1) } },
+      { type: 'FlavorCreated', v: 1, data: { provider: 'lbaas', flavorId: 'f', name: 'small', description: '', enabled: true, flavorProfileId: 'fp', at: t(1) } },
+      { type: 'FlavorSettingsChanged', v: 1, data: { provider: 'lbaas', flavorId: 'f', changes: { enabled: false }, at: t(2) } });
     c = fold(c, 'lbaas.evt.az.lbaas',
-      { type: 'AvailabilityZoneProfileCreated', v: 1, data: { availabilityZoneProfileId: 'zp', name: 'z', providerName: 'lbaas', availabilityZoneData: '{}', at: t(1) } },
-      { type: 'AvailabilityZoneCreated', v: 1, data: { name: 'az1', description: '', enabled: true, availabilityZoneProfileId: 'zp', at: t(1) } },
-      { type: 'AvailabilityZoneDeleted', v: 1, data: { name: 'az1', at: t(3) } });
+      { type: 'AvailabilityZoneProfileCreated', v: 1, data: { provider: 'lbaas', availabilityZoneProfileId: 'zp', name: 'z', providerName: 'lbaas', availabilityZoneData: '{}', at: t(1) } },
+      { type: 'AvailabilityZoneCreated', v: 1, data: { provider: 'lbaas', name: 'az1', description: '', enabled: true, availabilityZoneProfileId: 'zp', at: t(1) } },
+      { type: 'AvailabilityZoneDeleted', v: 1, data: { provider: 'lbaas', name: 'az1', at: t(3) } });
     expect(c.offerings.flavors.get('f')).toEqual({ flavorId: 'f', name: 'small', description: '', enabled: false, flavorProfileId: 'fp' });
     expect([...c.offerings.zones.keys()]).toEqual([]);
     expect([...c.offerings.zoneProfiles.keys()]).toEqual(['zp']);

@@ -28,28 +28,28 @@ const patch = <T extends object>(m: Map<string, T>, id: string, changes: Partial
 export function evolveOfferings(view: OfferingsView, event: FlavorEvent | AvailabilityZoneEvent): OfferingsView {
   switch (event.type) {
     case 'FlavorProfileCreated': {
-      const { at: _a, ...rest } = event.data;
+      const { at: _a, provider: _p, ...rest } = event.data;
       view.flavorProfiles.set(rest.flavorProfileId, { ...rest });
       break;
     }
     case 'FlavorProfileSettingsChanged': patch(view.flavorProfiles, event.data.flavorProfileId, event.data.changes); break;
     case 'FlavorProfileDeleted': view.flavorProfiles.delete(event.data.flavorProfileId); break;
     case 'FlavorCreated': {
-      const { at: _a, ...rest } = event.data;
+      const { at: _a, provider: _p, ...rest } = event.data;
       view.flavors.set(rest.flavorId, { ...rest });
       break;
     }
     case 'FlavorSettingsChanged': patch(view.flavors, event.data.flavorId, event.data.changes); break;
     case 'FlavorDeleted': view.flavors.delete(event.data.flavorId); break;
     case 'AvailabilityZoneProfileCreated': {
-      const { at: _a, ...rest } = event.data;
+      const { at: _a, provider: _p, ...rest } = event.data;
       view.zoneProfiles.set(rest.availabilityZoneProfileId, { ...rest });
       break;
     }
     case 'AvailabilityZoneProfileSettingsChanged': patch(view.zoneProfiles, event.data.availabilityZoneProfileId, event.data.changes); break;
     case 'AvailabilityZoneProfileDeleted': view.zoneProfiles.delete(event.data.availabilityZoneProfileId); break;
     case 'AvailabilityZoneCreated': {
-      const { at: _a, ...rest } = event.data;
+      const { at: _a, provider: _p, ...rest } = event.data;
       view.zones.set(rest.name, { ...rest });
       break;
     }

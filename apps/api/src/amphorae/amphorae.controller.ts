@@ -1,5 +1,6 @@
 import { Controller, Get, HttpCode, Inject, Param, Put, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import { Policy } from '../http/policy-guard';
 import { AGENT_QUERIES, type AgentQueries } from '../http/agent-queries';
 import { ApiError } from '../http/errors';
 import { listResponse, single } from '../http/listing';
@@ -22,11 +23,13 @@ export class AmphoraeController {
   constructor(private readonly lookup: Lookup, private readonly writes: Writes, @Inject(AGENT_QUERIES) private readonly ask: AgentQueries) {}
 
   @Get()
+  @Policy('os_load-balancer_api:amphora:get_all')
   list(@Req() req: FastifyRequest) {
     return listResponse('amphorae', this.lookup.amphorae(), AMPHORA, req);
   }
 
   @Get(':id')
+  @Policy('os_load-balancer_api:amphora:get_one')
   show(@Req() req: FastifyRequest, @Param('id') id: string) {
     return single('amphora', AMPHORA.render(this.lookup.amphora(id)), req);
   }
@@ -34,6 +37,7 @@ export class AmphoraeController {
   /** Rebuilds this instance elsewhere: the load balancer's failover (a new placement, epoch + 1; a new amphora). 202. */
   @Put(':id/failover')
   @HttpCode(202)
+  @Policy('os_load-balancer_api:amphora:put_failover')
   async failover(@Req() req: FastifyRequest, @Param('id') id: string): Promise<void> {
     await failOver(req, this.lookup.amphora(id).lb, this.lookup, this.writes);
   }
@@ -45,6 +49,7 @@ export class AmphoraeController {
    */
   @Put(':id/config')
   @HttpCode(202)
+  @Policy('os_load-balancer_api:amphora:put_config')
   async config(@Param('id') id: string): Promise<void> {
     const a = this.lookup.amphora(id);
     if (a.status === 'PENDING_DELETE') throw new ApiError(409, `Invalid state PENDING_DELETE of amphora resource ${a.amphoraId}`);
@@ -56,6 +61,7 @@ export class AmphoraeController {
 
   /** Octavia's amphora_stats: one entry per listener of its load balancer, the counters of this instance's haproxy. */
   @Get(':id/stats')
+  @Policy('os_load-balancer_api:amphora:get_stats')
   async stats(@Param('id') id: string) {
     const a = this.lookup.amphora(id);
     const stats = await fetchStats(a.lb, this.ask);

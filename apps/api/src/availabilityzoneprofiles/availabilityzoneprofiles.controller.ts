@@ -4,6 +4,7 @@ import { PROVIDER_CATALOG } from '@lbaas/contracts';
 import { zoneCatalog } from '@lbaas/domain';
 import type { AvailabilityZoneCommand } from '@lbaas/events';
 import type { FastifyRequest } from 'fastify';
+import { Policy } from '../http/policy-guard';
 import { listResponse, relink, single } from '../http/listing';
 import { Lookup } from '../http/lookup';
 import { Writes, type Unsent } from '../http/writes';
@@ -22,18 +23,21 @@ export class AvailabilityZoneProfilesController {
   }
 
   @Get()
+  @Policy('os_load-balancer_api:availability-zone-profile:get_all')
   list(@Req() req: FastifyRequest) {
     return relink(listResponse('availability_zone_profiles', this.lookup.zoneProfiles(), AVAILABILITY_ZONE_PROFILE, req),
       'availability_zone_profiles', 'availability_zone_profile_links');
   }
 
   @Get(':id')
+  @Policy('os_load-balancer_api:availability-zone-profile:get_one')
   show(@Req() req: FastifyRequest, @Param('id') id: string) {
     return single('availability_zone_profile', AVAILABILITY_ZONE_PROFILE.render(this.lookup.zoneProfile(id)), req);
   }
 
   @Post()
   @HttpCode(201)
+  @Policy('os_load-balancer_api:availability-zone-profile:post')
   async create(@Req() req: FastifyRequest, @Body() body: unknown) {
     const b = AVAILABILITY_ZONE_PROFILE.parseCreate(body);
     const availabilityZoneProfileId = newId();
@@ -42,6 +46,7 @@ export class AvailabilityZoneProfilesController {
   }
 
   @Put(':id')
+  @Policy('os_load-balancer_api:availability-zone-profile:put')
   async update(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown) {
     const p = this.lookup.zoneProfile(id);
     const changes = AVAILABILITY_ZONE_PROFILE.changes(AVAILABILITY_ZONE_PROFILE.parseUpdate(body));
@@ -51,6 +56,7 @@ export class AvailabilityZoneProfilesController {
 
   @Delete(':id')
   @HttpCode(204)
+  @Policy('os_load-balancer_api:availability-zone-profile:delete')
   async remove(@Req() req: FastifyRequest, @Param('id') id: string): Promise<void> {
     const p = this.lookup.zoneProfile(id);
     await this.send(req, { type: 'DeleteAvailabilityZoneProfile', data: { availabilityZoneProfileId: p.availabilityZoneProfileId } });

@@ -3,6 +3,7 @@ import { PROVIDER_CATALOG } from '@lbaas/contracts';
 import { zoneCatalog } from '@lbaas/domain';
 import type { AvailabilityZoneCommand } from '@lbaas/events';
 import type { FastifyRequest } from 'fastify';
+import { Policy } from '../http/policy-guard';
 import { listResponse, single } from '../http/listing';
 import { Lookup } from '../http/lookup';
 import { Writes, type Unsent } from '../http/writes';
@@ -23,17 +24,20 @@ export class AvailabilityZonesController {
   }
 
   @Get()
+  @Policy('os_load-balancer_api:availability-zone:get_all')
   list(@Req() req: FastifyRequest) {
     return listResponse('availability_zones', this.lookup.zones(), AVAILABILITY_ZONE, req);
   }
 
   @Get(':name')
+  @Policy('os_load-balancer_api:availability-zone:get_one')
   show(@Req() req: FastifyRequest, @Param('name') name: string) {
     return single('availability_zone', AVAILABILITY_ZONE.render(this.lookup.zone(name)), req);
   }
 
   @Post()
   @HttpCode(201)
+  @Policy('os_load-balancer_api:availability-zone:post')
   async create(@Req() req: FastifyRequest, @Body() body: unknown) {
     const b = AVAILABILITY_ZONE.parseCreate(body);
     const settings = AVAILABILITY_ZONE.settings(b);
@@ -42,6 +46,7 @@ export class AvailabilityZonesController {
   }
 
   @Put(':name')
+  @Policy('os_load-balancer_api:availability-zone:put')
   async update(@Req() req: FastifyRequest, @Param('name') name: string, @Body() body: unknown) {
     const z = this.lookup.zone(name);
     await this.send(req, { type: 'UpdateAvailabilityZone', data: { name: z.name, changes: AVAILABILITY_ZONE.changes(AVAILABILITY_ZONE.parseUpdate(body)) } });
@@ -50,6 +55,7 @@ export class AvailabilityZonesController {
 
   @Delete(':name')
   @HttpCode(204)
+  @Policy('os_load-balancer_api:availability-zone:delete')
   async remove(@Req() req: FastifyRequest, @Param('name') name: string): Promise<void> {
     const z = this.lookup.zone(name);
     await this.send(req, { type: 'DeleteAvailabilityZone', data: { name: z.name, loadBalancers: this.lookup.lbsUsing({ zone: z.name }) } });

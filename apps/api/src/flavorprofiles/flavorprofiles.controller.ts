@@ -4,6 +4,7 @@ import { PROVIDER_CATALOG } from '@lbaas/contracts';
 import { flavorCatalog } from '@lbaas/domain';
 import type { FlavorCommand } from '@lbaas/events';
 import type { FastifyRequest } from 'fastify';
+import { Policy } from '../http/policy-guard';
 import { listResponse, relink, single } from '../http/listing';
 import { Lookup } from '../http/lookup';
 import { Writes, type Unsent } from '../http/writes';
@@ -22,17 +23,20 @@ export class FlavorProfilesController {
   }
 
   @Get()
+  @Policy('os_load-balancer_api:flavor-profile:get_all')
   list(@Req() req: FastifyRequest) {
     return relink(listResponse('flavorprofiles', this.lookup.flavorProfiles(), FLAVOR_PROFILE, req), 'flavorprofiles', 'flavorprofile_links');
   }
 
   @Get(':id')
+  @Policy('os_load-balancer_api:flavor-profile:get_one')
   show(@Req() req: FastifyRequest, @Param('id') id: string) {
     return single('flavorprofile', FLAVOR_PROFILE.render(this.lookup.flavorProfile(id)), req);
   }
 
   @Post()
   @HttpCode(201)
+  @Policy('os_load-balancer_api:flavor-profile:post')
   async create(@Req() req: FastifyRequest, @Body() body: unknown) {
     const b = FLAVOR_PROFILE.parseCreate(body);
     const flavorProfileId = newId();
@@ -41,6 +45,7 @@ export class FlavorProfilesController {
   }
 
   @Put(':id')
+  @Policy('os_load-balancer_api:flavor-profile:put')
   async update(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown) {
     const p = this.lookup.flavorProfile(id);
     const changes = FLAVOR_PROFILE.changes(FLAVOR_PROFILE.parseUpdate(body));
@@ -50,6 +55,7 @@ export class FlavorProfilesController {
 
   @Delete(':id')
   @HttpCode(204)
+  @Policy('os_load-balancer_api:flavor-profile:delete')
   async remove(@Req() req: FastifyRequest, @Param('id') id: string): Promise<void> {
     const p = this.lookup.flavorProfile(id);
     await this.send(req, { type: 'DeleteFlavorProfile', data: { flavorProfileId: p.flavorProfileId } });

@@ -4,6 +4,7 @@ import { PROVIDER_CATALOG } from '@lbaas/contracts';
 import { flavorCatalog } from '@lbaas/domain';
 import type { FlavorCommand } from '@lbaas/events';
 import type { FastifyRequest } from 'fastify';
+import { Policy } from '../http/policy-guard';
 import { listResponse, single } from '../http/listing';
 import { Lookup } from '../http/lookup';
 import { Writes, type Unsent } from '../http/writes';
@@ -23,17 +24,20 @@ export class FlavorsController {
   }
 
   @Get()
+  @Policy('os_load-balancer_api:flavor:get_all')
   list(@Req() req: FastifyRequest) {
     return listResponse('flavors', this.lookup.flavors(), FLAVOR, req);
   }
 
   @Get(':id')
+  @Policy('os_load-balancer_api:flavor:get_one')
   show(@Req() req: FastifyRequest, @Param('id') id: string) {
     return single('flavor', FLAVOR.render(this.lookup.flavor(id)), req);
   }
 
   @Post()
   @HttpCode(201)
+  @Policy('os_load-balancer_api:flavor:post')
   async create(@Req() req: FastifyRequest, @Body() body: unknown) {
     const b = FLAVOR.parseCreate(body);
     const flavorId = newId();
@@ -42,6 +46,7 @@ export class FlavorsController {
   }
 
   @Put(':id')
+  @Policy('os_load-balancer_api:flavor:put')
   async update(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown) {
     const f = this.lookup.flavor(id);
     await this.send(req, { type: 'UpdateFlavor', data: { flavorId: f.flavorId, changes: FLAVOR.changes(FLAVOR.parseUpdate(body)) } });
@@ -50,6 +55,7 @@ export class FlavorsController {
 
   @Delete(':id')
   @HttpCode(204)
+  @Policy('os_load-balancer_api:flavor:delete')
   async remove(@Req() req: FastifyRequest, @Param('id') id: string): Promise<void> {
     const f = this.lookup.flavor(id);
     await this.send(req, { type: 'DeleteFlavor', data: { flavorId: f.flavorId, loadBalancers: this.lookup.lbsUsing({ flavorId: f.flavorId }) } });

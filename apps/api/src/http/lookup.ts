@@ -13,6 +13,7 @@ import { isCertBundle, parseSecretRef, type ContainerRecord, type SecretRecord, 
 import { amphoraeOf, type AmphoraView } from '../amphorae/amphora';
 import type { Wire } from './attributes';
 import { ApiError, notFound } from './errors';
+import { inCidr } from './rules';
 import { callerProject, visible } from './project-scope';
 
 /** The api's one in-memory view and the runner that feeds it (injected under PROJECTION, into this module only). */
@@ -266,6 +267,44 @@ export class Lookup {
     const port = this.ports().find((p) => p.vip.portId === id.toLowerCase());
     if (!port) throw new ApiError(404, `Port ${id} could not be found.`);
     return port;
+  }
+
+  // ---- layer-2 segments: every project's objects, for safety checks only (nothing here is shown to the caller) ----
+
+  /** The live networks on physical network `physnet` (a flat network takes it whole). */
+  networksOnPhysicalNetwork(physnet: string): string[] {
+    return [...this.catalog.networks.networks.values()].filter((n) => n.physicalNetwork === physnet).map((n) => n.networkId);
+  }
+
+  /** The live subnets on the layer-2 segment of network `networkId`: every subnet of every network on its physical network. */
+  segmentSubnets(networkId: string): { subnetId: string; cidr: string }[] {
+    const physnet = this.catalog.networks.networks.get(networkId)?.physicalNetwork;
+    if (physnet === undefined) return [];
+    return [...this.catalog.networks.subnets.values()]
+      .filter((s) => this.catalog.networks.networks.get(s.networkId)?.physicalNetwork === physnet)
+      .map((s) => ({ subnetId: s.subnetId, cidr: s.cidr }));
+  }
+
+  /**
+   * Addresses in use on the segment of subnet `s` that its own allocations do not show: VIPs of the segment's other
+   * subnets, and the members of projects other than `projectId` on the segment (a member without a subnet sits on its
+   * load balancer's VIP subnet, as in Octavia). A VIP there would take over someone else's address by ARP. The scan is
+   * set lookups per member; addresses are parsed only for members on the segment.
+   */
+  takenNear(s: SubnetView, projectId: string): string[] {
+    const segment = new Set(this.segmentSubnets(s.networkId).map((x) => x.subnetId));
+    const out: string[] = [];
+    for (const id of segment) {
+      if (id === s.subnetId) continue;
+      for (const vip of this.catalog.networks.subnets.get(id)?.vips.values() ?? []) out.push(vip.address);
+    }
+    for (const lb of this.catalog.loadBalancers.lbs.values()) {
+      if (lb.projectId === projectId) continue;
+      for (const m of lb.members.values()) {
+        if (segment.has(m.subnetId ?? lb.vipSubnetId) && inCidr(m.address, s.cidr)) out.push(m.address);
+      }
+    }
+    return out;
   }
 
   // ---- agents (operator objects) ----

@@ -86,6 +86,15 @@ export const ipToInt = (ip: string): number | undefined => {
   if (isIP(ip) !== 4) return undefined;
   return ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
 };
+
+/** True if `address` lies inside the subnet's CIDR. */
+export function inCidr(address: string, cidr: string): boolean {
+  const [net, len] = cidr.split('/');
+  const a = ipToInt(address), n = ipToInt(net);
+  if (a === undefined || n === undefined) return false;
+  const size = 2 ** (32 - Number(len));
+  return Math.floor(a / size) === Math.floor(n / size);
+}
 export const intToIp = (n: number): string => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
 
 /** An IPv4 CIDR, normalised to its network address ("10.0.0.5/24" -> "10.0.0.0/24"). */

@@ -10,6 +10,7 @@ import { fetchStats } from '../loadbalancers/stats';
 import { QuotaCheck } from '../quotas/quota';
 import { checkTlsRefs } from '../secrets/tls-refs';
 import { LISTENER } from './listener.fields';
+import { Policy } from '../http/policy-guard';
 
 @Controller(['v2/lbaas/listeners', 'v2.0/lbaas/listeners'])
 export class ListenersController {
@@ -22,22 +23,26 @@ export class ListenersController {
   ) {}
 
   @Get()
+  @Policy('os_load-balancer_api:listener:get_all')
   list(@Req() req: FastifyRequest) {
     return listResponse('listeners', this.lookup.listeners(), LISTENER, req);
   }
 
   @Get(':id')
+  @Policy('os_load-balancer_api:listener:get_one')
   show(@Req() req: FastifyRequest, @Param('id') id: string) {
     return single('listener', this.lookup.shown(id, () => this.lookup.listener(id), (x) => LISTENER.render(x)), req);
   }
 
   @Get(':id/stats')
+  @Policy('os_load-balancer_api:listener:get_stats')
   async stats(@Param('id') id: string) {
     const { lb, listener } = this.lookup.listener(id);
     return { stats: (await fetchStats(lb, this.ask)).get(listener.listenerId) };
   }
 
   @Post()
+  @Policy('os_load-balancer_api:listener:post')
   @HttpCode(201)
   async create(@Req() req: FastifyRequest, @Body() body: unknown) {
     const b = LISTENER.parseCreate(body);
@@ -50,6 +55,7 @@ export class ListenersController {
   }
 
   @Put(':id')
+  @Policy('os_load-balancer_api:listener:put')
   async update(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown) {
     const { lb, listener } = this.lookup.listener(id);
     const changes = LISTENER.changes(LISTENER.parseUpdate(body));
@@ -67,6 +73,7 @@ export class ListenersController {
   }
 
   @Delete(':id')
+  @Policy('os_load-balancer_api:listener:delete')
   @HttpCode(204)
   async remove(@Req() req: FastifyRequest, @Param('id') id: string): Promise<void> {
     const { lb, listener } = this.lookup.listener(id);

@@ -8,13 +8,15 @@ import type { Logger } from 'pino';
 import type { ApiConfig } from '../config';
 import { ApiError, validationFailure } from '../http/errors';
 import { Lookup } from '../http/lookup';
+import { grantedEverything } from '../http/project-scope';
 import { noteLb, projectFor } from '../http/request-context';
 import { Writes } from '../http/writes';
 import { QuotaCheck } from '../quotas/quota';
 import { checkPoolTlsRefs, checkTlsRefs } from '../secrets/tls-refs';
 import { graphSteps } from './graph';
 import { LOAD_BALANCER, type AdditionalVipRequest } from './load-balancer.fields';
-import { chooseVipSubnet, inCidr } from './vip-subnet';
+import { inCidr } from '../http/rules';
+import { chooseVipSubnet } from './vip-subnet';
 
 const count = (steps: readonly GraphStep[], type: GraphStep['type']): number => steps.filter((s) => s.type === type).length;
 
@@ -68,7 +70,8 @@ export class CreateLoadBalancerSaga {
     });
     noteLb(req, lbId);
 
-    // 4. Allocate the VIPs on their subnet aggregates (each decider honours the address asked for or picks a free one).
+    // 4. Allocate the VIPs on their subnet aggregates (each decider honours the address asked for or picks one free on
+    //    the whole layer-2 segment; only an admin may ask for an address outside the allocation pools).
     const allocated: SubnetView[] = [];
     const release = async () => {
       for (const s of allocated) {
@@ -128,7 +131,8 @@ export class CreateLoadBalancerSaga {
   ): Promise<{ address: string; portId: string }> {
     const portId = newId();
     const result = await this.writes.send(req, { aggregate: 'subnet', id: subnet.subnetId }, subnetDecider, {
-      type: 'AllocateVip', data: { subnetId: subnet.subnetId, lbId, portId, address },
+      type: 'AllocateVip',
+      data: { subnetId: subnet.subnetId, lbId, portId, address, taken: this.lookup.takenNear(subnet, projectId), anyAddress: grantedEverything() },
     }, { projectId, wait: false });
     allocated.push(subnet);
     // The allocation's own event says which address (a retried allocation yields none: then the view knows it).

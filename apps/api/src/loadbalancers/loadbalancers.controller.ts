@@ -9,6 +9,7 @@ import { failOver } from './failover';
 import { LOAD_BALANCER, renderLoadBalancer } from './load-balancer.fields';
 import { renderGraph, renderStatusTree } from './load-balancer.render';
 import { fetchStats, sumStats } from './stats';
+import { Policy } from '../http/policy-guard';
 
 const one = (q: Q, key: string): string | null => (typeof q[key] === 'string' ? (q[key] as string) : null);
 
@@ -22,6 +23,7 @@ export class LoadBalancersController {
   ) {}
 
   @Get()
+  @Policy('os_load-balancer_api:loadbalancer:get_all')
   list(@Req() req: FastifyRequest) {
     // The CLI finds objects by ?id= and ?name=: narrow on those first (10,000 trees are common).
     const q = req.query as Q;
@@ -31,22 +33,26 @@ export class LoadBalancersController {
   }
 
   @Get(':id')
+  @Policy('os_load-balancer_api:loadbalancer:get_one')
   show(@Req() req: FastifyRequest, @Param('id') id: string) {
     return single('loadbalancer', renderLoadBalancer(this.lookup.lb(id)), req);
   }
 
   @Get([':id/status', ':id/statuses'])
+  @Policy('os_load-balancer_api:loadbalancer:get_status')
   status(@Param('id') id: string) {
     return renderStatusTree(this.lookup.lb(id));
   }
 
   @Get(':id/stats')
+  @Policy('os_load-balancer_api:loadbalancer:get_stats')
   async stats(@Param('id') id: string) {
     return { stats: sumStats((await fetchStats(this.lookup.lb(id), this.ask)).values()) };
   }
 
   /** The create saga (create-load-balancer.saga.ts); the answer is the new tree, in full for a graph create. */
   @Post()
+  @Policy('os_load-balancer_api:loadbalancer:post')
   @HttpCode(201)
   async add(@Req() req: FastifyRequest, @Body() body: unknown) {
     const { lbId, graph } = await this.create.run(req, body);
@@ -55,6 +61,7 @@ export class LoadBalancersController {
   }
 
   @Put(':id')
+  @Policy('os_load-balancer_api:loadbalancer:put')
   async update(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown) {
     const lb = this.lookup.lb(id);
     const changes = LOAD_BALANCER.changes(LOAD_BALANCER.parseUpdate(body));
@@ -63,6 +70,7 @@ export class LoadBalancersController {
   }
 
   @Delete(':id')
+  @Policy('os_load-balancer_api:loadbalancer:delete')
   @HttpCode(204)
   async remove(@Req() req: FastifyRequest, @Param('id') id: string, @Query() q: Q): Promise<void> {
     const lb = this.lookup.lb(id);
@@ -73,9 +81,10 @@ export class LoadBalancersController {
 
   /**
    * Octavia's operator failover (202): moves one load balancer to another live agent with epoch + 1 (issue 4). Admin
-   * only (noauth: everybody is admin).
+   * only (http/policy.ts; noauth: everybody is admin).
    */
   @Put(':id/failover')
+  @Policy('os_load-balancer_api:loadbalancer:put_failover')
   @HttpCode(202)
   async failover(@Req() req: FastifyRequest, @Param('id') id: string): Promise<void> {
     await failOver(req, this.lookup.lb(id), this.lookup, this.writes);

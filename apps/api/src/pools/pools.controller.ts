@@ -10,6 +10,7 @@ import { Writes } from '../http/writes';
 import { QuotaCheck } from '../quotas/quota';
 import { checkPoolTlsRefs } from '../secrets/tls-refs';
 import { POOL, renderPool } from './pool.fields';
+import { Policy } from '../http/policy-guard';
 
 @Controller(['v2/lbaas/pools', 'v2.0/lbaas/pools'])
 export class PoolsController {
@@ -19,16 +20,19 @@ export class PoolsController {
   ) {}
 
   @Get()
+  @Policy('os_load-balancer_api:pool:get_all')
   list(@Req() req: FastifyRequest) {
     return listResponse('pools', this.lookup.pools(), POOL, req);
   }
 
   @Get(':id')
+  @Policy('os_load-balancer_api:pool:get_one')
   show(@Req() req: FastifyRequest, @Param('id') id: string) {
     return single('pool', this.lookup.shown(id, () => this.lookup.pool(id), (x) => renderPool(x)), req);
   }
 
   @Post()
+  @Policy('os_load-balancer_api:pool:post')
   @HttpCode(201)
   async create(@Req() req: FastifyRequest, @Body() body: unknown) {
     const b = POOL.parseCreate(body);
@@ -51,6 +55,7 @@ export class PoolsController {
   }
 
   @Put(':id')
+  @Policy('os_load-balancer_api:pool:put')
   async update(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown) {
     const { lb, pool } = this.lookup.pool(id);
     const changes = POOL.changes(POOL.parseUpdate(body));
@@ -67,6 +72,7 @@ export class PoolsController {
   }
 
   @Delete(':id')
+  @Policy('os_load-balancer_api:pool:delete')
   @HttpCode(204)
   async remove(@Req() req: FastifyRequest, @Param('id') id: string): Promise<void> {
     const { lb, pool } = this.lookup.pool(id);

@@ -6,10 +6,12 @@ import { ApiError } from '../http/errors';
 import { fieldsOf, type Query } from '../http/listing';
 import { baseUrl } from '../http/request-context';
 import { versionDocument } from './versions';
+import { Policy } from '../http/policy-guard';
 
 @Controller()
 export class VersionsController {
   @Get()
+  @Policy('open')
   root(@Req() req: FastifyRequest) {
     return versionDocument(baseUrl(req));
   }
@@ -34,17 +36,20 @@ const capabilities = (root: string, caps: readonly Capability[], req: FastifyReq
 @Controller(['v2/lbaas/providers', 'v2.0/lbaas/providers'])
 export class ProvidersController {
   @Get()
+  @Policy('os_load-balancer_api:provider:get_all')
   list() {
     return { providers: [{ name: PROVIDER, description: 'Event-sourced haproxy load balancers in network namespaces.' }] };
   }
 
   @Get(':provider/flavor_capabilities')
+  @Policy('os_load-balancer_api:provider-flavor:get_all')
   flavorCapabilities(@Req() req: FastifyRequest, @Param('provider') provider: string) {
     checkProvider(provider);
     return capabilities('flavor_capabilities', FLAVOR_CAPABILITIES, req);
   }
 
   @Get(':provider/availability_zone_capabilities')
+  @Policy('os_load-balancer_api:provider-availability-zone:get_all')
   zoneCapabilities(@Req() req: FastifyRequest, @Param('provider') provider: string) {
     checkProvider(provider);
     return capabilities('availability_zone_capabilities', AVAILABILITY_ZONE_CAPABILITIES, req);
