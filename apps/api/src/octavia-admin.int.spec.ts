@@ -33,7 +33,7 @@ beforeAll(async () => {
   ids.net = net;
   ids.subnet = (await ok('POST', '/v2.0/subnets', { subnet: { network_id: net, cidr: '198.51.100.0/24' } })).subnet.id;
   ids.subnet2 = (await ok('POST', '/v2.0/subnets', { subnet: { network_id: net, cidr: '203.0.113.0/24' } })).subnet.id;
-  const other = (await ok('POST', '/v2.0/networks', { network: { name: 'other', 'provider:physical_network': 'physnet1' } })).network.id;
+  const other = (await ok('POST', '/v2.0/networks', { network: { name: 'other', 'provider:physical_network': 'physnet2' } })).network.id;
   ids.otherSubnet = (await ok('POST', '/v2.0/subnets', { subnet: { network_id: other, cidr: '192.0.2.0/24' } })).subnet.id;
 }, 60_000);
 
@@ -182,11 +182,6 @@ describe('amphorae', () => {
     expect((await ok('GET', '/v2/octavia/amphorae?role=MASTER', undefined, 200)).amphorae).toEqual([]);
     expect((await ok('GET', '/v2/octavia/amphorae?status=ALLOCATED&fields=id', undefined, 200)).amphorae).toContainEqual({ id: ids.amphora });
     expect((await api('GET', `/v2/octavia/amphorae/${randomUUID()}`)).status).toBe(404);
-    // another project's instances are as unknown as missing ones
-    const other = { 'x-project-id': 'someone-else' };
-    expect((await api('GET', '/v2/octavia/amphorae', undefined, other)).body.amphorae).toEqual([]);
-    expect((await api('GET', `/v2/octavia/amphorae/${ids.amphora}`, undefined, other)).status).toBe(404);
-    expect((await api('PUT', `/v2/octavia/amphorae/${ids.amphora}/failover`, undefined, other)).status).toBe(404);
     expect((await api('GET', '/v2/octavia/amphorae?bogus=1')).status).toBe(400);
   });
 
