@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 want=(nats-server haproxy iproute2 iputils-arping iputils-ping nftables procps curl ca-certificates)
 for arg in "$@"; do
   case "$arg" in
-    --tests) want+=(openssl python3-openstackclient python3-octaviaclient python3-neutronclient keystone) ;;
+    --tests) want+=(openssl python3-openstackclient python3-octaviaclient python3-neutronclient python3-openstacksdk keystone) ;;
     --keystone) want+=(keystone python3-openstackclient python3-octaviaclient) ;;
     *) echo "lbaas: unknown option $arg (--tests, --keystone)" >&2; exit 2 ;;
   esac

@@ -103,11 +103,14 @@ describe('quotas', () => {
     const r = await api('POST', '/v2/lbaas/loadbalancers', two);
     expect([r.status, r.body.faultstring]).toEqual([403, 'Quota has been met for resources: Pool']);
     expect((await api('PUT', '/v2/lbaas/quotas/dflt', { quota: { pool: 5, load_balancer: 10 } })).status).toBe(202);
-    expect((await api('GET', '/v2/lbaas/quotas/dflt')).body.quota).toMatchObject({ pool: 5, loadbalancer: 10, project_id: 'dflt' });
+    // What is not set reads null ("use the default"), as Octavia shows it; -1 is unlimited.
+    expect((await api('GET', '/v2/lbaas/quotas/dflt')).body.quota).toMatchObject({ pool: 5, loadbalancer: 10, listener: null, member: null, project_id: 'dflt' });
     expect((await api('POST', '/v2/lbaas/loadbalancers', two)).status).toBe(201);
     expect((await api('PUT', '/v2/lbaas/quotas/dflt', { quota: { pool: 'x' } })).body.faultstring).toBe("Invalid input for field/attribute pool. Value: 'x'. Value should be an integer");
     expect((await api('DELETE', '/v2/lbaas/quotas/dflt')).status).toBe(202);
-    expect((await api('GET', '/v2/lbaas/quotas')).body.quotas[0]).toMatchObject({ project_id: 'dflt', pool: 2 });
+    // After a reset the row stays with every limit null (Octavia 11), and the defaults apply again.
+    expect((await api('GET', '/v2/lbaas/quotas')).body.quotas[0]).toMatchObject({ project_id: 'dflt', pool: null, load_balancer: null });
+    expect((await api('GET', '/v2/lbaas/quotas/dflt/default')).body.quota).toMatchObject({ pool: 2, load_balancer: -1 });
   });
 });
 

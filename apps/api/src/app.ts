@@ -16,7 +16,12 @@ import { authenticationHook, type Authenticated } from './http/authentication';
 import { PolicyGuard } from './http/policy-guard';
 import { RequestBudget } from './http/request-budget';
 import { AgentsController } from './agents/agents.controller';
+import { AmphoraeController } from './amphorae/amphorae.controller';
+import { AvailabilityZoneProfilesController } from './availabilityzoneprofiles/availabilityzoneprofiles.controller';
+import { AvailabilityZonesController } from './availabilityzones/availabilityzones.controller';
 import { ContainersController } from './containers/containers.controller';
+import { FlavorProfilesController } from './flavorprofiles/flavorprofiles.controller';
+import { FlavorsController } from './flavors/flavors.controller';
 import { HealthMonitorsController } from './healthmonitors/healthmonitors.controller';
 import { HistoryController } from './history/history.controller';
 import { AGENT_QUERIES, noAgentQueries, type AgentQueries } from './http/agent-queries';
@@ -93,6 +98,7 @@ class ApiModule {
         VersionsController, HealthcheckController, ProvidersController, LoadBalancersController, ListenersController, PoolsController, MembersController,
         HealthMonitorsController, L7PoliciesController, L7RulesController, NetworksController, SubnetsController, PortsController,
         AgentsController, QuotasController, ProjectsController, SecretsController, ContainersController, HistoryController,
+        FlavorsController, FlavorProfilesController, AvailabilityZonesController, AvailabilityZoneProfilesController, AmphoraeController,
       ],
     };
   }

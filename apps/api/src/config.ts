@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { envReader, readNatsConfig, type NatsConfig } from '@lbaas/app-shell';
-import { QUOTA_RESOURCES, type QuotaResource } from '@lbaas/events';
+import { QUOTA_RESOURCES, type DeletePolicy, type QuotaResource } from '@lbaas/events';
 import { readAuthConfig, type AuthConfig } from './auth/auth-config';
 import type { PolicyMode } from './http/policy';
 
@@ -30,6 +30,12 @@ export type ApiConfig = Readonly<{
   bodyLimit: number;
   /** Quota limits of projects that have none set (QUOTA_<RESOURCE>, e.g. QUOTA_LOADBALANCER; -1 = unlimited, the default). */
   quotaDefaults: Readonly<Record<QuotaResource, number>>;
+  /**
+   * DELETE_POLICY: `strict` (the default) deletes bottom-up, a parent refusing with a 409 while a child of the next step
+   * exists (health monitor, members, pool, listener); `octavia` lets a pool take its members and monitor and a listener
+   * its L7 policies with it. A load balancer with children is refused either way unless `?cascade=true`.
+   */
+  deletePolicy: DeletePolicy;
 }>;
 
 /** One address or CIDR (IPv4 or IPv6), as TRUSTED_PROXIES lists them. */
@@ -61,10 +67,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const logLevel = env.LOG_LEVEL || 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) r.problems.push(`LOG_LEVEL must be a pino level, got ${JSON.stringify(logLevel)}`);
   const bodyLimit = r.int('API_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024);
+  const deletePolicy = env.DELETE_POLICY || 'strict';
+  if (deletePolicy !== 'strict' && deletePolicy !== 'octavia') r.problems.push(`DELETE_POLICY must be strict or octavia, got ${JSON.stringify(deletePolicy)}`);
   const quotaDefaults = Object.fromEntries(QUOTA_RESOURCES.map((q) => [q, r.int(`QUOTA_${q.toUpperCase()}`, -1, -1, 2_000_000_000)])) as Record<QuotaResource, number>;
   r.done();
   return Object.freeze({
     nats, host, port, auth, policyMode, defaultProjectId: auth.strategy === 'noauth' ? auth.defaultProjectId : null,
     trustedProxies: Object.freeze(trustedProxies), requestBudget, baseUri, logLevel, bodyLimit, quotaDefaults: Object.freeze(quotaDefaults),
+    deletePolicy: deletePolicy as DeletePolicy,
   });
 }

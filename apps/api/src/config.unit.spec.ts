@@ -8,7 +8,13 @@ describe('loadConfig', () => {
       auth: { strategy: 'noauth', defaultProjectId: null }, policyMode: 'new', defaultProjectId: null, trustedProxies: [], requestBudget: null,
       baseUri: null, logLevel: 'info', bodyLimit: 1024 * 1024,
       quotaDefaults: { loadbalancer: -1, listener: -1, pool: -1, member: -1, healthmonitor: -1, l7policy: -1, l7rule: -1 },
+      deletePolicy: 'strict',
     });
+  });
+
+  it('reads the delete policy (strict by default, octavia as a setting) and refuses others', () => {
+    expect(loadConfig({ NATS_URL: 'nats://x:1', DELETE_POLICY: 'octavia' }).deletePolicy).toBe('octavia');
+    expect(() => loadConfig({ NATS_URL: 'nats://x:1', DELETE_POLICY: 'loose' })).toThrow('DELETE_POLICY must be strict or octavia, got "loose"');
   });
 
   it('reads quota defaults per resource', () => {

@@ -60,7 +60,9 @@ export function decodeCommit<E>(data: Uint8Array, subject: string, seq: number):
 }
 
 /** The field every event of an aggregate carries its instance's id in (libs/events/tools/event-catalogue.ts names the same). */
-const AGGREGATE_ID: Readonly<Record<Aggregate, string>> = { lb: 'lbId', agent: 'agentId', network: 'networkId', subnet: 'subnetId', project: 'projectId' };
+const AGGREGATE_ID: Readonly<Record<Aggregate, string>> = {
+  lb: 'lbId', agent: 'agentId', network: 'networkId', subnet: 'subnetId', project: 'projectId', flavor: 'provider', az: 'provider',
+};
 
 type CommitBody = { commitId: string; at: string; actor: Commit['actor']; events: unknown[] };
 

@@ -1,7 +1,8 @@
 import type { Command } from './event';
 import type { L7Command } from './l7';
 import type {
-  HealthMonitorSettings, ListenerSettings, LoadBalancerSettings, MemberSettings, PoolSettings,
+  AdditionalVip, HealthMonitorSettings, ListenerSettings, LoadBalancerFlavor, LoadBalancerSettings, LoadBalancerZone,
+  MemberSettings, PoolSettings,
 } from './load-balancer';
 import type { ListenerProtocol, MonitorType, PoolProtocol, AllocationPool } from './values';
 
@@ -9,9 +10,17 @@ import type { ListenerProtocol, MonitorType, PoolProtocol, AllocationPool } from
 /** Create a load balancer whose VIP was already allocated (step 2 of the create saga). */
 export type CreateLoadBalancer = Command<'CreateLoadBalancer', LoadBalancerSettings & {
   lbId: string; projectId: string; vipAddress: string; vipSubnetId: string; vipNetworkId: string; vipPortId: string; provider: string;
+  additionalVips?: readonly AdditionalVip[]; flavor?: LoadBalancerFlavor | null; availabilityZone?: LoadBalancerZone | null;
 }>;
 /** Change settings of a load balancer. */
 export type UpdateLoadBalancer = Command<'UpdateLoadBalancer', { lbId: string; changes: Partial<LoadBalancerSettings> }>;
+/**
+ * How strictly a parent refuses deletion while children exist: `strict` (the default, the seed's and neutron-lbaas's
+ * bottom-up rule: health monitor, members, pool, listener, load balancer) or `octavia` (a pool takes its members and
+ * monitor with it, a listener its L7 policies). The api passes its DELETE_POLICY.
+ */
+export type DeletePolicy = 'strict' | 'octavia';
+
 /** Delete a load balancer; without cascade it must have no listeners or pools. */
 export type DeleteLoadBalancer = Command<'DeleteLoadBalancer', { lbId: string; cascade: boolean }>;
 /** Place (or re-place) a load balancer on an agent; `expectedEpoch` is the epoch the scheduler saw (fencing). */
@@ -27,7 +36,7 @@ export type CreateListener = Command<'CreateListener', ListenerSettings & {
 /** Change settings of a listener. */
 export type UpdateListener = Command<'UpdateListener', { lbId: string; listenerId: string; changes: Partial<ListenerSettings> }>;
 /** Delete a listener. */
-export type DeleteListener = Command<'DeleteListener', { lbId: string; listenerId: string }>;
+export type DeleteListener = Command<'DeleteListener', { lbId: string; listenerId: string; policy?: DeletePolicy }>;
 /** Add a pool (to a listener as its default pool, or to the load balancer alone). */
 export type CreatePool = Command<'CreatePool', PoolSettings & {
   lbId: string; poolId: string; listenerId: string | null; protocol: PoolProtocol;
@@ -35,7 +44,7 @@ export type CreatePool = Command<'CreatePool', PoolSettings & {
 /** Change settings of a pool. */
 export type UpdatePool = Command<'UpdatePool', { lbId: string; poolId: string; changes: Partial<PoolSettings> }>;
 /** Delete a pool. */
-export type DeletePool = Command<'DeletePool', { lbId: string; poolId: string }>;
+export type DeletePool = Command<'DeletePool', { lbId: string; poolId: string; policy?: DeletePolicy }>;
 /** Add a member to a pool. */
 export type CreateMember = Command<'CreateMember', MemberSettings & {
   lbId: string; poolId: string; memberId: string; address: string; protocolPort: number; subnetId: string | null;
@@ -109,7 +118,10 @@ export type LoadBalancerCommand =
 
 // ---- agent aggregate (`lbaas.evt.agent.<agentId>`) ----
 /** An agent registers itself (idempotent: the same registration again yields nothing). */
-export type RegisterAgent = Command<'RegisterAgent', { agentId: string; host: string; bridgeMappings: Readonly<Record<string, string>>; leaseMs: number }>;
+export type RegisterAgent = Command<'RegisterAgent', {
+  agentId: string; host: string; bridgeMappings: Readonly<Record<string, string>>; leaseMs: number;
+  availabilityZone?: string | null; managementAddress?: string | null;
+}>;
 /** The failover-watcher declares an agent down. */
 export type DeclareAgentDown = Command<'DeclareAgentDown', { agentId: string; lastHeartbeatAt: string | null }>;
 /** The failover-watcher declares an agent up again. */

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { exportJWK, SignJWT } from 'jose';
 import { keystoneInstalled, keystonePerFile, type TestKeystoneUserName } from '@lbaas/testing';
@@ -153,6 +153,34 @@ const rows: Row[] = [
   r('GET /v1/containers/:id', 'read', true, () => `/v1/containers/${a.container}`),
   { ...r('DELETE /v1/containers/:id', 'write', true, () => ''), fresh: async () => `/v1/containers/${await freshContainer()}` },
 
+  r(`GET ${L}/providers/:provider/flavor_capabilities`, 'admin', false, () => `${L}/providers/lbaas/flavor_capabilities`),
+  r(`GET ${L}/providers/:provider/availability_zone_capabilities`, 'admin', false, () => `${L}/providers/lbaas/availability_zone_capabilities`),
+  r(`GET ${L}/flavors`, 'read', false, () => `${L}/flavors`),
+  r(`POST ${L}/flavors`, 'admin', false, () => `${L}/flavors`, BOGUS),
+  r(`GET ${L}/flavors/:id`, 'read', false, () => `${L}/flavors/${a.flavor}`),
+  r(`PUT ${L}/flavors/:id`, 'admin', false, () => `${L}/flavors/${a.flavor}`, BOGUS),
+  { ...r(`DELETE ${L}/flavors/:id`, 'admin', false, () => ''), fresh: async () => `${L}/flavors/${await freshFlavor()}` },
+  r(`GET ${L}/flavorprofiles`, 'admin', false, () => `${L}/flavorprofiles`),
+  r(`POST ${L}/flavorprofiles`, 'admin', false, () => `${L}/flavorprofiles`, BOGUS),
+  r(`GET ${L}/flavorprofiles/:id`, 'admin', false, () => `${L}/flavorprofiles/${a.flavorProfile}`),
+  r(`PUT ${L}/flavorprofiles/:id`, 'admin', false, () => `${L}/flavorprofiles/${a.flavorProfile}`, BOGUS),
+  { ...r(`DELETE ${L}/flavorprofiles/:id`, 'admin', false, () => ''), fresh: async () => `${L}/flavorprofiles/${await freshFlavorProfile()}` },
+  r(`GET ${L}/availabilityzones`, 'read', false, () => `${L}/availabilityzones`),
+  r(`POST ${L}/availabilityzones`, 'admin', false, () => `${L}/availabilityzones`, BOGUS),
+  r(`GET ${L}/availabilityzones/:name`, 'read', false, () => `${L}/availabilityzones/${a.zone}`),
+  r(`PUT ${L}/availabilityzones/:name`, 'admin', false, () => `${L}/availabilityzones/${a.zone}`, BOGUS),
+  { ...r(`DELETE ${L}/availabilityzones/:name`, 'admin', false, () => ''), fresh: async () => `${L}/availabilityzones/${await freshZone()}` },
+  r(`GET ${L}/availabilityzoneprofiles`, 'admin', false, () => `${L}/availabilityzoneprofiles`),
+  r(`POST ${L}/availabilityzoneprofiles`, 'admin', false, () => `${L}/availabilityzoneprofiles`, BOGUS),
+  r(`GET ${L}/availabilityzoneprofiles/:id`, 'admin', false, () => `${L}/availabilityzoneprofiles/${a.zoneProfile}`),
+  r(`PUT ${L}/availabilityzoneprofiles/:id`, 'admin', false, () => `${L}/availabilityzoneprofiles/${a.zoneProfile}`, BOGUS),
+  { ...r(`DELETE ${L}/availabilityzoneprofiles/:id`, 'admin', false, () => ''), fresh: async () => `${L}/availabilityzoneprofiles/${await freshZoneProfile()}` },
+  r('GET /v2.0/octavia/amphorae', 'admin', false, () => '/v2.0/octavia/amphorae'),
+  r('GET /v2.0/octavia/amphorae/:id', 'admin', false, () => `/v2.0/octavia/amphorae/${a.amphora}`),
+  r('PUT /v2.0/octavia/amphorae/:id/failover', 'admin', false, () => `/v2.0/octavia/amphorae/${a.amphora}/failover`),
+  r('PUT /v2.0/octavia/amphorae/:id/config', 'admin', false, () => `/v2.0/octavia/amphorae/${a.amphora}/config`),
+  r('GET /v2.0/octavia/amphorae/:id/stats', 'admin', false, () => `/v2.0/octavia/amphorae/${a.amphora}/stats`),
+
   r('GET /projects/:id', 'read', false, () => `/projects/${a.project}`),
   r('GET /projects', 'read', false, () => `/projects?name=${a.project}`),
 ];
@@ -188,6 +216,16 @@ let asA: (method: string, url: string, body?: unknown) => Promise<Reply>;
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const KEY = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';
 const freshSecret = async () => (await asA('POST', '/v1/secrets', { name: 's', payload: PEM + KEY })).body.secret_ref.split('/').at(-1) as string;
+/** Operator objects (flavors, zones and their profiles), made fresh by the admin for rows that really delete them. */
+let asAdmin: (method: string, url: string, body?: unknown) => Promise<Reply>;
+const freshFlavorProfile = async () => (await asAdmin('POST', `${L}/flavorprofiles`, { flavorprofile: { name: 'p', provider_name: 'lbaas', flavor_data: '{}' } })).body.flavorprofile.id as string;
+const freshFlavor = async () => (await asAdmin('POST', `${L}/flavors`, { flavor: { name: `f-${randomUUID()}`, flavor_profile_id: a.flavorProfile } })).body.flavor.id as string;
+const freshZoneProfile = async () => (await asAdmin('POST', `${L}/availabilityzoneprofiles`, { availability_zone_profile: { name: 'z', provider_name: 'lbaas', availability_zone_data: '{}' } })).body.availability_zone_profile.id as string;
+const freshZone = async () => {
+  const name = `az-${randomUUID()}`;
+  await asAdmin('POST', `${L}/availabilityzones`, { availability_zone: { name, availability_zone_profile_id: a.zoneProfile } });
+  return name;
+};
 const freshContainer = async () => {
   const cert = (await asA('POST', '/v1/secrets', { name: 'c', payload: PEM })).body.secret_ref;
   return (await asA('POST', '/v1/containers', { type: 'certificate', secret_refs: [{ name: 'certificate', secret_ref: cert }] })).body.container_ref.split('/').at(-1) as string;
@@ -232,6 +270,16 @@ beforeAll(async () => {
   await h.converge(a.lb);
   a.secret = await freshSecret();
   a.container = await freshContainer();
+  asAdmin = (method, url, body) => h.api(method, url, body, admin);
+  a.flavorProfile = await freshFlavorProfile();
+  a.flavor = await freshFlavor();
+  a.zoneProfile = await freshZoneProfile();
+  a.zone = await freshZone();
+  // An amphora whose load balancer is being deleted: config and failover answer 409 without asking an agent.
+  const amp = (await ok(member, 'POST', `${L}/loadbalancers`, { loadbalancer: { name: 'a-amp', vip_subnet_id: a.subnet } })).loadbalancer;
+  await h.converge(amp.id);
+  a.amphora = (await ok(admin, 'GET', `/v2/octavia/amphorae?loadbalancer_id=${amp.id}`, undefined, 200)).amphorae[0].id;
+  await ok(member, 'DELETE', `${L}/loadbalancers/${amp.id}`, undefined, 204);
   await ok(admin, 'PUT', `${L}/quotas/${a.project}`, { quota: { pool: 50 } }, 202);
   // Left PENDING_UPDATE: every allowed write on the tree is a 409 from here on, and changes nothing.
   await ok(member, 'PUT', `${L}/loadbalancers/${a.lb}`, { loadbalancer: { description: 'pending' } }, 200);

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Req } from '@nestjs/common';
-import { newId } from '@lbaas/app-shell';
+import { CONFIG, newId } from '@lbaas/app-shell';
 import type { FastifyRequest } from 'fastify';
+import type { ApiConfig } from '../config';
 import { AGENT_QUERIES, type AgentQueries } from '../http/agent-queries';
 import { listResponse, single } from '../http/listing';
 import { Lookup } from '../http/lookup';
@@ -18,6 +19,7 @@ export class ListenersController {
     private readonly writes: Writes,
     private readonly quota: QuotaCheck,
     @Inject(AGENT_QUERIES) private readonly ask: AgentQueries,
+    @Inject(CONFIG) private readonly config: ApiConfig,
   ) {}
 
   @Get()
@@ -57,7 +59,15 @@ export class ListenersController {
   async update(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown) {
     const { lb, listener } = this.lookup.listener(id);
     const changes = LISTENER.changes(LISTENER.parseUpdate(body));
-    await checkTlsRefs(this.lookup, lb.projectId, changes);
+    // A new CRL is checked against the CA the listener keeps, a new CA against the CRL it keeps.
+    const caChanged = changes.clientCaTlsContainerRef !== undefined || changes.clientCrlContainerRef !== undefined;
+    await checkTlsRefs(this.lookup, lb.projectId, {
+      ...changes,
+      ...(caChanged ? {
+        clientCaTlsContainerRef: changes.clientCaTlsContainerRef !== undefined ? changes.clientCaTlsContainerRef : listener.clientCaTlsContainerRef,
+        clientCrlContainerRef: changes.clientCrlContainerRef !== undefined ? changes.clientCrlContainerRef : listener.clientCrlContainerRef,
+      } : { clientCaTlsContainerRef: null, clientCrlContainerRef: null }),
+    });
     await this.writes.lb(req, lb, { type: 'UpdateListener', data: { lbId: lb.lbId, listenerId: listener.listenerId, changes } });
     return { listener: LISTENER.render(this.lookup.listener(listener.listenerId)) };
   }
@@ -68,7 +78,7 @@ export class ListenersController {
   async remove(@Req() req: FastifyRequest, @Param('id') id: string): Promise<void> {
     const { lb, listener } = this.lookup.listener(id);
     const last = LISTENER.render({ lb, listener });
-    await this.writes.lb(req, lb, { type: 'DeleteListener', data: { lbId: lb.lbId, listenerId: listener.listenerId } });
+    await this.writes.lb(req, lb, { type: 'DeleteListener', data: { lbId: lb.lbId, listenerId: listener.listenerId, policy: this.config.deletePolicy } });
     this.lookup.rememberDeleted(listener.listenerId, lb, last);
   }
 }

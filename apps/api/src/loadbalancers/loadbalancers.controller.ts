@@ -1,12 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { AGENT_QUERIES, type AgentQueries } from '../http/agent-queries';
-import { ApiError } from '../http/errors';
 import { listResponse, type Query as Q, single } from '../http/listing';
 import { Lookup } from '../http/lookup';
 import { Writes } from '../http/writes';
 import { CreateLoadBalancerSaga } from './create-load-balancer.saga';
-import { failoverTarget } from './failover';
+import { failOver } from './failover';
 import { LOAD_BALANCER, renderLoadBalancer } from './load-balancer.fields';
 import { renderGraph, renderStatusTree } from './load-balancer.render';
 import { fetchStats, sumStats } from './stats';
@@ -88,11 +87,6 @@ export class LoadBalancersController {
   @Policy('os_load-balancer_api:loadbalancer:put_failover')
   @HttpCode(202)
   async failover(@Req() req: FastifyRequest, @Param('id') id: string): Promise<void> {
-    const lb = this.lookup.lb(id);
-    if (lb.deleted) throw new ApiError(409, `Invalid state PENDING_DELETE of loadbalancer resource ${lb.lbId}`);
-    const to = failoverTarget(lb, this.lookup.agents(), this.lookup.hostingLoad(), this.lookup.vipNetworkOf(lb)?.physicalNetwork ?? null);
-    await this.writes.lb(req, lb, {
-      type: 'PlaceLoadBalancer', data: { lbId: lb.lbId, agentId: to.agentId, expectedEpoch: lb.placement?.epoch ?? 0, reason: 'operator' },
-    });
+    await failOver(req, this.lookup.lb(id), this.lookup, this.writes);
   }
 }
