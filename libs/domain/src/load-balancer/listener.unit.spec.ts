@@ -52,6 +52,9 @@ describe('LoadBalancer: listeners', () => {
     const insertHeaders = { 'X-Forwarded-For': 'true', 'X-Forwarded-Port': 'false', 'X-Forwarded-Proto': 'true' };
     given(active()).when(createListener({ insertHeaders })).then([listenerCreated({ insertHeaders })]);
   });
+  it('refuses the X-SSL-Client-* headers on a listener that does not terminate TLS (Octavia: TERMINATED_HTTPS only)', () =>
+    given(active()).when(createListener({ insertHeaders: { 'X-SSL-Client-CN': 'true' } }))
+      .thenThrows('Invalid', 'Validation failure: The following headers are not supported for the HTTP protocol: X-SSL-Client-CN.'));
   it('refuses insert_headers on a TCP listener', () =>
     given(active()).when(createListener({ protocol: 'TCP', insertHeaders: { 'X-Forwarded-For': 'true' } }))
       .thenThrows('Invalid', /not supported for the TCP protocol/));
