@@ -28,7 +28,12 @@ describe('LoadBalancer: listeners', () => {
   it('refuses certificate references on an HTTP listener', () =>
     given(active()).when(createListener({ sniContainerRefs: ['http://h/v1/secrets/6b1d8f7a-5c1f-4c6d-8d66-1d3e9f802b02'] }))
       .thenThrows('Invalid', /only valid for TERMINATED_HTTPS/));
-  it.each(['UDP', 'SCTP', 'PROMETHEUS'] as const)('refuses %s as unsupported by this provider', (protocol) =>
+  it('accepts a PROMETHEUS listener (haproxy\'s exporter), which takes no pool', () => {
+    given(active()).when(createListener({ protocol: 'PROMETHEUS', protocolPort: 9100 })).then([listenerCreated({ protocol: 'PROMETHEUS', protocolPort: 9100 })]);
+    given(active(poolCreated())).when(createListener({ protocol: 'PROMETHEUS', protocolPort: 9100, defaultPoolId: POOL }))
+      .thenThrows('Invalid', "Validation failure: The pool protocol 'HTTP' is invalid while the listener protocol is 'PROMETHEUS'.");
+  });
+  it.each(['UDP', 'SCTP'] as const)('refuses %s as unsupported by this provider', (protocol) =>
     given(active()).when(createListener({ protocol }))
       .thenThrows('Invalid', `Provider 'lbaas' does not support a requested option: listener protocol ${protocol} is not supported.`));
   it.each([0, 65536, 1.5])('refuses protocol_port %p', (protocolPort) =>
