@@ -207,6 +207,8 @@ const SERVER_LINE = '    server ';
 function frontend(l: DesiredListener, vip: string, enabledPools: ReadonlySet<string>, certDir?: string): string[] {
   const poolEnabled = l.defaultPoolId !== null && enabledPools.has(l.defaultPoolId);
   const mode = MODE[l.protocol] as 'http' | 'tcp';
+  // TLS options without TLS termination would be silently dropped: refuse (the API never sends them).
+  if (l.tlsOptions && l.protocol !== 'TERMINATED_HTTPS') throw new RenderError(`listener ${l.listenerId}: TLS options on a ${l.protocol} listener`);
   if (l.protocol === 'PROMETHEUS') return prometheusFrontend(l, vip);
   const lines = [
     `frontend ${id('listener id', l.listenerId)}`,

@@ -142,6 +142,7 @@ describe('TLS, client certificates, re-encryption and PROMETHEUS (issue 13)', ()
 
   // Hostile values that reach the renderer past (or around) the API: each refused, never written.
   it.each([
+    ['TLS options on a plain HTTP listener', desiredLb({ listeners: [listener({ tlsOptions: { ...none, clientAuth: { mode: 'MANDATORY', caRef: CA, crlRef: null } } })] })],
     ['a newline in tls_ciphers', https({ ciphers: 'HIGH\n    server evil 1.2.3.4:80' })],
     ['a space in tls_ciphers', https({ ciphers: 'HIGH verify none' })],
     ['a quote in tls_ciphers', https({ ciphers: "HIGH'" })],
