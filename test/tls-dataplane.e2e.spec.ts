@@ -75,7 +75,7 @@ function parsePrometheus(text: string): { name: string; labels: Record<string, s
 maybe('TLS data plane: versions, ciphers, ALPN, HSTS, client certificates, re-encryption, SSL_* rules, PROMETHEUS (issue 13)', () => {
   const id = netnsRunId();
   const octet = 100 + (parseInt(id.slice(0, 2), 16) % 150);
-  const prefix = `10.243.${octet}`;
+  const prefix = `10.249.${octet}`;
   const bridge = `brt${id}`;
   const ns = { web1: `tl-${id}-web1`, web2: `tl-${id}-web2`, web3: `tl-${id}-web3`, cli: `tl-${id}-cli` };
   const addr = { web1: `${prefix}.11`, web2: `${prefix}.12`, web3: `${prefix}.13`, cli: `${prefix}.2` };
@@ -125,6 +125,18 @@ maybe('TLS data plane: versions, ciphers, ALPN, HSTS, client certificates, re-en
   const https = (port: number, path: string, args: string[] = []) =>
     curl(ns.cli, `https://lb.test:${port}${path}`, ['--resolve', `lb.test:${port}:${vip}`, '--cacert', edge.cert, ...args]);
   const asClient = (c: TestCert) => ['--cert', c.cert, '--key', c.key];
+  /**
+   * ACTIVE means the agent applied the version; on a loaded machine the new haproxy worker may bind a moment later.
+   * So each listener is first seen to serve (the positive case, retried), and only then are refusals asserted.
+   */
+  const eventually = async <T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> => {
+    const t0 = Date.now();
+    for (;;) {
+      const v = await probe();
+      if (ok(v) || Date.now() - t0 > timeoutMs) return v;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
 
   beforeAll(async () => {
     await createBridge(bridge);
@@ -168,7 +180,7 @@ maybe('TLS data plane: versions, ciphers, ALPN, HSTS, client certificates, re-en
       loadbalancer_id: ids.lb, protocol: 'TERMINATED_HTTPS', protocol_port: 8443, default_tls_container_ref: ids.cert, default_pool_id: ids.plain,
       tls_versions: ['TLSv1.3'], tls_ciphers: 'TLS_AES_256_GCM_SHA384', alpn_protocols: ['h2', 'http/1.1'], hsts_max_age: 3600, hsts_include_subdomains: true,
     });
-    expect(await handshake(8443, ['-tls1_3'])).toEqual({ version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' });
+    expect(await eventually(() => handshake(8443, ['-tls1_3']), (h) => h !== null)).toEqual({ version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' });
     expect(await handshake(8443, ['-tls1_3', '-ciphersuites', 'TLS_AES_128_GCM_SHA256'])).toBeNull();
     expect(await handshake(8443, ['-tls1_2'])).toBeNull();
     const h2 = await https(8443, '/', ['--http2', '-w', '\n%{http_version}']);
@@ -187,7 +199,7 @@ maybe('TLS data plane: versions, ciphers, ALPN, HSTS, client certificates, re-en
       loadbalancer_id: ids.lb, protocol: 'TERMINATED_HTTPS', protocol_port: 8444, default_tls_container_ref: ids.cert, default_pool_id: ids.plain,
       tls_versions: ['TLSv1.2'], tls_ciphers: 'ECDHE-RSA-AES128-GCM-SHA256',
     });
-    expect(await handshake(8444, ['-tls1_2'])).toEqual({ version: 'TLSv1.2', cipher: 'ECDHE-RSA-AES128-GCM-SHA256' });
+    expect(await eventually(() => handshake(8444, ['-tls1_2']), (h) => h !== null)).toEqual({ version: 'TLSv1.2', cipher: 'ECDHE-RSA-AES128-GCM-SHA256' });
     expect(await handshake(8444, ['-tls1_2', '-cipher', 'ECDHE-RSA-AES256-GCM-SHA384'])).toBeNull();
     expect(await handshake(8444, ['-tls1_3'])).toBeNull();
   });
@@ -205,10 +217,10 @@ maybe('TLS data plane: versions, ciphers, ALPN, HSTS, client certificates, re-en
     const policy = await create('/v2/lbaas/l7policies', 'l7policy', { listener_id: ids.mtls, action: 'REDIRECT_TO_POOL', redirect_pool_id: ids.ops });
     await create(`/v2/lbaas/l7policies/${policy}/rules`, 'rule', { type: 'SSL_DN_FIELD', compare_type: 'STARTS_WITH', key: 'CN', value: 'ops-' });
 
+    const a = await eventually(() => https(9443, '/', asClient(alice)), (r) => r.status === 200);
+    expect(a.status).toBe(200);
     expect((await https(9443, '/')).status).toBe(0); // no certificate: the handshake fails
     expect((await https(9443, '/', asClient(bob))).status).toBe(0); // revoked by the CRL
-    const a = await https(9443, '/', asClient(alice));
-    expect(a.status).toBe(200);
     expect(a.json.name).toBe('plain');
     const x509 = new X509Certificate(pem(alice.cert));
     // haproxy 2.6 writes Octavia's `%{+Q}` header values unquoted (+Q quotes in logs only).
@@ -220,7 +232,7 @@ maybe('TLS data plane: versions, ciphers, ALPN, HSTS, client certificates, re-en
     expect(a.json.headers['x-ssl-issuer']).toMatch(/CN=clients CA/);
     expect(a.json.headers['x-ssl-client-not-before']).toMatch(/^\d{12}Z$/);
     expect(a.json.headers['x-ssl-client-not-after']).toMatch(/^\d{12}Z$/);
-    const c = await https(9443, '/', asClient(carol));
+    const c = await eventually(() => https(9443, '/', asClient(carol)), (r) => r.json?.name === 'ops');
     expect([c.status, c.json?.name]).toEqual([200, 'ops']);
   });
 
@@ -236,10 +248,10 @@ maybe('TLS data plane: versions, ciphers, ALPN, HSTS, client certificates, re-en
     await create(`/v2/lbaas/l7policies/${verified}/rules`, 'rule', { type: 'SSL_VERIFY_RESULT', compare_type: 'EQUAL_TO', value: '0' });
     await create(`/v2/lbaas/l7policies/${verified}/rules`, 'rule', { type: 'SSL_CONN_HAS_CERT', compare_type: 'EQUAL_TO', value: 'True' });
 
-    const anon = await https(10443, '/');
+    const anon = await eventually(() => https(10443, '/'), (r) => r.status === 200);
     expect([anon.status, anon.json?.name, anon.json?.headers['x-ssl-client-has-cert']]).toEqual([200, 'plain', '0']);
     expect((await https(10443, '/private/x')).status).toBe(403);
-    const withCert = await https(10443, '/private/x', asClient(alice));
+    const withCert = await eventually(() => https(10443, '/private/x', asClient(alice)), (r) => r.json?.name === 'ops');
     expect([withCert.status, withCert.json?.name, withCert.json?.headers['x-ssl-client-has-cert']]).toEqual([200, 'ops', '1']);
     // bob's certificate is good but for the CRL: this listener has none and takes it (the required one above refused it).
     expect((await https(10443, '/', asClient(bob))).status).toBe(200);
@@ -254,8 +266,8 @@ maybe('TLS data plane: versions, ciphers, ALPN, HSTS, client certificates, re-en
       tls_container_ref: ids.lbClient, ca_tls_container_ref: ids.membersCa, tls_versions: ['TLSv1.2', 'TLSv1.3'],
     });
     const web1 = await create(`/v2/lbaas/pools/${ids.tlsPool}/members`, 'member', { address: addr.web1, protocol_port: 8443 });
-    await create('/v2/lbaas/healthmonitors', 'healthmonitor', { pool_id: ids.tlsPool, type: 'HTTPS', delay: 1, timeout: 1, max_retries: 1, url_path: '/' });
-    const r = await curl(ns.cli, `http://${vip}/`);
+    await create('/v2/lbaas/healthmonitors', 'healthmonitor', { pool_id: ids.tlsPool, type: 'HTTPS', delay: 1, timeout: 3, max_retries: 1, max_retries_down: 3, url_path: '/' });
+    const r = await eventually(() => curl(ns.cli, `http://${vip}/`), (x) => x.status === 200, 30_000);
     expect([r.status, r.json?.name, r.json?.lbClientCn]).toEqual([200, 'web1', 'lb-client']);
     await api.waitFor(`/v2/lbaas/pools/${ids.tlsPool}/members/${web1}`, (b) => b?.member?.operating_status === 'ONLINE', 20_000);
 
@@ -264,7 +276,9 @@ maybe('TLS data plane: versions, ciphers, ALPN, HSTS, client certificates, re-en
     const pid = async () => /\nPid: (\d+)/.exec(await haproxyCmd(sock, 'show info'))?.[1];
     const before = await pid();
     expect(before).toMatch(/^\d+$/);
-    await create(`/v2/lbaas/pools/${ids.tlsPool}/members`, 'member', { address: addr.web1, protocol_port: 8444 });
+    const web1b = await create(`/v2/lbaas/pools/${ids.tlsPool}/members`, 'member', { address: addr.web1, protocol_port: 8444 });
+    // Its first check (over TLS, verified) must pass before it takes traffic: wait for that, as the API shows it.
+    await api.waitFor(`/v2/lbaas/pools/${ids.tlsPool}/members/${web1b}`, (b) => b?.member?.operating_status === 'ONLINE', 20_000);
     const seen = new Set<string>();
     for (let i = 0; i < 6; i++) seen.add((await curl(ns.cli, `http://${vip}/`)).json?.name ?? 'none');
     expect(seen).toEqual(new Set(['web1', 'web1b']));
@@ -276,23 +290,24 @@ maybe('TLS data plane: versions, ciphers, ALPN, HSTS, client certificates, re-en
       listener_id: ids.rogueListener, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN', tls_enabled: true, ca_tls_container_ref: ids.membersCa,
     });
     const web2 = await create(`/v2/lbaas/pools/${ids.roguePool}/members`, 'member', { address: addr.web2, protocol_port: 8443 });
-    const refused = await curl(ns.cli, `http://${vip}:81/`);
+    // The listener serves (haproxy's own 503: no member it can verify), it is not merely not up yet.
+    const refused = await eventually(() => curl(ns.cli, `http://${vip}:81/`), (x) => x.status !== 0);
     expect([502, 503]).toContain(refused.status);
-    await create('/v2/lbaas/healthmonitors', 'healthmonitor', { pool_id: ids.roguePool, type: 'HTTPS', delay: 1, timeout: 1, max_retries: 1, url_path: '/' });
+    await create('/v2/lbaas/healthmonitors', 'healthmonitor', { pool_id: ids.roguePool, type: 'HTTPS', delay: 1, timeout: 3, max_retries: 1, max_retries_down: 3, url_path: '/' });
     await api.waitFor(`/v2/lbaas/pools/${ids.roguePool}/members/${web2}`, (b) => b?.member?.operating_status === 'ERROR', 20_000);
     // Without a CA the same member is encrypted to but not verified (verify none): served.
     const put = await api.put(`/v2/lbaas/pools/${ids.roguePool}`, { pool: { ca_tls_container_ref: null } });
     expect(put.status).toBe(200);
     await waitActive();
     await api.waitFor(`/v2/lbaas/pools/${ids.roguePool}/members/${web2}`, (b) => b?.member?.operating_status === 'ONLINE', 20_000);
-    const unverified = await curl(ns.cli, `http://${vip}:81/`);
+    const unverified = await eventually(() => curl(ns.cli, `http://${vip}:81/`), (x) => x.status === 200);
     expect([unverified.status, unverified.json?.name]).toEqual([200, 'web2']);
   });
 
   it('PROMETHEUS listener: haproxy\'s exporter for this load balancer, scraped and parsed', async () => {
     ids.prom = await create('/v2/lbaas/listeners', 'listener', { loadbalancer_id: ids.lb, protocol: 'PROMETHEUS', protocol_port: 9100 });
     for (let i = 0; i < 3; i++) expect((await curl(ns.cli, `http://${vip}/`)).status).toBe(200);
-    const r = await curl(ns.cli, `http://${vip}:9100/metrics`);
+    const r = await eventually(() => curl(ns.cli, `http://${vip}:9100/metrics`), (x) => x.status === 200);
     expect(r.status).toBe(200);
     expect(r.headers['content-type']?.[0]).toMatch(/^text\/plain/);
     const samples = parsePrometheus(r.body);

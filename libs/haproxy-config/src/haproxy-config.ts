@@ -284,7 +284,7 @@ function backend(
     const name = cookieName(sp.cookieName ?? fail('cookie_name', null));
     lines.push('    stick-table type string len 64 size 10k', `    stick store-response res.cook(${name})`, `    stick match req.cook(${name})`);
   }
-  const tls = p.tls ? serverTlsOptions(id('pool id', p.poolId), p.tls, certDir) : null;
+  const tls = p.tls ? serverTlsOptions(id('pool id', p.poolId), p.tls, certDir, hm !== null) : null;
   if (hm) lines.push(...monitor(hm, pingCheck, tls !== null));
   // Always: a backup member added at runtime must behave as one in the file (every backup used once the others are down).
   lines.push('    option allbackups');

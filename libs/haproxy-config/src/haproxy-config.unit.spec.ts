@@ -103,14 +103,17 @@ describe('TLS, client certificates, re-encryption and PROMETHEUS (issue 13)', ()
   it('re-encrypts to members with the same options in the file and on add server', () => {
     const { servers, text } = renderHaproxy(reencrypt({ clientCertRef: CERT, caRef: CA, crlRef: CA, versions: ['TLSv1.3'], alpn: ['h2'] }), tlsOpts);
     const ssl = `ssl crt /run/c/${pool().poolId}.member-crt.pem verify required ca-file /run/c/${pool().poolId}.member-ca.pem `
-      + `crl-file /run/c/${pool().poolId}.member-crl.pem sni ssl_fc_sni ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.3 alpn h2`;
+      + `crl-file /run/c/${pool().poolId}.member-crl.pem sni ssl_fc_sni ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.3 alpn h2 check-ssl check-alpn http/1.1`;
     expect(text).toContain(`server ${member().memberId} 10.231.1.11:8080 weight 1 check inter 1s fall 2 rise 1 ${ssl}\n`);
     expect(addServerCommand(servers[0])).toBe(`add server ${pool().poolId}/${member().memberId} 10.231.1.11:8080 weight 1 check inter 1s fall 2 rise 1 ${ssl}`);
     expect(renderHaproxyConfig(reencrypt({}), opts)).toContain('ssl verify none sni ssl_fc_sni');
   });
 
-  it('lets checks of a re-encrypting pool ride its TLS (no check-ssl verify none, no plain-text SSL hello)', () => {
-    expect(renderHaproxyConfig(reencrypt({ caRef: CA }, { monitor: monitor({ type: 'HTTPS' }) }), tlsOpts)).not.toMatch(/check-ssl|server .* verify none/);
+  it('lets checks of a re-encrypting pool ride its TLS, also on add server (check-ssl; no verify none, no plain-text SSL hello)', () => {
+    const verified = renderHaproxy(reencrypt({ caRef: CA }, { monitor: monitor({ type: 'HTTPS' }) }), tlsOpts);
+    expect(verified.text).not.toMatch(/server .* verify none/);
+    expect(addServerCommand(verified.servers[0])).toMatch(/ verify required .* check-ssl$/);
+    expect(renderHaproxyConfig(reencrypt({}, { monitor: null }), opts)).not.toContain('check-ssl');
     expect(renderHaproxyConfig(reencrypt({}, { monitor: monitor({ type: 'TLS-HELLO' }) }), opts)).not.toContain('ssl-hello-chk');
     expect(renderHaproxyConfig(desiredLb({ pools: [pool({ monitor: monitor({ type: 'HTTPS' }) })] }), opts)).toContain('check-ssl verify none');
   });

@@ -124,9 +124,11 @@ export function sslHeaderLines(l: DesiredListener): string[] {
 /**
  * A re-encrypting pool's server options (Octavia's member macro): `ssl`, the client certificate, `verify required`
  * with the CA (and CRL) or `verify none` without a CA, the client's SNI passed on, then versions, ciphers and ALPN.
- * The same on every server of the pool, in the file and on `add server`.
+ * The same on every server of the pool, in the file and on `add server`. With health checks (`checked`), `check-ssl`:
+ * a server added at runtime does not run its checks over TLS without it (haproxy 2.6), one from the file does; and with
+ * ALPN `check-alpn http/1.1`, since an HTTP check speaks HTTP/1.1 and fails on a connection that negotiated h2.
  */
-export function serverTlsOptions(poolId: string, tls: DesiredPoolTls, certDir: string | undefined): string {
+export function serverTlsOptions(poolId: string, tls: DesiredPoolTls, certDir: string | undefined, checked: boolean): string {
   const what = `pool ${poolId}`;
   const parts = ['ssl'];
   if (tls.clientCertRef) parts.push(`crt ${fileIn(certDir, TLS_FILES.memberCert(poolId), `${what} client certificate`)}`);
@@ -141,5 +143,6 @@ export function serverTlsOptions(poolId: string, tls: DesiredPoolTls, certDir: s
   if (tls.ciphers !== null) parts.push(cipherOptions(what, tls.ciphers));
   if (tls.versions !== null) parts.push(versionRange(what, tls.versions));
   if (tls.alpn !== null) parts.push(alpnOption(what, tls.alpn));
+  if (checked) parts.push('check-ssl', ...(tls.alpn !== null ? ['check-alpn http/1.1'] : []));
   return parts.join(' ');
 }
