@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { renderHaproxy, RenderError, type ServerSpec } from '@lbaas/haproxy-config';
+import { splitByEngine, type EngineSplit } from '@lbaas/nft-config';
 import type { DesiredLb, DesiredState } from '@lbaas/projections';
 import { hostVethName, lbPaths, netnsName } from './layout';
 import { refusedReason } from './parse';
 import { certFilesFor, type CertFiles } from './tls-certs';
+import { planUdp, type ObservedUdp, type UdpAction } from './udp-plan';
 
 /**
  * What the running haproxy was told: the structure it loaded (only a reload changes that), the digest of the whole
@@ -42,6 +44,8 @@ export type ObservedLb = {
   handover?: ObservedHandover;
   /** Connections the copy still carries (observed only for a copy being drained after a hand-over). */
   sessions?: number | null;
+  /** The UDP part (nftables table and health checker, udp-plan.ts); absent when there is none. */
+  udp?: ObservedUdp;
 };
 export type Observed = ReadonlyMap<string, ObservedLb>;
 
@@ -86,7 +90,9 @@ export type Action =
   | { kind: 'Announce'; lbId: string; netns: string; address: string }
   /** The old copy of a planned move: answer no ARP for the VIP any more (its neighbours pinned), keep serving its connections. */
   | { kind: 'Release'; lbId: string; netns: string; address: string }
-  | { kind: 'Destroy'; lbId: string; netns: string; hostIf: string };
+  | { kind: 'Destroy'; lbId: string; netns: string; hostIf: string }
+  /** UDP listeners: the kernel's table and its health checker (udp-plan.ts). */
+  | UdpAction;
 
 /**
  * What the host is in once the actions are done, which the reconciler turns into a report: `serving` (applied),
@@ -196,7 +202,15 @@ function planBuild(d: DesiredLb, o: ObservedLb | undefined, ctx: PlanContext): L
   } catch (err) {
     return { lbId, kind: 'rejected', desired: d, reason: (err as Error).message };
   }
-  const render = (withoutHealthChecks: boolean) => renderHaproxy(d, {
+  // UDP listeners and pools go to the kernel's NAT (libs/nft-config), the rest to haproxy.
+  let split: EngineSplit;
+  try {
+    split = splitByEngine(d, { withoutHealthChecks: heldBack });
+  } catch (err) {
+    if (err instanceof RenderError) return { lbId, kind: 'rejected', desired: d, reason: err.message };
+    throw err;
+  }
+  const render = (withoutHealthChecks: boolean) => renderHaproxy(split.haproxy, {
     statsSocket: lbPaths(ctx.runDir, lbId).statsSock, maxconnCap: ctx.maxconnCap, withoutHealthChecks,
     ...(certs ? { certDir: certs.dir, certDigest: certs.digest } : {}),
   });
@@ -260,6 +274,8 @@ function planBuild(d: DesiredLb, o: ObservedLb | undefined, ctx: PlanContext): L
   }
   // A copy taking over a VIP announces as soon as haproxy runs: a structural reload (its health checks) comes after.
   const hpReady = hp !== null;
+  // The UDP table once the namespace is plumbed (its sysctls name the VIP interface).
+  actions.push(...planUdp(lbId, netns, split.nft, o?.netns ? o.udp : undefined));
   const ordered = hpReady ? [...actions, ...post, ...announce, ...config] : [...actions, ...config, ...post, ...announce];
   const reach: Reach = heldBack ? 'prepared' : 'serving';
   const recheckAtMs = heldBack ? announceAt : steering || (h && now < steerUntil) ? Math.min(steerUntil, now + 60_000) : undefined;

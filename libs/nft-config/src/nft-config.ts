@@ -67,6 +67,9 @@ export function splitByEngine(lb: DesiredLb, opts: { withoutHealthChecks?: boole
   for (const l of haproxy.listeners) {
     if (l.defaultPoolId !== null && udpPools.some((p) => p.poolId === l.defaultPoolId)) throw new RenderError(`listener ${l.listenerId}: a ${l.protocol} listener cannot use UDP pool ${l.defaultPoolId}`);
   }
+  for (const l of udpListeners) {
+    if (l.defaultPoolId !== null && haproxy.pools.some((p) => p.poolId === l.defaultPoolId)) throw new RenderError(`listener ${l.listenerId}: a UDP listener cannot use non-UDP pool ${l.defaultPoolId}`);
+  }
   if (udpListeners.length === 0 && udpPools.length === 0) return { haproxy, nft: null };
   return { haproxy, nft: nftModel(lb, udpListeners, udpPools, opts.withoutHealthChecks !== true) };
 }

@@ -16,6 +16,7 @@ import { handoverTables, holdRules, probeHolder, readHolder, release, steer, unh
 import { batch, batchInput, ip, ipBatch, links, listNetns, netnsPids, type IpLink } from './ip';
 import { gratuitousArp } from './garp';
 import { stateDir } from './state-dir';
+import { appendStatRows, observeUdp, removeNft, udpStatRows, writeNft } from './udp';
 
 /**
  * How much to look: a `full` observation asks the kernel and haproxy (namespace links, addresses, routes, sysctls,
@@ -187,9 +188,10 @@ export class LinuxHost implements Host {
       }
     }
     const sessions = pid !== null && opts.sessions?.has(lbId) ? await currentConnections(p.statsSock) : undefined;
+    const udp = netns && owned ? await observeUdp(ns, p.dir, opts.full === true) : undefined;
     return {
       lbId, owned, netns, plumbing, configDigest: cfg === null ? null : sha(cfg), haproxy, handover,
-      ...(sessions !== undefined ? { sessions } : {}),
+      ...(sessions !== undefined ? { sessions } : {}), ...(udp !== undefined ? { udp } : {}),
     };
   }
 
@@ -315,6 +317,13 @@ export class LinuxHost implements Host {
       case 'Destroy':
         await this.destroy(lbId);
         return;
+      case 'WriteNft':
+        mkdirSync(p.dir, { recursive: true, mode: 0o755 });
+        await writeNft(netns, p.dir, a.model, a.digest);
+        return;
+      case 'RemoveNft':
+        await removeNft(netns, p.dir);
+        return;
     }
   }
 
@@ -388,9 +397,11 @@ export class LinuxHost implements Host {
     copyFileSync(p.runningPrev, p.running);
   }
 
-  /** haproxy's `show stat` CSV for one LB (live counters; reset by a reload). */
-  statsCsv(lbId: string): Promise<string> {
-    return socketCommand(lbPaths(this.opts.runDir, lbId).statsSock, 'show stat');
+  /** haproxy's `show stat` CSV for one LB (live counters; reset by a reload), with the UDP listeners' and members' rows. */
+  async statsCsv(lbId: string): Promise<string> {
+    const csv = await socketCommand(lbPaths(this.opts.runDir, lbId).statsSock, 'show stat');
+    const id = checked(() => parse.lbId(lbId));
+    return appendStatRows(csv, await udpStatRows(netnsOf(id), lbPaths(this.opts.runDir, id).dir));
   }
 
   /** True when the LB's haproxy master runs (a pid file naming a live haproxy with our config). */
