@@ -6,6 +6,7 @@ import { hostVethName, lbPaths, netnsName } from './layout';
 import { refusedReason } from './parse';
 import { certFilesFor, type CertFiles } from './tls-certs';
 import { planUdp, type ObservedUdp, type UdpAction } from './udp-plan';
+import { extraVipsProblem, planExtraVips, type ExtraVipAction } from './extra-vips';
 
 /**
  * What the running haproxy was told: the structure it loaded (only a reload changes that), the digest of the whole
@@ -92,7 +93,9 @@ export type Action =
   | { kind: 'Release'; lbId: string; netns: string; address: string }
   | { kind: 'Destroy'; lbId: string; netns: string; hostIf: string }
   /** UDP listeners: the kernel's table and its health checker (udp-plan.ts). */
-  | UdpAction;
+  | UdpAction
+  /** The additional VIPs on the VIP's interface (extra-vips.ts). */
+  | ExtraVipAction;
 
 /**
  * What the host is in once the actions are done, which the reconciler turns into a report: `serving` (applied),
@@ -182,6 +185,8 @@ function planBuild(d: DesiredLb, o: ObservedLb | undefined, ctx: PlanContext): L
     return { lbId, kind: 'rejected', desired: d, reason: `no bridge mapping on this agent for physical network ${d.vip.bridge.physicalNetwork ?? '(unknown network)'}` };
   }
   if (d.vip.prefixLen === null) return { lbId, kind: 'rejected', desired: d, reason: `subnet ${d.vip.subnetId} of the VIP is unknown` };
+  const extraProblem = extraVipsProblem(d);
+  if (extraProblem !== null) return { lbId, kind: 'rejected', desired: d, reason: extraProblem };
   if (o?.netns && !o.owned) {
     return { lbId, kind: 'blocked', desired: d, reason: `netns ${netnsName(lbId)} exists but this agent's state dir does not record it (another agent's?)` };
   }
@@ -236,6 +241,7 @@ function planBuild(d: DesiredLb, o: ObservedLb | undefined, ctx: PlanContext): L
   if (!plumbed) {
     actions.push({ kind: 'PlugVip', lbId, netns, hostIf: hostVethName(lbId), bridge: bridge.name, address, prefixLen, gatewayIp, quiet: heldBack || observedQuiet, fresh: !o?.netns });
   }
+  actions.push(...planExtraVips(d, netns, p?.addresses ?? null, heldBack));
   // The new copy of a planned move learns the old holder's MAC before it says it is prepared (the old copy stops
   // answering ARP right after), and steers there what it does not know until the old copy is drained.
   const steerUntil = h ? (ms(h.releasedAt) ?? ms(h.placedAt) ?? now) + t.drainTimeoutMs + t.minDrainMs : 0;

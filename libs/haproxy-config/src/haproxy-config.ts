@@ -134,7 +134,8 @@ export function renderHaproxyConfig(lb: DesiredLb, opts: RenderOptions): string 
 /** renderHaproxyConfig with its parts: the structure only a reload changes, and every server as data. */
 export function renderHaproxy(lb: DesiredLb, opts: RenderOptions): RenderedConfig {
   id('lb id', lb.lbId);
-  const vip = ip('vip address', lb.vip.address);
+  // The VIP and every additional VIP (API additional_vips): each listener binds on all of them.
+  const vips = [lb.vip.address, ...(lb.additionalVips ?? []).map((v) => v.address)].map((a) => ip('vip address', a));
   const listeners = lb.adminStateUp ? lb.listeners.filter((l) => l.adminStateUp) : [];
   for (const l of lb.listeners) if (!MODE[l.protocol]) throw new RenderError(`listener ${l.listenerId}: protocol ${l.protocol} is not supported by this data plane`);
   refuseUnrendered(lb);
@@ -174,7 +175,7 @@ export function renderHaproxy(lb: DesiredLb, opts: RenderOptions): RenderedConfi
     '',
   ];
   const enabledPools = new Set(pools.map((p) => p.poolId));
-  for (const l of listeners) out.push(...frontend(l, vip, enabledPools, opts.certDir), '');
+  for (const l of listeners) out.push(...frontend(l, vips, enabledPools, opts.certDir), '');
   const servers: ServerSpec[] = [];
   const shared: string[] = [];
   for (const p of pools) {
@@ -193,7 +194,6 @@ export function renderHaproxy(lb: DesiredLb, opts: RenderOptions): RenderedConfi
  * balancer ends in ERROR with this reason instead of going ACTIVE without them.
  */
 function refuseUnrendered(lb: DesiredLb): void {
-  if ((lb.additionalVips ?? []).length > 0) throw new RenderError('additional_vips are not rendered by this data plane yet');
   for (const l of lb.listeners) {
     const o = l.tlsOptions;
     if (!o) continue;
@@ -206,13 +206,13 @@ function refuseUnrendered(lb: DesiredLb): void {
 
 const SERVER_LINE = '    server ';
 
-function frontend(l: DesiredListener, vip: string, enabledPools: ReadonlySet<string>, certDir?: string): string[] {
+function frontend(l: DesiredListener, vips: readonly string[], enabledPools: ReadonlySet<string>, certDir?: string): string[] {
   const poolEnabled = l.defaultPoolId !== null && enabledPools.has(l.defaultPoolId);
   const mode = MODE[l.protocol] as 'http' | 'tcp';
   const lines = [
     `frontend ${id('listener id', l.listenerId)}`,
     `    mode ${mode}`,
-    `    bind ${hostPort(vip, int('protocol_port', l.protocolPort, 1, 65535))}${l.protocol === 'TERMINATED_HTTPS' ? tlsBind(l, certDir) : ''}`,
+    ...vips.map((vip) => `    bind ${hostPort(vip, int('protocol_port', l.protocolPort, 1, 65535))}${l.protocol === 'TERMINATED_HTTPS' ? tlsBind(l, certDir) : ''}`),
   ];
   if (l.connectionLimit >= 1) lines.push(`    maxconn ${int('connection_limit', l.connectionLimit, 1, 1_000_000)}`);
   lines.push(`    timeout client ${ms(l.timeoutClientData)}`);

@@ -69,8 +69,12 @@ describe('settings the API takes but this renderer does not write yet (refused: 
   it('refuses a pool that re-encrypts to its members', () =>
     expect(() => renderHaproxyConfig(desiredLb({ pools: [pool({ tls: { clientCertRef: null, caRef: null, crlRef: null, versions: null, ciphers: null, alpn: null } })] }), opts))
       .toThrow(/tls_enabled \(re-encryption to members\) is not rendered/));
-  it('refuses additional VIPs', () =>
-    expect(() => renderHaproxyConfig(desiredLb({ additionalVips: [{ address: '203.0.113.5', subnetId: 's2', prefixLen: 24 }] }), opts)).toThrow(/additional_vips/));
+  it('binds every listener on the VIP and on each additional VIP (IPv6 ones with ipv6@)', () => {
+    const text = renderHaproxyConfig(desiredLb({ additionalVips: [{ address: '203.0.113.5', subnetId: 's2', prefixLen: 24 }, { address: 'fd00::5', subnetId: 's6', prefixLen: 64 }] }), opts);
+    expect(text.split('\n').filter((l) => l.includes('bind '))).toEqual(['    bind 10.231.0.10:80', '    bind 203.0.113.5:80', '    bind ipv6@fd00::5:80']);
+  });
+  it('refuses an additional VIP that is not an address', () =>
+    expect(() => renderHaproxyConfig(desiredLb({ additionalVips: [{ address: '203.0.113.5\n    bind 0.0.0.0:1', subnetId: 's2', prefixLen: 24 }] }), opts)).toThrow(RenderError));
   it('refuses SSL_* L7 rules', () =>
     expect(() => renderHaproxyConfig(desiredLb({ listeners: [listener({ l7Policies: [{
       l7PolicyId: 'p1', action: 'REJECT', adminStateUp: true, redirectPoolId: null, redirectUrl: null, redirectPrefix: null, redirectHttpCode: null,

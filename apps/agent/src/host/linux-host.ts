@@ -17,6 +17,7 @@ import { batch, batchInput, ip, ipBatch, links, listNetns, netnsPids, type IpLin
 import { gratuitousArp } from './garp';
 import { stateDir } from './state-dir';
 import { appendStatRows, observeUdp, removeNft, udpStatRows, writeNft } from './udp';
+import { IPV6_VIP_SYSCTLS, parseExtraVips, plugExtraVips } from './extra-vips';
 
 /**
  * How much to look: a `full` observation asks the kernel and haproxy (namespace links, addresses, routes, sysctls,
@@ -97,7 +98,7 @@ const enter = (netns: string) => `--net=/run/netns/${netns}`;
 // One process per namespace set-up (nsenter: the network namespace alone, no mount work): the sysctls (shell writes),
 // the hold table when asked (before any address exists), the rest.
 const PLUG = `echo 1 > /proc/sys/net/ipv4/ip_nonlocal_bind && echo '${PING_GROUPS}' > /proc/sys/net/ipv4/ping_group_range`
-  + ' && { [ -z "$1" ] || nft -f "$1"; } && exec ip -batch -';
+  + ` && ${IPV6_VIP_SYSCTLS} && { [ -z "$1" ] || nft -f "$1"; } && exec ip -batch -`;
 
 /** The real host: iproute2, sysctl, nftables, haproxy. Touches only `qlbaas-<lbId>`, `vl<hex>` links and its own dirs. */
 export class LinuxHost implements Host {
@@ -324,6 +325,13 @@ export class LinuxHost implements Host {
       case 'RemoveNft':
         await removeNft(netns, p.dir);
         return;
+      case 'PlugExtraVips': {
+        const vips = checked(() => parseExtraVips(a.add));
+        await plugExtraVips(netns, vips, this.opts.garpCount ?? 3);
+        const seen = this.plumbingSeen.get(lbId);
+        if (seen) seen.plumbing = { ...seen.plumbing, addresses: [...new Set([...seen.plumbing.addresses, ...vips.map((v) => `${v.address}/${v.prefixLen}`)])] };
+        return;
+      }
     }
   }
 
@@ -350,9 +358,12 @@ export class LinuxHost implements Host {
       ]),
     });
     const ino = inode(`/run/netns/${v.netns}`);
+    const before = this.plumbingSeen.get(v.lbId);
     if (ino !== null) {
       this.plumbingSeen.set(v.lbId, { ino, plumbing: {
-        hostIfMaster: v.bridge, hostIfUp: true, vipIfUp: true, loUp: true, addresses: [`${v.address}/${v.prefixLen}`], defaultVia: v.gateway, nonlocalBind: true,
+        hostIfMaster: v.bridge, hostIfUp: true, vipIfUp: true, loUp: true, defaultVia: v.gateway, nonlocalBind: true,
+        // The interface's other addresses (additional VIPs) stay: `addr replace` touched the VIP only.
+        addresses: [...new Set([`${v.address}/${v.prefixLen}`, ...(before?.ino === ino ? before.plumbing.addresses : [])])],
       } });
     }
     // The VIP may have lived on another host a moment ago: tell the segment its new MAC (neighbours update). A held-back

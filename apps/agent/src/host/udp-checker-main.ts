@@ -11,5 +11,8 @@ const log = (msg: string, fields: Record<string, unknown> = {}) =>
   process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), op: 'udp-health', dir, msg, ...fields })}\n`);
 const checker = new UdpChecker(dir, log);
 checker.start();
+// Pools without a monitor leave no timer: the process stays anyway (its status file reports their members; the agent
+// takes a gone checker for a broken UDP part and rebuilds it).
+setInterval(() => undefined, 1 << 30);
 process.on('SIGHUP', () => checker.reload());
 process.on('SIGTERM', () => void checker.stop().then(() => process.exit(0)));
