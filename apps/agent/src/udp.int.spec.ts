@@ -90,6 +90,20 @@ suite('UDP listeners on a real host (nftables DNAT in the LB namespace, the UDP 
     expect((await send(client, vip, 53, 20, [`${net}.2`])).none).toBe(0);
   });
 
+  it('restores the UDP part, with a new checker in the new namespace, after `ip netns del` by hand', async () => {
+    const dir = lbPaths(runDir, lbId).dir;
+    const old = checkerPid(dir);
+    await sh('ip', ['netns', 'del', netnsName(lbId)]);
+    const outs = kinds(await once(lb()));
+    expect(outs).toEqual(['converged:5']); // CreateNetns, StopHaproxy (stray), PlugVip, WriteNft, StartHaproxy
+    const now = checkerPid(dir);
+    expect(now).not.toBeNull();
+    expect(now).not.toBe(old);
+    expect(old !== null && existsSync(`/proc/${old}`)).toBe(false);
+    expect((await send(client, vip, 53, 20, [`${net}.2`])).none).toBe(0);
+    expect(kinds(await once(lb()))).toEqual(['converged:0']);
+  });
+
   it('reports members ONLINE once checked, and counts bytes and flows per listener', async () => {
     const d = lb();
     await until('both members checked', () => health(d), (h) => h.w1 === 'ONLINE' && h.w2 === 'ONLINE', 10_000);

@@ -16,7 +16,7 @@ import { handoverTables, holdRules, probeHolder, readHolder, release, steer, unh
 import { batch, batchInput, ip, ipBatch, links, listNetns, netnsPids, type IpLink } from './ip';
 import { gratuitousArp } from './garp';
 import { stateDir } from './state-dir';
-import { appendStatRows, observeUdp, removeNft, udpStatRows, writeNft } from './udp';
+import { appendStatRows, checkerPid, observeUdp, removeNft, udpStatRows, writeNft } from './udp';
 import { IPV6_VIP_SYSCTLS, parseExtraVips, plugExtraVips } from './extra-vips';
 
 /**
@@ -449,6 +449,9 @@ export class LinuxHost implements Host {
     this.plumbingSeen.delete(lbId);
     const pid = livePid(p);
     if (pid !== null) await stopPid(pid);
+    // The UDP checker too, even one left in a namespace deleted by hand (the loop below sees only the current one).
+    const checker = checkerPid(p.dir);
+    if (checker !== null) await stopPid(checker, 1000);
     if (existsSync(`/run/netns/${ns}`) || (await listNetns()).has(ns)) {
       for (const other of await netnsPids(ns)) await stopPid(other, 1000);
       await ip(['netns', 'del', ns]);

@@ -6,7 +6,7 @@ import { VIP_IF } from '../layout';
 import type { NetnsName } from '../parse';
 import type { ObservedUdp } from '../udp-plan';
 import { HostCommandFailed, run } from './exec';
-import { ConfigRejected } from './haproxy';
+import { ConfigRejected, inNetns, stopPid } from './haproxy';
 import { udpFiles, type UdpRecord, type UdpStatus } from './udp-checker';
 
 /**
@@ -75,10 +75,12 @@ export async function writeNft(netns: NetnsName, dir: string, model: NftModel, d
   const record: UdpRecord = { digest, model };
   writeAtomic(f.model, JSON.stringify(record));
   const pid = checkerPid(dir);
-  if (pid !== null) {
+  if (pid !== null && inNetns(pid, netns)) {
     process.kill(pid, 'SIGHUP');
     return;
   }
+  // A checker left in a namespace deleted under it (`ip netns del`) would look after a table nobody uses: it goes.
+  if (pid !== null) await stopPid(pid, 1000);
   const log = openSync(join(dir, 'udp-health.log'), 'a');
   try {
     const child = spawn('nsenter', [`--net=/run/netns/${netns}`, process.execPath, checkerScript(), dir], { stdio: ['ignore', 'ignore', log], detached: true });
@@ -94,7 +96,7 @@ export async function writeNft(netns: NetnsName, dir: string, model: NftModel, d
 /** RemoveNft: the table and the checker go (idempotent). */
 export async function removeNft(netns: NetnsName, dir: string): Promise<void> {
   const pid = checkerPid(dir);
-  if (pid !== null) { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } }
+  if (pid !== null) await stopPid(pid, 1000);
   await inNs(netns, 'nft', ['delete', 'table', NFT_FAMILY, NFT_TABLE]).catch((err: unknown) => {
     if (!(err instanceof HostCommandFailed && /No such file or directory|does not exist/.test(err.stderr))) throw err;
   });
@@ -106,7 +108,8 @@ export async function removeNft(netns: NetnsName, dir: string): Promise<void> {
 export async function observeUdp(netns: NetnsName, dir: string, full: boolean): Promise<ObservedUdp | undefined> {
   const f = udpFiles(dir);
   const rec = readOr(f.model);
-  const checker = checkerPid(dir) !== null;
+  const pid = checkerPid(dir);
+  const checker = pid !== null && inNetns(pid, netns);
   if (rec === null && !checker) return undefined;
   let digest: string | null = null;
   try { digest = (JSON.parse(rec ?? 'null') as UdpRecord | null)?.digest ?? null; } catch { digest = null; }
@@ -124,9 +127,14 @@ type NftCounter = { counter?: { name: string; packets: number; bytes: number } }
  * bytes out to them, flows as sessions) and a row per UDP member from the checker's status.
  */
 export async function udpStatRows(netns: NetnsName, dir: string): Promise<StatRow[]> {
-  const rec = readOr(udpFiles(dir).model);
-  if (rec === null) return [];
-  const { model } = JSON.parse(rec) as UdpRecord;
+  let record: UdpRecord | null;
+  try {
+    record = JSON.parse(readOr(udpFiles(dir).model) ?? 'null') as UdpRecord | null;
+  } catch {
+    return []; // a torn record: no UDP rows this time (haproxy's rows still count)
+  }
+  if (!record) return [];
+  const { model } = record;
   const counters = new Map<string, { packets: number; bytes: number }>();
   const out = await inNs(netns, 'nft', ['-j', 'list', 'counters', 'table', NFT_FAMILY, NFT_TABLE]).catch(() => '');
   try {
