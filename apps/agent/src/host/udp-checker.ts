@@ -77,7 +77,7 @@ async function checkOnce(hm: NftMonitor, m: NftMember, probe: UdpProbe | undefin
       return probe ? probe.check(Math.min(timeoutMs, hm.delay * 1000)) : 'no probe';
     case 'PING':
       return new Promise((resolve) => {
-        const child = spawn('ping', ['-n', '-q', '-c', '1', '-W', String(hm.timeout), m.checkAddress], { stdio: 'ignore' });
+        const child = spawn('ping', ['-n', '-q', '-c', '1', '-W', String(hm.timeout), '--', m.checkAddress], { stdio: 'ignore' });
         child.on('error', (e) => resolve(e.message));
         child.on('close', (code) => resolve(code === 0 ? null : `ping exit ${code}`));
       });
