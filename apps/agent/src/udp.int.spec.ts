@@ -27,7 +27,7 @@ suite('UDP listeners on a real host (nftables DNAT in the LB namespace, the UDP 
   const UDP_POOL = 'd2d2d2d2-2222-4222-8222-222222222222';
   const root = mkdtempSync(join(tmpdir(), 'lbaas-udp-'));
   const runDir = join(root, 'run');
-  const host = new LinuxHost({ stateDir: join(root, 'state'), runDir, haproxyBin: process.env.HAPROXY_BIN ?? 'haproxy', garpCount: 0 });
+  const host = new LinuxHost({ stateDir: join(root, 'state'), runDir, haproxyBin: process.env.HAPROXY_BIN ?? 'haproxy' });
   const echoes = new Map<string, NetnsProcess>();
   const vip = `${net}.10`;
   const sources = Array.from({ length: 12 }, (_, i) => `${net}.${100 + i}`);
@@ -144,6 +144,18 @@ suite('UDP listeners on a real host (nftables DNAT in the LB namespace, the UDP 
     console.log(`SOURCE_IP: 12 sources x 20 flows -> ${JSON.stringify(r.replies)}; members per source ${JSON.stringify(Object.values(r.bySource).map((m) => Object.keys(m).join('+')))}`);
     expect(r.none).toBe(0);
     for (const src of sources) expect(Object.keys(r.bySource[src] ?? {})).toHaveLength(1);
+    expect(Object.keys(r.replies).sort()).toEqual(['w1', 'w2']);
+  });
+
+  it('spreads one source address over the members by its ports with SOURCE_IP_PORT', async () => {
+    const d = lb(udpPool({
+      lbAlgorithm: 'SOURCE_IP_PORT',
+      members: [member({ memberId: WEB1, address: `${net}.11`, protocolPort: 5353 }), member({ memberId: WEB2, address: `${net}.12`, protocolPort: 5353 })],
+    }));
+    expect(kinds(await once(d))).toEqual(['converged:1']);
+    const r = await send(client, vip, 53, 80, [`${net}.2`]);
+    console.log(`SOURCE_IP_PORT: one source, 80 flows (80 ports) -> ${JSON.stringify(r.replies)}`);
+    expect(r.none).toBe(0);
     expect(Object.keys(r.replies).sort()).toEqual(['w1', 'w2']);
   });
 
