@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DesiredLb, DesiredState } from '@lbaas/projections';
+import type { DesiredLb, DesiredMonitor, DesiredState } from '@lbaas/projections';
 import {
-  canUseNetns, createBridge, createNetnsOnBridge, desiredLb, httpGetFromNetns, listener, member, netnsRunId, pool, removeLinks, removeNetns, sh,
+  canUseNetns, createBridge, createNetnsOnBridge, desiredLb, httpGetFromNetns, listener, member, monitor, netnsRunId, pool, removeLinks, removeNetns, sh,
   waitForHttp, WEB1, WEB2, type NetnsProcess,
 } from '@lbaas/testing';
+import { memberHealth, parseShowStat } from './health-reports';
 import { LinuxHost } from './host/linux-host';
 import { hostVethName, netnsName } from './layout';
 import { reconcileOnce, type Outcome } from './reconciler';
@@ -33,14 +34,14 @@ suite('additional VIPs and IPv6 VIPs and members on a real host', () => {
   const servers: NetnsProcess[] = [];
   const BOGUS = '02:00:00:00:00:99';
 
-  const tree = (members: { http: [string, string][]; udp: [string, string][] }) => ({
+  const tree = (members: { http: [string, string][]; udp: [string, string][] }, udpMonitor: DesiredMonitor | null = null) => ({
     listeners: [
       listener({ protocolPort: 80, defaultPoolId: HTTP_POOL }),
       listener({ listenerId: 'e3e3e3e3-3333-4333-8333-333333333333', protocol: 'UDP', protocolPort: 53, defaultPoolId: UDP_POOL }),
     ],
     pools: [
       pool({ poolId: HTTP_POOL, monitor: null, members: members.http.map(([id, addr]) => member({ memberId: id, address: addr, protocolPort: 8080 })) }),
-      pool({ poolId: UDP_POOL, protocol: 'UDP', monitor: null, members: members.udp.map(([id, addr]) => member({ memberId: id, address: addr, protocolPort: 5353 })) }),
+      pool({ poolId: UDP_POOL, protocol: 'UDP', monitor: udpMonitor, members: members.udp.map(([id, addr]) => member({ memberId: id, address: addr, protocolPort: 5353 })) }),
     ],
   });
   const lb1 = (): DesiredLb => desiredLb({
@@ -53,7 +54,9 @@ suite('additional VIPs and IPv6 VIPs and members on a real host', () => {
   const lb2 = (): DesiredLb => desiredLb({
     lbId: lb2Id,
     vip: { address: `${v6}:20`, prefixLen: 64, gatewayIp: null, networkId: 'n', subnetId: 's6', bridge: { kind: 'mapped', name: bridge, physicalNetwork: 'physnet1' } },
-    ...tree({ http: [[WEB2, `${v6}:12`]], udp: [[WEB1, `${v6}:11`], [WEB2, `${v6}:12`]] }),
+    // Its UDP members are checked over IPv6 (UDP-CONNECT).
+    ...tree({ http: [[WEB2, `${v6}:12`]], udp: [[WEB1, `${v6}:11`], [WEB2, `${v6}:12`]] },
+      monitor({ type: 'UDP-CONNECT', delay: 1, timeout: 1, maxRetries: 1, maxRetriesDown: 2, httpMethod: null, urlPath: null, expectedCodes: null })),
   });
   const state = (...lbs: DesiredLb[]): DesiredState => ({ agentId: 'a1', loadBalancers: lbs });
   const once = (...lbs: DesiredLb[]) => reconcileOnce(state(...lbs), host, { runDir, maxconnCap: 4000 });
@@ -116,6 +119,13 @@ suite('additional VIPs and IPv6 VIPs and members on a real host', () => {
     expect(v6main.none).toBe(0);
     expect(Object.keys(v6main.replies).sort()).toEqual(['w1', 'w2']);
     expect(Object.keys(v6main.from)).toEqual([`${v6}:20:53`]); // replies from the VIP itself
+  });
+
+  it('checks IPv6 UDP members and reports them ONLINE', async () => {
+    const d = lb2();
+    const seen = await until('IPv6 UDP members checked', async () => memberHealth(d, parseShowStat(await host.statsCsv(lb2Id))).filter((h) => h.poolId === UDP_POOL),
+      (hs) => hs.length === 2 && hs.every((h) => h.status === 'ONLINE'), 10_000);
+    console.log(`IPv6 UDP members ONLINE ${seen.ms} ms after the check began`);
   });
 
   it('does nothing on a second run', async () => {
