@@ -20,7 +20,7 @@ const out = { replies: {}, bySource: {}, none: 0, from: {} };
 const one = (src) => new Promise((resolve) => {
   const s = dgram.createSocket(family);
   const done = (name) => { clearTimeout(t); try { s.close(); } catch {} resolve(name); };
-  const t = setTimeout(() => done(null), 800);
+  const t = setTimeout(() => done(null), 2000);
   s.on('error', () => done(null));
   s.on('message', (m, r) => { out.from[r.address + ':' + r.port] = 1; done(m.toString().split(' ')[0]); });
   s.bind({ address: src }, () => s.connect(Number(port), vip, () => s.send('ping')));
