@@ -140,10 +140,10 @@ export function renderHaproxyConfig(lb: DesiredLb, opts: RenderOptions): string 
 /** renderHaproxyConfig with its parts: the structure only a reload changes, and every server as data. */
 export function renderHaproxy(lb: DesiredLb, opts: RenderOptions): RenderedConfig {
   id('lb id', lb.lbId);
-  const vip = ip('vip address', lb.vip.address);
+  // The VIP and every additional VIP (API additional_vips): each listener binds on all of them.
+  const vips = [lb.vip.address, ...(lb.additionalVips ?? []).map((v) => v.address)].map((a) => ip('vip address', a));
   const listeners = lb.adminStateUp ? lb.listeners.filter((l) => l.adminStateUp) : [];
   for (const l of lb.listeners) if (!MODE[l.protocol]) throw new RenderError(`listener ${l.listenerId}: protocol ${l.protocol} is not supported by this data plane`);
-  refuseUnrendered(lb);
   const pools = lb.pools.filter((p) => p.adminStateUp);
   // A pool's users: listeners that default to it or redirect to it (its mode and timeouts follow theirs).
   const users = (poolId: string) => lb.listeners.filter((l) => l.defaultPoolId === poolId || (l.l7Policies ?? []).some((p) => p.redirectPoolId === poolId));
@@ -180,7 +180,7 @@ export function renderHaproxy(lb: DesiredLb, opts: RenderOptions): RenderedConfi
     '',
   ];
   const enabledPools = new Set(pools.map((p) => p.poolId));
-  for (const l of listeners) out.push(...frontend(l, vip, enabledPools, opts.certDir), '');
+  for (const l of listeners) out.push(...frontend(l, vips, enabledPools, opts.certDir), '');
   const servers: ServerSpec[] = [];
   const shared: string[] = [];
   for (const p of pools) {
@@ -194,26 +194,18 @@ export function renderHaproxy(lb: DesiredLb, opts: RenderOptions): RenderedConfi
   return { text, structure, servers };
 }
 
-/**
- * Settings the API accepts but this renderer does not write yet (issue 13's data-plane half): refused, so the load
- * balancer ends in ERROR with this reason instead of going ACTIVE without them.
- */
-function refuseUnrendered(lb: DesiredLb): void {
-  if ((lb.additionalVips ?? []).length > 0) throw new RenderError('additional_vips are not rendered by this data plane yet');
-}
-
 const SERVER_LINE = '    server ';
 
-function frontend(l: DesiredListener, vip: string, enabledPools: ReadonlySet<string>, certDir?: string): string[] {
+function frontend(l: DesiredListener, vips: readonly string[], enabledPools: ReadonlySet<string>, certDir?: string): string[] {
   const poolEnabled = l.defaultPoolId !== null && enabledPools.has(l.defaultPoolId);
   const mode = MODE[l.protocol] as 'http' | 'tcp';
   // TLS options without TLS termination would be silently dropped: refuse (the API never sends them).
   if (l.tlsOptions && l.protocol !== 'TERMINATED_HTTPS') throw new RenderError(`listener ${l.listenerId}: TLS options on a ${l.protocol} listener`);
-  if (l.protocol === 'PROMETHEUS') return prometheusFrontend(l, vip);
+  if (l.protocol === 'PROMETHEUS') return prometheusFrontend(l, vips);
   const lines = [
     `frontend ${id('listener id', l.listenerId)}`,
     `    mode ${mode}`,
-    `    bind ${hostPort(vip, int('protocol_port', l.protocolPort, 1, 65535))}${l.protocol === 'TERMINATED_HTTPS' ? tlsBind(l, certDir) : ''}`,
+    ...vips.map((vip) => `    bind ${hostPort(vip, int('protocol_port', l.protocolPort, 1, 65535))}${l.protocol === 'TERMINATED_HTTPS' ? tlsBind(l, certDir) : ''}`),
   ];
   if (l.connectionLimit >= 1) lines.push(`    maxconn ${int('connection_limit', l.connectionLimit, 1, 1_000_000)}`);
   lines.push(`    timeout client ${ms(l.timeoutClientData)}`);
@@ -249,11 +241,11 @@ function tlsBind(l: DesiredListener, certDir?: string): string {
  * prometheus-exporter service) answers `/metrics` with this load balancer's frontends, backends and servers; any other
  * path is a 404. No pools, no L7 (the API refuses them), the listener's own limits and allowed_cidrs apply.
  */
-function prometheusFrontend(l: DesiredListener, vip: string): string[] {
+function prometheusFrontend(l: DesiredListener, vips: readonly string[]): string[] {
   const lines = [
     `frontend ${id('listener id', l.listenerId)}`,
     '    mode http',
-    `    bind ${hostPort(vip, int('protocol_port', l.protocolPort, 1, 65535))}`,
+    ...vips.map((vip) => `    bind ${hostPort(vip, int('protocol_port', l.protocolPort, 1, 65535))}`),
   ];
   if (l.connectionLimit >= 1) lines.push(`    maxconn ${int('connection_limit', l.connectionLimit, 1, 1_000_000)}`);
   lines.push(`    timeout client ${ms(l.timeoutClientData)}`, ...renderAllowedCidrs(l.allowedCidrs));

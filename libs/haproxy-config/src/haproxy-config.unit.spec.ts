@@ -177,8 +177,6 @@ describe('TLS, client certificates, re-encryption and PROMETHEUS (issue 13)', ()
     expect(() => renderHaproxyConfig(https({ clientAuth: { mode: 'MANDATORY', caRef: CA, crlRef: null } }), opts)).toThrow(RenderError);
   });
 
-  it('still refuses additional VIPs (not this data plane\'s yet)', () =>
-    expect(() => renderHaproxyConfig(desiredLb({ additionalVips: [{ address: '203.0.113.5', subnetId: 's2', prefixLen: 24 }] }), opts)).toThrow(/additional_vips/));
 });
 
 describe('renderHaproxy: structure and servers (what the runtime API can change)', () => {
@@ -238,4 +236,13 @@ describe('renderHaproxy: structure and servers (what the runtime API can change)
     expect(text).toContain('    server-state-file /run/lbaas/t/servers.state\n');
     expect(text).toContain('    load-server-state-from-file global\n');
   });
+});
+
+describe('additional VIPs', () => {
+  it('binds every listener on the VIP and on each additional VIP (IPv6 ones with ipv6@)', () => {
+    const text = renderHaproxyConfig(desiredLb({ additionalVips: [{ address: '203.0.113.5', subnetId: 's2', prefixLen: 24 }, { address: 'fd00::5', subnetId: 's6', prefixLen: 64 }] }), opts);
+    expect(text.split('\n').filter((l) => l.includes('bind '))).toEqual(['    bind 10.231.0.10:80', '    bind 203.0.113.5:80', '    bind ipv6@fd00::5:80']);
+  });
+  it('refuses an additional VIP that is not an address', () =>
+    expect(() => renderHaproxyConfig(desiredLb({ additionalVips: [{ address: '203.0.113.5\n    bind 0.0.0.0:1', subnetId: 's2', prefixLen: 24 }] }), opts)).toThrow(RenderError));
 });
