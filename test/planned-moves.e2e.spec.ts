@@ -204,11 +204,15 @@ maybe('planned moves, session continuity and true status (issue 14)', () => {
 
   it('drain (PUT /v2.0/agents/{id} admin_state_up=false) under traffic: the same make-before-break hand-over', async () => {
     const drained: string[] = [];
-    await moveUnderTraffic('drain', async (from) => {
-      drained.push(from);
-      expect((await api.put(`/v2.0/agents/${from}`, { agent: { admin_state_up: false } })).status).toBe(200);
-    });
-    for (const a of drained) await api.put(`/v2.0/agents/${a}`, { agent: { admin_state_up: true } });
+    try {
+      await moveUnderTraffic('drain', async (from) => {
+        drained.push(from);
+        expect((await api.put(`/v2.0/agents/${from}`, { agent: { admin_state_up: false } })).status).toBe(200);
+      });
+    } finally {
+      // enabled again even when the move failed: the tests after this one need every agent schedulable
+      for (const a of drained) await api.put(`/v2.0/agents/${a}`, { agent: { admin_state_up: true } });
+    }
   });
 
   it('a host dies: its members stay ONLINE in the API all along, and the new host reports them at its epoch', async () => {
@@ -245,7 +249,8 @@ maybe('planned moves, session continuity and true status (issue 14)', () => {
     await lab.killAgent(broken);
     await lab.startAgent(broken, { BRIDGE_MAPPINGS: `${lab.physnet}:brnope${id.slice(0, 3)}` });
     await api.put(`/v2.0/agents/${third.agentId}`, { agent: { admin_state_up: false } });
-    await api.put(`${lbPath()}/failover`, {});
+    await waitActive(); // the host death before may still be settling: a failover of a PENDING load balancer is a 409
+    expect((await api.put(`${lbPath()}/failover`, {})).status).toBe(202);
     await waitMoved(on);
     const lb = await api.waitFor(lbPath(), (b) => b?.loadbalancer?.provisioning_status === 'ERROR', 30_000);
     const rejected = (await lbEvents()).filter((e) => e.type === 'DesiredStateRejected').pop();

@@ -195,14 +195,18 @@ export async function startHostsLab(o: { id: string; hosts: number; env?: Record
       for (const h of [...hosts.filter((x) => x.agentId !== last), ...hosts.filter((x) => x.agentId === last)]) {
         const up = await sh('ip', ['-j', 'link', 'show', h.uplink]).then((s) => JSON.parse(s)[0]?.operstate === 'UP').catch(() => false);
         if (!up) continue;
-        const addrs = await inHost(h, 'ip', ['-j', '-n', `qlbaas-${lbId}`, 'addr', 'show', 'dev', 'vip0']).then((s) => JSON.parse(s || '[]')).catch(() => []);
-        const a = addrs[0] as { flags?: string[]; addr_info?: { local: string }[] } | undefined;
+        // Address and hold table read in ONE command inside the namespace: read apart, a copy removed between the two
+        // reads (or an nft that failed under load) looked like a copy without a hold table, i.e. a false second holder.
+        const seen = await inHost(h, 'ip', ['netns', 'exec', `qlbaas-${lbId}`, 'sh', '-c',
+          'ip -j addr show dev vip0 && echo @@ && nft list tables arp && echo @@ && { nft list set arp lbaas_hold released 2>/dev/null || true; }']).catch(() => null);
+        const [addrJson, tables, released] = seen?.split('@@\n') ?? [];
+        if (released === undefined) continue; // no namespace, no vip0, or nft failed: this host holds nothing we can see
+        const a = (JSON.parse(addrJson || '[]') as { flags?: string[]; addr_info?: { local: string }[] }[])[0];
         if (!(a?.flags?.includes('UP') && a.addr_info?.some((i) => i.local === vip))) continue;
         // A copy that holds the VIP back (a planned move's new copy before, or its old copy after, the hand-over) has
         // the address but answers no ARP for it: its nftables arp table drops those requests until the VIP is in the
         // table's `released` set.
-        const hold = await inHost(h, 'ip', ['netns', 'exec', `qlbaas-${lbId}`, 'nft', 'list', 'table', 'arp', 'lbaas_hold']).catch(() => '');
-        if (!hold.includes('table arp lbaas_hold') || /elements = \{[^}]*\b\d/.test(hold)) out.push(h.agentId);
+        if (!tables.includes('lbaas_hold') || /elements = \{[^}]*\b\d/.test(released)) out.push(h.agentId);
       }
       return out;
     },
