@@ -58,10 +58,11 @@ export const createPool = ({ data, metadata }: CreatePool, s: LoadBalancer): Loa
   assertMutable(lb);
   if (data.listenerId !== null) {
     const listener = listenerOf(lb, data.listenerId);
+    // Octavia checks the protocols before the default pool (controllers/pool.py post): a 400 before a 409.
+    checkListenerPoolProtocols(listener.protocol, data.protocol);
     if (listener.settings.defaultPoolId !== null) {
       throw new DomainError('Conflict', `Listener ${data.listenerId} already has a default pool`);
     }
-    checkListenerPoolProtocols(listener.protocol, data.protocol);
   }
   return [{ type: 'PoolCreated', v: 1, data: { ...data, at: metadata.now } }];
 };
