@@ -116,6 +116,10 @@ maybe('UDP listeners, pools and monitors through the API, proven with datagrams'
     expect(out.none).toBe(0);
     expect(Object.keys(out.replies).sort()).toEqual(['web1', 'web2']);
     expect(Object.keys(out.from)).toEqual([`${vip}:53`]); // every answer came back from the VIP, translated
+    // The listener's nftables counters reach the API's stats (new flows, bytes both ways).
+    const stats = await api.waitFor(`/v2/lbaas/listeners/${ids.listener}/stats`,
+      (b) => b?.stats?.total_connections >= 80 && b.stats.bytes_in > 0 && b.stats.bytes_out > 0, 30_000);
+    console.log(`UDP listener stats: ${JSON.stringify(stats.stats)}`);
   }, 120_000);
 
   it('keeps each source address on one member with SOURCE_IP persistence', async () => {
