@@ -8,12 +8,14 @@ import {
   checkBool, checkOneOf, checkRange, checkTags, checkText, effectiveChanges, invalidField, isEmpty, isExpectedCodes,
   isHostname, URL_PATH, validationFailure,
 } from '../field-rules';
-import { checkMonitorType } from '../protocol-rules';
+import { checkMonitorForPool, checkMonitorType } from '../protocol-rules';
 import { assertMutable, live, monitorOf, poolOf } from './guards';
 import type { LoadBalancer } from './state';
 
 const HTTP_MONITORS: readonly MonitorType[] = ['HTTP', 'HTTPS'];
 const H = LIMITS.healthMonitor;
+/** Octavia's [api_settings] udp_connect_min_interval_health_monitor default. */
+export const UDP_CONNECT_MIN_DELAY = 3;
 
 const checkMonitorSettings = (type: MonitorType, x: HealthMonitorSettings): void => {
   checkText('name', x.name);
@@ -22,6 +24,10 @@ const checkMonitorSettings = (type: MonitorType, x: HealthMonitorSettings): void
   checkRange('delay', x.delay, H.delay);
   checkRange('timeout', x.timeout, H.timeout);
   // timeout may exceed delay: neither Octavia nor neutron-lbaas refuses it (haproxy's `timeout check` then outlasts `inter`).
+  if (type === 'UDP-CONNECT' && Number.isInteger(x.delay) && x.delay < UDP_CONNECT_MIN_DELAY) {
+    // Octavia's udp_connect_min_interval_health_monitor (3 s by default) and its wording.
+    throw validationFailure(`The request delay value ${x.delay} should be larger than ${UDP_CONNECT_MIN_DELAY} for ${type} health monitor type.`);
+  }
   checkRange('max_retries', x.maxRetries, H.maxRetries);
   checkRange('max_retries_down', x.maxRetriesDown, H.maxRetriesDown);
   const http = HTTP_MONITORS.includes(type);
@@ -53,6 +59,7 @@ export const createHealthMonitor = ({ data, metadata }: CreateHealthMonitor, s: 
   if (lb.monitors.has(data.healthMonitorId)) return [];
   const pool = poolOf(lb, data.poolId);
   checkMonitorType(data.type);
+  checkMonitorForPool(pool.protocol, data.type);
   checkMonitorSettings(data.type, data);
   assertMutable(lb);
   if (pool.healthMonitorId !== null) throw new DomainError('Conflict', 'This pool already has a health monitor');

@@ -19,9 +19,26 @@ describe('LoadBalancer: health monitors', () => {
   it('accepts a monitor again after the first was deleted', () =>
     given(active(listenerCreated(), poolCreated(), monitorCreated(), monitorDeleted())).when(createMonitor({ healthMonitorId: OTHER }))
       .then([monitorCreated({ healthMonitorId: OTHER })]));
-  it.each(['UDP-CONNECT', 'SCTP'] as const)('refuses a %s monitor as unsupported', (type) =>
-    given(withPool()).when(createMonitor({ type, httpMethod: null, urlPath: null, expectedCodes: null }))
-      .thenThrows('Invalid', `Provider 'lbaas' does not support a requested option: health monitor type ${type} is not supported.`));
+  const plain = { httpMethod: null, urlPath: null, expectedCodes: null };
+  const udpPool = () => active(listenerCreated({ protocol: 'UDP' }), poolCreated({ protocol: 'UDP' }));
+  it.each(['UDP-CONNECT', 'TCP'] as const)('adds a %s monitor to a UDP pool', (type) =>
+    given(udpPool()).when(createMonitor({ type, ...plain })).then([monitorCreated({ type, ...plain })]));
+  it('adds an HTTP monitor to a UDP pool', () => given(udpPool()).when(createMonitor()).then([monitorCreated()]));
+  it.each(['PING', 'HTTPS', 'TLS-HELLO'] as const)('refuses a %s monitor on a UDP pool (Octavia matrix and message)', (type) =>
+    given(udpPool()).when(createMonitor({ type, ...plain }))
+      .thenThrows('Invalid', 'Validation failure: The associated pool protocol is UDP, so only a UDP-CONNECT/SCTP/TCP/HTTP health monitor is supported.'));
+  it('refuses a UDP-CONNECT monitor on a TCP-family pool', () =>
+    given(withPool()).when(createMonitor({ type: 'UDP-CONNECT', ...plain }))
+      .thenThrows('Invalid', 'Validation failure: The UDP-CONNECT health monitor type is only supported for pools of type UDP/SCTP, not HTTP.'));
+  it('refuses an SCTP monitor as unsupported, naming the kernel', () =>
+    given(udpPool()).when(createMonitor({ type: 'SCTP', ...plain }))
+      .thenThrows('Invalid', "Provider 'lbaas' does not support a requested option: health monitor type SCTP (this kernel has no SCTP: CONFIG_IP_SCTP is not set) is not supported."));
+  it.each([1, 2])('refuses a UDP-CONNECT delay of %p (Octavia minimum 3 s)', (delay) =>
+    given(udpPool()).when(createMonitor({ type: 'UDP-CONNECT', ...plain, delay, timeout: 1 }))
+      .thenThrows('Invalid', `Validation failure: The request delay value ${delay} should be larger than 3 for UDP-CONNECT health monitor type.`));
+  it('checks the UDP-CONNECT delay on update too', () =>
+    given(active(listenerCreated({ protocol: 'UDP' }), poolCreated({ protocol: 'UDP' }), monitorCreated({ type: 'UDP-CONNECT', ...plain, delay: 3 }))).when(updateMonitor({ delay: 2 }))
+      .thenThrows('Invalid', /should be larger than 3/));
   it('accepts a timeout longer than the delay, as Octavia and neutron-lbaas do (the networking guide uses delay 5, timeout 10)', () =>
     given(withPool()).when(createMonitor({ delay: 5, timeout: 10 })).then([monitorCreated({ delay: 5, timeout: 10 })]));
   it('accepts a timeout equal to the delay', () =>

@@ -8,7 +8,7 @@ import {
   checkBool, checkPort, checkRange, checkTags, checkText, effectiveChanges, invalidField, isEmpty, validationFailure,
 } from '../field-rules';
 import { isIpCidr } from '../ip-address';
-import { checkListenerPoolProtocols, checkListenerProtocol } from '../protocol-rules';
+import { checkListenerPoolProtocols, checkListenerProtocol, portFamily } from '../protocol-rules';
 import { checkTlsSettings } from '../tls-rules';
 import { assertMutable, listenerOf, live, poolOf } from './guards';
 import type { Live, LoadBalancer } from './state';
@@ -90,7 +90,9 @@ export const createListener = ({ data: given, metadata }: CreateListener, s: Loa
     throw new DomainError('Conflict', `Load Balancer ${lb.lbId} has ${lb.listeners.size} listeners: flavor ${lb.flavor?.flavorId} allows at most ${max} (max_listeners)`);
   }
   checkDefaultPool(lb, data.protocol, data.defaultPoolId);
-  if ([...lb.listeners.values()].some((l) => l.protocolPort === data.protocolPort)) {
+  // One port space per L4 family (Octavia keys it the same way): a UDP and a TCP listener may share a port number.
+  const family = portFamily(data.protocol);
+  if ([...lb.listeners.values()].some((l) => l.protocolPort === data.protocolPort && portFamily(l.protocol) === family)) {
     throw new DomainError('Conflict',
       `Another Listener on this Load Balancer is already using protocol ${data.protocol} and protocol_port ${data.protocolPort}`);
   }

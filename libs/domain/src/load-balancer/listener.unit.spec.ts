@@ -33,9 +33,31 @@ describe('LoadBalancer: listeners', () => {
     given(active(poolCreated())).when(createListener({ protocol: 'PROMETHEUS', protocolPort: 9100, defaultPoolId: POOL }))
       .thenThrows('Invalid', "Validation failure: The pool protocol 'HTTP' is invalid while the listener protocol is 'PROMETHEUS'.");
   });
-  it.each(['UDP', 'SCTP'] as const)('refuses %s as unsupported by this provider', (protocol) =>
-    given(active()).when(createListener({ protocol }))
-      .thenThrows('Invalid', `Provider 'lbaas' does not support a requested option: listener protocol ${protocol} is not supported.`));
+  it('adds a UDP listener (nftables in the LB namespace)', () =>
+    given(active()).when(createListener({ protocol: 'UDP', protocolPort: 53 })).then([listenerCreated({ protocol: 'UDP', protocolPort: 53 })]));
+  it('refuses SCTP as unsupported, naming the kernel', () =>
+    given(active()).when(createListener({ protocol: 'SCTP' }))
+      .thenThrows('Invalid', "Provider 'lbaas' does not support a requested option: listener protocol SCTP (this kernel has no SCTP: CONFIG_IP_SCTP is not set) is not supported."));
+  it.each([
+    ['insert_headers', { insertHeaders: { 'X-Forwarded-For': 'true' } }, /not supported for the UDP protocol/],
+    ['a certificate', { defaultTlsContainerRef: 'http://h/v1/secrets/6b1d8f7a-5c1f-4c6d-8d66-1d3e9f802b02' }, /only valid for TERMINATED_HTTPS listeners, not UDP/],
+    ['tls_versions', { tlsVersions: ['TLSv1.2' as const] }, /only valid for TERMINATED_HTTPS listeners, not UDP/],
+    ['hsts_max_age', { hstsMaxAge: 10 }, /only valid for TERMINATED_HTTPS listeners, not UDP/],
+  ] as const)('refuses %s on a UDP listener', (_what, extra, message) =>
+    given(active()).when(createListener({ protocol: 'UDP', ...extra })).thenThrows('Invalid', message));
+  it('accepts the timeouts on a UDP listener, as Octavia does', () =>
+    given(active()).when(createListener({ protocol: 'UDP', timeoutClientData: 1000 })).then([listenerCreated({ protocol: 'UDP', timeoutClientData: 1000 })]));
+  it.each([
+    ['HTTP', 'UDP'], ['TCP', 'UDP'], ['HTTPS', 'UDP'], ['TERMINATED_HTTPS', 'UDP'], ['PROMETHEUS', 'UDP'], ['UDP', 'TCP'],
+  ] as const)('lets a %s and a %s listener share a protocol_port (one port space per L4 family)', (first, second) =>
+    given(active(listenerCreated({ protocol: first, protocolPort: 80 }))).when(createListener({ listenerId: OTHER, protocol: second, protocolPort: 80 }))
+      .then([listenerCreated({ listenerId: OTHER, protocol: second, protocolPort: 80 })]));
+  it('refuses a second UDP listener on the same port (Octavia message)', () =>
+    given(active(listenerCreated({ protocol: 'UDP', protocolPort: 53 }))).when(createListener({ listenerId: OTHER, protocol: 'UDP', protocolPort: 53 }))
+      .thenThrows('Conflict', 'Another Listener on this Load Balancer is already using protocol UDP and protocol_port 53'));
+  it.each([['HTTP', 'TCP'], ['TCP', 'HTTPS'], ['HTTPS', 'PROMETHEUS']] as const)('refuses %s then %s on one port (both TCP-carried)', (first, second) =>
+    given(active(listenerCreated({ protocol: first, protocolPort: 80 }))).when(createListener({ listenerId: OTHER, protocol: second, protocolPort: 80 }))
+      .thenThrows('Conflict', /already using protocol/));
   it.each([0, 65536, 1.5])('refuses protocol_port %p', (protocolPort) =>
     given(active()).when(createListener({ protocolPort })).thenThrows('Invalid', /protocol_port/));
   it('refuses a port another listener uses (Octavia message)', () =>

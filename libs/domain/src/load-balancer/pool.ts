@@ -1,18 +1,21 @@
 import {
   LB_ALGORITHMS, PERSISTENCE_TYPES,
-  type CreatePool, type DeletePool, type LoadBalancerEvent, type PoolSettings, type UpdatePool,
+  type CreatePool, type PoolProtocol, type DeletePool, type LoadBalancerEvent, type PoolSettings, type UpdatePool,
 } from '@lbaas/events';
 import { DomainError } from '../domain-error';
 import {
   checkBool, checkOneOf, checkTags, checkText, COOKIE_NAME, effectiveChanges, isEmpty, validationFailure,
 } from '../field-rules';
-import { checkListenerPoolProtocols, checkPoolProtocol } from '../protocol-rules';
+import { checkListenerPoolProtocols, checkPoolProtocol, L4_KERNEL_POOL_PROTOCOLS, unsupported } from '../protocol-rules';
 import { checkPoolTlsSettings } from '../tls-rules';
 import { assertMutable, listenerOf, live, poolOf } from './guards';
 import { policyUsingPool } from './l7';
 import type { LoadBalancer } from './state';
 
-const checkPoolSettings = (x: PoolSettings): void => {
+/** The one persistence granularity the kernel's source hash gives (a single address), IPv4 or IPv6 written as a mask. */
+const HOST_GRANULARITIES = ['255.255.255.255', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'];
+
+const checkPoolSettings = (protocol: PoolProtocol, x: PoolSettings): void => {
   checkText('name', x.name);
   checkText('description', x.description);
   checkBool('admin_state_up', x.adminStateUp);
@@ -21,6 +24,11 @@ const checkPoolSettings = (x: PoolSettings): void => {
   const sp = x.sessionPersistence;
   if (!sp) return;
   checkOneOf('type', sp.type, PERSISTENCE_TYPES);
+  const kernel = L4_KERNEL_POOL_PROTOCOLS.includes(protocol);
+  // Octavia's _validate_pool_request_for_udp_sctp wording.
+  if (kernel && sp.type !== 'SOURCE_IP') {
+    throw validationFailure(`Session persistence of type ${sp.type} is not supported for ${protocol} protocol pools.`);
+  }
   // Octavia's wording (common/validate.py check_session_persistence).
   if (sp.cookieName !== null && sp.cookieName !== undefined) {
     if (sp.type !== 'APP_COOKIE') {
@@ -30,8 +38,14 @@ const checkPoolSettings = (x: PoolSettings): void => {
   } else if (sp.type === 'APP_COOKIE') {
     throw validationFailure('Field "cookie_name" must be specified when using the "APP_COOKIE" session persistence type.');
   }
-  if ((sp.persistenceTimeout ?? null) !== null || (sp.persistenceGranularity ?? null) !== null) {
+  const granularity = sp.persistenceGranularity ?? null;
+  if (!kernel && ((sp.persistenceTimeout ?? null) !== null || granularity !== null)) {
     throw validationFailure('persistence_timeout and persistence_granularity is only for UDP and SCTP protocol pools.');
+  }
+  // nftables' jhash takes no mask: a coarser granularity than one address cannot be honoured, so it is refused here
+  // rather than failing in the agent's render.
+  if (granularity !== null && !HOST_GRANULARITIES.includes(granularity)) {
+    throw unsupported(`persistence_granularity ${granularity} (only a single address, 255.255.255.255)`);
   }
 };
 
@@ -39,15 +53,16 @@ export const createPool = ({ data, metadata }: CreatePool, s: LoadBalancer): Loa
   const lb = live(s, data.lbId);
   if (lb.pools.has(data.poolId)) return [];
   checkPoolProtocol(data.protocol);
-  checkPoolSettings(data);
+  checkPoolSettings(data.protocol, data);
   checkPoolTlsSettings(data.protocol, data);
   assertMutable(lb);
   if (data.listenerId !== null) {
     const listener = listenerOf(lb, data.listenerId);
+    // Octavia checks the protocols before the default pool (controllers/pool.py post): a 400 before a 409.
+    checkListenerPoolProtocols(listener.protocol, data.protocol);
     if (listener.settings.defaultPoolId !== null) {
       throw new DomainError('Conflict', `Listener ${data.listenerId} already has a default pool`);
     }
-    checkListenerPoolProtocols(listener.protocol, data.protocol);
   }
   return [{ type: 'PoolCreated', v: 1, data: { ...data, at: metadata.now } }];
 };
@@ -58,7 +73,7 @@ export const updatePool = ({ data, metadata }: UpdatePool, s: LoadBalancer): Loa
   const changes = effectiveChanges(pool.settings, data.changes);
   if (isEmpty(changes)) return [];
   assertMutable(lb);
-  checkPoolSettings({ ...pool.settings, ...changes });
+  checkPoolSettings(pool.protocol, { ...pool.settings, ...changes });
   checkPoolTlsSettings(pool.protocol, { ...pool.settings, ...changes });
   return [{ type: 'PoolSettingsChanged', v: 1, data: { lbId: data.lbId, poolId: data.poolId, changes, at: metadata.now } }];
 };

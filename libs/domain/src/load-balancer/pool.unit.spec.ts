@@ -29,9 +29,14 @@ describe('LoadBalancer: pools', () => {
     ['TCP', 'PROXY'], ['HTTPS', 'HTTPS'], ['HTTPS', 'TCP'], ['HTTPS', 'PROXYV2'],
   ] as const)('accepts listener %s with pool %s', (l, p) =>
     given(active(listenerCreated({ protocol: l }))).when(createPool({ protocol: p })).then([poolCreated({ protocol: p })]));
-  it.each(['UDP', 'SCTP'] as const)('refuses a %s pool as unsupported', (protocol) =>
-    given(active()).when(createPool({ listenerId: null, protocol }))
-      .thenThrows('Invalid', `Provider 'lbaas' does not support a requested option: pool protocol ${protocol} is not supported.`));
+  it('adds a UDP pool to a UDP listener', () =>
+    given(active(listenerCreated({ protocol: 'UDP' }))).when(createPool({ protocol: 'UDP' })).then([poolCreated({ protocol: 'UDP' })]));
+  it.each([['UDP', 'TCP'], ['UDP', 'HTTP'], ['TCP', 'UDP'], ['HTTP', 'UDP']] as const)('refuses listener %s with pool %s (Octavia matrix)', (l, p) =>
+    given(active(listenerCreated({ protocol: l }))).when(createPool({ protocol: p }))
+      .thenThrows('Invalid', `Validation failure: The pool protocol '${p}' is invalid while the listener protocol is '${l}'.`));
+  it('refuses an SCTP pool as unsupported, naming the kernel', () =>
+    given(active()).when(createPool({ listenerId: null, protocol: 'SCTP' }))
+      .thenThrows('Invalid', "Provider 'lbaas' does not support a requested option: pool protocol SCTP (this kernel has no SCTP: CONFIG_IP_SCTP is not set) is not supported."));
   const sp = (type: 'SOURCE_IP' | 'HTTP_COOKIE' | 'APP_COOKIE', cookieName: string | null) =>
     ({ type, cookieName, persistenceTimeout: null, persistenceGranularity: null });
   it('accepts APP_COOKIE persistence with a cookie name', () =>
@@ -49,6 +54,25 @@ describe('LoadBalancer: pools', () => {
   it('refuses persistence_timeout on a TCP-family pool', () =>
     given(active(listenerCreated())).when(createPool({ sessionPersistence: { ...sp('SOURCE_IP', null), persistenceTimeout: 60 } }))
       .thenThrows('Invalid', /persistence_timeout/));
+  const udp = (sessionPersistence: ReturnType<typeof sp> | null) => ({ listenerId: null, protocol: 'UDP' as const, sessionPersistence });
+  it.each([
+    ['SOURCE_IP', { ...sp('SOURCE_IP', null) }],
+    ['SOURCE_IP with persistence_timeout', { ...sp('SOURCE_IP', null), persistenceTimeout: 360 }],
+    ['SOURCE_IP with a one-address granularity', { ...sp('SOURCE_IP', null), persistenceTimeout: 60, persistenceGranularity: '255.255.255.255' }],
+  ] as const)('accepts %s on a UDP pool', (_what, persistence) =>
+    given(active()).when(createPool(udp(persistence))).then([poolCreated(udp(persistence))]));
+  it.each(['HTTP_COOKIE', 'APP_COOKIE'] as const)('refuses %s persistence on a UDP pool (Octavia message)', (type) =>
+    given(active()).when(createPool(udp(sp(type, type === 'APP_COOKIE' ? 'JSESSIONID' : null))))
+      .thenThrows('Invalid', `Validation failure: Session persistence of type ${type} is not supported for UDP protocol pools.`));
+  it.each(['255.255.255.0', '0.0.0.0'])('refuses persistence_granularity %p, which the kernel hash cannot honour', (g) =>
+    given(active()).when(createPool(udp({ ...sp('SOURCE_IP', null), persistenceGranularity: g })))
+      .thenThrows('Invalid', `Provider 'lbaas' does not support a requested option: persistence_granularity ${g} (only a single address, 255.255.255.255) is not supported.`));
+  it('refuses persistence_granularity on a TCP-family pool', () =>
+    given(active(listenerCreated())).when(createPool({ sessionPersistence: { ...sp('SOURCE_IP', null), persistenceGranularity: '255.255.255.255' } }))
+      .thenThrows('Invalid', /only for UDP and SCTP protocol pools/));
+  it('checks a UDP pool update against the UDP rules', () =>
+    given(active(poolCreated(udp(null)))).when(updatePool({ sessionPersistence: sp('HTTP_COOKIE', null) }))
+      .thenThrows('Invalid', /not supported for UDP protocol pools/));
   it('records only changed pool settings', () =>
     given(withPool()).when(updatePool({ lbAlgorithm: 'LEAST_CONNECTIONS', name: 'pool' }))
       .then([poolSettingsChanged({ lbAlgorithm: 'LEAST_CONNECTIONS' })]));
