@@ -1,7 +1,3 @@
-import { newId, type Clock } from '@lbaas/app-shell';
-import type { Actor } from '@lbaas/contracts';
-import { loadBalancer } from '@lbaas/domain';
-import { handle, type EventStore } from '@lbaas/event-store';
 import type { OperatingStatus } from '@lbaas/events';
 import type { DesiredLb, DesiredState } from '@lbaas/projections';
 import type { Logger } from 'pino';
@@ -61,17 +57,17 @@ export function changedHealth(epoch: number, now: readonly MemberHealth[], last:
 
 /** What the health poller needs from the rest of the agent. */
 export type HealthReportsDeps = Readonly<{
-  agentId: string;
   pollMs: number;
-  store: EventStore;
+  /** Stores one member's status on this agent's report subject (reports.ts). */
+  report: (h: MemberHealth & { epoch: number }) => Promise<void>;
+  /** What was reported before this process started (`${epoch}:${memberId}` → status), read from the report subjects. */
+  reported?: ReadonlyMap<string, OperatingStatus>;
   host: Pick<LinuxHost, 'running' | 'statsCsv'>;
   desired: () => DesiredState;
   /** One LB's desired state (cheaper than all of them). */
   desiredOne?: (lbId: string) => DesiredLb | null;
   /** This agent's copy of the LB serves (a planned move's copy does not report before it took the VIP, nor after it let go). */
   serving?: (lbId: string) => boolean;
-  actor: Actor;
-  clock: Clock;
   logger: Logger;
 }>;
 
@@ -81,12 +77,14 @@ export type HealthReportsDeps = Readonly<{
  * checked and reported at its epoch, so that the new host says what it sees as soon as it has looked.
  */
 export class HealthReports {
-  private readonly lastHealth = new Map<string, OperatingStatus>();
+  private readonly lastHealth: Map<string, OperatingStatus>;
   private timer: NodeJS.Timeout | null = null;
   private readonly eager = new Map<string, NodeJS.Timeout>();
   private stopped = false;
 
-  constructor(private readonly d: HealthReportsDeps) {}
+  constructor(private readonly d: HealthReportsDeps) {
+    this.lastHealth = new Map(d.reported ?? []);
+  }
 
   start(): void {
     this.timer = setInterval(() => void this.poll(), this.d.pollMs);
@@ -122,10 +120,7 @@ export class HealthReports {
       const now = memberHealth(lb, parseShowStat(await this.d.host.statsCsv(lb.lbId)));
       const changed = changedHealth(lb.epoch, now, this.lastHealth);
       for (const h of changed) {
-        await handle(this.d.store, { aggregate: 'lb', id: lb.lbId }, loadBalancer, {
-          type: 'ReportMemberStatus', data: { ...h, agentId: this.d.agentId, epoch: lb.epoch },
-          metadata: { commandId: newId(), now: this.d.clock.now() },
-        }, this.d.actor);
+        await this.d.report({ ...h, epoch: lb.epoch });
         this.lastHealth.set(`${lb.epoch}:${h.memberId}`, h.status);
         this.d.logger.info({ op: 'health', lb_id: lb.lbId, member_id: h.memberId, status: h.status, epoch: lb.epoch }, 'member status');
       }

@@ -36,6 +36,7 @@ export class FailoverLoop implements OnApplicationBootstrap, OnApplicationShutdo
       tick: () => ({ type: 'Tick', now: systemClock.now() }),
       issued: (command) => ({ type: 'Issued', command, now: systemClock.now() }),
       actor: { kind: 'service', service: `failover-watcher:${c.instanceId}` },
+      follow: { agent: agent as Decider<unknown, unknown, unknown> },
     });
   }
 

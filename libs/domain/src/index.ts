@@ -26,3 +26,4 @@ export * from './quota';
 export { project } from './project';
 export type { Project } from './project';
 export * from './placement-target';
+export * from './agent-reports';

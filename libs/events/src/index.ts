@@ -8,4 +8,5 @@ export * from './project';
 export * from './domain-event';
 export * from './upcasters';
 export * from './commands';
+export * from './reports';
 export * from './event-schema';
