@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@lbaas/app-shell';
 import type { Aggregate } from '@lbaas/contracts';
-import { ensureEventStream, jetStreamEventStore, type EventStore } from '@lbaas/event-store';
+import { ensureEventStream, ensureReportStream, jetStreamEventStore, type EventStore } from '@lbaas/event-store';
 import type { DomainEvent } from '@lbaas/events';
 import {
   canUseNetns, createBridge, createNetnsOnBridge, httpGetFromNetns, natsServerPerFile, netnsRunId, removeLinks, removeNetns,
@@ -35,6 +35,10 @@ suite('AgentRuntime over a real nats-server, netns and haproxy', () => {
     return store.append({ aggregate, id }, { commitId: `${run}-${aggregate}.${id}-${seq}`, at, actor: { kind: 'service', service: 'test' }, events }, seq);
   };
   const lbEvents = async () => (await store.read<DomainEvent>({ aggregate: 'lb', id: lbId })).commits.flatMap((c) => c.events);
+  /** What the agent reported on its own subjects (it never writes the LB's history; the scheduler relays, not here). */
+  const lbReports = async () => (await store.read<DomainEvent>({ report: { kind: 'lb', agentId: config.agentId, lbId } })).commits.flatMap((c) => c.events);
+  const memberReports = async (memberId: string) =>
+    (await store.read<DomainEvent>({ report: { kind: 'member', agentId: config.agentId, lbId, memberId } })).commits.flatMap((c) => c.events);
   const until = async <T>(what: string, f: () => Promise<T | undefined>, ms = 15_000): Promise<T> => {
     const t0 = Date.now();
     for (;;) {
@@ -58,6 +62,7 @@ suite('AgentRuntime over a real nats-server, netns and haproxy', () => {
 
   beforeAll(async () => {
     await ensureEventStream(nats.connection);
+    await ensureReportStream(nats.connection);
     store = jetStreamEventStore(nats.connection);
     await createBridge(bridge);
     await createNetnsOnBridge({ netns: web1, bridge, hostIf: `${web1}h`, cidr: `${net}.11/24` });
@@ -89,12 +94,13 @@ suite('AgentRuntime over a real nats-server, netns and haproxy', () => {
     await append('lb', lbId, { type: 'LoadBalancerPlaced', v: 1, data: { lbId, agentId: config.agentId, epoch: 1, reason: 'initial', at } });
     await waitForHttp(client, `http://${net}.10/`, (r) => r.status === 200);
     const answered = Date.now() - t0;
-    const applied = await until('DesiredStateApplied', async () => (await lbEvents()).find((e) => e.type === 'DesiredStateApplied'));
+    const applied = await until('DesiredStateApplied', async () => (await lbReports()).find((e) => e.type === 'DesiredStateApplied'));
     expect(applied.data).toMatchObject({ agentId: config.agentId, epoch: 1, version: 7 });
     const online = await until('both members ONLINE', async () => {
-      const s = (await lbEvents()).filter((e) => e.type === 'MemberOperatingStatusChanged' && e.data.status === 'ONLINE');
+      const s = [...await memberReports(String(WEB1)), ...await memberReports(String(WEB2))].filter((e) => e.type === 'MemberOperatingStatusChanged' && e.data.status === 'ONLINE');
       return s.length === 2 ? s : undefined;
     });
+    expect((await lbEvents()).filter((e) => e.type === 'DesiredStateApplied' || e.type === 'MemberOperatingStatusChanged')).toEqual([]);
     console.log(`placement → VIP answers in ${answered} ms; applied reported and ${online.length} members ONLINE after ${Date.now() - t0} ms`);
 
     // Restart: stop (no teardown) — traffic continues — start again: the running haproxy is adopted, not restarted.
@@ -105,11 +111,13 @@ suite('AgentRuntime over a real nats-server, netns and haproxy', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(host.digests(lbId)).toEqual(pidBefore);
     expect(rt2.digests(lbId).loadBalancers[lbId]).toMatchObject({ version: 7, applied: 7, running: true });
-    expect((await lbEvents()).filter((e) => e.type === 'DesiredStateApplied')).toHaveLength(1);
+    // Its reports were read back at start: the same applied version and the same statuses are not reported again.
+    expect((await lbReports()).filter((e) => e.type === 'DesiredStateApplied')).toHaveLength(1);
+    expect((await memberReports(String(WEB1))).filter((e) => e.type === 'MemberOperatingStatusChanged')).toHaveLength(1);
 
     // Delete: the agent tears everything down and reports the deletion version.
     await append('lb', lbId, { type: 'LoadBalancerDeleted', v: 1, data: { lbId, cascade: true, at } });
-    const gone = await until('teardown reported', async () => (await lbEvents()).find((e) => e.type === 'DesiredStateApplied' && e.data.version === 8));
+    const gone = await until('teardown reported', async () => (await lbReports()).find((e) => e.type === 'DesiredStateApplied' && e.data.version === 8));
     expect(gone.data).toMatchObject({ version: 8 });
     expect(host.owned()).toEqual([]);
     expect((await httpGetFromNetns(client, `http://${net}.10/`, 500)).status).toBe(0);
