@@ -38,6 +38,8 @@ export type StackOptions = {
   env?: Record<string, string>;
   /** Every app connects with its own NATS identity from the permission table (and, with tls, TLS + client certs). */
   identities?: { tls: boolean };
+  /** The api's own variables over the defaults (e.g. AUTH_STRATEGY=keystone and its KEYSTONE_* settings). */
+  apiEnv?: Record<string, string>;
   /** Runs on the fresh nats-server before any app starts (e.g. `lbaasctl dr import` of a backup). */
   beforeApps?: (nats: NatsServer) => Promise<void>;
 };
@@ -90,7 +92,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     await o.beforeApps?.(nats);
     // The operator's step: the apps wait for the stream, they never create it.
     await bootstrapNats(nats.url, { options: secure?.options('operator') });
-    await start('api', 'api', { API_HOST: '127.0.0.1', API_PORT: String(apiPort), DEFAULT_PROJECT_ID: o.projectId ?? 'e2e-project', AUTH_STRATEGY: 'noauth' });
+    await start('api', 'api', { API_HOST: '127.0.0.1', API_PORT: String(apiPort), DEFAULT_PROJECT_ID: o.projectId ?? 'e2e-project', AUTH_STRATEGY: 'noauth', ...o.apiEnv });
     await start('scheduler', 'scheduler', {});
     await start('failover-watcher', 'failover-watcher', {});
     for (const id of agentIds) await stack.startAgent(id);

@@ -99,7 +99,11 @@ export class AgentRuntime {
     await waitForEventStream(this.nc, { logger: this.logger }); // the stream is there now: checks it is ours in shape
     // 3. Announce ourselves (idempotent: the same registration again appends nothing).
     await handle(this.store, { aggregate: 'agent', id: agentId }, agent, {
-      type: 'RegisterAgent', data: { agentId, host: this.config.hostName, bridgeMappings: this.config.bridgeMappings, leaseMs: this.config.leaseMs },
+      type: 'RegisterAgent',
+      data: {
+        agentId, host: this.config.hostName, bridgeMappings: this.config.bridgeMappings, leaseMs: this.config.leaseMs,
+        availabilityZone: this.config.availabilityZone, managementAddress: this.config.managementAddress,
+      },
       metadata: { commandId: newId(), now: this.clock.now() },
     }, this.actor);
     this.logger.info({ op: 'register', host: this.config.hostName }, 'agent registered');
@@ -216,6 +220,17 @@ export class AgentRuntime {
       out[d.lbId] = await this.host.statsCsv(d.lbId).then(parseShowStat).catch((err: Error) => ({ error: err.message }));
     }
     return { agentId: this.config.agentId, at: this.clock.now(), loadBalancers: out };
+  }
+
+  /**
+   * The `reconcile` query (the amphora `config` endpoint): reconcile now, for a load balancer this agent hosts. Kicks are
+   * merged with the others; the run re-observes the host, so drift is repaired even at the same desired version.
+   */
+  reconcileNow(lbId?: string): { accepted: boolean; reason?: string } {
+    if (lbId !== undefined && !this.desired().loadBalancers.some((d) => d.lbId === lbId)) return { accepted: false, reason: `load balancer ${lbId} is not hosted here` };
+    if (!this.reconciler) return { accepted: false, reason: 'not reconciling yet' };
+    this.reconciler.kick('config');
+    return { accepted: true };
   }
 
   /** Config digests (on disk and loaded) and versions, for DR drills. */

@@ -1,5 +1,7 @@
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { envReader, macKeyFrom, readNatsConfig, type NatsConfig } from '@lbaas/app-shell';
+import { isZoneName } from '@lbaas/domain';
 import { AGENT_ID } from '@lbaas/contracts';
 
 /** Everything the agent reads from its environment, once, in main.ts. */
@@ -10,6 +12,10 @@ export type AgentConfig = Readonly<{
   /** physical network -> host bridge. */
   bridgeMappings: Readonly<Record<string, string>>;
   hostName: string;
+  /** AVAILABILITY_ZONE: the zone this agent serves (load balancers of a zone are placed only on its agents); null: none. */
+  availabilityZone: string | null;
+  /** MANAGEMENT_ADDRESS: this host's management address (an amphora's lb_network_ip); null: not given. */
+  managementAddress: string | null;
   stateDir: string;
   runDir: string;
   /** Heartbeat period (Neutron's report_interval). Defaults: report 500 ms < lease 3000 ms < agent_down_time 3500 ms. */
@@ -65,6 +71,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     nats: readNatsConfig(env, r, { identity: AGENT_ID.test(agentId) ? `agent-${agentId}` : 'agent', defaultUrl: 'nats://127.0.0.1:4222' }),
     bridgeMappings,
     hostName: r.str('HOST_NAME', hostname()),
+    availabilityZone: env.AVAILABILITY_ZONE || null,
+    managementAddress: env.MANAGEMENT_ADDRESS || null,
     stateDir: r.str('STATE_DIR', `/var/lib/lbaas/agent-${agentId}`),
     runDir,
     reportIntervalMs: r.int('REPORT_INTERVAL_MS', 500, 50),
@@ -81,6 +89,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     macKey: macKeyFrom(env, r.problems),
     logLevel: r.str('LOG_LEVEL', 'info'),
   };
+  if (config.availabilityZone !== null && !isZoneName(config.availabilityZone)) {
+    r.problems.push(`AVAILABILITY_ZONE must be 1-255 printable characters without surrounding spaces, got ${JSON.stringify(config.availabilityZone)}`);
+  }
+  if (config.managementAddress !== null && isIP(config.managementAddress) === 0) {
+    r.problems.push(`MANAGEMENT_ADDRESS must be an IP address, got ${JSON.stringify(config.managementAddress)}`);
+  }
   if (config.leaseMs <= 2 * config.reportIntervalMs) {
     r.problems.push(`LEASE_MS (${config.leaseMs}) must exceed twice REPORT_INTERVAL_MS (${config.reportIntervalMs}): one lost heartbeat must not fence the host`);
   }

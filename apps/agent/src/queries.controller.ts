@@ -21,7 +21,7 @@ function lbIdOf(q: unknown): { lbId?: string } | { refused: string } {
 }
 
 /**
- * Request/reply queries to this agent (`lbaas.rpc.agent.<agentId>.stats|digest`). The subjects embed the agent id,
+ * Request/reply queries to this agent (`lbaas.rpc.agent.<agentId>.stats|digest|reconcile`). The subjects embed the agent id,
  * which is known only at start, so the controller class is made per agent id. A malformed query gets `{ error }` and
  * a log line; it never reaches the host.
  */
@@ -39,6 +39,12 @@ export function queriesController(agentId: string): Type<unknown> {
     stats(@Payload() q: unknown) {
       const p = lbIdOf(q);
       return 'refused' in p ? this.refuse('stats', p.refused) : this.runtime.stats(p.lbId);
+    }
+
+    @MessagePattern(subjects.agentQuery(agentId, 'reconcile'))
+    reconcile(@Payload() q: unknown) {
+      const p = lbIdOf(q);
+      return 'refused' in p ? this.refuse('reconcile', p.refused) : this.runtime.reconcileNow(p.lbId);
     }
 
     @MessagePattern(subjects.agentQuery(agentId, 'digest'))

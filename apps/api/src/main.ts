@@ -8,6 +8,7 @@ import { firstValueFrom, timeout } from 'rxjs';
 import { createApiApp } from './app';
 import type { AgentQueries } from './http/agent-queries';
 import { loadConfig } from './config';
+import { streamHealth } from './health/health';
 
 /** Starts the api: NATS, the event stream, the Catalog view (replayed, then live), then HTTP. */
 async function main(): Promise<void> {
@@ -69,10 +70,12 @@ async function main(): Promise<void> {
   const app = await createApiApp({
     config, store, clock: systemClock, logger, agentQueries, secrets,
     view: { catalog, waitFor: (seq, timeoutMs) => projection.waitFor(seq, timeoutMs) },
+    health: streamHealth(nc, (seq, timeoutMs) => projection.waitFor(seq, timeoutMs)),
   });
   app.enableShutdownHooks();
   await app.listen({ host: config.host, port: config.port });
-  logger.info({ op: 'ready', host: config.host, port: config.port }, 'api listening');
+  logger.info({ op: 'ready', host: config.host, port: config.port, auth: config.auth.strategy, policyMode: config.policyMode }, 'api listening');
+  if (config.auth.strategy === 'noauth') logger.warn({ op: 'auth', strategy: 'noauth' }, 'AUTH_STRATEGY=noauth: every caller is admin; for a laptop, never in front of tenants');
 
   const stop = async (signal: string) => {
     logger.info({ op: 'shutdown', signal }, 'stopping');

@@ -15,6 +15,8 @@ export type EmbeddedConfig = Readonly<{
   allocationEnd: string;
   agents: readonly string[];
   projectId: string;
+  /** `up --keystone`: where the local Keystone listens (127.0.0.1). */
+  keystonePort: number;
 }>;
 
 /** Reads the embedded stack's settings (all optional) from the environment. */
@@ -33,6 +35,7 @@ export function loadEmbeddedConfig(env: Record<string, string | undefined>): Emb
     allocationEnd: env.LBAAS_DEMO_POOL_END || '10.77.0.200',
     agents: (env.LBAAS_AGENTS || 'agent-a,agent-b').split(',').map((s) => s.trim()).filter(Boolean),
     projectId: env.LBAAS_DEFAULT_PROJECT || 'demo',
+    keystonePort: r.int('LBAAS_KEYSTONE_PORT', 5000, 1, 65535),
   };
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(cfg.bridge)) r.problems.push('LBAAS_DEMO_BRIDGE must be a Linux interface name (≤ 15 characters)');
   r.done();

@@ -9,6 +9,8 @@ const USAGE = `lbaasctl: operator tool for lbaas
 
   lbaasctl up        run the whole stack on this machine (nats-server with a local JetStream store and one NATS
                      identity per app, api, scheduler, failover-watcher, two agents, a demo network); Ctrl-C stops it
+      [--keystone]   also a local Keystone (Debian's): the api validates tokens with it, lbaas is in its
+                     catalog, and <home>/openrc-demo-a, -demo-b, -admin hold credentials for the openstack CLI
   lbaasctl status    the event stream's identity and length, the secrets bucket and snapshot store
 
   lbaasctl events    tail and export the history (auditing)

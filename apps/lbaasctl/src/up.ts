@@ -6,6 +6,7 @@ import { MAC_KEY_FILE_ENV, startAppProcess, type AppProcess } from '@lbaas/app-s
 import { loadEmbeddedConfig, type EmbeddedConfig } from './embedded-config';
 import { ensureEmbeddedSecrets, identityEnv, natsPortInUse, startEmbeddedNats } from './embedded-nats';
 import { bootstrap } from './nats-admin';
+import { startEmbeddedKeystone } from './up-keystone';
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '../../..');
@@ -13,7 +14,7 @@ const app = (name: string) => join(ROOT, 'apps', name, 'dist', 'main.js');
 const say = (msg: string) => process.stdout.write(`lbaasctl: ${msg}\n`);
 
 /** `lbaasctl up`: the whole stack on the embedded default, until Ctrl-C. */
-export async function up(_args: string[], env: Record<string, string | undefined>): Promise<number> {
+export async function up(args: string[], env: Record<string, string | undefined>): Promise<number> {
   if (process.getuid?.() !== 0) {
     process.stderr.write('lbaasctl up: needs root, because agents create network namespaces, veth pairs and a bridge.\n'
       + '             Run it as root, e.g. `sudo bash scripts/up.sh`.\n');
@@ -42,6 +43,9 @@ export async function up(_args: string[], env: Record<string, string | undefined
     await bootstrap([], identityEnv(cfg, identities, 'operator'));
     await ensureBridge(cfg);
     const common = { LOG_LEVEL: env.LOG_LEVEL || 'info', SECRETS_KEY: env.SECRETS_KEY || secretsKey };
+    // --keystone: a local Keystone (up-keystone.ts); the api then validates tokens with it instead of noauth.
+    const keystone = args.includes('--keystone') ? await startEmbeddedKeystone(cfg, say) : null;
+    if (keystone) procs.push(keystone.process);
     // Every app with its own NATS identity; api and agents verify Catalog snapshots with the operator's MAC key.
     const start = async (name: string, entry: string, identity: string, extra: Record<string, string>) => {
       say(`starting ${name} (NATS identity ${identity})`);
@@ -54,6 +58,7 @@ export async function up(_args: string[], env: Record<string, string | undefined
     };
     await start('api', app('api'), 'api', {
       API_HOST: cfg.apiHost, API_PORT: String(cfg.apiPort), DEFAULT_PROJECT_ID: cfg.projectId, AUTH_STRATEGY: 'noauth', [MAC_KEY_FILE_ENV]: macKeyFile,
+      ...keystone?.apiEnv,
     });
     await start('scheduler', app('scheduler'), 'scheduler', {});
     await start('failover-watcher', app('failover-watcher'), 'failover-watcher', {});
@@ -64,10 +69,11 @@ export async function up(_args: string[], env: Record<string, string | undefined
         STATE_DIR: join(cfg.home, 'agents', id), RUN_DIR: `/run/lbaas/${id}`,
       });
     }
-    const ids = await ensureDemoNetwork(cfg);
+    const ids = await ensureDemoNetwork(cfg, keystone ? await keystone.adminHeaders() : { 'x-project-id': cfg.projectId });
     say(`ready. API: http://${cfg.apiHost}:${cfg.apiPort}  (logs in ${join(cfg.home, 'logs')})`);
     say(`demo network ${ids.networkId}, subnet ${ids.subnetId} (${cfg.cidr}) on bridge ${cfg.bridge}`);
-    say(`try: openstack --os-auth-type none --os-endpoint http://${cfg.apiHost}:${cfg.apiPort} loadbalancer create --vip-subnet-id ${ids.subnetId} --name demo --wait`);
+    if (keystone) for (const line of keystone.describe()) say(line);
+    else say(`try: openstack --os-auth-type none --os-endpoint http://${cfg.apiHost}:${cfg.apiPort} loadbalancer create --vip-subnet-id ${ids.subnetId} --name demo --wait`);
     say('Ctrl-C stops everything');
     for (const p of procs) void p.exited.then(() => { if (!stopping) { say(`${p.name} exited unexpectedly; see its log`); void stop(1); } });
     await new Promise<never>(() => undefined);
@@ -89,22 +95,22 @@ async function ensureBridge(cfg: EmbeddedConfig): Promise<void> {
   await run('ip', ['link', 'set', cfg.bridge, 'up']);
 }
 
-async function api<T>(cfg: EmbeddedConfig, method: string, path: string, body?: unknown): Promise<T> {
+async function api<T>(cfg: EmbeddedConfig, auth: Record<string, string>, method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`http://${cfg.apiHost}:${cfg.apiPort}${path}`, {
-    method, headers: { 'content-type': 'application/json', 'x-project-id': cfg.projectId }, body: body ? JSON.stringify(body) : undefined,
+    method, headers: { 'content-type': 'application/json', ...auth }, body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text}`);
   return JSON.parse(text) as T;
 }
 
-async function ensureDemoNetwork(cfg: EmbeddedConfig): Promise<{ networkId: string; subnetId: string }> {
-  const nets = await api<{ networks: { id: string }[] }>(cfg, 'GET', '/v2.0/networks?name=demo');
-  const networkId = nets.networks[0]?.id ?? (await api<{ network: { id: string } }>(cfg, 'POST', '/v2.0/networks', {
+async function ensureDemoNetwork(cfg: EmbeddedConfig, auth: Record<string, string>): Promise<{ networkId: string; subnetId: string }> {
+  const nets = await api<{ networks: { id: string }[] }>(cfg, auth, 'GET', '/v2.0/networks?name=demo');
+  const networkId = nets.networks[0]?.id ?? (await api<{ network: { id: string } }>(cfg, auth, 'POST', '/v2.0/networks', {
     network: { name: 'demo', 'provider:physical_network': cfg.physicalNetwork, 'provider:network_type': 'flat', shared: true },
   })).network.id;
-  const subs = await api<{ subnets: { id: string }[] }>(cfg, 'GET', `/v2.0/subnets?network_id=${networkId}`);
-  const subnetId = subs.subnets[0]?.id ?? (await api<{ subnet: { id: string } }>(cfg, 'POST', '/v2.0/subnets', {
+  const subs = await api<{ subnets: { id: string }[] }>(cfg, auth, 'GET', `/v2.0/subnets?network_id=${networkId}`);
+  const subnetId = subs.subnets[0]?.id ?? (await api<{ subnet: { id: string } }>(cfg, auth, 'POST', '/v2.0/subnets', {
     subnet: {
       name: 'demo-subnet', network_id: networkId, ip_version: 4, cidr: cfg.cidr, gateway_ip: cfg.gatewayIp,
       allocation_pools: [{ start: cfg.allocationStart, end: cfg.allocationEnd }],

@@ -4,7 +4,13 @@ export type Actor = Readonly<{
   kind: 'user' | 'service';
   projectId?: string;
   userId?: string;
+  /** The user's name, when the token says it (Keystone, a JWT's name claim). */
+  userName?: string;
   roles?: readonly string[];
+  /** The token's audit id (Keystone's `audit_ids[0]`, a JWT's `jti`): what ties the commit to one token. */
+  auditId?: string;
+  /** How the API established who the caller is: `noauth` (the caller's word), `keystone` or `jwt`. */
+  auth?: 'noauth' | 'keystone' | 'jwt';
   /** The API request id (`req-<uuid>`), when the decision came from an HTTP call. */
   requestId?: string;
   /** The client address as the API saw it. */

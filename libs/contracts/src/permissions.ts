@@ -132,7 +132,8 @@ export function permissionsOf(id: NatsIdentity, opts: Pick<PermissionTableOption
       return row(
         rights([
           subjects.allOf('lb'), subjects.allOf('subnet'), subjects.allOf('network'), subjects.allOf('project'), subjects.allOf('agent'),
-          ...readEventStream, ...readReportStream, subjects.allAgentQueries, ...readSecrets, ...writeSecrets, ...readSnapshots,
+          subjects.allOf('flavor'), subjects.allOf('az'), ...readEventStream, ...readReportStream, subjects.allAgentQueries, ...readSecrets,
+          ...writeSecrets, ...readSnapshots,
         ], [...streamAdmin, ...protectAudit, subjects.allReports]),
         rights([inbox]),
       );

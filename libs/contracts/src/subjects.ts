@@ -1,5 +1,11 @@
-/** The aggregates whose histories live in the event store, one subject per instance. */
-export type Aggregate = 'lb' | 'agent' | 'network' | 'subnet' | 'project';
+/**
+ * The aggregates whose histories live in the event store, one subject per instance. `flavor` and `az` have one
+ * instance per provider (PROVIDER_CATALOG): the flavors and availability zones it offers, with their profiles.
+ */
+export type Aggregate = 'lb' | 'agent' | 'network' | 'subnet' | 'project' | 'flavor' | 'az';
+
+/** The instance of the `flavor` and `az` aggregates: this control plane is one provider, named `lbaas`. */
+export const PROVIDER_CATALOG = 'lbaas';
 
 /** Thrown when a string cannot be used as one token of a NATS subject. */
 export class InvalidSubjectToken extends Error {
@@ -81,12 +87,15 @@ export const subjects = {
   inbox: (identity: string) => `_INBOX_${token(identity)}.>`,
 } as const;
 
-/** The queries an agent answers over request/reply. */
-export type AgentQuery = 'stats' | 'digest';
+/**
+ * The queries an agent answers over request/reply: live counters, config digests, and `reconcile` (a wake-up: the agent
+ * re-observes its host and reconciles now, e.g. for the amphora `config` endpoint).
+ */
+export type AgentQuery = 'stats' | 'digest' | 'reconcile';
 
 /** Parses `lbaas.evt.<aggregate>.<id>` back into its parts; undefined for any other subject. */
 export const parseEventSubject = (subject: string): { aggregate: Aggregate; id: string } | undefined => {
-  const m = /^lbaas\.evt\.(lb|agent|network|subnet|project)\.([A-Za-z0-9_-]+)$/.exec(subject);
+  const m = /^lbaas\.evt\.(lb|agent|network|subnet|project|flavor|az)\.([A-Za-z0-9_-]+)$/.exec(subject);
   return m ? { aggregate: m[1] as Aggregate, id: m[2] } : undefined;
 };
 

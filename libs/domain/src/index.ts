@@ -27,3 +27,13 @@ export { project } from './project';
 export type { Project } from './project';
 export * from './placement-target';
 export * from './agent-reports';
+export { flavorCatalog } from './flavor';
+export type { FlavorCatalog } from './flavor';
+export { zoneCatalog } from './availability-zone';
+export type { ZoneCatalog } from './availability-zone';
+export {
+  AVAILABILITY_ZONE_CAPABILITIES, FLAVOR_CAPABILITIES, SUPPORTED_TOPOLOGIES, checkProviderName, isZoneName, parseFlavorData,
+  parseZoneData,
+} from './provider-capabilities';
+export type { Capability, FlavorMetadata, ZoneMetadata } from './provider-capabilities';
+export { cipherStringProblem } from './tls-rules';

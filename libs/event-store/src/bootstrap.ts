@@ -39,7 +39,12 @@ export async function bootstrapEventStore(nc: NatsConnection, opts: EventStreamO
  * operator may update the stream: `lbaasctl bootstrap` fixes them). Never creates or changes anything.
  */
 export async function waitForEventStream(
-  nc: NatsConnection, opts: { logger?: Logger; pollMs?: number; logEveryMs?: number; timeoutMs?: number } = {},
+  nc: NatsConnection,
+  opts: {
+    logger?: Logger; pollMs?: number; logEveryMs?: number; timeoutMs?: number;
+    /** Wait for LBAAS_REPORTS too (default); false for apps that never read it and may not look at it (failover-watcher). */
+    reports?: boolean;
+  } = {},
 ): Promise<void> {
   const pollMs = opts.pollMs ?? 500;
   const logEveryMs = opts.logEveryMs ?? 10_000;
@@ -53,7 +58,7 @@ export async function waitForEventStream(
   for (;;) {
     const info = await exists(EVENT_STREAM);
     // Streams made before issue 11 have no report stream until the operator runs bootstrap again (idempotent).
-    const missing = !info ? EVENT_STREAM : !(await exists(REPORT_STREAM)) ? REPORT_STREAM : null;
+    const missing = !info ? EVENT_STREAM : opts.reports !== false && !(await exists(REPORT_STREAM)) ? REPORT_STREAM : null;
     if (info && !missing) {
       const changes = requiredChanges(info, {}); // throws IncompatibleEventStream for what cannot be fixed in place
       if (Object.keys(changes).length > 0) {

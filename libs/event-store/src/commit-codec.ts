@@ -82,7 +82,9 @@ function reportEventProblem(r: ReportSubject, e: StoredEvent): string | null {
 }
 
 /** The field every event of an aggregate carries its instance's id in (libs/events/tools/event-catalogue.ts names the same). */
-const AGGREGATE_ID: Readonly<Record<Aggregate, string>> = { lb: 'lbId', agent: 'agentId', network: 'networkId', subnet: 'subnetId', project: 'projectId' };
+const AGGREGATE_ID: Readonly<Record<Aggregate, string>> = {
+  lb: 'lbId', agent: 'agentId', network: 'networkId', subnet: 'subnetId', project: 'projectId', flavor: 'provider', az: 'provider',
+};
 
 type CommitBody = { commitId: string; at: string; actor: Commit['actor']; events: unknown[] };
 

@@ -20,6 +20,10 @@ export const LATEST_EVENT_VERSIONS: Readonly<Record<DomainEvent['type'], number>
   NetworkCreated: 1, NetworkDeleted: 1,
   SubnetCreated: 1, SubnetDeleted: 1, VipAllocated: 1, VipReleased: 1,
   ProjectQuotaSet: 1, ProjectQuotaReset: 1,
+  FlavorProfileCreated: 1, FlavorProfileSettingsChanged: 1, FlavorProfileDeleted: 1,
+  FlavorCreated: 1, FlavorSettingsChanged: 1, FlavorDeleted: 1,
+  AvailabilityZoneProfileCreated: 1, AvailabilityZoneProfileSettingsChanged: 1, AvailabilityZoneProfileDeleted: 1,
+  AvailabilityZoneCreated: 1, AvailabilityZoneSettingsChanged: 1, AvailabilityZoneDeleted: 1,
 };
 
 /** A stored event as read, of any version. */

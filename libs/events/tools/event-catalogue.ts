@@ -40,6 +40,8 @@ const AGGREGATES: Record<Aggregate, { events: string; id: string }> = {
   network: { events: 'NetworkEvent', id: 'networkId' },
   subnet: { events: 'SubnetEvent', id: 'subnetId' },
   project: { events: 'ProjectEvent', id: 'projectId' },
+  flavor: { events: 'FlavorEvent', id: 'provider' },
+  az: { events: 'AvailabilityZoneEvent', id: 'provider' },
 };
 
 /** `lbaas.evt.<aggregate>.<id name>`: libs/contracts' subject of every instance, its wildcard named. */

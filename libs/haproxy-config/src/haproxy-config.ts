@@ -137,6 +137,7 @@ export function renderHaproxy(lb: DesiredLb, opts: RenderOptions): RenderedConfi
   const vip = ip('vip address', lb.vip.address);
   const listeners = lb.adminStateUp ? lb.listeners.filter((l) => l.adminStateUp) : [];
   for (const l of lb.listeners) if (!MODE[l.protocol]) throw new RenderError(`listener ${l.listenerId}: protocol ${l.protocol} is not supported by this data plane`);
+  refuseUnrendered(lb);
   const pools = lb.pools.filter((p) => p.adminStateUp);
   // A pool's users: listeners that default to it or redirect to it (its mode and timeouts follow theirs).
   const users = (poolId: string) => lb.listeners.filter((l) => l.defaultPoolId === poolId || (l.l7Policies ?? []).some((p) => p.redirectPoolId === poolId));
@@ -185,6 +186,22 @@ export function renderHaproxy(lb: DesiredLb, opts: RenderOptions): RenderedConfi
   const text = out.join('\n');
   const structure = [...out.filter((l) => !l.startsWith(SERVER_LINE)), '# servers share', ...shared].join('\n');
   return { text, structure, servers };
+}
+
+/**
+ * Settings the API accepts but this renderer does not write yet (issue 13's data-plane half): refused, so the load
+ * balancer ends in ERROR with this reason instead of going ACTIVE without them.
+ */
+function refuseUnrendered(lb: DesiredLb): void {
+  if ((lb.additionalVips ?? []).length > 0) throw new RenderError('additional_vips are not rendered by this data plane yet');
+  for (const l of lb.listeners) {
+    const o = l.tlsOptions;
+    if (!o) continue;
+    const named = [o.versions && 'tls_versions', o.ciphers && 'tls_ciphers', o.alpn && 'alpn_protocols', o.hsts && 'HSTS', o.clientAuth && 'client_authentication']
+      .filter(Boolean);
+    throw new RenderError(`listener ${l.listenerId}: ${named.join(', ')} not rendered by this data plane yet`);
+  }
+  for (const p of lb.pools) if (p.tls) throw new RenderError(`pool ${p.poolId}: tls_enabled (re-encryption to members) is not rendered by this data plane yet`);
 }
 
 const SERVER_LINE = '    server ';

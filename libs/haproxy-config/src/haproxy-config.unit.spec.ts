@@ -55,6 +55,32 @@ describe('renderHaproxyConfig', () => {
   });
 });
 
+describe('settings the API takes but this renderer does not write yet (refused: the LB ends ERROR, never ACTIVE without them)', () => {
+  const https = (tlsOptions: NonNullable<Parameters<typeof listener>[0]>['tlsOptions']) => desiredLb({
+    listeners: [listener({ protocol: 'TERMINATED_HTTPS', tls: { defaultRef: 'http://x/v1/secrets/a', sniRefs: [] }, tlsOptions })],
+  });
+  const none = { versions: null, ciphers: null, alpn: null, hsts: null, clientAuth: null };
+  it.each([
+    ['tls_versions', { ...none, versions: ['TLSv1.3' as const] }], ['tls_ciphers', { ...none, ciphers: 'HIGH' }], ['alpn_protocols', { ...none, alpn: ['h2' as const] }],
+    ['HSTS', { ...none, hsts: { maxAge: 1, includeSubdomains: false, preload: false } }],
+    ['client_authentication', { ...none, clientAuth: { mode: 'MANDATORY' as const, caRef: 'http://x/v1/secrets/b', crlRef: null } }],
+  ])('refuses a listener with %s', (field, o) =>
+    expect(() => renderHaproxyConfig(https(o), { ...opts, certDir: '/run/c' })).toThrow(`listener ${listener().listenerId}: ${field} not rendered by this data plane yet`));
+  it('refuses a pool that re-encrypts to its members', () =>
+    expect(() => renderHaproxyConfig(desiredLb({ pools: [pool({ tls: { clientCertRef: null, caRef: null, crlRef: null, versions: null, ciphers: null, alpn: null } })] }), opts))
+      .toThrow(/tls_enabled \(re-encryption to members\) is not rendered/));
+  it('refuses additional VIPs', () =>
+    expect(() => renderHaproxyConfig(desiredLb({ additionalVips: [{ address: '203.0.113.5', subnetId: 's2', prefixLen: 24 }] }), opts)).toThrow(/additional_vips/));
+  it('refuses SSL_* L7 rules', () =>
+    expect(() => renderHaproxyConfig(desiredLb({ listeners: [listener({ l7Policies: [{
+      l7PolicyId: 'p1', action: 'REJECT', adminStateUp: true, redirectPoolId: null, redirectUrl: null, redirectPrefix: null, redirectHttpCode: null,
+      rules: [{ l7RuleId: 'r1', type: 'SSL_CONN_HAS_CERT', compareType: 'EQUAL_TO', key: null, value: 'True', invert: false, adminStateUp: true }],
+    }] })] }), opts)).toThrow(/l7 rule type/));
+  it('renders a listener and pool without them as before', () => {
+    expect(() => renderHaproxyConfig(desiredLb({ listeners: [listener({ tlsOptions: null })], pools: [pool({ tls: null })], additionalVips: [] }), opts)).not.toThrow();
+  });
+});
+
 describe('renderHaproxy: structure and servers (what the runtime API can change)', () => {
   const WEB3 = '33333333-3333-4333-8333-333333333333';
   const base = desiredLb();

@@ -1,9 +1,13 @@
 import { parseEventSubject, parseReportSubject, type Commit } from '@lbaas/contracts';
-import type { AgentEvent, DomainEvent, LoadBalancerEvent, MemberReportEvent, NetworkEvent, ProjectEvent, SubnetEvent } from '@lbaas/events';
+import type {
+  AgentEvent, AvailabilityZoneEvent, DomainEvent, FlavorEvent, LoadBalancerEvent, MemberReportEvent, NetworkEvent, ProjectEvent,
+  SubnetEvent,
+} from '@lbaas/events';
 import { evolveAgents, initialAgents, type AgentsView } from './agents';
 import { evolveLoadBalancers, initialLoadBalancers, type LoadBalancersView } from './load-balancers';
 import { evolveMemberReport, initialMemberReports, settleMemberReports, type MemberReportsView } from './member-reports';
 import { evolveNetworks, initialNetworks, type NetworksView } from './networks';
+import { evolveOfferings, initialOfferings, type OfferingsView } from './offerings';
 import { evolveProjects, initialProjects, type ProjectsView } from './projects';
 
 /** Everything the api (and operators' tools) show: load-balancer trees, networks and subnets, agents. */
@@ -15,13 +19,15 @@ export type Catalog = {
   projects: ProjectsView;
   /** Member statuses from the agents' report subjects (LBAAS_REPORTS) that wait for the tree they are about. */
   memberReports: MemberReportsView;
+  /** Flavors and availability zones, with their profiles. */
+  offerings: OfferingsView;
   /** Stream sequence (LBAAS_EVENTS) of the last commit folded in. */
   seq: number;
 };
 
 export const initialCatalog = (): Catalog => ({
   loadBalancers: initialLoadBalancers(), networks: initialNetworks(), agents: initialAgents(), projects: initialProjects(),
-  memberReports: initialMemberReports(), seq: 0,
+  memberReports: initialMemberReports(), offerings: initialOfferings(), seq: 0,
 });
 
 /** A commit as the projection runner hands it over. */
@@ -46,6 +52,7 @@ export function evolveCatalog(view: Catalog, commit: SequencedCommit): Catalog {
       case 'agent': evolveAgents(view.agents, event as AgentEvent); break;
       case 'network': case 'subnet': evolveNetworks(view.networks, event as NetworkEvent | SubnetEvent); break;
       case 'project': evolveProjects(view.projects, event as ProjectEvent); break;
+      case 'flavor': case 'az': evolveOfferings(view.offerings, event as FlavorEvent | AvailabilityZoneEvent); break;
     }
   }
   if (target.aggregate === 'lb') settleMemberReports(view.loadBalancers, view.memberReports, target.id);

@@ -106,3 +106,24 @@ describe('desiredStateFor', () => {
     expect(desiredLbFor(c, 'a3', LB, {})?.handover).toBeNull();
   });
 });
+
+describe('desiredStateFor: what the renderer must honour or refuse', () => {
+  it('carries additional VIPs, listener TLS options and pool re-encryption (absent ones as none)', () => {
+    const c = catalogWith(placed(LB, 'a1', 1), [`lbaas.evt.lb.${LB}`, [
+      { type: 'ListenerCreated', v: 1, data: {
+        lbId: LB, listenerId: 'l1', protocol: 'TERMINATED_HTTPS', protocolPort: 443, name: '', description: '', adminStateUp: true, connectionLimit: -1,
+        defaultPoolId: null, insertHeaders: {}, timeoutClientData: 1, timeoutMemberConnect: 1, timeoutMemberData: 1, timeoutTcpInspect: 0,
+        allowedCidrs: null, tags: [], defaultTlsContainerRef: 'http://x/v1/secrets/a', tlsVersions: ['TLSv1.3'], hstsMaxAge: 60, at } },
+      { type: 'PoolCreated', v: 1, data: {
+        lbId: LB, poolId: 'p1', listenerId: null, protocol: 'HTTP', name: '', description: '', adminStateUp: true, lbAlgorithm: 'ROUND_ROBIN',
+        sessionPersistence: null, tags: [], tlsEnabled: true, caTlsContainerRef: 'http://x/v1/secrets/b', at } },
+      { type: 'PoolCreated', v: 1, data: {
+        lbId: LB, poolId: 'p2', listenerId: null, protocol: 'HTTP', name: '', description: '', adminStateUp: true, lbAlgorithm: 'ROUND_ROBIN',
+        sessionPersistence: null, tags: [], at } },
+    ]]);
+    const [lb] = desiredStateFor(c, 'a1', { physnet1: 'br-a' }).loadBalancers;
+    expect(lb.additionalVips).toEqual([]);
+    expect(lb.listeners[0].tlsOptions).toEqual({ versions: ['TLSv1.3'], ciphers: null, alpn: null, hsts: { maxAge: 60, includeSubdomains: false, preload: false }, clientAuth: null });
+    expect(lb.pools.map((p) => p.tls)).toEqual([{ clientCertRef: null, caRef: 'http://x/v1/secrets/b', crlRef: null, versions: null, ciphers: null, alpn: null }, null]);
+  });
+});

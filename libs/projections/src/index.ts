@@ -8,3 +8,4 @@ export * from './projects';
 export * from './l7';
 export * from './catalog-codec';
 export * from './member-reports';
+export * from './offerings';

@@ -1,12 +1,16 @@
 import type {
-  HealthMonitorSettings, L7PolicySettings, L7RuleSettings, ListenerProtocol, ListenerSettings, LoadBalancerCreated,
-  MemberSettings, MonitorType, OperatingStatus, PoolProtocol, PoolSettings,
+  AdditionalVip, HealthMonitorSettings, L7PolicySettings, L7RuleSettings, ListenerProtocol, ListenerSettings, LoadBalancerCreated,
+  LoadBalancerFlavor, LoadBalancerZone, MemberSettings, MonitorType, OperatingStatus, PoolProtocol, PoolSettings,
 } from '@lbaas/events';
 
 /** Views own their objects and update them in place. */
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** When a child was created and last changed: timestamps for the API, versions for its provisioning status. */
+/**
+ * When a child was created and last changed: timestamps for the API, versions for its provisioning status.
+ * `updatedAt` is Octavia's: set by a change, then again when the agent applied the version holding it (null until a
+ * new object was first applied).
+ */
 export type Stamps = { createdAt: string; updatedAt: string | null; createdVersion: number; updatedVersion: number };
 
 export type ListenerView = Mutable<ListenerSettings> & Stamps & { lbId: string; listenerId: string; protocol: ListenerProtocol; protocolPort: number };
@@ -30,7 +34,11 @@ export type L7PolicyView = Mutable<L7PolicySettings> & Stamps & { lbId: string; 
 export type L7RuleView = Mutable<L7RuleSettings> & Stamps & { lbId: string; l7PolicyId: string; l7RuleId: string };
 
 /** One load-balancer tree as every app sees it, folded from `lbaas.evt.lb.<lbId>`. */
-export type LoadBalancerView = Mutable<Omit<LoadBalancerCreated['data'], 'at'>> & Stamps & {
+export type LoadBalancerView = Mutable<Omit<LoadBalancerCreated['data'], 'at' | 'additionalVips' | 'flavor' | 'availabilityZone'>> & Stamps & {
+  /** As created (none / null when the event has none). */
+  additionalVips: AdditionalVip[];
+  flavor: LoadBalancerFlavor | null;
+  availabilityZone: LoadBalancerZone | null;
   listeners: Map<string, ListenerView>;
   pools: Map<string, PoolView>;
   members: Map<string, MemberView>;
@@ -42,7 +50,11 @@ export type LoadBalancerView = Mutable<Omit<LoadBalancerCreated['data'], 'at'>> 
   /** Highest version the hosting agent reported applied. */
   appliedVersion: number;
   rejected: { version: number; reason: string } | null;
-  placement: { agentId: string; epoch: number; at: string } | null;
+  /**
+   * The latest placement: `version` is the desired version it made (the new host has built the tree once it applied
+   * that), `appliedAt` when its agent first applied it (null: still building).
+   */
+  placement: { agentId: string; epoch: number; at: string; version: number; appliedAt: string | null } | null;
   /** A planned move (operator failover, drain) from the previous placement to this one, while it is the latest. */
   handover?: LoadBalancerHandover | null;
   placementFailed: string | null;

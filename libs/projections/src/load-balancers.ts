@@ -27,6 +27,16 @@ const changed = (lb: LoadBalancerView, child: Stamps | undefined, changes: objec
 };
 
 /**
+ * Octavia sets `updated_at` when a change is applied (the worker marks the object ACTIVE): every object whose last
+ * change lies in the versions an applied report covers, (`from`, `to`], is stamped with the report's time.
+ */
+const stampApplied = (lb: LoadBalancerView, from: number, to: number, at: string): void => {
+  const covered = (x: Stamps) => x.updatedVersion > from && x.updatedVersion <= to;
+  for (const x of [lb, ...lb.listeners.values(), ...lb.pools.values(), ...lb.members.values(), ...lb.healthMonitors.values(),
+    ...lb.l7Policies.values(), ...lb.l7Rules.values()]) if (covered(x)) x.updatedAt = at;
+};
+
+/**
  * Folds one load-balancer event into the view. Views are owned by one runner and updated in place for speed
  * (a fleet of 10,000 trees cannot be copied per event); evolve is still deterministic and does no I/O.
  */
@@ -39,6 +49,7 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
     const lb: LoadBalancerView = {
       lbId: e.lbId, projectId: e.projectId, name: e.name, description: e.description, adminStateUp: e.adminStateUp, tags: [...e.tags],
       vipAddress: e.vipAddress, vipSubnetId: e.vipSubnetId, vipNetworkId: e.vipNetworkId, vipPortId: e.vipPortId, provider: e.provider,
+      additionalVips: (e.additionalVips ?? []).map((v) => ({ ...v })), flavor: e.flavor ?? null, availabilityZone: e.availabilityZone ?? null,
       listeners: new Map(), pools: new Map(), members: new Map(), healthMonitors: new Map(), l7Policies: new Map(), l7Rules: new Map(),
       version, appliedVersion: 0, rejected: null, placement: null, placementFailed: null, deleted: null, seq,
       createdAt: e.at, updatedAt: null, createdVersion: version, updatedVersion: version,
@@ -66,7 +77,8 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
       lb.handover = prev && prev.agentId !== event.data.agentId && PLANNED_MOVES.has(event.data.reason)
         ? { fromAgentId: prev.agentId, fromEpoch: prev.epoch, toAgentId: event.data.agentId, toEpoch: event.data.epoch, placedAt: event.data.at, preparedAt: null, releasedAt: null }
         : null;
-      lb.placement = { agentId: event.data.agentId, epoch: event.data.epoch, at: event.data.at };
+      lb.placement = { agentId: event.data.agentId, epoch: event.data.epoch, at: event.data.at, version: lb.version, appliedAt: null };
+      touch(lb, lb, event.data.at);
       lb.placementFailed = null;
       lb.rejected = null;
       break;
@@ -173,7 +185,9 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
     case 'DesiredStateApplied':
       // The same version again is news after a rejection of it (the decider's per (epoch, version) rule): ACTIVE again.
       if (lb.placement && event.data.epoch === lb.placement.epoch && event.data.version >= lb.appliedVersion) {
+        stampApplied(lb, lb.appliedVersion, event.data.version, event.data.at);
         lb.appliedVersion = event.data.version;
+        if (lb.placement.appliedAt === null && event.data.version >= lb.placement.version) lb.placement.appliedAt = event.data.at;
         if (lb.rejected && lb.rejected.version <= event.data.version) lb.rejected = null;
         if (isGone(lb)) forget(view, lb);
       }

@@ -1,7 +1,7 @@
 import {
   desiredVersionAfter, isTornDown, PLANNED_MOVES,
   type HealthMonitorSettings, type L7Event, type L7PolicySettings, type L7RuleSettings, type ListenerProtocol,
-  type ListenerSettings, type LoadBalancerEvent, type LoadBalancerSettings, type MemberSettings, type MonitorType,
+  type ListenerSettings, type LoadBalancerEvent, type LoadBalancerFlavor, type LoadBalancerSettings, type MemberSettings, type MonitorType,
   type OperatingStatus, type PoolProtocol, type PoolSettings,
 } from '@lbaas/events';
 import { assertNever } from '../domain-error';
@@ -49,6 +49,8 @@ export type LoadBalancer =
     listeners: ReadonlyMap<string, ListenerState>; pools: ReadonlyMap<string, PoolState>;
     monitors: ReadonlyMap<string, MonitorState>; placement: Placement; versions: Versions;
     l7Policies: ReadonlyMap<string, L7PolicyState>;
+    /** The flavor's limits as they were at creation (null: created without a flavor). */
+    flavor: LoadBalancerFlavor | null;
   }>
   | Readonly<{ status: 'deleted'; lbId: string; placement: Placement; versions: Versions }>;
 
@@ -96,7 +98,7 @@ const applyEvent = (s: LoadBalancer, e: LoadBalancerEvent): LoadBalancer => {
     const { name, description, adminStateUp, tags } = e.data;
     return {
       status: 'live', lbId: e.data.lbId, settings: { name, description, adminStateUp, tags },
-      listeners: new Map(), pools: new Map(), monitors: new Map(), l7Policies: new Map(),
+      listeners: new Map(), pools: new Map(), monitors: new Map(), l7Policies: new Map(), flavor: e.data.flavor ?? null,
       placement: { agentId: null, epoch: 0, failedReason: null, handover: null },
       versions: { version: 0, appliedVersion: 0, rejectedVersion: 0, lastReport: null },
     };
