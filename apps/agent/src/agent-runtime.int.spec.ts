@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@lbaas/app-shell';
-import type { Aggregate } from '@lbaas/contracts';
+import { subjects, type Aggregate } from '@lbaas/contracts';
 import { ensureEventStream, ensureReportStream, jetStreamEventStore, type EventStore } from '@lbaas/event-store';
 import type { DomainEvent } from '@lbaas/events';
 import {
@@ -12,6 +12,7 @@ import {
 import { AgentRuntime } from './agent-runtime';
 import { loadConfig } from './config';
 import { HM_ID, LISTENER_ID, POOL_ID, WEB1, WEB2 } from '@lbaas/testing';
+import { readLease } from './fencing';
 import { LinuxHost } from './host/linux-host';
 import { hostVethName, netnsName } from './layout';
 
@@ -48,10 +49,12 @@ suite('AgentRuntime over a real nats-server, netns and haproxy', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
   };
-  const config = loadConfig({
-    AGENT_ID: `t${run}`, NATS_URL: 'nats://unused', BRIDGE_MAPPINGS: `physnet1:${bridge}`, STATE_DIR: join(root, 'state'), RUN_DIR: join(root, 'run'),
-    RESYNC_INTERVAL_MS: '1000', HEALTH_POLL_MS: '300', REPORT_INTERVAL_MS: '300',
-  });
+  // NATS_URL: the lease keeper thread (lease-worker.ts) opens its own connection; the runtime gets the test's.
+  const env = {
+    AGENT_ID: `t${run}`, BRIDGE_MAPPINGS: `physnet1:${bridge}`, STATE_DIR: join(root, 'state'), RUN_DIR: join(root, 'run'),
+    RESYNC_INTERVAL_MS: '1000', HEALTH_POLL_MS: '300', REPORT_INTERVAL_MS: '300', LEASE_MS: '1500',
+  };
+  let config = loadConfig({ ...env, NATS_URL: 'nats://127.0.0.1:1' });
   const host = new LinuxHost({ stateDir: config.stateDir, runDir: config.runDir, haproxyBin: 'haproxy' });
   const startRuntime = async () => {
     const rt = new AgentRuntime(config, nats.connection, store, host, createLogger('agent', { agent_id: config.agentId }, 'warn'), 4000);
@@ -61,6 +64,7 @@ suite('AgentRuntime over a real nats-server, netns and haproxy', () => {
   };
 
   beforeAll(async () => {
+    config = loadConfig({ ...env, NATS_URL: nats.url });
     await ensureEventStream(nats.connection);
     await ensureReportStream(nats.connection);
     store = jetStreamEventStore(nats.connection);
@@ -114,6 +118,25 @@ suite('AgentRuntime over a real nats-server, netns and haproxy', () => {
     // Its reports were read back at start: the same applied version and the same statuses are not reported again.
     expect((await lbReports()).filter((e) => e.type === 'DesiredStateApplied')).toHaveLength(1);
     expect((await memberReports(String(WEB1))).filter((e) => e.type === 'MemberOperatingStatusChanged')).toHaveLength(1);
+
+    // Busy is not dead: the event loop blocked for twice the lease (a long synchronous stretch of work). The keeper
+    // thread heartbeats and renews on its own connection meanwhile: the VIP stays, nothing is withdrawn.
+    const beats: number[] = [];
+    const hb = await nats.connect({ name: 'hb' });
+    const sub = hb.subscribe(subjects.heartbeat(config.agentId), { callback: (_e, m) => beats.push(Date.parse(JSON.parse(m.string()).at)) });
+    await hb.flush();
+    const blockedAt = Date.now();
+    while (Date.now() - blockedAt < 2 * config.leaseMs) { /* busy */ }
+    const freedAt = Date.now();
+    const leaseAfter = readLease(config.stateDir);
+    expect(leaseAfter?.until).toBeGreaterThan(freedAt); // renewed during the block, by the keeper
+    await new Promise((r) => setTimeout(r, 300)); // the lease check runs: nothing lapsed
+    expect(rt2.leaseWithdrawn).toBe(false);
+    expect((await httpGetFromNetns(client, `http://${net}.10/`)).status).toBe(200);
+    sub.unsubscribe();
+    await hb.close();
+    const during = beats.filter((t) => t > blockedAt && t < freedAt);
+    expect(during.length).toBeGreaterThanOrEqual(Math.floor((freedAt - blockedAt) / config.reportIntervalMs) - 2);
 
     // Delete: the agent tears everything down and reports the deletion version.
     await append('lb', lbId, { type: 'LoadBalancerDeleted', v: 1, data: { lbId, cascade: true, at } });

@@ -65,6 +65,11 @@ export class AgentRuntime {
     return this.entrance(desiredStateFor(this.catalog, this.config.agentId, this.config.bridgeMappings));
   }
 
+  /** True while the lease has lapsed and the VIPs are withdrawn (fencing.ts). */
+  get leaseWithdrawn(): boolean {
+    return this.fencing.withdrawn;
+  }
+
   /** One LB's desired state on this agent through the same entrance (null: nothing of it wanted here). */
   desiredOne(lbId: string): DesiredLb | null {
     const d = desiredLbFor(this.catalog, this.config.agentId, lbId, this.config.bridgeMappings);

@@ -1,5 +1,6 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { Clock } from '@lbaas/app-shell';
 import { EVENT_STREAM, subjects } from '@lbaas/contracts';
 import type { NatsConnection } from 'nats';
@@ -8,9 +9,11 @@ import type { AgentConfig } from './config';
 
 /**
  * Fencing (DESIGN.md §6): the agent may answer on its VIPs only while it holds a lease, and the lease is renewed only
- * by a NATS round trip. Heartbeat → renew; no round trip for LEASE_MS → withdraw every VIP and pause reconciling;
- * NATS back → catch up with the stream, renew, resume. The lease is also a file the per-host watchdog reads
- * (watchdog.ts), so a dead agent process is fenced too.
+ * by a NATS round trip. The heartbeats and the renewals come from the lease keeper (lease-worker.ts), a worker thread
+ * with its own event loop and NATS connection, so a busy main thread is not taken for a dead agent; the keeper renews
+ * only while the main thread makes NATS round trips of its own (within LEASE_STALL_LIMIT_MS). No renewal for LEASE_MS
+ * → withdraw every VIP and pause reconciling; NATS back → catch up with the stream, renew, resume. The lease is also a
+ * file the per-host watchdog reads (watchdog.ts), so a dead agent process is fenced too.
  */
 
 /**
@@ -41,9 +44,43 @@ export function readLease(stateDir: string): LeaseRecord | null {
 /** Pure: is the lease still running at `nowMs`? */
 export const leaseHeld = (lease: LeaseRecord | null, nowMs: number): boolean => lease !== null && nowMs < lease.until;
 
+/**
+ * What the main thread and the lease keeper (lease-worker.ts) share: one BigInt64 slot each, wall-clock ms (fenced: 0/1),
+ * the keeper's and the main thread's last NATS round trip, fenced, and the last renewal written to the lease file.
+ */
+export const SLOT = { workerContact: 0, mainContact: 1, fenced: 2, leaseRenewed: 3 } as const;
+const SLOTS = 4;
+
+/** Raises slot `i` to `v` (never lowers it: the keeper and the main thread's resume both write the renewal time). */
+export function raise(shared: BigInt64Array, i: number, v: number): void {
+  for (;;) {
+    const cur = Atomics.load(shared, i);
+    if (BigInt(v) <= cur) return;
+    if (Atomics.compareExchange(shared, i, cur, BigInt(v)) === cur) return;
+  }
+}
+
+export const slot = (shared: BigInt64Array, i: number): number => Number(Atomics.load(shared, i));
+
+/**
+ * Starts the lease keeper thread. From the built app it runs lease-worker.js; from TypeScript sources (jest,
+ * bench/run.js) it compiles lease-worker.ts with @swc/core on require, the way bench/run.js does.
+ */
+function startLeaseWorker(workerData: Record<string, unknown>): Worker {
+  if (__filename.endsWith('.js')) return new Worker(join(__dirname, 'lease-worker.js'), { workerData });
+  const boot = `
+    const { transformSync } = require('@swc/core');
+    const fs = require('node:fs');
+    require.extensions['.ts'] = (m, f) => m._compile(transformSync(fs.readFileSync(f, 'utf8'), {
+      filename: f, module: { type: 'commonjs' }, jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    }).code, f);
+    require(${JSON.stringify(join(__dirname, 'lease-worker.ts'))});`;
+  return new Worker(boot, { eval: true, workerData });
+}
+
 /** What fencing needs from the rest of the agent (the runtime wires these to the host, reconciler and catalog). */
 export type FencingDeps = Readonly<{
-  config: Pick<AgentConfig, 'agentId' | 'stateDir' | 'leaseMs' | 'reportIntervalMs'>;
+  config: Pick<AgentConfig, 'agentId' | 'stateDir' | 'leaseMs' | 'reportIntervalMs' | 'nats' | 'leaseStallLimitMs' | 'logLevel'>;
   nc: NatsConnection;
   clock: Clock;
   logger: Logger;
@@ -60,10 +97,14 @@ export type FencingDeps = Readonly<{
 
 /** Heartbeat, lease, withdraw and resume: one instance per agent process. */
 export class Fencing {
-  private lastContact = Date.now();
+  /** Wall-clock ms shared with the lease keeper (lease-worker.ts SLOT): its and our last round trip, fenced, renewal. */
+  private readonly shared = new BigInt64Array(new SharedArrayBuffer(SLOTS * 8));
   private fenced = false;
   private resuming = false;
   private beating = false;
+  private stopped = false;
+  private worker: Worker | null = null;
+  private workerStartedAt = 0;
   private timers: NodeJS.Timeout[] = [];
 
   constructor(private readonly d: FencingDeps) {}
@@ -73,40 +114,64 @@ export class Fencing {
     return this.fenced;
   }
 
-  /** The first heartbeat (a restart renews the lease at once, so adopted VIPs stay), then the heartbeat and lease timers. */
+  /**
+   * The first round trip renews the lease at once (a restart keeps adopted VIPs: hitless), then the keeper thread
+   * takes over heartbeats and renewals; our own round trip and the lease check run on timers here.
+   */
   async start(): Promise<void> {
-    await this.heartbeat();
-    this.timers.push(setInterval(() => void this.heartbeat(), this.d.config.reportIntervalMs));
+    this.stopped = false;
+    mkdirSync(this.d.config.stateDir, { recursive: true, mode: 0o700 });
+    await this.roundTrip();
+    this.startWorker();
+    this.timers.push(setInterval(() => void this.roundTrip(), this.d.config.reportIntervalMs));
     this.timers.push(setInterval(() => void this.checkLease(), Math.min(100, this.d.config.reportIntervalMs)));
   }
 
   stop(): void {
+    this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    void this.worker?.terminate();
+    this.worker = null;
+  }
+
+  private startWorker(): void {
+    const { agentId, stateDir, leaseMs, reportIntervalMs, nats, leaseStallLimitMs, logLevel } = this.d.config;
+    const w = startLeaseWorker({
+      nats, agentId, heartbeatSubject: subjects.heartbeat(agentId), stateDir, leaseMs, reportIntervalMs, stallLimitMs: leaseStallLimitMs,
+      logLevel, shared: this.shared.buffer as SharedArrayBuffer,
+    });
+    this.workerStartedAt = Date.now();
+    w.on('error', (err) => this.d.logger.error({ op: 'lease.worker', err }, 'lease keeper failed'));
+    w.on('exit', (code) => {
+      if (this.stopped || this.worker !== w) return;
+      // Nothing renews until a new keeper runs: the lease lapses if that takes longer than LEASE_MS (the safe side).
+      this.d.logger.error({ op: 'lease.worker', code }, 'lease keeper exited: starting a new one');
+      this.worker = null;
+      setTimeout(() => { if (!this.stopped) this.startWorker(); }, 500).unref();
+    });
+    this.worker = w;
   }
 
   /**
-   * Heartbeat, and the lease: a heartbeat flushed within REPORT_INTERVAL_MS is a NATS round trip; it renews the lease
-   * (`until` = when it was sent + LEASE_MS) in memory and in the lease file the host watchdog reads.
+   * Our own NATS round trip on the main connection: proof for the keeper that this thread makes progress and hears
+   * NATS (it renews only while this is recent). Also hands the keeper the heartbeat's payload.
    */
-  private async heartbeat(): Promise<void> {
+  private async roundTrip(): Promise<void> {
     if (this.beating) return; // the previous flush still hangs (a partition): the lease check runs on its own timer
     this.beating = true;
-    const { agentId, reportIntervalMs } = this.d.config;
     const sentAt = Date.now();
-    const appliedVersions = this.d.appliedVersions();
     try {
-      this.d.nc.publish(subjects.heartbeat(agentId), JSON.stringify({ agentId, at: this.d.clock.now(), appliedVersions }));
+      this.worker?.postMessage({ appliedVersions: this.d.appliedVersions() });
       await Promise.race([
         this.d.nc.flush(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('no NATS round trip')), Math.max(reportIntervalMs, 250))),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('no NATS round trip')), Math.max(this.d.config.reportIntervalMs, 250))),
       ]);
-      if (this.fenced) {
-        void this.resumeAfterCatchUp(sentAt);
-        return;
-      }
-      this.renew(sentAt);
+      raise(this.shared, SLOT.mainContact, sentAt);
+      if (this.fenced) void this.resumeAfterCatchUp(sentAt);
+      // Until the current keeper made its first round trip (it is starting, or a new one replaces a failed one), we renew.
+      else if (slot(this.shared, SLOT.workerContact) < this.workerStartedAt || this.worker === null) this.renew(sentAt);
     } catch (err) {
-      this.d.logger.warn({ op: 'heartbeat', err }, 'heartbeat failed');
+      this.d.logger.warn({ op: 'heartbeat', err }, 'NATS round trip failed');
     } finally {
       this.beating = false;
     }
@@ -114,21 +179,23 @@ export class Fencing {
 
   private renew(sentAt: number): void {
     const { agentId, stateDir, leaseMs } = this.d.config;
-    this.lastContact = Math.max(this.lastContact, sentAt);
+    raise(this.shared, SLOT.leaseRenewed, sentAt);
     try {
-      writeLease(stateDir, { agentId, until: this.lastContact + leaseMs, renewedBy: process.pid });
+      writeLease(stateDir, { agentId, until: slot(this.shared, SLOT.leaseRenewed) + leaseMs, renewedBy: process.pid });
     } catch (err) {
       this.d.logger.warn({ op: 'lease', err }, 'could not write the lease file');
     }
   }
 
-  /** The lease runs out LEASE_MS after the last round trip: withdraw every VIP and stop reconciling until NATS answers. */
+  /** The lease runs out LEASE_MS after the last renewal (the keeper's or ours): withdraw every VIP, stop reconciling. */
   private async checkLease(): Promise<void> {
-    if (this.fenced || Date.now() - this.lastContact <= this.d.config.leaseMs) return;
+    const renewed = slot(this.shared, SLOT.leaseRenewed);
+    if (this.fenced || Date.now() - renewed <= this.d.config.leaseMs) return;
     this.fenced = true;
+    Atomics.store(this.shared, SLOT.fenced, 1n); // the keeper renews no more until we resume
     this.d.pause();
     await this.d.withdrawVips();
-    this.d.logger.error({ op: 'lease', ms: Date.now() - this.lastContact }, 'lease lapsed: VIPs withdrawn');
+    this.d.logger.error({ op: 'lease', ms: Date.now() - renewed }, 'lease lapsed: VIPs withdrawn');
   }
 
   /**
@@ -145,6 +212,7 @@ export class Fencing {
       await this.d.catchUp(last);
       this.fenced = false;
       this.renew(sentAt);
+      Atomics.store(this.shared, SLOT.fenced, 0n);
       this.d.resume();
       this.d.logger.warn({ op: 'lease', seq: last }, 'NATS is back: caught up, lease renewed, reconciling again');
     } catch (err) {
