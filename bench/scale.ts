@@ -134,7 +134,8 @@ async function startLab(opts: { agents?: number; env?: Record<string, string> } 
   log(`lab ${id}: bridge ${bridge}, backends up; starting the stack (nats-server, api, scheduler, failover-watcher, ${opts.agents ?? 2} agents)`);
   const stack = await startStack({
     runId: id, physicalNetwork: physnet, bridge, agents: opts.agents ?? 2, identities: { tls: false },
-    env: { LOG_LEVEL: 'info', ...opts.env },
+    // BENCH_NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) goes to every app of the stack, to profile it.
+    env: { LOG_LEVEL: 'info', ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}), ...opts.env },
   });
   let stopped: Promise<void> | undefined;
   const lab: Lab = {
@@ -351,8 +352,8 @@ async function batch(): Promise<Record<string, unknown>> {
     const all = Array.from({ length: MEMBERS }, (_, i) => ({ address: addr(i), protocol_port: 8080 }));
     const rows = [];
     rows.push(await run(`create ${MEMBERS}`, all, (l) => l.length === MEMBERS));
-    // Every member's weight changes (field 15 of `show servers state` is srv_uweight).
-    rows.push(await run(`weight of ${MEMBERS}`, all.map((m) => ({ ...m, weight: 7 })), (l) => l.length === MEMBERS && l.every((x) => x.split(' ')[15] === '7')));
+    // Every member's weight changes (field 7 of `show servers state` is srv_uweight).
+    rows.push(await run(`weight of ${MEMBERS}`, all.map((m) => ({ ...m, weight: 7 })), (l) => l.length === MEMBERS && l.every((x) => x.split(' ')[7] === '7')));
     rows.push(await run(`delete ${MEMBERS / 2}`, all.slice(0, MEMBERS / 2).map((m) => ({ ...m, weight: 7 })), (l) => l.length === MEMBERS / 2));
     // A body over the API's limit (API_BODY_LIMIT, 1 MiB by default): 413 in the API's error format, never a 500.
     const huge = Array.from({ length: 20_000 }, (_, i) => ({ address: addr(i), protocol_port: 8080, name: `member-${i}-${'x'.repeat(20)}` }));

@@ -8,17 +8,29 @@ import type { LinuxHost } from './host/linux-host';
 /** One row of haproxy's `show stat` CSV, keyed by the header's field names (`pxname`, `svname`, `status`, ...). */
 export type StatRow = Record<string, string>;
 
-/** Parses `show stat` output (`# pxname,svname,...` header, one line per proxy/server). */
-export function parseShowStat(csv: string): StatRow[] {
+/**
+ * Parses `show stat` output (`# pxname,svname,...` header, one line per proxy/server). With `only`, each row holds just
+ * those fields: a pool of 5,000 members has ~100 columns a row, and the health poll needs five of them every second.
+ */
+export function parseShowStat(csv: string, only?: readonly string[]): StatRow[] {
   const lines = csv.split('\n').filter((l) => l.trim() !== '');
   const header = lines.find((l) => l.startsWith('# '));
   if (!header) return [];
   const keys = header.slice(2).split(',');
-  return lines.filter((l) => !l.startsWith('#')).map((l) => {
+  const picked = keys.flatMap((k, i) => (k !== '' && (!only || only.includes(k)) ? [[k, i] as const] : []));
+  const out: StatRow[] = [];
+  for (const l of lines) {
+    if (l.startsWith('#')) continue;
     const cells = l.split(',');
-    return Object.fromEntries(keys.map((k, i) => [k, cells[i] ?? '']).filter(([k]) => k !== ''));
-  });
+    const row: StatRow = {};
+    for (const [k, i] of picked) row[k] = cells[i] ?? '';
+    out.push(row);
+  }
+  return out;
 }
+
+/** The `show stat` fields the health poll reads. */
+const HEALTH_FIELDS = ['pxname', 'svname', 'status', 'weight', 'check_status'] as const;
 
 /** haproxy server status → operating status (Octavia's mapping): UP→ONLINE, DOWN→ERROR, DRAIN/weight 0→DRAINING, MAINT→OFFLINE, no check→NO_MONITOR. */
 export function serverStatus(row: StatRow): OperatingStatus {
@@ -117,7 +129,7 @@ export class HealthReports {
     if (lb.deleted || lb.handover?.role === 'outgoing' || !this.d.host.running(lb.lbId)) return true;
     if (this.d.serving && !this.d.serving(lb.lbId)) return false;
     try {
-      const now = memberHealth(lb, parseShowStat(await this.d.host.statsCsv(lb.lbId)));
+      const now = memberHealth(lb, parseShowStat(await this.d.host.statsCsv(lb.lbId), HEALTH_FIELDS));
       const changed = changedHealth(lb.epoch, now, this.lastHealth);
       for (const h of changed) {
         await this.d.report({ ...h, epoch: lb.epoch });
