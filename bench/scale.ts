@@ -24,7 +24,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   bootstrapNats, canUseNetns, createBridge, createNetnsOnBridge, freePort, netnsRunId, removeLinks, removeNetns,
@@ -479,6 +479,8 @@ async function memory(): Promise<Record<string, unknown>> {
 async function main(): Promise<void> {
   const report: Record<string, unknown> = {
     benchmark: 'scale', at: new Date().toISOString(), args: argv, machine: { cpus: cpus().length, node: process.version },
+    // The machine is shared: the load average before and after says how noisy the figures are.
+    loadAverageBefore: loadavg().map((x) => Math.round(x * 100) / 100),
   };
   const needsRoot = ['batch', 'burst', 'tenants'].some((s) => sections.has(s));
   if (needsRoot && !canUseNetns()) throw new Error('needs root (network namespaces) for batch, burst and tenants');
@@ -487,6 +489,7 @@ async function main(): Promise<void> {
   if (sections.has('burst')) report.burst = await burst();
   if (sections.has('tenants')) report.tenants = await tenants();
   if (sections.has('memory')) report.memory = await memory();
+  report.loadAverageAfter = loadavg().map((x) => Math.round(x * 100) / 100);
   mkdirSync(join(__dirname, 'reports'), { recursive: true });
   const file = join(__dirname, 'reports', `scale-${String(report.at).replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(report, null, 2));

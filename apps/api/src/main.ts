@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     firstValueFrom(rpc.send(subjects.agentQuery(agentId, query), payload).pipe(timeout(timeoutMs)));
   const app = await createApiApp({
     config, store, clock: systemClock, logger, agentQueries, secrets,
-    view: { catalog, waitFor: (seq, timeoutMs) => projection.waitFor(seq, timeoutMs) },
+    view: { catalog, waitFor: (seq, timeoutMs) => projection.waitFor(seq, timeoutMs), onApplied: (l) => projection.onApplied(l) },
     health: streamHealth(nc, (seq, timeoutMs) => projection.waitFor(seq, timeoutMs)),
   });
   app.enableShutdownHooks();

@@ -6,7 +6,8 @@ import { streamLocation, type EventStore, type StreamRef } from './event-store';
 /** How many times handle() re-reads and decides again after a WrongExpectedSequence (so at most 6 attempts). */
 export const HANDLE_RETRIES = 5;
 
-type Entry = { decider: unknown; state: unknown; seq: number };
+/** `followable`: no commit after `seq` had been observed when it was stored, so observe() may fold what comes next. */
+type Entry = { decider: unknown; state: unknown; seq: number; followable?: boolean };
 
 /**
  * The aggregate states one process last wrote, with their stream sequences, and a queue per aggregate. Given to
@@ -21,6 +22,8 @@ type Entry = { decider: unknown; state: unknown; seq: number };
 export class StateCache {
   private readonly entries = new Map<string, Entry>();
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** The last stream sequence observe() saw (0: this cache observes nothing). */
+  private observed = 0;
 
   constructor(readonly maxEntries = 50_000) {}
 
@@ -40,7 +43,7 @@ export class StateCache {
     const held = this.entries.get(key);
     if (held && held.decider === decider && held.seq > seq) return;
     this.entries.delete(key);
-    this.entries.set(key, { decider, state, seq });
+    this.entries.set(key, { decider, state, seq, followable: this.observed <= seq });
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
   }
 
@@ -55,6 +58,21 @@ export class StateCache {
     if (held && held.decider !== decider) return;
     if (held && held.seq >= seq) return;
     this.entries.set(key, { decider, state: foldEvents(decider, held ? (held.state as S) : decider.initialState(), events), seq });
+  }
+
+  /**
+   * A commit the process's projection delivered (every commit of the stream, in order, whatever the aggregate): a held
+   * state it follows is folded forward, so a commit another process appended (an agent's report relayed, a
+   * placement) does not cost the next command a refused append and a read of the whole history. Only states stored
+   * before the projection passed their sequence are followed (no commit of theirs can have gone by unseen); the
+   * append's expected sequence still guards every decision.
+   */
+  observe(key: string, events: readonly unknown[], seq: number): void {
+    if (seq > this.observed) this.observed = seq;
+    const held = this.entries.get(key);
+    if (!held || !held.followable || held.seq >= seq) return;
+    held.state = foldEvents(held.decider as Decider<unknown, never, unknown>, held.state, events);
+    held.seq = seq;
   }
 
   /** Drops what is held for `key` (it proved stale). A cache that follows a projection keeps it: the projection updates it. */
