@@ -16,7 +16,8 @@
  *   - memory: the api (and scheduler) with 10,000 LBs / 100,000 members in the store (written directly by the deciders,
  *     then the apps replay them): RSS after the replay and after listing everything
  * Everything runs for real (nats-server, every app as a process, haproxy in namespaces). Needs root for all but
- * `reports` and `memory`.
+ * `reports` and `memory`; `--stress` needs stress-ng (`bash scripts/install.sh --bench`). Taking over 100 LBs (restart
+ * without adoption, and failover to another agent) is bench/failover.ts's `takeover` (`node bench/run.js bench/failover.ts 1 100`).
  *   sudo node bench/run.js bench/scale.ts [sections=reports,batch,burst,tenants,memory] [--lbs 1000] [--members 5000]
  *       [--stress 8] [--timeout 300] [--memory-lbs 10000]
  * Prints the figures and writes bench/reports/scale-<time>.json.
