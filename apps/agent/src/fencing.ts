@@ -161,16 +161,21 @@ export class Fencing {
     if (this.beating) return;
     this.beating = true;
     const sentAt = Date.now();
+    // Until the current keeper made its first round trip (it is starting, or a new one replaces a failed one), this
+    // thread heartbeats and renews itself: a slow thread start must not look like a silent agent.
+    const keeperUp = this.worker !== null && slot(this.shared, SLOT.workerContact) >= this.workerStartedAt;
     try {
-      this.worker?.postMessage({ appliedVersions: this.d.appliedVersions() });
+      const appliedVersions = this.d.appliedVersions();
+      this.worker?.postMessage({ appliedVersions });
+      const { agentId } = this.d.config;
+      if (!keeperUp) this.d.nc.publish(subjects.heartbeat(agentId), JSON.stringify({ agentId, at: this.d.clock.now(), appliedVersions }));
       // No deadline: on a loaded host the answer is handled late, and late is still progress (the keeper judges the
       // age of `sentAt` against LEASE_STALL_LIMIT_MS); only the lease is tight, and the keeper's own round trip keeps it.
       await this.d.nc.flush();
       raise(this.shared, SLOT.mainContact, sentAt);
       const fresh = Date.now() - sentAt <= this.d.config.leaseMs;
       if (this.fenced) { if (fresh) void this.resumeAfterCatchUp(sentAt); }
-      // Until the current keeper made its first round trip (it is starting, or a new one replaces a failed one), we renew.
-      else if (fresh && (slot(this.shared, SLOT.workerContact) < this.workerStartedAt || this.worker === null)) this.renew(sentAt);
+      else if (fresh && !keeperUp) this.renew(sentAt);
     } catch (err) {
       this.d.logger.warn({ op: 'heartbeat', err }, 'NATS round trip failed');
     } finally {

@@ -38,7 +38,16 @@ async function keep(d: LeaseWorkerData): Promise<void> {
   const logger = createLogger('agent', { agent_id: d.agentId, thread: 'lease' }, d.logLevel);
   let appliedVersions: Record<string, number> = {};
   parentPort?.on('message', (m: { appliedVersions?: Record<string, number> }) => { if (m.appliedVersions) appliedVersions = m.appliedVersions; });
-  const nc: NatsConnection = await connectNats({ nats: d.nats, name: `agent:${d.agentId}:lease`, logger });
+  // A loaded host may take longer than the usual 5 s to connect (the nkey handshake is CPU): keep trying; until the
+  // first round trip here the main thread heartbeats and renews itself (fencing.ts).
+  let nc: NatsConnection | null = null;
+  while (nc === null) {
+    nc = await connectNats({ nats: d.nats, name: `agent:${d.agentId}:lease`, logger, timeoutMs: 30_000 }).catch((err: unknown) => {
+      logger.warn({ op: 'lease.connect', err }, 'lease keeper cannot connect to NATS yet; trying again');
+      return null;
+    });
+    if (nc === null) await new Promise((r) => setTimeout(r, d.reportIntervalMs));
+  }
   let stalled = false;
   for (;;) {
     const sentAt = Date.now();
