@@ -22,22 +22,21 @@ async function streamInfo(nc: NatsConnection, name = EVENT_STREAM): Promise<Stre
 const secretsStream = kvBucket(SECRETS_BUCKET).stream;
 const secretsPrefix = kvBucket(SECRETS_BUCKET).keys.replace(/>$/, '');
 
-/** Every live key of the secrets bucket with its sealed value (deleted and purged keys left out). Never creates it. */
-async function readSecrets(nc: NatsConnection): Promise<BackupSecret[]> {
-  const info = await streamInfo(nc, secretsStream);
-  if (!info || info.state.messages === 0) return [];
-  const consumer = await nc.jetstream().consumers.get(secretsStream, { deliver_policy: DeliverPolicy.LastPerSubject });
-  const out = new Map<string, BackupSecret>();
-  const messages = await consumer.consume({ max_messages: 256 });
-  const last = info.state.last_seq;
+/**
+ * Every message an ephemeral consumer of `stream` delivers up to sequence `last` (or until 5 s pass without one), in
+ * order, through `take`; the consumer is deleted afterwards.
+ */
+async function drainUpTo(
+  nc: NatsConnection, stream: string, opts: Parameters<ReturnType<NatsConnection['jetstream']>['consumers']['get']>[1],
+  last: number, maxMessages: number, take: (m: JsMsg) => void,
+): Promise<void> {
+  const consumer = await nc.jetstream().consumers.get(stream, opts);
+  const messages = await consumer.consume({ max_messages: maxMessages });
   try {
     let stall = setTimeout(() => messages.stop(), 5_000);
     for await (const m of messages) {
       clearTimeout(stall);
-      const key = m.subject.slice(secretsPrefix.length);
-      const op = m.headers?.get('KV-Operation');
-      if (op === 'DEL' || op === 'PURGE') out.delete(key);
-      else out.set(key, { key, sealed: Buffer.from(m.data).toString('base64') });
+      take(m);
       if (m.info.pending === 0 || m.seq >= last) break;
       stall = setTimeout(() => messages.stop(), 5_000);
     }
@@ -46,6 +45,19 @@ async function readSecrets(nc: NatsConnection): Promise<BackupSecret[]> {
     messages.stop();
     await consumer.delete().catch(() => undefined);
   }
+}
+
+/** Every live key of the secrets bucket with its sealed value (deleted and purged keys left out). Never creates it. */
+async function readSecrets(nc: NatsConnection): Promise<BackupSecret[]> {
+  const info = await streamInfo(nc, secretsStream);
+  if (!info || info.state.messages === 0) return [];
+  const out = new Map<string, BackupSecret>();
+  await drainUpTo(nc, secretsStream, { deliver_policy: DeliverPolicy.LastPerSubject }, info.state.last_seq, 256, (m) => {
+    const key = m.subject.slice(secretsPrefix.length);
+    const op = m.headers?.get('KV-Operation');
+    if (op === 'DEL' || op === 'PURGE') out.delete(key);
+    else out.set(key, { key, sealed: Buffer.from(m.data).toString('base64') });
+  });
   return [...out.values()].sort((a, b) => a.key.localeCompare(b.key));
 }
 
@@ -53,23 +65,10 @@ async function readSecrets(nc: NatsConnection): Promise<BackupSecret[]> {
 async function readReports(nc: NatsConnection): Promise<BackupReport[]> {
   const info = await streamInfo(nc, REPORT_STREAM);
   if (!info || info.state.messages === 0) return [];
-  const last = info.state.last_seq;
-  const consumer = await nc.jetstream().consumers.get(REPORT_STREAM, { filterSubjects: subjects.allReports });
   const out: BackupReport[] = [];
-  const messages = await consumer.consume({ max_messages: 1_000 });
-  try {
-    let stall = setTimeout(() => messages.stop(), 5_000);
-    for await (const m of messages) {
-      clearTimeout(stall);
-      out.push({ subject: m.subject, msgId: msgIdOf(m), data: m.string() });
-      if (m.info.pending === 0 || m.seq >= last) break;
-      stall = setTimeout(() => messages.stop(), 5_000);
-    }
-    clearTimeout(stall);
-  } finally {
-    messages.stop();
-    await consumer.delete().catch(() => undefined);
-  }
+  await drainUpTo(nc, REPORT_STREAM, { filterSubjects: subjects.allReports }, info.state.last_seq, 1_000, (m) => {
+    out.push({ subject: m.subject, msgId: msgIdOf(m), data: m.string() });
+  });
   return out;
 }
 

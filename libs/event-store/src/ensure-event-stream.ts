@@ -17,27 +17,27 @@ export const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
 
 /** The full configuration of LBAAS_EVENTS: append-only (deny delete/purge), no limits, direct get allowed. */
 export function eventStreamConfig(opts: EventStreamOptions = {}): StreamConfig {
-  return {
-    name: EVENT_STREAM,
-    subjects: [subjects.allEvents],
-    storage: StorageType.File,
-    retention: RetentionPolicy.Limits,
-    discard: DiscardPolicy.Old,
-    num_replicas: opts.replicas ?? 1,
-    max_msgs: -1,
-    max_bytes: -1,
-    max_age: 0,
-    max_msgs_per_subject: -1,
-    max_msg_size: -1,
-    max_consumers: -1,
-    duplicate_window: nanos(DUPLICATE_WINDOW_MS),
-    deny_delete: true,
-    deny_purge: true,
-    allow_direct: true,
-    allow_rollup_hdrs: false,
-    sealed: false,
-  } as StreamConfig;
+  return { ...streamBase(EVENT_STREAM, subjects.allEvents, opts), max_msgs_per_subject: -1, max_msg_size: -1, deny_purge: true } as StreamConfig;
 }
+
+/** What both streams share: file storage, no size or age limits, the dedupe window, no deletes, direct get. */
+const streamBase = (name: string, subject: string, opts: EventStreamOptions) => ({
+  name,
+  subjects: [subject],
+  storage: StorageType.File,
+  retention: RetentionPolicy.Limits,
+  discard: DiscardPolicy.Old,
+  num_replicas: opts.replicas ?? 1,
+  max_msgs: -1,
+  max_bytes: -1,
+  max_age: 0,
+  max_consumers: -1,
+  duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+  deny_delete: true,
+  allow_direct: true,
+  allow_rollup_hdrs: false,
+  sealed: false,
+});
 
 /**
  * Creates the stream LBAAS_EVENTS, or checks an existing one: settings that cannot change in place (subjects,
@@ -102,24 +102,7 @@ export const MAX_REPORT_BYTES = 64 * 1024;
  */
 export function reportStreamConfig(opts: EventStreamOptions = {}): StreamConfig {
   return {
-    name: REPORT_STREAM,
-    subjects: [subjects.allReports],
-    storage: StorageType.File,
-    retention: RetentionPolicy.Limits,
-    discard: DiscardPolicy.Old,
-    num_replicas: opts.replicas ?? 1,
-    max_msgs: -1,
-    max_bytes: -1,
-    max_age: 0,
-    max_msgs_per_subject: REPORTS_PER_SUBJECT,
-    max_msg_size: MAX_REPORT_BYTES,
-    max_consumers: -1,
-    duplicate_window: nanos(DUPLICATE_WINDOW_MS),
-    deny_delete: true,
-    deny_purge: false,
-    allow_direct: true,
-    allow_rollup_hdrs: false,
-    sealed: false,
+    ...streamBase(REPORT_STREAM, subjects.allReports, opts), max_msgs_per_subject: REPORTS_PER_SUBJECT, max_msg_size: MAX_REPORT_BYTES, deny_purge: false,
   } as StreamConfig;
 }
 
