@@ -29,8 +29,8 @@ export type AgentConfig = Readonly<{
   leaseMs: number;
   /**
    * LEASE_STALL_LIMIT_MS: the lease keeper thread (lease-worker.ts) heartbeats and renews the lease only while the main
-   * thread made a NATS round trip of its own this recently: busy is not dead, but a wedged agent is fenced after this
-   * plus LEASE_MS.
+   * thread's event loop turned this recently and its NATS connection has not been down this long: busy is not dead,
+   * but a wedged agent is fenced after this plus LEASE_MS.
    */
   leaseStallLimitMs: number;
   /** LEASE_TEST_STALL_MS, a test hook: on SIGUSR2 the main thread busy-loops this long (0: off, the default). */

@@ -45,11 +45,12 @@ export function readLease(stateDir: string): LeaseRecord | null {
 export const leaseHeld = (lease: LeaseRecord | null, nowMs: number): boolean => lease !== null && nowMs < lease.until;
 
 /**
- * What the main thread and the lease keeper (lease-worker.ts) share: one BigInt64 slot each, wall-clock ms (fenced: 0/1),
- * the keeper's and the main thread's last NATS round trip, fenced, and the last renewal written to the lease file.
+ * What the main thread and the lease keeper (lease-worker.ts) share: one BigInt64 slot each, wall-clock ms (fenced: 0/1):
+ * the keeper's last NATS round trip, the main thread's last event-loop turn, fenced, the last renewal written to the
+ * lease file, and since when the main thread's own NATS connection is down (0: up).
  */
-export const SLOT = { workerContact: 0, mainContact: 1, fenced: 2, leaseRenewed: 3 } as const;
-const SLOTS = 4;
+export const SLOT = { workerContact: 0, mainContact: 1, fenced: 2, leaseRenewed: 3, mainDisconnectedSince: 4 } as const;
+const SLOTS = 5;
 
 /** Raises slot `i` to `v` (never lowers it: the keeper and the main thread's resume both write the renewal time). */
 export function raise(shared: BigInt64Array, i: number, v: number): void {
@@ -125,6 +126,16 @@ export class Fencing {
     this.startWorker();
     this.timers.push(setInterval(() => void this.roundTrip(), this.d.config.reportIntervalMs));
     this.timers.push(setInterval(() => void this.checkLease(), Math.min(100, this.d.config.reportIntervalMs)));
+    void this.watchConnection();
+  }
+
+  /** Since when the main connection is down, for the keeper (it renews nothing once that lasts the stall limit). */
+  private async watchConnection(): Promise<void> {
+    for await (const s of this.d.nc.status()) {
+      if (this.stopped) return;
+      if (s.type === 'disconnect' && slot(this.shared, SLOT.mainDisconnectedSince) === 0) Atomics.store(this.shared, SLOT.mainDisconnectedSince, BigInt(Date.now()));
+      if (s.type === 'reconnect') Atomics.store(this.shared, SLOT.mainDisconnectedSince, 0n);
+    }
   }
 
   stop(): void {
@@ -169,10 +180,9 @@ export class Fencing {
       this.worker?.postMessage({ appliedVersions });
       const { agentId } = this.d.config;
       if (!keeperUp) this.d.nc.publish(subjects.heartbeat(agentId), JSON.stringify({ agentId, at: this.d.clock.now(), appliedVersions }));
-      // No deadline: on a loaded host the answer is handled late, and late is still progress (the keeper judges the
-      // age of `sentAt` against LEASE_STALL_LIMIT_MS); only the lease is tight, and the keeper's own round trip keeps it.
+      // No deadline: during a burst the answer waits behind every message queued on this connection (seconds), and
+      // that is busy, not dead; only the lease is tight, and the keeper's own round trip keeps it.
       await this.d.nc.flush();
-      raise(this.shared, SLOT.mainContact, sentAt);
       const fresh = Date.now() - sentAt <= this.d.config.leaseMs;
       if (this.fenced) { if (fresh) void this.resumeAfterCatchUp(sentAt); }
       else if (fresh && !keeperUp) this.renew(sentAt);
@@ -195,6 +205,7 @@ export class Fencing {
 
   /** The lease runs out LEASE_MS after the last renewal (the keeper's or ours): withdraw every VIP, stop reconciling. */
   private async checkLease(): Promise<void> {
+    raise(this.shared, SLOT.mainContact, Date.now()); // this thread's event loop turns: the keeper's proof of progress
     const renewed = slot(this.shared, SLOT.leaseRenewed);
     if (this.fenced || Date.now() - renewed <= this.d.config.leaseMs) return;
     this.fenced = true;

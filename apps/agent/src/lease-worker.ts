@@ -10,9 +10,9 @@ import { raise, slot, SLOT, writeLease } from './fencing';
  *   - the agent process dies → the thread dies with it → no renewal: the watchdog withdraws the VIPs after LEASE_MS,
  *     the failover-watcher hears no heartbeat and moves the LBs (as before);
  *   - the host is cut off from NATS → the thread's own round trip fails → no renewal, no heartbeat (as before);
- *   - the main thread is wedged (no NATS round trip of its own, on its own connection, for LEASE_STALL_LIMIT_MS) →
- *     the thread stops renewing and heartbeating too, so a stuck agent is fenced and failed over after
- *     LEASE_STALL_LIMIT_MS + LEASE_MS instead of holding its VIPs forever.
+ *   - the main thread is wedged (its event loop did not turn for LEASE_STALL_LIMIT_MS), or its own NATS connection has
+ *     been down that long → the thread stops renewing and heartbeating too, so a stuck agent is fenced and failed
+ *     over after LEASE_STALL_LIMIT_MS + LEASE_MS instead of holding its VIPs forever.
  * While the main thread is fenced (lease lapsed, catching up) the thread does not renew: only the main thread's
  * resume renews, after it caught up with the stream (fencing.ts).
  *
@@ -30,8 +30,12 @@ export type LeaseWorkerData = Readonly<{
   shared: SharedArrayBuffer;
 }>;
 
-/** Pure: may the keeper renew at `nowMs`? Only while the main thread made a round trip of its own within the stall limit. */
-export const mainAlive = (nowMs: number, mainContactMs: number, stallLimitMs: number): boolean => nowMs - mainContactMs <= stallLimitMs;
+/**
+ * Pure: may the keeper renew at `nowMs`? Only while the main thread's event loop turned within the stall limit and its
+ * own connection has not been down that long (`disconnectedSinceMs` 0: up).
+ */
+export const mainAlive = (nowMs: number, mainTurnMs: number, stallLimitMs: number, disconnectedSinceMs = 0): boolean =>
+  nowMs - mainTurnMs <= stallLimitMs && (disconnectedSinceMs === 0 || nowMs - disconnectedSinceMs <= stallLimitMs);
 
 async function keep(d: LeaseWorkerData): Promise<void> {
   const shared = new BigInt64Array(d.shared);
@@ -52,11 +56,16 @@ async function keep(d: LeaseWorkerData): Promise<void> {
   for (;;) {
     const sentAt = Date.now();
     const mainContact = slot(shared, SLOT.mainContact);
-    if (!mainAlive(sentAt, mainContact, d.stallLimitMs)) {
-      if (!stalled) logger.error({ op: 'lease.stalled', main_contact_age_ms: sentAt - mainContact, stall_limit_ms: d.stallLimitMs }, 'the agent made no NATS round trip of its own within the stall limit: no more heartbeats or lease renewals (it is fenced and failed over)');
+    const disconnectedSince = slot(shared, SLOT.mainDisconnectedSince);
+    if (!mainAlive(sentAt, mainContact, d.stallLimitMs, disconnectedSince)) {
+      if (!stalled) {
+        logger.error({
+          op: 'lease.stalled', main_turn_age_ms: sentAt - mainContact, main_disconnected_ms: disconnectedSince ? sentAt - disconnectedSince : 0, stall_limit_ms: d.stallLimitMs,
+        }, 'the agent\'s main thread is stuck or cut off beyond the stall limit: no more heartbeats or lease renewals (it is fenced and failed over)');
+      }
       stalled = true;
     } else {
-      if (stalled) logger.warn({ op: 'lease.stalled', main_contact_age_ms: sentAt - mainContact }, 'the agent makes progress again: heartbeats resume');
+      if (stalled) logger.warn({ op: 'lease.stalled', main_turn_age_ms: sentAt - mainContact }, 'the agent makes progress again: heartbeats resume');
       stalled = false;
       try {
         nc.publish(d.heartbeatSubject, JSON.stringify({ agentId: d.agentId, at: new Date(sentAt).toISOString(), appliedVersions }));

@@ -2,10 +2,12 @@ import { raise, slot, SLOT } from './fencing';
 import { mainAlive } from './lease-worker';
 
 describe('lease keeper rules', () => {
-  it('renews only while the main thread made a round trip within the stall limit', () => {
+  it('renews only while the main thread\'s event loop turned within the stall limit and its connection is not down that long', () => {
     expect(mainAlive(10_000, 9_000, 1_000)).toBe(true);
     expect(mainAlive(10_001, 9_000, 1_000)).toBe(false);
-    expect(mainAlive(Date.now(), 0, 15_000)).toBe(false); // never made one: no renewal
+    expect(mainAlive(Date.now(), 0, 15_000)).toBe(false); // never turned: no renewal
+    expect(mainAlive(10_000, 9_900, 1_000, 9_500)).toBe(true); // down for 500 ms: reconnecting
+    expect(mainAlive(10_000, 9_900, 1_000, 8_999)).toBe(false); // down beyond the limit
   });
 
   it('a shared slot only rises: a late writer never moves the renewal back', () => {
