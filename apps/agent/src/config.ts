@@ -87,7 +87,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     resyncIntervalMs: r.int('RESYNC_INTERVAL_MS', 5000, 100),
     healthPollMs: r.int('HEALTH_POLL_MS', 1000, 100),
     leaseMs: r.int('LEASE_MS', 3000, 200),
-    leaseStallLimitMs: r.int('LEASE_STALL_LIMIT_MS', 15_000, 1000, 600_000),
+    leaseStallLimitMs: r.int('LEASE_STALL_LIMIT_MS', 60_000, 1000, 600_000),
     testStallMs: r.int('LEASE_TEST_STALL_MS', 0, 0, 600_000),
     watchdog: r.bool('LEASE_WATCHDOG', true),
     garpCount: r.int('GARP_COUNT', 3, 0, 10),
