@@ -125,7 +125,16 @@ export async function runProjection(nc: NatsConnection, opts: ProjectionOptions)
   };
 
   const loop = (async () => {
-    for await (const m of messages) apply(m);
+    // Buffered messages are handed over without a macrotask in between: give timers and I/O a turn every 20 ms, or a
+    // burst of commits holds the process's event loop (its lease check, health polls, HTTP) for seconds on a busy host.
+    let slice = Date.now();
+    for await (const m of messages) {
+      apply(m);
+      if (Date.now() - slice >= 20) {
+        await new Promise((r) => setImmediate(r));
+        slice = Date.now();
+      }
+    }
   })().then(
     () => { if (!stopped) failAll(new ProjectionStopped(`projection over ${filter} ended unexpectedly`)); },
     (err: unknown) => {
