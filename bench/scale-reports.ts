@@ -3,9 +3,9 @@
  * and what a report costs on a 2,000-member LB whose history holds 20,000 member status changes.
  */
 import { randomUUID } from 'node:crypto';
-import { loadBalancer } from '@lbaas/domain';
+import { loadBalancer, memberReports } from '@lbaas/domain';
 import { handle, jetStreamEventStore, StateCache, type EventStore } from '@lbaas/event-store';
-import type { Actor } from '@lbaas/contracts';
+import { REPORT_STREAM, type Actor } from '@lbaas/contracts';
 import type { GraphStep, LoadBalancerCommand } from '@lbaas/events';
 import { connect } from 'nats';
 import { summarize } from './stats';
@@ -125,7 +125,32 @@ export async function legacyReportCost(store: EventStore, lb: { lbId: string; ve
   return { readMs: summarize(read), reportMs: summarize(report) };
 }
 
-/** The `reports` section: the legacy cost, and (when this build has them) the new paths. */
+/**
+ * The new path: a member status on the agent's own report subject, decided on the state the agent holds in memory
+ * (handle() with its StateCache, as apps/agent/src/reports.ts does). Flapping `flaps` times, then how many messages
+ * that member's subject keeps (the stream's per-subject limit).
+ */
+export async function newReportCost(nc: import('nats').NatsConnection, store: EventStore, lb: { lbId: string; members: { poolId: string; memberId: string }[] }, flaps = 2000) {
+  const cache = new StateCache(1_000_000);
+  const agentActor: Actor = { kind: 'service', service: 'agent:a1' };
+  const m = lb.members[0];
+  const ref = { report: { kind: 'member' as const, agentId: 'a1', lbId: lb.lbId, memberId: m.memberId } };
+  const ms: number[] = [];
+  for (let i = 0; i < flaps; i++) {
+    const t0 = performance.now();
+    await handle(store, ref, memberReports, {
+      type: 'ReportMemberStatus', data: { lbId: lb.lbId, poolId: m.poolId, memberId: m.memberId, agentId: 'a1', epoch: 1, status: i % 2 ? 'ONLINE' : 'ERROR' },
+      metadata: meta(),
+    }, agentActor, { cache, isNew: i === 0 });
+    ms.push(performance.now() - t0);
+  }
+  const jsm = await nc.jetstreamManager();
+  const info = await jsm.streams.info(REPORT_STREAM, { subjects_filter: '>' });
+  const kept = Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
+  return { reportMs: summarize(ms), flaps, reportsStored: info.state.last_seq, messagesKeptForTheMember: kept, streamBytes: info.state.bytes };
+}
+
+/** The `reports` section: the legacy cost and the new path's, and what a flapping member leaves in the store. */
 export async function reports(log: (m: string) => void): Promise<Record<string, unknown>> {
   const { startNatsServer, bootstrapNats } = await import('@lbaas/testing');
   const nats = await startNatsServer();
@@ -139,8 +164,10 @@ export async function reports(log: (m: string) => void): Promise<Record<string, 
     log(`written in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const legacy = await legacyReportCost(store, lb);
     log(`legacy path (read + fold the LB's history): ${JSON.stringify(legacy)}`);
+    const current = await newReportCost(nc, store, lb);
+    log(`new path (the agent's own report subject, state in memory), a member flapping ${current.flaps} times: ${JSON.stringify(current)}`);
     await nc.drain();
-    return { legacy };
+    return { legacy, current };
   } finally {
     await nats.stop();
   }
