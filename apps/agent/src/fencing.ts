@@ -11,7 +11,7 @@ import type { AgentConfig } from './config';
  * Fencing (DESIGN.md §6): the agent may answer on its VIPs only while it holds a lease, and the lease is renewed only
  * by a NATS round trip. The heartbeats and the renewals come from the lease keeper (lease-worker.ts), a worker thread
  * with its own event loop and NATS connection, so a busy main thread is not taken for a dead agent; the keeper renews
- * only while the main thread makes NATS round trips of its own (within LEASE_STALL_LIMIT_MS). No renewal for LEASE_MS
+ * only while this thread's event loop turns (within LEASE_STALL_LIMIT_MS). No renewal for LEASE_MS
  * → withdraw every VIP and pause reconciling; NATS back → catch up with the stream, renew, resume. The lease is also a
  * file the per-host watchdog reads (watchdog.ts), so a dead agent process is fenced too.
  */
@@ -98,7 +98,7 @@ export type FencingDeps = Readonly<{
 
 /** Heartbeat, lease, withdraw and resume: one instance per agent process. */
 export class Fencing {
-  /** Wall-clock ms shared with the lease keeper (lease-worker.ts SLOT): its and our last round trip, fenced, renewal. */
+  /** Wall-clock ms shared with the lease keeper (SLOT above). */
   private readonly shared = new BigInt64Array(new SharedArrayBuffer(SLOTS * 8));
   private fenced = false;
   private resuming = false;
@@ -155,7 +155,7 @@ export class Fencing {
     w.on('error', (err) => this.d.logger.error({ op: 'lease.worker', err }, 'lease keeper failed'));
     w.on('exit', (code) => {
       if (this.stopped || this.worker !== w) return;
-      // Nothing renews until a new keeper runs: the lease lapses if that takes longer than LEASE_MS (the safe side).
+      // Until the new keeper's first round trip, this thread's own round trips heartbeat and renew (roundTrip).
       this.d.logger.error({ op: 'lease.worker', code }, 'lease keeper exited: starting a new one');
       this.worker = null;
       setTimeout(() => { if (!this.stopped) this.startWorker(); }, 500).unref();
@@ -164,8 +164,8 @@ export class Fencing {
   }
 
   /**
-   * Our own NATS round trip on the main connection: proof for the keeper that this thread makes progress and hears
-   * NATS (it renews only while this is recent). Also hands the keeper the heartbeat's payload.
+   * Our own NATS round trip on the main connection: it resumes a fenced agent once NATS answers, and heartbeats and
+   * renews while no keeper has made a round trip yet. Also hands the keeper the heartbeat's payload.
    */
   private async roundTrip(): Promise<void> {
     // One at a time: a flush that hangs (a partition) holds the next ones back; the lease check runs on its own timer.
