@@ -228,16 +228,22 @@ async function canary(lab: Lab, subnet: string, samples: number[]) {
   await api.waitFor(`/v2/lbaas/loadbalancers/${lb.id}`, (b) => b?.loadbalancer?.provisioning_status === 'ACTIVE', 60_000);
   await api.waitFor(`/v2/lbaas/loadbalancers/${lb.id}/status`, (b) => JSON.stringify(b).split('"ONLINE"').length > 4, 30_000).catch(() => undefined);
   let reading = true;
-  const reads = (async () => { while (reading) { await api.get(`/v2/lbaas/loadbalancers/${lb.id}`); await sleep(200); } })();
+  let readErrors = 0;
+  const reads = (async () => {
+    while (reading) {
+      await api.get(`/v2/lbaas/loadbalancers/${lb.id}`).catch(() => { readErrors++; });
+      await sleep(200);
+    }
+  })();
   const prober = startProber(lab.ns.cli, `http://${lb.vip_address}/`, 50, 1000);
   return {
     lb, api,
-    async stop(): Promise<{ requests: number; failed: number; failures: Probe[] }> {
+    async stop(): Promise<{ requests: number; failed: number; failures: Probe[]; apiReadErrors: number }> {
       reading = false;
       await reads;
       const probes = await prober.stop();
       const failures = probes.filter((p) => !p.ok);
-      return { requests: probes.length, failed: failures.length, failures: failures.slice(0, 20) };
+      return { requests: probes.length, failed: failures.length, failures: failures.slice(0, 20), apiReadErrors: readErrors };
     },
   };
 }
@@ -398,6 +404,7 @@ async function tenants(): Promise<Record<string, unknown>> {
     const stormFrom = bApi.length;
     let storming = true;
     let aCreated = 0;
+    let aRefused = 0;
     const storm = (async () => {
       for (let i = 0; i < 20; i++) {
         const body = graphBody(subnet, `flap${i}`, [], monitor);
@@ -407,8 +414,10 @@ async function tenants(): Promise<Record<string, unknown>> {
       const t0 = Date.now();
       await inParallel(Array.from({ length: 32 }, (_, i) => i), 32, async (c) => {
         for (let i = 0; storming && Date.now() - t0 < 60_000; i++) {
-          const r = await a.post('/v2/lbaas/loadbalancers', graphBody(subnet, `a${c}-${i}`, [`${lab.prefix}.0.13`, `${lab.prefix}.0.11`], monitor));
+          const r = await a.post('/v2/lbaas/loadbalancers', graphBody(subnet, `a${c}-${i}`, [`${lab.prefix}.0.13`, `${lab.prefix}.0.11`], monitor))
+            .catch(() => ({ status: 0 }));
           if (r.status === 201) aCreated++;
+          else aRefused++;
         }
       });
     })();
@@ -423,7 +432,7 @@ async function tenants(): Promise<Record<string, unknown>> {
     const out = {
       bTraffic: { requests: traffic.requests, failed: traffic.failed, failures: traffic.failures },
       bApiMs: { quiet: latency(quietApi), storm: latency(stormApi) }, bApplyMs: { quiet: phase('quiet'), storm: phase('storm') },
-      aCreated, aApiMs: latency(aMs), memberStatusReportsLogged: statusReports, lease: leaseEvents(lab.stack),
+      aCreated, aRefused, aApiMs: latency(aMs), memberStatusReportsLogged: statusReports, lease: leaseEvents(lab.stack),
     };
     log(JSON.stringify(out));
     return out;
