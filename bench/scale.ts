@@ -455,12 +455,12 @@ async function memory(): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = { lbs: MEMORY_LBS, members: MEMORY_LBS * 10, written };
     const api = await startAppProcess({
       name: 'api', command: [process.execPath, join(ROOT, 'apps/api/dist/main.js')], logFile: `/tmp/scale-memory-api-${port}.log`,
-      env: { NATS_URL: nats.url, API_HOST: '127.0.0.1', API_PORT: String(port), AUTH_STRATEGY: 'noauth', DEFAULT_PROJECT_ID: 'mem', LOG_LEVEL: 'warn' },
+      env: { NATS_URL: nats.url, API_HOST: '127.0.0.1', API_PORT: String(port), AUTH_STRATEGY: 'noauth', DEFAULT_PROJECT_ID: 'mem', LOG_LEVEL: 'info' },
       startTimeoutMs: 600_000,
     });
     const sched = await startAppProcess({
       name: 'scheduler', command: [process.execPath, join(ROOT, 'apps/scheduler/dist/main.js')], logFile: `/tmp/scale-memory-scheduler-${port}.log`,
-      env: { NATS_URL: nats.url, LOG_LEVEL: 'warn' }, startTimeoutMs: 600_000,
+      env: { NATS_URL: nats.url, LOG_LEVEL: 'info' }, startTimeoutMs: 600_000,
     });
     try {
       const ready = Date.now();
