@@ -6,6 +6,7 @@
 #   bash scripts/install.sh --keystone also Debian's Keystone and the openstack CLI with its loadbalancer commands, for
 #                                      `lbaasctl up --keystone` (scripts/up.sh --keystone asks for it); not by default:
 #                                      the embedded stack runs noauth without them
+#   bash scripts/install.sh --bench    also stress-ng (bench/scale.ts --stress N keeps N CPU-bound workers running)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +15,8 @@ for arg in "$@"; do
   case "$arg" in
     --tests) want+=(openssl python3-openstackclient python3-octaviaclient python3-neutronclient python3-openstacksdk keystone) ;;
     --keystone) want+=(keystone python3-openstackclient python3-octaviaclient) ;;
-    *) echo "lbaas: unknown option $arg (--tests, --keystone)" >&2; exit 2 ;;
+    --bench) want+=(stress-ng) ;;
+    *) echo "lbaas: unknown option $arg (--tests, --keystone, --bench)" >&2; exit 2 ;;
   esac
 done
 

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect } from 'nats';
 import { loadBalancer } from '@lbaas/domain';
 import { handle, jetStreamEventStore } from '@lbaas/event-store';
@@ -53,7 +55,8 @@ maybe('failover: a host dies, is cut off, restarts; its load balancer keeps serv
   };
 
   beforeAll(async () => {
-    lab = await startHostsLab({ id, hosts: 3, env: { PLACEMENT_TIMEOUT_MS: '4000' } });
+    // LEASE_TEST_STALL_MS: SIGUSR2 blocks an agent's event loop for 6 s, twice its 3 s lease (the busy test below).
+    lab = await startHostsLab({ id, hosts: 3, env: { PLACEMENT_TIMEOUT_MS: '4000' }, agentEnv: { LEASE_TEST_STALL_MS: '6000' } });
     api = apiClient(lab.apiUrl, { 'x-project-id': 'e2e-project' });
     // The apps are no single point of failure: a second scheduler and a second watcher run all along.
     await lab.startApp('scheduler-2', 'scheduler');
@@ -74,6 +77,29 @@ maybe('failover: a host dies, is cut off, restarts; its load balancer keeps serv
     expect(probes.filter((p) => !p.ok)).toEqual([]);
     expect(await lab.vipHolders(ids.lb, ids.vip)).toEqual([await hostingAgent()]);
     expect(await lab.arpResponders(ids.vip)).toHaveLength(1);
+  });
+
+  it('busy is not dead: an agent whose event loop is blocked for twice its lease keeps its VIP and its LB, zero failed requests', async () => {
+    const on = hostOf((await hostingAgent()) as string);
+    const placedBefore = (await placements()).length;
+    const holders = sampleHolders();
+    const probe = startProber(lab.clientNs, `http://${ids.vip}/`);
+    await sleep(300);
+    const t0 = Date.now();
+    process.kill(on.agent?.pid as number, 'SIGUSR2');
+    await on.agent?.waitForLine(/event loop free again/, 20_000);
+    const blockedMs = Date.now() - t0;
+    await sleep(1500); // the agent's own lease check and a watcher tick after the block
+    const probes = await probe.stop();
+    const samples = await holders.stop();
+    console.log(`event loop blocked ${blockedMs} ms: ${probes.length} requests, ${probes.filter((p) => !p.ok).length} failed`);
+    expect(blockedMs).toBeGreaterThan(6000);
+    expect(probes.filter((p) => !p.ok)).toEqual([]);
+    expect(samples.filter((x) => x.holders.join() !== on.agentId)).toEqual([]);
+    expect((await placements()).length).toBe(placedBefore); // not failed over
+    expect(await hostingAgent()).toBe(on.agentId);
+    expect(on.agent?.output()).not.toMatch(/lease lapsed/);
+    expect(readFileSync(join(on.stateDir, 'watchdog.log'), 'utf8')).not.toMatch(/lease lapsed/);
   });
 
   it('a dead host (kill -9, haproxy gone, links down): re-placed with a new epoch and serving again within seconds; neighbours follow the new MAC', async () => {

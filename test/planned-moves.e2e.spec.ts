@@ -80,6 +80,22 @@ maybe('planned moves, session continuity and true status (issue 14)', () => {
       await nc.close();
     }
   };
+  /** The member statuses agent `agentId` reported for the LB's members (its own report subjects, LBAAS_REPORTS). */
+  const memberReports = async (agentId: string) => {
+    const members = (await api.get(`/v2/lbaas/pools/${ids.pool}/members`)).body.members as { id: string }[];
+    const nc = await connect({ servers: lab.nats.url });
+    try {
+      const store = jetStreamEventStore(nc);
+      const out: { type: string; data: Record<string, unknown> }[] = [];
+      for (const m of members) {
+        const { commits } = await store.read({ report: { kind: 'member', agentId, lbId: ids.lb, memberId: m.id } });
+        out.push(...commits.flatMap((c) => c.events as unknown as { type: string; data: Record<string, unknown> }[]));
+      }
+      return out;
+    } finally {
+      await nc.close();
+    }
+  };
   /** Samples, until stopped, the hosts that answer ARP for the VIP (VIP on an up vip0, not held back) and the MACs a client sees answering (broadcast ARP). */
   const sampleArp = (from: string) => {
     const holders: string[][] = [];
@@ -227,7 +243,8 @@ maybe('planned moves, session continuity and true status (issue 14)', () => {
     const epoch = (await lbEvents()).filter((e) => e.type === 'LoadBalancerPlaced').pop()?.data.epoch;
     let reported: unknown[] = [];
     while (Date.now() - t0 < 10_000) {
-      reported = (await lbEvents()).filter((e) => e.type === 'MemberOperatingStatusChanged' && e.data.epoch === epoch);
+      // Member statuses are the agents' reports on their own subjects (issue 11), not LB history.
+      reported = (await memberReports(to)).filter((e) => e.type === 'MemberOperatingStatusChanged' && e.data.epoch === epoch);
       if (reported.length >= 2) break;
       await sleep(100);
     }

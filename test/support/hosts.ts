@@ -288,7 +288,8 @@ export function startProber(netns: string, url: string, intervalMs = 50, timeout
   const child = execFile('ip', ['netns', 'exec', netns, process.execPath, '-e', PROBER, url, String(intervalMs), String(timeoutMs)], { maxBuffer: 64 << 20 });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  // 'close', not 'exit': under load the exit can come before the last chunk of the report was read.
+  const exited = new Promise<void>((r) => child.once('close', () => r()));
   const handle = {
     async stop() {
       probers.delete(handle);

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@lbaas/app-shell';
-import type { Aggregate } from '@lbaas/contracts';
-import { ensureEventStream, jetStreamEventStore, type EventStore } from '@lbaas/event-store';
+import { subjects, type Aggregate } from '@lbaas/contracts';
+import { ensureEventStream, ensureReportStream, jetStreamEventStore, type EventStore } from '@lbaas/event-store';
 import type { DomainEvent } from '@lbaas/events';
 import {
   canUseNetns, createBridge, createNetnsOnBridge, httpGetFromNetns, natsServerPerFile, netnsRunId, removeLinks, removeNetns,
@@ -12,6 +12,7 @@ import {
 import { AgentRuntime } from './agent-runtime';
 import { loadConfig } from './config';
 import { HM_ID, LISTENER_ID, POOL_ID, WEB1, WEB2 } from '@lbaas/testing';
+import { readLease } from './fencing';
 import { LinuxHost } from './host/linux-host';
 import { hostVethName, netnsName } from './layout';
 
@@ -35,6 +36,10 @@ suite('AgentRuntime over a real nats-server, netns and haproxy', () => {
     return store.append({ aggregate, id }, { commitId: `${run}-${aggregate}.${id}-${seq}`, at, actor: { kind: 'service', service: 'test' }, events }, seq);
   };
   const lbEvents = async () => (await store.read<DomainEvent>({ aggregate: 'lb', id: lbId })).commits.flatMap((c) => c.events);
+  /** What the agent reported on its own subjects (it never writes the LB's history; the scheduler relays, not here). */
+  const lbReports = async () => (await store.read<DomainEvent>({ report: { kind: 'lb', agentId: config.agentId, lbId } })).commits.flatMap((c) => c.events);
+  const memberReports = async (memberId: string) =>
+    (await store.read<DomainEvent>({ report: { kind: 'member', agentId: config.agentId, lbId, memberId } })).commits.flatMap((c) => c.events);
   const until = async <T>(what: string, f: () => Promise<T | undefined>, ms = 15_000): Promise<T> => {
     const t0 = Date.now();
     for (;;) {
@@ -44,10 +49,12 @@ suite('AgentRuntime over a real nats-server, netns and haproxy', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
   };
-  const config = loadConfig({
-    AGENT_ID: `t${run}`, NATS_URL: 'nats://unused', BRIDGE_MAPPINGS: `physnet1:${bridge}`, STATE_DIR: join(root, 'state'), RUN_DIR: join(root, 'run'),
-    RESYNC_INTERVAL_MS: '1000', HEALTH_POLL_MS: '300', REPORT_INTERVAL_MS: '300',
-  });
+  // NATS_URL: the lease keeper thread (lease-worker.ts) opens its own connection; the runtime gets the test's.
+  const env = {
+    AGENT_ID: `t${run}`, BRIDGE_MAPPINGS: `physnet1:${bridge}`, STATE_DIR: join(root, 'state'), RUN_DIR: join(root, 'run'),
+    RESYNC_INTERVAL_MS: '1000', HEALTH_POLL_MS: '300', REPORT_INTERVAL_MS: '300', LEASE_MS: '1500',
+  };
+  let config = loadConfig({ ...env, NATS_URL: 'nats://127.0.0.1:1' });
   const host = new LinuxHost({ stateDir: config.stateDir, runDir: config.runDir, haproxyBin: 'haproxy' });
   const startRuntime = async () => {
     const rt = new AgentRuntime(config, nats.connection, store, host, createLogger('agent', { agent_id: config.agentId }, 'warn'), 4000);
@@ -57,7 +64,9 @@ suite('AgentRuntime over a real nats-server, netns and haproxy', () => {
   };
 
   beforeAll(async () => {
+    config = loadConfig({ ...env, NATS_URL: nats.url });
     await ensureEventStream(nats.connection);
+    await ensureReportStream(nats.connection);
     store = jetStreamEventStore(nats.connection);
     await createBridge(bridge);
     await createNetnsOnBridge({ netns: web1, bridge, hostIf: `${web1}h`, cidr: `${net}.11/24` });
@@ -89,12 +98,13 @@ suite('AgentRuntime over a real nats-server, netns and haproxy', () => {
     await append('lb', lbId, { type: 'LoadBalancerPlaced', v: 1, data: { lbId, agentId: config.agentId, epoch: 1, reason: 'initial', at } });
     await waitForHttp(client, `http://${net}.10/`, (r) => r.status === 200);
     const answered = Date.now() - t0;
-    const applied = await until('DesiredStateApplied', async () => (await lbEvents()).find((e) => e.type === 'DesiredStateApplied'));
+    const applied = await until('DesiredStateApplied', async () => (await lbReports()).find((e) => e.type === 'DesiredStateApplied'));
     expect(applied.data).toMatchObject({ agentId: config.agentId, epoch: 1, version: 7 });
     const online = await until('both members ONLINE', async () => {
-      const s = (await lbEvents()).filter((e) => e.type === 'MemberOperatingStatusChanged' && e.data.status === 'ONLINE');
+      const s = [...await memberReports(String(WEB1)), ...await memberReports(String(WEB2))].filter((e) => e.type === 'MemberOperatingStatusChanged' && e.data.status === 'ONLINE');
       return s.length === 2 ? s : undefined;
     });
+    expect((await lbEvents()).filter((e) => e.type === 'DesiredStateApplied' || e.type === 'MemberOperatingStatusChanged')).toEqual([]);
     console.log(`placement → VIP answers in ${answered} ms; applied reported and ${online.length} members ONLINE after ${Date.now() - t0} ms`);
 
     // Restart: stop (no teardown) — traffic continues — start again: the running haproxy is adopted, not restarted.
@@ -105,11 +115,32 @@ suite('AgentRuntime over a real nats-server, netns and haproxy', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(host.digests(lbId)).toEqual(pidBefore);
     expect(rt2.digests(lbId).loadBalancers[lbId]).toMatchObject({ version: 7, applied: 7, running: true });
-    expect((await lbEvents()).filter((e) => e.type === 'DesiredStateApplied')).toHaveLength(1);
+    // Its reports were read back at start: the same applied version and the same statuses are not reported again.
+    expect((await lbReports()).filter((e) => e.type === 'DesiredStateApplied')).toHaveLength(1);
+    expect((await memberReports(String(WEB1))).filter((e) => e.type === 'MemberOperatingStatusChanged')).toHaveLength(1);
+
+    // Busy is not dead: the event loop blocked for twice the lease (a long synchronous stretch of work). The keeper
+    // thread heartbeats and renews on its own connection meanwhile: the VIP stays, nothing is withdrawn.
+    const beats: number[] = [];
+    const hb = await nats.connect({ name: 'hb' });
+    const sub = hb.subscribe(subjects.heartbeat(config.agentId), { callback: (_e, m) => beats.push(Date.parse(JSON.parse(m.string()).at)) });
+    await hb.flush();
+    const blockedAt = Date.now();
+    while (Date.now() - blockedAt < 2 * config.leaseMs) { /* busy */ }
+    const freedAt = Date.now();
+    const leaseAfter = readLease(config.stateDir);
+    expect(leaseAfter?.until).toBeGreaterThan(freedAt); // renewed during the block, by the keeper
+    await new Promise((r) => setTimeout(r, 300)); // the lease check runs: nothing lapsed
+    expect(rt2.leaseWithdrawn).toBe(false);
+    expect((await httpGetFromNetns(client, `http://${net}.10/`)).status).toBe(200);
+    sub.unsubscribe();
+    await hb.close();
+    const during = beats.filter((t) => t > blockedAt && t < freedAt);
+    expect(during.length).toBeGreaterThanOrEqual(Math.floor((freedAt - blockedAt) / config.reportIntervalMs) - 2);
 
     // Delete: the agent tears everything down and reports the deletion version.
     await append('lb', lbId, { type: 'LoadBalancerDeleted', v: 1, data: { lbId, cascade: true, at } });
-    const gone = await until('teardown reported', async () => (await lbEvents()).find((e) => e.type === 'DesiredStateApplied' && e.data.version === 8));
+    const gone = await until('teardown reported', async () => (await lbReports()).find((e) => e.type === 'DesiredStateApplied' && e.data.version === 8));
     expect(gone.data).toMatchObject({ version: 8 });
     expect(host.owned()).toEqual([]);
     expect((await httpGetFromNetns(client, `http://${net}.10/`, 500)).status).toBe(0);

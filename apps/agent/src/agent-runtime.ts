@@ -1,6 +1,6 @@
 import { newId, systemClock, type Clock } from '@lbaas/app-shell';
 import { parseEventSubject, type Actor } from '@lbaas/contracts';
-import { agent, DomainError, loadBalancer } from '@lbaas/domain';
+import { agent } from '@lbaas/domain';
 import { handle, loadSnapshot, runProjection, waitForEventStream, type EventStore, type Projection } from '@lbaas/event-store';
 import { DESIRED_STATE_EVENTS, HANDOVER_EVENTS, type AgentEvent, type LoadBalancerEvent } from '@lbaas/events';
 import {
@@ -15,6 +15,7 @@ import type { LinuxHost } from './host/linux-host';
 import { lbPaths } from './layout';
 import { parseDesiredState } from './parse';
 import { Reconciler, type Reporter } from './reconciler';
+import { AgentReports } from './reports';
 import { StreamGuard } from './stream-guard';
 import { certFilesFor, resolveCerts, tlsRefsOf } from './tls-certs';
 
@@ -28,6 +29,7 @@ export class AgentRuntime {
   private projection: Projection | null = null;
   private reconciler: Reconciler | null = null;
   private health: HealthReports | null = null;
+  private readonly reports: AgentReports;
   private readonly fencing: Fencing;
   private readonly actor: Actor;
   /** Refused LBs already logged (lbId → reason), so each refusal is one log line, not one per desired() call. */
@@ -45,6 +47,7 @@ export class AgentRuntime {
     private readonly clock: Clock = systemClock,
   ) {
     this.actor = { kind: 'service', service: `agent:${config.agentId}` };
+    this.reports = new AgentReports({ agentId: config.agentId, nc, store, actor: this.actor, clock, logger });
     this.guard = new StreamGuard({ nc, logger, memory: host.state, owns: () => host.owned().length > 0 });
     this.fencing = new Fencing({
       config, nc, clock, logger,
@@ -60,6 +63,11 @@ export class AgentRuntime {
   /** What this agent must run: the catalog's desired state through the entrance (parse.ts); refusals logged once each. */
   desired() {
     return this.entrance(desiredStateFor(this.catalog, this.config.agentId, this.config.bridgeMappings));
+  }
+
+  /** True while the lease has lapsed and the VIPs are withdrawn (fencing.ts). */
+  get leaseWithdrawn(): boolean {
+    return this.fencing.withdrawn;
   }
 
   /** One LB's desired state on this agent through the same entrance (null: nothing of it wanted here). */
@@ -104,8 +112,9 @@ export class AgentRuntime {
       metadata: { commandId: newId(), now: this.clock.now() },
     }, this.actor);
     this.logger.info({ op: 'register', host: this.config.hostName }, 'agent registered');
-    // 4. Replay every commit into the catalog, then follow live.
+    // 4. Replay every commit into the catalog, then follow live; read what this agent reported before (its own subjects).
     await this.replay();
+    const reported = await this.reports.seed();
     // 5. Reconcile: at start, on every commit touching an LB placed here (or leaving here), and on the resync timer.
     const handover = { timeoutMs: this.config.handoverTimeoutMs, drainTimeoutMs: this.config.drainTimeoutMs, minDrainMs: Math.min(3000, this.config.drainTimeoutMs) };
     this.reconciler = new Reconciler({
@@ -117,9 +126,9 @@ export class AgentRuntime {
     this.reconciler.start();
     // 6. Health: every member, and at once the members of a copy that starts serving (reported by the reconciler).
     this.health = new HealthReports({
-      agentId, pollMs: this.config.healthPollMs, store: this.store, host: this.host, desired: () => this.desired(),
-      desiredOne: (id) => this.desiredOne(id), serving: (id) => this.reconciler?.serving(id) ?? false,
-      actor: this.actor, clock: this.clock, logger: this.logger,
+      pollMs: this.config.healthPollMs, host: this.host, desired: () => this.desired(), reported,
+      report: (h) => this.reports.member(h),
+      desiredOne: (id) => this.desiredOne(id), serving: (id) => this.reconciler?.serving(id) ?? false, logger: this.logger,
     });
     this.health.start();
     // 7. Keep checking the stream: one that turns missing, empty, shorter or foreign pauses reconciling and health
@@ -193,27 +202,18 @@ export class AgentRuntime {
     await this.projection?.stop();
   }
 
+  /** Reports go to this agent's own report subjects (reports.ts); the scheduler relays them into the LB's history. */
   private reporter(): Reporter {
-    const report = async (d: DesiredLb, command: Parameters<typeof loadBalancer.decide>[0]) => {
-      try {
-        await handle(this.store, { aggregate: 'lb', id: d.lbId }, loadBalancer, command, this.actor);
-      } catch (err) {
-        // Fenced (the LB moved) or already superseded: nothing to retry; the next desired state decides.
-        if (err instanceof DomainError) this.logger.warn({ op: 'report', lb_id: d.lbId, version: d.version, err }, 'report refused');
-        else throw err;
-      }
-    };
     const base = (d: DesiredLb) => ({ lbId: d.lbId, agentId: this.config.agentId, epoch: d.epoch, version: d.version });
-    const metadata = () => ({ commandId: newId(), now: this.clock.now() });
     const handover = (d: DesiredLb) => ({ lbId: d.lbId, agentId: this.config.agentId, epoch: d.epoch });
     return {
       applied: async (d) => {
-        await report(d, { type: 'ReportApplied', data: base(d), metadata: metadata() });
+        await this.reports.lb({ type: 'ReportApplied', data: base(d) });
         this.health?.soon(d.lbId);
       },
-      rejected: (d, reason) => report(d, { type: 'ReportRejected', data: { ...base(d), reason: reason.slice(0, 1000) }, metadata: metadata() }),
-      prepared: (d) => report(d, { type: 'ReportHandoverPrepared', data: handover(d), metadata: metadata() }),
-      released: (d) => report(d, { type: 'ReportHandoverReleased', data: handover(d), metadata: metadata() }),
+      rejected: (d, reason) => this.reports.lb({ type: 'ReportRejected', data: { ...base(d), reason: reason.slice(0, 1000) } }),
+      prepared: (d) => this.reports.lb({ type: 'ReportHandoverPrepared', data: handover(d) }),
+      released: (d) => this.reports.lb({ type: 'ReportHandoverReleased', data: handover(d) }),
     };
   }
 

@@ -27,6 +27,14 @@ export type AgentConfig = Readonly<{
    * failover-watcher's AGENT_DOWN_TIME_MS, so that a host is fenced before its LBs may move (DESIGN.md §6).
    */
   leaseMs: number;
+  /**
+   * LEASE_STALL_LIMIT_MS: the lease keeper thread (lease-worker.ts) heartbeats and renews the lease only while the main
+   * thread's event loop turned this recently and its NATS connection has not been down this long: busy is not dead,
+   * but a wedged agent is fenced after this plus LEASE_MS.
+   */
+  leaseStallLimitMs: number;
+  /** LEASE_TEST_STALL_MS, a test hook: on SIGUSR2 the main thread busy-loops this long (0: off, the default). */
+  testStallMs: number;
   /** Start the per-host watchdog (withdraws VIPs when the lease file lapses, even if this process is dead). */
   watchdog: boolean;
   /** Gratuitous ARPs sent after plugging a VIP (0 disables). */
@@ -79,6 +87,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     resyncIntervalMs: r.int('RESYNC_INTERVAL_MS', 5000, 100),
     healthPollMs: r.int('HEALTH_POLL_MS', 1000, 100),
     leaseMs: r.int('LEASE_MS', 3000, 200),
+    leaseStallLimitMs: r.int('LEASE_STALL_LIMIT_MS', 60_000, 1000, 600_000),
+    testStallMs: r.int('LEASE_TEST_STALL_MS', 0, 0, 600_000),
     watchdog: r.bool('LEASE_WATCHDOG', true),
     garpCount: r.int('GARP_COUNT', 3, 0, 10),
     haproxyBin: r.str('HAPROXY_BIN', 'haproxy'),

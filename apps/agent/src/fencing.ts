@@ -1,5 +1,6 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { Clock } from '@lbaas/app-shell';
 import { EVENT_STREAM, subjects } from '@lbaas/contracts';
 import type { NatsConnection } from 'nats';
@@ -8,9 +9,11 @@ import type { AgentConfig } from './config';
 
 /**
  * Fencing (DESIGN.md §6): the agent may answer on its VIPs only while it holds a lease, and the lease is renewed only
- * by a NATS round trip. Heartbeat → renew; no round trip for LEASE_MS → withdraw every VIP and pause reconciling;
- * NATS back → catch up with the stream, renew, resume. The lease is also a file the per-host watchdog reads
- * (watchdog.ts), so a dead agent process is fenced too.
+ * by a NATS round trip. The heartbeats and the renewals come from the lease keeper (lease-worker.ts), a worker thread
+ * with its own event loop and NATS connection, so a busy main thread is not taken for a dead agent; the keeper renews
+ * only while this thread's event loop turns (within LEASE_STALL_LIMIT_MS). No renewal for LEASE_MS
+ * → withdraw every VIP and pause reconciling; NATS back → catch up with the stream, renew, resume. The lease is also a
+ * file the per-host watchdog reads (watchdog.ts), so a dead agent process is fenced too.
  */
 
 /**
@@ -41,9 +44,44 @@ export function readLease(stateDir: string): LeaseRecord | null {
 /** Pure: is the lease still running at `nowMs`? */
 export const leaseHeld = (lease: LeaseRecord | null, nowMs: number): boolean => lease !== null && nowMs < lease.until;
 
+/**
+ * What the main thread and the lease keeper (lease-worker.ts) share: one BigInt64 slot each, wall-clock ms (fenced: 0/1):
+ * the keeper's last NATS round trip, the main thread's last event-loop turn, fenced, the last renewal written to the
+ * lease file, and since when the main thread's own NATS connection is down (0: up).
+ */
+export const SLOT = { workerContact: 0, mainContact: 1, fenced: 2, leaseRenewed: 3, mainDisconnectedSince: 4 } as const;
+const SLOTS = 5;
+
+/** Raises slot `i` to `v` (never lowers it: the keeper and the main thread's resume both write the renewal time). */
+export function raise(shared: BigInt64Array, i: number, v: number): void {
+  for (;;) {
+    const cur = Atomics.load(shared, i);
+    if (BigInt(v) <= cur) return;
+    if (Atomics.compareExchange(shared, i, cur, BigInt(v)) === cur) return;
+  }
+}
+
+export const slot = (shared: BigInt64Array, i: number): number => Number(Atomics.load(shared, i));
+
+/**
+ * Starts the lease keeper thread. From the built app it runs lease-worker.js; from TypeScript sources (jest,
+ * bench/run.js) it compiles lease-worker.ts with @swc/core on require, the way bench/run.js does.
+ */
+function startLeaseWorker(workerData: Record<string, unknown>): Worker {
+  if (__filename.endsWith('.js')) return new Worker(join(__dirname, 'lease-worker.js'), { workerData });
+  const boot = `
+    const { transformSync } = require('@swc/core');
+    const fs = require('node:fs');
+    require.extensions['.ts'] = (m, f) => m._compile(transformSync(fs.readFileSync(f, 'utf8'), {
+      filename: f, module: { type: 'commonjs' }, jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    }).code, f);
+    require(${JSON.stringify(join(__dirname, 'lease-worker.ts'))});`;
+  return new Worker(boot, { eval: true, workerData });
+}
+
 /** What fencing needs from the rest of the agent (the runtime wires these to the host, reconciler and catalog). */
 export type FencingDeps = Readonly<{
-  config: Pick<AgentConfig, 'agentId' | 'stateDir' | 'leaseMs' | 'reportIntervalMs'>;
+  config: Pick<AgentConfig, 'agentId' | 'stateDir' | 'leaseMs' | 'reportIntervalMs' | 'nats' | 'leaseStallLimitMs' | 'logLevel'>;
   nc: NatsConnection;
   clock: Clock;
   logger: Logger;
@@ -60,10 +98,14 @@ export type FencingDeps = Readonly<{
 
 /** Heartbeat, lease, withdraw and resume: one instance per agent process. */
 export class Fencing {
-  private lastContact = Date.now();
+  /** Wall-clock ms shared with the lease keeper (SLOT above). */
+  private readonly shared = new BigInt64Array(new SharedArrayBuffer(SLOTS * 8));
   private fenced = false;
   private resuming = false;
   private beating = false;
+  private stopped = false;
+  private worker: Worker | null = null;
+  private workerStartedAt = 0;
   private timers: NodeJS.Timeout[] = [];
 
   constructor(private readonly d: FencingDeps) {}
@@ -73,40 +115,79 @@ export class Fencing {
     return this.fenced;
   }
 
-  /** The first heartbeat (a restart renews the lease at once, so adopted VIPs stay), then the heartbeat and lease timers. */
+  /**
+   * The first round trip renews the lease at once (a restart keeps adopted VIPs: hitless), then the keeper thread
+   * takes over heartbeats and renewals; our own round trip and the lease check run on timers here.
+   */
   async start(): Promise<void> {
-    await this.heartbeat();
-    this.timers.push(setInterval(() => void this.heartbeat(), this.d.config.reportIntervalMs));
+    this.stopped = false;
+    mkdirSync(this.d.config.stateDir, { recursive: true, mode: 0o700 });
+    await this.roundTrip();
+    this.startWorker();
+    this.timers.push(setInterval(() => void this.roundTrip(), this.d.config.reportIntervalMs));
     this.timers.push(setInterval(() => void this.checkLease(), Math.min(100, this.d.config.reportIntervalMs)));
+    void this.watchConnection();
+  }
+
+  /** Since when the main connection is down, for the keeper (it renews nothing once that lasts the stall limit). */
+  private async watchConnection(): Promise<void> {
+    for await (const s of this.d.nc.status()) {
+      if (this.stopped) return;
+      if (s.type === 'disconnect' && slot(this.shared, SLOT.mainDisconnectedSince) === 0) Atomics.store(this.shared, SLOT.mainDisconnectedSince, BigInt(Date.now()));
+      if (s.type === 'reconnect') Atomics.store(this.shared, SLOT.mainDisconnectedSince, 0n);
+    }
   }
 
   stop(): void {
+    this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    void this.worker?.terminate();
+    this.worker = null;
+  }
+
+  private startWorker(): void {
+    const { agentId, stateDir, leaseMs, reportIntervalMs, nats, leaseStallLimitMs, logLevel } = this.d.config;
+    const w = startLeaseWorker({
+      nats, agentId, heartbeatSubject: subjects.heartbeat(agentId), stateDir, leaseMs, reportIntervalMs, stallLimitMs: leaseStallLimitMs,
+      logLevel, shared: this.shared.buffer as SharedArrayBuffer,
+    });
+    this.workerStartedAt = Date.now();
+    w.on('error', (err) => this.d.logger.error({ op: 'lease.worker', err }, 'lease keeper failed'));
+    w.on('exit', (code) => {
+      if (this.stopped || this.worker !== w) return;
+      // Until the new keeper's first round trip, this thread's own round trips heartbeat and renew (roundTrip).
+      this.d.logger.error({ op: 'lease.worker', code }, 'lease keeper exited: starting a new one');
+      this.worker = null;
+      setTimeout(() => { if (!this.stopped) this.startWorker(); }, 500).unref();
+    });
+    this.worker = w;
   }
 
   /**
-   * Heartbeat, and the lease: a heartbeat flushed within REPORT_INTERVAL_MS is a NATS round trip; it renews the lease
-   * (`until` = when it was sent + LEASE_MS) in memory and in the lease file the host watchdog reads.
+   * Our own NATS round trip on the main connection: it resumes a fenced agent once NATS answers, and heartbeats and
+   * renews while no keeper has made a round trip yet. Also hands the keeper the heartbeat's payload.
    */
-  private async heartbeat(): Promise<void> {
-    if (this.beating) return; // the previous flush still hangs (a partition): the lease check runs on its own timer
+  private async roundTrip(): Promise<void> {
+    // One at a time: a flush that hangs (a partition) holds the next ones back; the lease check runs on its own timer.
+    if (this.beating) return;
     this.beating = true;
-    const { agentId, reportIntervalMs } = this.d.config;
     const sentAt = Date.now();
-    const appliedVersions = this.d.appliedVersions();
+    // Until the current keeper made its first round trip (it is starting, or a new one replaces a failed one), this
+    // thread heartbeats and renews itself: a slow thread start must not look like a silent agent.
+    const keeperUp = this.worker !== null && slot(this.shared, SLOT.workerContact) >= this.workerStartedAt;
     try {
-      this.d.nc.publish(subjects.heartbeat(agentId), JSON.stringify({ agentId, at: this.d.clock.now(), appliedVersions }));
-      await Promise.race([
-        this.d.nc.flush(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('no NATS round trip')), Math.max(reportIntervalMs, 250))),
-      ]);
-      if (this.fenced) {
-        void this.resumeAfterCatchUp(sentAt);
-        return;
-      }
-      this.renew(sentAt);
+      const appliedVersions = this.d.appliedVersions();
+      this.worker?.postMessage({ appliedVersions });
+      const { agentId } = this.d.config;
+      if (!keeperUp) this.d.nc.publish(subjects.heartbeat(agentId), JSON.stringify({ agentId, at: this.d.clock.now(), appliedVersions }));
+      // No deadline: during a burst the answer waits behind every message queued on this connection (seconds), and
+      // that is busy, not dead; only the lease is tight, and the keeper's own round trip keeps it.
+      await this.d.nc.flush();
+      const fresh = Date.now() - sentAt <= this.d.config.leaseMs;
+      if (this.fenced) { if (fresh) void this.resumeAfterCatchUp(sentAt); }
+      else if (fresh && !keeperUp) this.renew(sentAt);
     } catch (err) {
-      this.d.logger.warn({ op: 'heartbeat', err }, 'heartbeat failed');
+      this.d.logger.warn({ op: 'heartbeat', err }, 'NATS round trip failed');
     } finally {
       this.beating = false;
     }
@@ -114,21 +195,24 @@ export class Fencing {
 
   private renew(sentAt: number): void {
     const { agentId, stateDir, leaseMs } = this.d.config;
-    this.lastContact = Math.max(this.lastContact, sentAt);
+    raise(this.shared, SLOT.leaseRenewed, sentAt);
     try {
-      writeLease(stateDir, { agentId, until: this.lastContact + leaseMs, renewedBy: process.pid });
+      writeLease(stateDir, { agentId, until: slot(this.shared, SLOT.leaseRenewed) + leaseMs, renewedBy: process.pid });
     } catch (err) {
       this.d.logger.warn({ op: 'lease', err }, 'could not write the lease file');
     }
   }
 
-  /** The lease runs out LEASE_MS after the last round trip: withdraw every VIP and stop reconciling until NATS answers. */
+  /** The lease runs out LEASE_MS after the last renewal (the keeper's or ours): withdraw every VIP, stop reconciling. */
   private async checkLease(): Promise<void> {
-    if (this.fenced || Date.now() - this.lastContact <= this.d.config.leaseMs) return;
+    raise(this.shared, SLOT.mainContact, Date.now()); // this thread's event loop turns: the keeper's proof of progress
+    const renewed = slot(this.shared, SLOT.leaseRenewed);
+    if (this.fenced || Date.now() - renewed <= this.d.config.leaseMs) return;
     this.fenced = true;
+    Atomics.store(this.shared, SLOT.fenced, 1n); // the keeper renews no more until we resume
     this.d.pause();
     await this.d.withdrawVips();
-    this.d.logger.error({ op: 'lease', ms: Date.now() - this.lastContact }, 'lease lapsed: VIPs withdrawn');
+    this.d.logger.error({ op: 'lease', ms: Date.now() - renewed }, 'lease lapsed: VIPs withdrawn');
   }
 
   /**
@@ -144,7 +228,9 @@ export class Fencing {
       const last = (await jsm.streams.info(EVENT_STREAM)).state.last_seq;
       await this.d.catchUp(last);
       this.fenced = false;
-      this.renew(sentAt);
+      // The keeper kept making round trips while we were fenced (it only did not renew): its last one counts too.
+      this.renew(Math.max(sentAt, slot(this.shared, SLOT.workerContact)));
+      Atomics.store(this.shared, SLOT.fenced, 0n);
       this.d.resume();
       this.d.logger.warn({ op: 'lease', seq: last }, 'NATS is back: caught up, lease renewed, reconciling again');
     } catch (err) {

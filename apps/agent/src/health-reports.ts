@@ -1,7 +1,3 @@
-import { newId, type Clock } from '@lbaas/app-shell';
-import type { Actor } from '@lbaas/contracts';
-import { loadBalancer } from '@lbaas/domain';
-import { handle, type EventStore } from '@lbaas/event-store';
 import type { OperatingStatus } from '@lbaas/events';
 import type { DesiredLb, DesiredState } from '@lbaas/projections';
 import type { Logger } from 'pino';
@@ -12,17 +8,29 @@ import type { LinuxHost } from './host/linux-host';
 /** One row of haproxy's `show stat` CSV, keyed by the header's field names (`pxname`, `svname`, `status`, ...). */
 export type StatRow = Record<string, string>;
 
-/** Parses `show stat` output (`# pxname,svname,...` header, one line per proxy/server). */
-export function parseShowStat(csv: string): StatRow[] {
+/**
+ * Parses `show stat` output (`# pxname,svname,...` header, one line per proxy/server). With `only`, each row holds just
+ * those fields: a pool of 5,000 members has ~100 columns a row, and the health poll needs five of them every second.
+ */
+export function parseShowStat(csv: string, only?: readonly string[]): StatRow[] {
   const lines = csv.split('\n').filter((l) => l.trim() !== '');
   const header = lines.find((l) => l.startsWith('# '));
   if (!header) return [];
   const keys = header.slice(2).split(',');
-  return lines.filter((l) => !l.startsWith('#')).map((l) => {
+  const picked = keys.flatMap((k, i) => (k !== '' && (!only || only.includes(k)) ? [[k, i] as const] : []));
+  const out: StatRow[] = [];
+  for (const l of lines) {
+    if (l.startsWith('#')) continue;
     const cells = l.split(',');
-    return Object.fromEntries(keys.map((k, i) => [k, cells[i] ?? '']).filter(([k]) => k !== ''));
-  });
+    const row: StatRow = {};
+    for (const [k, i] of picked) row[k] = cells[i] ?? '';
+    out.push(row);
+  }
+  return out;
 }
+
+/** The `show stat` fields the health poll reads. */
+const HEALTH_FIELDS = ['pxname', 'svname', 'status', 'weight', 'check_status'] as const;
 
 /** haproxy server status → operating status (Octavia's mapping): UP→ONLINE, DOWN→ERROR, DRAIN/weight 0→DRAINING, MAINT→OFFLINE, no check→NO_MONITOR. */
 export function serverStatus(row: StatRow): OperatingStatus {
@@ -61,17 +69,17 @@ export function changedHealth(epoch: number, now: readonly MemberHealth[], last:
 
 /** What the health poller needs from the rest of the agent. */
 export type HealthReportsDeps = Readonly<{
-  agentId: string;
   pollMs: number;
-  store: EventStore;
+  /** Stores one member's status on this agent's report subject (reports.ts). */
+  report: (h: MemberHealth & { epoch: number }) => Promise<void>;
+  /** What was reported before this process started (`${epoch}:${memberId}` → status), read from the report subjects. */
+  reported?: ReadonlyMap<string, OperatingStatus>;
   host: Pick<LinuxHost, 'running' | 'statsCsv'>;
   desired: () => DesiredState;
   /** One LB's desired state (cheaper than all of them). */
   desiredOne?: (lbId: string) => DesiredLb | null;
   /** This agent's copy of the LB serves (a planned move's copy does not report before it took the VIP, nor after it let go). */
   serving?: (lbId: string) => boolean;
-  actor: Actor;
-  clock: Clock;
   logger: Logger;
 }>;
 
@@ -81,12 +89,14 @@ export type HealthReportsDeps = Readonly<{
  * checked and reported at its epoch, so that the new host says what it sees as soon as it has looked.
  */
 export class HealthReports {
-  private readonly lastHealth = new Map<string, OperatingStatus>();
+  private readonly lastHealth: Map<string, OperatingStatus>;
   private timer: NodeJS.Timeout | null = null;
   private readonly eager = new Map<string, NodeJS.Timeout>();
   private stopped = false;
 
-  constructor(private readonly d: HealthReportsDeps) {}
+  constructor(private readonly d: HealthReportsDeps) {
+    this.lastHealth = new Map(d.reported ?? []);
+  }
 
   start(): void {
     this.timer = setInterval(() => void this.poll(), this.d.pollMs);
@@ -119,13 +129,10 @@ export class HealthReports {
     if (lb.deleted || lb.handover?.role === 'outgoing' || !this.d.host.running(lb.lbId)) return true;
     if (this.d.serving && !this.d.serving(lb.lbId)) return false;
     try {
-      const now = memberHealth(lb, parseShowStat(await this.d.host.statsCsv(lb.lbId)));
+      const now = memberHealth(lb, parseShowStat(await this.d.host.statsCsv(lb.lbId), HEALTH_FIELDS));
       const changed = changedHealth(lb.epoch, now, this.lastHealth);
       for (const h of changed) {
-        await handle(this.d.store, { aggregate: 'lb', id: lb.lbId }, loadBalancer, {
-          type: 'ReportMemberStatus', data: { ...h, agentId: this.d.agentId, epoch: lb.epoch },
-          metadata: { commandId: newId(), now: this.d.clock.now() },
-        }, this.d.actor);
+        await this.d.report({ ...h, epoch: lb.epoch });
         this.lastHealth.set(`${lb.epoch}:${h.memberId}`, h.status);
         this.d.logger.info({ op: 'health', lb_id: lb.lbId, member_id: h.memberId, status: h.status, epoch: lb.epoch }, 'member status');
       }

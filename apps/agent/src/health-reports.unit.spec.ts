@@ -15,6 +15,12 @@ describe('health', () => {
     ]);
   });
 
+  it('with a field list, keeps only those fields (the poll reads five of ~100) and maps the same', () => {
+    const rows = parseShowStat(CSV, ['pxname', 'svname', 'status', 'weight', 'check_status']);
+    expect(rows[0]).toEqual({ pxname: POOL_ID, svname: WEB1, status: 'UP', weight: '1' });
+    expect(memberHealth(desiredLb(), rows)).toEqual(memberHealth(desiredLb(), parseShowStat(CSV)));
+  });
+
   it.each([
     ['UP', '1', 'ONLINE'], ['UP 1/2', '1', 'ONLINE'], ['DOWN', '1', 'ERROR'], ['DOWN 1/2', '1', 'ERROR'], ['DRAIN', '1', 'DRAINING'],
     ['NOLB', '1', 'DRAINING'], ['UP', '0', 'DRAINING'], ['MAINT', '1', 'OFFLINE'], ['MAINT (via x/y)', '1', 'OFFLINE'], ['no check', '1', 'NO_MONITOR'],

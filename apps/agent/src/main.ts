@@ -68,6 +68,15 @@ async function main(): Promise<void> {
   app.useLogger(new NestPinoLogger(logger));
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.listen();
+  // A test hook (LEASE_TEST_STALL_MS): SIGUSR2 blocks this thread's event loop, as a long synchronous stretch of work would.
+  if (config.testStallMs > 0) {
+    process.on('SIGUSR2', () => {
+      logger.warn({ op: 'test.stall', ms: config.testStallMs }, 'test hook: blocking the event loop');
+      const until = Date.now() + config.testStallMs;
+      while (Date.now() < until) { /* busy */ }
+      logger.warn({ op: 'test.stall', ms: config.testStallMs }, 'test hook: event loop free again');
+    });
+  }
   await runtime.start();
   logger.info({ op: 'ready', run_dir: config.runDir, state_dir: config.stateDir }, 'agent ready');
   process.once('beforeExit', () => void nc.drain().catch(() => undefined));

@@ -156,9 +156,18 @@ export class Reconciler {
     return this.appliedVersions.has(lbId);
   }
 
+  /**
+   * Starts queued runs up to `concurrency`: first those of LBs that serve here already (a change to a serving LB is a
+   * runtime command or a reload, milliseconds), then new builds (~1 s each of process starts on a busy host), each in
+   * queue order. A tenant creating LBs by the thousand does not hold another tenant's change behind its builds (issue 11).
+   */
   private pump(): void {
     if (this.paused || this.stopped) return;
-    for (const [id, p] of this.pending) {
+    if (this.active.size >= this.concurrency || this.pending.size === 0) return;
+    const serving: [string, Pending][] = [];
+    const building: [string, Pending][] = [];
+    for (const e of this.pending) (this.appliedVersions.has(e[0]) ? serving : building).push(e);
+    for (const [id, p] of [...serving, ...building]) {
       if (this.active.size >= this.concurrency) break;
       if (this.active.has(id)) continue;
       this.pending.delete(id);

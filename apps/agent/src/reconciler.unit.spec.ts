@@ -108,6 +108,29 @@ describe('Reconciler (work queue)', () => {
     expect(sent).toContain(`applied ${stuck} v7`);
   });
 
+  it('a change to a serving LB runs before queued new builds (one tenant\'s burst does not hold another\'s change)', async () => {
+    const host = new MemoryHost();
+    const { r, sent } = reporter();
+    const [served, ...burst] = ids(21);
+    let servedLb = lb(served, { version: 7 });
+    const lbs = () => [servedLb, ...burst.map((id) => lb(id))];
+    for (const id of burst) host.slow.set(id, 30);
+    let wanted = [servedLb];
+    rec = new Reconciler({ host, runDir: '/run/lbaas/t', desired: () => ({ agentId: 'a', loadBalancers: wanted }), reporter: r, logger, resyncIntervalMs: 60_000, concurrency: 2 });
+    rec.start();
+    await rec.idle();
+    wanted = lbs();
+    rec.kick('commit', burst); // 20 new LBs queued: 10 rounds of 2 builds
+    await sleep(5);
+    servedLb = lb(served, { version: 8, listeners: [listener({ defaultPoolId: null, protocolPort: 81 })] });
+    wanted = lbs();
+    rec.kick('commit', [served]);
+    await rec.idle();
+    const at = sent.indexOf(`applied ${served} v8`);
+    expect(at).toBeGreaterThan(0);
+    expect(sent.slice(1, at).length).toBeLessThanOrEqual(4); // only the builds already running (and one slot) went before it
+  });
+
   it('a kick during a run queues one more run, which reads the latest desired state', async () => {
     const host = new MemoryHost();
     const { r, sent } = reporter();

@@ -5,7 +5,8 @@ import { apiHarness } from './api-harness.fixtures';
  * quotas (403 from config defaults and per project), project scoping (404 for other projects), lists (tags, sort,
  * pagination, fields), Octavia's codes. The test plays the agent (placement + DesiredStateApplied) to reach ACTIVE.
  */
-const { api, converge, lastSeq } = apiHarness({ agentId: 'agent-f', env: { DEFAULT_PROJECT_ID: 'dflt', QUOTA_POOL: '2' } });
+const h = apiHarness({ agentId: 'agent-f', env: { DEFAULT_PROJECT_ID: 'dflt', QUOTA_POOL: '2' } });
+const { api, converge, lastSeq } = h;
 
 let subnetId = '';
 beforeAll(async () => {
@@ -92,6 +93,55 @@ describe('batch member update', () => {
     expect((await api('PUT', `/v2/lbaas/pools/${poolId}/members`, { members: [{ address: '192.0.2.3', protocol_port: 80 }, { address: '192.0.2.3', protocol_port: 80 }] })).status).toBe(400);
     expect(await lastSeq()).toBe(before);
   });
+});
+
+describe('large batch member updates (issue 11)', () => {
+  let lbId = '', poolId = '';
+  /** A distinct address per member: 10.x.y.z. */
+  const addr = (i: number) => `10.${Math.floor(i / 62500) + 1}.${Math.floor(i / 250) % 250}.${(i % 250) + 1}`;
+  beforeAll(async () => {
+    const lb = (await api('GET', '/v2/lbaas/loadbalancers?name=g1')).body.loadbalancers[0];
+    lbId = lb.id;
+    poolId = lb.pools[0].id;
+    await converge(lbId);
+  });
+
+  it('5,000 members in one PUT: 202, one commit, all listed; an update of all of them and a removal of half likewise', async () => {
+    const all = Array.from({ length: 5000 }, (_, i) => ({ address: addr(i), protocol_port: 8080 }));
+    for (const [members, expected] of [[all, 5000], [all.map((m) => ({ ...m, weight: 7 })), 5000], [all.slice(0, 2500), 2500]] as const) {
+      const before = await lastSeq();
+      const r = await api('PUT', `/v2/lbaas/pools/${poolId}/members`, { members });
+      expect([r.status, r.raw]).toEqual([202, '']);
+      expect(await lastSeq()).toBe(before + 1);
+      expect((await api('GET', `/v2/lbaas/pools/${poolId}`)).body.pool.members).toHaveLength(expected);
+      await converge(lbId);
+    }
+  });
+
+  it('a body over API_BODY_LIMIT is a 413 in the API\'s error format, and nothing is stored', async () => {
+    const before = await lastSeq();
+    const huge = Array.from({ length: 20_000 }, (_, i) => ({ address: addr(i), protocol_port: 8080, name: `member-${i}-${'x'.repeat(40)}` }));
+    const body = JSON.stringify({ members: huge });
+    expect(body.length).toBeGreaterThan(1024 * 1024);
+    const r = await api('PUT', `/v2/lbaas/pools/${poolId}/members`, body);
+    expect(r.status).toBe(413);
+    expect(r.body).toEqual({ faultcode: 'Client', faultstring: expect.stringMatching(/too large/), debuginfo: null });
+    expect(await lastSeq()).toBe(before);
+  });
+
+  it('with a body limit above what one commit may carry, a change too large to store is a 413 too, never a 500', async () => {
+    const big = await h.startApp({ DEFAULT_PROJECT_ID: 'dflt', QUOTA_POOL: '2', API_BODY_LIMIT: String(32 * 1024 * 1024) });
+    const before = await lastSeq();
+    // ~60,000 members with long names and tags: the commit would be well over NATS max_payload (8 MiB).
+    const members = Array.from({ length: 60_000 }, (_, i) => ({
+      address: addr(i), protocol_port: 8080, name: `member-${i}-${'y'.repeat(60)}`, tags: ['t'.repeat(40), 'u'.repeat(40)],
+    }));
+    const r = await big.api('PUT', `/v2/lbaas/pools/${poolId}/members`, { members });
+    expect(r.status).toBe(413);
+    expect(r.body.faultcode).toBe('Client');
+    expect(r.body.faultstring).toMatch(/^Request is too large/);
+    expect(await lastSeq()).toBe(before);
+  }, 120_000);
 });
 
 describe('quotas', () => {

@@ -79,7 +79,7 @@ export function apiHarness(opts: {
     const waitFor = (seq: number, ms?: number) => h.projection.waitFor(seq, ms);
     return {
       config: loadConfig({ NATS_URL: nats.url, API_BASE_URI: 'http://127.0.0.1:9876', ...env }), store: h.store, clock: { now },
-      logger: opts.logger ?? pino({ level: 'silent' }), secrets, view: { catalog: h.catalog, waitFor }, health: streamHealth(nats.connection, waitFor),
+      logger: opts.logger ?? pino({ level: 'silent' }), secrets, view: { catalog: h.catalog, waitFor, onApplied: (l) => h.projection.onApplied(l) }, health: streamHealth(nats.connection, waitFor),
     };
   };
 

@@ -291,7 +291,7 @@ describe('api against a real nats-server', () => {
     const { store, catalog, projection } = h;
     const failing: EventStore = {
       read: (s) => store.read(s),
-      append: (s, c, e) => (s.aggregate === 'lb' ? Promise.reject(new EventStoreUnavailable('lb streams are down for this test')) : store.append(s, c, e)),
+      append: (s, c, e) => ('aggregate' in s && s.aggregate === 'lb' ? Promise.reject(new EventStoreUnavailable('lb streams are down for this test')) : store.append(s, c, e)),
     };
     const broken = await createApiApp({
       config: loadConfig({ NATS_URL: h.nats.url }), store: failing, clock: { now }, logger: pino({ level: 'silent' }),

@@ -3,7 +3,7 @@ import { jetStreamEventStore, waitForEventStream, loadSnapshot, runProjection, s
 import { CATALOG_SNAPSHOT, catalogCodec, evolveCatalog, initialCatalog } from '@lbaas/projections';
 import { SecretStore, secretsKeyFrom } from '@lbaas/secret-store';
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
-import { subjects } from '@lbaas/contracts';
+import { REPORT_STREAM, subjects } from '@lbaas/contracts';
 import { firstValueFrom, timeout } from 'rxjs';
 import { createApiApp } from './app';
 import type { AgentQueries } from './http/agent-queries';
@@ -47,7 +47,13 @@ async function main(): Promise<void> {
     onProgress: (p) => logger.info({ op: 'replay', seq: p.seq, lastSeq: p.lastSeq }, 'replaying the event stream'),
     logger,
   });
-  logger.info({ op: 'replay', seq: projection.seq, ms: Date.now() - started, loadBalancers: catalog.loadBalancers.lbs.size, snapshotSeq: startAfter }, 'catalog ready');
+  // Member statuses: the latest of each member from the agents' report subjects (they never enter an LB's history),
+  // then every new one; the catalog takes a status only from the agent the LB's placement names, at its epoch.
+  const memberReports = await runProjection(nc, {
+    stream: REPORT_STREAM, filter: subjects.allMemberReports, deliver: 'last-per-subject', logger,
+    onCommit: (commit) => evolveCatalog(catalog, commit),
+  });
+  logger.info({ op: 'replay', seq: projection.seq, ms: Date.now() - started, loadBalancers: catalog.loadBalancers.lbs.size, snapshotSeq: startAfter, reportSeq: memberReports.seq }, 'catalog ready');
   // A long replay is worth a fresh snapshot for the next start (every valid snapshot is equal). With NATS identities
   // snapshots are the operator's (lbaasctl snapshot): the api's identity may only read them.
   if (projection.seq - startAfter >= 5_000 && config.nats.auth.kind === 'none' && macKey) {
@@ -63,7 +69,7 @@ async function main(): Promise<void> {
     firstValueFrom(rpc.send(subjects.agentQuery(agentId, query), payload).pipe(timeout(timeoutMs)));
   const app = await createApiApp({
     config, store, clock: systemClock, logger, agentQueries, secrets,
-    view: { catalog, waitFor: (seq, timeoutMs) => projection.waitFor(seq, timeoutMs) },
+    view: { catalog, waitFor: (seq, timeoutMs) => projection.waitFor(seq, timeoutMs), onApplied: (l) => projection.onApplied(l) },
     health: streamHealth(nc, (seq, timeoutMs) => projection.waitFor(seq, timeoutMs)),
   });
   app.enableShutdownHooks();
@@ -76,6 +82,7 @@ async function main(): Promise<void> {
     await app.close().catch(() => undefined);
     await rpc.close().catch(() => undefined);
     await projection.stop().catch(() => undefined);
+    await memberReports.stop().catch(() => undefined);
     await nc.drain().catch(() => undefined);
     process.exit(0);
   };

@@ -33,10 +33,25 @@ export class FailoverLoop implements OnApplicationBootstrap, OnApplicationShutdo
         for (const e of commit.events as readonly FailoverInput[]) if (e.type === 'AgentRegistered') this.known.add(e.data.agentId);
         return commit.events as readonly FailoverInput[];
       },
-      tick: () => ({ type: 'Tick', now: systemClock.now() }),
+      tick: () => this.tick(),
       issued: (command) => ({ type: 'Issued', command, now: systemClock.now() }),
       actor: { kind: 'service', service: `failover-watcher:${c.instanceId}` },
+      follow: { agent: agent as Decider<unknown, unknown, unknown> },
     });
+  }
+
+  private lastTickAt = Date.now();
+
+  /**
+   * The tick, judged by this process's progress (issue 11, busy is not dead): a tick that fires late because this
+   * event loop stood still (a loaded host) counts at most two tick periods, so the heartbeats queued on the socket
+   * meanwhile are read (after the timers, in the same loop turn) before anyone's silence is judged on them.
+   */
+  private tick(): FailoverInput {
+    const now = Date.now();
+    const judged = Math.min(now, this.lastTickAt + 2 * this.config.tickMs);
+    this.lastTickAt = now;
+    return { type: 'Tick', now: new Date(judged).toISOString() };
   }
 
   /** A heartbeat as received now (the watcher's clock judges silence, not the agent's). */

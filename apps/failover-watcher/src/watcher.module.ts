@@ -17,7 +17,7 @@ export class WatcherModule {
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
         { provide: NATS_CONNECTION, useValue: nc },
-        { provide: EVENT_STORE, useFactory: async () => { await waitForEventStream(nc, { logger }); return jetStreamEventStore(nc, { logger }); } },
+        { provide: EVENT_STORE, useFactory: async () => { await waitForEventStream(nc, { logger, reports: false }); return jetStreamEventStore(nc, { logger }); } },
         FailoverLoop,
       ],
     };

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { envReader, MAC_KEY_FILE_ENV, natsConnectionOptions, readMacKeyFile, readNatsConfig } from '@lbaas/app-shell';
+import { REPORT_STREAM, subjects } from '@lbaas/contracts';
 import { runProjection, type StoredCommit } from '@lbaas/event-store';
 import { connect, type NatsConnection } from 'nats';
 import { opt, UsageError, type Args } from './args';
@@ -77,4 +78,15 @@ export async function replay(nc: NatsConnection, onCommit: (c: StoredCommit) => 
   });
   if (!opts.follow) await projection.stop();
   return projection;
+}
+
+/**
+ * Reads what the report stream keeps of the agents' member statuses (each member's last few, oldest first) to
+ * `onCommit`; nothing when there is no report stream (a store bootstrapped before issue 11).
+ */
+export async function replayMemberReports(nc: NatsConnection, onCommit: (c: StoredCommit) => void): Promise<void> {
+  const jsm = await nc.jetstreamManager({ checkAPI: false });
+  if (!(await jsm.streams.info(REPORT_STREAM).catch(() => undefined))) return;
+  const projection = await runProjection(nc, { stream: REPORT_STREAM, filter: subjects.allMemberReports, onCommit });
+  await projection.stop();
 }

@@ -39,7 +39,7 @@ export async function startEmbeddedNats(cfg: EmbeddedConfig): Promise<AppProcess
   const f = embeddedFiles(cfg.home);
   mkdirSync(f.jetstream, { recursive: true });
   writeFileSync(f.natsConf, [
-    'server_name: "lbaas-embedded"', 'host: "127.0.0.1"', `port: ${cfg.natsPort}`,
+    'server_name: "lbaas-embedded"', 'host: "127.0.0.1"', `port: ${cfg.natsPort}`, 'max_payload: 8MB',
     'jetstream {', `  store_dir: ${JSON.stringify(f.jetstream)}`, '}',
     '# one nkey identity per role and agent (libs/contracts/src/permissions.ts); no TLS on loopback',
     'include "identities/authorization.conf"', '',

@@ -3,7 +3,7 @@ import {
   childProvisioningStatus, evolveCatalog, initialCatalog, lbOperatingStatus, lbProvisioningStatus, type Catalog, type LoadBalancerView,
 } from '@lbaas/projections';
 import { flag, list, onlyKnown, opt, parseArgs, UsageError } from './args';
-import { connectFromArgs, replay } from './connection';
+import { connectFromArgs, replay, replayMemberReports } from './connection';
 import {
   emptyRangeMessage, formatCommit, HistoryIndex, matches, parsePoint, pastEnd, selectEvents, type HistoryCommit, type HistoryFilter,
 } from './history-filter';
@@ -71,13 +71,19 @@ export async function state(argv: string[], env: Record<string, string | undefin
   const catalog = initialCatalog();
   let first: HistoryCommit | undefined;
   let last: HistoryCommit | undefined;
+  let foldedAt: string | undefined;
   try {
     await replay(nc, (c) => {
       first ??= c as unknown as HistoryCommit;
       last = c as unknown as HistoryCommit;
       if (point && pastEnd({ to: point }, c as unknown as HistoryCommit)) return;
       evolveCatalog(catalog, c as Parameters<typeof evolveCatalog>[1]);
+      foldedAt = c.at;
     }, { what: 'replaying', quiet: flag(a, 'quiet') });
+    // Member statuses live in the report stream (each member's last few transitions), not in the history: those up to
+    // the point in time (for a sequence: the time of the last commit folded), or all of them.
+    const until = point?.kind === 'time' ? point.at : point ? (foldedAt ? Date.parse(foldedAt) : -Infinity) : Infinity;
+    await replayMemberReports(nc, (c) => { if (Date.parse(c.at) <= until) evolveCatalog(catalog, c as Parameters<typeof evolveCatalog>[1]); });
   } finally {
     await nc.close();
   }

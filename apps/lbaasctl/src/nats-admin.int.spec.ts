@@ -37,7 +37,7 @@ describe('lbaasctl identities and bootstrap', () => {
   it('the server admits those identities; bootstrap works as the operator and is refused as the api', async () => {
     port = await freePort();
     const conf = join(home, 'nats.conf');
-    writeFileSync(conf, [`host: 127.0.0.1`, `port: ${port}`, `jetstream { store_dir: ${JSON.stringify(join(home, 'store'))} }`, 'include ./identities/authorization.conf', ''].join('\n'));
+    writeFileSync(conf, [`host: 127.0.0.1`, `port: ${port}`, `jetstream { store_dir: ${JSON.stringify(join(home, 'store'))} }`, 'max_payload: 8MB', 'include ./identities/authorization.conf', ''].join('\n'));
     server = spawn('/usr/sbin/nats-server', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     await new Promise<void>((ok, fail) => {
       let log = '';

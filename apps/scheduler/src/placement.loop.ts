@@ -6,6 +6,7 @@ import { loadBalancer, placementWorkflow, subnet, type PlacementCommand, type Pl
 import type { Decider } from '@lbaas/events';
 import { startWorkflowHost, type CommandRoute, type EventStore, type WorkflowHost } from '@lbaas/event-store';
 import type { SchedulerConfig } from './config';
+import { startReportRelay, type ReportRelay } from './report-relay';
 
 const route = (c: PlacementCommand): CommandRoute => {
   switch (c.type) {
@@ -20,6 +21,7 @@ const route = (c: PlacementCommand): CommandRoute => {
 @Injectable()
 export class PlacementLoop implements OnApplicationBootstrap, OnApplicationShutdown {
   private host?: WorkflowHost<PlacementInput>;
+  private relay?: ReportRelay;
   constructor(
     @Inject(CONFIG) private readonly config: SchedulerConfig,
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
@@ -40,10 +42,14 @@ export class PlacementLoop implements OnApplicationBootstrap, OnApplicationShutd
       tick: () => ({ type: 'Tick', now: systemClock.now(), random: Math.random() }),
       issued: (command) => ({ type: 'Issued', command, now: systemClock.now() }),
       actor: { kind: 'service', service: `scheduler:${c.instanceId}` },
+      follow: { lb: loadBalancer as Decider<unknown, unknown, unknown>, subnet: subnet as Decider<unknown, unknown, unknown> },
     });
+    // Agents' LB reports (their own subjects) into LB histories, decided on the LB states the host keeps.
+    this.relay = await startReportRelay({ nc: this.nc, store: this.store, states: this.host.states, logger: this.logger, instanceId: c.instanceId });
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.relay?.stop();
     await this.host?.stop();
   }
 }

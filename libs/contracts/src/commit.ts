@@ -43,3 +43,10 @@ export type EventStreamCreated = Readonly<{ type: 'EventStreamCreated'; v: 1; da
 export type EventStreamRestored = Readonly<{
   type: 'EventStreamRestored'; v: 1; data: Readonly<{ streamId: string; restoredAt: string; backupCreatedAt: string; lastSeq: number }>;
 }>;
+
+/**
+ * The largest commit there is, in bytes: the max_payload every nats-server of ours is configured with (`max_payload:
+ * 8MB`; nats-server's own default is 1 MiB, and NATS advises against more than 8). Writers refuse bigger decisions,
+ * readers bigger messages, and `lbaasctl bootstrap` refuses a server whose max_payload is smaller.
+ */
+export const MAX_COMMIT_BYTES = 8 * 1024 * 1024;

@@ -2,22 +2,22 @@ import { AGENT_ID } from './ids';
 import {
   jsAck, jsAckAll, jsApi, jsFlowControl, kvBucket, objectBucket, SECRETS_BUCKET, SNAPSHOT_BUCKET,
 } from './jetstream-subjects';
-import { EVENT_STREAM, subjects, token } from './subjects';
+import { EVENT_STREAM, REPORT_STREAM, subjects, token } from './subjects';
 
 /**
  * NATS least privilege as one table (DESIGN.md §7a, security.md §3): one row per identity, what it may publish and
  * subscribe. nats-server enforces it (`renderAuthorization` turns it into the server's `authorization` block); an
  * allow list denies everything else, and explicit deny lists guard what a wildcard allow would reach.
  *
- * What subject permissions cannot express, and who checks it instead:
- * - an agent reports (applied/rejected versions, member health) on `lbaas.evt.lb.<lbId>`, the LB aggregate's own
- *   subject, so it may publish on every LB's subject. "Only LBs placed on it" is the load-balancer decider's fencing
- *   check (`hostedBy` in libs/domain's load-balancer decider: the agent and epoch of the current placement), which
- *   only holds on the code path through `handle()`: a stolen agent credential can still append raw commits on any LB
- *   subject. Closing that needs reports on subjects of their own (`lbaas.evt.report.<agentId>.…`) and views that
- *   accept each event type only from its subject class (issue 10, follow-up).
- * - likewise the scheduler may write every LB and subnet subject and the api every aggregate: which events a writer
- *   may produce is the deciders' business; NATS sees subjects, not event types.
+ * Agents report on subjects of their own (`lbaas.report.<agentId>.…`, stream LBAAS_REPORTS) and may not publish on any
+ * `lbaas.evt.lb.*` subject: a stolen agent credential cannot forge desired state. What it can still do is report
+ * nonsense about any LB on its own subjects; every reader accepts a report only from the agent the LB's placement names,
+ * at that placement's epoch, and only when the subject's agent id is the one in the report (the scheduler's relay, the
+ * load-balancer decider's `hostedBy`, the member-status view).
+ *
+ * What subject permissions cannot express, and who checks it instead: the scheduler may write every LB and subnet
+ * subject and the api every aggregate; which events a writer may produce is the deciders' business; NATS sees subjects,
+ * not event types.
  */
 
 /** The roles that connect to NATS; `operator` is lbaasctl (bootstrap, DR, snapshots). */
@@ -70,6 +70,14 @@ const readEventStream: readonly string[] = [
   jsApi.consumerCreate(S, '*', subjects.allEvents), jsApi.consumerNext(S, '*'), jsApi.consumerDelete(S, '*'),
 ];
 
+const R = REPORT_STREAM;
+
+/** Read the report stream: info, direct gets, and ordered consumers whose filter lies within `lbaas.report.>`. */
+const readReportStream: readonly string[] = [
+  jsApi.streamInfo(R), jsApi.directGet(R), jsApi.directGetLastBySubject(R),
+  jsApi.consumerCreate(R, '*', subjects.allReports), jsApi.consumerNext(R, '*'), jsApi.consumerDelete(R, '*'),
+];
+
 /** Read the sealed secrets (KV get: the bucket's stream info and direct gets of a key's last value). */
 const readSecrets: readonly string[] = [
   jsApi.info, jsApi.streamInfo(secrets.stream), jsApi.directGetLastBySubject(secrets.stream),
@@ -108,7 +116,7 @@ export function permissionsOf(id: NatsIdentity, opts: Pick<PermissionTableOption
   const durables = opts.auditorDurables ?? [AUDITOR_DURABLE];
   const inbox = subjects.inbox(name);
   // Readers with `consumerCreate(S, '*', …)` could otherwise take over, drain or delete the auditor's durables.
-  const protectAudit = durables.flatMap((d) => jsApi.anyOnConsumer(S, d));
+  const protectAudit = durables.flatMap((d) => [...jsApi.anyOnConsumer(S, d), ...jsApi.anyOnConsumer(R, d)]);
   const row = (publish: SubjectRights, subscribe: SubjectRights, allowResponses = false): IdentityPermissions =>
     Object.freeze({ name, role: id.role, inboxPrefix: subjects.inboxPrefix(name), publish, subscribe, allowResponses });
   switch (id.role) {
@@ -116,7 +124,7 @@ export function permissionsOf(id: NatsIdentity, opts: Pick<PermissionTableOption
       // Bootstrap (stream and buckets), DR export/import (all of `lbaas.evt.>` into a new stream), snapshots,
       // KV admin, drills (request every agent), audits of its own.
       return row(
-        rights([jsApi.all, subjects.allEvents, subjects.allAgentQueries, secrets.keys, snapshots.all, jsAckAll, '$JS.FC.>']),
+        rights([jsApi.all, subjects.allEvents, subjects.allReports, subjects.allAgentQueries, secrets.keys, snapshots.all, jsAckAll, '$JS.FC.>']),
         rights([inbox]),
       );
     case 'api':
@@ -124,38 +132,42 @@ export function permissionsOf(id: NatsIdentity, opts: Pick<PermissionTableOption
       return row(
         rights([
           subjects.allOf('lb'), subjects.allOf('subnet'), subjects.allOf('network'), subjects.allOf('project'), subjects.allOf('agent'),
-          subjects.allOf('flavor'), subjects.allOf('az'), ...readEventStream, subjects.allAgentQueries, ...readSecrets, ...writeSecrets, ...readSnapshots,
-        ], [...streamAdmin, ...protectAudit]),
+          subjects.allOf('flavor'), subjects.allOf('az'), ...readEventStream, ...readReportStream, subjects.allAgentQueries, ...readSecrets,
+          ...writeSecrets, ...readSnapshots,
+        ], [...streamAdmin, ...protectAudit, subjects.allReports]),
         rights([inbox]),
       );
     case 'scheduler':
-      // Placements and placement failures (LB subjects), VIP releases by the sweeper (subnet subjects).
+      // Placements and placement failures (LB subjects), the agents' LB reports it relays into LB histories (it reads
+      // the report stream), VIP releases by the sweeper (subnet subjects).
       return row(
-        rights([subjects.allOf('lb'), subjects.allOf('subnet'), ...readEventStream], [...streamAdmin, ...protectAudit]),
+        rights([subjects.allOf('lb'), subjects.allOf('subnet'), ...readEventStream, ...readReportStream], [...streamAdmin, ...protectAudit, subjects.allReports]),
         rights([inbox]),
       );
     case 'failover-watcher':
       // Agent declared down/up (agent subjects); it hears every agent's heartbeats.
       return row(
-        rights([subjects.allOf('agent'), ...readEventStream], [...streamAdmin, ...protectAudit]),
+        rights([subjects.allOf('agent'), ...readEventStream], [...streamAdmin, ...protectAudit, subjects.allReports]),
         rights([subjects.allHeartbeats, inbox]),
       );
     case 'agent':
-      // Its own heartbeats, registration (its agent aggregate) and reports (LB subjects: see the note at the top);
-      // it answers its own queries only; secrets and snapshots read-only.
+      // Its own heartbeats, registration (its agent aggregate) and reports (its own report subjects, never an LB's:
+      // see the note at the top); it answers its own queries only; secrets and snapshots read-only.
       return row(
         rights([
-          subjects.heartbeat(id.agentId), subjects.stream('agent', id.agentId), subjects.allOf('lb'),
-          ...readEventStream, ...readSecrets, ...readSnapshots,
-        ], [...streamAdmin, ...protectAudit, secrets.keys, snapshots.all]),
+          subjects.heartbeat(id.agentId), subjects.stream('agent', id.agentId), subjects.reportsOf(id.agentId),
+          ...readEventStream, ...readReportStream, ...readSecrets, ...readSnapshots,
+        ], [...streamAdmin, ...protectAudit, secrets.keys, snapshots.all, subjects.allOf('lb')]),
         rights([subjects.agentQueries(id.agentId), inbox]),
         true,
       );
     case 'auditor':
-      // Its own durable consumers on the event stream, and their acks; nothing else (no stream info, no KV).
+      // Its own durable consumers on the event stream and on the report stream (member statuses, the agents' own
+      // words), and their acks; nothing else (no stream info, no KV).
       return row(
         rights(durables.flatMap((d) => [
           jsApi.consumerCreate(S, d, subjects.allEvents), jsApi.consumerInfo(S, d), jsApi.consumerNext(S, d), ...jsAck(S, d),
+          jsApi.consumerCreate(R, d, subjects.allReports), jsApi.consumerInfo(R, d), jsApi.consumerNext(R, d), ...jsAck(R, d),
         ]), [...streamAdmin]),
         rights([inbox]),
       );

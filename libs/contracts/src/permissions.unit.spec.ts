@@ -1,6 +1,6 @@
 import { renderAuthorization, AuthorizationConfigError } from './nats-authorization';
 import { identityName, permissionTable, permissionsOf, type IdentityPermissions } from './permissions';
-import { EVENT_STREAM, subjects } from './subjects';
+import { EVENT_STREAM, REPORT_STREAM, subjects } from './subjects';
 
 /** NATS subject matching as nats-server does it: `*` one token, `>` one or more trailing tokens. */
 const matches = (pattern: string, subject: string): boolean => {
@@ -23,7 +23,9 @@ const row = (name: string) => {
   return r;
 };
 const LB = 'lbaas.evt.lb.6b1d8f7a-5c1f-4c6d-8d66-1d3e9f802b02';
+const LB_ID = '6b1d8f7a-5c1f-4c6d-8d66-1d3e9f802b02';
 const S = EVENT_STREAM;
+const R = REPORT_STREAM;
 
 describe('the NATS permission table', () => {
   it('has one row per role and agent, each with its own inbox prefix', () => {
@@ -81,7 +83,26 @@ describe('the NATS permission table', () => {
     ['failover-watcher', 'publish', 'lbaas.hb.agent.a1', false],
     ['agent-a1', 'publish', 'lbaas.hb.agent.a1', true],
     ['agent-a1', 'publish', 'lbaas.evt.agent.a1', true],
-    ['agent-a1', 'publish', LB, true], // reports: see the note in permissions.ts
+    // Reports on its own subjects only (issue 11): never an LB's history, never another agent's reports.
+    ['agent-a1', 'publish', LB, false],
+    ['agent-a1', 'publish', 'lbaas.evt.lb.*', false],
+    ['agent-a1', 'publish', subjects.lbReport('a1', LB_ID), true],
+    ['agent-a1', 'publish', subjects.memberReport('a1', LB_ID, 'm1'), true],
+    ['agent-a1', 'publish', subjects.lbReport('a2', LB_ID), false],
+    ['agent-a1', 'publish', subjects.memberReport('a2', LB_ID, 'm1'), false],
+    ['agent-a1', 'publish', 'lbaas.report.*.x.lb', false],
+    ['agent-a1', 'publish', `$JS.API.CONSUMER.CREATE.${R}.abc.${subjects.reportsOf('a1')}`, true],
+    ['agent-a1', 'publish', `$JS.API.DIRECT.GET.${R}.${subjects.lbReport('a1', LB_ID)}`, true],
+    ['agent-a1', 'publish', `$JS.API.STREAM.PURGE.${R}`, false],
+    ['api', 'publish', subjects.memberReport('a1', LB_ID, 'm1'), false],
+    ['api', 'publish', `$JS.API.CONSUMER.CREATE.${R}.abc.${subjects.allMemberReports}`, true],
+    ['scheduler', 'publish', subjects.lbReport('a1', LB_ID), false],
+    ['scheduler', 'publish', `$JS.API.CONSUMER.CREATE.${R}.abc.${subjects.allLbReports}`, true],
+    ['failover-watcher', 'publish', subjects.lbReport('a1', LB_ID), false],
+    ['operator', 'publish', subjects.lbReport('a1', LB_ID), true], // DR import
+    ['auditor', 'publish', `$JS.API.CONSUMER.CREATE.${R}.auditor.lbaas.report.>`, true],
+    ['auditor', 'publish', subjects.lbReport('a1', LB_ID), false],
+    ['api', 'publish', `$JS.API.CONSUMER.DELETE.${R}.auditor`, false],
     ['agent-a1', 'subscribe', 'lbaas.rpc.agent.a1.digest', true],
     ['agent-a1', 'publish', '$JS.API.DIRECT.GET.KV_LBAAS_SECRETS.$KV.LBAAS_SECRETS.secret.x', true],
     ['agent-a1', 'publish', 'lbaas.hb.agent.a2', false],

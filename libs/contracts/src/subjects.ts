@@ -29,6 +29,19 @@ export const isToken = (s: unknown): s is string => typeof s === 'string' && TOK
 /** The JetStream stream that is the append-only event store. */
 export const EVENT_STREAM = 'LBAAS_EVENTS';
 
+/**
+ * The JetStream stream of agents' reports (`lbaas.report.>`): what each agent says about the LBs placed on it, on
+ * subjects of its own, so that no agent identity may write an LB's history. Not append-only for ever: each subject keeps
+ * its last REPORTS_PER_SUBJECT messages (latest value plus a short history of transitions).
+ */
+export const REPORT_STREAM = 'LBAAS_REPORTS';
+
+/**
+ * How many messages each report subject keeps (the stream's `max_msgs_per_subject`): the latest status and the
+ * transitions before it. A member that flaps every second for a day still holds this many, no more.
+ */
+export const REPORTS_PER_SUBJECT = 16;
+
 /** Every subject string of the system is built here and nowhere else. */
 export const subjects = {
   /** All commits of every aggregate: the stream's subject filter. */
@@ -43,6 +56,18 @@ export const subjects = {
   streamGenesis: 'lbaas.evt.stream.genesis',
   /** Written after a DR restore (`lbaasctl dr restore`): `EventStreamRestored`, which lets agents accept a shorter history once. */
   streamRestored: 'lbaas.evt.stream.restored',
+  /** Every agent report: the report stream's subject filter. */
+  allReports: 'lbaas.report.>',
+  /** What one agent reports on one LB (applied, rejected, hand-over prepared/released): `lbaas.report.<agentId>.<lbId>.lb`. */
+  lbReport: (agentId: string, lbId: string) => `lbaas.report.${token(agentId)}.${token(lbId)}.lb`,
+  /** One member's operating status as one agent's haproxy sees it: `lbaas.report.<agentId>.<lbId>.member.<memberId>`. */
+  memberReport: (agentId: string, lbId: string, memberId: string) => `lbaas.report.${token(agentId)}.${token(lbId)}.member.${token(memberId)}`,
+  /** Every report of one agent (what that agent may write). */
+  reportsOf: (agentId: string) => `lbaas.report.${token(agentId)}.>`,
+  /** Every agent's LB reports (what the scheduler relays into LB histories). */
+  allLbReports: 'lbaas.report.*.*.lb',
+  /** Every agent's member statuses (what the api shows). */
+  allMemberReports: 'lbaas.report.*.*.member.*',
   /** Agent heartbeats (core NATS, not stored). */
   heartbeat: (agentId: string) => `lbaas.hb.agent.${token(agentId)}`,
   /** Every agent's heartbeats. */
@@ -73,6 +98,22 @@ export const parseEventSubject = (subject: string): { aggregate: Aggregate; id: 
   const m = /^lbaas\.evt\.(lb|agent|network|subnet|project|flavor|az)\.([A-Za-z0-9_-]+)$/.exec(subject);
   return m ? { aggregate: m[1] as Aggregate, id: m[2] } : undefined;
 };
+
+/** A report subject's parts: which agent says it, about which LB, and for a member report which member. */
+export type ReportSubject =
+  | Readonly<{ kind: 'lb'; agentId: string; lbId: string }>
+  | Readonly<{ kind: 'member'; agentId: string; lbId: string; memberId: string }>;
+
+/** Parses `lbaas.report.<agentId>.<lbId>.lb` or `….member.<memberId>`; undefined for any other subject. */
+export const parseReportSubject = (subject: string): ReportSubject | undefined => {
+  const m = /^lbaas\.report\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.(?:(lb)|member\.([A-Za-z0-9_-]+))$/.exec(subject);
+  if (!m) return undefined;
+  return m[3] ? { kind: 'lb', agentId: m[1], lbId: m[2] } : { kind: 'member', agentId: m[1], lbId: m[2], memberId: m[4] };
+};
+
+/** The subject of a parsed report subject (the inverse of parseReportSubject). */
+export const reportSubject = (r: ReportSubject): string =>
+  r.kind === 'lb' ? subjects.lbReport(r.agentId, r.lbId) : subjects.memberReport(r.agentId, r.lbId, r.memberId);
 
 /** True for the subjects of the stream's own facts (genesis, restore markers). */
 export const isStreamFactSubject = (subject: string): boolean => /^lbaas\.evt\.stream\.(genesis|restored)$/.test(subject);

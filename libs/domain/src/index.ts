@@ -26,6 +26,7 @@ export * from './quota';
 export { project } from './project';
 export type { Project } from './project';
 export * from './placement-target';
+export * from './agent-reports';
 export { flavorCatalog } from './flavor';
 export type { FlavorCatalog } from './flavor';
 export { zoneCatalog } from './availability-zone';

@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual, type Hash, type Hmac } from 'node:crypto';
-import { EVENT_STREAM, isStreamFactSubject, parseEventSubject, SECRETS_BUCKET, subjects } from '@lbaas/contracts';
+import { EVENT_STREAM, isStreamFactSubject, parseEventSubject, parseReportSubject, REPORT_STREAM, SECRETS_BUCKET, subjects } from '@lbaas/contracts';
 
 /** The format version this code writes and reads. Version 1 (no MAC, no secrets) cannot be verified and is refused. */
 export const BACKUP_VERSION = 2;
@@ -19,7 +19,13 @@ export type BackupHeader = Readonly<{
   /** The KV bucket of sealed secrets the backup also holds, and how many keys. */
   secretsBucket: string;
   secrets: number;
+  /** The agents' report stream (LBAAS_REPORTS) and how many of its messages the backup holds (absent before issue 11: none). */
+  reportStream?: string;
+  reports?: number;
 }>;
+
+/** One message of the report stream (what it keeps of each subject), in stream order: subject, dedupe id, body. */
+export type BackupReport = Readonly<{ subject: string; msgId: string; data: string }>;
 
 /** One stored message: its stream sequence, subject, dedupe id and body (the commit JSON, verbatim). */
 export type BackupRecord = Readonly<{ seq: number; subject: string; msgId: string; data: string }>;
@@ -28,7 +34,7 @@ export type BackupRecord = Readonly<{ seq: number; subject: string; msgId: strin
 export type BackupSecret = Readonly<{ key: string; sealed: string }>;
 
 /** The last line: proves the file is complete (count, sha256) and was written by a holder of the operator key (hmac). */
-export type BackupTrailer = Readonly<{ trailer: true; count: number; secrets: number; sha256: string; hmac: string }>;
+export type BackupTrailer = Readonly<{ trailer: true; count: number; secrets: number; reports?: number; sha256: string; hmac: string }>;
 
 /** Why a backup cannot be imported; nothing was written when this is thrown. */
 export type BackupProblem = 'corrupt' | 'truncated' | 'foreign' | 'unsupported' | 'unverified' | 'not-empty' | 'empty';
@@ -50,20 +56,22 @@ const checkKey = (key: MacKey | null | undefined): MacKey => {
 };
 
 /** Builds the header for `count` messages of LBAAS_EVENTS starting at sequence 1, and `secrets` sealed keys. */
-export const backupHeader = (count: number, createdAt: string, o: { streamId?: string | null; secrets?: number } = {}): BackupHeader => ({
+export const backupHeader = (count: number, createdAt: string, o: { streamId?: string | null; secrets?: number; reports?: number } = {}): BackupHeader => ({
   format: 'lbaas-backup', version: BACKUP_VERSION, stream: EVENT_STREAM, subjects: [subjects.allEvents], createdAt,
   firstSeq: count > 0 ? 1 : 0, lastSeq: count, count, streamId: o.streamId ?? null, secretsBucket: SECRETS_BUCKET, secrets: o.secrets ?? 0,
+  reportStream: REPORT_STREAM, reports: o.reports ?? 0,
 });
 
 /**
- * Incremental writer of the line format: header, one line per record, one per secret, then a trailer with a sha256
- * and an HMAC-SHA256 (operator key) over every line before it, header included (a header cannot be swapped).
+ * Incremental writer of the line format: header, one line per record, one per report, one per secret, then a trailer
+ * with a sha256 and an HMAC-SHA256 (operator key) over every line before it, header included (a header cannot be swapped).
  */
 export class BackupWriter {
   private readonly hash: Hash = createHash('sha256');
   private readonly mac: Hmac;
   private count = 0;
   private secrets = 0;
+  private reports = 0;
   constructor(header: BackupHeader, private readonly write: (line: string) => void, key: MacKey) {
     this.mac = createHmac('sha256', checkKey(key));
     this.line(JSON.stringify(header));
@@ -75,26 +83,35 @@ export class BackupWriter {
     this.write(l);
   }
   add(record: BackupRecord): void {
-    if (this.secrets > 0) throw new Error('records come before secrets');
+    if (this.secrets > 0 || this.reports > 0) throw new Error('records come before reports and secrets');
     this.line(JSON.stringify({ seq: record.seq, subject: record.subject, msgId: record.msgId, data: record.data }));
     this.count++;
+  }
+  addReport(report: BackupReport): void {
+    if (this.secrets > 0) throw new Error('reports come before secrets');
+    this.line(JSON.stringify({ report: report.subject, msgId: report.msgId, data: report.data }));
+    this.reports++;
   }
   addSecret(secret: BackupSecret): void {
     this.line(JSON.stringify({ secret: secret.key, sealed: secret.sealed }));
     this.secrets++;
   }
   finish(): BackupTrailer {
-    const trailer: BackupTrailer = { trailer: true, count: this.count, secrets: this.secrets, sha256: this.hash.digest('hex'), hmac: this.mac.digest('hex') };
+    const trailer: BackupTrailer = { trailer: true, count: this.count, secrets: this.secrets, reports: this.reports, sha256: this.hash.digest('hex'), hmac: this.mac.digest('hex') };
     this.write(JSON.stringify(trailer) + '\n');
     return trailer;
   }
 }
 
 /** Serialises a whole backup (for small ones and tests). */
-export function formatBackup(records: readonly BackupRecord[], createdAt: string, key: MacKey, o: { secrets?: readonly BackupSecret[]; streamId?: string | null } = {}): string {
+export function formatBackup(
+  records: readonly BackupRecord[], createdAt: string, key: MacKey,
+  o: { secrets?: readonly BackupSecret[]; streamId?: string | null; reports?: readonly BackupReport[] } = {},
+): string {
   let out = '';
-  const w = new BackupWriter(backupHeader(records.length, createdAt, { streamId: o.streamId, secrets: o.secrets?.length ?? 0 }), (l) => { out += l; }, key);
+  const w = new BackupWriter(backupHeader(records.length, createdAt, { streamId: o.streamId, secrets: o.secrets?.length ?? 0, reports: o.reports?.length ?? 0 }), (l) => { out += l; }, key);
   for (const r of records) w.add(r);
+  for (const r of o.reports ?? []) w.addReport(r);
   for (const s of o.secrets ?? []) w.addSecret(s);
   w.finish();
   return out;
@@ -110,8 +127,8 @@ const parseLine = (line: string, what: string): unknown => {
 
 const SECRET_KEY = /^[A-Za-z0-9_=.-]{1,256}$/;
 
-/** A verified backup: its header, the messages 1..N, the sealed secrets, and the records no reader of this code can decode. */
-export type ParsedBackup = Readonly<{ header: BackupHeader; records: BackupRecord[]; secrets: BackupSecret[]; undecodable: number[] }>;
+/** A verified backup: its header, the messages 1..N, the reports, the sealed secrets, and the records no reader of this code can decode. */
+export type ParsedBackup = Readonly<{ header: BackupHeader; records: BackupRecord[]; reports: BackupReport[]; secrets: BackupSecret[]; undecodable: number[] }>;
 
 /**
  * Parses and fully verifies a backup before anything is written: the header names LBAAS_EVENTS, the trailer is there
@@ -140,8 +157,9 @@ export function parseBackup(text: string, key: MacKey | null | undefined): Parse
   const body = lines.slice(1, -1);
   const count = Number(header.count);
   const nSecrets = Number(header.secrets);
-  if (body.length !== count + nSecrets || last.count !== count || last.secrets !== nSecrets) {
-    throw new BackupError('truncated', `backup holds ${body.length} lines, header says ${String(header.count)} records + ${String(header.secrets)} secrets, trailer ${String(last.count)} + ${String(last.secrets)}`);
+  const nReports = Number(header.reports ?? 0);
+  if (body.length !== count + nReports + nSecrets || last.count !== count || last.secrets !== nSecrets || Number(last.reports ?? 0) !== nReports) {
+    throw new BackupError('truncated', `backup holds ${body.length} lines, header says ${String(header.count)} records + ${nReports} reports + ${String(header.secrets)} secrets, trailer ${String(last.count)} + ${String(last.reports ?? 0)} + ${String(last.secrets)}`);
   }
   const hash = createHash('sha256');
   const mac = createHmac('sha256', checkKey(key));
@@ -164,14 +182,21 @@ export function parseBackup(text: string, key: MacKey | null | undefined): Parse
     if (typeof c?.commitId !== 'string' || !Array.isArray(c.events)) undecodable.push(i + 1);
     return r as BackupRecord;
   });
-  const secrets = body.slice(count).map((l, i) => {
+  const reports = body.slice(count, count + nReports).map((l, i): BackupReport => {
+    const r = parseLine(l, `report ${i + 1}`) as { report?: unknown; msgId?: unknown; data?: unknown };
+    if (typeof r.report !== 'string' || !parseReportSubject(r.report) || typeof r.msgId !== 'string' || typeof r.data !== 'string') {
+      throw new BackupError('corrupt', `backup is corrupt: report ${i + 1} lacks a report subject, msgId or data`);
+    }
+    return { subject: r.report, msgId: r.msgId, data: r.data };
+  });
+  const secrets = body.slice(count + nReports).map((l, i) => {
     const s = parseLine(l, `secret ${i + 1}`) as { secret?: unknown; sealed?: unknown };
     if (typeof s.secret !== 'string' || !SECRET_KEY.test(s.secret) || typeof s.sealed !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(s.sealed)) {
       throw new BackupError('corrupt', `backup is corrupt: secret ${i + 1} is not a key and a base64 value`);
     }
     return { key: s.secret, sealed: s.sealed };
   });
-  return { header: header as BackupHeader, records, secrets, undecodable };
+  return { header: header as BackupHeader, records, reports, secrets, undecodable };
 }
 
 function parseLineOrUndefined(line: string): unknown {

@@ -33,10 +33,10 @@ describe('backup format (version 2)', () => {
     const lines = good.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines[0]).toEqual({
       format: 'lbaas-backup', version: 2, stream: 'LBAAS_EVENTS', subjects: ['lbaas.evt.>'], createdAt: '2026-01-01T00:00:00Z', firstSeq: 1, lastSeq: 3, count: 3,
-      streamId: 'c1', secretsBucket: 'LBAAS_SECRETS', secrets: 1,
+      streamId: 'c1', secretsBucket: 'LBAAS_SECRETS', secrets: 1, reportStream: 'LBAAS_REPORTS', reports: 0,
     });
     expect(lines[4]).toEqual({ secret: secrets[0].key, sealed: secrets[0].sealed });
-    expect(lines[5]).toMatchObject({ trailer: true, count: 3, secrets: 1, sha256: expect.stringMatching(/^[0-9a-f]{64}$/), hmac: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(lines[5]).toMatchObject({ trailer: true, count: 3, secrets: 1, reports: 0, sha256: expect.stringMatching(/^[0-9a-f]{64}$/), hmac: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
   it('parses back what it wrote', () => expect(parseBackup(good, KEY)).toMatchObject({ records, secrets, undecodable: [] }));
   it('is deterministic: the same records give the same checksum', () => expect(formatBackup(records, '2026-01-01T00:00:00Z', KEY, { secrets, streamId: 'c1' })).toBe(good));
@@ -71,4 +71,25 @@ describe('backup format (version 2)', () => {
     expect(parseBackup(poison, KEY)).toMatchObject({ undecodable: [2] });
   });
   it('accepts an empty history', () => expect(parseBackup(formatBackup([], 'x', KEY), KEY).records).toEqual([]));
+  it('holds the agents\' reports between the records and the secrets, and parses them back', () => {
+    const reports = [
+      { subject: 'lbaas.report.a1.lb-1.member.m1', msgId: 'r1', data: '{"commitId":"r1"}' },
+      { subject: 'lbaas.report.a1.lb-1.lb', msgId: 'r2', data: '{"commitId":"r2"}' },
+    ];
+    const text = formatBackup(records, 'x', KEY, { secrets, reports });
+    const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ reportStream: 'LBAAS_REPORTS', reports: 2, count: 3, secrets: 1 });
+    expect(lines[4]).toEqual({ report: reports[0].subject, msgId: 'r1', data: reports[0].data });
+    expect(lines[6]).toEqual({ secret: secrets[0].key, sealed: secrets[0].sealed });
+    expect(parseBackup(text, KEY)).toMatchObject({ records, reports, secrets });
+    // A line in the report section that is not on a report subject is corrupt.
+    expect(problem(resign(text.replace('lbaas.report.a1.lb-1.lb', 'lbaas.evt.lb.lb-1'), KEY))).toMatch(/^corrupt: .*report 2 lacks a report subject/);
+  });
+  it('reads a version 2 file written before the report stream existed (no reports)', () => {
+    const lines = good.trim().split('\n').map((l) => JSON.parse(l));
+    const { reportStream: _s, reports: _r, ...oldHeader } = lines[0];
+    const { reports: _t, ...oldTrailer } = lines[5];
+    const old = resign([JSON.stringify(oldHeader), ...good.trim().split('\n').slice(1, 5), JSON.stringify(oldTrailer)].join('\n') + '\n', KEY);
+    expect(parseBackup(old, KEY)).toMatchObject({ records, secrets, reports: [] });
+  });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EVENT_STREAM, SECRETS_BUCKET, type Commit } from '@lbaas/contracts';
+import { EVENT_STREAM, REPORT_STREAM, REPORTS_PER_SUBJECT, SECRETS_BUCKET, type Commit } from '@lbaas/contracts';
 import { natsServerPerFile } from '@lbaas/testing';
 import type { NatsConnection } from 'nats';
 import { exportEventStream, importEventStream } from './backup';
@@ -34,8 +34,14 @@ const info = async (nc: NatsConnection) => (await nc.jetstreamManager()).streams
 const wipeTarget = async () => {
   const jsm = await target.connection.jetstreamManager();
   await jsm.streams.delete(EVENT_STREAM).catch(() => undefined);
+  await jsm.streams.delete(REPORT_STREAM).catch(() => undefined);
   await jsm.streams.delete(`KV_${SECRETS_BUCKET}`).catch(() => undefined);
 };
+/** A member status report (what an agent writes on its own subject). */
+const statusReport = (n: number): Commit => ({
+  commitId: randomUUID(), at: new Date(Date.UTC(2026, 0, 1, 0, 1, n)).toISOString(), actor: { kind: 'service', service: 'agent:a1' },
+  events: [{ type: 'MemberOperatingStatusChanged', v: 1, data: { lbId: 'agg-0', poolId: 'p1', memberId: 'm1', agentId: 'a1', epoch: 1, status: n % 2 ? 'ONLINE' : 'ERROR', at: 'x' } }],
+});
 
 let backup = '';
 const written: Commit[] = [];
@@ -58,6 +64,10 @@ beforeAll(async () => {
     seqs.set(id, await store.append({ aggregate: 'lb', id }, c, seqs.get(id) ?? 0));
     written.push(c);
   }
+  // A member that flapped 20 times: its report subject keeps the last REPORTS_PER_SUBJECT, and so does the backup.
+  const member = { report: { kind: 'member' as const, agentId: 'a1', lbId: 'agg-0', memberId: 'm1' } };
+  let rs = 0;
+  for (let n = 1; n <= 20; n++) rs = await store.append(member, statusReport(n), rs);
   backup = (await exportText(source.connection)).text;
 }, 60_000);
 
@@ -66,7 +76,10 @@ describe('dr export / import', () => {
     await wipeTarget();
     const progress: number[] = [];
     const r = await importEventStream(target.connection, backup, { key: KEY, onProgress: (p) => progress.push(p.done), window: 16, marker: false });
-    expect(r).toEqual({ count: 61, lastSeq: 61, secrets: 2, streamId, undecodable: [], markerSeq: null });
+    expect(r).toEqual({ count: 61, lastSeq: 61, secrets: 2, reports: REPORTS_PER_SUBJECT, streamId, undecodable: [], markerSeq: null });
+    const reports = await (await target.connection.jetstreamManager()).streams.info(REPORT_STREAM);
+    expect(reports.state.messages).toBe(REPORTS_PER_SUBJECT);
+    expect(reports.config.max_msgs_per_subject).toBe(REPORTS_PER_SUBJECT);
     expect(progress.at(-1)).toBe(61);
     const again = await exportText(target.connection);
     // Same records, secrets and checksum (only the header's createdAt could differ, and it is fixed here).

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { EVENT_STREAM, kvBucket, SECRETS_BUCKET, subjects } from '@lbaas/contracts';
+import { EVENT_STREAM, kvBucket, REPORT_STREAM, SECRETS_BUCKET, subjects } from '@lbaas/contracts';
 import { DeliverPolicy, type JsMsg, type NatsConnection, type StreamInfo } from 'nats';
-import { BackupError, BackupWriter, backupHeader, parseBackup, type BackupSecret, type BackupTrailer, type MacKey } from './backup-format';
-import { ensureEventStream, eventStreamConfig } from './ensure-event-stream';
+import {
+  BackupError, BackupWriter, backupHeader, parseBackup, type BackupReport, type BackupSecret, type BackupTrailer, type MacKey,
+} from './backup-format';
+import { ensureEventStream, ensureReportStream, eventStreamConfig } from './ensure-event-stream';
 import { JsErr, jsErrCode } from './nats-errors';
 import { observeEventStream, writeRestoreMarker } from './stream-identity';
 
@@ -20,22 +22,21 @@ async function streamInfo(nc: NatsConnection, name = EVENT_STREAM): Promise<Stre
 const secretsStream = kvBucket(SECRETS_BUCKET).stream;
 const secretsPrefix = kvBucket(SECRETS_BUCKET).keys.replace(/>$/, '');
 
-/** Every live key of the secrets bucket with its sealed value (deleted and purged keys left out). Never creates it. */
-async function readSecrets(nc: NatsConnection): Promise<BackupSecret[]> {
-  const info = await streamInfo(nc, secretsStream);
-  if (!info || info.state.messages === 0) return [];
-  const consumer = await nc.jetstream().consumers.get(secretsStream, { deliver_policy: DeliverPolicy.LastPerSubject });
-  const out = new Map<string, BackupSecret>();
-  const messages = await consumer.consume({ max_messages: 256 });
-  const last = info.state.last_seq;
+/**
+ * Every message an ephemeral consumer of `stream` delivers up to sequence `last` (or until 5 s pass without one), in
+ * order, through `take`; the consumer is deleted afterwards.
+ */
+async function drainUpTo(
+  nc: NatsConnection, stream: string, opts: Parameters<ReturnType<NatsConnection['jetstream']>['consumers']['get']>[1],
+  last: number, maxMessages: number, take: (m: JsMsg) => void,
+): Promise<void> {
+  const consumer = await nc.jetstream().consumers.get(stream, opts);
+  const messages = await consumer.consume({ max_messages: maxMessages });
   try {
     let stall = setTimeout(() => messages.stop(), 5_000);
     for await (const m of messages) {
       clearTimeout(stall);
-      const key = m.subject.slice(secretsPrefix.length);
-      const op = m.headers?.get('KV-Operation');
-      if (op === 'DEL' || op === 'PURGE') out.delete(key);
-      else out.set(key, { key, sealed: Buffer.from(m.data).toString('base64') });
+      take(m);
       if (m.info.pending === 0 || m.seq >= last) break;
       stall = setTimeout(() => messages.stop(), 5_000);
     }
@@ -44,12 +45,36 @@ async function readSecrets(nc: NatsConnection): Promise<BackupSecret[]> {
     messages.stop();
     await consumer.delete().catch(() => undefined);
   }
+}
+
+/** Every live key of the secrets bucket with its sealed value (deleted and purged keys left out). Never creates it. */
+async function readSecrets(nc: NatsConnection): Promise<BackupSecret[]> {
+  const info = await streamInfo(nc, secretsStream);
+  if (!info || info.state.messages === 0) return [];
+  const out = new Map<string, BackupSecret>();
+  await drainUpTo(nc, secretsStream, { deliver_policy: DeliverPolicy.LastPerSubject }, info.state.last_seq, 256, (m) => {
+    const key = m.subject.slice(secretsPrefix.length);
+    const op = m.headers?.get('KV-Operation');
+    if (op === 'DEL' || op === 'PURGE') out.delete(key);
+    else out.set(key, { key, sealed: Buffer.from(m.data).toString('base64') });
+  });
   return [...out.values()].sort((a, b) => a.key.localeCompare(b.key));
 }
 
+/** Every message the report stream holds now (each subject's last few), in stream order; none when there is no such stream. */
+async function readReports(nc: NatsConnection): Promise<BackupReport[]> {
+  const info = await streamInfo(nc, REPORT_STREAM);
+  if (!info || info.state.messages === 0) return [];
+  const out: BackupReport[] = [];
+  await drainUpTo(nc, REPORT_STREAM, { filterSubjects: subjects.allReports }, info.state.last_seq, 1_000, (m) => {
+    out.push({ subject: m.subject, msgId: msgIdOf(m), data: m.string() });
+  });
+  return out;
+}
+
 /**
- * Writes every message of LBAAS_EVENTS (1..last at the start) through `write`, one line each, then every key of the
- * sealed-secrets bucket (still sealed), then a trailer with a sha256 and an HMAC under the operator key. Reads with an
+ * Writes every message of LBAAS_EVENTS (1..last at the start) through `write`, one line each, then what LBAAS_REPORTS
+ * holds (each report subject's last messages), then every key of the sealed-secrets bucket (still sealed), then a trailer with a sha256 and an HMAC under the operator key. Reads with an
  * ordered consumer; messages appended meanwhile are not included (the header says up to where). Raw bytes: a message
  * no reader can decode is kept as it is (a backup must reproduce the sequences).
  */
@@ -62,8 +87,9 @@ export async function exportEventStream(
   if (info.state.first_seq > 1 && lastSeq > 0) throw new BackupError('corrupt', `${EVENT_STREAM} starts at seq ${info.state.first_seq}, not 1: history was removed`);
   const seen = await observeEventStream(nc);
   const secrets = await readSecrets(nc);
+  const reports = await readReports(nc);
   const streamId = seen.state === 'present' ? seen.identity?.id ?? null : null;
-  const w = new BackupWriter(backupHeader(lastSeq, opts.now, { streamId, secrets: secrets.length }), write, opts.key);
+  const w = new BackupWriter(backupHeader(lastSeq, opts.now, { streamId, secrets: secrets.length, reports: reports.length }), write, opts.key);
   const every = opts.progressEvery ?? 5_000;
   if (lastSeq > 0) {
     const consumer = await nc.jetstream().consumers.get(EVENT_STREAM, { filterSubjects: subjects.allEvents });
@@ -80,6 +106,7 @@ export async function exportEventStream(
       await consumer.delete().catch(() => undefined);
     }
   }
+  for (const r of reports) w.addReport(r);
   for (const s of secrets) w.addSecret(s);
   opts.onProgress?.({ done: lastSeq, total: lastSeq });
   return { ...w.finish(), lastSeq };
@@ -96,7 +123,9 @@ const msgIdOf = (m: JsMsg): string => {
 };
 
 /** What an import did. */
-export type ImportResult = { count: number; lastSeq: number; secrets: number; streamId: string | null; undecodable: number[]; markerSeq: number | null };
+export type ImportResult = {
+  count: number; lastSeq: number; secrets: number; reports: number; streamId: string | null; undecodable: number[]; markerSeq: number | null;
+};
 
 /**
  * Restores a backup into an empty store. Everything is verified first (parseBackup, HMAC under the operator key
@@ -111,7 +140,7 @@ export async function importEventStream(
   nc: NatsConnection, text: string,
   opts: { key: MacKey; now?: string; replicas?: number; onProgress?: BackupProgress; progressEvery?: number; window?: number; marker?: boolean },
 ): Promise<ImportResult> {
-  const { header, records, secrets, undecodable } = parseBackup(text, opts.key);
+  const { header, records, reports, secrets, undecodable } = parseBackup(text, opts.key);
   const existing = await streamInfo(nc);
   if (existing && existing.state.messages > 0) {
     const seen = await observeEventStream(nc);
@@ -119,6 +148,11 @@ export async function importEventStream(
     if (!bareGenesis) {
       throw new BackupError('not-empty', `${EVENT_STREAM} already holds ${existing.state.messages} messages (seq ${existing.state.first_seq}..${existing.state.last_seq}); import only restores into an empty store`);
     }
+  }
+  // Reports go into an empty report stream only: older reports after newer ones would pass for the latest.
+  const reportsThere = await streamInfo(nc, REPORT_STREAM);
+  if (reports.length > 0 && reportsThere && reportsThere.state.messages > 0) {
+    throw new BackupError('not-empty', `${REPORT_STREAM} already holds ${reportsThere.state.messages} reports; import only restores into an empty store`);
   }
   const js = nc.jetstream({ timeout: 10_000 });
   // Secrets: keys the bucket lacks are put; a key it holds with the very same sealed value is left; one it holds with
@@ -153,12 +187,17 @@ export async function importEventStream(
     if (after.state.messages !== records.length || after.state.last_seq !== records.length) {
       throw new Error(`after import the stream holds ${after.state.messages} messages up to seq ${after.state.last_seq}, expected ${records.length}`);
     }
+    if (reports.length > 0) await ensureReportStream(nc, { replicas: opts.replicas });
+    for (let i = 0; i < reports.length; i += window) {
+      await Promise.all(reports.slice(i, i + window).map((r) => js.publish(r.subject, enc.encode(r.data), { msgID: r.msgId || undefined })));
+    }
     for (const x of missing) {
       await kv!.put(x.key, Buffer.from(x.sealed, 'base64'));
       put.push(x.key);
     }
   } catch (err) {
     await jsm.streams.delete(EVENT_STREAM).catch(() => undefined);
+    if (reports.length > 0) await jsm.streams.purge(REPORT_STREAM).catch(() => undefined);
     for (const k of put) await kv?.purge(k).catch(() => undefined);
     throw new Error(`import failed and was rolled back (${EVENT_STREAM} removed${put.length ? `, ${put.length} secrets purged` : ''}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
@@ -172,5 +211,5 @@ export async function importEventStream(
       commitId: randomUUID(), streamId, now: opts.now ?? new Date().toISOString(), backupCreatedAt: header.createdAt, lastSeq: records.length,
     });
   }
-  return { count: records.length, lastSeq: records.length, secrets: secrets.length, streamId, undecodable, markerSeq };
+  return { count: records.length, lastSeq: records.length, secrets: secrets.length, reports: reports.length, streamId, undecodable, markerSeq };
 }

@@ -1,13 +1,12 @@
-import { parseEventSubject, type Aggregate, type Commit } from '@lbaas/contracts';
-import { LATEST_EVENT_VERSIONS, storedEventProblem, upcast, type StoredEvent } from '@lbaas/events';
+import { MAX_COMMIT_BYTES, parseEventSubject, parseReportSubject, type Aggregate, type Commit, type ReportSubject } from '@lbaas/contracts';
+import { LATEST_EVENT_VERSIONS, LB_REPORT_EVENTS, MEMBER_REPORT_EVENTS, storedEventProblem, upcast, type StoredEvent } from '@lbaas/events';
 import { UnreadableCommit } from './errors';
 import type { StoredCommit } from './event-store';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** The largest commit a reader accepts (nats-server's default max_payload): anything bigger is not ours. */
-export const MAX_COMMIT_BYTES = 1024 * 1024;
+export { MAX_COMMIT_BYTES };
 
 /** The message body of a commit: `{ commitId, at, actor, events }` as UTF-8 JSON (the only wire layout). */
 export function encodeCommit(commit: Commit): Uint8Array {
@@ -36,9 +35,15 @@ export function decodeCommit<E>(data: Uint8Array, subject: string, seq: number):
   if (shape) return unreadable(shape);
   const b = body as CommitBody;
   const target = parseEventSubject(subject);
+  const report = target ? undefined : parseReportSubject(subject);
   for (const e of b.events) {
     const problem = storedEventProblem(e);
     if (problem) unreadable(problem);
+    if (report) {
+      const why = reportEventProblem(report, e as StoredEvent);
+      if (why) unreadable(why);
+      continue;
+    }
     // An event is about the aggregate whose subject holds it: one on lb A's subject that names lb B would let a writer
     // of A's subject change B in every view.
     const ev = e as StoredEvent;
@@ -57,6 +62,23 @@ export function decodeCommit<E>(data: Uint8Array, subject: string, seq: number):
     return unreadable(err instanceof Error ? err.message : String(err), err);
   }
   return { commitId: b.commitId, at: b.at, actor: b.actor, events, seq, subject };
+}
+
+/**
+ * Why an event may not stand on an agent's report subject (null = it may): a known type other than the reports of that
+ * subject's kind, or ids other than the subject's (the agent, the LB, the member). An agent may write only its own
+ * subjects, so the subject's agent id is who says it; a report naming another agent is forged.
+ */
+function reportEventProblem(r: ReportSubject, e: StoredEvent): string | null {
+  if (!(e.type in LATEST_EVENT_VERSIONS)) return null; // a newer writer's type: readers ignore it
+  const allowed = r.kind === 'lb' ? LB_REPORT_EVENTS : MEMBER_REPORT_EVENTS;
+  if (!allowed.has(e.type as never)) return `${e.type} is not a report of kind ${r.kind}`;
+  const d = e.data as Record<string, unknown>;
+  const want: Record<string, string> = r.kind === 'lb' ? { agentId: r.agentId, lbId: r.lbId } : { agentId: r.agentId, lbId: r.lbId, memberId: r.memberId };
+  for (const [field, id] of Object.entries(want)) {
+    if (d[field] !== id) return `${e.type} names ${field} ${JSON.stringify(String(d[field]).slice(0, 80))} on the report subject of ${field} ${id}`;
+  }
+  return null;
 }
 
 /** The field every event of an aggregate carries its instance's id in (libs/events/tools/event-catalogue.ts names the same). */

@@ -8,14 +8,14 @@ export type DirectQuery = Readonly<{ last_by_subj: string }> | Readonly<{ seq: n
 type DirectApi = { getMessage(stream: string, query: DirectQuery): Promise<StoredMsg> };
 
 /**
- * One message of LBAAS_EVENTS by direct get; undefined when there is none (404). nats v2 implements
- * `jsm.direct` but leaves it out of the public JetStreamManager type, hence the narrow cast here.
+ * One message of `stream` (LBAAS_EVENTS unless named) by direct get; undefined when there is none (404). nats v2
+ * implements `jsm.direct` but leaves it out of the public JetStreamManager type, hence the narrow cast here.
  */
-export async function directGet(jsm: JetStreamManager, query: DirectQuery): Promise<StoredMsg | undefined> {
+export async function directGet(jsm: JetStreamManager, query: DirectQuery, stream = EVENT_STREAM): Promise<StoredMsg | undefined> {
   const direct = (jsm as JetStreamManager & { direct?: DirectApi }).direct;
   if (!direct) throw new Error('this nats client has no direct get API (jsm.direct)');
   try {
-    return await direct.getMessage(EVENT_STREAM, query);
+    return await direct.getMessage(stream, query);
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;

@@ -10,6 +10,21 @@ export class WrongExpectedSequence extends Error {
   }
 }
 
+/**
+ * A decision too large to store: its commit is bigger than one message may be (the server's max_payload, at most
+ * MAX_COMMIT_BYTES). Nothing was appended; the request that led to it is too large (the api answers 413).
+ */
+export class CommitTooLarge extends Error {
+  constructor(
+    readonly subject: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`a commit of ${bytes} bytes on ${subject} is larger than the ${limit} bytes one message may be`);
+    this.name = 'CommitTooLarge';
+  }
+}
+
 /** The event store did not answer (timeouts, no responders, closed connection), even after bounded retries. */
 export class EventStoreUnavailable extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

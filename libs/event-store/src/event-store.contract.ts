@@ -12,7 +12,7 @@ export type ContractOptions = Readonly<{
 }>;
 
 const actor: Actor = { kind: 'service', service: 'contract-test' };
-const lb = (): StreamRef => ({ aggregate: 'lb', id: randomUUID() });
+const lb = (): Extract<StreamRef, { aggregate: unknown }> => ({ aggregate: 'lb', id: randomUUID() });
 const added = (n: number): EventEnvelope => ({ type: 'Added', v: 1, data: { n } });
 const commit = (n: number, commitId = randomUUID()): Commit =>
   ({ commitId, at: '2026-01-01T00:00:00.000Z', actor, events: [added(n)] });

@@ -1,7 +1,18 @@
-import type { Aggregate, Commit, EventEnvelope } from '@lbaas/contracts';
+import {
+  EVENT_STREAM, REPORT_STREAM, reportSubject, subjects, type Aggregate, type Commit, type EventEnvelope, type ReportSubject,
+} from '@lbaas/contracts';
 
-/** Names one aggregate instance, e.g. `{ aggregate: 'lb', id: lbId }`; its commits live on one subject. */
-export type StreamRef = Readonly<{ aggregate: Aggregate; id: string }>;
+/**
+ * Names one aggregate instance, e.g. `{ aggregate: 'lb', id: lbId }` (its commits live on one subject of LBAAS_EVENTS),
+ * or one agent's report subject, `{ report: { kind: 'member', agentId, lbId, memberId } }` (in LBAAS_REPORTS).
+ */
+export type StreamRef = Readonly<{ aggregate: Aggregate; id: string }> | Readonly<{ report: ReportSubject }>;
+
+/** The JetStream stream and the one literal subject a StreamRef names. */
+export const streamLocation = (ref: StreamRef): Readonly<{ stream: string; subject: string }> =>
+  'report' in ref
+    ? { stream: REPORT_STREAM, subject: reportSubject(ref.report) }
+    : { stream: EVENT_STREAM, subject: subjects.stream(ref.aggregate, ref.id) };
 
 /** A commit as read back: plus its stream sequence and subject. */
 export type StoredCommit<E = EventEnvelope> = Readonly<

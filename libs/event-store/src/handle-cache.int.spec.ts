@@ -5,8 +5,9 @@ import { natsServerPerFile } from '@lbaas/testing';
 import { ensureEventStream } from './ensure-event-stream';
 import { WrongExpectedSequence } from './errors';
 import type { EventStore, StreamRef } from './event-store';
-import { handle, HANDLE_RETRIES, StateCache } from './handle';
+import { handle, HANDLE_RETRIES, StateCache, stateKey } from './handle';
 import { jetStreamEventStore } from './jetstream-event-store';
+import { runProjection } from './projection';
 
 /**
  * handle() with a StateCache (the api's hot path) against a real nats-server: no read while this process is the only
@@ -70,6 +71,42 @@ describe('handle() with a state cache', () => {
     // The cached state (1) refuses ifFrom 5: that refusal is checked on a fresh read, which allows it.
     expect(n.reads).toBe(2);
     expect(await values(ref)).toEqual([1, 5, 6]);
+  });
+
+  it('observing the projection, a commit of another writer folds into the held state: no refused append, no read', async () => {
+    const { store, n } = counted();
+    const cache = new StateCache();
+    const projection = await runProjection(nats.connection, { onCommit: () => undefined });
+    const off = projection.onApplied((c) => cache.observe(c.subject, c.events, c.seq));
+    try {
+      const ref = fresh();
+      await handle(store, ref, register, set(1), actor, { cache });
+      const other = await handle(js, ref, register, set(5), actor); // the other writer (no cache)
+      await projection.waitFor(other.seq);
+      const r = await handle(store, ref, register, set(6, 5), actor, { cache });
+      expect(r.events).toEqual([changed(6)]);
+      expect(n).toEqual({ reads: 1, appends: 2 }); // the first command's read only
+      expect(await values(ref)).toEqual([1, 5, 6]);
+    } finally {
+      off();
+      await projection.stop();
+    }
+  });
+
+  it('does not follow a state stored after the projection passed it: the stale state is caught by the append', async () => {
+    const { store, n } = counted();
+    const cache = new StateCache();
+    const ref = fresh();
+    await handle(store, ref, register, set(1), actor, { cache });
+    const other = await handle(js, ref, register, set(5), actor);
+    cache.observe('lbaas.evt.unrelated', [], other.seq + 10); // the projection is already past both commits
+    await handle(store, ref, register, set(7), actor, { cache }); // remembered at a seq the projection passed
+    const later = await handle(js, ref, register, set(8), actor);
+    cache.observe(stateKey(ref), [changed(8)], later.seq); // not folded: the entry is not followable
+    const r = await handle(store, ref, register, set(9, 8), actor, { cache });
+    expect(r.events).toEqual([changed(9)]);
+    expect(n.reads).toBe(3); // first read, after the other writer's 5, after its 8
+    expect(await values(ref)).toEqual([1, 5, 7, 8, 9]);
   });
 
   it('checks a no-op decided on a cached state again on a fresh read', async () => {

@@ -1,12 +1,13 @@
 import type { Actor, EventEnvelope } from '@lbaas/contracts';
-import type { Decider } from '@lbaas/events';
+import { foldEvents, type Decider } from '@lbaas/events';
 import { WrongExpectedSequence } from './errors';
-import type { EventStore, StreamRef } from './event-store';
+import { streamLocation, type EventStore, type StreamRef } from './event-store';
 
 /** How many times handle() re-reads and decides again after a WrongExpectedSequence (so at most 6 attempts). */
 export const HANDLE_RETRIES = 5;
 
-type Entry = { decider: unknown; state: unknown; seq: number };
+/** `followable`: no commit after `seq` had been observed when it was stored, so observe() may fold what comes next. */
+type Entry = { decider: unknown; state: unknown; seq: number; followable?: boolean };
 
 /**
  * The aggregate states one process last wrote, with their stream sequences, and a queue per aggregate. Given to
@@ -14,10 +15,15 @@ type Entry = { decider: unknown; state: unknown; seq: number };
  * one after another in this process (they never race each other), each on the state the previous append produced.
  * Another process appending meanwhile only makes the append fail (WrongExpectedSequence): handle() then reads afresh.
  * At most `maxEntries` states are kept (the oldest dropped first; a dropped one is simply read again).
+ *
+ * A cache that never drops (`maxEntries` Infinity) may also follow a projection that replays from sequence 1
+ * (`follow`): every commit it sees is folded in, so every aggregate's state is in memory and no command reads the store.
  */
 export class StateCache {
   private readonly entries = new Map<string, Entry>();
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** The last stream sequence observe() saw (0: this cache observes nothing). */
+  private observed = 0;
 
   constructor(readonly maxEntries = 50_000) {}
 
@@ -32,13 +38,46 @@ export class StateCache {
     return e && e.decider === decider ? { state: e.state as S, seq: e.seq } : undefined;
   }
 
+  /** Keeps `state` at `seq` for `key`, unless a later state of it is held already (a projection may be ahead). */
   remember(key: string, decider: unknown, state: unknown, seq: number): void {
+    const held = this.entries.get(key);
+    if (held && held.decider === decider && held.seq > seq) return;
     this.entries.delete(key);
-    this.entries.set(key, { decider, state, seq });
+    this.entries.set(key, { decider, state, seq, followable: this.observed <= seq });
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
   }
 
+  /**
+   * Folds a commit that a projection from sequence 1 delivered (`events` at stream sequence `seq` on `key`'s subject):
+   * a commit this process appended itself (or one already folded) is skipped by its sequence. Only for a cache that
+   * never drops an entry, so that every state it holds was folded from the aggregate's first commit.
+   */
+  follow<S, E>(key: string, decider: Pick<Decider<S, never, E>, 'evolve' | 'evolveAll' | 'initialState'>, events: readonly E[], seq: number): void {
+    if (this.maxEntries !== Infinity) throw new Error('StateCache.follow needs a cache that never drops entries (maxEntries: Infinity)');
+    const held = this.entries.get(key);
+    if (held && held.decider !== decider) return;
+    if (held && held.seq >= seq) return;
+    this.entries.set(key, { decider, state: foldEvents(decider, held ? (held.state as S) : decider.initialState(), events), seq });
+  }
+
+  /**
+   * A commit the process's projection delivered (every commit of the stream, in order, whatever the aggregate): a held
+   * state it follows is folded forward, so a commit another process appended (an agent's report relayed, a
+   * placement) does not cost the next command a refused append and a read of the whole history. Only states stored
+   * before the projection passed their sequence are followed (no commit of theirs can have gone by unseen); the
+   * append's expected sequence still guards every decision.
+   */
+  observe(key: string, events: readonly unknown[], seq: number): void {
+    if (seq > this.observed) this.observed = seq;
+    const held = this.entries.get(key);
+    if (!held || !held.followable || held.seq >= seq) return;
+    held.state = foldEvents(held.decider as Decider<unknown, never, unknown>, held.state, events);
+    held.seq = seq;
+  }
+
+  /** Drops what is held for `key` (it proved stale). A cache that follows a projection keeps it: the projection updates it. */
   forget(key: string): void {
+    if (this.maxEntries === Infinity) return;
     this.entries.delete(key);
   }
 
@@ -66,7 +105,9 @@ export type HandleOptions = Readonly<{
   isNew?: boolean;
 }>;
 
-const keyOf = (stream: StreamRef): string => `${stream.aggregate}.${stream.id}`;
+/** A cache key: the aggregate's subject. */
+export const stateKey = (stream: StreamRef): string => streamLocation(stream).subject;
+const keyOf = stateKey;
 
 /**
  * read → fold → decide → append, retried on WrongExpectedSequence (bounded). Returns the events and the commit's seq
@@ -110,7 +151,7 @@ export async function handle<S, C extends { metadata: { commandId: string; now: 
       };
       try {
         const newSeq = await store.append(stream, commit, seq);
-        cache?.remember(key, decider, events.reduce(decider.evolve, state), newSeq);
+        cache?.remember(key, decider, foldEvents(decider, state, events), newSeq);
         return { events, seq: newSeq };
       } catch (err) {
         cache?.forget(key);
@@ -123,7 +164,7 @@ export async function handle<S, C extends { metadata: { commandId: string; now: 
 
 async function load<S, C, E>(store: EventStore, stream: StreamRef, decider: Decider<S, C, E>): Promise<{ state: S; seq: number }> {
   const { commits, seq } = await store.read<E>(stream);
-  let state = decider.initialState();
-  for (const commit of commits) for (const event of commit.events) state = decider.evolve(state, event);
-  return { state, seq };
+  const events: E[] = [];
+  for (const commit of commits) for (const event of commit.events) events.push(event);
+  return { state: foldEvents(decider, decider.initialState(), events), seq };
 }

@@ -1,7 +1,7 @@
-import { subjects, type Commit } from '@lbaas/contracts';
+import type { Commit } from '@lbaas/contracts';
 import { decodeCommit, encodeCommit } from './commit-codec';
 import { UnreadableCommit, WrongExpectedSequence } from './errors';
-import type { EventStore, StoredCommit, StreamRef } from './event-store';
+import { streamLocation, type EventStore, type StoredCommit, type StreamRef } from './event-store';
 
 /** The in-memory fake, plus a way to see the whole log (what a projection replay would get). */
 export interface InMemoryEventStore extends EventStore {
@@ -32,11 +32,11 @@ export function inMemoryEventStore(): InMemoryEventStore {
 
   return {
     async read<E>(stream: StreamRef) {
-      const stored = bySubject.get(subjects.stream(stream.aggregate, stream.id)) ?? [];
+      const stored = bySubject.get(streamLocation(stream).subject) ?? [];
       return { commits: stored.flatMap((m) => decode<E>(m)), seq: stored.at(-1)?.seq ?? 0 };
     },
     async append(stream: StreamRef, commit: Commit, expectedSeq: number) {
-      const subject = subjects.stream(stream.aggregate, stream.id);
+      const { subject } = streamLocation(stream);
       if (!commit.commitId) throw new TypeError('a commit needs a commitId (it is the dedupe key)');
       if (!Number.isSafeInteger(expectedSeq) || expectedSeq < 0) throw new RangeError(`bad expectedSeq ${expectedSeq}`);
       const duplicate = seqByCommitId.get(commit.commitId);

@@ -1,9 +1,9 @@
-import { subjects, type Commit } from '@lbaas/contracts';
+import { MAX_COMMIT_BYTES, type Commit } from '@lbaas/contracts';
 import type { JetStreamManager, NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { encodeCommit } from './commit-codec';
-import { EventStoreUnavailable, WrongExpectedSequence } from './errors';
-import type { EventStore, StreamRef } from './event-store';
+import { CommitTooLarge, EventStoreUnavailable, WrongExpectedSequence } from './errors';
+import { streamLocation, type EventStore, type StreamRef } from './event-store';
 import { JsErr, jsErrCode } from './nats-errors';
 import { readAggregate, type ReadContext } from './read-aggregate';
 import { retryTransient } from './retry';
@@ -41,14 +41,18 @@ export function jetStreamEventStore(nc: NatsConnection, opts: JetStreamEventStor
   });
 
   return {
-    async read<E>(stream: StreamRef) {
-      return readAggregate<E>(await readContext(), subjects.stream(stream.aggregate, stream.id));
+    async read<E>(ref: StreamRef) {
+      const { stream, subject } = streamLocation(ref);
+      return readAggregate<E>(await readContext(), stream, subject);
     },
-    async append(stream: StreamRef, commit: Commit, expectedSeq: number) {
-      const subject = subjects.stream(stream.aggregate, stream.id);
+    async append(ref: StreamRef, commit: Commit, expectedSeq: number) {
+      const { stream, subject } = streamLocation(ref);
       if (!commit.commitId) throw new TypeError('a commit needs a commitId (it is the dedupe key)');
       if (!Number.isSafeInteger(expectedSeq) || expectedSeq < 0) throw new RangeError(`bad expectedSeq ${expectedSeq}`);
       const data = encodeCommit(commit);
+      // The server refuses a message over its max_payload (the client throws before sending): say so as what it is.
+      const limit = Math.min(nc.info?.max_payload ?? MAX_COMMIT_BYTES, MAX_COMMIT_BYTES);
+      if (data.length > limit) throw new CommitTooLarge(subject, data.length, limit);
       try {
         // The same msgID on every try: a publish that landed but timed out is answered as a duplicate.
         const ack = await retryTransient(`append ${subject}`, retry, () =>
@@ -60,7 +64,7 @@ export function jetStreamEventStore(nc: NatsConnection, opts: JetStreamEventStor
           // After a cluster failover a retry of a publish that did land can meet a new leader whose dedupe window
           // does not know the msg id yet (nats-server 2.9): it answers "wrong last sequence" instead of a duplicate.
           // Our commit is then the first one on the subject after expectedSeq.
-          const landed = await directGet((await readContext()).jsm, { seq: expectedSeq + 1, next_by_subj: subject }).catch(() => undefined);
+          const landed = await directGet((await readContext()).jsm, { seq: expectedSeq + 1, next_by_subj: subject }, stream).catch(() => undefined);
           if (landed?.header?.get('Nats-Msg-Id') === commit.commitId) {
             opts.logger?.info({ op: 'event-store.landed', subject, commitId: commit.commitId, seq: landed.seq }, 'retried append had landed');
             return landed.seq;

@@ -1,5 +1,5 @@
 import { EVENT_STREAM, subjects } from '@lbaas/contracts';
-import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
+import { DeliverPolicy, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { decodeCommit } from './commit-codec';
 import { ProjectionStopped, ProjectionTimeout, UnreadableCommit } from './errors';
@@ -9,8 +9,15 @@ import { unreadableCommits, type UnreadableCommits } from './unreadable-commits'
 
 /** What runProjection() feeds and reports. */
 export type ProjectionOptions = Readonly<{
+  /** The stream, default LBAAS_EVENTS (LBAAS_REPORTS: the agents' reports, with a filter within `lbaas.report.>`). */
+  stream?: string;
   /** Subject filter (one, nats-server 2.9), default every commit: `lbaas.evt.>`. */
   filter?: string;
+  /**
+   * `last-per-subject`: the replay delivers only the last message of each subject (latest values, e.g. member statuses),
+   * then everything new. Default `all`.
+   */
+  deliver?: 'all' | 'last-per-subject';
   /** Synchronous, pure view update (evolve); called once per commit in stream order. */
   onCommit: (commit: StoredCommit) => void;
   /** During the initial replay: every `progressEvery` commits and once at the end. */
@@ -47,14 +54,17 @@ type Waiter = { seq: number; resolve: () => void; reject: (err: Error) => void; 
  * stop every view.
  */
 export async function runProjection(nc: NatsConnection, opts: ProjectionOptions): Promise<Projection> {
+  const stream = opts.stream ?? EVENT_STREAM;
   const filter = opts.filter ?? subjects.allEvents;
   const every = opts.progressEvery ?? 5_000;
   const log = opts.logger;
   const jsm = await nc.jetstreamManager({ checkAPI: false });
-  const lastSeq = (await directGet(jsm, { last_by_subj: filter }))?.seq ?? 0;
+  const lastSeq = (await directGet(jsm, { last_by_subj: filter }, stream))?.seq ?? 0;
   const startAfter = opts.startAfter ?? 0;
-  const consumer = await nc.jetstream().consumers.get(EVENT_STREAM,
-    startAfter > 0 ? { filterSubjects: filter, opt_start_seq: startAfter + 1 } : { filterSubjects: filter });
+  const consumer = await nc.jetstream().consumers.get(stream,
+    startAfter > 0 ? { filterSubjects: filter, opt_start_seq: startAfter + 1 }
+      : opts.deliver === 'last-per-subject' ? { filterSubjects: filter, deliver_policy: DeliverPolicy.LastPerSubject }
+        : { filterSubjects: filter });
   const messages: ConsumerMessages = await consumer.consume({ max_messages: 1_000 });
 
   let seq = startAfter;
@@ -115,7 +125,16 @@ export async function runProjection(nc: NatsConnection, opts: ProjectionOptions)
   };
 
   const loop = (async () => {
-    for await (const m of messages) apply(m);
+    // Buffered messages are handed over without a macrotask in between: give timers and I/O a turn every 20 ms, or a
+    // burst of commits holds the process's event loop (its lease check, health polls, HTTP) for seconds on a busy host.
+    let slice = Date.now();
+    for await (const m of messages) {
+      apply(m);
+      if (Date.now() - slice >= 20) {
+        await new Promise((r) => setImmediate(r));
+        slice = Date.now();
+      }
+    }
   })().then(
     () => { if (!stopped) failAll(new ProjectionStopped(`projection over ${filter} ended unexpectedly`)); },
     (err: unknown) => {

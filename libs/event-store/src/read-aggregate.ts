@@ -1,5 +1,4 @@
-import { EVENT_STREAM } from '@lbaas/contracts';
-import type { JetStreamClient, JetStreamManager, StoredMsg } from 'nats';
+import type { JetStreamClient, JetStreamManager } from 'nats';
 import { decodeCommit } from './commit-codec';
 import { EventStoreUnavailable, UnreadableCommit } from './errors';
 import type { StoredCommit } from './event-store';
@@ -36,28 +35,25 @@ function decodeOrSkip<E>(ctx: ReadContext, m: { data: Uint8Array; subject: strin
  * Short histories are fetched with direct gets; longer ones continue with an ordered consumer (no deliver_policy:
  * nats v2 would retry that forever), which is deleted afterwards.
  */
-export async function readAggregate<E>(ctx: ReadContext, subject: string): Promise<{ commits: StoredCommit<E>[]; seq: number }> {
-  const last = await get(ctx, subject, { last_by_subj: subject });
+export async function readAggregate<E>(ctx: ReadContext, stream: string, subject: string): Promise<{ commits: StoredCommit<E>[]; seq: number }> {
+  const get = (query: DirectQuery) => retryTransient(`read ${subject}`, ctx.retry, () => directGet(ctx.jsm, query, stream));
+  const last = await get({ last_by_subj: subject });
   if (!last) return { commits: [], seq: 0 };
   const commits: StoredCommit<E>[] = [];
   let cursor = 1;
   for (let i = 0; i < ctx.directGets && cursor <= last.seq; i++) {
-    const m = cursor === last.seq ? last : await get(ctx, subject, { seq: cursor, next_by_subj: subject });
+    const m = cursor === last.seq ? last : await get({ seq: cursor, next_by_subj: subject });
     if (!m) throw new EventStoreUnavailable(`${subject}: seq ${last.seq} exists but next from ${cursor} was not found`);
     decodeOrSkip(ctx, m, commits);
     cursor = m.seq + 1;
   }
-  if (cursor <= last.seq) commits.push(...(await consumeRange<E>(ctx, subject, cursor, last.seq)));
+  if (cursor <= last.seq) commits.push(...(await consumeRange<E>(ctx, stream, subject, cursor, last.seq)));
   return { commits, seq: last.seq };
 }
 
-function get(ctx: ReadContext, subject: string, query: DirectQuery): Promise<StoredMsg | undefined> {
-  return retryTransient(`read ${subject}`, ctx.retry, () => directGet(ctx.jsm, query));
-}
-
-async function consumeRange<E>(ctx: ReadContext, subject: string, from: number, to: number): Promise<StoredCommit<E>[]> {
+async function consumeRange<E>(ctx: ReadContext, stream: string, subject: string, from: number, to: number): Promise<StoredCommit<E>[]> {
   const consumer = await retryTransient(`read ${subject}`, ctx.retry, () =>
-    ctx.js.consumers.get(EVENT_STREAM, { filterSubjects: subject, opt_start_seq: from }));
+    ctx.js.consumers.get(stream, { filterSubjects: subject, opt_start_seq: from }));
   const commits: StoredCommit<E>[] = [];
   let reached = 0;
   try {

@@ -1,10 +1,10 @@
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import type { Actor } from '@lbaas/contracts';
+import { parseEventSubject, type Actor, type Aggregate } from '@lbaas/contracts';
 import { DomainError, step, type Workflow } from '@lbaas/domain';
 import type { Decider } from '@lbaas/events';
 import type { EventStore, StoredCommit, StreamRef } from './event-store';
-import { handle } from './handle';
+import { handle, StateCache, stateKey } from './handle';
 import { runProjection, type Projection } from './projection';
 
 /** Which aggregate decides a workflow's command. */
@@ -17,6 +17,8 @@ export interface WorkflowHost<I> {
   /** Folds an input and sends the commands the workflow decides. */
   feed(input: I): void;
   readonly projection: Projection;
+  /** The states of the aggregates named in `follow`, kept up to date by the projection (no command reads the store). */
+  readonly states: StateCache;
   stop(): Promise<void>;
 }
 
@@ -38,8 +40,14 @@ export async function startWorkflowHost<S, I, C extends AnyCommand>(opts: {
   issued: (command: C) => I;
   actor: Actor;
   logger: Logger;
+  /**
+   * The deciders of the aggregates this host sends commands to: their states are folded from the same replay (a
+   * StateCache that follows the projection), so a command decides without reading the aggregate's history.
+   */
+  follow?: Partial<Record<Aggregate, Decider<unknown, unknown, unknown>>>;
 }): Promise<WorkflowHost<I>> {
   const { workflow, logger } = opts;
+  const states = new StateCache(Infinity);
   let state = workflow.initialState();
   let live = false;
   const queue: C[] = [];
@@ -54,7 +62,8 @@ export async function startWorkflowHost<S, I, C extends AnyCommand>(opts: {
         const route = opts.route(command);
         const ids = { op: command.type, ...command.data, commandId: command.metadata.commandId };
         try {
-          const { events, seq } = await handle(opts.store, route.stream, route.decider, command, opts.actor);
+          const followed = 'aggregate' in route.stream && opts.follow?.[route.stream.aggregate] === route.decider;
+          const { events, seq } = await handle(opts.store, route.stream, route.decider, command, opts.actor, followed ? { cache: states } : {});
           logger.info({ ...ids, seq, events: events.length }, `${command.type} decided`);
         } catch (err) {
           // A refusal is an answer (someone decided first, the LB is gone): the workflow sees the truth in the stream.
@@ -82,7 +91,12 @@ export async function startWorkflowHost<S, I, C extends AnyCommand>(opts: {
   };
 
   const projection = await runProjection(opts.nc, {
-    onCommit: (commit) => { for (const input of opts.inputsOf(commit)) feed(input); },
+    onCommit: (commit) => {
+      const target = parseEventSubject(commit.subject);
+      const decider = target ? opts.follow?.[target.aggregate] : undefined;
+      if (target && decider) states.follow(stateKey(target), decider, commit.events, commit.seq);
+      for (const input of opts.inputsOf(commit)) feed(input);
+    },
     onProgress: ({ seq, lastSeq }) => logger.info({ op: 'replay', seq, lastSeq }, `${opts.name}: replaying ${seq}/${lastSeq}`),
     logger,
   });
@@ -93,6 +107,7 @@ export async function startWorkflowHost<S, I, C extends AnyCommand>(opts: {
   return {
     feed,
     projection,
+    states,
     async stop() {
       clearInterval(timer);
       await projection.stop();

@@ -65,7 +65,7 @@ export type DeleteHealthMonitor = Command<'DeleteHealthMonitor', { lbId: string;
 export type ReportApplied = Command<'ReportApplied', { lbId: string; agentId: string; epoch: number; version: number }>;
 /** An agent reports that it could not apply a desired version. */
 export type ReportRejected = Command<'ReportRejected', { lbId: string; agentId: string; epoch: number; version: number; reason: string }>;
-/** An agent reports a member's operating status (from haproxy's stats). */
+/** An agent reports a member's operating status (from haproxy's stats), on its own report subject (agent-reports). */
 export type ReportMemberStatus = Command<'ReportMemberStatus', {
   lbId: string; poolId: string; memberId: string; agentId: string; epoch: number;
   status: 'ONLINE' | 'OFFLINE' | 'DEGRADED' | 'ERROR' | 'DRAINING' | 'NO_MONITOR';
@@ -112,7 +112,7 @@ export type LoadBalancerCommand =
   | CreatePool | UpdatePool | DeletePool
   | CreateMember | UpdateMember | DeleteMember
   | CreateHealthMonitor | UpdateHealthMonitor | DeleteHealthMonitor
-  | ReportApplied | ReportRejected | ReportMemberStatus | ReportHandoverPrepared | ReportHandoverReleased
+  | ReportApplied | ReportRejected | ReportHandoverPrepared | ReportHandoverReleased
   | L7Command
   | CreateLoadBalancerGraph | BatchUpdateMembers;
 

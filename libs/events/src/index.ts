@@ -9,4 +9,5 @@ export * from './catalogs';
 export * from './domain-event';
 export * from './upcasters';
 export * from './commands';
+export * from './reports';
 export * from './event-schema';

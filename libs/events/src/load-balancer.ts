@@ -190,29 +190,38 @@ export type HealthMonitorDeleted = Event<'HealthMonitorDeleted', 1, { lbId: stri
 
 /**
  * The hosting agent made the data plane match desired version `version` (the count of desired-state events in
- * the LB's history, see DESIRED_STATE_EVENTS). Written by the agent that the placement with `epoch` names.
+ * the LB's history, see DESIRED_STATE_EVENTS). Reported by the agent that the placement with `epoch` names, on its own
+ * report subject; the scheduler relays it into the LB's history.
  */
 export type DesiredStateApplied = Event<'DesiredStateApplied', 1, { lbId: string; agentId: string; epoch: number; version: number; at: string }>;
 
-/** The hosting agent could not apply desired version `version` (haproxy -c refused it, plumbing failed for good). Written by the agent. */
+/**
+ * The hosting agent could not apply desired version `version` (haproxy -c refused it, plumbing failed for good). Reported
+ * by the agent on its report subject; the scheduler relays it into the LB's history.
+ */
 export type DesiredStateRejected = Event<'DesiredStateRejected', 1, {
   lbId: string; agentId: string; epoch: number; version: number; reason: string; at: string;
 }>;
 
-/** haproxy's health checks moved a member to another operating status (UP→ONLINE, DOWN→ERROR, ...). Written by the hosting agent. */
+/**
+ * haproxy's health checks moved a member to another operating status (UP→ONLINE, DOWN→ERROR, ...). Written by the hosting
+ * agent on its member report subject (latest value; older histories hold it on the LB's subject).
+ */
 export type MemberOperatingStatusChanged = Event<'MemberOperatingStatusChanged', 1, {
   lbId: string; poolId: string; memberId: string; agentId: string; epoch: number; status: OperatingStatus; at: string;
 }>;
 
 /**
  * A planned move (placement reason `operator` or `drain`): the new placement's agent has built its copy and holds the VIP
- * back (answers no ARP for it), so the previous agent may let go. Written by the agent of placement `epoch`.
+ * back (answers no ARP for it), so the previous agent may let go. Reported by the agent of placement `epoch` on its report
+ * subject; relayed into the LB's history by the scheduler.
  */
 export type LoadBalancerHandoverPrepared = Event<'LoadBalancerHandoverPrepared', 1, { lbId: string; agentId: string; epoch: number; at: string }>;
 
 /**
  * A planned move: the previous placement's copy stopped answering ARP for the VIP (it still serves its open connections
- * while they drain), so the new copy may announce the VIP. Written by the agent of the previous placement, `epoch`.
+ * while they drain), so the new copy may announce the VIP. Reported by the agent of the previous placement, `epoch`, on its
+ * report subject; relayed into the LB's history by the scheduler.
  */
 export type LoadBalancerHandoverReleased = Event<'LoadBalancerHandoverReleased', 1, { lbId: string; agentId: string; epoch: number; at: string }>;
 

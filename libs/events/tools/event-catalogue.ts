@@ -7,9 +7,10 @@
  */
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { subjects, type Aggregate } from '@lbaas/contracts';
+import { REPORTS_PER_SUBJECT, subjects, type Aggregate } from '@lbaas/contracts';
 import ts from 'typescript';
 import { schemaProblems, type JsonSchema } from '../src/event-schema';
+import { LB_REPORT_EVENTS, MEMBER_REPORT_EVENTS } from '../src/reports';
 
 const SRC = resolve(__dirname, '../src');
 const ROOT = resolve(__dirname, '../../..');
@@ -18,7 +19,19 @@ export const DOC = join(ROOT, 'docs/events.md');
 export const SCHEMA_MODULE = join(SRC, 'event-schemas.generated.ts');
 
 export type { JsonSchema };
-export type CatalogueEntry = { type: string; v: number; aggregate: Aggregate; subject: string; doc: string; schema: JsonSchema };
+export type CatalogueEntry = {
+  type: string; v: number; aggregate: Aggregate; subject: string; doc: string; schema: JsonSchema;
+  /** The agents' report subject this type is also written on (stream LBAAS_REPORTS), if any. */
+  reportSubject?: string;
+};
+
+/** The report subject (LBAAS_REPORTS) an agent writes events of `type` on, built by libs/contracts. */
+function reportSubjectOf(type: string): string | undefined {
+  const name = (s: string) => s.replace('lbaas.report.a.l.', 'lbaas.report.<agentId>.<lbId>.').replace(/member\.m$/, 'member.<memberId>');
+  if (LB_REPORT_EVENTS.has(type as never)) return name(subjects.lbReport('a', 'l'));
+  if (MEMBER_REPORT_EVENTS.has(type as never)) return name(subjects.memberReport('a', 'l', 'm'));
+  return undefined;
+}
 
 /** Each aggregate's event union in libs/events (the events an aggregate's stream holds) and the name of its id. */
 const AGGREGATES: Record<Aggregate, { events: string; id: string }> = {
@@ -80,8 +93,9 @@ export function buildCatalogue(): CatalogueEntry[] {
       const data = toSchema(checker, checker.getTypeFromTypeNode(dataArg));
       const aggregate = aggregateOf.get(type);
       if (!aggregate) throw new Error(`${type} (${f}) is in no aggregate's event union: which stream holds it?`);
+      const reportSubject = reportSubjectOf(type);
       out.push({
-        type, v, aggregate, subject: subjectOf(aggregate), doc,
+        type, v, aggregate, subject: subjectOf(aggregate), doc, ...(reportSubject ? { reportSubject } : {}),
         schema: {
           $schema: 'https://json-schema.org/draft/2020-12/schema', $id: `lbaas/events/${type}.v${v}.schema.json`, title: `${type} v${v}`,
           description: doc, type: 'object', additionalProperties: false, required: ['type', 'v', 'data'],
@@ -171,6 +185,20 @@ export function renderDoc(entries: readonly CatalogueEntry[]): string {
     'are not subject tokens and events about another aggregate than the subject they are on: such a commit is skipped',
     'and reported (`commit.unreadable`), never folded.',
     '',
+    '## The agents\' reports (`LBAAS_REPORTS`)',
+    '',
+    'Agents never write an LB\'s history. Each reports on subjects of its own in a second stream, `LBAAS_REPORTS`',
+    '(subjects `lbaas.report.>`, same commit shape), which its NATS identity alone may write:',
+    '`lbaas.report.<agentId>.<lbId>.lb` (applied, rejected, hand-over prepared and released) and',
+    '`lbaas.report.<agentId>.<lbId>.member.<memberId>` (a member\'s operating status). Each subject keeps its last',
+    `${REPORTS_PER_SUBJECT} messages (\`max_msgs_per_subject\`): the latest value and the transitions before it, so a member that flaps`,
+    'every second for a day adds no more than that. The scheduler relays each LB report into the LB\'s history',
+    '(the same event, decided by the LB\'s decider: only from the agent and epoch of the current placement; actor',
+    '`agent:<id>`, operation `relayed by scheduler:…`), so the history keeps what was applied when, for good. Member',
+    'statuses stay in `LBAAS_REPORTS` (older histories hold `MemberOperatingStatusChanged` on the LB subject: still',
+    'read). Readers take a report only from the agent its subject names, and only when the LB\'s placement names that',
+    'agent at the report\'s epoch. Backups (`lbaasctl dr export`) hold what `LBAAS_REPORTS` keeps.',
+    '',
     '## Consuming the stream',
     '',
     'An external consumer (an auditor) creates its own **durable consumer** on `LBAAS_EVENTS` and acks what it',
@@ -190,7 +218,7 @@ export function renderDoc(entries: readonly CatalogueEntry[]): string {
     '',
     '| type | v | subject | meaning |',
     '|---|---|---|---|',
-    ...entries.map((e) => `| \`${e.type}\` | ${e.v} | \`${e.subject}\` | ${e.doc.replace(/\|/g, '\\|')} |`),
+    ...entries.map((e) => `| \`${e.type}\` | ${e.v} | \`${e.subject}\`${e.reportSubject ? `, by agents on \`${e.reportSubject}\`` : ''} | ${e.doc.replace(/\|/g, '\\|')} |`),
     '',
     '## Fields',
     '',

@@ -1,9 +1,11 @@
-import { parseEventSubject, type Commit } from '@lbaas/contracts';
+import { parseEventSubject, parseReportSubject, type Commit } from '@lbaas/contracts';
 import type {
-  AgentEvent, AvailabilityZoneEvent, DomainEvent, FlavorEvent, LoadBalancerEvent, NetworkEvent, ProjectEvent, SubnetEvent,
+  AgentEvent, AvailabilityZoneEvent, DomainEvent, FlavorEvent, LoadBalancerEvent, MemberReportEvent, NetworkEvent, ProjectEvent,
+  SubnetEvent,
 } from '@lbaas/events';
 import { evolveAgents, initialAgents, type AgentsView } from './agents';
 import { evolveLoadBalancers, initialLoadBalancers, type LoadBalancersView } from './load-balancers';
+import { evolveMemberReport, initialMemberReports, settleMemberReports, type MemberReportsView } from './member-reports';
 import { evolveNetworks, initialNetworks, type NetworksView } from './networks';
 import { evolveOfferings, initialOfferings, type OfferingsView } from './offerings';
 import { evolveProjects, initialProjects, type ProjectsView } from './projects';
@@ -15,23 +17,35 @@ export type Catalog = {
   agents: AgentsView;
   /** Quota limits set per project. */
   projects: ProjectsView;
+  /** Member statuses from the agents' report subjects (LBAAS_REPORTS) that wait for the tree they are about. */
+  memberReports: MemberReportsView;
   /** Flavors and availability zones, with their profiles. */
   offerings: OfferingsView;
-  /** Stream sequence of the last commit folded in. */
+  /** Stream sequence (LBAAS_EVENTS) of the last commit folded in. */
   seq: number;
 };
 
 export const initialCatalog = (): Catalog => ({
-  loadBalancers: initialLoadBalancers(), networks: initialNetworks(), agents: initialAgents(), projects: initialProjects(), offerings: initialOfferings(), seq: 0,
+  loadBalancers: initialLoadBalancers(), networks: initialNetworks(), agents: initialAgents(), projects: initialProjects(),
+  memberReports: initialMemberReports(), offerings: initialOfferings(), seq: 0,
 });
 
 /** A commit as the projection runner hands it over. */
 export type SequencedCommit = Commit & { seq: number; subject: string };
 
-/** Folds one commit (all its events, in order) into the catalog. */
+/**
+ * Folds one commit (all its events, in order) into the catalog: a commit of LBAAS_EVENTS, or a member report of
+ * LBAAS_REPORTS (whose sequence is of that stream: it does not move `seq`).
+ */
 export function evolveCatalog(view: Catalog, commit: SequencedCommit): Catalog {
   const target = parseEventSubject(commit.subject);
-  if (!target) return view;
+  if (!target) {
+    const report = parseReportSubject(commit.subject);
+    if (report?.kind === 'member') {
+      for (const e of commit.events as readonly MemberReportEvent[]) evolveMemberReport(view.loadBalancers, view.memberReports, report, e);
+    }
+    return view;
+  }
   for (const event of commit.events as readonly DomainEvent[]) {
     switch (target.aggregate) {
       case 'lb': evolveLoadBalancers(view.loadBalancers, event as LoadBalancerEvent, commit.seq); break;
@@ -41,6 +55,7 @@ export function evolveCatalog(view: Catalog, commit: SequencedCommit): Catalog {
       case 'flavor': case 'az': evolveOfferings(view.offerings, event as FlavorEvent | AvailabilityZoneEvent); break;
     }
   }
+  if (target.aggregate === 'lb') settleMemberReports(view.loadBalancers, view.memberReports, target.id);
   view.seq = commit.seq;
   return view;
 }

@@ -7,4 +7,5 @@ export * from './desired-state';
 export * from './projects';
 export * from './l7';
 export * from './catalog-codec';
+export * from './member-reports';
 export * from './offerings';

@@ -153,7 +153,9 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
       lb.members.delete(event.data.memberId);
       view.owner.delete(event.data.memberId);
       const p = lb.pools.get(event.data.poolId);
-      if (p) p.memberIds = p.memberIds.filter((id) => id !== event.data.memberId);
+      // In place: a batch that deletes half of 5,000 members must not copy the list 2,500 times.
+      const i = p ? p.memberIds.indexOf(event.data.memberId) : -1;
+      if (p && i >= 0) p.memberIds.splice(i, 1);
       touch(lb, lb, event.data.at);
       break;
     }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { SecretStore } from '@lbaas/secret-store';
 import {
-  EVENT_STREAM, SECRETS_BUCKET, subjects, type Actor, type Aggregate, type Commit,
+  EVENT_STREAM, REPORT_STREAM, SECRETS_BUCKET, subjects, type Actor, type Aggregate, type Commit, type ReportSubject,
 } from '@lbaas/contracts';
 import {
   jetStreamEventStore, loadSnapshot, runProjection, saveSnapshot, type SnapshotCodec,
@@ -67,6 +67,11 @@ describe.each([{ tls: false }, { tls: true }])('nats-server with the generated a
     .state.subjects?.[subject] ?? 0;
   const store = (name: string) => jetStreamEventStore(nc[name], { attempts: 1 });
   const append = (name: string, aggregate: Aggregate, id: string, type = 'Probe') => store(name).append({ aggregate, id }, commit(type, { id }), 0);
+  const report = (name: string, r: ReportSubject) => store(name).append({ report: r }, commit('DesiredStateApplied', {
+    lbId: r.lbId, agentId: r.agentId, epoch: 1, version: 1, at: 'now',
+  }), 0);
+  const reportSeqOf = async (subject: string) => (await (await jsm('operator')).streams.info(REPORT_STREAM, { subjects_filter: subject }))
+    .state.subjects?.[subject] ?? 0;
 
   describe('who may connect', () => {
     it('refuses a client without credentials, and one whose nkey is not in the table', async () => {
@@ -160,10 +165,15 @@ describe.each([{ tls: false }, { tls: true }])('nats-server with the generated a
   });
 
   describe('agent-a1', () => {
-    it('registers, reports on LB subjects, beats for itself, reads the stream, secrets and snapshots', async () => {
+    it('registers, reports on its own report subjects, beats for itself, reads the stream, its reports, secrets and snapshots', async () => {
       const { seq } = await store('agent-a1').read({ aggregate: 'agent', id: 'a1' });
       expect(await store('agent-a1').append({ aggregate: 'agent', id: 'a1' }, commit('AgentRegistered'), seq)).toBeGreaterThan(seq);
-      expect(await append('agent-a1', 'lb', 'a1-report', 'DesiredStateApplied')).toBeGreaterThan(0);
+      const mine: ReportSubject = { kind: 'lb', agentId: 'a1', lbId: 'a1-report' };
+      expect(await report('agent-a1', mine)).toBeGreaterThan(0);
+      expect((await store('agent-a1').read({ report: mine })).commits).toHaveLength(1);
+      let reports = 0;
+      await (await runProjection(nc['agent-a1'], { stream: REPORT_STREAM, filter: subjects.reportsOf('a1'), deliver: 'last-per-subject', onCommit: () => { reports++; } })).stop();
+      expect(reports).toBe(1);
       nc['agent-a1'].publish(subjects.heartbeat('a1'), '{}');
       await nc['agent-a1'].flush();
       let n = 0;
@@ -217,8 +227,22 @@ describe.each([{ tls: false }, { tls: true }])('nats-server with the generated a
       expect(await loadSnapshot(nc.operator, 'probe', codec, undefined, KEY)).toMatchObject({ view: { n: 7 } });
     });
 
-    it('may still append on any LB subject: reports share the LB aggregate\'s subject (the decider fences them; see permissions.ts)', async () => {
-      expect(await append('agent-a1', 'lb', randomUUID(), 'ListenerCreated')).toBeGreaterThan(0);
+    it('may not write any LB\'s history (raw or JetStream), nor another agent\'s reports: a stolen agent credential forges no desired state', async () => {
+      const lbId = randomUUID();
+      await publishRefused('agent-a1', subjects.stream('lb', lbId));
+      await apiRefused('agent-a1', append('agent-a1', 'lb', lbId, 'ListenerCreated'), subjects.stream('lb', lbId));
+      await apiRefused('agent-a1', append('agent-a1', 'lb', 'api-long', 'DesiredStateApplied'), subjects.stream('lb', 'api-long'));
+      expect(await lastSeqOf(subjects.stream('lb', lbId))).toBe(0);
+      const theirs: ReportSubject = { kind: 'lb', agentId: 'a2', lbId };
+      await publishRefused('agent-a1', subjects.lbReport('a2', lbId));
+      await apiRefused('agent-a1', report('agent-a1', theirs), subjects.lbReport('a2', lbId));
+      await apiRefused('agent-a1', report('agent-a1', { kind: 'member', agentId: 'a2', lbId, memberId: 'm1' }), subjects.memberReport('a2', lbId, 'm1'));
+      expect(await reportSeqOf(subjects.lbReport('a2', lbId))).toBe(0);
+      // The api and the scheduler read reports but never write them.
+      await apiRefused('api', report('api', { kind: 'lb', agentId: 'a1', lbId }), subjects.lbReport('a1', lbId));
+      await apiRefused('scheduler', report('scheduler', { kind: 'lb', agentId: 'a1', lbId }), subjects.lbReport('a1', lbId));
+      // Its own report subject works (the same call that was refused above, on a2's).
+      expect(await report('agent-a1', { kind: 'lb', agentId: 'a1', lbId })).toBeGreaterThan(0);
     });
   });
 

@@ -20,6 +20,8 @@ export function renderNatsServerConfig(o: NatsServerConfigOptions): string {
     `server_name: ${JSON.stringify(o.serverName)}`,
     `host: ${JSON.stringify(o.host ?? '127.0.0.1')}`,
     `port: ${o.port}`,
+    // As deploy/nats: one commit (a batch of thousands of members) may be up to 8 MiB (MAX_COMMIT_BYTES).
+    'max_payload: 8MB',
     'jetstream {',
     `  store_dir: ${JSON.stringify(o.storeDir)}`,
     '  max_memory_store: 256MB',

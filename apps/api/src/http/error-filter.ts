@@ -44,6 +44,8 @@ export function faultOf(err: unknown, method: string): Fault {
       return wsme(e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 415 : 400, e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'Unsupported Media Type' : 'Invalid Content-Length');
   }
   if (err instanceof SyntaxError && e.statusCode === 400) return wsme(400, 'Request is not in valid JSON format');
+  // The decision is too large for one commit (the event store's message limit): the request was too large.
+  if (e?.name === 'CommitTooLarge') return wsme(413, 'Request is too large: the change it asks for is more than one request may change at once.');
   if (e?.name === 'WrongExpectedSequence') return wsme(409, 'The load balancer was changed concurrently; retry the request.');
   if (e?.name === 'EventStoreUnavailable') return wsme(503, 'The event store is not available; retry the request.', true);
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return wsme(e.statusCode, String(e.message ?? TITLES[e.statusCode] ?? 'Error'));

@@ -21,6 +21,8 @@ export type ReadModel = {
   readonly catalog: Catalog;
   /** Resolves once the view has applied stream sequence `seq` (read-your-writes). */
   waitFor(seq: number, timeoutMs?: number): Promise<void>;
+  /** Every commit the view applied, in stream order (the write path keeps its aggregate states current with it). */
+  onApplied?(listener: (commit: { subject: string; seq: number; events: readonly unknown[] }) => void): () => void;
 };
 
 /** A VIP allocation shown as a Neutron port: its subnet, and the project that owns it (its load balancer's). */

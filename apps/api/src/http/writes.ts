@@ -39,7 +39,10 @@ export class Writes {
     @Inject(PROJECTION) private readonly view: ReadModel,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    // Commits of other processes (placements, relayed agent reports) fold into the states held here.
+    this.view.onApplied?.((c) => this.cache.observe(c.subject, c.events, c.seq));
+  }
 
   /** Runs `command` on aggregate `stream` with `decider`, on behalf of the caller of `req`. */
   async send<S, C extends Command, E>(

@@ -2,7 +2,7 @@ import type { BatchUpdateMembers, CreateLoadBalancerGraph, LoadBalancerCommand, 
 import { DomainError } from '../domain-error';
 import { immutable, isPending, live, poolOf } from './guards';
 import { MEMBER_DEFAULTS } from './member';
-import { evolve, memberKey, type LoadBalancer } from './state';
+import { evolve, inOneFold, memberKey, type LoadBalancer } from './state';
 
 /**
  * The commands that change several objects of the tree in one commit: Octavia's graph create and batch member update.
@@ -19,17 +19,20 @@ export type DecideOne = (c: LoadBalancerCommand, s: LoadBalancer) => LoadBalance
 const unlocked = (s: LoadBalancer): LoadBalancer =>
   s.status === 'live' ? { ...s, versions: { ...s.versions, appliedVersion: s.versions.version } } : s;
 
-/** Decides `commands` one after another on the evolving state; all or nothing (a DomainError aborts the batch). */
-const decideAll = (decide: DecideOne, s: LoadBalancer, commands: readonly LoadBalancerCommand[]): LoadBalancerEvent[] => {
+/**
+ * Decides `commands` one after another on the evolving state, as one fold (linear: the states in between are nobody's);
+ * all or nothing (a DomainError aborts the batch, and `s` is never changed).
+ */
+const decideAll = (decide: DecideOne, s: LoadBalancer, commands: readonly LoadBalancerCommand[]): LoadBalancerEvent[] => inOneFold(() => {
   const out: LoadBalancerEvent[] = [];
   let state = s;
   for (const c of commands) {
     const events = decide(c, unlocked(state));
     for (const e of events) state = evolve(state, e);
-    out.push(...events);
+    for (const e of events) out.push(e);
   }
   return out;
-};
+});
 
 export const createGraph = ({ data, metadata }: CreateLoadBalancerGraph, s: LoadBalancer, decide: DecideOne): LoadBalancerEvent[] => {
   const created = decide({ type: 'CreateLoadBalancer', data: data.loadBalancer, metadata }, s);
@@ -42,7 +45,7 @@ export const createGraph = ({ data, metadata }: CreateLoadBalancerGraph, s: Load
 export const batchUpdateMembers = ({ data, metadata }: BatchUpdateMembers, s: LoadBalancer, decide: DecideOne): LoadBalancerEvent[] => {
   const lb = live(s, data.lbId);
   const pool = poolOf(lb, data.poolId);
-  const existing = new Map([...pool.members].map(([id, m]) => [m.key, id]));
+  const existing = pool.memberKeys;
   const seen = new Set<string>();
   const commands: LoadBalancerCommand[] = [];
   for (const m of data.members) {

@@ -1,6 +1,5 @@
 import type {
-  FailPlacement, LoadBalancerEvent, PlaceLoadBalancer, ReportApplied, ReportHandoverPrepared, ReportHandoverReleased,
-  ReportMemberStatus, ReportRejected,
+  FailPlacement, LoadBalancerEvent, PlaceLoadBalancer, ReportApplied, ReportHandoverPrepared, ReportHandoverReleased, ReportRejected,
 } from '@lbaas/events';
 import { DomainError } from '../domain-error';
 import { live, notFound } from './guards';
@@ -8,8 +7,9 @@ import { tornDown, type Deleted, type Live, type LoadBalancer, type Report } fro
 
 /**
  * Where the tree runs and what its agent says about it: placement (fenced by epoch), placement failure, the hosting
- * agent's reports (applied, rejected, member status), accepted only from the agent and epoch placed last, and the two
- * steps of a planned move's hand-over (the new agent prepared, the old agent released the VIP).
+ * agent's reports (applied, rejected; the agent writes them on its own report subject and the scheduler relays them
+ * here), accepted only from the agent and epoch placed last, and the two steps of a planned move's hand-over (the new
+ * agent prepared, the old agent released the VIP). Member statuses never come here (agent-reports.ts).
  */
 
 // ---- placement
@@ -80,16 +80,6 @@ export const reportRejected = ({ data, metadata }: ReportRejected, s: LoadBalanc
   checkReportedVersion(lb, data.lbId, data.version);
   if (!isNews(lb.versions.lastReport, data, 'rejected')) return [];
   return [{ type: 'DesiredStateRejected', v: 1, data: { ...data, at: metadata.now } }];
-};
-
-/** A member's status is news when it differs from the last one, or comes from a newer placement (the new host's first look). */
-export const reportMemberStatus = ({ data, metadata }: ReportMemberStatus, s: LoadBalancer): LoadBalancerEvent[] => {
-  const lb = hostedBy(s, data);
-  if (lb.status !== 'live') return [];
-  const member = lb.pools.get(data.poolId)?.members.get(data.memberId);
-  if (!member) return []; // deleted since the agent looked
-  if (member.status?.epoch === data.epoch && member.status.value === data.status) return [];
-  return [{ type: 'MemberOperatingStatusChanged', v: 1, data: { ...data, at: metadata.now } }];
 };
 
 // ---- hand-over of a planned move

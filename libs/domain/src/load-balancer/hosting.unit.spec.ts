@@ -2,9 +2,7 @@ import { deciderSpec } from '@lbaas/testing';
 import { loadBalancer } from '.';
 import {
   active, AGENT, applied, failPlacement, handoverPrepared, handoverReleased, LB, lbCreated, lbDeleted, lbPlaced,
-  lbSettingsChanged, listenerCreated, memberCreated, memberDeleted, memberStatusChanged, placeLb, placementFailed,
-  poolCreated, rejected, reportApplied, reportMemberStatus, reportPrepared, reportRejected, reportReleased, settled,
-  withMember,
+  lbSettingsChanged, placeLb, placementFailed, rejected, reportApplied, reportPrepared, reportRejected, reportReleased, settled,
 } from './load-balancer.fixtures';
 
 const given = deciderSpec(loadBalancer);
@@ -70,21 +68,8 @@ describe('LoadBalancer: agent reports', () => {
     given([...active(), lbDeleted()]).when(reportApplied(3)).then([applied(3)]));
   it('treats a repeated teardown report as done', () =>
     given(settled(lbCreated(), lbPlaced(), lbDeleted())).when(reportApplied(3)).then([]));
-  it('records a member status change', () => given(withMember()).when(reportMemberStatus('ONLINE')).then([memberStatusChanged('ONLINE')]));
-  it('ignores a member status equal to the last one', () =>
-    given([...withMember(), memberStatusChanged('ONLINE')]).when(reportMemberStatus('ONLINE')).then([]));
-  it('records the first status from a new host even when it equals the old host\'s (the view shows the new epoch)', () =>
-    given([...withMember(), memberStatusChanged('ONLINE'), lbPlaced({ agentId: 'agent-b', epoch: 2, reason: 'failover' })])
-      .when(reportMemberStatus('ONLINE', { agentId: 'agent-b', epoch: 2 }))
-      .then([memberStatusChanged('ONLINE', { agentId: 'agent-b', epoch: 2 })]));
-  it('records a member going down after being up', () =>
-    given([...withMember(), memberStatusChanged('ONLINE')]).when(reportMemberStatus('ERROR')).then([memberStatusChanged('ERROR')]));
-  it('ignores a status of a member deleted since', () =>
-    given(active(listenerCreated(), poolCreated(), memberCreated(), memberDeleted())).when(reportMemberStatus('ONLINE')).then([]));
-  it('fences member status reports too', () =>
-    given(withMember()).when(reportMemberStatus('ONLINE', { epoch: 7 })).thenThrows('Forbidden'));
-  it('accepts member status while a change is pending (status is not desired state)', () =>
-    given([...withMember(), lbSettingsChanged({ name: 'n' })]).when(reportMemberStatus('ONLINE')).then([memberStatusChanged('ONLINE')]));
+  it('no longer decides member statuses: they go to the agent\'s own report subject (agent-reports.ts)', () =>
+    expect(() => loadBalancer.decide({ type: 'ReportMemberStatus' } as never, loadBalancer.initialState())).toThrow());
 });
 
 describe('LoadBalancer: hand-over of a planned move', () => {

@@ -3,14 +3,14 @@ import { assertNever } from '../domain-error';
 import { batchUpdateMembers, createGraph } from './batch';
 import { createHealthMonitor, deleteHealthMonitor, updateHealthMonitor } from './health-monitor';
 import {
-  failPlacement, placeLoadBalancer, reportApplied, reportHandoverPrepared, reportHandoverReleased, reportMemberStatus, reportRejected,
+  failPlacement, placeLoadBalancer, reportApplied, reportHandoverPrepared, reportHandoverReleased, reportRejected,
 } from './hosting';
 import { decideL7 } from './l7';
 import { createLoadBalancer, deleteLoadBalancer, updateLoadBalancer } from './lifecycle';
 import { createListener, deleteListener, updateListener } from './listener';
 import { createMember, deleteMember, updateMember } from './member';
 import { createPool, deletePool, updatePool } from './pool';
-import { evolve, initialState, type LoadBalancer } from './state';
+import { evolve, evolveAll, initialState, type LoadBalancer } from './state';
 
 /** Decides one command of the load-balancer tree, single-object or batch, against its folded state. */
 export const decide = (c: LoadBalancerCommand, s: LoadBalancer): LoadBalancerEvent[] => {
@@ -34,7 +34,6 @@ export const decide = (c: LoadBalancerCommand, s: LoadBalancer): LoadBalancerEve
     case 'DeleteHealthMonitor': return deleteHealthMonitor(c, s);
     case 'ReportApplied': return reportApplied(c, s);
     case 'ReportRejected': return reportRejected(c, s);
-    case 'ReportMemberStatus': return reportMemberStatus(c, s);
     case 'ReportHandoverPrepared': return reportHandoverPrepared(c, s);
     case 'ReportHandoverReleased': return reportHandoverReleased(c, s);
     case 'CreateL7Policy': case 'UpdateL7Policy': case 'DeleteL7Policy':
@@ -47,7 +46,7 @@ export const decide = (c: LoadBalancerCommand, s: LoadBalancer): LoadBalancerEve
 };
 
 /** The load-balancer tree (`lbaas.evt.lb.<lbId>`) as a decider: every command of the tree, one state, one event type. */
-export const loadBalancer = { decide, evolve, initialState } satisfies Decider<LoadBalancer, LoadBalancerCommand, LoadBalancerEvent>;
+export const loadBalancer = { decide, evolve, evolveAll, initialState } satisfies Decider<LoadBalancer, LoadBalancerCommand, LoadBalancerEvent>;
 
 export { isPending } from './guards';
 export { INSERT_HEADERS } from './listener';

@@ -1,6 +1,6 @@
 import {
   desiredVersionAfter,
-  type CommandMetadata, type LoadBalancerCommand, type LoadBalancerEvent,
+  type CommandMetadata, type LoadBalancerCommand, type LoadBalancerEvent, type ReportMemberStatus,
 } from '@lbaas/events';
 
 /** Builders for load-balancer tests: defaults that pass every rule, and overrides. */
@@ -101,8 +101,9 @@ export const reportRejected = (version: number, o: Partial<Cmd<'ReportRejected'>
   cmd('ReportRejected', { lbId: LB, agentId: AGENT, epoch: 1, version, reason: 'haproxy -c failed', ...o });
 export const rejected = (version: number, o: Partial<Evt<'DesiredStateRejected'>['data']> = {}) =>
   evt('DesiredStateRejected', { lbId: LB, agentId: AGENT, epoch: 1, version, reason: 'haproxy -c failed', ...o });
-export const reportMemberStatus = (status: Cmd<'ReportMemberStatus'>['data']['status'], o: Partial<Cmd<'ReportMemberStatus'>['data']> = {}) =>
-  cmd('ReportMemberStatus', { lbId: LB, poolId: POOL, memberId: MEMBER, agentId: AGENT, epoch: 1, status, ...o });
+/** A member status report: decided on the agent's member report subject (agent-reports.ts), not by the LB decider. */
+export const reportMemberStatus = (status: ReportMemberStatus['data']['status'], o: Partial<ReportMemberStatus['data']> = {}): ReportMemberStatus =>
+  ({ type: 'ReportMemberStatus', data: { lbId: LB, poolId: POOL, memberId: MEMBER, agentId: AGENT, epoch: 1, status, ...o }, metadata });
 export const memberStatusChanged = (status: Evt<'MemberOperatingStatusChanged'>['data']['status'], o: Partial<Evt<'MemberOperatingStatusChanged'>['data']> = {}) =>
   evt('MemberOperatingStatusChanged', { lbId: LB, poolId: POOL, memberId: MEMBER, agentId: AGENT, epoch: 1, status, ...o });
 

@@ -47,7 +47,7 @@ export const createMember = ({ data, metadata }: CreateMember, s: LoadBalancer):
   checkMemberSettings(data);
   assertMutable(lb);
   const key = memberKey(data.address, data.protocolPort);
-  if ([...pool.members.values()].some((m) => m.key === key)) {
+  if (pool.memberKeys.has(key)) {
     throw new DomainError('Conflict',
       `Another member on this pool is already using ip ${data.address} on protocol_port ${data.protocolPort}`);
   }

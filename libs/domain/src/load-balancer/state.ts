@@ -19,6 +19,8 @@ export type MemberState = Readonly<{
 export type PoolState = Readonly<{
   protocol: PoolProtocol; listenerId: string | null; settings: PoolSettings;
   members: ReadonlyMap<string, MemberState>; healthMonitorId: string | null;
+  /** Member key (canonical address and port) → member id: duplicate detection without walking the members. */
+  memberKeys: ReadonlyMap<string, string>;
 }>;
 /** A health monitor as decide sees it. */
 export type MonitorState = Readonly<{ poolId: string; type: MonitorType; settings: HealthMonitorSettings }>;
@@ -72,9 +74,21 @@ const handoverAfter = (p: Placement, placed: Readonly<{ agentId: string; reason:
     ? { fromAgentId: p.agentId, fromEpoch: p.epoch, prepared: false, released: false }
     : null;
 
-const setMap = <K, V>(m: ReadonlyMap<K, V>, k: K, v: V): ReadonlyMap<K, V> => new Map(m).set(k, v);
+/**
+ * Maps made during one evolveAll(): nobody else holds them yet, so the fold may change them in place. Outside a fold
+ * (a single evolve) the set is empty and every change copies, so no state anyone holds is ever changed. Without this,
+ * a commit of n members copies a map of up to n entries n times (quadratic: a 5,000-member batch took seconds).
+ */
+let draft: WeakSet<object> | null = null;
+const owned = <K, V>(m: ReadonlyMap<K, V>): Map<K, V> => {
+  if (draft?.has(m)) return m as Map<K, V>;
+  const copy = new Map(m);
+  draft?.add(copy);
+  return copy;
+};
+const setMap = <K, V>(m: ReadonlyMap<K, V>, k: K, v: V): ReadonlyMap<K, V> => owned(m).set(k, v);
 const delMap = <K, V>(m: ReadonlyMap<K, V>, k: K): ReadonlyMap<K, V> => {
-  const next = new Map(m);
+  const next = owned(m);
   next.delete(k);
   return next;
 };
@@ -139,7 +153,7 @@ const applyToTree = (s: Live, e: LoadBalancerEvent): Live => {
     }
     case 'PoolCreated': {
       const { lbId: _l, poolId, listenerId, protocol, at: _a, ...settings } = e.data;
-      const pool: PoolState = { protocol, listenerId, settings, members: new Map(), healthMonitorId: null };
+      const pool: PoolState = { protocol, listenerId, settings, members: new Map(), healthMonitorId: null, memberKeys: new Map() };
       const listener = listenerId ? s.listeners.get(listenerId) : undefined;
       const listeners = listener && listenerId
         ? setMap(s.listeners, listenerId, { ...listener, settings: { ...listener.settings, defaultPoolId: poolId } })
@@ -160,12 +174,15 @@ const applyToTree = (s: Live, e: LoadBalancerEvent): Live => {
     case 'MemberCreated': {
       const { lbId: _l, poolId, memberId, address, protocolPort, subnetId: _s, at: _a, ...settings } = e.data;
       const member: MemberState = { address, protocolPort, key: memberKey(address, protocolPort), settings, status: null };
-      return updatePool(s, poolId, (p) => ({ ...p, members: setMap(p.members, memberId, member) }));
+      return updatePool(s, poolId, (p) => ({ ...p, members: setMap(p.members, memberId, member), memberKeys: setMap(p.memberKeys, member.key, memberId) }));
     }
     case 'MemberSettingsChanged':
       return updateMember(s, e.data.poolId, e.data.memberId, (m) => ({ ...m, settings: { ...m.settings, ...e.data.changes } }));
     case 'MemberDeleted':
-      return updatePool(s, e.data.poolId, (p) => ({ ...p, members: delMap(p.members, e.data.memberId) }));
+      return updatePool(s, e.data.poolId, (p) => {
+        const key = p.members.get(e.data.memberId)?.key;
+        return { ...p, members: delMap(p.members, e.data.memberId), memberKeys: key === undefined ? p.memberKeys : delMap(p.memberKeys, key) };
+      });
     case 'MemberOperatingStatusChanged':
       return updateMember(s, e.data.poolId, e.data.memberId, (m) => ({ ...m, status: { epoch: e.data.epoch, value: e.data.status } }));
     case 'HealthMonitorCreated': {
@@ -243,3 +260,21 @@ export const evolve = (s: LoadBalancer, e: LoadBalancerEvent): LoadBalancer => {
   const version = desiredVersionAfter(next.versions.version, e);
   return version === next.versions.version ? next : { ...next, versions: { ...next.versions, version } };
 };
+
+/**
+ * Runs `work` as one fold: maps it makes may be changed in place until it returns (see `draft`). Nested runs share the
+ * outer one. `work` must not keep a state it produced halfway: only its result leaves.
+ */
+export const inOneFold = <T>(work: () => T): T => {
+  if (draft) return work();
+  draft = new WeakSet();
+  try {
+    return work();
+  } finally {
+    draft = null;
+  }
+};
+
+/** Folds the events of one commit (or a whole history): the same as evolve one by one, in linear time. */
+export const evolveAll = (s: LoadBalancer, events: readonly LoadBalancerEvent[]): LoadBalancer =>
+  inOneFold(() => events.reduce(evolve, s));
