@@ -11,6 +11,11 @@ export type WatcherConfig = Readonly<{
    * Defaults: agents report every 500 ms, lease 3000 ms (an agent restart, ~2 s here, must fit in it), down after 3500 ms.
    */
   agentDownTimeMs: number;
+  /**
+   * Extra grace for agents known only from history when this watcher starts (a cold start of the stack: agents boot
+   * one after another, seconds after the watcher). Default 10000 ms.
+   */
+  coldStartGraceMs: number;
   retryAfterMs: number;
   tickMs: number;
   logLevel: string;
@@ -22,6 +27,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     nats: readNatsConfig(env, r, { identity: 'failover-watcher', defaultUrl: 'nats://127.0.0.1:4222' }),
     instanceId: env.INSTANCE_ID || `${hostname()}-${process.pid}`,
     agentDownTimeMs: r.int('AGENT_DOWN_TIME_MS', 3_500, 100),
+    coldStartGraceMs: r.int('COLD_START_GRACE_MS', 10_000, 0),
     retryAfterMs: r.int('RETRY_AFTER_MS', 2_000, 1),
     tickMs: r.int('TICK_MS', 250, 10),
     logLevel: env.LOG_LEVEL || 'info',

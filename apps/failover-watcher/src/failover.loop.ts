@@ -26,7 +26,7 @@ export class FailoverLoop implements OnApplicationBootstrap, OnApplicationShutdo
     const c = this.config;
     this.host = await startWorkflowHost<unknown, FailoverInput, FailoverCommand>({
       name: 'failover-watcher', nc: this.nc, store: this.store, logger: this.logger, tickMs: c.tickMs,
-      workflow: failoverWorkflow({ agentDownTimeMs: c.agentDownTimeMs, retryAfterMs: c.retryAfterMs }) as never,
+      workflow: failoverWorkflow({ agentDownTimeMs: c.agentDownTimeMs, retryAfterMs: c.retryAfterMs, coldStartGraceMs: c.coldStartGraceMs }) as never,
       route: (command) => ({ stream: { aggregate: 'agent', id: command.data.agentId }, decider: agent as Decider<unknown, unknown, unknown> }),
       inputsOf: (commit) => {
         if (parseEventSubject(commit.subject)?.aggregate !== 'agent') return [];
