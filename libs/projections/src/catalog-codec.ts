@@ -9,7 +9,7 @@ export const CATALOG_SNAPSHOT = 'catalog';
  * which makes every older snapshot stale (a full replay, never a wrong view).
  */
 export const catalogCodec = {
-  schema: 2,
+  schema: 3,
   encode: (c: Catalog): unknown => c,
   decode: (json: unknown): Catalog => {
     const c = json as Catalog;
