@@ -26,7 +26,7 @@ export class ListenersController {
 
   @Get(':id')
   show(@Req() req: FastifyRequest, @Param('id') id: string) {
-    return single('listener', this.lookup.shown(id, () => this.lookup.listener(id), (x) => LISTENER.render(x)), req);
+    return single('listener', this.lookup.shown('listener', id, () => this.lookup.listener(id), (x) => LISTENER.render(x)), req);
   }
 
   @Get(':id/stats')
@@ -60,8 +60,6 @@ export class ListenersController {
   @HttpCode(204)
   async remove(@Req() req: FastifyRequest, @Param('id') id: string): Promise<void> {
     const { lb, listener } = this.lookup.listener(id);
-    const last = LISTENER.render({ lb, listener });
     await this.writes.lb(req, lb, { type: 'DeleteListener', data: { lbId: lb.lbId, listenerId: listener.listenerId } });
-    this.lookup.rememberDeleted(listener.listenerId, lb, last);
   }
 }
