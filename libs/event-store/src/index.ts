@@ -11,3 +11,5 @@ export * from './backup-format';
 export * from './backup';
 export * from './snapshot';
 export * from './bootstrap';
+export * from './stream-head';
+export * from './observed-event-store';
