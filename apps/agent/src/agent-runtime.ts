@@ -11,7 +11,7 @@ import { Fencing } from './fencing';
 import { HealthReports, parseShowStat } from './health-reports';
 import type { LinuxHost } from './host/linux-host';
 import { lbPaths } from './layout';
-import { Reconciler, type Reporter } from './reconciler';
+import { Reconciler, type ReconcilerOptions, type Reporter } from './reconciler';
 
 /**
  * The agent's wiring: register, fencing (heartbeat and lease, fencing.ts), replay the catalog, reconcile on every
@@ -27,6 +27,13 @@ export class AgentRuntime {
   private readonly actor: Actor;
   /** Resolves a listener certificate reference to its PEM bundle (the secret store); set before start(). */
   resolveCert: ((ref: string) => Promise<string>) | null = null;
+  /** Told about every reconcile run (metrics); set before start(). */
+  observeReconcile: ReconcilerOptions['observe'];
+
+  /** The last stream sequence the catalog applied (metrics, readiness); 0 before the replay. */
+  get appliedSeq(): number {
+    return this.projection?.seq ?? 0;
+  }
 
   constructor(
     private readonly config: AgentConfig, private readonly nc: NatsConnection, private readonly store: EventStore,
@@ -74,6 +81,7 @@ export class AgentRuntime {
     this.reconciler = new Reconciler({
       host: this.host, runDir: this.config.runDir, maxconnCap: this.maxconnCap, desired: () => this.desired(), reporter: this.reporter(),
       logger: this.logger, resyncIntervalMs: this.config.resyncIntervalMs, resolveCert: this.resolveCert ?? undefined,
+      observe: this.observeReconcile,
     });
     if (this.fencing.withdrawn) this.reconciler.pause(); // the lease lapsed during the replay
     // Only commits that change what some host must run wake the reconciler: status facts (every agent's health and

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { envReader, readNatsConfig, type NatsConfig } from '@lbaas/app-shell';
+import { envReader, readMetricsConfig, readNatsConfig, type MetricsConfig, type NatsConfig } from '@lbaas/app-shell';
 import { AGENT_ID } from '@lbaas/contracts';
 
 /** Everything the agent reads from its environment, once, in main.ts. */
@@ -29,6 +29,8 @@ export type AgentConfig = Readonly<{
   /** 0 = derive from the open-files limit at start. */
   haproxyMaxconnCap: number;
   logLevel: string;
+  /** /metrics, /livez, /readyz on a port of their own (METRICS_PORT; off when unset; one port per agent on a host). */
+  metrics: MetricsConfig;
 }>;
 
 /** `physnet1:br-ex,physnet2:br-2` → { physnet1: 'br-ex', ... }; problems are collected, not thrown. */
@@ -68,6 +70,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     haproxyBin: r.str('HAPROXY_BIN', 'haproxy'),
     haproxyMaxconnCap: r.int('HAPROXY_MAXCONN_CAP', 0, 0, 1_000_000),
     logLevel: r.str('LOG_LEVEL', 'info'),
+    metrics: readMetricsConfig(env, r),
   };
   if (config.leaseMs <= 2 * config.reportIntervalMs) {
     r.problems.push(`LEASE_MS (${config.leaseMs}) must exceed twice REPORT_INTERVAL_MS (${config.reportIntervalMs}): one lost heartbeat must not fence the host`);

@@ -18,9 +18,24 @@ import type { AgentConfig } from './config';
  * agent may answer on a VIP any more. The agent renews it after every NATS round trip; the per-host watchdog (a separate
  * process) withdraws the VIPs once it lapses, so a dead agent process is fenced too (DESIGN.md §6).
  */
-export type LeaseRecord = Readonly<{ agentId: string; until: number; renewedBy: number }>;
+export type LeaseRecord = Readonly<{
+  agentId: string;
+  until: number;
+  renewedBy: number;
+  /**
+   * The same deadline on the host's monotonic clock (CLOCK_MONOTONIC, shared by every process of the host, never set):
+   * when present, it decides, so a jump of the wall clock neither lapses the lease early nor keeps it past its end.
+   */
+  untilMono?: number;
+}>;
 
 export const leaseFile = (stateDir: string): string => join(stateDir, 'lease.json');
+
+/**
+ * Milliseconds on CLOCK_MONOTONIC (what app-shell's monotonicMs reads; here without importing app-shell, so the
+ * watchdog process stays small).
+ */
+export const monotonicMs = (): number => Number(process.hrtime.bigint() / 1_000_000n);
 
 export function writeLease(stateDir: string, record: LeaseRecord): void {
   const file = leaseFile(stateDir);
@@ -38,8 +53,9 @@ export function readLease(stateDir: string): LeaseRecord | null {
   }
 }
 
-/** Pure: is the lease still running at `nowMs`? */
-export const leaseHeld = (lease: LeaseRecord | null, nowMs: number): boolean => lease !== null && nowMs < lease.until;
+/** Pure: is the lease still running at `nowMs` (wall clock) / `nowMono` (monotonic clock, preferred when both know it)? */
+export const leaseHeld = (lease: LeaseRecord | null, nowMs: number, nowMono?: number): boolean =>
+  lease !== null && (lease.untilMono !== undefined && nowMono !== undefined ? nowMono < lease.untilMono : nowMs < lease.until);
 
 /** What fencing needs from the rest of the agent (the runtime wires these to the host, reconciler and catalog). */
 export type FencingDeps = Readonly<{
@@ -60,7 +76,8 @@ export type FencingDeps = Readonly<{
 
 /** Heartbeat, lease, withdraw and resume: one instance per agent process. */
 export class Fencing {
-  private lastContact = Date.now();
+  /** The last NATS round trip, on the monotonic clock (a wall-clock jump must not lapse or extend the lease). */
+  private lastContact = monotonicMs();
   private fenced = false;
   private resuming = false;
   private beating = false;
@@ -92,7 +109,7 @@ export class Fencing {
     if (this.beating) return; // the previous flush still hangs (a partition): the lease check runs on its own timer
     this.beating = true;
     const { agentId, reportIntervalMs } = this.d.config;
-    const sentAt = Date.now();
+    const sentAt = monotonicMs();
     const appliedVersions = this.d.appliedVersions();
     try {
       this.d.nc.publish(subjects.heartbeat(agentId), JSON.stringify({ agentId, at: this.d.clock.now(), appliedVersions }));
@@ -116,7 +133,8 @@ export class Fencing {
     const { agentId, stateDir, leaseMs } = this.d.config;
     this.lastContact = Math.max(this.lastContact, sentAt);
     try {
-      writeLease(stateDir, { agentId, until: this.lastContact + leaseMs, renewedBy: process.pid });
+      const untilMono = this.lastContact + leaseMs;
+      writeLease(stateDir, { agentId, until: Date.now() + (untilMono - monotonicMs()), untilMono, renewedBy: process.pid });
     } catch (err) {
       this.d.logger.warn({ op: 'lease', err }, 'could not write the lease file');
     }
@@ -124,11 +142,11 @@ export class Fencing {
 
   /** The lease runs out LEASE_MS after the last round trip: withdraw every VIP and stop reconciling until NATS answers. */
   private async checkLease(): Promise<void> {
-    if (this.fenced || Date.now() - this.lastContact <= this.d.config.leaseMs) return;
+    if (this.fenced || monotonicMs() - this.lastContact <= this.d.config.leaseMs) return;
     this.fenced = true;
     this.d.pause();
     await this.d.withdrawVips();
-    this.d.logger.error({ op: 'lease', ms: Date.now() - this.lastContact }, 'lease lapsed: VIPs withdrawn');
+    this.d.logger.error({ op: 'lease', ms: monotonicMs() - this.lastContact }, 'lease lapsed: VIPs withdrawn');
   }
 
   /**

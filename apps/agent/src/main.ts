@@ -3,13 +3,14 @@ import { mkdirSync, rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
-import { ConfigError, connectNats, createLogger, natsConnectionOptions, NestPinoLogger } from '@lbaas/app-shell';
-import { jetStreamEventStore, waitForEventStream } from '@lbaas/event-store';
+import { AppMetrics, ConfigError, connectNats, createLogger, natsConnectionOptions, NestPinoLogger, startMetricsServer, viewReadiness } from '@lbaas/app-shell';
+import { jetStreamEventStore, observedEventStore, waitForEventStream, watchStreamHead } from '@lbaas/event-store';
 import { SecretStore, secretsKeyFrom } from '@lbaas/secret-store';
 import { AgentRuntime } from './agent-runtime';
 import { AppModule } from './app.module';
 import { loadConfig } from './config';
 import { LinuxHost } from './host/linux-host';
+import { agentMetrics } from './metrics';
 import { ensureWatchdog, stopWatchdog } from './watchdog';
 
 /** haproxy needs about 2 x maxconn open files; cap maxconn by the hard limit it inherits from us. */
@@ -45,9 +46,21 @@ async function main(): Promise<void> {
   }
   // 4. NATS and the event store, then the runtime (register, replay, reconcile, health, heartbeats).
   const nc = await connectNats({ nats: config.nats, name: `agent:${config.agentId}`, logger });
+  // Metrics and health (METRICS_PORT): not ready until replayed and caught up; lease, reconcile and haproxy figures.
+  const metrics = new AppMetrics('agent', { agent_id: config.agentId });
+  metrics.watchNats(nc);
+  const head = watchStreamHead(nc);
+  let runtime: AgentRuntime | null = null;
+  let started = false;
+  const appliedSeq = () => runtime?.appliedSeq ?? 0;
+  metrics.trackProjection('catalog', appliedSeq, head.current);
+  metrics.setReadiness(viewReadiness({ connected: () => metrics.natsConnectedNow(), appliedSeq, head: head.current, extra: () => ({ replayed: started }) }));
+  const agentSide = agentMetrics(metrics, { stateDir: config.stateDir, desired: () => runtime?.desired() ?? { agentId: config.agentId, loadBalancers: [] } });
+  if (config.metrics) await startMetricsServer({ config: config.metrics, metrics, logger });
   // The operator creates the stream; an agent never does (one that replayed a new, empty stream would destroy its LBs).
   await waitForEventStream(nc, { logger });
-  const runtime = new AgentRuntime(config, nc, jetStreamEventStore(nc), host, logger, maxconnCap(config.haproxyMaxconnCap));
+  runtime = new AgentRuntime(config, nc, observedEventStore(jetStreamEventStore(nc), metrics.eventStore), agentSide.instrument(host), logger, maxconnCap(config.haproxyMaxconnCap));
+  runtime.observeReconcile = agentSide.observeReconcile;
   // TERMINATED_HTTPS: certificates come from the sealed secret store, never from the stream (off without SECRETS_KEY).
   const secretsKey = secretsKeyFrom(process.env);
   if (secretsKey) {
@@ -55,8 +68,9 @@ async function main(): Promise<void> {
     runtime.resolveCert = (ref) => secrets.resolvePem(ref);
   }
   await runtime.start();
+  started = true;
   // 5. The Nest shell answers the rpc queries over core NATS; SIGTERM/SIGINT stop the loops, haproxy keeps running.
-  const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule.forRoot({ config, runtime, logger, nc }), {
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule.forRoot({ config, runtime: runtime as AgentRuntime, logger, nc }), {
     transport: Transport.NATS, options: natsConnectionOptions(config.nats, `agent:${config.agentId}:rpc`),
     bufferLogs: true, logger: new NestPinoLogger(logger),
   });

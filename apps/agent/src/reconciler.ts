@@ -61,6 +61,8 @@ export type ReconcilerOptions = {
   retryDelayMs?: number;
   /** Resolves a TERMINATED_HTTPS certificate reference to its PEM bundle; without it such listeners are rejected. */
   resolveCert?: (ref: string) => Promise<string>;
+  /** Told about every run (metrics): why it ran, how long it took, each LB's outcome. */
+  observe?: (run: { reason: string; seconds: number; outcomes: readonly Outcome[] }) => void;
 };
 
 /**
@@ -122,6 +124,7 @@ export class Reconciler {
     const t0 = Date.now();
     const certs = await resolveCerts(desired, this.o.resolveCert);
     const outcomes = await reconcileOnce(desired, this.o.host, { runDir: this.o.runDir, maxconnCap: this.o.maxconnCap, certs });
+    this.o.observe?.({ reason, seconds: (Date.now() - t0) / 1000, outcomes });
     let retry = false;
     for (const out of outcomes) {
       const d = out.desired;

@@ -10,9 +10,11 @@ import type { Logger } from 'pino';
 import type { ApiConfig } from './config';
 import { AgentsController } from './agents/agents.controller';
 import { ContainersController } from './containers/containers.controller';
+import { alwaysHealthy, API_HEALTH, HealthController, type ApiHealth } from './health/health.controller';
 import { HealthMonitorsController } from './healthmonitors/healthmonitors.controller';
 import { HistoryController } from './history/history.controller';
 import { AGENT_QUERIES, noAgentQueries, type AgentQueries } from './http/agent-queries';
+import { installCatchUp } from './http/catch-up';
 import { ApiExceptionFilter } from './http/error-filter';
 import { Lookup, SECRET_WRITES, secretWrites, type ReadModel } from './http/lookup';
 import { callerFromHeaders, runAsCaller } from './http/project-scope';
@@ -26,6 +28,7 @@ import { LoadBalancersController } from './loadbalancers/loadbalancers.controlle
 import { MembersController } from './members/members.controller';
 import { NetworksController } from './networks/networks.controller';
 import { PoolsController } from './pools/pools.controller';
+import { installHttpMetrics, type ApiMetrics } from './metrics';
 import { PortsController } from './ports/ports.controller';
 import { ProjectsController } from './projects/projects.controller';
 import { QuotaCheck } from './quotas/quota';
@@ -40,6 +43,10 @@ export type ApiDeps = Readonly<{
   /** Request/reply to agents (stats); absent in tests without agents: every question goes unanswered. */
   agentQueries?: AgentQueries;
   secrets?: SecretStore | null;
+  /** HTTP metrics (main.ts; absent in tests of the HTTP surface). */
+  metrics?: ApiMetrics;
+  /** What /healthcheck reports (readiness); absent: healthy while answering. */
+  health?: ApiHealth;
 }>;
 
 /**
@@ -62,6 +69,7 @@ class CoreModule {
         { provide: AGENT_QUERIES, useValue: deps.agentQueries ?? noAgentQueries },
         { provide: SECRET_STORE, useValue: secrets },
         { provide: SECRET_WRITES, useValue: secretWrites(secrets) },
+        { provide: API_HEALTH, useValue: deps.health ?? alwaysHealthy },
         Lookup, Writes, QuotaCheck,
       ],
       exports: [CONFIG, LOGGER, AGENT_QUERIES, SECRET_WRITES, Lookup, Writes, QuotaCheck],
@@ -81,6 +89,7 @@ class ApiModule {
         VersionsController, ProvidersController, LoadBalancersController, ListenersController, PoolsController, MembersController,
         HealthMonitorsController, L7PoliciesController, L7RulesController, NetworksController, SubnetsController, PortsController,
         AgentsController, QuotasController, ProjectsController, SecretsController, ContainersController, HistoryController,
+        HealthController,
       ],
     };
   }
@@ -133,6 +142,8 @@ export async function createApiApp(deps: ApiDeps): Promise<NestFastifyApplicatio
     abortOnError: false,
   });
   installHttpEdge(app.getHttpAdapter().getInstance(), deps);
+  if (deps.metrics) installHttpMetrics(app.getHttpAdapter().getInstance(), deps.metrics);
+  if (deps.view.catchUp) installCatchUp(app.getHttpAdapter().getInstance(), deps.view.catchUp, deps.metrics);
   app.useGlobalFilters(new ApiExceptionFilter(deps.logger));
   await app.init();
   return app;

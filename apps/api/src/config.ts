@@ -1,4 +1,4 @@
-import { envReader, readNatsConfig, type NatsConfig } from '@lbaas/app-shell';
+import { envReader, readMetricsConfig, readNatsConfig, type MetricsConfig, type NatsConfig } from '@lbaas/app-shell';
 import { QUOTA_RESOURCES, type QuotaResource } from '@lbaas/events';
 
 /** Everything the api reads from its environment, once, in main.ts. */
@@ -18,6 +18,8 @@ export type ApiConfig = Readonly<{
   bodyLimit: number;
   /** Quota limits of projects that have none set (QUOTA_<RESOURCE>, e.g. QUOTA_LOADBALANCER; -1 = unlimited, the default). */
   quotaDefaults: Readonly<Record<QuotaResource, number>>;
+  /** /metrics, /livez, /readyz on a port of their own (METRICS_PORT; off when unset). */
+  metrics: MetricsConfig;
 }>;
 
 /** Reads and checks the api's variables, reporting every problem at once (ConfigError). */
@@ -36,6 +38,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) r.problems.push(`LOG_LEVEL must be a pino level, got ${JSON.stringify(logLevel)}`);
   const bodyLimit = r.int('API_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024);
   const quotaDefaults = Object.fromEntries(QUOTA_RESOURCES.map((q) => [q, r.int(`QUOTA_${q.toUpperCase()}`, -1, -1, 2_000_000_000)])) as Record<QuotaResource, number>;
+  const metrics = readMetricsConfig(env, r);
   r.done();
-  return Object.freeze({ nats, host, port, authStrategy: 'noauth', defaultProjectId, baseUri, logLevel, bodyLimit, quotaDefaults: Object.freeze(quotaDefaults) });
+  return Object.freeze({ nats, host, port, authStrategy: 'noauth', defaultProjectId, baseUri, logLevel, bodyLimit, quotaDefaults: Object.freeze(quotaDefaults), metrics });
 }

@@ -6,8 +6,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ NATS_URL: 'nats://127.0.0.1:4222' })).toEqual({
       nats: { servers: ['nats://127.0.0.1:4222'], auth: { kind: 'none' }, tls: null, inboxPrefix: '_INBOX_api' }, host: '127.0.0.1', port: 9876, authStrategy: 'noauth', defaultProjectId: null,
       baseUri: null, logLevel: 'info', bodyLimit: 1024 * 1024,
-      quotaDefaults: { loadbalancer: -1, listener: -1, pool: -1, member: -1, healthmonitor: -1, l7policy: -1, l7rule: -1 },
+      quotaDefaults: { loadbalancer: -1, listener: -1, pool: -1, member: -1, healthmonitor: -1, l7policy: -1, l7rule: -1 }, metrics: null,
     });
+  });
+
+  it('serves metrics on METRICS_PORT (off unless set; 0 and off turn it off)', () => {
+    expect(loadConfig({ NATS_URL: 'nats://x:1', METRICS_PORT: '9101' }).metrics).toEqual({ host: '127.0.0.1', port: 9101 });
+    expect(loadConfig({ NATS_URL: 'nats://x:1', METRICS_PORT: '9101', METRICS_HOST: '0.0.0.0' }).metrics).toEqual({ host: '0.0.0.0', port: 9101 });
+    expect(loadConfig({ NATS_URL: 'nats://x:1', METRICS_PORT: 'off' }).metrics).toBeNull();
+    expect(loadConfig({ NATS_URL: 'nats://x:1', METRICS_PORT: '0' }).metrics).toBeNull();
+    expect(() => loadConfig({ NATS_URL: 'nats://x:1', METRICS_PORT: '70000' })).toThrow('METRICS_PORT must be a port (1..65535), 0 or off, got "70000"');
   });
 
   it('reads quota defaults per resource', () => {

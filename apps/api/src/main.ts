@@ -1,5 +1,7 @@
-import { ConfigError, connectNats, createLogger, natsConnectionOptions, systemClock } from '@lbaas/app-shell';
-import { jetStreamEventStore, waitForEventStream, loadSnapshot, runProjection, saveSnapshot } from '@lbaas/event-store';
+import { AppMetrics, ConfigError, connectNats, createLogger, natsConnectionOptions, startMetricsServer, systemClock, viewReadiness } from '@lbaas/app-shell';
+import {
+  catchUpBarrier, jetStreamEventStore, loadSnapshot, observedEventStore, runProjection, saveSnapshot, waitForEventStream, watchStreamHead,
+} from '@lbaas/event-store';
 import { CATALOG_SNAPSHOT, catalogCodec, evolveCatalog, initialCatalog } from '@lbaas/projections';
 import { SecretStore, secretsKeyFrom } from '@lbaas/secret-store';
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
@@ -8,6 +10,7 @@ import { firstValueFrom, timeout } from 'rxjs';
 import { createApiApp } from './app';
 import type { AgentQueries } from './http/agent-queries';
 import { loadConfig } from './config';
+import { apiMetrics } from './metrics';
 
 /** Starts the api: NATS, the event stream, the Catalog view (replayed, then live), then HTTP. */
 async function main(): Promise<void> {
@@ -26,8 +29,17 @@ async function main(): Promise<void> {
   const logger = createLogger('api', {}, config.logLevel);
   // 1. Connect and wait for the append-only stream (the operator creates it: lbaasctl bootstrap).
   const nc = await connectNats({ nats: config.nats, name: 'lbaas-api', logger });
+  const metrics = new AppMetrics('api');
+  metrics.watchNats(nc);
+  let listening = false;
+  const head = watchStreamHead(nc);
+  let appliedSeq = () => 0;
+  metrics.setReadiness(viewReadiness({
+    connected: () => metrics.natsConnectedNow(), appliedSeq: () => appliedSeq(), head: head.current, extra: () => ({ listening }),
+  }));
+  const metricsServer = config.metrics ? await startMetricsServer({ config: config.metrics, metrics, logger }) : null;
   await waitForEventStream(nc, { logger });
-  const store = jetStreamEventStore(nc);
+  const store = observedEventStore(jetStreamEventStore(nc, { logger }), metrics.eventStore);
   // Certificates and keys: sealed in a KV bucket, never in the stream (off without SECRETS_KEY).
   const secrets = secretsKey ? await SecretStore.open(nc, secretsKey) : null;
   // 2. Replay every commit into one in-memory Catalog (from a snapshot when a valid one exists), then follow live.
@@ -41,6 +53,8 @@ async function main(): Promise<void> {
     onProgress: (p) => logger.info({ op: 'replay', seq: p.seq, lastSeq: p.lastSeq }, 'replaying the event stream'),
     logger,
   });
+  appliedSeq = () => projection.seq;
+  metrics.trackProjection('catalog', appliedSeq, head.current);
   logger.info({ op: 'replay', seq: projection.seq, ms: Date.now() - started, loadBalancers: catalog.loadBalancers.lbs.size, snapshotSeq: startAfter }, 'catalog ready');
   // A long replay is worth a fresh snapshot for the next start (every valid snapshot is equal). With NATS identities
   // snapshots are the operator's (lbaasctl snapshot): the api's identity may only read them.
@@ -55,11 +69,12 @@ async function main(): Promise<void> {
   const agentQueries: AgentQueries = (agentId, query, payload, timeoutMs) =>
     firstValueFrom(rpc.send(subjects.agentQuery(agentId, query), payload).pipe(timeout(timeoutMs)));
   const app = await createApiApp({
-    config, store, clock: systemClock, logger, agentQueries, secrets,
-    view: { catalog, waitFor: (seq, timeoutMs) => projection.waitFor(seq, timeoutMs) },
+    config, store, clock: systemClock, logger, agentQueries, secrets, metrics: apiMetrics(metrics), health: () => metrics.readiness(),
+    view: { catalog, waitFor: (seq, timeoutMs) => projection.waitFor(seq, timeoutMs), catchUp: catchUpBarrier(nc, projection).sync },
   });
   app.enableShutdownHooks();
   await app.listen({ host: config.host, port: config.port });
+  listening = true;
   logger.info({ op: 'ready', host: config.host, port: config.port }, 'api listening');
 
   const stop = async (signal: string) => {
@@ -67,6 +82,8 @@ async function main(): Promise<void> {
     await app.close().catch(() => undefined);
     await rpc.close().catch(() => undefined);
     await projection.stop().catch(() => undefined);
+    head.stop();
+    await metricsServer?.close().catch(() => undefined);
     await nc.drain().catch(() => undefined);
     process.exit(0);
   };

@@ -43,6 +43,11 @@ export class PlacementLoop implements OnApplicationBootstrap, OnApplicationShutd
     });
   }
 
+  /** The last stream sequence the workflow's view has applied (metrics, readiness); 0 before the replay. */
+  get appliedSeq(): number {
+    return this.host?.projection.seq ?? 0;
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.host?.stop();
   }

@@ -7,3 +7,4 @@ export * from './app-process';
 export * from './keystone-launcher';
 export * from './keystone-admin';
 export * from './nats-identities';
+export * from './metrics';
