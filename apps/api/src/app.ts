@@ -72,7 +72,7 @@ class CoreModule {
         { provide: API_HEALTH, useValue: deps.health ?? alwaysHealthy },
         Lookup, Writes, QuotaCheck,
       ],
-      exports: [CONFIG, LOGGER, AGENT_QUERIES, SECRET_WRITES, Lookup, Writes, QuotaCheck],
+      exports: [CONFIG, LOGGER, AGENT_QUERIES, SECRET_WRITES, API_HEALTH, Lookup, Writes, QuotaCheck],
     };
   }
 }

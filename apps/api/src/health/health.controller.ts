@@ -1,4 +1,4 @@
-import { Controller, Get, Head, Inject, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
 import type { HealthVerdict } from '@lbaas/app-shell';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
@@ -11,7 +11,7 @@ export const alwaysHealthy: ApiHealth = () => ({ ok: true, checks: {} });
 /**
  * Octavia's `/healthcheck` (oslo.middleware's healthcheck, as Octavia mounts it; unauthenticated): 200 `OK` as
  * text, or 503 with the reason; `Accept: application/json` gets `{"detailed": false, "reasons": [...]}`. HEAD
- * answers the status alone. Load balancers in front of several api replicas probe it.
+ * (Fastify's, from the GET) answers the status alone. Load balancers in front of several api replicas probe it.
  */
 @Controller('healthcheck')
 export class HealthController {
@@ -27,10 +27,5 @@ export class HealthController {
     } else {
       void reply.header('content-type', 'text/plain; charset=UTF-8').send(reason);
     }
-  }
-
-  @Head()
-  head(@Res() reply: FastifyReply): void {
-    void reply.status(this.health().ok ? 200 : 503).header('cache-control', 'no-store').send();
   }
 }
