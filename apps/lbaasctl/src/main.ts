@@ -3,12 +3,17 @@ import { UsageError } from './args';
 import { dr, snapshot } from './dr';
 import { events, state } from './history';
 import { bootstrap, identities } from './nats-admin';
+import { status } from './status';
 import { up } from './up';
 
 const USAGE = `lbaasctl: operator tool for lbaas
 
   lbaasctl up        run the whole stack on this machine (nats-server with a local JetStream store,
-                     api, scheduler, failover-watcher, two agents, a demo network); Ctrl-C stops it
+                     api, scheduler, failover-watcher, two agents, a demo network), supervised: a process
+                     that crashes is restarted with backoff; Ctrl-C stops it all and cleans up
+  lbaasctl status [--home D] [--api URL] [--json]
+                     the embedded stack: processes (pid, restarts, uptime, ready, lag), agents (alive,
+                     LBs hosted), the event stream's last sequence
 
   lbaasctl events    tail and export the history (auditing)
       [--project P] [--lb ID (a load balancer's tree, or one child)] [--type T[,T...]]
@@ -35,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'up': return up(rest, process.env);
+    case 'status': return status(rest, process.env);
     case 'events': return events(rest, process.env);
     case 'state': return state(rest, process.env);
     case 'dr': return dr(rest, process.env);

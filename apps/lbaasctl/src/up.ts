@@ -3,9 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { startAppProcess, type AppProcess } from '@lbaas/app-shell';
-import { loadEmbeddedConfig, type EmbeddedConfig } from './embedded-config';
+import type { AppProcessSpec } from '@lbaas/app-shell';
+import { embeddedMetricsPort, loadEmbeddedConfig, type EmbeddedConfig } from './embedded-config';
 import { bootstrap } from './nats-admin';
+import { Supervisor } from './supervisor';
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '../../..');
@@ -21,30 +22,37 @@ export async function up(_args: string[], env: Record<string, string | undefined
   }
   const cfg = loadEmbeddedConfig(env);
   mkdirSync(join(cfg.home, 'logs'), { recursive: true });
-  const procs: AppProcess[] = [];
+  // Every process is supervised: one that crashes is started again (with backoff) and said so; only Ctrl-C stops all.
+  const sup = new Supervisor({
+    say, statusFile: join(cfg.home, 'supervisor.json'),
+    extra: { api: `http://${cfg.apiHost}:${cfg.apiPort}`, nats: `nats://127.0.0.1:${cfg.natsPort}`, home: cfg.home },
+  });
   let stopping = false;
   const stop = async (code: number) => {
-    if (stopping) return;
+    if (stopping) { say('still stopping: cleaning up the data plane'); return; }
     stopping = true;
     say('stopping');
-    await teardown(cfg, procs);
+    await teardown(cfg, sup).catch((err: unknown) => say(`cleanup failed: ${err instanceof Error ? err.message : String(err)}`));
     say('stopped; the event store stays in ' + join(cfg.home, 'jetstream') + ' (the next `up` replays it)');
     process.exit(code);
   };
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
   try {
-    procs.push(await startNats(cfg));
+    await sup.add({ spec: natsSpec(cfg), role: 'nats-server' });
     await bootstrap(['--nats', `nats://127.0.0.1:${cfg.natsPort}`], {}); // the operator's step: apps only wait for the stream
     await ensureBridge(cfg);
     const common = { NATS_URL: `nats://127.0.0.1:${cfg.natsPort}`, LOG_LEVEL: env.LOG_LEVEL || 'info', SECRETS_KEY: env.SECRETS_KEY || secretsKey(cfg) };
-    const start = async (name: string, entry: string, extra: Record<string, string>) => {
-      say(`starting ${name}`);
-      const p = await startAppProcess({
-        name, command: [process.execPath, entry], env: { ...common, ...extra }, logFile: join(cfg.home, 'logs', `${name}.log`), startTimeoutMs: 60_000,
+    const start = async (name: string, entry: string, extra: Record<string, string>, role = name, restartDelayMs?: number) => {
+      const metricsPort = embeddedMetricsPort(cfg, name);
+      say(`starting ${name} (metrics and health on 127.0.0.1:${metricsPort})`);
+      return sup.add({
+        role, metricsPort, restartDelayMs,
+        spec: {
+          name, command: [process.execPath, entry], env: { ...common, METRICS_PORT: String(metricsPort), ...extra },
+          logFile: join(cfg.home, 'logs', `${name}.log`), startTimeoutMs: 60_000,
+        },
       });
-      procs.push(p);
-      return p;
     };
     await start('api', app('api'), {
       API_HOST: cfg.apiHost, API_PORT: String(cfg.apiPort), DEFAULT_PROJECT_ID: cfg.projectId, AUTH_STRATEGY: 'noauth',
@@ -55,19 +63,18 @@ export async function up(_args: string[], env: Record<string, string | undefined
       await start(id, app('agent'), {
         AGENT_ID: id, HOST_NAME: `${require('node:os').hostname()}-${id}`, BRIDGE_MAPPINGS: `${cfg.physicalNetwork}:${cfg.bridge}`,
         STATE_DIR: join(cfg.home, 'agents', id), RUN_DIR: `/run/lbaas/${id}`,
-      });
+      }, 'agent', cfg.agentRestartDelayMs);
     }
     const ids = await ensureDemoNetwork(cfg);
     say(`ready. API: http://${cfg.apiHost}:${cfg.apiPort}  (logs in ${join(cfg.home, 'logs')})`);
     say(`demo network ${ids.networkId}, subnet ${ids.subnetId} (${cfg.cidr}) on bridge ${cfg.bridge}`);
     say(`try: openstack --os-auth-type none --os-endpoint http://${cfg.apiHost}:${cfg.apiPort} loadbalancer create --vip-subnet-id ${ids.subnetId} --name demo --wait`);
-    say('Ctrl-C stops everything');
-    for (const p of procs) void p.exited.then(() => { if (!stopping) { say(`${p.name} exited unexpectedly; see its log`); void stop(1); } });
+    say('Ctrl-C stops everything; `lbaasctl status` shows the processes, agents and lag');
     await new Promise<never>(() => undefined);
     return 0;
   } catch (err) {
     process.stderr.write(`lbaasctl up: ${err instanceof Error ? err.message : String(err)}\n`);
-    await teardown(cfg, procs);
+    await teardown(cfg, sup).catch(() => undefined);
     return 1;
   }
 }
@@ -79,7 +86,7 @@ function secretsKey(cfg: EmbeddedConfig): string {
   return readFileSync(file, 'utf8').trim();
 }
 
-async function startNats(cfg: EmbeddedConfig): Promise<AppProcess> {
+function natsSpec(cfg: EmbeddedConfig): AppProcessSpec {
   const storeDir = join(cfg.home, 'jetstream');
   mkdirSync(storeDir, { recursive: true });
   const conf = join(cfg.home, 'nats.conf');
@@ -88,10 +95,10 @@ async function startNats(cfg: EmbeddedConfig): Promise<AppProcess> {
     'jetstream {', `  store_dir: ${JSON.stringify(storeDir)}`, '}', '',
   ].join('\n'));
   say(`starting nats-server on 127.0.0.1:${cfg.natsPort} (JetStream store ${storeDir})`);
-  return startAppProcess({
+  return {
     name: 'nats-server', command: ['nats-server', '-c', conf], logFile: join(cfg.home, 'logs', 'nats-server.log'),
     readyLine: /Server is ready/, startTimeoutMs: 20_000,
-  });
+  };
 }
 
 async function ensureBridge(cfg: EmbeddedConfig): Promise<void> {
@@ -128,15 +135,18 @@ async function ensureDemoNetwork(cfg: EmbeddedConfig): Promise<{ networkId: stri
   return { networkId, subnetId };
 }
 
-/** Stops the apps (agents first, gracefully), then removes every data-plane object the agents recorded, the bridge and nats. */
-async function teardown(cfg: EmbeddedConfig, procs: AppProcess[]): Promise<void> {
-  const agents = procs.filter((p) => cfg.agents.includes(p.name));
-  await Promise.all(agents.map((p) => p.stop('SIGTERM')));
+/**
+ * Stops the apps (agents first, gracefully: haproxy keeps running), then removes every data-plane object the agents
+ * recorded (namespaces, haproxy, veths, ownership records, watchdogs), then the rest, the bridge last. Every step is
+ * tried whatever the others did, so an interrupted stop never leaves the data plane behind.
+ */
+async function teardown(cfg: EmbeddedConfig, sup: Supervisor): Promise<void> {
+  await sup.stopSome(cfg.agents);
   for (const id of cfg.agents) {
     await run(process.execPath, [app('agent'), '--cleanup'], {
       env: { ...process.env, AGENT_ID: id, NATS_URL: 'nats://127.0.0.1:1', BRIDGE_MAPPINGS: `${cfg.physicalNetwork}:${cfg.bridge}`, STATE_DIR: join(cfg.home, 'agents', id), RUN_DIR: `/run/lbaas/${id}` },
     }).catch((err: unknown) => say(`cleanup of ${id} failed: ${err instanceof Error ? err.message : String(err)}`));
   }
-  for (const p of [...procs].reverse()) await p.stop('SIGTERM');
+  await sup.stopAll();
   await run('ip', ['link', 'del', cfg.bridge]).catch(() => undefined);
 }
