@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want=(nats-server haproxy iproute2 iputils-arping iputils-ping procps curl ca-certificates)
-if [[ "${1:-}" == "--tests" ]]; then want+=(openssl python3-openstackclient python3-octaviaclient python3-neutronclient keystone); fi
+if [[ "${1:-}" == "--tests" ]]; then want+=(openssl python3-openstackclient python3-octaviaclient python3-neutronclient keystone prometheus faketime); fi
 
 if [[ $(id -u) -ne 0 ]]; then
   echo "lbaas: this needs root (it installs Debian packages and creates network namespaces). Run: sudo bash $0 $*" >&2

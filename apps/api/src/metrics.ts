@@ -8,8 +8,6 @@ export type ApiMetrics = Readonly<{
   http: Histogram;
   /** Catch-ups before answering (synced, stale: answered from the view as it was). */
   catchUps: Counter;
-  /** Writes whose commit did not reach this replica's view in time (answered 503). */
-  readYourWritesTimeouts: Counter;
 }>;
 
 export function apiMetrics(m: AppMetrics): ApiMetrics {
@@ -18,7 +16,6 @@ export function apiMetrics(m: AppMetrics): ApiMetrics {
   return {
     http: m.histogram('lbaas_http_request_duration_seconds', 'HTTP requests by method, route (the pattern) and status, with their latency', ['method', 'route', 'status']),
     catchUps,
-    readYourWritesTimeouts: m.counter('lbaas_api_read_your_writes_timeouts_total', 'Writes answered 503 because their commit did not reach this replica\'s view in time'),
   };
 }
 
