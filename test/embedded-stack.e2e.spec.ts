@@ -49,9 +49,9 @@ maybe('lbaasctl up: a supervised embedded stack', () => {
   let api: ApiClient;
   const ids: { subnet?: string; lbs: string[] } = { lbs: [] };
 
-  const startUp = async () => {
+  const startUp = async (extra: Record<string, string> = {}) => {
     up = await startAppProcess({
-      name: 'lbaasctl-up', command: [process.execPath, LBAASCTL, 'up'], env, logFile: join(home, 'up.log'),
+      name: 'lbaasctl-up', command: [process.execPath, LBAASCTL, 'up'], env: { ...env, ...extra }, logFile: join(home, 'up.log'),
       readyLine: /lbaasctl: ready\. API/, startTimeoutMs: 180_000,
     });
   };
@@ -212,8 +212,12 @@ maybe('lbaasctl up: a supervised embedded stack', () => {
     }
   }, 180_000);
 
-  it('a second up on the same store rebuilds every load balancer and fails nothing over (restarts are not failures)', async () => {
-    await startUp();
+  it('a second up on the same store, its agents slow to start, rebuilds every LB and fails nothing over (restarts are not failures)', async () => {
+    // Each agent takes 4 s more to start (as on a loaded machine): the second one heartbeats about 10 s after the
+    // watcher's first tick, long after agent_down_time (3.5 s), within the cold-start grace (10 s more).
+    const t0 = Date.now();
+    await startUp({ NODE_OPTIONS: `--require ${join(__dirname, 'support', 'slow-start.js')}`, SLOW_AGENT_START_MS: '4000' });
+    console.log(`embedded stack: second up with slow agents ready after ${Date.now() - t0} ms`);
     for (const lb of ids.lbs) await waitActive(lb, 60_000);
     // past agent_down_time (3.5 s) + the cold-start grace (10 s): nobody was declared down, nothing moved
     await sleep(15_000);
