@@ -3,17 +3,57 @@
  *   - failover outage: a host dies (agent and haproxy kill -9, links down) → the first good response through the VIP
  *     (client on the provider segment, a GET every 50 ms with a 500 ms timeout), over N runs
  *   - agent restart (kill -9 of the hosting agent, restarted at once): failed requests through the VIP, time until ready
- *   - rebuild from replay: one agent whose host lost everything rebuilds 100 load balancers (namespace, VIP, haproxy)
+ *   - taking over 100 load balancers (each with an HTTP listener): an agent whose host lost everything rebuilds them
+ *     from replay (restart without adoption), and another agent takes them over when their host dies (failover);
+ *     both timed until every VIP answers HTTP from the client
  * Everything runs for real (three hosts as network + mount namespaces, nats-server, every app as a process). Needs root.
  *   sudo node bench/run.js bench/failover.ts [runs=10] [lbs=100]
  * Prints the figures and writes bench/reports/failover-<time>.json.
  */
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canUseNetns, netnsRunId } from '@lbaas/testing';
 import { apiClient } from '../test/support/stack';
 import { outageAfter, startHostsLab, startProber, stopProbers, type Host } from '../test/support/hosts';
 import { summarize } from './stats';
+
+/**
+ * Probes every VIP from `netns` (HTTP GET, any status is an answer: a listener without a pool answers 503) until each has
+ * answered once; `at` resolves with the epoch ms when the last one first answered.
+ */
+const ALL_SERVING = `
+const http = require('node:http');
+const vips = JSON.parse(process.argv[1]);
+const left = new Set(vips);
+const one = (vip) => {
+  if (!left.has(vip)) return;
+  const req = http.get('http://' + vip + '/', { timeout: 300, agent: false }, (res) => {
+    res.resume(); res.on('end', () => { left.delete(vip); if (left.size === 0) { console.log(Date.now()); process.exit(0); } });
+  });
+  req.on('timeout', () => req.destroy(new Error('timeout')));
+  req.on('error', () => setTimeout(() => one(vip), 50));
+};
+console.log('ready');
+for (const v of vips) one(v);
+setInterval(() => console.log('left ' + left.size), 1000);`;
+function allServing(netns: string, vips: string[]): { at: Promise<number>; done(): boolean; count(): number } {
+  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, '-e', ALL_SERVING, JSON.stringify(vips)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let left = vips.length;
+  let doneAt: number | null = null;
+  const at = new Promise<number>((res, rej) => {
+    child.stdout.on('data', (d: Buffer) => {
+      for (const l of d.toString().split('\n')) {
+        if (/^\d+$/.test(l)) { doneAt = Number(l); left = 0; res(doneAt); }
+        const m = /^left (\d+)/.exec(l);
+        if (m) left = Number(m[1]);
+      }
+    });
+    child.on('exit', (code) => { if (doneAt === null) rej(new Error(`prober exited ${code}`)); });
+  });
+  at.catch(() => undefined);
+  return { at, done: () => doneAt !== null, count: () => vips.length - left };
+}
 
 const runs = Number(process.argv[2] ?? 10);
 const lbCount = Number(process.argv[3] ?? 100);
@@ -27,6 +67,7 @@ async function main(): Promise<void> {
   const outages: number[] = [];
   const restart: { failed: number; readyMs: number }[] = [];
   let rebuild: Record<string, number> = {};
+  let takeover: Record<string, number> = {};
   try {
     const net = (await api.post('/v2.0/networks', { network: { name: 'bench', 'provider:physical_network': lab.physnet } })).body.network.id;
     const subnet = (await api.post('/v2.0/subnets', {
@@ -79,30 +120,67 @@ async function main(): Promise<void> {
       console.log(`restart ${i + 1}: ${probes.filter((p) => !p.ok).length} failed of ${probes.length}, ready after ${readyMs} ms`);
     }
 
-    // 3. Rebuild 100 LBs on one host from replay: the other hosts disabled, the host wiped, its agent started again.
-    const [target, ...others] = lab.hosts;
-    for (const o of others) await api.put(`/v2.0/agents/${o.agentId}`, { agent: { admin_state_up: false } });
+    // 3. Take over N LBs, each with an HTTP listener (no pool: haproxy answers 503, which is serving), two ways:
+    //    (a) restart without adoption: the host lost everything (namespaces gone), its agent starts again and rebuilds;
+    //    (b) failover: the host with N LBs dies and another agent builds all N.
+    //    Timed until every VIP answers HTTP from the client (and, as before, until every VIP and haproxy is up on the host).
+    const [target, second, third] = lab.hosts;
+    for (const o of [second, third]) await api.put(`/v2.0/agents/${o.agentId}`, { agent: { admin_state_up: false } });
     for (;;) { if ((await hosting()).agentId === target.agentId) break; await sleep(200); }
-    const lbs: string[] = [];
-    for (let i = 0; i < lbCount; i++) lbs.push((await api.post('/v2/lbaas/loadbalancers', { loadbalancer: { name: `r${i}`, vip_subnet_id: subnet } })).body.loadbalancer.id);
-    for (const lb of lbs) await active(lb, 300_000);
+    const lbs: { id: string; vip: string }[] = [];
+    for (let i = 0; i < lbCount; i++) {
+      const l = (await api.post('/v2/lbaas/loadbalancers', { loadbalancer: { name: `r${i}`, vip_subnet_id: subnet } })).body.loadbalancer;
+      lbs.push({ id: l.id, vip: l.vip_address });
+    }
+    for (const lb of lbs) await active(lb.id, 300_000);
+    for (const lb of lbs) await api.post('/v2/lbaas/listeners', { listener: { loadbalancer_id: lb.id, protocol: 'HTTP', protocol_port: 80 } });
+    for (const lb of lbs) await active(lb.id, 300_000);
+    const vips = [lbr.vip_address, ...lbs.map((l) => l.vip)];
+    console.log(`${vips.length} load balancers on ${target.agentId}, all ACTIVE`);
+    const plumbed = async (h: Host) => {
+      const n = (await lab.inHost(h, 'sh', ['-c', 'for n in $(ip netns list | cut -d" " -f1); do ip -n $n -br addr show dev vip0 2>/dev/null; done; true'])).split('\n').filter((l) => /UP\s+\d/.test(l)).length;
+      const haproxies = Number((await lab.inHost(h, 'sh', ['-c', `ls ${h.runDir}/*/haproxy.pid 2>/dev/null | wc -l`])).trim());
+      return Math.min(n, haproxies);
+    };
+
+    // (a) restart without adoption
     await lab.killHost(target);
     await lab.inHost(target, 'sh', ['-c', 'for n in $(ip netns list | cut -d" " -f1); do ip netns del $n; done']);
     await lab.reviveHost(target);
-    const t0 = Date.now();
+    let serving = allServing(lab.clientNs, vips);
+    let t0 = Date.now();
     const agent = await lab.startAgent(target);
     const readyMs = Date.now() - t0;
-    const want = lbs.length + 1;
+    let hostMs = NaN;
     for (;;) {
-      const n = (await lab.inHost(target, 'sh', ['-c', 'for n in $(ip netns list | cut -d" " -f1); do ip -n $n -br addr show dev vip0 2>/dev/null; done'])).split('\n').filter((l) => /UP\s+\d/.test(l)).length;
-      const haproxies = (await lab.inHost(target, 'sh', ['-c', `ls ${target.runDir}/*/loaded.sha256 2>/dev/null | wc -l`])).trim();
-      if (n >= want && Number(haproxies) >= want) break;
-      if (Date.now() - t0 > 600_000) throw new Error(`rebuild incomplete: ${n} VIPs, ${haproxies} haproxies`);
-      await sleep(250);
+      if (Number.isNaN(hostMs) && (await plumbed(target)) >= vips.length) hostMs = Date.now() - t0;
+      if (serving.done()) break;
+      if (Date.now() - t0 > 600_000) throw new Error(`rebuild incomplete: ${serving.count()} of ${vips.length} VIPs answer`);
+      await sleep(100);
     }
+    const servedMs = (await serving.at) - t0;
+    if (Number.isNaN(hostMs)) hostMs = Date.now() - t0;
     const replayLine = agent.output().split('\n').find((l) => l.includes('"replay done"'));
-    rebuild = { lbs: want, replayMs: Number(/"ms":(\d+)/.exec(replayLine ?? '')?.[1] ?? NaN), readyMs, rebuiltMs: Date.now() - t0 };
-    console.log(`rebuild of ${want} LBs from replay: replay ${rebuild.replayMs} ms, agent ready ${readyMs} ms, all VIPs + haproxy up after ${rebuild.rebuiltMs} ms`);
+    rebuild = { lbs: vips.length, replayMs: Number(/"ms":(\d+)/.exec(replayLine ?? '')?.[1] ?? NaN), readyMs, rebuiltMs: hostMs, allServingMs: servedMs };
+    console.log(`restart without adoption, ${vips.length} LBs: replay ${rebuild.replayMs} ms, agent ready ${readyMs} ms, VIPs + haproxy up after ${hostMs} ms, every VIP answers after ${servedMs} ms`);
+
+    // (b) failover of the host with N LBs to another agent
+    await api.put(`/v2.0/agents/${second.agentId}`, { agent: { admin_state_up: true } });
+    await sleep(1000);
+    t0 = Date.now();
+    await lab.killHost(target);
+    serving = allServing(lab.clientNs, vips);
+    let movedMs = NaN;
+    for (;;) {
+      if (Number.isNaN(movedMs) && (await hosting()).agentId === second.agentId) movedMs = Date.now() - t0;
+      if (serving.done()) break;
+      if (Date.now() - t0 > 600_000) throw new Error(`failover incomplete: ${serving.count()} of ${vips.length} VIPs answer`);
+      await sleep(50);
+    }
+    const failoverMs = (await serving.at) - t0;
+    takeover = { lbs: vips.length, fromKillMs: failoverMs, firstMovedSeenMs: movedMs, afterFirstMoveMs: failoverMs - movedMs };
+    console.log(`failover of a host with ${vips.length} LBs: every VIP answers ${failoverMs} ms after the kill (first re-placement seen after ${movedMs} ms, so ${failoverMs - movedMs} ms to build all)`);
+    await lab.reviveHost(target);
   } finally {
     await stopProbers();
     await lab.stop();
@@ -113,6 +191,7 @@ async function main(): Promise<void> {
     failoverOutageMs: summarize(outages), outages,
     restart: { runs: restart.length, failedRequests: restart.reduce((a, r) => a + r.failed, 0), readyMs: summarize(restart.map((r) => r.readyMs)) },
     rebuild,
+    takeover,
   };
   console.log(JSON.stringify(report, null, 2));
   const dir = join(__dirname, 'reports');

@@ -83,10 +83,18 @@ async function replayRate(nc: NatsConnection) {
   return { commits: catalog.seq, ms: Math.round(ms), perSecond: Math.round(catalog.seq / (ms / 1000)), catalog };
 }
 
+/** The operator's MAC key of this run (snapshots and backups are HMAC-signed; apps verify snapshots with it). */
+const KEY = Buffer.alloc(32, 9);
+const keyFile = (home: string) => {
+  const f = join(home, 'mac.key');
+  writeFileSync(f, KEY.toString('hex'), { mode: 0o600 });
+  return f;
+};
+
 async function restart(app: 'api' | 'agent', nats: NatsServer, home: string): Promise<number> {
-  const env: Record<string, string> = app === 'api'
+  const env: Record<string, string> = { LBAAS_MAC_KEY_FILE: keyFile(home), ...(app === 'api'
     ? { NATS_URL: nats.url, API_HOST: '127.0.0.1', API_PORT: String(20000 + Math.floor(Math.random() * 20000)), DEFAULT_PROJECT_ID: 'bench', AUTH_STRATEGY: 'noauth', LOG_LEVEL: 'info' }
-    : { NATS_URL: nats.url, AGENT_ID: 'bench-a', BRIDGE_MAPPINGS: 'physnet9:brbench', STATE_DIR: join(home, 'agent'), RUN_DIR: '/run/lbaas-bench/a', LOG_LEVEL: 'info' };
+    : { NATS_URL: nats.url, AGENT_ID: 'bench-a', BRIDGE_MAPPINGS: 'physnet9:brbench', STATE_DIR: join(home, 'agent'), RUN_DIR: '/run/lbaas-bench/a', LOG_LEVEL: 'info' }) };
   const t0 = performance.now();
   const p = await startAppProcess({ name: app, command: [process.execPath, join(ROOT, 'apps', app, 'dist', 'main.js')], env, logFile: join(home, `${app}.log`), startTimeoutMs: 120_000 });
   const ms = performance.now() - t0;
@@ -124,7 +132,7 @@ async function main(): Promise<void> {
       restarts[app].noSnapshot = await restart(app, nats, home);
       const fresh = await replayRate(nc);
       t0 = performance.now();
-      const bytes = await saveSnapshot(nc, CATALOG_SNAPSHOT, catalogCodec, fresh.catalog, fresh.catalog.seq);
+      const bytes = await saveSnapshot(nc, CATALOG_SNAPSHOT, catalogCodec, fresh.catalog, fresh.catalog.seq, KEY);
       restarts[app].snapshotSaveMs = Math.round(performance.now() - t0);
       restarts[app].snapshotBytes = bytes;
       restarts[app].withSnapshot = await restart(app, nats, home);
@@ -142,13 +150,13 @@ async function main(): Promise<void> {
     const file = join(home, 'backup.jsonl');
     let text = '';
     t0 = performance.now();
-    const ex = await exportEventStream(nc, (l) => { text += l; }, { now: at() });
+    const ex = await exportEventStream(nc, (l) => { text += l; }, { now: at(), key: KEY });
     writeFileSync(file, text);
     const exportMs = Math.round(performance.now() - t0);
     const target = await startNatsServer();
     const tnc = await connect({ servers: target.url });
     t0 = performance.now();
-    const im = await importEventStream(tnc, readFileSync(file, 'utf8'));
+    const im = await importEventStream(tnc, readFileSync(file, 'utf8'), { key: KEY });
     const importMs = Math.round(performance.now() - t0);
     await tnc.close();
     await target.stop();

@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # Installs what is missing on a Debian machine (run as root) and builds the workspace.
-#   bash scripts/install.sh            runtime: nats-server, haproxy, iproute2, ...; npm ci; build
+#   bash scripts/install.sh            runtime: nats-server, haproxy, iproute2, nftables (planned moves), ...; npm ci; build
 #   bash scripts/install.sh --tests    also the real OpenStack clients the tests drive and Debian's Keystone
-#                                      (the tests start their own; issue 9's `lbaasctl up --keystone` will want it too)
+#                                      (the tests start their own), promtool (prometheus), faketime and systemd-analyze
+#   bash scripts/install.sh --keystone also Debian's Keystone and the openstack CLI with its loadbalancer commands, for
+#                                      `lbaasctl up --keystone` (scripts/up.sh --keystone asks for it); not by default:
+#                                      the embedded stack runs noauth without them
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want=(nats-server haproxy iproute2 iputils-arping iputils-ping procps curl ca-certificates)
-if [[ "${1:-}" == "--tests" ]]; then want+=(openssl python3-openstackclient python3-octaviaclient python3-neutronclient keystone prometheus faketime); fi
+want=(nats-server haproxy iproute2 iputils-arping iputils-ping nftables procps curl ca-certificates)
+for arg in "$@"; do
+  case "$arg" in
+    --tests) want+=(openssl python3-openstackclient python3-octaviaclient python3-neutronclient python3-openstacksdk keystone prometheus faketime systemd) ;;
+    --keystone) want+=(keystone python3-openstackclient python3-octaviaclient) ;;
+    *) echo "lbaas: unknown option $arg (--tests, --keystone)" >&2; exit 2 ;;
+  esac
+done
 
 if [[ $(id -u) -ne 0 ]]; then
   echo "lbaas: this needs root (it installs Debian packages and creates network namespaces). Run: sudo bash $0 $*" >&2

@@ -120,14 +120,12 @@ maybe('lbaasctl up: a supervised embedded stack', () => {
         expect(sample(m, 'lbaas_agent_lease_held', { agent_id: p.name })).toBe(1);
         expect(sample(m, 'lbaas_agent_lease_remaining_seconds')).toBeGreaterThan(0);
         expect(sample(m, 'lbaas_agent_reconcile_outcomes_total', { outcome: 'converged' })).toBeGreaterThanOrEqual(0);
-        expect(seriesValues(text, 'lbaas_agent_reconcile_seconds_count', { reason: 'start', agent_id: p.name })).toEqual([1]);
+        expect(text).toContain('# TYPE lbaas_agent_reconcile_seconds histogram'); // one sample per LB run: none yet
       }
     }
     const apiPort = Number(env.LBAAS_API_PORT);
     const hc = await fetch(`http://127.0.0.1:${apiPort}/healthcheck`);
     expect([hc.status, await hc.text()]).toEqual([200, 'OK']);
-    const hcJson = await fetch(`http://127.0.0.1:${apiPort}/healthcheck`, { headers: { accept: 'application/json' } });
-    expect(await hcJson.json()).toEqual({ detailed: false, reasons: ['OK'] });
     expect((await fetch(`http://127.0.0.1:${apiPort}/healthcheck`, { method: 'HEAD' })).status).toBe(200);
   }, 120_000);
 
@@ -173,13 +171,17 @@ maybe('lbaasctl up: a supervised embedded stack', () => {
     expect(s.stream.lastSeq).toBeGreaterThan(0);
     const text = (await run(process.execPath, [LBAASCTL, 'status', '--home', home], { env: { ...process.env, ...env } })).stdout;
     expect(text).toMatch(new RegExp(`${victim}\\s+agent\\s+\\d+\\s+running\\s+1\\s`));
-    expect(text).toMatch(/stream LBAAS_EVENTS: last seq \d+/);
+    expect(text).toMatch(/LBAAS_EVENTS: stream \S+ created .*, \d+ messages up to seq \d+, 1 replica\(s\)/);
     // visible in the metrics: the scheduler's failovers, the watcher's down declaration
     const byRole = (role: string) => s.processes.find((p) => p.role === role)?.metricsPort as number;
     expect(sample(await scrape(byRole('scheduler')), 'lbaas_scheduler_failovers_total')).toBe(moving.length);
     const w = await scrape(byRole('failover-watcher'));
     expect(sample(w, 'lbaas_watcher_declarations_total', { state: 'down' })).toBe(1);
     expect(sample(w, 'lbaas_watcher_declarations_total', { state: 'up' })).toBe(1);
+    // the agent that took the load balancers over ran each (a commit woke it), converged
+    const taker = await (await fetch(`http://127.0.0.1:${s.processes.find((p) => p.name === other)?.metricsPort}/metrics`)).text();
+    expect(seriesValues(taker, 'lbaas_agent_reconcile_seconds_count', { agent_id: other }).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(moving.length);
+    expect(seriesValues(taker, 'lbaas_agent_reconcile_outcomes_total', { outcome: 'converged', agent_id: other })[0]).toBeGreaterThanOrEqual(moving.length);
   }, 180_000);
 
   it('Ctrl-C under load stops everything and removes haproxy, namespaces, the bridge and the ownership records', async () => {

@@ -3,7 +3,7 @@ import { loadBalancer } from '@lbaas/domain';
 import { handle, jetStreamEventStore } from '@lbaas/event-store';
 import { canUseNetns, netnsRunId } from '@lbaas/testing';
 import { apiClient, type ApiClient } from './support/stack';
-import { outageAfter, startHostsLab, startProber, stopProbers, type Host, type HostsLab } from './support/hosts';
+import { outageAfter, servedLoadBalancer, startHostsLab, startProber, stopProbers, type Host, type HostsLab } from './support/hosts';
 
 /**
  * Failover, fencing and restart by replay (issue 4), end to end: three controller hosts, each its own network and
@@ -58,24 +58,7 @@ maybe('failover: a host dies, is cut off, restarts; its load balancer keeps serv
     // The apps are no single point of failure: a second scheduler and a second watcher run all along.
     await lab.startApp('scheduler-2', 'scheduler');
     await lab.startApp('failover-watcher-2', 'failover-watcher');
-    const net = await api.post('/v2.0/networks', { network: { name: `f-${id}`, 'provider:physical_network': lab.physnet, 'provider:network_type': 'flat' } });
-    const sub = await api.post('/v2.0/subnets', {
-      subnet: { network_id: net.body.network.id, ip_version: 4, cidr: `${lab.prefix}.0/24`, gateway_ip: `${lab.prefix}.1`, allocation_pools: [{ start: `${lab.prefix}.50`, end: `${lab.prefix}.60` }] },
-    });
-    ids.subnet = sub.body.subnet.id;
-    const lb = await api.post('/v2/lbaas/loadbalancers', { loadbalancer: { name: 'f', vip_subnet_id: ids.subnet } });
-    ids.lb = lb.body.loadbalancer.id;
-    ids.vip = lb.body.loadbalancer.vip_address;
-    await waitActive();
-    const lis = await api.post('/v2/lbaas/listeners', { listener: { loadbalancer_id: ids.lb, protocol: 'HTTP', protocol_port: 80 } });
-    await waitActive();
-    const pool = await api.post('/v2/lbaas/pools', { pool: { listener_id: lis.body.listener.id, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN' } });
-    ids.pool = pool.body.pool.id;
-    await waitActive();
-    for (const n of [11, 12]) {
-      await api.post(`/v2/lbaas/pools/${ids.pool}/members`, { member: { address: `${lab.prefix}.${n}`, protocol_port: 8080 } });
-      await waitActive();
-    }
+    Object.assign(ids, await servedLoadBalancer(api, lab, 'f', (lbId) => api.waitFor<any>(`/v2/lbaas/loadbalancers/${lbId}`, (b) => b?.loadbalancer?.provisioning_status === 'ACTIVE', 20_000)));
   }, 240_000);
 
   afterAll(async () => {

@@ -65,7 +65,11 @@ maybe('the openstack CLI drives the whole Octavia v2 API', () => {
 
   beforeAll(async () => {
     await createBridge(bridge);
-    stack = await startStack({ runId: id, physicalNetwork: `physnet-${id}`, bridge, agents: 2 });
+    // Both agents in availability zone rack-a, with a management address (amphora lb_network_ip).
+    stack = await startStack({
+      runId: id, physicalNetwork: `physnet-${id}`, bridge, agents: 2,
+      env: { AVAILABILITY_ZONE: 'rack-a', MANAGEMENT_ADDRESS: '127.0.0.1', PLACEMENT_TIMEOUT_MS: '3000' },
+    });
     api = apiClient(stack.apiUrl);
     const net = await api.post('/v2.0/networks', { network: { name: `cli-${id}`, 'provider:physical_network': `physnet-${id}` } });
     await api.post('/v2.0/subnets', { subnet: { network_id: net.body.network.id, name: subnet, ip_version: 4, cidr: `${prefix}.0/24`, gateway_ip: `${prefix}.1` } });
@@ -169,19 +173,111 @@ maybe('the openstack CLI drives the whole Octavia v2 API', () => {
     expect(docs[0]).toMatchObject({ listener: -1 });
     expect(docs.find((d) => d.load_balancer === 1)).toBeDefined();
     expect(stderr).toContain('Quota has been met for resources: Load Balancer');
-    expect(docs.at(-1)[0]).toMatchObject({ project_id: 'e2e-project', load_balancer: -1 });
+    // after the reset every limit reads null: "use the default" (Octavia)
+    expect(docs.at(-1)[0]).toMatchObject({ project_id: 'e2e-project', load_balancer: null });
+  });
+
+  it('amphorae: list (by load balancer), show, stats and configure with --wait (failover: amphora-failover.e2e.spec.ts, across hosts)', async () => {
+    await settled();
+    const list = await batch(`loadbalancer amphora list --loadbalancer cli-lb --long -f json`);
+    expect([list.docs.length, list.stderr]).toEqual([1, '']);
+    const [amp] = list.docs[0];
+    expect(amp).toMatchObject({ loadbalancer_id: lbId, role: 'STANDALONE', status: 'ALLOCATED', lb_network_ip: '127.0.0.1' });
+    const before = (await api.get(`/v2/lbaas/loadbalancers/${lbId}`)).body.loadbalancer;
+    const { docs, stderr } = await batch(
+      `loadbalancer amphora show ${amp.id} -f json`,
+      `loadbalancer amphora stats show ${amp.id} -f json`,
+      `loadbalancer amphora configure --wait ${amp.id}`,
+      'loadbalancer amphora list --loadbalancer cli-lb --role STANDALONE --long -f json',
+      'loadbalancer amphora list --loadbalancer cli-lb --role MASTER -f json',
+    );
+    expect([docs.length, stderr]).toEqual([4, '']);
+    expect(docs[0]).toMatchObject({ id: amp.id, ha_ip: before.vip_address, cached_zone: 'rack-a', compute_id: amp.compute_id });
+    expect(Object.keys(docs[1]).sort()).toEqual(['active_connections', 'bytes_in', 'bytes_out', 'request_errors', 'total_connections']);
+    expect(docs[2].map((a: { id: string }) => a.id)).toEqual([amp.id]);
+    expect(docs[3]).toEqual([]);
+    expect((await api.get(`/v2/lbaas/loadbalancers/${lbId}`)).body.loadbalancer.provisioning_status).toBe('ACTIVE');
+  });
+
+  it('flavor profiles, flavors, availability zone profiles and zones, and a load balancer made with them', async () => {
+    // JSON arguments go through argv: the interactive mode's line parser splits them at spaces.
+    const profiles = await Promise.all([
+      os('loadbalancer', 'flavorprofile', 'create', '--name', 'cli-fp', '--provider', 'lbaas', '--flavor-data', '{"max_listener_connections": 2000}', '-f', 'json'),
+      os('loadbalancer', 'availabilityzoneprofile', 'create', '--name', 'cli-azp', '--provider', 'lbaas', '--availability-zone-data', '{"compute_zone": "rack-a"}', '-f', 'json'),
+    ]);
+    expect(profiles.map((p) => [p.code, p.stderr])).toEqual([[0, ''], [0, '']]);
+    const [fp, azp] = profiles.map((p) => JSON.parse(p.stdout));
+    expect(fp).toMatchObject({ name: 'cli-fp', provider_name: 'lbaas', flavor_data: '{"max_listener_connections": 2000}' });
+    expect(azp).toMatchObject({ name: 'cli-azp', provider_name: 'lbaas' });
+    const { docs, stderr } = await batch(
+      'loadbalancer provider capability list --flavor lbaas -f json',
+      'loadbalancer provider capability list --availability-zone lbaas -f json',
+      'loadbalancer flavorprofile show cli-fp -f json',
+      'loadbalancer flavor create --name cli-flavor --flavorprofile cli-fp --description small --disable -f json',
+      'loadbalancer availabilityzoneprofile show cli-azp -f json',
+      'loadbalancer availabilityzone create --name cli-az --availabilityzoneprofile cli-azp --description first -f json',
+      'loadbalancer flavorprofile set --name cli-fp2 cli-fp',
+      'loadbalancer flavor set --enable cli-flavor',
+      'loadbalancer availabilityzone set --description rack-a cli-az',
+      'loadbalancer flavorprofile list -f json', 'loadbalancer flavor list -f json', 'loadbalancer flavor show cli-flavor -f json',
+      'loadbalancer availabilityzoneprofile list -f json', 'loadbalancer availabilityzone list -f json', 'loadbalancer availabilityzone show cli-az -f json',
+    );
+    expect([docs.length, stderr]).toEqual([12, '']);
+    expect(docs[0].map((c: { name: string }) => c.name)).toEqual(['loadbalancer_topology', 'max_listeners', 'max_listener_connections']);
+    expect(docs[1].map((c: { name: string }) => c.name)).toEqual(['compute_zone', 'valid_vip_networks']);
+    expect(docs[2]).toEqual(fp);
+    expect(docs[3]).toMatchObject({ name: 'cli-flavor', enabled: false, description: 'small', flavor_profile_id: fp.id });
+    expect(docs[4]).toEqual(azp);
+    expect(docs[6].map((p: { name: string }) => p.name)).toEqual(['cli-fp2']);
+    expect(docs[8]).toMatchObject({ name: 'cli-flavor', enabled: true });
+    expect(docs[11]).toMatchObject({ name: 'cli-az', description: 'rack-a', availability_zone_profile_id: docs[4].id });
+    const made = await os('loadbalancer', 'create', '--name', 'cli-zoned', '--vip-subnet-id', subnet, '--flavor', 'cli-flavor', '--availability-zone', 'cli-az', '--wait', '-f', 'json');
+    expect([made.code, made.stderr]).toEqual([0, '']);
+    expect(JSON.parse(made.stdout)).toMatchObject({ flavor_id: docs[3].id, availability_zone: 'cli-az', provisioning_status: 'ACTIVE' });
+    const more = await batch(
+      'loadbalancer amphora list --loadbalancer cli-zoned --long -f json',
+      'loadbalancer listener create --name cli-zl --protocol HTTP --protocol-port 80 --wait -f json cli-zoned',
+      'loadbalancer flavor delete cli-flavor',
+      'loadbalancer delete --cascade --wait cli-zoned',
+      'loadbalancer flavor delete cli-flavor', 'loadbalancer flavorprofile delete cli-fp2',
+      'loadbalancer availabilityzone delete cli-az', 'loadbalancer availabilityzoneprofile delete cli-azp',
+      'loadbalancer flavor list -f json', 'loadbalancer availabilityzone list -f json',
+    );
+    expect(more.docs[0]).toEqual([expect.objectContaining({ cached_zone: 'rack-a', status: 'ALLOCATED' })]);
+    expect(more.docs[1].connection_limit).toBe(2000); // the flavor's cap
+    expect(more.stderr).toContain('is in use and cannot be modified'); // the flavor while cli-zoned used it
+    expect(more.docs.slice(-2)).toEqual([[], []]);
+  });
+
+  it('a load balancer of a zone no live agent serves ends ERROR with the reason', async () => {
+    const azp = await os('loadbalancer', 'availabilityzoneprofile', 'create', '--name', 'cli-azp-b', '--provider', 'lbaas', '--availability-zone-data', '{"compute_zone": "rack-b"}', '-f', 'json');
+    expect(azp.code).toBe(0);
+    const { docs, stderr } = await batch(
+      'loadbalancer availabilityzone create --name cli-az-b --availabilityzoneprofile cli-azp-b -f json',
+      `loadbalancer create --name cli-nowhere --vip-subnet-id ${subnet} --availability-zone cli-az-b -f json`,
+    );
+    expect([docs.length, stderr]).toEqual([2, '']);
+    const lb = await api.waitFor(`/v2/lbaas/loadbalancers/${docs[1].id}`, (b) => b?.loadbalancer?.provisioning_status === 'ERROR', 20_000);
+    expect(lb.loadbalancer.availability_zone).toBe('cli-az-b');
+    const history = (await api.get(`/v2/lbaas/loadbalancers/${docs[1].id}/history`)).body;
+    expect(JSON.stringify(history)).toContain('no live agent of availability zone rack-b serves physical network');
+    expect((await os('loadbalancer', 'delete', '--wait', 'cli-nowhere')).code).toBe(0);
   });
 
   it('deletes bottom-up with --wait, refuses an LB with children, then deletes a whole tree with --cascade', async () => {
     await settled();
     const { stderr } = await batch(
       'loadbalancer healthmonitor delete --wait cli-hm',
+      // a pool with members refuses (DELETE_POLICY=strict): they go first
+      'loadbalancer pool delete cli-p',
       'loadbalancer member delete --wait cli-p cli-m2',
+      'loadbalancer member delete --wait cli-p cli-m1',
       'loadbalancer pool delete --wait cli-p',
       'loadbalancer delete cli-lb',
       'loadbalancer show cli-lb -f json',
       'loadbalancer delete --cascade --wait cli-lb',
     );
+    expect(stderr).toContain('pool is using member');
     expect(stderr).toContain(`Cannot delete Load Balancer`);
     expect(stderr).not.toContain('immutable');
     expect(stderr).toContain('it has children');

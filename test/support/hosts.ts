@@ -56,8 +56,12 @@ export type HostsLab = {
   killAgent(h: Host): Promise<void>;
   /** Cuts / restores the host's management link (NATS unreachable; the data plane stays up). */
   setMgmt(h: Host, up: boolean): Promise<void>;
-  /** Hosts whose qlbaas-<lbId> has the VIP on an up vip0 (what makes a host answer ARP for it). */
-  vipHolders(lbId: string, vip: string): Promise<string[]>;
+  /**
+   * Hosts whose qlbaas-<lbId> has the VIP on an up vip0 and does not hold it back (what makes a host answer ARP for it).
+   * Hosts are looked at one after the other; `last` is looked at last: with the host a VIP moves away from last, a
+   * move that happens during the look cannot show both (only a real overlap does).
+   */
+  vipHolders(lbId: string, vip: string, last?: string): Promise<string[]>;
   /** MACs that answer ARP for `ip` on the provider segment, seen from the client (broadcast requests). */
   arpResponders(ip: string): Promise<string[]>;
   /** The client's neighbour entry for `ip`: MAC (or null). */
@@ -186,14 +190,19 @@ export async function startHostsLab(o: { id: string; hosts: number; env?: Record
     async setMgmt(h, up) {
       await sh('ip', ['-n', h.netns, 'link', 'set', 'mg0', up ? 'up' : 'down']);
     },
-    async vipHolders(lbId, vip) {
+    async vipHolders(lbId, vip, last) {
       const out: string[] = [];
-      for (const h of hosts) {
+      for (const h of [...hosts.filter((x) => x.agentId !== last), ...hosts.filter((x) => x.agentId === last)]) {
         const up = await sh('ip', ['-j', 'link', 'show', h.uplink]).then((s) => JSON.parse(s)[0]?.operstate === 'UP').catch(() => false);
         if (!up) continue;
         const addrs = await inHost(h, 'ip', ['-j', '-n', `qlbaas-${lbId}`, 'addr', 'show', 'dev', 'vip0']).then((s) => JSON.parse(s || '[]')).catch(() => []);
         const a = addrs[0] as { flags?: string[]; addr_info?: { local: string }[] } | undefined;
-        if (a?.flags?.includes('UP') && a.addr_info?.some((i) => i.local === vip)) out.push(h.agentId);
+        if (!(a?.flags?.includes('UP') && a.addr_info?.some((i) => i.local === vip))) continue;
+        // A copy that holds the VIP back (a planned move's new copy before, or its old copy after, the hand-over) has
+        // the address but answers no ARP for it: its nftables arp table drops those requests until the VIP is in the
+        // table's `released` set.
+        const hold = await inHost(h, 'ip', ['netns', 'exec', `qlbaas-${lbId}`, 'nft', 'list', 'table', 'arp', 'lbaas_hold']).catch(() => '');
+        if (!hold.includes('table arp lbaas_hold') || /elements = \{[^}]*\b\d/.test(hold)) out.push(h.agentId);
       }
       return out;
     },
@@ -297,4 +306,31 @@ export function outageAfter(probes: Probe[], t0: number): { ms: number; failed: 
   const lastFail = Math.max(...failures.map((p) => p.start));
   const good = after.filter((p) => p.ok && p.start > lastFail).sort((a, b) => a.end - b.end)[0];
   return { ms: good ? good.end - t0 : Infinity, failed: failures.length };
+}
+
+/** The ids of a load balancer built by servedLoadBalancer. */
+export type ServedLb = { subnet: string; lb: string; vip: string; pool: string };
+
+/**
+ * On the lab's provider network: a network and subnet (gateway .1, VIPs from .50), a load balancer with an HTTP
+ * listener on :80 and a round-robin pool of web1 and web2 (:8080), each step waited ACTIVE.
+ */
+export async function servedLoadBalancer(
+  api: { post(path: string, body: unknown): Promise<{ body: any }> }, lab: HostsLab, name: string, waitActive: (lbId: string) => Promise<unknown>,
+): Promise<ServedLb> {
+  const net = await api.post('/v2.0/networks', { network: { name: `${name}-${lab.id}`, 'provider:physical_network': lab.physnet, 'provider:network_type': 'flat' } });
+  const sub = await api.post('/v2.0/subnets', {
+    subnet: { network_id: net.body.network.id, ip_version: 4, cidr: `${lab.prefix}.0/24`, gateway_ip: `${lab.prefix}.1`, allocation_pools: [{ start: `${lab.prefix}.50`, end: `${lab.prefix}.60` }] },
+  });
+  const lb = (await api.post('/v2/lbaas/loadbalancers', { loadbalancer: { name, vip_subnet_id: sub.body.subnet.id } })).body.loadbalancer;
+  await waitActive(lb.id);
+  const lis = await api.post('/v2/lbaas/listeners', { listener: { loadbalancer_id: lb.id, protocol: 'HTTP', protocol_port: 80 } });
+  await waitActive(lb.id);
+  const pool = await api.post('/v2/lbaas/pools', { pool: { listener_id: lis.body.listener.id, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN' } });
+  await waitActive(lb.id);
+  for (const n of [11, 12]) {
+    await api.post(`/v2/lbaas/pools/${pool.body.pool.id}/members`, { member: { address: `${lab.prefix}.${n}`, protocol_port: 8080 } });
+    await waitActive(lb.id);
+  }
+  return { subnet: sub.body.subnet.id, lb: lb.id, vip: lb.vip_address, pool: pool.body.pool.id };
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -22,6 +22,10 @@ export type Stack = {
   agentIds: string[];
   /** Starts (again) one agent by id. */
   startAgent(agentId: string): Promise<AppProcess>;
+  /** Stops one app (api, scheduler, failover-watcher or an agent id) and starts it again with the same settings. */
+  restart(name: string): Promise<AppProcess>;
+  /** Everything one app logged (its log file, across restarts). */
+  log(name: string): string;
   stop(): Promise<void>;
 };
 
@@ -34,6 +38,8 @@ export type StackOptions = {
   env?: Record<string, string>;
   /** Every app connects with its own NATS identity from the permission table (and, with tls, TLS + client certs). */
   identities?: { tls: boolean };
+  /** The api's own variables over the defaults (e.g. AUTH_STRATEGY=keystone and its KEYSTONE_* settings). */
+  apiEnv?: Record<string, string>;
   /** Runs on the fresh nats-server before any app starts (e.g. `lbaasctl dr import` of a backup). */
   beforeApps?: (nats: NatsServer) => Promise<void>;
 };
@@ -46,9 +52,11 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const nats = secure?.server ?? await startNatsServer();
   const apiPort = await freePort();
   const procs = new Map<string, AppProcess>();
+  const specs = new Map<string, { app: string; env: Record<string, string> }>();
   const common = { NATS_URL: nats.url, LOG_LEVEL: 'info', ...o.env };
   const identityOf = (app: string, env: Record<string, string>) => (app === 'agent' ? `agent-${env.AGENT_ID}` : app);
   const start = async (name: string, app: string, env: Record<string, string>) => {
+    specs.set(name, { app, env });
     const p = await startAppProcess({
       name, command: [process.execPath, entry(app)], env: { ...common, ...secure?.env(identityOf(app, env)), ...env },
       logFile: join(home, `${name}.log`), startTimeoutMs: 60_000,
@@ -63,6 +71,13 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const stack: Stack = {
     nats, secure, apiUrl: `http://127.0.0.1:${apiPort}`, procs, agentIds,
     startAgent: (id) => start(id, 'agent', agentEnv(id)),
+    log: (name) => { try { return readFileSync(join(home, `${name}.log`), 'utf8'); } catch { return ''; } },
+    async restart(name) {
+      const spec = specs.get(name);
+      if (!spec) throw new Error(`no app ${name} in this stack`);
+      await procs.get(name)?.stop();
+      return start(name, spec.app, spec.env);
+    },
     async stop() {
       for (const id of agentIds) await procs.get(id)?.stop();
       for (const id of agentIds) {
@@ -77,7 +92,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     await o.beforeApps?.(nats);
     // The operator's step: the apps wait for the stream, they never create it.
     await bootstrapNats(nats.url, { options: secure?.options('operator') });
-    await start('api', 'api', { API_HOST: '127.0.0.1', API_PORT: String(apiPort), DEFAULT_PROJECT_ID: o.projectId ?? 'e2e-project', AUTH_STRATEGY: 'noauth' });
+    await start('api', 'api', { API_HOST: '127.0.0.1', API_PORT: String(apiPort), DEFAULT_PROJECT_ID: o.projectId ?? 'e2e-project', AUTH_STRATEGY: 'noauth', ...o.apiEnv });
     await start('scheduler', 'scheduler', {});
     await start('failover-watcher', 'failover-watcher', {});
     for (const id of agentIds) await stack.startAgent(id);

@@ -1,5 +1,7 @@
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
-import { envReader, readMetricsConfig, readNatsConfig, type MetricsConfig, type NatsConfig } from '@lbaas/app-shell';
+import { envReader, macKeyFrom, readMetricsConfig, readNatsConfig, type MetricsConfig, type NatsConfig } from '@lbaas/app-shell';
+import { isZoneName } from '@lbaas/domain';
 import { AGENT_ID } from '@lbaas/contracts';
 
 /** Everything the agent reads from its environment, once, in main.ts. */
@@ -10,6 +12,10 @@ export type AgentConfig = Readonly<{
   /** physical network -> host bridge. */
   bridgeMappings: Readonly<Record<string, string>>;
   hostName: string;
+  /** AVAILABILITY_ZONE: the zone this agent serves (load balancers of a zone are placed only on its agents); null: none. */
+  availabilityZone: string | null;
+  /** MANAGEMENT_ADDRESS: this host's management address (an amphora's lb_network_ip); null: not given. */
+  managementAddress: string | null;
   stateDir: string;
   runDir: string;
   /** Heartbeat period (Neutron's report_interval). Defaults: report 500 ms < lease 3000 ms < agent_down_time 3500 ms. */
@@ -28,6 +34,14 @@ export type AgentConfig = Readonly<{
   haproxyBin: string;
   /** 0 = derive from the open-files limit at start. */
   haproxyMaxconnCap: number;
+  /** LBs reconciled at once (namespace plumbing, haproxy starts); 0 = 4 per core (os.availableParallelism). */
+  reconcileConcurrency: number;
+  /** A planned move's new copy announces the VIP this long after the placement even if the old copy never let go of it. */
+  handoverTimeoutMs: number;
+  /** A planned move's old copy is destroyed once its connections ended, or this long after it let go of the VIP. */
+  drainTimeoutMs: number;
+  /** The operator's MAC key (LBAAS_MAC_KEY_FILE): Catalog snapshots are used only when they verify under it. */
+  macKey: Buffer | null;
   logLevel: string;
   /** /metrics, /livez, /readyz on a port of their own (METRICS_PORT; off when unset; one port per agent on a host). */
   metrics: MetricsConfig;
@@ -59,6 +73,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     nats: readNatsConfig(env, r, { identity: AGENT_ID.test(agentId) ? `agent-${agentId}` : 'agent', defaultUrl: 'nats://127.0.0.1:4222' }),
     bridgeMappings,
     hostName: r.str('HOST_NAME', hostname()),
+    availabilityZone: env.AVAILABILITY_ZONE || null,
+    managementAddress: env.MANAGEMENT_ADDRESS || null,
     stateDir: r.str('STATE_DIR', `/var/lib/lbaas/agent-${agentId}`),
     runDir,
     reportIntervalMs: r.int('REPORT_INTERVAL_MS', 500, 50),
@@ -69,9 +85,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     garpCount: r.int('GARP_COUNT', 3, 0, 10),
     haproxyBin: r.str('HAPROXY_BIN', 'haproxy'),
     haproxyMaxconnCap: r.int('HAPROXY_MAXCONN_CAP', 0, 0, 1_000_000),
+    reconcileConcurrency: r.int('RECONCILE_CONCURRENCY', 0, 0, 256),
+    handoverTimeoutMs: r.int('HANDOVER_TIMEOUT_MS', 10_000, 100),
+    drainTimeoutMs: r.int('DRAIN_TIMEOUT_MS', 60_000, 0),
+    macKey: macKeyFrom(env, r.problems),
     logLevel: r.str('LOG_LEVEL', 'info'),
     metrics: readMetricsConfig(env, r),
   };
+  if (config.availabilityZone !== null && !isZoneName(config.availabilityZone)) {
+    r.problems.push(`AVAILABILITY_ZONE must be 1-255 printable characters without surrounding spaces, got ${JSON.stringify(config.availabilityZone)}`);
+  }
+  if (config.managementAddress !== null && isIP(config.managementAddress) === 0) {
+    r.problems.push(`MANAGEMENT_ADDRESS must be an IP address, got ${JSON.stringify(config.managementAddress)}`);
+  }
   if (config.leaseMs <= 2 * config.reportIntervalMs) {
     r.problems.push(`LEASE_MS (${config.leaseMs}) must exceed twice REPORT_INTERVAL_MS (${config.reportIntervalMs}): one lost heartbeat must not fence the host`);
   }

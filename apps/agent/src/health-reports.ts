@@ -38,12 +38,16 @@ export function serverStatus(row: StatRow): OperatingStatus {
 /** A member's status as haproxy sees it. */
 export type MemberHealth = { lbId: string; poolId: string; memberId: string; status: OperatingStatus };
 
-/** The members of `lb` found in its stats (rows of other proxies and unknown servers are ignored). */
+/**
+ * The members of `lb` found in its stats (rows of other proxies and unknown servers are ignored). A checked server whose
+ * first check has not run yet (`check_status` INI) is left out: haproxy only assumes it up, nobody looked.
+ */
 export function memberHealth(lb: DesiredLb, rows: readonly StatRow[]): MemberHealth[] {
   const byKey = new Map(rows.map((r) => [`${r.pxname}/${r.svname}`, r]));
   return lb.pools.flatMap((p) => p.members.flatMap((m) => {
     const row = byKey.get(`${p.poolId}/${m.memberId}`);
-    return row ? [{ lbId: lb.lbId, poolId: p.poolId, memberId: m.memberId, status: serverStatus(row) }] : [];
+    if (!row || (row.check_status ?? '').startsWith('INI') && !(row.status ?? '').startsWith('MAINT')) return [];
+    return [{ lbId: lb.lbId, poolId: p.poolId, memberId: m.memberId, status: serverStatus(row) }];
   }));
 }
 
@@ -60,17 +64,27 @@ export type HealthReportsDeps = Readonly<{
   agentId: string;
   pollMs: number;
   store: EventStore;
-  host: Pick<LinuxHost, 'digests' | 'statsCsv'>;
+  host: Pick<LinuxHost, 'running' | 'statsCsv'>;
   desired: () => DesiredState;
+  /** One LB's desired state (cheaper than all of them). */
+  desiredOne?: (lbId: string) => DesiredLb | null;
+  /** This agent's copy of the LB serves (a planned move's copy does not report before it took the VIP, nor after it let go). */
+  serving?: (lbId: string) => boolean;
   actor: Actor;
   clock: Clock;
   logger: Logger;
 }>;
 
-/** Every HEALTH_POLL_MS: read the stats of every running LB of this agent and report each member whose status changed. */
+/**
+ * Every HEALTH_POLL_MS: read the stats of every running LB of this agent and report each member whose status changed.
+ * A copy that starts serving (a new placement, a restart) is polled every 200 ms until each of its members has been
+ * checked and reported at its epoch, so that the new host says what it sees as soon as it has looked.
+ */
 export class HealthReports {
   private readonly lastHealth = new Map<string, OperatingStatus>();
   private timer: NodeJS.Timeout | null = null;
+  private readonly eager = new Map<string, NodeJS.Timeout>();
+  private stopped = false;
 
   constructor(private readonly d: HealthReportsDeps) {}
 
@@ -79,25 +93,47 @@ export class HealthReports {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    for (const t of this.eager.values()) clearTimeout(t);
+    this.eager.clear();
+  }
+
+  /** The LB's copy serves now: report its members as soon as haproxy has checked them. */
+  soon(lbId: string, attempt = 0): void {
+    if (this.stopped || this.eager.has(lbId) || attempt > 150) return;
+    this.eager.set(lbId, setTimeout(() => {
+      this.eager.delete(lbId);
+      const lb = this.d.desiredOne ? this.d.desiredOne(lbId) : this.d.desired().loadBalancers.find((x) => x.lbId === lbId);
+      if (!lb) return;
+      void this.pollLb(lb).then((complete) => { if (!complete) this.soon(lbId, attempt + 1); });
+    }, attempt === 0 ? 50 : 200));
   }
 
   private async poll(): Promise<void> {
-    for (const lb of this.d.desired().loadBalancers) {
-      if (lb.deleted || !this.d.host.digests(lb.lbId).running) continue;
-      try {
-        const changed = changedHealth(lb.epoch, memberHealth(lb, parseShowStat(await this.d.host.statsCsv(lb.lbId))), this.lastHealth);
-        for (const h of changed) {
-          await handle(this.d.store, { aggregate: 'lb', id: lb.lbId }, loadBalancer, {
-            type: 'ReportMemberStatus', data: { ...h, agentId: this.d.agentId, epoch: lb.epoch },
-            metadata: { commandId: newId(), now: this.d.clock.now() },
-          }, this.d.actor);
-          this.lastHealth.set(`${lb.epoch}:${h.memberId}`, h.status);
-          this.d.logger.info({ op: 'health', lb_id: lb.lbId, member_id: h.memberId, status: h.status }, 'member status');
-        }
-      } catch (err) {
-        this.d.logger.debug({ op: 'health', lb_id: lb.lbId, err }, 'health poll failed');
+    for (const lb of this.d.desired().loadBalancers) await this.pollLb(lb);
+  }
+
+  /** Reports what changed in one LB; true when every member has a status reported at the LB's epoch. */
+  private async pollLb(lb: DesiredLb): Promise<boolean> {
+    if (lb.deleted || lb.handover?.role === 'outgoing' || !this.d.host.running(lb.lbId)) return true;
+    if (this.d.serving && !this.d.serving(lb.lbId)) return false;
+    try {
+      const now = memberHealth(lb, parseShowStat(await this.d.host.statsCsv(lb.lbId)));
+      const changed = changedHealth(lb.epoch, now, this.lastHealth);
+      for (const h of changed) {
+        await handle(this.d.store, { aggregate: 'lb', id: lb.lbId }, loadBalancer, {
+          type: 'ReportMemberStatus', data: { ...h, agentId: this.d.agentId, epoch: lb.epoch },
+          metadata: { commandId: newId(), now: this.d.clock.now() },
+        }, this.d.actor);
+        this.lastHealth.set(`${lb.epoch}:${h.memberId}`, h.status);
+        this.d.logger.info({ op: 'health', lb_id: lb.lbId, member_id: h.memberId, status: h.status, epoch: lb.epoch }, 'member status');
       }
+      const members = lb.pools.reduce((n, p) => n + p.members.length, 0);
+      return now.length === members;
+    } catch (err) {
+      this.d.logger.debug({ op: 'health', lb_id: lb.lbId, err }, 'health poll failed');
+      return false;
     }
   }
 }

@@ -16,8 +16,18 @@ export function lbPaths(runDir: string, lbId: string) {
     cfgNew: join(dir, 'haproxy.cfg.new'),
     cfgFailed: join(dir, 'haproxy.cfg.failed'),
     pid: join(dir, 'haproxy.pid'),
-    /** sha256 of the config the running master last loaded (written after a verified start or reload). */
-    loaded: join(dir, 'loaded.sha256'),
+    /**
+     * What the running master was told (RunningHaproxy: structure, config digest, servers), written after a verified
+     * start, reload or runtime change; `runningPrev` keeps the one before a runtime change (restored if the file is refused).
+     */
+    running: join(dir, 'running.json'),
+    runningPrev: join(dir, 'running.prev.json'),
+    /** `show servers state`, saved before each reload (the config's server-state-file). */
+    serverState: join(dir, 'servers.state'),
+    /** Hand-over records: the VIP held back (its nftables arp table), steering to the old holder, the holder's MAC. */
+    hold: join(dir, 'hold.nft'),
+    steer: join(dir, 'steer.nft'),
+    holder: join(dir, 'holder.json'),
     masterSock: join(dir, 'm.sock'),
     statsSock: join(dir, 's.sock'),
   };

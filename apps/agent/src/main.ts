@@ -3,8 +3,8 @@ import { mkdirSync, rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
-import { AppMetrics, ConfigError, connectNats, createLogger, natsConnectionOptions, NestPinoLogger, startMetricsServer, viewReadiness } from '@lbaas/app-shell';
-import { jetStreamEventStore, observedEventStore, waitForEventStream, watchStreamHead } from '@lbaas/event-store';
+import { AppMetrics, ConfigError, connectNats, createLogger, natsConnectionOptions, NestPinoLogger, SafeNatsRequestDeserializer, startMetricsServer, viewReadiness } from '@lbaas/app-shell';
+import { jetStreamEventStore, observedEventStore, watchStreamHead } from '@lbaas/event-store';
 import { SecretStore, secretsKeyFrom } from '@lbaas/secret-store';
 import { AgentRuntime } from './agent-runtime';
 import { AppModule } from './app.module';
@@ -57,26 +57,34 @@ async function main(): Promise<void> {
   metrics.setReadiness(viewReadiness({ connected: () => metrics.natsConnectedNow(), appliedSeq, head: head.current, extra: () => ({ replayed: started }) }));
   const agentSide = agentMetrics(metrics, { stateDir: config.stateDir, desired: () => runtime?.desired() ?? { agentId: config.agentId, loadBalancers: [] } });
   if (config.metrics) await startMetricsServer({ config: config.metrics, metrics, logger });
-  // The operator creates the stream; an agent never does (one that replayed a new, empty stream would destroy its LBs).
-  await waitForEventStream(nc, { logger });
-  runtime = new AgentRuntime(config, nc, observedEventStore(jetStreamEventStore(nc), metrics.eventStore), agentSide.instrument(host), logger, maxconnCap(config.haproxyMaxconnCap));
+  // The operator creates the stream; an agent never does, and it acts on one only when it trusts it (AgentRuntime.start:
+  // heartbeats first, then the stream's identity; one that replayed a new, empty stream would destroy its LBs).
+  runtime = new AgentRuntime(
+    config, nc, observedEventStore(jetStreamEventStore(nc, { logger }), metrics.eventStore), agentSide.instrument(host), logger, maxconnCap(config.haproxyMaxconnCap),
+  );
   runtime.observeReconcile = agentSide.observeReconcile;
   // TERMINATED_HTTPS: certificates come from the sealed secret store, never from the stream (off without SECRETS_KEY).
+  // Opened on first use, and again after a failure: a bucket missing for a while must not stop the agent.
   const secretsKey = secretsKeyFrom(process.env);
   if (secretsKey) {
-    const secrets = await SecretStore.open(nc, secretsKey);
-    runtime.resolveCert = (ref) => secrets.resolvePem(ref);
+    let secrets: Promise<SecretStore> | null = null;
+    runtime.resolveCert = async (ref) => {
+      secrets ??= SecretStore.open(nc, secretsKey).catch((err: unknown) => { secrets = null; throw err; });
+      return (await secrets).resolvePem(ref);
+    };
   }
-  await runtime.start();
-  started = true;
-  // 5. The Nest shell answers the rpc queries over core NATS; SIGTERM/SIGINT stop the loops, haproxy keeps running.
-  const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule.forRoot({ config, runtime: runtime as AgentRuntime, logger, nc }), {
-    transport: Transport.NATS, options: natsConnectionOptions(config.nats, `agent:${config.agentId}:rpc`),
+  // 5. The Nest shell answers the rpc queries over core NATS (also while the runtime waits for a stream it trusts, so a
+  //    drill hears why); SIGTERM/SIGINT stop the loops, haproxy keeps running.
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule.forRoot({ config, runtime, logger, nc }), {
+    // Bad bytes on our query subjects reach the controller as MalformedMessage, never an unhandled rejection.
+    transport: Transport.NATS, options: { ...natsConnectionOptions(config.nats, `agent:${config.agentId}:rpc`), deserializer: new SafeNatsRequestDeserializer() },
     bufferLogs: true, logger: new NestPinoLogger(logger),
   });
   app.useLogger(new NestPinoLogger(logger));
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.listen();
+  await runtime.start();
+  started = true;
   logger.info({ op: 'ready', run_dir: config.runDir, state_dir: config.stateDir }, 'agent ready');
   process.once('beforeExit', () => void nc.drain().catch(() => undefined));
 }

@@ -18,7 +18,7 @@ export type AgentMetricsSources = Readonly<{
  * from the lease file the host watchdog reads too, so they agree), and the load balancers it hosts.
  */
 export function agentMetrics(m: AppMetrics, src: AgentMetricsSources) {
-  const runs = m.histogram('lbaas_agent_reconcile_seconds', 'Reconcile runs (observe, plan, apply) by reason (start, commit, resync, retry, resume, merged)', ['reason']);
+  const runs = m.histogram('lbaas_agent_reconcile_seconds', 'Reconcile runs of one load balancer (observe, plan, apply), by what woke it (start, commit, resync, retry, resume, agent down, ...)', ['reason']);
   const outcomes = m.counter('lbaas_agent_reconcile_outcomes_total', 'Per load balancer and run: converged, retry (transient, again soon) or rejected (haproxy -c said no)', ['outcome']);
   const actions = m.counter('lbaas_agent_host_actions_total', 'Host actions applied, by kind (CreateNetns, PlugVip, WriteConfig, StartHaproxy, Reload, ...) and result', ['kind', 'result']);
   const reloads = m.counter('lbaas_agent_haproxy_reloads_total', 'haproxy reloads through the master process, by result', ['result']);

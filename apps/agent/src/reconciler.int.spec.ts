@@ -2,11 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DesiredLb, DesiredState } from '@lbaas/projections';
-import {
-  canUseNetns, createBridge, createNetnsOnBridge, httpGetFromNetns, netnsRunId, processGone, removeLinks, removeNetns, sh,
-  startHttpServer, startRequestLoop, waitForHttp, type NetnsProcess,
-} from '@lbaas/testing';
+import { canUseNetns, httpGetFromNetns, netnsRunId, processGone, sh, startRequestLoop, waitForHttp, type NetnsProcess } from '@lbaas/testing';
 import { desiredLb, listener, member, pool, WEB1, WEB2 } from '@lbaas/testing';
+import { startBackends, type Backends } from './backends.fixtures';
 import { LinuxHost } from './host/linux-host';
 import { hostVethName, lbPaths, netnsName } from './layout';
 import { reconcileOnce, type Outcome } from './reconciler';
@@ -18,13 +16,14 @@ suite('reconcileOnce on a real host (netns + haproxy)', () => {
   const run = netnsRunId();
   const net = `10.231.${(parseInt(run, 16) % 200) + 20}`;
   const bridge = `brt${run}`;
-  const [web1, web2, web3, client] = ['w1', 'w2', 'w3', 'cl'].map((n) => `t${run}${n}`);
+  const client = `t${run}cl`;
   const lbId = `${run}00-aaaa-4bbb-8ccc-${run}${run}`.replace(/^/, 'aa');
   const WEB3 = '33333333-3333-4333-8333-333333333333';
   const root = mkdtempSync(join(tmpdir(), 'lbaas-agent-'));
   const runDir = join(root, 'run');
   const host = new LinuxHost({ stateDir: join(root, 'state'), runDir, haproxyBin: process.env.HAPROXY_BIN ?? 'haproxy' });
   const servers: NetnsProcess[] = [];
+  let backends: Backends | undefined;
   const loops: Array<{ stop(): Promise<unknown> }> = [];
   const vip = `http://${net}.10/`;
 
@@ -40,20 +39,15 @@ suite('reconcileOnce on a real host (netns + haproxy)', () => {
   const kinds = (outs: Outcome[]) => outs.map((o) => (o.kind === 'converged' ? `converged:${o.actions}` : o.kind === 'retry' ? `retry:${o.error.message}` : `rejected:${o.reason}`));
 
   beforeAll(async () => {
-    await createBridge(bridge);
-    await createNetnsOnBridge({ netns: web1, bridge, hostIf: `${web1}h`, cidr: `${net}.11/24` });
-    await createNetnsOnBridge({ netns: web2, bridge, hostIf: `${web2}h`, cidr: `${net}.12/24` });
-    await createNetnsOnBridge({ netns: web3, bridge, hostIf: `${web3}h`, cidr: `${net}.13/24` });
-    await createNetnsOnBridge({ netns: client, bridge, hostIf: `${client}h`, cidr: `${net}.2/24` });
-    servers.push(await startHttpServer(web1, 'web1', 8080), await startHttpServer(web2, 'web2', 8080), await startHttpServer(web3, 'web3', 8080));
+    backends = await startBackends(`t${run}`, bridge, net);
+    servers.push(...backends.servers);
   }, 30_000);
 
   afterAll(async () => {
     for (const l of loops) await l.stop().catch(() => undefined);
     await host.destroy(lbId).catch(() => undefined);
     for (const s of servers) await s.stop();
-    await removeNetns(web1, web2, web3, client);
-    await removeLinks(`${web1}h`, `${web2}h`, `${web3}h`, `${client}h`, hostVethName(lbId), bridge);
+    await backends?.stop(hostVethName(lbId));
     rmSync(root, { recursive: true, force: true });
   }, 30_000);
 

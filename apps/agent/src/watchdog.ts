@@ -3,7 +3,8 @@ import { existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listNetns, links, ip } from './host/ip';
 import { stateDir } from './host/state-dir';
-import { netnsName, VIP_IF } from './layout';
+import { VIP_IF } from './layout';
+import { netnsOf, parse } from './parse';
 import { leaseHeld, monotonicMs, readLease } from './fencing';
 
 /**
@@ -53,7 +54,7 @@ export async function fenceOnce(dir: string, nowMs: number, nowMono = monotonicM
   const namespaces = await listNetns();
   let withdrawn = 0;
   for (const r of stateDir(dir).list()) {
-    const ns = netnsName(r.lbId);
+    const ns = netnsOf(parse.lbId(r.lbId)); // the state dir lists only records with a load-balancer id
     if (!namespaces.has(ns)) continue;
     const vip = (await links(ns).catch(() => [])).find((l) => l.ifname === VIP_IF);
     if (!vip?.addr_info?.length) continue;

@@ -282,7 +282,7 @@ describe('api against a real nats-server', () => {
     };
     const broken = await createApiApp({
       config: loadConfig({ NATS_URL: h.nats.url }), store: failing, clock: { now }, logger: pino({ level: 'silent' }),
-      view: { catalog, waitFor: (seq, ms) => projection.waitFor(seq, ms) },
+      view: { catalog, waitFor: (seq, ms) => projection.waitFor(seq, ms) }, health: async () => ({ ok: true, detail: 'not asked here' }),
     });
     try {
       const vipsBefore = catalog.networks.subnets.get(subnetId)!.vips.size;

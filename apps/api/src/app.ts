@@ -1,23 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { CLOCK, CONFIG, EVENT_STORE, LOGGER, NestPinoLogger, PROJECTION, SECRET_STORE, type Clock } from '@lbaas/app-shell';
 import type { EventStore } from '@lbaas/event-store';
 import type { SecretStore } from '@lbaas/secret-store';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ApiConfig } from './config';
+import { createAuthenticator } from './auth/auth-config';
+import type { Authenticator } from './auth/identity';
+import type { HealthProbe } from './health/health';
+import { HEALTH, HealthcheckController } from './health/healthcheck.controller';
+import { authenticationHook, type Authenticated } from './http/authentication';
+import { PolicyGuard } from './http/policy-guard';
+import { RequestBudget } from './http/request-budget';
 import { AgentsController } from './agents/agents.controller';
+import { AmphoraeController } from './amphorae/amphorae.controller';
+import { AvailabilityZoneProfilesController } from './availabilityzoneprofiles/availabilityzoneprofiles.controller';
+import { AvailabilityZonesController } from './availabilityzones/availabilityzones.controller';
 import { ContainersController } from './containers/containers.controller';
-import { alwaysHealthy, API_HEALTH, HealthController, type ApiHealth } from './health/health.controller';
+import { FlavorProfilesController } from './flavorprofiles/flavorprofiles.controller';
+import { FlavorsController } from './flavors/flavors.controller';
 import { HealthMonitorsController } from './healthmonitors/healthmonitors.controller';
 import { HistoryController } from './history/history.controller';
 import { AGENT_QUERIES, noAgentQueries, type AgentQueries } from './http/agent-queries';
 import { installCatchUp } from './http/catch-up';
 import { ApiExceptionFilter } from './http/error-filter';
 import { Lookup, SECRET_WRITES, secretWrites, type ReadModel } from './http/lookup';
-import { callerFromHeaders, runAsCaller } from './http/project-scope';
 import { noteBaseUrl } from './http/request-context';
 import { Writes } from './http/writes';
 import { L7PoliciesController } from './l7policies/l7policies.controller';
@@ -43,10 +53,12 @@ export type ApiDeps = Readonly<{
   /** Request/reply to agents (stats); absent in tests without agents: every question goes unanswered. */
   agentQueries?: AgentQueries;
   secrets?: SecretStore | null;
+  /** Whether the api is connected and caught up (/healthcheck); main.ts asks the event stream. */
+  health: HealthProbe;
+  /** Who the callers are; absent = the one config.auth describes (built here, once). */
+  authenticator?: Authenticator;
   /** HTTP metrics (main.ts; absent in tests of the HTTP surface). */
   metrics?: ApiMetrics;
-  /** What /healthcheck reports (readiness); absent: healthy while answering. */
-  health?: ApiHealth;
 }>;
 
 /**
@@ -69,10 +81,10 @@ class CoreModule {
         { provide: AGENT_QUERIES, useValue: deps.agentQueries ?? noAgentQueries },
         { provide: SECRET_STORE, useValue: secrets },
         { provide: SECRET_WRITES, useValue: secretWrites(secrets) },
-        { provide: API_HEALTH, useValue: deps.health ?? alwaysHealthy },
+        { provide: HEALTH, useValue: deps.health },
         Lookup, Writes, QuotaCheck,
       ],
-      exports: [CONFIG, LOGGER, AGENT_QUERIES, SECRET_WRITES, API_HEALTH, Lookup, Writes, QuotaCheck],
+      exports: [CONFIG, LOGGER, AGENT_QUERIES, SECRET_WRITES, HEALTH, Lookup, Writes, QuotaCheck],
     };
   }
 }
@@ -84,34 +96,43 @@ class ApiModule {
     return {
       module: ApiModule,
       imports: [CoreModule.with(deps)],
-      providers: [CreateLoadBalancerSaga],
+      // The one policy guard, before every handler (http/policy.ts is its table).
+      providers: [CreateLoadBalancerSaga, { provide: APP_GUARD, useClass: PolicyGuard }],
       controllers: [
-        VersionsController, ProvidersController, LoadBalancersController, ListenersController, PoolsController, MembersController,
+        VersionsController, HealthcheckController, ProvidersController, LoadBalancersController, ListenersController, PoolsController, MembersController,
         HealthMonitorsController, L7PoliciesController, L7RulesController, NetworksController, SubnetsController, PortsController,
         AgentsController, QuotasController, ProjectsController, SecretsController, ContainersController, HistoryController,
-        HealthController,
+        FlavorsController, FlavorProfilesController, AvailabilityZonesController, AvailabilityZoneProfilesController, AmphoraeController,
       ],
     };
   }
 }
 
-type Timed = FastifyRequest & { startedAt?: bigint; lbId?: string };
+type Timed = Authenticated & { startedAt?: bigint; lbId?: string; policyRule?: string; refusal?: string };
 
-/** Request ids, one JSON log line per request, and a JSON body parser whose errors become Octavia's 400. */
+/**
+ * Request ids, authentication (the one point: every request but the open paths, then the project's request budget),
+ * one JSON log line per request (who, which rule, why refused), and a JSON body parser whose errors become Octavia's 400.
+ */
 function installHttpEdge(fastify: FastifyInstance, deps: ApiDeps): void {
+  const authenticator = deps.authenticator ?? createAuthenticator(deps.config.auth, { logger: deps.logger.child({ context: 'auth' }) });
+  const budget = deps.config.requestBudget ? new RequestBudget(deps.config.requestBudget) : null;
+  const authenticate = authenticationHook(authenticator, budget);
   fastify.addHook('onRequest', (req: Timed, reply, done) => {
     req.startedAt = process.hrtime.bigint();
     void reply.header('x-openstack-request-id', req.id);
     noteBaseUrl(req, deps.config);
-    runAsCaller(callerFromHeaders(req.headers), done);
+    authenticate(req, reply, done);
   });
   fastify.addHook('onResponse', (req: Timed, reply, done) => {
     const ms = req.startedAt ? Number(process.hrtime.bigint() - req.startedAt) / 1e6 : undefined;
     const lbId = req.lbId ?? /\/loadbalancers\/([0-9a-f-]{36})/i.exec(req.url)?.[1];
-    deps.logger.info(
-      { op: 'http', requestId: req.id, method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms, ...(lbId ? { lbId } : {}) },
-      'request',
-    );
+    const who = req.identity ? { user: req.identity.userId, project: req.identity.projectId } : {};
+    deps.logger.info({
+      op: 'http', requestId: req.id, method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms, client: req.ip, ...who,
+      ...(req.policyRule ? { rule: req.policyRule } : {}), ...(req.authReason || req.refusal ? { reason: req.authReason ?? req.refusal } : {}),
+      ...(lbId ? { lbId } : {}),
+    }, 'request');
     done();
   });
   // JSON only, like Octavia: anything else (Fastify also parses text/plain by default) is a 415.
@@ -134,6 +155,8 @@ export async function createApiApp(deps: ApiDeps): Promise<NestFastifyApplicatio
     logger: false,
     bodyLimit: deps.config.bodyLimit,
     genReqId: () => `req-${randomUUID()}`,
+    // X-Forwarded-For (and -Proto, -Host) only from these proxies; everyone else's address is the socket's.
+    trustProxy: deps.config.trustedProxies.length ? [...deps.config.trustedProxies] : false,
     routerOptions: { ignoreTrailingSlash: true },
   });
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.with(deps), adapter, {

@@ -141,6 +141,10 @@ describe('several api replicas behave as one', () => {
     expect((await onBoth(`/v2/lbaas/pools/${poolId}/members/${members[0]}`)).status).toBe(404);
 
     // A replica started now (a restart, a new one behind the load balancer) shows the same, tombstones included.
+    // Bottom-up (DELETE_POLICY strict): the pool's last member goes first; a pool with members is a 409 on either.
+    expect((await onNext('DELETE', `/v2/lbaas/pools/${poolId}`)).status).toBe(409);
+    expect((await onNext('DELETE', `/v2/lbaas/pools/${poolId}/members/${members[1]}`)).status).toBe(204);
+    await converge(lbId);
     expect((await onNext('DELETE', `/v2/lbaas/pools/${poolId}`)).status).toBe(204);
     const late = await start('api-3');
     replicas.push(late);

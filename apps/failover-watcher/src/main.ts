@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
-import { AppMetrics, connectNats, createLogger, natsConnectionOptions, NestPinoLogger, startMetricsServer, viewReadiness } from '@lbaas/app-shell';
+import { AppMetrics, connectNats, createLogger, natsConnectionOptions, NestPinoLogger, SafeNatsRequestDeserializer, startMetricsServer, viewReadiness } from '@lbaas/app-shell';
 import { watchStreamHead } from '@lbaas/event-store';
 import { loadConfig } from './config';
 import { FailoverLoop } from './failover.loop';
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const metricsServer = config.metrics ? await startMetricsServer({ config: config.metrics, metrics, logger }) : null;
   // Heartbeats arrive through Nest's NATS transport (no queue group: every watcher instance hears every agent).
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(WatcherModule.register(config, logger, nc, observer), {
-    transport: Transport.NATS, options: { ...natsConnectionOptions(config.nats, `failover-watcher-${config.instanceId}:hb`), maxReconnectAttempts: -1 }, logger: new NestPinoLogger(logger),
+    transport: Transport.NATS, options: { ...natsConnectionOptions(config.nats, `failover-watcher-${config.instanceId}:hb`), maxReconnectAttempts: -1, deserializer: new SafeNatsRequestDeserializer() }, logger: new NestPinoLogger(logger),
   });
   await app.listen();
   loop = app.get(FailoverLoop);

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { envReader } from '@lbaas/app-shell';
 
 /** The embedded default: everything on one machine, under one home directory, touching only its own bridge and namespaces. */
@@ -22,13 +22,15 @@ export type EmbeddedConfig = Readonly<{
    * failed over as a dead host would be before it comes back; below the lease (e.g. 500) its restart is hitless.
    */
   agentRestartDelayMs: number;
+  /** `up --keystone`: where the local Keystone listens (127.0.0.1). */
+  keystonePort: number;
 }>;
 
 /** Reads the embedded stack's settings (all optional) from the environment. */
 export function loadEmbeddedConfig(env: Record<string, string | undefined>): EmbeddedConfig {
   const r = envReader(env);
   const cfg: EmbeddedConfig = {
-    home: resolve(env.LBAAS_HOME || '.lbaas'),
+    home: embeddedHome(env),
     natsPort: r.int('LBAAS_NATS_PORT', 4222, 1, 65535),
     apiHost: env.LBAAS_API_HOST || '127.0.0.1',
     apiPort: r.int('LBAAS_API_PORT', 9876, 1, 65535),
@@ -42,6 +44,7 @@ export function loadEmbeddedConfig(env: Record<string, string | undefined>): Emb
     projectId: env.LBAAS_DEFAULT_PROJECT || 'demo',
     metricsPortBase: r.int('LBAAS_METRICS_PORT_BASE', 9100, 1, 65000),
     agentRestartDelayMs: r.int('LBAAS_AGENT_RESTART_DELAY_MS', 5_000, 0, 600_000),
+    keystonePort: r.int('LBAAS_KEYSTONE_PORT', 5000, 1, 65535),
   };
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(cfg.bridge)) r.problems.push('LBAAS_DEMO_BRIDGE must be a Linux interface name (≤ 15 characters)');
   r.done();
@@ -54,3 +57,22 @@ export function embeddedMetricsPort(cfg: EmbeddedConfig, name: string): number {
   const agent = cfg.agents.indexOf(name);
   return cfg.metricsPortBase + (fixed[name] ?? (agent >= 0 ? 4 + agent : 0));
 }
+
+/** The files of an embedded home (`lbaasctl up` makes them; lbaasctl's other commands find the operator's there). */
+export function embeddedFiles(home: string) {
+  return {
+    /** `lbaasctl identities` output: one nkey seed per identity (0600) and the server's authorization include. */
+    identities: join(home, 'identities'),
+    operatorSeed: join(home, 'identities', 'operator.nk'),
+    /** The operator's MAC key (HMAC-SHA256 over snapshots and backups), 0600. */
+    macKey: join(home, 'mac.key'),
+    /** The key that seals TLS material (SECRETS_KEY), 0600. */
+    secretsKey: join(home, 'secrets.key'),
+    natsConf: join(home, 'nats.conf'),
+    jetstream: join(home, 'jetstream'),
+    logs: join(home, 'logs'),
+  } as const;
+}
+
+/** The embedded home named by LBAAS_HOME (default `.lbaas` in the working directory). */
+export const embeddedHome = (env: Record<string, string | undefined>): string => resolve(env.LBAAS_HOME || '.lbaas');

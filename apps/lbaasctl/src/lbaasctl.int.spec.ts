@@ -14,13 +14,18 @@ const source = natsServerPerFile();
 const target = natsServerPerFile();
 const CLI = resolve(__dirname, '../dist/main.js');
 const dir = mkdtempSync(join(tmpdir(), 'lbaasctl-int-'));
+// The operator's MAC key (snapshots, backups), and an embedded home of its own: never the developer's .lbaas.
+const KEY = Buffer.alloc(32, 5);
+const keyFile = join(dir, 'mac.key');
+writeFileSync(keyFile, KEY.toString('hex'), { mode: 0o600 });
+const cliEnv = { ...process.env, LBAAS_MAC_KEY_FILE: keyFile, LBAAS_HOME: join(dir, 'home') };
 const sample = (type: string) => JSON.parse(readFileSync(resolve(__dirname, `../../../libs/events/src/__samples__/${type}.v1.json`), 'utf8'));
 const LB = sample('LoadBalancerCreated').data.lbId as string;
 const alice: Actor = { kind: 'user', service: 'api', projectId: 'e3cd678b11784734bc366148aa37580e', userId: 'alice', roles: ['member'], requestId: 'req-1', clientAddress: '192.0.2.7', operation: 'POST /v2/lbaas/loadbalancers' };
 const scheduler: Actor = { kind: 'service', service: 'scheduler' };
 
 const cli = (args: string[], url: string) => new Promise<{ code: number; out: string; err: string }>((done) => {
-  execFile(process.execPath, [CLI, ...args, '--nats', url], { timeout: 60_000 }, (error, out, err) =>
+  execFile(process.execPath, [CLI, ...args, '--nats', url], { timeout: 60_000, env: cliEnv }, (error, out, err) =>
     done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out, err }));
 });
 
@@ -105,20 +110,38 @@ describe('lbaasctl dr export / import', () => {
     expect(ex.err).toContain('exported 8/8 (100%)');
     const im = await cli(['dr', 'import', '--file', file], target.url);
     expect(im.code).toBe(0);
-    expect(im.out).toContain('imported 8 messages (seq 1..8)');
-    expect((await cli(['events', '--json', '--quiet'], target.url)).out).toBe((await cli(['events', '--json', '--quiet'], source.url)).out);
+    expect(im.out).toContain('imported 8 messages (seq 1..8');
+    expect(im.out).toContain('restore marker at seq 9');
+    const lines = (text: string) => text.trim().split('\n');
+    expect(lines((await cli(['events', '--json', '--quiet'], target.url)).out).slice(0, 8)).toEqual(lines((await cli(['events', '--json', '--quiet'], source.url)).out));
+    const status = JSON.parse((await cli(['status', '--json'], target.url)).out);
+    expect(status.stream).toMatchObject({ state: 'present', messages: 9, lastSeq: 9, restore: { lastSeq: 8 } });
   });
 
   it('refuses to import into a store that is not empty, and into nothing on a corrupt file', async () => {
     const again = await cli(['dr', 'import', '--file', file], target.url);
     expect(again.code).toBe(1);
-    expect(again.err).toContain('already holds 8 messages');
+    expect(again.err).toContain('already holds 9 messages');
     expect(again.err).toContain('the store is untouched');
     const bad = join(dir, 'bad.jsonl');
     writeFileSync(bad, readFileSync(file, 'utf8').replace('alice', 'mallory'));
     const r = await cli(['dr', 'import', '--file', bad], target.url);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/checksum .* does not match/);
+  });
+
+  it('refuses a backup signed with another key, and restores with `dr restore --nats` into an empty NATS', async () => {
+    const other = join(dir, 'other.key');
+    writeFileSync(other, Buffer.alloc(32, 6).toString('hex'), { mode: 0o600 });
+    const forged = await cli(['dr', 'restore', '--file', file, '--mac-key-file', other], target.url);
+    expect(forged.code).toBe(1);
+    expect(forged.err).toContain('does not verify');
+    const jsm = await target.connection.jetstreamManager();
+    await jsm.streams.delete('LBAAS_EVENTS');
+    const r = await cli(['dr', 'restore', '--file', file, '--json', '--quiet'], target.url);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ count: 8, markerSeq: 9, next: expect.stringContaining('start the apps') });
+    expect((await jsm.streams.info('LBAAS_EVENTS')).config).toMatchObject({ deny_delete: true, deny_purge: true });
   });
 });
 
@@ -147,8 +170,24 @@ describe('lbaasctl dr drill', () => {
       } } }));
     } });
     const r = await cli(['dr', 'drill', '--json', '--quiet'], source.url);
-    expect(JSON.parse(r.out)).toMatchObject({ clean: true, loadBalancers: [{ lbId: LB, ok: true, problems: [] }] });
+    expect(JSON.parse(r.out)).toMatchObject({ clean: true, loadBalancers: [{ lbId: LB, ok: true, problems: [] }], unreadableCommits: [] });
     expect(r.code).toBe(0);
+    await nc.close();
+  });
+
+  it('lists the commits no reader can decode, and names an agent that refuses the stream', async () => {
+    const nc = await target.connect(); // the restored copy: the source's history stays as the tests below expect it
+    nc.subscribe(subjects.agentQuery('agent-a', 'digest'), { callback: (_e, m) => {
+      const { id } = JSON.parse(m.string());
+      m.respond(JSON.stringify({ id, isDisposed: true, response: { agentId: 'agent-a', loadBalancers: {},
+        stream: { trusted: false, problem: 'foreign', message: 'LBAAS_EVENTS is stream x, not y', streamId: 'y' } } }));
+    } });
+    const bad = await target.connection.jetstream().publish(`lbaas.evt.lb.${LB}`, 'not a commit');
+    const r = await cli(['dr', 'drill', '--quiet'], target.url);
+    expect(r.code).toBe(3);
+    expect(r.out).toContain('REFUSED agent agent-a refuses the event stream (foreign): LBAAS_EVENTS is stream x, not y');
+    expect(r.out).toContain(`warning: unreadable commit at seq ${bad.seq} on lbaas.evt.lb.${LB} is skipped by every reader: not UTF-8 JSON`);
+    await nc.close();
   });
 });
 
@@ -176,12 +215,17 @@ describe('lbaasctl snapshot', () => {
     expect(JSON.parse(r.out)).toMatchObject({ seq: 8 });
     const full = initialCatalog();
     await (await runProjection(source.connection, { onCommit: (c) => evolveCatalog(full, c as Parameters<typeof evolveCatalog>[1]) })).stop();
-    const snap = await loadSnapshot(source.connection, CATALOG_SNAPSHOT, catalogCodec);
+    const snap = await loadSnapshot(source.connection, CATALOG_SNAPSHOT, catalogCodec, undefined, KEY);
     if (!('view' in snap)) throw new Error(snap.reason);
     await (await runProjection(source.connection, { startAfter: snap.seq, onCommit: (c) => evolveCatalog(snap.view, c as Parameters<typeof evolveCatalog>[1]) })).stop();
     expect(snap.view).toEqual(full);
     await putSnapshotBytes(source.connection, CATALOG_SNAPSHOT, new TextEncoder().encode('{"format":"lbaas-snapshot"}'));
-    expect(await loadSnapshot(source.connection, CATALOG_SNAPSHOT, catalogCodec)).toMatchObject({ miss: 'corrupt' });
+    expect(await loadSnapshot(source.connection, CATALOG_SNAPSHOT, catalogCodec, undefined, KEY)).toMatchObject({ miss: 'corrupt' });
+    // Without the operator's key lbaasctl writes no snapshot.
+    const nokey = await new Promise<{ code: number; err: string }>((done) => execFile(process.execPath, [CLI, 'snapshot', '--nats', source.url],
+      { env: { ...process.env, LBAAS_HOME: join(dir, 'home') } }, (e, _o, err) => done({ code: e ? Number(e.code) : 0, err })));
+    expect(nokey.code).toBe(2);
+    expect(nokey.err).toContain('no operator MAC key');
   });
 });
 

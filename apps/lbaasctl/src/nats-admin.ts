@@ -43,8 +43,9 @@ export async function bootstrap(argv: string[], env: Record<string, string | und
   if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1 || replicas > 5)) throw new UsageError('lbaasctl bootstrap: --replicas must be 1..5');
   const nc = await connectFromArgs(a, env);
   try {
-    await bootstrapEventStore(nc, { replicas });
-    out(flag(a, 'json') ? JSON.stringify({ ok: true, replicas: replicas ?? null }) : `event stream, secrets bucket and snapshot store ready${replicas ? ` (replicas ${replicas})` : ''}`);
+    const identity = await bootstrapEventStore(nc, { replicas });
+    out(flag(a, 'json') ? JSON.stringify({ ok: true, replicas: replicas ?? null, stream: identity })
+      : `event stream ${identity ? `${identity.id} (created ${identity.createdAt})` : '(made before stream identities, no message yet)'}, secrets bucket and snapshot store ready${replicas ? ` (replicas ${replicas})` : ''}`);
     return 0;
   } finally {
     await nc.close();

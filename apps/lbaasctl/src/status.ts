@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { EVENT_STREAM } from '@lbaas/contracts';
+import { EVENT_STREAM, kvBucket, objectBucket, SECRETS_BUCKET, SNAPSHOT_BUCKET } from '@lbaas/contracts';
+import { observeEventStream, type StreamObservation } from '@lbaas/event-store';
 import { flag, onlyKnown, opt, parseArgs, UsageError } from './args';
 import { connectFromArgs } from './connection';
+import { embeddedHome } from './embedded-config';
 import type { ProcessStatus, SupervisorStatus } from './supervisor';
 
 type Ready = { status?: string; appliedSeq?: number; streamLastSeq?: number | null; lag?: number | null; natsConnected?: boolean };
@@ -13,7 +15,11 @@ export type StackStatus = {
   supervisor: { pid: number; alive: boolean; startedAt: string } | null;
   processes: (ProcessStatus & { alive: boolean; uptimeS: number | null; ready: boolean | null; appliedSeq: number | null; lag: number | null })[];
   agents: { id: string; host: string; alive: boolean; adminStateUp: boolean; loadBalancers: number }[] | { error: string };
-  stream: { name: string; lastSeq: number; replicas: number; leader: string | null } | { error: string };
+  /** The event stream: its identity (first message), length, last DR restore, replicas and raft leader. */
+  stream: (StreamObservation & { name: string; replicas: number | null; leader: string | null }) | { error: string };
+  /** Messages in the secrets bucket and the snapshot store (null: missing). */
+  secretsBucket: { name: string; messages: number | null } | null;
+  snapshotStore: { name: string; messages: number | null } | null;
 };
 
 const alivePid = (pid: number | null) => {
@@ -53,18 +59,28 @@ export async function gatherStatus(o: { home: string; api?: string; natsArgs: st
     agents = { error: `the api at ${api} did not answer: ${err instanceof Error ? err.message : String(err)}` };
   }
   let stream: StackStatus['stream'];
+  let secretsBucket: StackStatus['secretsBucket'] = null;
+  let snapshotStore: StackStatus['snapshotStore'] = null;
   try {
     const nc = await connectFromArgs(parseArgs(o.natsArgs, new Set()), o.env);
     try {
-      const info = await (await nc.jetstreamManager({ timeout: 2_000 })).streams.info(EVENT_STREAM);
-      stream = { name: EVENT_STREAM, lastSeq: info.state.last_seq, replicas: info.config.num_replicas, leader: info.cluster?.leader ?? null };
+      const seen = await observeEventStream(nc);
+      const jsm = await nc.jetstreamManager({ timeout: 2_000, checkAPI: false });
+      const info = seen.state === 'missing' ? undefined : await jsm.streams.info(EVENT_STREAM).catch(() => undefined);
+      stream = { name: EVENT_STREAM, ...seen, replicas: info?.config.num_replicas ?? null, leader: info?.cluster?.leader ?? null };
+      const count = async (s: string) => (await jsm.streams.info(s).catch(() => undefined))?.state.messages ?? null;
+      secretsBucket = { name: SECRETS_BUCKET, messages: await count(kvBucket(SECRETS_BUCKET).stream) };
+      snapshotStore = { name: SNAPSHOT_BUCKET, messages: await count(objectBucket(SNAPSHOT_BUCKET).stream) };
     } finally {
       await nc.close();
     }
   } catch (err) {
     stream = { error: err instanceof Error ? err.message : String(err) };
   }
-  return { supervisor: sup ? { pid: sup.supervisorPid, alive: alivePid(sup.supervisorPid), startedAt: sup.startedAt } : null, processes, agents, stream };
+  return {
+    supervisor: sup ? { pid: sup.supervisorPid, alive: alivePid(sup.supervisorPid), startedAt: sup.startedAt } : null, processes, agents, stream,
+    secretsBucket, snapshotStore,
+  };
 }
 
 const dur = (s: number | null) => (s === null ? '-' : s < 120 ? `${s}s` : s < 7200 ? `${Math.floor(s / 60)}m${s % 60}s` : `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`);
@@ -88,7 +104,16 @@ export function renderStatus(s: StackStatus): string {
   }
   if ('error' in s.agents) out.push(`agents: ${s.agents.error}`);
   else out.push('agents:', table([['AGENT', 'HOST', 'ALIVE', 'ADMIN', 'LBS'], ...s.agents.map((a) => [a.id, a.host, a.alive ? 'yes' : 'NO', a.adminStateUp ? 'up' : 'down', String(a.loadBalancers)])]));
-  out.push('error' in s.stream ? `stream: ${s.stream.error}` : `stream ${s.stream.name}: last seq ${s.stream.lastSeq}, ${s.stream.replicas} replica(s)${s.stream.leader ? `, leader ${s.stream.leader}` : ''}`);
+  const st = s.stream;
+  if ('error' in st) out.push(`stream: ${st.error}`);
+  else if (st.state === 'missing') out.push(`${st.name}: missing (the operator creates it: lbaasctl bootstrap, or lbaasctl dr restore)`);
+  else {
+    out.push(`${st.name}: stream ${st.identity?.id ?? '(no identity yet)'}${st.identity?.createdAt ? ` created ${st.identity.createdAt}` : ''}, `
+      + `${st.messages} messages up to seq ${st.lastSeq}, ${st.replicas ?? '?'} replica(s)${st.leader ? `, leader ${st.leader}` : ''}`);
+    if (st.restore) out.push(`  restored ${st.restore.restoredAt} from a backup up to seq ${st.restore.lastSeq}`);
+  }
+  const bucket = (b: { name: string; messages: number | null } | null) => b && `${b.name}: ${b.messages === null ? 'missing' : `${b.messages} messages`}`;
+  if (s.secretsBucket && s.snapshotStore) out.push(`${bucket(s.secretsBucket)}; ${bucket(s.snapshotStore)}`);
   return `${out.join('\n')}\n`;
 }
 
@@ -97,11 +122,12 @@ export async function status(argv: string[], env: Record<string, string | undefi
   const a = parseArgs(argv, new Set(['json', 'quiet']));
   onlyKnown(a, ['home', 'api', 'nats', 'json', 'quiet']);
   if (a.positional.length) throw new UsageError(`status takes no arguments, got ${a.positional.join(' ')}`);
-  const home = resolve(opt(a, 'home') ?? env.LBAAS_HOME ?? '.lbaas');
+  const home = opt(a, 'home') ? resolve(opt(a, 'home') as string) : embeddedHome(env);
+  env = { ...env, LBAAS_HOME: home }; // the operator identity of that home, unless the environment names one
   const natsArgs = opt(a, 'nats') ? ['--nats', opt(a, 'nats') as string] : [];
   const s = await gatherStatus({ home, api: opt(a, 'api'), natsArgs, env: natsArgs.length || env.NATS_URL ? env : { ...env, NATS_URL: statusNats(home) } });
   process.stdout.write(flag(a, 'json') ? `${JSON.stringify(s, null, 2)}\n` : renderStatus(s));
-  return s.supervisor?.alive === false ? 1 : 0;
+  return s.supervisor?.alive === false || ('state' in s.stream && s.stream.state === 'missing') ? 1 : 0;
 }
 
 /** The embedded stack's NATS URL from its status file, if any. */

@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import type { AppProcessSpec } from '@lbaas/app-shell';
+import { MAC_KEY_FILE_ENV, type AppProcess } from '@lbaas/app-shell';
 import { embeddedMetricsPort, loadEmbeddedConfig, type EmbeddedConfig } from './embedded-config';
+import { embeddedNatsSpec, ensureEmbeddedSecrets, identityEnv, natsPortInUse } from './embedded-nats';
 import { bootstrap } from './nats-admin';
 import { Supervisor } from './supervisor';
+import { startEmbeddedKeystone } from './up-keystone';
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '../../..');
@@ -14,7 +15,7 @@ const app = (name: string) => join(ROOT, 'apps', name, 'dist', 'main.js');
 const say = (msg: string) => process.stdout.write(`lbaasctl: ${msg}\n`);
 
 /** `lbaasctl up`: the whole stack on the embedded default, until Ctrl-C. */
-export async function up(_args: string[], env: Record<string, string | undefined>): Promise<number> {
+export async function up(args: string[], env: Record<string, string | undefined>): Promise<number> {
   if (process.getuid?.() !== 0) {
     process.stderr.write('lbaasctl up: needs root, because agents create network namespaces, veth pairs and a bridge.\n'
       + '             Run it as root, e.g. `sudo bash scripts/up.sh`.\n');
@@ -28,77 +29,68 @@ export async function up(_args: string[], env: Record<string, string | undefined
     extra: { api: `http://${cfg.apiHost}:${cfg.apiPort}`, nats: `nats://127.0.0.1:${cfg.natsPort}`, home: cfg.home },
   });
   let stopping = false;
+  let keystoneProc: AppProcess | null = null;
   const stop = async (code: number) => {
     if (stopping) { say('still stopping: cleaning up the data plane'); return; }
     stopping = true;
     say('stopping');
-    await teardown(cfg, sup).catch((err: unknown) => say(`cleanup failed: ${err instanceof Error ? err.message : String(err)}`));
+    await teardown(cfg, sup, keystoneProc).catch((err: unknown) => say(`cleanup failed: ${err instanceof Error ? err.message : String(err)}`));
     say('stopped; the event store stays in ' + join(cfg.home, 'jetstream') + ' (the next `up` replays it)');
     process.exit(code);
   };
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
   try {
-    await sup.add({ spec: natsSpec(cfg), role: 'nats-server' });
-    await bootstrap(['--nats', `nats://127.0.0.1:${cfg.natsPort}`], {}); // the operator's step: apps only wait for the stream
+    if (await natsPortInUse(cfg.natsPort)) throw new Error(`something already listens on 127.0.0.1:${cfg.natsPort} (a running stack, or \`lbaasctl dr restore\`?)`);
+    // Identities (one nkey per role and agent), the operator's MAC key and the sealing key: made once in the home, 0600.
+    const { identities, macKeyFile, secretsKey } = ensureEmbeddedSecrets(cfg);
+    await sup.add({ spec: await embeddedNatsSpec(cfg), role: 'nats-server' });
+    // The operator's step, as the operator identity: the stream (with its identity), the secrets bucket, the snapshot store.
+    await bootstrap([], identityEnv(cfg, identities, 'operator'));
     await ensureBridge(cfg);
-    const common = { NATS_URL: `nats://127.0.0.1:${cfg.natsPort}`, LOG_LEVEL: env.LOG_LEVEL || 'info', SECRETS_KEY: env.SECRETS_KEY || secretsKey(cfg) };
-    const start = async (name: string, entry: string, extra: Record<string, string>, role = name, restartDelayMs?: number) => {
+    const common = { LOG_LEVEL: env.LOG_LEVEL || 'info', SECRETS_KEY: env.SECRETS_KEY || secretsKey };
+    // --keystone: a local Keystone (up-keystone.ts); the api then validates tokens with it instead of noauth. Not
+    // supervised (its launcher keeps it); stopped right after the api.
+    const keystone = args.includes('--keystone') ? await startEmbeddedKeystone(cfg, say) : null;
+    keystoneProc = keystone?.process ?? null;
+    // Every app with its own NATS identity and metrics port; api and agents verify Catalog snapshots with the operator's MAC key.
+    const start = async (name: string, entry: string, identity: string, extra: Record<string, string>, role = name, restartDelayMs?: number) => {
       const metricsPort = embeddedMetricsPort(cfg, name);
-      say(`starting ${name} (metrics and health on 127.0.0.1:${metricsPort})`);
+      say(`starting ${name} (NATS identity ${identity}; metrics and health on 127.0.0.1:${metricsPort})`);
       return sup.add({
         role, metricsPort, restartDelayMs,
         spec: {
-          name, command: [process.execPath, entry], env: { ...common, METRICS_PORT: String(metricsPort), ...extra },
+          name, command: [process.execPath, entry], env: { ...common, ...identityEnv(cfg, identities, identity), METRICS_PORT: String(metricsPort), ...extra },
           logFile: join(cfg.home, 'logs', `${name}.log`), startTimeoutMs: 60_000,
         },
       });
     };
-    await start('api', app('api'), {
-      API_HOST: cfg.apiHost, API_PORT: String(cfg.apiPort), DEFAULT_PROJECT_ID: cfg.projectId, AUTH_STRATEGY: 'noauth',
+    await start('api', app('api'), 'api', {
+      API_HOST: cfg.apiHost, API_PORT: String(cfg.apiPort), DEFAULT_PROJECT_ID: cfg.projectId, AUTH_STRATEGY: 'noauth', [MAC_KEY_FILE_ENV]: macKeyFile,
+      ...keystone?.apiEnv,
     });
-    await start('scheduler', app('scheduler'), {});
-    await start('failover-watcher', app('failover-watcher'), {});
+    await start('scheduler', app('scheduler'), 'scheduler', {});
+    await start('failover-watcher', app('failover-watcher'), 'failover-watcher', {});
     for (const id of cfg.agents) {
-      await start(id, app('agent'), {
+      await start(id, app('agent'), `agent-${id}`, {
+        [MAC_KEY_FILE_ENV]: macKeyFile,
         AGENT_ID: id, HOST_NAME: `${require('node:os').hostname()}-${id}`, BRIDGE_MAPPINGS: `${cfg.physicalNetwork}:${cfg.bridge}`,
         STATE_DIR: join(cfg.home, 'agents', id), RUN_DIR: `/run/lbaas/${id}`,
       }, 'agent', cfg.agentRestartDelayMs);
     }
-    const ids = await ensureDemoNetwork(cfg);
+    const ids = await ensureDemoNetwork(cfg, keystone ? await keystone.adminHeaders() : { 'x-project-id': cfg.projectId });
     say(`ready. API: http://${cfg.apiHost}:${cfg.apiPort}  (logs in ${join(cfg.home, 'logs')})`);
     say(`demo network ${ids.networkId}, subnet ${ids.subnetId} (${cfg.cidr}) on bridge ${cfg.bridge}`);
-    say(`try: openstack --os-auth-type none --os-endpoint http://${cfg.apiHost}:${cfg.apiPort} loadbalancer create --vip-subnet-id ${ids.subnetId} --name demo --wait`);
+    if (keystone) for (const line of keystone.describe()) say(line);
+    else say(`try: openstack --os-auth-type none --os-endpoint http://${cfg.apiHost}:${cfg.apiPort} loadbalancer create --vip-subnet-id ${ids.subnetId} --name demo --wait`);
     say('Ctrl-C stops everything; `lbaasctl status` shows the processes, agents and lag');
     await new Promise<never>(() => undefined);
     return 0;
   } catch (err) {
     process.stderr.write(`lbaasctl up: ${err instanceof Error ? err.message : String(err)}\n`);
-    await teardown(cfg, sup).catch(() => undefined);
+    await teardown(cfg, sup, keystoneProc).catch(() => undefined);
     return 1;
   }
-}
-
-/** The key that seals TLS certificates and keys (TERMINATED_HTTPS); made once per embedded home, kept mode 600. */
-function secretsKey(cfg: EmbeddedConfig): string {
-  const file = join(cfg.home, 'secrets.key');
-  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
-  return readFileSync(file, 'utf8').trim();
-}
-
-function natsSpec(cfg: EmbeddedConfig): AppProcessSpec {
-  const storeDir = join(cfg.home, 'jetstream');
-  mkdirSync(storeDir, { recursive: true });
-  const conf = join(cfg.home, 'nats.conf');
-  writeFileSync(conf, [
-    'server_name: "lbaas-embedded"', 'host: "127.0.0.1"', `port: ${cfg.natsPort}`,
-    'jetstream {', `  store_dir: ${JSON.stringify(storeDir)}`, '}', '',
-  ].join('\n'));
-  say(`starting nats-server on 127.0.0.1:${cfg.natsPort} (JetStream store ${storeDir})`);
-  return {
-    name: 'nats-server', command: ['nats-server', '-c', conf], logFile: join(cfg.home, 'logs', 'nats-server.log'),
-    readyLine: /Server is ready/, startTimeoutMs: 20_000,
-  };
 }
 
 async function ensureBridge(cfg: EmbeddedConfig): Promise<void> {
@@ -111,22 +103,22 @@ async function ensureBridge(cfg: EmbeddedConfig): Promise<void> {
   await run('ip', ['link', 'set', cfg.bridge, 'up']);
 }
 
-async function api<T>(cfg: EmbeddedConfig, method: string, path: string, body?: unknown): Promise<T> {
+async function api<T>(cfg: EmbeddedConfig, auth: Record<string, string>, method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`http://${cfg.apiHost}:${cfg.apiPort}${path}`, {
-    method, headers: { 'content-type': 'application/json', 'x-project-id': cfg.projectId }, body: body ? JSON.stringify(body) : undefined,
+    method, headers: { 'content-type': 'application/json', ...auth }, body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text}`);
   return JSON.parse(text) as T;
 }
 
-async function ensureDemoNetwork(cfg: EmbeddedConfig): Promise<{ networkId: string; subnetId: string }> {
-  const nets = await api<{ networks: { id: string }[] }>(cfg, 'GET', '/v2.0/networks?name=demo');
-  const networkId = nets.networks[0]?.id ?? (await api<{ network: { id: string } }>(cfg, 'POST', '/v2.0/networks', {
+async function ensureDemoNetwork(cfg: EmbeddedConfig, auth: Record<string, string>): Promise<{ networkId: string; subnetId: string }> {
+  const nets = await api<{ networks: { id: string }[] }>(cfg, auth, 'GET', '/v2.0/networks?name=demo');
+  const networkId = nets.networks[0]?.id ?? (await api<{ network: { id: string } }>(cfg, auth, 'POST', '/v2.0/networks', {
     network: { name: 'demo', 'provider:physical_network': cfg.physicalNetwork, 'provider:network_type': 'flat', shared: true },
   })).network.id;
-  const subs = await api<{ subnets: { id: string }[] }>(cfg, 'GET', `/v2.0/subnets?network_id=${networkId}`);
-  const subnetId = subs.subnets[0]?.id ?? (await api<{ subnet: { id: string } }>(cfg, 'POST', '/v2.0/subnets', {
+  const subs = await api<{ subnets: { id: string }[] }>(cfg, auth, 'GET', `/v2.0/subnets?network_id=${networkId}`);
+  const subnetId = subs.subnets[0]?.id ?? (await api<{ subnet: { id: string } }>(cfg, auth, 'POST', '/v2.0/subnets', {
     subnet: {
       name: 'demo-subnet', network_id: networkId, ip_version: 4, cidr: cfg.cidr, gateway_ip: cfg.gatewayIp,
       allocation_pools: [{ start: cfg.allocationStart, end: cfg.allocationEnd }],
@@ -140,13 +132,15 @@ async function ensureDemoNetwork(cfg: EmbeddedConfig): Promise<{ networkId: stri
  * recorded (namespaces, haproxy, veths, ownership records, watchdogs), then the rest, the bridge last. Every step is
  * tried whatever the others did, so an interrupted stop never leaves the data plane behind.
  */
-async function teardown(cfg: EmbeddedConfig, sup: Supervisor): Promise<void> {
+async function teardown(cfg: EmbeddedConfig, sup: Supervisor, keystone: AppProcess | null): Promise<void> {
   await sup.stopSome(cfg.agents);
   for (const id of cfg.agents) {
     await run(process.execPath, [app('agent'), '--cleanup'], {
       env: { ...process.env, AGENT_ID: id, NATS_URL: 'nats://127.0.0.1:1', BRIDGE_MAPPINGS: `${cfg.physicalNetwork}:${cfg.bridge}`, STATE_DIR: join(cfg.home, 'agents', id), RUN_DIR: `/run/lbaas/${id}` },
     }).catch((err: unknown) => say(`cleanup of ${id} failed: ${err instanceof Error ? err.message : String(err)}`));
   }
+  await sup.stopSome(['api']); // before Keystone, which it asks
+  await keystone?.stop('SIGTERM').catch((err: unknown) => say(`stopping keystone failed: ${err instanceof Error ? err.message : String(err)}`));
   await sup.stopAll();
   await run('ip', ['link', 'del', cfg.bridge]).catch(() => undefined);
 }

@@ -8,3 +8,5 @@ export * from './keystone-launcher';
 export * from './keystone-admin';
 export * from './nats-identities';
 export * from './metrics';
+export * from './mac-key';
+export * from './nats-deserializers';

@@ -54,7 +54,7 @@ export class AppMetrics {
 
   constructor(readonly app: string, labels: Readonly<Record<string, string>> = {}) {
     this.registry.setDefaultLabels({ app, ...labels });
-    collectDefaultMetrics({ register: this.registry, prefix: 'lbaas_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'lbaas_' }); // lbaas_process_*, lbaas_nodejs_*
     const r = [this.registry];
     this.natsConnected = new Gauge({ name: 'lbaas_nats_connected', help: '1 while the NATS connection is up, 0 while it is disconnected or closed', registers: r });
     this.natsEvents = new Counter({ name: 'lbaas_nats_connection_events_total', help: 'NATS connection state changes (disconnect, reconnect, error, ldm = a server entered lame-duck mode)', labelNames: ['event'], registers: r });

@@ -4,7 +4,13 @@ export type Actor = Readonly<{
   kind: 'user' | 'service';
   projectId?: string;
   userId?: string;
+  /** The user's name, when the token says it (Keystone, a JWT's name claim). */
+  userName?: string;
   roles?: readonly string[];
+  /** The token's audit id (Keystone's `audit_ids[0]`, a JWT's `jti`): what ties the commit to one token. */
+  auditId?: string;
+  /** How the API established who the caller is: `noauth` (the caller's word), `keystone` or `jwt`. */
+  auth?: 'noauth' | 'keystone' | 'jwt';
   /** The API request id (`req-<uuid>`), when the decision came from an HTTP call. */
   requestId?: string;
   /** The client address as the API saw it. */
@@ -25,4 +31,15 @@ export type Commit<E extends EventEnvelope = EventEnvelope> = Readonly<{
   at: string;
   actor: Actor;
   events: readonly E[];
+}>;
+
+/** The stream's identity: a random id and when `lbaasctl bootstrap` made it (the body of its first message). */
+export type EventStreamCreated = Readonly<{ type: 'EventStreamCreated'; v: 1; data: Readonly<{ streamId: string; createdAt: string }> }>;
+
+/**
+ * A DR restore happened (`lbaasctl dr restore` / `dr import`): the stream `streamId` was brought back from a backup
+ * that ended at `lastSeq`. An agent that saw a longer history accepts the shorter one once per such marker.
+ */
+export type EventStreamRestored = Readonly<{
+  type: 'EventStreamRestored'; v: 1; data: Readonly<{ streamId: string; restoredAt: string; backupCreatedAt: string; lastSeq: number }>;
 }>;

@@ -124,7 +124,7 @@ export function permissionsOf(id: NatsIdentity, opts: Pick<PermissionTableOption
       return row(
         rights([
           subjects.allOf('lb'), subjects.allOf('subnet'), subjects.allOf('network'), subjects.allOf('project'), subjects.allOf('agent'),
-          ...readEventStream, subjects.allAgentQueries, ...readSecrets, ...writeSecrets, ...readSnapshots,
+          subjects.allOf('flavor'), subjects.allOf('az'), ...readEventStream, subjects.allAgentQueries, ...readSecrets, ...writeSecrets, ...readSnapshots,
         ], [...streamAdmin, ...protectAudit]),
         rights([inbox]),
       );

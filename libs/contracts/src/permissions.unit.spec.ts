@@ -43,6 +43,14 @@ describe('the NATS permission table', () => {
     ['operator', 'publish', `$JS.API.STREAM.DELETE.${S}`, true],
     ['operator', 'publish', LB, true], // DR import
     ['operator', 'publish', '$O.lbaas_snapshots.C.abc', true],
+    // The stream's own facts (its identity, restore markers) are the operator's alone.
+    ['operator', 'publish', subjects.streamGenesis, true],
+    ['operator', 'publish', subjects.streamRestored, true],
+    ['api', 'publish', subjects.streamGenesis, false],
+    ['api', 'publish', subjects.streamRestored, false],
+    ['scheduler', 'publish', subjects.streamRestored, false],
+    ['failover-watcher', 'publish', subjects.streamGenesis, false],
+    ['agent-a1', 'publish', subjects.streamRestored, false],
     ['api', 'publish', LB, true],
     ['api', 'publish', 'lbaas.evt.subnet.s1', true],
     ['api', 'publish', 'lbaas.evt.agent.a1', true],

@@ -1,5 +1,11 @@
-/** The aggregates whose histories live in the event store, one subject per instance. */
-export type Aggregate = 'lb' | 'agent' | 'network' | 'subnet' | 'project';
+/**
+ * The aggregates whose histories live in the event store, one subject per instance. `flavor` and `az` have one
+ * instance per provider (PROVIDER_CATALOG): the flavors and availability zones it offers, with their profiles.
+ */
+export type Aggregate = 'lb' | 'agent' | 'network' | 'subnet' | 'project' | 'flavor' | 'az';
+
+/** The instance of the `flavor` and `az` aggregates: this control plane is one provider, named `lbaas`. */
+export const PROVIDER_CATALOG = 'lbaas';
 
 /** Thrown when a string cannot be used as one token of a NATS subject. */
 export class InvalidSubjectToken extends Error {
@@ -31,6 +37,12 @@ export const subjects = {
   stream: (aggregate: Aggregate, id: string) => `lbaas.evt.${aggregate}.${token(id)}`,
   /** The commits of every instance of one aggregate type. */
   allOf: (aggregate: Aggregate) => `lbaas.evt.${aggregate}.*`,
+  /** The stream's own facts, written by the operator only (lbaasctl): not an aggregate, no view folds them. */
+  streamFacts: 'lbaas.evt.stream.*',
+  /** The stream's first message (`lbaasctl bootstrap`): its identity, `EventStreamCreated { streamId, createdAt }`. */
+  streamGenesis: 'lbaas.evt.stream.genesis',
+  /** Written after a DR restore (`lbaasctl dr restore`): `EventStreamRestored`, which lets agents accept a shorter history once. */
+  streamRestored: 'lbaas.evt.stream.restored',
   /** Agent heartbeats (core NATS, not stored). */
   heartbeat: (agentId: string) => `lbaas.hb.agent.${token(agentId)}`,
   /** Every agent's heartbeats. */
@@ -50,14 +62,20 @@ export const subjects = {
   inbox: (identity: string) => `_INBOX_${token(identity)}.>`,
 } as const;
 
-/** The queries an agent answers over request/reply. */
-export type AgentQuery = 'stats' | 'digest';
+/**
+ * The queries an agent answers over request/reply: live counters, config digests, and `reconcile` (a wake-up: the agent
+ * re-observes its host and reconciles now, e.g. for the amphora `config` endpoint).
+ */
+export type AgentQuery = 'stats' | 'digest' | 'reconcile';
 
 /** Parses `lbaas.evt.<aggregate>.<id>` back into its parts; undefined for any other subject. */
 export const parseEventSubject = (subject: string): { aggregate: Aggregate; id: string } | undefined => {
-  const m = /^lbaas\.evt\.(lb|agent|network|subnet|project)\.([A-Za-z0-9_-]+)$/.exec(subject);
+  const m = /^lbaas\.evt\.(lb|agent|network|subnet|project|flavor|az)\.([A-Za-z0-9_-]+)$/.exec(subject);
   return m ? { aggregate: m[1] as Aggregate, id: m[2] } : undefined;
 };
+
+/** True for the subjects of the stream's own facts (genesis, restore markers). */
+export const isStreamFactSubject = (subject: string): boolean => /^lbaas\.evt\.stream\.(genesis|restored)$/.test(subject);
 
 /** Parses `lbaas.hb.agent.<agentId>` into the agent id; undefined for any other subject. */
 export const parseHeartbeatSubject = (subject: string): string | undefined => {

@@ -4,13 +4,15 @@ import type {
 import { isAgentId } from '@lbaas/contracts';
 import { assertNever, DomainError } from './domain-error';
 import { sameValue } from './field-rules';
+import { parseIpAddress } from './ip-address';
+import { isZoneName } from './provider-capabilities';
 
 /** The agent aggregate's state (`lbaas.evt.agent.<agentId>`). */
 export type Agent =
   | Readonly<{ status: 'none' }>
   | Readonly<{
     status: 'registered'; agentId: string; host: string; bridgeMappings: Readonly<Record<string, string>>;
-    leaseMs: number; down: boolean; adminStateUp: boolean;
+    leaseMs: number; down: boolean; adminStateUp: boolean; availabilityZone: string | null; managementAddress: string | null;
   }>;
 type Registered = Extract<Agent, { status: 'registered' }>;
 
@@ -20,10 +22,12 @@ export const evolve = (s: Agent, e: AgentEvent): Agent => {
   switch (e.type) {
     case 'AgentRegistered': {
       const { agentId, host, bridgeMappings, leaseMs } = e.data;
+      const availabilityZone = e.data.availabilityZone ?? null;
+      const managementAddress = e.data.managementAddress ?? null;
       // Re-registration keeps down/admin state: only heartbeats (through the watcher) and operators change those.
       return s.status === 'registered'
-        ? { ...s, host, bridgeMappings, leaseMs }
-        : { status: 'registered', agentId, host, bridgeMappings, leaseMs, down: false, adminStateUp: true };
+        ? { ...s, host, bridgeMappings, leaseMs, availabilityZone, managementAddress }
+        : { status: 'registered', agentId, host, bridgeMappings, leaseMs, down: false, adminStateUp: true, availabilityZone, managementAddress };
     }
     case 'AgentDeclaredDown': return s.status === 'registered' ? { ...s, down: true } : s;
     case 'AgentDeclaredUp': return s.status === 'registered' ? { ...s, down: false } : s;
@@ -51,10 +55,27 @@ const register = ({ data, metadata }: RegisterAgent, s: Agent): AgentEvent[] => 
   if (!isAgentId(data.agentId)) throw new DomainError('Invalid', `'${data.agentId}' is not a valid agent id (lowercase letters, digits and -, at most 24)`);
   if (typeof data.host !== 'string' || data.host.length === 0) throw new DomainError('Invalid', 'agent host must not be empty');
   if (!Number.isInteger(data.leaseMs) || data.leaseMs < 1) throw new DomainError('Invalid', `agent leaseMs must be a positive integer, not ${data.leaseMs}`);
-  if (s.status === 'registered' && s.host === data.host && s.leaseMs === data.leaseMs && sameValue(s.bridgeMappings, data.bridgeMappings)) {
+  const availabilityZone = data.availabilityZone ?? null;
+  const managementAddress = data.managementAddress ?? null;
+  if (availabilityZone !== null && !isZoneName(availabilityZone)) {
+    throw new DomainError('Invalid', `agent availability zone ${JSON.stringify(availabilityZone).slice(0, 80)} must be 1-255 printable characters`);
+  }
+  if (managementAddress !== null && !parseIpAddress(managementAddress)) {
+    throw new DomainError('Invalid', `agent management address ${JSON.stringify(managementAddress).slice(0, 80)} is not an IP address`);
+  }
+  if (s.status === 'registered' && s.host === data.host && s.leaseMs === data.leaseMs && sameValue(s.bridgeMappings, data.bridgeMappings)
+    && s.availabilityZone === availabilityZone && s.managementAddress === managementAddress) {
     return [];
   }
-  return [{ type: 'AgentRegistered', v: 1, data: { ...data, at: metadata.now } }];
+  // The optional fields are written only when set, so a registration without them reads as before.
+  const { availabilityZone: _z, managementAddress: _m, ...base } = data;
+  return [{
+    type: 'AgentRegistered', v: 1,
+    data: {
+      ...base, ...(availabilityZone !== null ? { availabilityZone } : {}), ...(managementAddress !== null ? { managementAddress } : {}),
+      at: metadata.now,
+    },
+  }];
 };
 
 const declareDown = ({ data, metadata }: DeclareAgentDown, s: Agent): AgentEvent[] => {

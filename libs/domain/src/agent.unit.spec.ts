@@ -18,6 +18,18 @@ describe('Agent', () => {
     given([agentRegistered()]).when(registerAgent({ host: 'node-2' })).then([agentRegistered({ host: 'node-2' })]));
   it.each(['Agent_A', 'a.b', '', 'x'.repeat(25)])('refuses agent id %p', (agentId) =>
     given([]).when(registerAgent({ agentId })).thenThrows('Invalid', /agent id/));
+  it('registers its availability zone and management address', () =>
+    given([]).when(registerAgent({ availabilityZone: 'rack-1', managementAddress: '192.0.2.21' }))
+      .then([agentRegistered({ availabilityZone: 'rack-1', managementAddress: '192.0.2.21' })]));
+  it('registers again when the zone changes', () =>
+    given([agentRegistered({ availabilityZone: 'rack-1' })]).when(registerAgent({ availabilityZone: 'rack-2' }))
+      .then([agentRegistered({ availabilityZone: 'rack-2' })]));
+  it('treats a registration without the optional fields as the same as one with nulls', () =>
+    given([agentRegistered()]).when(registerAgent({ availabilityZone: null, managementAddress: null })).then([]));
+  it.each([['a newline', 'rack\n1'], ['an empty name', ''], ['spaces around', ' rack ']])('refuses a zone with %s', (_why, zone) =>
+    given([]).when(registerAgent({ availabilityZone: zone })).thenThrows('Invalid', /availability zone/));
+  it('refuses a management address that is not an IP', () =>
+    given([]).when(registerAgent({ managementAddress: 'host; rm -rf' })).thenThrows('Invalid', /management address/));
   it('refuses a registration without host', () => given([]).when(registerAgent({ host: '' })).thenThrows('Invalid'));
   it('refuses a lease that is not a positive integer', () => given([]).when(registerAgent({ leaseMs: 0 })).thenThrows('Invalid'));
   it('declares a live agent down', () =>

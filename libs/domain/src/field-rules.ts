@@ -13,8 +13,9 @@ export const invalidField = (field: string, value: unknown, why: string): Domain
 /** Builds Octavia's `ValidationException` ("Validation failure: <detail>"). */
 export const validationFailure = (detail: string): DomainError => new DomainError('Invalid', `Validation failure: ${detail}`);
 
-const show = (value: unknown): string => {
-  const s = typeof value === 'string' ? value : JSON.stringify(value);
+/** A value as an error message shows it: control characters escaped, at most 80 characters. */
+export const show = (value: unknown): string => {
+  const s = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   const printable = s.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return printable.length > 80 ? `${printable.slice(0, 77)}...` : printable;
 };

@@ -26,3 +26,13 @@ export * from './quota';
 export { project } from './project';
 export type { Project } from './project';
 export * from './placement-target';
+export { flavorCatalog } from './flavor';
+export type { FlavorCatalog } from './flavor';
+export { zoneCatalog } from './availability-zone';
+export type { ZoneCatalog } from './availability-zone';
+export {
+  AVAILABILITY_ZONE_CAPABILITIES, FLAVOR_CAPABILITIES, SUPPORTED_TOPOLOGIES, checkProviderName, isZoneName, parseFlavorData,
+  parseZoneData,
+} from './provider-capabilities';
+export type { Capability, FlavorMetadata, ZoneMetadata } from './provider-capabilities';
+export { cipherStringProblem } from './tls-rules';

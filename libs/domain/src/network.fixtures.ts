@@ -31,8 +31,8 @@ export const subnetCreated = (o: Partial<Omit<SEvt<'SubnetCreated'>['data'], 'at
   });
 export const deleteSubnet = (): SCmd<'DeleteSubnet'> => ({ type: 'DeleteSubnet', data: { subnetId: SUBNET }, metadata });
 export const subnetDeleted = (subnetId = SUBNET, at = NOW): SEvt<'SubnetDeleted'> => ({ type: 'SubnetDeleted', v: 1, data: { subnetId, at } });
-export const allocateVip = (lbId: string, address: string | null = null): SCmd<'AllocateVip'> =>
-  ({ type: 'AllocateVip', data: { subnetId: SUBNET, lbId, portId: `port-${lbId}`, address }, metadata });
+export const allocateVip = (lbId: string, address: string | null = null, o: Pick<SCmd<'AllocateVip'>['data'], 'taken' | 'anyAddress'> = {}): SCmd<'AllocateVip'> =>
+  ({ type: 'AllocateVip', data: { subnetId: SUBNET, lbId, portId: `port-${lbId}`, address, ...o }, metadata });
 export const vipAllocated = (lbId: string, address: string, at = NOW, subnetId = SUBNET): SEvt<'VipAllocated'> =>
   ({ type: 'VipAllocated', v: 1, data: { subnetId, address, lbId, portId: `port-${lbId}`, at } });
 export const releaseVip = (lbId: string, reason: 'deleted' | 'abandoned' = 'deleted'): SCmd<'ReleaseVip'> =>

@@ -33,7 +33,12 @@ const create = ({ data, metadata }: CreateNetwork, s: Network): NetworkEvent[] =
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(data.physicalNetwork)) {
     throw new DomainError('Invalid', `Invalid input for provider:physical_network. Reason: '${data.physicalNetwork}' is not a valid physical network name.`);
   }
-  return [{ type: 'NetworkCreated', v: 1, data: { ...data, networkType: 'flat', at: metadata.now } }];
+  // Neutron's flat type driver: a flat network is the whole physical network, so a second one would share its layer 2.
+  if ((data.networksOnPhysicalNetwork ?? []).some((id) => id !== data.networkId)) {
+    throw new DomainError('Conflict', `Unable to create the flat network. Physical network ${data.physicalNetwork} is in use.`);
+  }
+  const { networkId, projectId, name, physicalNetwork, shared } = data;
+  return [{ type: 'NetworkCreated', v: 1, data: { networkId, projectId, name, physicalNetwork, networkType: 'flat', shared, at: metadata.now } }];
 };
 
 const remove = ({ data, metadata }: DeleteNetwork, s: Network): NetworkEvent[] => {

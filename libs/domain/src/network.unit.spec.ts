@@ -10,6 +10,13 @@ describe('Network', () => {
   it('refuses to reuse a deleted id', () => given([networkCreated(), networkDeleted()]).when(createNetwork()).thenThrows('IllegalState'));
   it('refuses a physical network name that is not a plain token', () =>
     given([]).when(createNetwork({ physicalNetwork: 'phys net' })).thenThrows('Invalid', /physical_network/));
+  it('refuses a second flat network on a physical network that has one (Neutron\'s FlatNetworkInUse)', () =>
+    given([]).when(createNetwork({ networksOnPhysicalNetwork: ['another-network'] }))
+      .thenThrows('Conflict', 'Unable to create the flat network. Physical network physnet1 is in use.'));
+  it('creates a flat network on a physical network nobody uses, and retries it', () => {
+    given([]).when(createNetwork({ networksOnPhysicalNetwork: [] })).then([networkCreated()]);
+    given([]).when(createNetwork({ networksOnPhysicalNetwork: [NETWORK] })).then([networkCreated()]);
+  });
   it('refuses control characters in the name', () => given([]).when(createNetwork({ name: 'a\rb' })).thenThrows('Invalid', /name/));
   it('deletes a network without subnets', () => given([networkCreated()]).when(deleteNetwork()).then([networkDeleted()]));
   it('refuses to delete a network with subnets (Neutron message)', () =>

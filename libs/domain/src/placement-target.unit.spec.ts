@@ -8,4 +8,7 @@ describe('checkPlacementTarget: a placement names a live, enabled agent that bri
   it('refuses an agent that is down', () => expect(() => checkPlacementTarget({ ...ok, down: true }, 'physnet1')).toThrow(/is down/));
   it('refuses a disabled agent', () => expect(() => checkPlacementTarget({ ...ok, adminStateUp: false }, 'physnet1')).toThrow(/disabled/));
   it('refuses an agent without the physical network', () => expect(() => checkPlacementTarget(ok, 'physnet2')).toThrow(/physnet2/));
+  it('refuses an agent of another availability zone', () =>
+    expect(() => checkPlacementTarget({ ...ok, zone: 'rack-1' }, 'physnet1', 'rack-2')).toThrow(/not in availability zone rack-2/));
+  it('accepts an agent of the zone', () => expect(() => checkPlacementTarget({ ...ok, zone: 'rack-2' }, 'physnet1', 'rack-2')).not.toThrow());
 });

@@ -31,9 +31,11 @@ export type PlacementInput =
 export type TrackedLoadBalancer = Readonly<{
   lbId: string; networkId: string; createdAtMs: number; deleted: boolean; agentId: string | null; epoch: number;
   version: number; appliedVersion: number; placementFailed: boolean;
+  /** The agents' availability zone it must run in (its availability zone's), or null for any. */
+  zone: string | null;
 }>;
 /** One agent as the scheduler tracks it. */
-export type TrackedAgent = Readonly<{ physicalNetworks: readonly string[]; down: boolean; adminStateUp: boolean }>;
+export type TrackedAgent = Readonly<{ physicalNetworks: readonly string[]; down: boolean; adminStateUp: boolean; zone: string | null }>;
 
 /** The scheduler's state. */
 export type PlacementState = Readonly<{
@@ -79,7 +81,7 @@ const evolveLb = (s: PlacementState, e: LoadBalancerEvent): PlacementState => {
   if (e.type === 'LoadBalancerCreated') {
     lb = {
       lbId, networkId: e.data.vipNetworkId, createdAtMs: toMs(e.data.at), deleted: false, agentId: null, epoch: 0,
-      version: 0, appliedVersion: 0, placementFailed: false,
+      version: 0, appliedVersion: 0, placementFailed: false, zone: e.data.availabilityZone?.agentZone ?? null,
     };
   }
   if (!lb) return s;
@@ -109,6 +111,7 @@ const evolve = (s: PlacementState, input: PlacementInput): PlacementState => {
       const prev = s.agents.get(input.data.agentId);
       const agent: TrackedAgent = {
         physicalNetworks: Object.keys(input.data.bridgeMappings), down: prev?.down ?? false, adminStateUp: prev?.adminStateUp ?? true,
+        zone: input.data.availabilityZone ?? null,
       };
       return { ...s, agents: put(s.agents, input.data.agentId, agent) };
     }
@@ -136,7 +139,11 @@ const evolve = (s: PlacementState, input: PlacementInput): PlacementState => {
 };
 
 /** An agent as agent choice sees it (from the scheduler's state or from a view of the agents). */
-export type AgentCandidate = Readonly<{ agentId: string; down: boolean; adminStateUp: boolean; physicalNetworks: readonly string[] }>;
+export type AgentCandidate = Readonly<{
+  agentId: string; down: boolean; adminStateUp: boolean; physicalNetworks: readonly string[];
+  /** The availability zone the agent registered in (null: none). */
+  zone: string | null;
+}>;
 
 /** Where a load balancer may go and how to pick among the agents that may host it. */
 export type AgentChoice = Readonly<{
@@ -145,6 +152,8 @@ export type AgentChoice = Readonly<{
   physicalNetwork: string | null;
   /** The agent that hosts it now (a failover never picks it again), or null. */
   exclude: string | null;
+  /** The availability zone the LB must run in: only agents registered in it qualify (null: any agent). */
+  zone: string | null;
   /** `random` (Neutron's ChanceScheduler) or `least-loaded` (fewest load balancers hosted, ties by agent id). */
   strategy: 'random' | 'least-loaded';
   /** How many load balancers each agent hosts (see agentLoad); read by `least-loaded`. */
@@ -155,15 +164,16 @@ export type AgentChoice = Readonly<{
 
 /**
  * The one rule for choosing an agent, used by automatic placement and failover (the scheduler) and by the operator's
- * failover endpoint: the candidates are the agents that are up, enabled, bridge the LB's physical network and are not
- * `exclude`, sorted by id; `least-loaded` takes the first with the fewest load balancers, `random` the one `random`
+ * failover endpoint: the candidates are the agents that are up, enabled, bridge the LB's physical network, serve its
+ * availability zone (when it has one) and are not `exclude`, sorted by id; `least-loaded` takes the first with the fewest load balancers, `random` the one `random`
  * points at. Null when no agent qualifies.
  */
 export const chooseAgent = (c: AgentChoice): string | null => {
   if (c.physicalNetwork === null) return null;
   const physnet = c.physicalNetwork;
   const candidates = [...c.agents]
-    .filter((a) => a.agentId !== c.exclude && !a.down && a.adminStateUp && a.physicalNetworks.includes(physnet))
+    .filter((a) => a.agentId !== c.exclude && !a.down && a.adminStateUp && a.physicalNetworks.includes(physnet)
+      && (c.zone === null || a.zone === c.zone))
     .map((a) => a.agentId)
     .sort();
   if (candidates.length === 0) return null;
@@ -182,7 +192,7 @@ export const agentLoad = (lbs: Iterable<Readonly<{ agentId: string | null; tornD
 const spread = (random: number, nth: number): number => (random + nth * 0.6180339887498949) % 1;
 
 const candidatesOf = (s: PlacementState): AgentCandidate[] =>
-  [...s.agents].map(([agentId, a]) => ({ agentId, down: a.down, adminStateUp: a.adminStateUp, physicalNetworks: a.physicalNetworks }));
+  [...s.agents].map(([agentId, a]) => ({ agentId, down: a.down, adminStateUp: a.adminStateUp, physicalNetworks: a.physicalNetworks, zone: a.zone }));
 
 const decide = (options: PlacementOptions) => (input: PlacementInput, s: PlacementState): PlacementCommand[] => {
   if (input.type !== 'Tick') return []; // level-based: every decision is taken on a tick, from the folded state
@@ -193,7 +203,7 @@ const decide = (options: PlacementOptions) => (input: PlacementInput, s: Placeme
   let nth = 0;
   const choose = (lb: TrackedLoadBalancer, exclude: string | null): string | null => {
     const agentId = chooseAgent({
-      agents, physicalNetwork: s.networks.get(lb.networkId) ?? null, exclude, strategy: options.strategy, load,
+      agents, physicalNetwork: s.networks.get(lb.networkId) ?? null, exclude, zone: lb.zone, strategy: options.strategy, load,
       random: spread(input.random, nth),
     });
     if (agentId === null) return null;
@@ -223,7 +233,9 @@ const decide = (options: PlacementOptions) => (input: PlacementInput, s: Placeme
         const physnet = s.networks.get(lb.networkId);
         const reason = physnet === undefined
           ? `network ${lb.networkId} is unknown`
-          : `no live agent serves physical network ${physnet}`;
+          : lb.zone !== null
+            ? `no live agent of availability zone ${lb.zone} serves physical network ${physnet}`
+            : `no live agent serves physical network ${physnet}`;
         issue({ type: 'FailPlacement', data: { lbId: lb.lbId, reason }, metadata: metadata(`scheduler/fail-placement/${lb.lbId}`) });
       }
     } else if (lb.agentId !== null && options.automaticFailover && !tornDown(lb)) {

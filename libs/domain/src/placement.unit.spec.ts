@@ -49,6 +49,23 @@ describe('scheduler: initial placement', () => {
   it('does not place a deleted load balancer', () => given([...world, lbCreated(), lbDeleted()]).when(tick(1)).then([]));
 });
 
+describe('scheduler: availability zones', () => {
+  const zoneA = agentRegistered({ agentId: 'agent-a', availabilityZone: 'rack-1' });
+  const zoneB = agentRegistered({ agentId: 'agent-b', availabilityZone: 'rack-2' });
+  const inRack2 = lbCreated({ availabilityZone: { name: 'az2', agentZone: 'rack-2' } });
+  it('places a load balancer of a zone only on an agent of that zone', () =>
+    given([net, zoneA, zoneB, inRack2]).when(tick(1, 0)).then([place(LB, 'agent-b', 1)]));
+  it('places a load balancer without a zone on any agent', () =>
+    given([net, zoneA, lbCreated()]).when(tick(1)).then([place(LB, 'agent-a', 1)]));
+  it('fails over only within the zone', () =>
+    given([net, zoneA, zoneB, agentRegistered({ agentId: 'agent-c', availabilityZone: 'rack-2' }), inRack2, lbPlaced({ agentId: 'agent-b' }),
+      declaredDown(null, 'agent-b')]).when(tick(2, 0)).then([place(LB, 'agent-c', 2, { expectedEpoch: 1, reason: 'failover' })]));
+  it('does not fail over out of the zone when no agent of it is left', () =>
+    given([net, zoneA, zoneB, inRack2, lbPlaced({ agentId: 'agent-b' }), declaredDown(null, 'agent-b')]).when(tick(2)).then([]));
+  it('ends in ERROR with the zone named when no agent of the zone lives', () =>
+    given([net, zoneA, inRack2]).when(tick(61)).then([fail(LB, 'no live agent of availability zone rack-2 serves physical network physnet1', 61)]));
+});
+
 describe('scheduler: placement timeout', () => {
   const noAgent = [net, lbCreated()];
   it('waits while the timeout runs', () => given(noAgent).when(tick(60)).then([]));
@@ -117,10 +134,10 @@ describe('scheduler: VIP release', () => {
 
 describe('chooseAgent (automatic and operator failover alike)', () => {
   const up = (agentId: string, o: Partial<AgentCandidate> = {}): AgentCandidate =>
-    ({ agentId, down: false, adminStateUp: true, physicalNetworks: ['physnet1'], ...o });
+    ({ agentId, down: false, adminStateUp: true, physicalNetworks: ['physnet1'], zone: null, ...o });
   const agents = [up('agent-c'), up('agent-a'), up('agent-b')];
   const choice = (o: Partial<AgentChoice> = {}): AgentChoice =>
-    ({ agents, physicalNetwork: 'physnet1', exclude: null, strategy: 'least-loaded', load: new Map(), ...o });
+    ({ agents, physicalNetwork: 'physnet1', exclude: null, zone: null, strategy: 'least-loaded', load: new Map(), ...o });
 
   it('takes the least loaded agent', () =>
     expect(chooseAgent(choice({ load: new Map([['agent-a', 2], ['agent-b', 1], ['agent-c', 3]]) }))).toBe('agent-b'));
@@ -131,6 +148,9 @@ describe('chooseAgent (automatic and operator failover alike)', () => {
     ['down', { down: true }], ['disabled', { adminStateUp: false }], ['on another physical network', { physicalNetworks: ['physnet2'] }],
   ] as const)('skips an agent that is %s', (_why, o) =>
     expect(chooseAgent(choice({ agents: [up('agent-a', o), up('agent-b')] }))).toBe('agent-b'));
+  it('takes only agents of the zone asked for', () =>
+    expect(chooseAgent(choice({ zone: 'rack-2', agents: [up('agent-a', { zone: 'rack-1' }), up('agent-b', { zone: 'rack-2' }), up('agent-c')] }))).toBe('agent-b'));
+  it('chooses nobody when no agent is in the zone', () => expect(chooseAgent(choice({ zone: 'rack-9' }))).toBeNull());
   it('chooses nobody when the network is unknown', () => expect(chooseAgent(choice({ physicalNetwork: null }))).toBeNull());
   it('chooses nobody when no agent qualifies', () => expect(chooseAgent(choice({ agents: [up('agent-a', { down: true })] }))).toBeNull());
   it.each([[0, 'agent-a'], [0.34, 'agent-b'], [0.999, 'agent-c']])('picks by the random number (%p → %s)', (random, agent) =>

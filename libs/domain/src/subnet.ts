@@ -123,6 +123,15 @@ const create = ({ data, metadata }: CreateSubnet, s: Subnet): SubnetEvent[] => {
   if (s.status === 'live') return []; // the same request, retried
   if (s.status === 'deleted') throw new DomainError('IllegalState', `Subnet ${data.subnetId} was deleted; its id cannot be reused.`);
   const { cidr, gateway, pools } = checkSubnet(data);
+  // Neutron's overlap check (allow_overlapping_ips does not apply across one layer 2): one segment, one address plan.
+  const mine = { start: cidr.network, end: broadcastAddress(cidr) };
+  for (const other of data.segmentSubnets ?? []) {
+    const c = other.subnetId === data.subnetId ? null : parseIpv4Cidr(other.cidr);
+    if (c && rangesOverlap(mine, { start: c.network, end: broadcastAddress(c) })) {
+      throw new DomainError('Invalid',
+        `Invalid input for operation: Requested subnet with cidr: ${formatIpv4Cidr(cidr)} for network: ${data.networkId} overlaps with another subnet.`);
+    }
+  }
   return [{
     type: 'SubnetCreated', v: 1,
     data: {
@@ -142,10 +151,10 @@ const remove = ({ data, metadata }: DeleteSubnet, s: Subnet): SubnetEvent[] => {
   return [{ type: 'SubnetDeleted', v: 1, data: { subnetId: data.subnetId, at: metadata.now } }];
 };
 
-/** The lowest address of the allocation pools that nobody holds. */
-const lowestFree = (s: Live): number | null => {
+/** The lowest address of the allocation pools that nobody holds, here or elsewhere on the segment. */
+const lowestFree = (s: Live, taken: ReadonlySet<number>): number | null => {
   for (const pool of [...s.pools].sort((a, b) => a.start - b.start)) {
-    for (let a = pool.start; a <= pool.end; a++) if (!s.byAddress.has(a)) return a;
+    for (let a = pool.start; a <= pool.end; a++) if (!s.byAddress.has(a) && !taken.has(a)) return a;
   }
   return null;
 };
@@ -153,6 +162,7 @@ const lowestFree = (s: Live): number | null => {
 const allocate = ({ data, metadata }: AllocateVip, s: Subnet): SubnetEvent[] => {
   const subnet = live(s, data.subnetId);
   if (subnet.byLb.has(data.lbId)) return []; // this load balancer already holds its VIP: a retried saga step
+  const taken = new Set((data.taken ?? []).map(parseIpv4).filter((a): a is number => a !== null));
   let address: number | null;
   if (data.address !== null) {
     address = parseIpv4(data.address);
@@ -161,11 +171,16 @@ const allocate = ({ data, metadata }: AllocateVip, s: Subnet): SubnetEvent[] => 
     if (!cidrContains(subnet.cidr, address) || reserved) {
       throw new DomainError('Invalid', `IP address ${data.address} is not a valid IP for the specified subnet.`);
     }
-    if (subnet.byAddress.has(address)) {
+    // Free on the whole layer-2 segment: not another VIP (here or on another subnet), not someone else's backend.
+    if (subnet.byAddress.has(address) || taken.has(address)) {
       throw new DomainError('Conflict', `IP address ${data.address} already allocated in subnet ${data.subnetId}`);
     }
+    if (!data.anyAddress && !subnet.pools.some((p) => rangeContains(p, address as number))) {
+      throw new DomainError('Forbidden',
+        `IP address ${data.address} is outside the allocation pools of subnet ${data.subnetId}; only an administrator may choose such an address.`);
+    }
   } else {
-    address = lowestFree(subnet);
+    address = lowestFree(subnet, taken);
     if (address === null) throw new DomainError('Conflict', `No more IP addresses available on network ${subnet.networkId}.`);
   }
   return [{

@@ -51,6 +51,17 @@ describe('Subnet: create', () => {
       .thenThrows('Invalid', 'The allocation pool 198.51.100.20-198.51.100.10 is not valid.'));
 });
 
+describe('Subnet: one address plan per layer-2 segment', () => {
+  const other = (cidr: string, subnetId = 'other-subnet') => ({ subnetId, cidr });
+  it('creates a subnet beside non-overlapping ones on the segment', () =>
+    given([]).when(createSubnet({ segmentSubnets: [other('198.51.101.0/24'), other('10.0.0.0/8', 'x')] })).then([subnetCreated()]));
+  it.each(['198.51.100.0/24', '198.51.100.128/25', '198.51.0.0/16', '0.0.0.0/0'])('refuses a subnet overlapping %p on the segment (Neutron message)', (cidr) =>
+    given([]).when(createSubnet({ segmentSubnets: [other(cidr)] })).thenThrows('Invalid',
+      `Invalid input for operation: Requested subnet with cidr: 198.51.100.0/24 for network: ${NETWORK} overlaps with another subnet.`));
+  it('is not confused by itself in the list (a retried create)', () =>
+    given([]).when(createSubnet({ segmentSubnets: [other('198.51.100.0/24', SUBNET)] })).then([subnetCreated()]));
+});
+
 describe('Subnet: VIP allocation', () => {
   it('hands out the lowest free address of the pools', () =>
     given([subnetCreated()]).when(allocateVip('lb-1')).then([vipAllocated('lb-1', '198.51.100.2')]));
@@ -60,9 +71,23 @@ describe('Subnet: VIP allocation', () => {
     given([subnetCreated(), vipAllocated('lb-1', '198.51.100.2')]).when(allocateVip('lb-1')).then([]));
   it('is idempotent per load balancer even when an explicit address is asked again', () =>
     given([subnetCreated(), vipAllocated('lb-1', '198.51.100.9')]).when(allocateVip('lb-1', '198.51.100.9')).then([]));
-  it('hands out an explicit free address, even outside the pools', () =>
+  it('hands an administrator an explicit free address outside the pools', () =>
     given([subnetCreated({ allocationPools: [{ start: '198.51.100.100', end: '198.51.100.199' }] })])
-      .when(allocateVip('lb-1', '198.51.100.9')).then([vipAllocated('lb-1', '198.51.100.9')]));
+      .when(allocateVip('lb-1', '198.51.100.9', { anyAddress: true })).then([vipAllocated('lb-1', '198.51.100.9')]));
+  it('refuses anyone else an address outside the pools (Forbidden)', () =>
+    given([subnetCreated({ allocationPools: [{ start: '198.51.100.100', end: '198.51.100.199' }] })])
+      .when(allocateVip('lb-1', '198.51.100.9')).thenThrows('Forbidden',
+        `IP address 198.51.100.9 is outside the allocation pools of subnet ${SUBNET}; only an administrator may choose such an address.`));
+  it('hands out an explicit free address inside the pools to anyone', () =>
+    given([subnetCreated()]).when(allocateVip('lb-1', '198.51.100.9')).then([vipAllocated('lb-1', '198.51.100.9')]));
+  it.each([[false], [true]])('refuses an address taken elsewhere on the segment (another subnet\'s VIP, another tenant\'s member), admin %p', (anyAddress) =>
+    given([subnetCreated()]).when(allocateVip('lb-1', '198.51.100.9', { taken: ['198.51.100.9'], anyAddress }))
+      .thenThrows('Conflict', `IP address 198.51.100.9 already allocated in subnet ${SUBNET}`));
+  it('never hands out an address taken elsewhere on the segment', () =>
+    given([subnetCreated(), vipAllocated('lb-1', '198.51.100.2')]).when(allocateVip('lb-2', null, { taken: ['198.51.100.3', '198.51.100.4', 'garbage'] }))
+      .then([vipAllocated('lb-2', '198.51.100.5')]));
+  it('says the pools are exhausted when the segment holds the rest', () =>
+    given([small]).when(allocateVip('lb-1', null, { taken: ['10.0.0.2'] })).thenThrows('Conflict', /No more IP addresses/));
   it('refuses an explicit address held by another load balancer', () =>
     given([subnetCreated(), vipAllocated('lb-1', '198.51.100.9')]).when(allocateVip('lb-2', '198.51.100.9'))
       .thenThrows('Conflict', `IP address 198.51.100.9 already allocated in subnet ${SUBNET}`));

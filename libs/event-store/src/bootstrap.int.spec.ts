@@ -31,6 +31,20 @@ describe('bootstrapEventStore (the operator) and waitForEventStream (the apps)',
     await bootstrapEventStore(nats.connection); // idempotent
   });
 
+  it('gives a new stream its identity (EventStreamCreated at seq 1), once, and keeps it on every later bootstrap', async () => {
+    const first = await bootstrapEventStore(nats.connection, { now: '2026-12-01T00:00:00.000Z' });
+    expect(first).toMatchObject({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), createdAt: '2026-12-01T00:00:00.000Z', genesis: true });
+    expect(await Promise.all([bootstrapEventStore(nats.connection), bootstrapEventStore(nats.connection)])).toEqual([first, first]);
+    const info = await jsm.streams.info(EVENT_STREAM);
+    expect(info.state).toMatchObject({ messages: 1, last_seq: 1 });
+    const m = await jsm.streams.getMessage(EVENT_STREAM, { seq: 1 });
+    expect(m.subject).toBe('lbaas.evt.stream.genesis');
+    expect(m.json()).toMatchObject({ commitId: first!.id, events: [{ type: 'EventStreamCreated', v: 1, data: { streamId: first!.id } }] });
+    // Another stream (wiped and bootstrapped again) is another identity.
+    await jsm.streams.delete(EVENT_STREAM);
+    expect((await bootstrapEventStore(nats.connection))!.id).not.toBe(first!.id);
+  });
+
   it('refuses a foreign stream, reports loosened limits loudly, and gives up after a timeout when asked to', async () => {
     await expect(waitForEventStream(nats.connection, { pollMs: 20, timeoutMs: 100 })).rejects.toThrow(IncompatibleEventStream);
     await jsm.streams.add({ name: EVENT_STREAM, subjects: ['other.>'] });

@@ -1,20 +1,28 @@
+import { randomUUID } from 'node:crypto';
 import { EVENT_STREAM, SECRETS_BUCKET, SNAPSHOT_BUCKET } from '@lbaas/contracts';
 import { StorageType, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { ensureEventStream, requiredChanges, type EventStreamOptions } from './ensure-event-stream';
 import { IncompatibleEventStream } from './errors';
 import { JsErr, jsErrCode } from './nats-errors';
+import { observeEventStream, writeStreamGenesis, type StreamIdentity } from './stream-identity';
 
 /**
- * The operator's bootstrap (lbaasctl, as the operator identity): the event stream LBAAS_EVENTS, the sealed-secrets
- * KV bucket and the snapshot object store, each with `replicas`. Idempotent. Apps never create any of them: their
- * identities may not, and an app that created an empty stream would take it for the truth (issue 10).
+ * The operator's bootstrap (lbaasctl, as the operator identity): the event stream LBAAS_EVENTS with its identity (a
+ * new, empty stream gets `EventStreamCreated` as message 1: a random id and the time), the sealed-secrets KV bucket and
+ * the snapshot object store, each with `replicas`. Idempotent. Apps never create any of them: their identities may
+ * not, and an app that created an empty stream would take it for the truth (issue 10). Returns the stream's identity
+ * (null for a stream made before identities that has no message yet).
  */
-export async function bootstrapEventStore(nc: NatsConnection, opts: EventStreamOptions = {}): Promise<void> {
+export async function bootstrapEventStore(nc: NatsConnection, opts: EventStreamOptions & { now?: string } = {}): Promise<StreamIdentity | null> {
   await ensureEventStream(nc, opts);
   const js = nc.jetstream();
   await js.views.kv(SECRETS_BUCKET, { history: 1, replicas: opts.replicas ?? 1 });
   await js.views.os(SNAPSHOT_BUCKET, { storage: StorageType.File, replicas: opts.replicas ?? 1 });
+  const seen = await observeEventStream(nc);
+  if (seen.state === 'present' && seen.identity) return seen.identity;
+  if (seen.state === 'present' && seen.lastSeq > 0) return null; // messages were there and are gone: nothing to name
+  return writeStreamGenesis(nc, { streamId: randomUUID(), now: opts.now ?? new Date().toISOString() });
 }
 
 /**

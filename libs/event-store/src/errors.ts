@@ -18,14 +18,18 @@ export class EventStoreUnavailable extends Error {
   }
 }
 
-/** A stored message is not a commit this code can read (bad JSON or shape). Reads of that aggregate fail with it. */
+/**
+ * A stored message is not a commit this code can read (bad JSON, shape, an unknown event version). Readers skip it and
+ * report it (UnreadableCommits): one poison commit costs that commit, never a whole aggregate or view.
+ */
 export class UnreadableCommit extends Error {
   constructor(
     readonly subject: string,
     readonly seq: number,
+    readonly reason: string,
     options?: { cause?: unknown },
   ) {
-    super(`unreadable commit at seq ${seq} on ${subject}`, options);
+    super(`unreadable commit at seq ${seq} on ${subject}: ${reason}`, options);
     this.name = 'UnreadableCommit';
   }
 }

@@ -1,6 +1,6 @@
 import { subjects, type Commit } from '@lbaas/contracts';
 import { decodeCommit, encodeCommit } from './commit-codec';
-import { WrongExpectedSequence } from './errors';
+import { UnreadableCommit, WrongExpectedSequence } from './errors';
 import type { EventStore, StoredCommit, StreamRef } from './event-store';
 
 /** The in-memory fake, plus a way to see the whole log (what a projection replay would get). */
@@ -20,12 +20,20 @@ export function inMemoryEventStore(): InMemoryEventStore {
   const log: Stored[] = [];
   const bySubject = new Map<string, Stored[]>();
   const seqByCommitId = new Map<string, number>();
-  const decode = <E>(m: Stored) => decodeCommit<E>(m.data, m.subject, m.seq);
+  // As the JetStream store: an unreadable commit is skipped, never fatal to the aggregate.
+  const decode = <E>(m: Stored): StoredCommit<E>[] => {
+    try {
+      return [decodeCommit<E>(m.data, m.subject, m.seq)];
+    } catch (err) {
+      if (err instanceof UnreadableCommit) return [];
+      throw err;
+    }
+  };
 
   return {
     async read<E>(stream: StreamRef) {
       const stored = bySubject.get(subjects.stream(stream.aggregate, stream.id)) ?? [];
-      return { commits: stored.map((m) => decode<E>(m)), seq: stored.at(-1)?.seq ?? 0 };
+      return { commits: stored.flatMap((m) => decode<E>(m)), seq: stored.at(-1)?.seq ?? 0 };
     },
     async append(stream: StreamRef, commit: Commit, expectedSeq: number) {
       const subject = subjects.stream(stream.aggregate, stream.id);
@@ -42,6 +50,6 @@ export function inMemoryEventStore(): InMemoryEventStore {
       seqByCommitId.set(commit.commitId, message.seq);
       return message.seq;
     },
-    readAll: () => log.map((m) => decode(m)),
+    readAll: () => log.flatMap((m) => decode(m)),
   };
 }

@@ -13,3 +13,5 @@ export * from './snapshot';
 export * from './bootstrap';
 export * from './stream-head';
 export * from './observed-event-store';
+export * from './unreadable-commits';
+export * from './stream-identity';

@@ -8,6 +8,7 @@ import { JsErr, jsErrCode } from './nats-errors';
 import { readAggregate, type ReadContext } from './read-aggregate';
 import { retryTransient } from './retry';
 import { directGet } from './direct-get';
+import { unreadableCommits, type UnreadableCommits } from './unreadable-commits';
 
 /** Tuning of the JetStream store; the defaults ride out a 2.9 cluster failover (about 7 s). */
 export type JetStreamEventStoreOptions = Readonly<{
@@ -20,9 +21,11 @@ export type JetStreamEventStoreOptions = Readonly<{
   /** Histories up to this many commits are read with direct gets, longer ones with an ordered consumer (default 8). */
   directGets?: number;
   logger?: Logger;
+  /** Where skipped (unreadable) commits are counted; default this process's registry. */
+  unreadable?: UnreadableCommits;
 }>;
 
-/** The event store on the JetStream stream LBAAS_EVENTS (create it first with ensureEventStream). */
+/** The event store on the JetStream stream LBAAS_EVENTS (the operator creates it: bootstrapEventStore). */
 export function jetStreamEventStore(nc: NatsConnection, opts: JetStreamEventStoreOptions = {}): EventStore {
   const timeout = opts.requestTimeoutMs ?? 2_000;
   const retry = { attempts: opts.attempts ?? 5, backoffMs: opts.backoffMs ?? 250 };
@@ -34,6 +37,7 @@ export function jetStreamEventStore(nc: NatsConnection, opts: JetStreamEventStor
     retry,
     stallMs: Math.max(timeout * 2, 5_000),
     directGets: opts.directGets ?? 8,
+    onUnreadable: (err) => { (opts.unreadable ?? unreadableCommits).record(err, opts.logger, 'aggregate read'); },
   });
 
   return {

@@ -88,7 +88,7 @@ describe('runProjection', () => {
     const projection = await start(nats.connection, { onCommit: (c) => seen.push(c.seq), logger });
     expect(projection.seq).toBeGreaterThanOrEqual(bad.seq);
     expect(seen).not.toContain(bad.seq);
-    expect(lines.join('')).toContain('"op":"projection.skip"');
+    expect(lines.join('')).toContain('"op":"commit.unreadable"');
     const good = await jetStreamEventStore(nats.connection).append({ aggregate: 'lb', id: randomUUID() }, commit(1), 0);
     await projection.waitFor(good);
     expect(seen).toContain(good);

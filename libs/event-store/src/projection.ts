@@ -2,9 +2,10 @@ import { EVENT_STREAM, subjects } from '@lbaas/contracts';
 import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { decodeCommit } from './commit-codec';
-import { ProjectionStopped, ProjectionTimeout } from './errors';
+import { ProjectionStopped, ProjectionTimeout, UnreadableCommit } from './errors';
 import type { StoredCommit } from './event-store';
 import { directGet } from './direct-get';
+import { unreadableCommits, type UnreadableCommits } from './unreadable-commits';
 
 /** What runProjection() feeds and reports. */
 export type ProjectionOptions = Readonly<{
@@ -19,6 +20,10 @@ export type ProjectionOptions = Readonly<{
   /** Resume after this stream sequence (a snapshot's): the view passed in already holds commits 1..startAfter. Default 0. */
   startAfter?: number;
   logger?: Logger;
+  /** Where skipped (unreadable) commits are counted and listed; default this process's registry. */
+  unreadable?: UnreadableCommits;
+  /** Told about every commit skipped because it cannot be read (after it was recorded). */
+  onUnreadable?: (err: UnreadableCommit) => void;
 }>;
 
 /** A running projection: replayed, now following live. */
@@ -37,8 +42,9 @@ type Waiter = { seq: number; resolve: () => void; reject: (err: Error) => void; 
 /**
  * Replays every commit of `filter` from sequence 1 with an ordered consumer, then follows live. Resolves once the
  * replay reached the last matching commit that existed at start (at once for none). The ordered consumer recreates
- * itself after a reconnect or a server restart and resumes after the last delivered sequence. An unreadable commit,
- * or an onCommit/listener that throws, is logged and skipped: one bad message must not stop every view.
+ * itself after a reconnect or a server restart and resumes after the last delivered sequence. An unreadable commit
+ * (recorded in UnreadableCommits), or an onCommit/listener that throws, is logged and skipped: one bad message must not
+ * stop every view.
  */
 export async function runProjection(nc: NatsConnection, opts: ProjectionOptions): Promise<Projection> {
   const filter = opts.filter ?? subjects.allEvents;
@@ -78,7 +84,15 @@ export async function runProjection(nc: NatsConnection, opts: ProjectionOptions)
   const apply = (m: JsMsg) => {
     if (m.seq <= seq) return;
     let commit: StoredCommit | undefined;
-    safely('decode', m, () => { commit = decodeCommit(m.data, m.subject, m.seq); });
+    try {
+      commit = decodeCommit(m.data, m.subject, m.seq);
+    } catch (err) {
+      // One poison commit costs that commit: recorded (logged once, counted), skipped, and the view goes on.
+      if (err instanceof UnreadableCommit) {
+        (opts.unreadable ?? unreadableCommits).record(err, log, 'projection');
+        safely('onUnreadable', m, () => opts.onUnreadable?.(err));
+      } else log?.error({ op: 'projection.skip', what: 'decode', seq: m.seq, subject: m.subject, err }, 'decode failed; commit skipped');
+    }
     if (commit) {
       const c = commit;
       safely('onCommit', m, () => opts.onCommit(c));

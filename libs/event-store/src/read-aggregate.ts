@@ -1,7 +1,7 @@
 import { EVENT_STREAM } from '@lbaas/contracts';
 import type { JetStreamClient, JetStreamManager, StoredMsg } from 'nats';
 import { decodeCommit } from './commit-codec';
-import { EventStoreUnavailable } from './errors';
+import { EventStoreUnavailable, UnreadableCommit } from './errors';
 import type { StoredCommit } from './event-store';
 import { directGet, type DirectQuery } from './direct-get';
 import { retryTransient, type RetryPolicy } from './retry';
@@ -15,10 +15,23 @@ export type ReadContext = Readonly<{
   stallMs: number;
   /** Histories longer than this are streamed by an ordered consumer instead of direct gets. */
   directGets: number;
+  /** Told about every commit that cannot be read; the read skips it and goes on. */
+  onUnreadable: (err: UnreadableCommit) => void;
 }>;
 
+/** The commit in `m`, or nothing (reported to ctx.onUnreadable) when it cannot be read: one bad commit costs one commit. */
+function decodeOrSkip<E>(ctx: ReadContext, m: { data: Uint8Array; subject: string; seq: number }, into: StoredCommit<E>[]): void {
+  try {
+    into.push(decodeCommit<E>(m.data, m.subject, m.seq));
+  } catch (err) {
+    if (!(err instanceof UnreadableCommit)) throw err;
+    ctx.onUnreadable(err);
+  }
+}
+
 /**
- * All commits on one literal subject, in order, and the stream seq of the last one (0 for none). Never hangs on an
+ * All readable commits on one literal subject, in order, and the stream seq of the last message (0 for none): an
+ * unreadable commit is skipped (reported), and `seq` still names the last message, so an append after it works. Never hangs on an
  * empty subject: the last message is looked up first (direct get, 404 = nothing), so the end is known in advance.
  * Short histories are fetched with direct gets; longer ones continue with an ordered consumer (no deliver_policy:
  * nats v2 would retry that forever), which is deleted afterwards.
@@ -31,7 +44,7 @@ export async function readAggregate<E>(ctx: ReadContext, subject: string): Promi
   for (let i = 0; i < ctx.directGets && cursor <= last.seq; i++) {
     const m = cursor === last.seq ? last : await get(ctx, subject, { seq: cursor, next_by_subj: subject });
     if (!m) throw new EventStoreUnavailable(`${subject}: seq ${last.seq} exists but next from ${cursor} was not found`);
-    commits.push(decodeCommit<E>(m.data, m.subject, m.seq));
+    decodeOrSkip(ctx, m, commits);
     cursor = m.seq + 1;
   }
   if (cursor <= last.seq) commits.push(...(await consumeRange<E>(ctx, subject, cursor, last.seq)));
@@ -52,7 +65,7 @@ async function consumeRange<E>(ctx: ReadContext, subject: string, from: number, 
     let stall = setTimeout(() => messages.stop(), ctx.stallMs);
     try {
       for await (const m of messages) {
-        commits.push(decodeCommit<E>(m.data, m.subject, m.seq));
+        decodeOrSkip(ctx, m, commits);
         reached = m.seq;
         if (reached >= to) break;
         clearTimeout(stall);

@@ -9,7 +9,10 @@ const samples = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => J
 const subjectOf = (e: { type: string; data: Record<string, string> }) =>
   e.data.lbId && !e.type.startsWith('Vip') ? `lbaas.evt.lb.${e.data.lbId}`
     : e.type.startsWith('Agent') ? `lbaas.evt.agent.${e.data.agentId}`
-      : e.type.startsWith('Network') ? `lbaas.evt.network.${e.data.networkId}` : `lbaas.evt.subnet.${e.data.subnetId}`;
+      : e.type.startsWith('Network') ? `lbaas.evt.network.${e.data.networkId}`
+        : e.type.startsWith('Project') ? `lbaas.evt.project.${e.data.projectId}`
+          : e.type.startsWith('Flavor') ? `lbaas.evt.flavor.${e.data.provider}`
+            : e.type.startsWith('AvailabilityZone') ? `lbaas.evt.az.${e.data.provider}` : `lbaas.evt.subnet.${e.data.subnetId}`;
 const ORDER = ['NetworkCreated', 'SubnetCreated', 'VipAllocated', 'AgentRegistered', 'LoadBalancerCreated', 'LoadBalancerPlaced', 'ListenerCreated', 'PoolCreated', 'MemberCreated', 'HealthMonitorCreated'];
 
 describe('replaying the stored samples', () => {

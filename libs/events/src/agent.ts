@@ -8,6 +8,12 @@ export type AgentRegistered = Event<'AgentRegistered', 1, {
   bridgeMappings: Readonly<Record<string, string>>;
   /** How long the agent keeps serving without NATS before it withdraws its VIPs (ms). */
   leaseMs: number;
+  /**
+   * Optional and additive to v1 (absent = null): the availability zone the agent serves (load balancers of a zone are
+   * placed only on its agents), and the agent's management address (an amphora's `lb_network_ip`).
+   */
+  availabilityZone?: string | null;
+  managementAddress?: string | null;
   at: string;
 }>;
 

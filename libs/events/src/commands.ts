@@ -1,7 +1,8 @@
 import type { Command } from './event';
 import type { L7Command } from './l7';
 import type {
-  HealthMonitorSettings, ListenerSettings, LoadBalancerSettings, MemberSettings, PoolSettings,
+  AdditionalVip, HealthMonitorSettings, ListenerSettings, LoadBalancerFlavor, LoadBalancerSettings, LoadBalancerZone,
+  MemberSettings, PoolSettings,
 } from './load-balancer';
 import type { ListenerProtocol, MonitorType, PoolProtocol, AllocationPool } from './values';
 
@@ -9,9 +10,17 @@ import type { ListenerProtocol, MonitorType, PoolProtocol, AllocationPool } from
 /** Create a load balancer whose VIP was already allocated (step 2 of the create saga). */
 export type CreateLoadBalancer = Command<'CreateLoadBalancer', LoadBalancerSettings & {
   lbId: string; projectId: string; vipAddress: string; vipSubnetId: string; vipNetworkId: string; vipPortId: string; provider: string;
+  additionalVips?: readonly AdditionalVip[]; flavor?: LoadBalancerFlavor | null; availabilityZone?: LoadBalancerZone | null;
 }>;
 /** Change settings of a load balancer. */
 export type UpdateLoadBalancer = Command<'UpdateLoadBalancer', { lbId: string; changes: Partial<LoadBalancerSettings> }>;
+/**
+ * How strictly a parent refuses deletion while children exist: `strict` (the default, the seed's and neutron-lbaas's
+ * bottom-up rule: health monitor, members, pool, listener, load balancer) or `octavia` (a pool takes its members and
+ * monitor with it, a listener its L7 policies). The api passes its DELETE_POLICY.
+ */
+export type DeletePolicy = 'strict' | 'octavia';
+
 /** Delete a load balancer; without cascade it must have no listeners or pools. */
 export type DeleteLoadBalancer = Command<'DeleteLoadBalancer', { lbId: string; cascade: boolean }>;
 /** Place (or re-place) a load balancer on an agent; `expectedEpoch` is the epoch the scheduler saw (fencing). */
@@ -27,7 +36,7 @@ export type CreateListener = Command<'CreateListener', ListenerSettings & {
 /** Change settings of a listener. */
 export type UpdateListener = Command<'UpdateListener', { lbId: string; listenerId: string; changes: Partial<ListenerSettings> }>;
 /** Delete a listener. */
-export type DeleteListener = Command<'DeleteListener', { lbId: string; listenerId: string }>;
+export type DeleteListener = Command<'DeleteListener', { lbId: string; listenerId: string; policy?: DeletePolicy }>;
 /** Add a pool (to a listener as its default pool, or to the load balancer alone). */
 export type CreatePool = Command<'CreatePool', PoolSettings & {
   lbId: string; poolId: string; listenerId: string | null; protocol: PoolProtocol;
@@ -35,7 +44,7 @@ export type CreatePool = Command<'CreatePool', PoolSettings & {
 /** Change settings of a pool. */
 export type UpdatePool = Command<'UpdatePool', { lbId: string; poolId: string; changes: Partial<PoolSettings> }>;
 /** Delete a pool. */
-export type DeletePool = Command<'DeletePool', { lbId: string; poolId: string }>;
+export type DeletePool = Command<'DeletePool', { lbId: string; poolId: string; policy?: DeletePolicy }>;
 /** Add a member to a pool. */
 export type CreateMember = Command<'CreateMember', MemberSettings & {
   lbId: string; poolId: string; memberId: string; address: string; protocolPort: number; subnetId: string | null;
@@ -61,6 +70,11 @@ export type ReportMemberStatus = Command<'ReportMemberStatus', {
   lbId: string; poolId: string; memberId: string; agentId: string; epoch: number;
   status: 'ONLINE' | 'OFFLINE' | 'DEGRADED' | 'ERROR' | 'DRAINING' | 'NO_MONITOR';
 }>;
+
+/** The new placement's agent of a planned move reports its copy built with the VIP held back. */
+export type ReportHandoverPrepared = Command<'ReportHandoverPrepared', { lbId: string; agentId: string; epoch: number }>;
+/** The previous placement's agent of a planned move reports that its copy stopped answering ARP for the VIP. */
+export type ReportHandoverReleased = Command<'ReportHandoverReleased', { lbId: string; agentId: string; epoch: number }>;
 
 // ---- commands on several objects of the tree at once (one commit each)
 
@@ -98,13 +112,16 @@ export type LoadBalancerCommand =
   | CreatePool | UpdatePool | DeletePool
   | CreateMember | UpdateMember | DeleteMember
   | CreateHealthMonitor | UpdateHealthMonitor | DeleteHealthMonitor
-  | ReportApplied | ReportRejected | ReportMemberStatus
+  | ReportApplied | ReportRejected | ReportMemberStatus | ReportHandoverPrepared | ReportHandoverReleased
   | L7Command
   | CreateLoadBalancerGraph | BatchUpdateMembers;
 
 // ---- agent aggregate (`lbaas.evt.agent.<agentId>`) ----
 /** An agent registers itself (idempotent: the same registration again yields nothing). */
-export type RegisterAgent = Command<'RegisterAgent', { agentId: string; host: string; bridgeMappings: Readonly<Record<string, string>>; leaseMs: number }>;
+export type RegisterAgent = Command<'RegisterAgent', {
+  agentId: string; host: string; bridgeMappings: Readonly<Record<string, string>>; leaseMs: number;
+  availabilityZone?: string | null; managementAddress?: string | null;
+}>;
 /** The failover-watcher declares an agent down. */
 export type DeclareAgentDown = Command<'DeclareAgentDown', { agentId: string; lastHeartbeatAt: string | null }>;
 /** The failover-watcher declares an agent up again. */
@@ -116,7 +133,11 @@ export type AgentCommand = RegisterAgent | DeclareAgentDown | DeclareAgentUp | S
 
 // ---- network and subnet aggregates ----
 /** Define a network. */
-export type CreateNetwork = Command<'CreateNetwork', { networkId: string; projectId: string; name: string; physicalNetwork: string; shared: boolean }>;
+export type CreateNetwork = Command<'CreateNetwork', {
+  networkId: string; projectId: string; name: string; physicalNetwork: string; shared: boolean;
+  /** The live networks (every project's) the api's view shows on this physical network: a flat one takes it whole. */
+  networksOnPhysicalNetwork?: readonly string[];
+}>;
 /** Remove a network; `subnetCount` is how many live subnets the caller's view shows on it (must be 0). */
 export type DeleteNetwork = Command<'DeleteNetwork', { networkId: string; subnetCount: number }>;
 /** Every command the network decider takes. */
@@ -126,11 +147,22 @@ export type NetworkCommand = CreateNetwork | DeleteNetwork;
 export type CreateSubnet = Command<'CreateSubnet', {
   subnetId: string; networkId: string; projectId: string; name: string; cidr: string; gatewayIp: string | null;
   allocationPools: readonly AllocationPool[] | null;
+  /** The live subnets (every project's) on the same layer-2 segment (the network's physical network): none may overlap. */
+  segmentSubnets?: readonly Readonly<{ subnetId: string; cidr: string }>[];
 }>;
 /** Remove a subnet (refused while VIPs are allocated on it). */
 export type DeleteSubnet = Command<'DeleteSubnet', { subnetId: string }>;
 /** Allocate a VIP for a load balancer: the given address if free, else the next free one (idempotent per lbId). */
-export type AllocateVip = Command<'AllocateVip', { subnetId: string; lbId: string; portId: string; address: string | null }>;
+export type AllocateVip = Command<'AllocateVip', {
+  subnetId: string; lbId: string; portId: string; address: string | null;
+  /**
+   * Addresses in use on the subnet's layer-2 segment that its own allocations do not show: VIPs on the segment's other
+   * subnets, other projects' member addresses. A VIP there would be announced (gratuitous ARP) over someone else's.
+   */
+  taken?: readonly string[];
+  /** The caller may request an address outside the allocation pools (an admin, as in Neutron). */
+  anyAddress?: boolean;
+}>;
 /** Return a load balancer's VIP to the pool (idempotent). */
 export type ReleaseVip = Command<'ReleaseVip', { subnetId: string; lbId: string; reason: 'deleted' | 'abandoned' }>;
 /** Every command the subnet decider takes. */

@@ -5,6 +5,8 @@ export * from './l7';
 export * from './agent';
 export * from './network';
 export * from './project';
+export * from './catalogs';
 export * from './domain-event';
 export * from './upcasters';
 export * from './commands';
+export * from './event-schema';

@@ -5,8 +5,8 @@ export const L7_ACTIONS = ['REJECT', 'REDIRECT_TO_URL', 'REDIRECT_TO_POOL', 'RED
 export type L7Action = (typeof L7_ACTIONS)[number];
 /** Redirect status codes (API 2.9). */
 export const REDIRECT_HTTP_CODES = [301, 302, 303, 307, 308] as const;
-/** L7 rule types this data plane renders (the SSL_* client-certificate types need TLS client auth, not supported). */
-export const L7_RULE_TYPES = ['HOST_NAME', 'PATH', 'FILE_TYPE', 'HEADER', 'COOKIE'] as const;
+/** L7 rule types of Octavia API v2 (the SSL_* ones test the client certificate of a TERMINATED_HTTPS listener). */
+export const L7_RULE_TYPES = ['HOST_NAME', 'PATH', 'FILE_TYPE', 'HEADER', 'COOKIE', 'SSL_CONN_HAS_CERT', 'SSL_VERIFY_RESULT', 'SSL_DN_FIELD'] as const;
 export type L7RuleType = (typeof L7_RULE_TYPES)[number];
 /** L7 rule compare types. */
 export const L7_COMPARE_TYPES = ['REGEX', 'STARTS_WITH', 'ENDS_WITH', 'CONTAINS', 'EQUAL_TO'] as const;

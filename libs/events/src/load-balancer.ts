@@ -1,7 +1,8 @@
 import type { Event } from './event';
 import { L7_EVENT_TYPES, type L7Event } from './l7';
 import type {
-  HttpMethod, LbAlgorithm, ListenerProtocol, MonitorType, OperatingStatus, PoolProtocol, SessionPersistence,
+  AlpnProtocol, ClientAuthentication, HttpMethod, LbAlgorithm, LbTopology, ListenerProtocol, MonitorType, OperatingStatus,
+  PoolProtocol, SessionPersistence, TlsVersion,
 } from './values';
 
 /** The settable attributes of a load balancer (PUT may change these). */
@@ -27,6 +28,20 @@ export type ListenerSettings = Readonly<{
    */
   defaultTlsContainerRef?: string | null;
   sniContainerRefs?: readonly string[];
+  /**
+   * TERMINATED_HTTPS only, optional and additive to v1 (absent = null): the TLS versions and OpenSSL cipher string the
+   * listener accepts and the ALPN protocols it offers (null = the data plane's defaults), HSTS (API 2.27), and client
+   * certificate authentication with a CA and an optional CRL (secret references).
+   */
+  tlsVersions?: readonly TlsVersion[] | null;
+  tlsCiphers?: string | null;
+  alpnProtocols?: readonly AlpnProtocol[] | null;
+  hstsMaxAge?: number | null;
+  hstsIncludeSubdomains?: boolean;
+  hstsPreload?: boolean;
+  clientAuthentication?: ClientAuthentication;
+  clientCaTlsContainerRef?: string | null;
+  clientCrlContainerRef?: string | null;
 }>;
 
 /** The attributes of a pool that PUT may change. */
@@ -37,7 +52,38 @@ export type PoolSettings = Readonly<{
   lbAlgorithm: LbAlgorithm;
   sessionPersistence: SessionPersistence | null;
   tags: readonly string[];
+  /**
+   * Re-encryption to the members, optional and additive to v1 (absent = off / null): `tlsEnabled` makes the pool speak
+   * TLS to its members, with a client certificate (`tlsContainerRef`), a CA to verify them and its CRL (secret
+   * references), and the TLS versions, OpenSSL cipher string and ALPN protocols it offers (null = the defaults).
+   */
+  tlsEnabled?: boolean;
+  tlsContainerRef?: string | null;
+  caTlsContainerRef?: string | null;
+  crlContainerRef?: string | null;
+  tlsVersions?: readonly TlsVersion[] | null;
+  tlsCiphers?: string | null;
+  alpnProtocols?: readonly AlpnProtocol[] | null;
 }>;
+
+/** One more VIP of a load balancer, on another subnet (API 2.26), allocated like the first. */
+export type AdditionalVip = Readonly<{ subnetId: string; ipAddress: string; portId: string }>;
+
+/**
+ * What a load balancer's flavor said when it was created (Octavia copies it then too): the flavor, the topology, and
+ * the limits the domain enforces on its tree (null: no limit).
+ */
+export type LoadBalancerFlavor = Readonly<{
+  flavorId: string;
+  topology: LbTopology;
+  /** At most this many listeners. */
+  maxListeners: number | null;
+  /** Every listener's connection_limit is at most this (a listener asking for unlimited gets this). */
+  maxListenerConnections: number | null;
+}>;
+
+/** The availability zone a load balancer was created in, and the agents' zone it may be placed in (from its profile). */
+export type LoadBalancerZone = Readonly<{ name: string; agentZone: string }>;
 
 /** The attributes of a member that PUT may change. */
 export type MemberSettings = Readonly<{
@@ -75,6 +121,10 @@ export type LoadBalancerCreated = Event<'LoadBalancerCreated', 1, LoadBalancerSe
   vipNetworkId: string;
   vipPortId: string;
   provider: string;
+  /** Optional and additive to v1 (absent = none / no flavor / no zone). */
+  additionalVips?: readonly AdditionalVip[];
+  flavor?: LoadBalancerFlavor | null;
+  availabilityZone?: LoadBalancerZone | null;
   at: string;
 }>;
 
@@ -154,10 +204,22 @@ export type MemberOperatingStatusChanged = Event<'MemberOperatingStatusChanged',
   lbId: string; poolId: string; memberId: string; agentId: string; epoch: number; status: OperatingStatus; at: string;
 }>;
 
+/**
+ * A planned move (placement reason `operator` or `drain`): the new placement's agent has built its copy and holds the VIP
+ * back (answers no ARP for it), so the previous agent may let go. Written by the agent of placement `epoch`.
+ */
+export type LoadBalancerHandoverPrepared = Event<'LoadBalancerHandoverPrepared', 1, { lbId: string; agentId: string; epoch: number; at: string }>;
+
+/**
+ * A planned move: the previous placement's copy stopped answering ARP for the VIP (it still serves its open connections
+ * while they drain), so the new copy may announce the VIP. Written by the agent of the previous placement, `epoch`.
+ */
+export type LoadBalancerHandoverReleased = Event<'LoadBalancerHandoverReleased', 1, { lbId: string; agentId: string; epoch: number; at: string }>;
+
 /** Every event of the load-balancer aggregate (`lbaas.evt.lb.<lbId>`). */
 export type LoadBalancerEvent =
   | LoadBalancerCreated | LoadBalancerSettingsChanged | LoadBalancerDeleted
-  | LoadBalancerPlaced | LoadBalancerPlacementFailed
+  | LoadBalancerPlaced | LoadBalancerPlacementFailed | LoadBalancerHandoverPrepared | LoadBalancerHandoverReleased
   | ListenerCreated | ListenerSettingsChanged | ListenerDeleted
   | PoolCreated | PoolSettingsChanged | PoolDeleted
   | MemberCreated | MemberSettingsChanged | MemberDeleted
@@ -173,6 +235,14 @@ export const DESIRED_STATE_EVENTS: ReadonlySet<LoadBalancerEvent['type']> = new 
   'MemberCreated', 'MemberSettingsChanged', 'MemberDeleted',
   'HealthMonitorCreated', 'HealthMonitorSettingsChanged', 'HealthMonitorDeleted',
   ...L7_EVENT_TYPES,
+]);
+
+/** The placement reasons that are planned moves: the old copy hands over to the new one (make before break). */
+export const PLANNED_MOVES: ReadonlySet<LoadBalancerPlaced['data']['reason']> = new Set(['operator', 'drain'] as const);
+
+/** The events of a planned move's hand-over: they change what the two agents do, not the desired version. */
+export const HANDOVER_EVENTS: ReadonlySet<LoadBalancerEvent['type']> = new Set<LoadBalancerEvent['type']>([
+  'LoadBalancerHandoverPrepared', 'LoadBalancerHandoverReleased',
 ]);
 
 /**

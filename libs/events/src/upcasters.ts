@@ -11,7 +11,7 @@ export class UnknownEventVersion extends Error {
 /** The latest schema version of every event type: what deciders and views see after `upcast`. */
 export const LATEST_EVENT_VERSIONS: Readonly<Record<DomainEvent['type'], number>> = {
   LoadBalancerCreated: 1, LoadBalancerSettingsChanged: 1, LoadBalancerDeleted: 1, LoadBalancerPlaced: 1,
-  LoadBalancerPlacementFailed: 1, ListenerCreated: 1, ListenerSettingsChanged: 1, ListenerDeleted: 1,
+  LoadBalancerPlacementFailed: 1, LoadBalancerHandoverPrepared: 1, LoadBalancerHandoverReleased: 1, ListenerCreated: 1, ListenerSettingsChanged: 1, ListenerDeleted: 1,
   PoolCreated: 1, PoolSettingsChanged: 1, PoolDeleted: 1, MemberCreated: 1, MemberSettingsChanged: 1, MemberDeleted: 1,
   HealthMonitorCreated: 1, HealthMonitorSettingsChanged: 1, HealthMonitorDeleted: 1,
   DesiredStateApplied: 1, DesiredStateRejected: 1, MemberOperatingStatusChanged: 1,
@@ -20,6 +20,10 @@ export const LATEST_EVENT_VERSIONS: Readonly<Record<DomainEvent['type'], number>
   NetworkCreated: 1, NetworkDeleted: 1,
   SubnetCreated: 1, SubnetDeleted: 1, VipAllocated: 1, VipReleased: 1,
   ProjectQuotaSet: 1, ProjectQuotaReset: 1,
+  FlavorProfileCreated: 1, FlavorProfileSettingsChanged: 1, FlavorProfileDeleted: 1,
+  FlavorCreated: 1, FlavorSettingsChanged: 1, FlavorDeleted: 1,
+  AvailabilityZoneProfileCreated: 1, AvailabilityZoneProfileSettingsChanged: 1, AvailabilityZoneProfileDeleted: 1,
+  AvailabilityZoneCreated: 1, AvailabilityZoneSettingsChanged: 1, AvailabilityZoneDeleted: 1,
 };
 
 /** A stored event as read, of any version. */

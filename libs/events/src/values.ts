@@ -38,6 +38,26 @@ export const OPERATING_STATUSES = ['ONLINE', 'OFFLINE', 'DEGRADED', 'ERROR', 'DR
 /** An operating status. */
 export type OperatingStatus = (typeof OPERATING_STATUSES)[number];
 
+/** TLS protocol versions of Octavia API v2 (listener and pool `tls_versions`), oldest first. */
+export const TLS_VERSIONS = ['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
+/** A TLS protocol version. */
+export type TlsVersion = (typeof TLS_VERSIONS)[number];
+
+/** ALPN protocols a listener or pool may offer (Octavia's SUPPORTED_ALPN_PROTOCOLS). */
+export const ALPN_PROTOCOLS = ['h2', 'http/1.1', 'http/1.0'] as const;
+/** An ALPN protocol. */
+export type AlpnProtocol = (typeof ALPN_PROTOCOLS)[number];
+
+/** How a TERMINATED_HTTPS listener asks clients for a certificate (API 2.8). */
+export const CLIENT_AUTHENTICATIONS = ['NONE', 'OPTIONAL', 'MANDATORY'] as const;
+/** A client authentication mode. */
+export type ClientAuthentication = (typeof CLIENT_AUTHENTICATIONS)[number];
+
+/** Load balancer topologies a flavor may ask for: one instance, or an active/standby pair. */
+export const LB_TOPOLOGIES = ['SINGLE', 'ACTIVE_STANDBY'] as const;
+/** A load balancer topology. */
+export type LbTopology = (typeof LB_TOPOLOGIES)[number];
+
 /** Provisioning status values. */
 export type ProvisioningStatus = 'ACTIVE' | 'PENDING_CREATE' | 'PENDING_UPDATE' | 'PENDING_DELETE' | 'DELETED' | 'ERROR';
 
@@ -78,7 +98,15 @@ export const LIMITS = {
     timeoutMemberConnect: { ...TIMEOUT_MS, default: 5000 },
     timeoutMemberData: { ...TIMEOUT_MS, default: 50000 },
     timeoutTcpInspect: { ...TIMEOUT_MS, default: 0 },
+    /** HSTS max-age in seconds (API 2.27). */
+    hstsMaxAge: { min: 0, max: MAX_INT32 },
   },
+  /** An OpenSSL cipher string (listener and pool `tls_ciphers`). */
+  tlsCiphers: { maxLength: 2048 },
+  /** A flavor profile's `flavor_data`, an availability zone profile's `availability_zone_data` (JSON text). */
+  profileData: { maxLength: 4096 },
+  /** At most this many additional VIPs per load balancer (one per subnet). */
+  additionalVips: { maxCount: 16 },
   pool: {
     persistenceTimeout: { min: 0, max: MAX_INT32 },
   },

@@ -78,6 +78,11 @@ export const GOLDEN_CASES: Record<string, DesiredLb> = {
     ] })],
     pools: [pool(), pool({ poolId: POOL2, members: [member({ memberId: WEB2, address: '10.231.1.12' })], monitor: null })],
   }),
+  // The copy a planned move builds before the old one lets go of the VIP: no checks yet (PING's external check neither).
+  'held-back-without-checks': desiredLb({
+    pools: [pool({ members: [member({ monitorAddress: '10.231.1.21', monitorPort: 9000 }), member({ memberId: WEB2, address: '10.231.1.12', backup: true })],
+      monitor: monitor({ type: 'PING', httpMethod: null, urlPath: null, expectedCodes: null }) })],
+  }),
   'disabled-listener-and-pool': desiredLb({
     listeners: [listener({ adminStateUp: false }), listener({ listenerId: 'aaaaaaaa-0000-4000-8000-000000000009', protocolPort: 81 })],
     pools: [pool({ adminStateUp: false })],
@@ -85,6 +90,7 @@ export const GOLDEN_CASES: Record<string, DesiredLb> = {
 };
 
 /** Render options per golden case beyond the stats socket (TERMINATED_HTTPS needs the agent's cert dir and digest). */
-export const GOLDEN_OPTIONS: Record<string, { certDir?: string; certDigest?: string }> = {
+export const GOLDEN_OPTIONS: Record<string, { certDir?: string; certDigest?: string; withoutHealthChecks?: boolean }> = {
   'terminated-https-sni': { certDir: '/run/lbaas/t/certs', certDigest: 'ab'.repeat(32) },
+  'held-back-without-checks': { withoutHealthChecks: true },
 };

@@ -14,7 +14,44 @@ export type RenderOptions = {
   /** TERMINATED_HTTPS: where the agent wrote the PEMs and crt-lists, and their digest (a new certificate reloads haproxy). */
   certDir?: string;
   certDigest?: string;
+  /**
+   * Render the pools without health checks: the agent's copy of a planned move holds the VIP back (answers no ARP) until
+   * the old copy lets go, and checks from it would fail meanwhile and mark every member down at the moment it takes over.
+   */
+  withoutHealthChecks?: boolean;
 };
+
+/** One `server` line as data: what the agent compares with the running haproxy and sends over its admin socket. */
+export type ServerSpec = Readonly<{
+  /** The backend (pool id) and the server name (member id). */
+  backend: string;
+  name: string;
+  address: string;
+  port: number;
+  weight: number;
+  backup: boolean;
+  /** False renders `disabled` (maintenance). */
+  enabled: boolean;
+  /** Explicit server id in hashing pools, so the consistent-hash ring is the same after a runtime add and after a reload. */
+  id: number | null;
+  check: ServerCheck | null;
+  /** HTTP_COOKIE persistence: the cookie value (haproxy 2.6 refuses `cookie` on a server added at runtime). */
+  cookie: string | null;
+  proxy: 'send-proxy' | 'send-proxy-v2' | null;
+}>;
+/** A server's health check (from its pool's monitor); `addr`/`port` are the member's monitor address and port. */
+export type ServerCheck = Readonly<{ inter: number; fall: number; rise: number; ssl: boolean; addr: string | null; port: number | null }>;
+
+/** A rendered config: the file, what only a reload can change (`structure`), and every server as data. */
+export type RenderedConfig = Readonly<{
+  text: string;
+  /**
+   * The file without its server lines, plus what every server of a backend shares and only a reload or a re-add can
+   * change (check timings, TLS checks, PROXY protocol, cookies): equal structures mean the runtime API can do the rest.
+   */
+  structure: string;
+  servers: readonly ServerSpec[];
+}>;
 
 // Every value that reaches the file passes one of these: ids, numbers, enums, IP literals, or a pre-validated string.
 const UNSAFE = /[\s\x00-\x1f\x7f"'\\#$]/;
@@ -40,6 +77,13 @@ const path = (v: string) => (v.length <= 97 ? safe('socket path', v, /^\/[A-Za-z
 export const PING_CHECK_SCRIPT = 'ping-check';
 export const pingCheckPath = (statsSocket: string): string => `${statsSocket.split('/').slice(0, -2).join('/')}/${PING_CHECK_SCRIPT}`;
 
+/**
+ * Where haproxy keeps server state across reloads (`show servers state`, saved by the agent before each reload): next
+ * to the stats socket, in the LB's own dir.
+ */
+export const SERVER_STATE_FILE = 'servers.state';
+export const serverStatePath = (statsSocket: string): string => `${statsSocket.split('/').slice(0, -1).join('/')}/${SERVER_STATE_FILE}`;
+
 /** `"200"`, `"200,202"` or `"200-204"` → an anchored regex for `http-check expect rstatus` (Octavia's mapping). */
 export function expectedCodesRegex(codes: string | null): string {
   const raw = codes ?? '200';
@@ -59,13 +103,41 @@ const ms = (v: number) => `${int('timeout', v, 0, 2_073_600_000)}ms`;
 const MODE: Record<string, 'http' | 'tcp' | undefined> = { HTTP: 'http', TCP: 'tcp', HTTPS: 'tcp', TERMINATED_HTTPS: 'http' };
 // SOURCE_IP_PORT (API 2.13) hashes address and port: the port goes through a variable because `concat` takes variables.
 const BALANCE: Record<string, string> = { ROUND_ROBIN: 'roundrobin', LEAST_CONNECTIONS: 'leastconn', SOURCE_IP: 'source', SOURCE_IP_PORT: 'hash src,concat(:,sess.src_port)' };
+// The hashing algorithms render `hash-type consistent`: the default map-based hash refuses servers added at runtime
+// ("Backend must use a dynamic load balancing") and reshuffles every client when the member set changes.
+const HASHING = new Set(['SOURCE_IP', 'SOURCE_IP_PORT']);
+
+/**
+ * Server ids of a hashing pool, from the member ids (FNV-1a, probing past a taken id in member order): the ring
+ * position of a server depends on its id, so a server keeps its place whether it came by `add server` or by a reload.
+ */
+const SERVER_ID_RANGE = 999_983;
+function serverIds(memberIds: readonly string[]): Map<string, number> {
+  const taken = new Set<number>();
+  const out = new Map<string, number>();
+  for (const memberId of memberIds) {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < memberId.length; i++) h = Math.imul(h ^ memberId.charCodeAt(i), 0x01000193) >>> 0;
+    let sid = (h % SERVER_ID_RANGE) + 1;
+    while (taken.has(sid)) sid = (sid % SERVER_ID_RANGE) + 1;
+    taken.add(sid);
+    out.set(memberId, sid);
+  }
+  return out;
+}
 
 /** Renders one load balancer into a complete haproxy.cfg (Octavia's combined_listeners mapping). Pure and deterministic. */
 export function renderHaproxyConfig(lb: DesiredLb, opts: RenderOptions): string {
+  return renderHaproxy(lb, opts).text;
+}
+
+/** renderHaproxyConfig with its parts: the structure only a reload changes, and every server as data. */
+export function renderHaproxy(lb: DesiredLb, opts: RenderOptions): RenderedConfig {
   id('lb id', lb.lbId);
   const vip = ip('vip address', lb.vip.address);
   const listeners = lb.adminStateUp ? lb.listeners.filter((l) => l.adminStateUp) : [];
   for (const l of lb.listeners) if (!MODE[l.protocol]) throw new RenderError(`listener ${l.listenerId}: protocol ${l.protocol} is not supported by this data plane`);
+  refuseUnrendered(lb);
   const pools = lb.pools.filter((p) => p.adminStateUp);
   // A pool's users: listeners that default to it or redirect to it (its mode and timeouts follow theirs).
   const users = (poolId: string) => lb.listeners.filter((l) => l.defaultPoolId === poolId || (l.l7Policies ?? []).some((p) => p.redirectPoolId === poolId));
@@ -83,8 +155,13 @@ export function renderHaproxyConfig(lb: DesiredLb, opts: RenderOptions): string 
     '    group haproxy',
     `    maxconn ${int('maxconn', maxconn, 1, 1_000_000)}`,
     `    stats socket ${path(opts.statsSocket)} mode 600 level admin`,
+    // haproxy's own HTTP client (unused here: no Lua, no httpclient) would load the system CA store at every start and
+    // check: ~18 ms of CPU each, most of a start's cost, paid per LB when an agent builds a hundred at once.
+    '    httpclient.ssl.verify none',
+    // Weights, maintenance and health survive a reload: the agent saves `show servers state` here first.
+    `    server-state-file ${path(serverStatePath(opts.statsSocket))}`,
     // External checks fork from the worker: haproxy wants both switches (only when a PING monitor needs them).
-    ...(pools.some((p) => p.monitor?.adminStateUp && p.monitor.type === 'PING') ? ['    external-check', '    insecure-fork-wanted'] : []),
+    ...(!opts.withoutHealthChecks && pools.some((p) => p.monitor?.adminStateUp && p.monitor.type === 'PING') ? ['    external-check', '    insecure-fork-wanted'] : []),
     '',
     'defaults',
     '    retries 3',
@@ -93,13 +170,41 @@ export function renderHaproxyConfig(lb: DesiredLb, opts: RenderOptions): string 
     '    timeout client 50s',
     '    timeout server 50s',
     '    timeout check 5s',
+    '    load-server-state-from-file global',
     '',
   ];
   const enabledPools = new Set(pools.map((p) => p.poolId));
   for (const l of listeners) out.push(...frontend(l, vip, enabledPools, opts.certDir), '');
-  for (const p of pools) out.push(...backend(p, users(p.poolId), pingCheckPath(opts.statsSocket)), '');
-  return out.join('\n');
+  const servers: ServerSpec[] = [];
+  const shared: string[] = [];
+  for (const p of pools) {
+    const b = backend(p, users(p.poolId), pingCheckPath(opts.statsSocket), opts.withoutHealthChecks === true);
+    out.push(...b.lines, '');
+    servers.push(...b.servers);
+    shared.push(`${p.poolId} ${b.shared}`);
+  }
+  const text = out.join('\n');
+  const structure = [...out.filter((l) => !l.startsWith(SERVER_LINE)), '# servers share', ...shared].join('\n');
+  return { text, structure, servers };
 }
+
+/**
+ * Settings the API accepts but this renderer does not write yet (issue 13's data-plane half): refused, so the load
+ * balancer ends in ERROR with this reason instead of going ACTIVE without them.
+ */
+function refuseUnrendered(lb: DesiredLb): void {
+  if ((lb.additionalVips ?? []).length > 0) throw new RenderError('additional_vips are not rendered by this data plane yet');
+  for (const l of lb.listeners) {
+    const o = l.tlsOptions;
+    if (!o) continue;
+    const named = [o.versions && 'tls_versions', o.ciphers && 'tls_ciphers', o.alpn && 'alpn_protocols', o.hsts && 'HSTS', o.clientAuth && 'client_authentication']
+      .filter(Boolean);
+    throw new RenderError(`listener ${l.listenerId}: ${named.join(', ')} not rendered by this data plane yet`);
+  }
+  for (const p of lb.pools) if (p.tls) throw new RenderError(`pool ${p.poolId}: tls_enabled (re-encryption to members) is not rendered by this data plane yet`);
+}
+
+const SERVER_LINE = '    server ';
 
 function frontend(l: DesiredListener, vip: string, enabledPools: ReadonlySet<string>, certDir?: string): string[] {
   const poolEnabled = l.defaultPoolId !== null && enabledPools.has(l.defaultPoolId);
@@ -132,16 +237,18 @@ function tlsBind(l: DesiredListener, certDir?: string): string {
   return ` ssl crt-list ${safe('crt-list path', `${certDir}/${id('listener id', l.listenerId)}.crtlist`, /^\/[A-Za-z0-9._/-]{1,4000}$/)}`;
 }
 
-function backend(p: DesiredPool, users: DesiredListener[], pingCheck: string): string[] {
+function backend(p: DesiredPool, users: DesiredListener[], pingCheck: string, withoutHealthChecks: boolean): { lines: string[]; servers: ServerSpec[]; shared: string } {
   const first = users[0];
   // The backend's mode must equal its frontends' mode; an unattached pool follows its own protocol.
   const mode = first ? (MODE[first.protocol] as 'http' | 'tcp') : p.protocol === 'HTTP' ? 'http' : 'tcp';
-  const hm = p.monitor && p.monitor.adminStateUp ? p.monitor : null;
+  const hm = p.monitor && p.monitor.adminStateUp && !withoutHealthChecks ? p.monitor : null;
+  const hashing = HASHING.has(p.lbAlgorithm);
   const lines = [
     `backend ${id('pool id', p.poolId)}`,
     `    mode ${mode}`,
     ...(p.lbAlgorithm === 'SOURCE_IP_PORT' ? ['    tcp-request content set-var(sess.src_port) src_port'] : []),
     `    balance ${BALANCE[p.lbAlgorithm] ?? fail('lb_algorithm', p.lbAlgorithm)}`,
+    ...(hashing ? ['    hash-type consistent'] : []),
   ];
   if (first) lines.push(`    timeout connect ${ms(first.timeoutMemberConnect)}`, `    timeout server ${ms(first.timeoutMemberData)}`);
   const sp = p.sessionPersistence;
@@ -152,10 +259,16 @@ function backend(p: DesiredPool, users: DesiredListener[], pingCheck: string): s
     lines.push('    stick-table type string len 64 size 10k', `    stick store-response res.cook(${name})`, `    stick match req.cook(${name})`);
   }
   if (hm) lines.push(...monitor(hm, pingCheck));
-  if (p.members.some((m) => m.backup)) lines.push('    option allbackups');
+  // Always: a backup member added at runtime must behave as one in the file (every backup used once the others are down).
+  lines.push('    option allbackups');
   const cookie = sp?.type === 'HTTP_COOKIE' && mode === 'http';
-  for (const m of p.members) lines.push(server(m, p.protocol, hm, cookie));
-  return lines;
+  const ids = hashing ? serverIds(p.members.map((m) => m.memberId)) : null;
+  const servers = p.members.map((m) => serverSpec(p, m, hm, cookie, ids?.get(m.memberId) ?? null));
+  for (const s of servers) lines.push(`${SERVER_LINE}${serverArgs(s, 'config')}`);
+  const check = hm ? checkOf(hm, null) : null;
+  const shared = [check ? `check inter ${check.inter} fall ${check.fall} rise ${check.rise}${check.ssl ? ' ssl' : ''}` : 'no check',
+    cookie ? 'cookie' : 'no cookie', proxyOf(p.protocol) ?? 'no proxy'].join(', ');
+  return { lines, servers, shared };
 }
 
 function monitor(hm: DesiredMonitor, pingCheck: string): string[] {
@@ -176,20 +289,45 @@ function monitor(hm: DesiredMonitor, pingCheck: string): string[] {
   return lines;
 }
 
-function server(m: DesiredMember, protocol: DesiredPool['protocol'], hm: DesiredMonitor | null, cookie: boolean): string {
+const proxyOf = (protocol: DesiredPool['protocol']): ServerSpec['proxy'] =>
+  (protocol === 'PROXY' ? 'send-proxy' : protocol === 'PROXYV2' ? 'send-proxy-v2' : null);
+
+const checkOf = (hm: DesiredMonitor, m: DesiredMember | null): ServerCheck => ({
+  inter: int('delay', hm.delay, 1, 86400), fall: int('max_retries_down', hm.maxRetriesDown, 1, 10), rise: int('max_retries', hm.maxRetries, 1, 10),
+  ssl: hm.type === 'HTTPS',
+  addr: m?.monitorAddress != null ? ip('monitor_address', m.monitorAddress) : null,
+  port: m?.monitorPort != null ? int('monitor_port', m.monitorPort, 1, 65535) : null,
+});
+
+function serverSpec(p: DesiredPool, m: DesiredMember, hm: DesiredMonitor | null, cookie: boolean, sid: number | null): ServerSpec {
   const name = id('member id', m.memberId);
-  const parts = [`    server ${name} ${hostPort(ip('member address', m.address), int('member port', m.protocolPort, 1, 65535))}`,
-    `weight ${int('weight', m.weight, LIMITS.member.weight.min, LIMITS.member.weight.max)}`];
-  if (hm) {
-    parts.push(`check inter ${int('delay', hm.delay, 1, 86400)}s fall ${int('max_retries_down', hm.maxRetriesDown, 1, 10)} rise ${int('max_retries', hm.maxRetries, 1, 10)}`);
-    if (hm.type === 'HTTPS') parts.push('check-ssl verify none');
-    if (m.monitorAddress !== null) parts.push(`addr ${ip('monitor_address', m.monitorAddress)}`);
-    if (m.monitorPort !== null) parts.push(`port ${int('monitor_port', m.monitorPort, 1, 65535)}`);
+  return {
+    backend: id('pool id', p.poolId), name, address: ip('member address', m.address), port: int('member port', m.protocolPort, 1, 65535),
+    weight: int('weight', m.weight, LIMITS.member.weight.min, LIMITS.member.weight.max), backup: m.backup, enabled: m.adminStateUp,
+    id: sid, check: hm ? checkOf(hm, m) : null, cookie: cookie ? name : null, proxy: proxyOf(p.protocol),
+  };
+}
+
+/**
+ * A server's arguments after its name, as the config file writes them or as `add server` takes them. `add server`
+ * gets neither `disabled` (a server added at runtime starts in maintenance; the agent enables it, since one added
+ * `disabled` could not be enabled at runtime) nor `cookie` (haproxy 2.6 refuses it there: such pools reload instead).
+ */
+export function serverArgs(s: ServerSpec, form: 'config' | 'runtime'): string {
+  const parts = [`${s.name} ${hostPort(s.address, s.port)}`, `weight ${s.weight}`];
+  if (s.check) {
+    parts.push(`check inter ${s.check.inter}s fall ${s.check.fall} rise ${s.check.rise}`);
+    if (s.check.ssl) parts.push('check-ssl verify none');
+    if (s.check.addr !== null) parts.push(`addr ${s.check.addr}`);
+    if (s.check.port !== null) parts.push(`port ${s.check.port}`);
   }
-  if (cookie) parts.push(`cookie ${name}`);
-  if (protocol === 'PROXY') parts.push('send-proxy');
-  if (protocol === 'PROXYV2') parts.push('send-proxy-v2');
-  if (m.backup) parts.push('backup');
-  if (!m.adminStateUp) parts.push('disabled');
+  if (s.cookie !== null && form === 'config') parts.push(`cookie ${s.cookie}`);
+  if (s.proxy) parts.push(s.proxy);
+  if (s.backup) parts.push('backup');
+  if (!s.enabled && form === 'config') parts.push('disabled');
+  if (s.id !== null) parts.push(`id ${s.id}`);
   return parts.join(' ');
 }
+
+/** The `add server` line for `s` on the admin socket (see serverArgs). */
+export const addServerCommand = (s: ServerSpec): string => `add server ${s.backend}/${serverArgs(s, 'runtime')}`;

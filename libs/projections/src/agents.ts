@@ -2,6 +2,8 @@ import type { AgentEvent } from '@lbaas/events';
 
 export type AgentView = {
   agentId: string; host: string; bridgeMappings: Record<string, string>; leaseMs: number;
+  /** The availability zone it registered in, and its management address (null: not given). */
+  availabilityZone: string | null; managementAddress: string | null;
   registeredAt: string; firstRegisteredAt: string;
   /** False once the failover-watcher declared it down, true again when it came back. */
   alive: boolean;
@@ -21,6 +23,7 @@ export function evolveAgents(view: AgentsView, event: AgentEvent): AgentsView {
       const { at, ...rest } = event.data;
       view.agents.set(rest.agentId, {
         ...rest, bridgeMappings: { ...rest.bridgeMappings }, registeredAt: at, firstRegisteredAt: a?.firstRegisteredAt ?? at,
+        availabilityZone: rest.availabilityZone ?? null, managementAddress: rest.managementAddress ?? null,
         alive: a?.alive ?? true, adminStateUp: a?.adminStateUp ?? true, lastDeclaredAt: a?.lastDeclaredAt ?? null,
       });
       break;

@@ -13,7 +13,8 @@ export const catalogCodec = {
   encode: (c: Catalog): unknown => c,
   decode: (json: unknown): Catalog => {
     const c = json as Catalog;
-    if (!(c?.loadBalancers?.lbs instanceof Map) || !(c.networks?.subnets instanceof Map) || !(c.agents?.agents instanceof Map)) {
+    if (!(c?.loadBalancers?.lbs instanceof Map) || !(c.networks?.subnets instanceof Map) || !(c.agents?.agents instanceof Map)
+      || !(c.offerings?.flavors instanceof Map)) {
       throw new Error('not a Catalog');
     }
     return c;

@@ -1,9 +1,9 @@
 import type {
-  HttpMethod, L7Action, L7CompareType, L7RuleType, LbAlgorithm, ListenerProtocol, MemberSettings, MonitorType, PoolProtocol, SessionPersistence,
+  AlpnProtocol, HttpMethod, L7Action, TlsVersion, L7CompareType, L7RuleType, LbAlgorithm, ListenerProtocol, MemberSettings, MonitorType, PoolProtocol, SessionPersistence,
 } from '@lbaas/events';
 import type { Catalog } from './catalog';
 import { listenerPolicies } from './l7';
-import type { LoadBalancerView, MemberView } from './load-balancer-view';
+import type { ListenerView, LoadBalancerView, MemberView } from './load-balancer-view';
 
 /** Which host bridge carries the VIP's network here; `unmapped` when this agent has no mapping (the plan rejects it). */
 export type DesiredBridge =
@@ -31,6 +31,22 @@ export type DesiredListener = {
   l7Policies: DesiredL7Policy[];
   /** TERMINATED_HTTPS: certificate references (resolved by the agent from the secret store); null otherwise. */
   tls: { defaultRef: string; sniRefs: string[] } | null;
+  /**
+   * TERMINATED_HTTPS options beyond the certificates (API fields tls_versions, tls_ciphers, alpn_protocols, HSTS, client
+   * authentication with its CA and CRL references); absent or null = the data plane's defaults, no client certificates.
+   */
+  tlsOptions?: DesiredTlsOptions | null;
+};
+/** A listener's TLS options as the API took them (validated there: versions, ALPN and ciphers this OpenSSL knows). */
+export type DesiredTlsOptions = {
+  versions: TlsVersion[] | null; ciphers: string | null; alpn: AlpnProtocol[] | null;
+  hsts: { maxAge: number; includeSubdomains: boolean; preload: boolean } | null;
+  clientAuth: { mode: 'OPTIONAL' | 'MANDATORY'; caRef: string; crlRef: string | null } | null;
+};
+/** A pool's re-encryption to its members (API tls_enabled and friends); null = plain to the members. */
+export type DesiredPoolTls = {
+  clientCertRef: string | null; caRef: string | null; crlRef: string | null;
+  versions: TlsVersion[] | null; ciphers: string | null; alpn: AlpnProtocol[] | null;
 };
 export type DesiredL7Rule = {
   l7RuleId: string; type: L7RuleType; compareType: L7CompareType; key: string | null; value: string; invert: boolean; adminStateUp: boolean;
@@ -49,12 +65,29 @@ export type DesiredMonitor = {
 export type DesiredPool = {
   poolId: string; protocol: PoolProtocol; lbAlgorithm: LbAlgorithm; sessionPersistence: SessionPersistence | null;
   adminStateUp: boolean; members: DesiredMember[]; monitor: DesiredMonitor | null;
+  /** Re-encryption to the members; absent or null = none. */
+  tls?: DesiredPoolTls | null;
 };
 
-/** One load balancer this agent must run (or, with `deleted`, tear down), at desired `version` under placement `epoch`. */
+/**
+ * A planned move this agent takes part in. `incoming`: this agent is the new placement; it builds its copy with the VIP
+ * held back, reports it prepared, and announces the VIP once the old copy released it (or its agent is down, or a
+ * timeout passed). `outgoing`: this agent was the previous placement; it keeps its copy until the new one is prepared,
+ * then stops answering ARP (release) and drains it. Times are the events' `at` (the agent applies its timeouts to them).
+ */
+export type DesiredHandover =
+  | { role: 'incoming'; fromAgentId: string; fromEpoch: number; placedAt: string; preparedAt: string | null; releasedAt: string | null; fromAgentDown: boolean }
+  | { role: 'outgoing'; toAgentId: string; toEpoch: number; placedAt: string; preparedAt: string | null; releasedAt: string | null };
+
+/**
+ * One load balancer this agent must run (or, with `deleted`, tear down), at desired `version` under placement `epoch`
+ * (for an outgoing hand-over: the previous placement's epoch, this agent's).
+ */
 export type DesiredLb = {
   lbId: string;
   epoch: number;
+  /** A planned move in progress that involves this agent, else null. */
+  handover: DesiredHandover | null;
   version: number;
   /** True when the LB is deleted but its teardown is not yet reported applied: tear down, then report `version`. */
   deleted: boolean;
@@ -64,6 +97,8 @@ export type DesiredLb = {
   rejectedVersion: number | null;
   adminStateUp: boolean;
   vip: DesiredVip;
+  /** More VIPs on other subnets of the VIP's network (API additional_vips); every listener binds on them too. */
+  additionalVips?: { address: string; subnetId: string; prefixLen: number | null }[];
   listeners: DesiredListener[];
   pools: DesiredPool[];
 };
@@ -78,13 +113,41 @@ export type DesiredState = { agentId: string; loadBalancers: DesiredLb[] };
 export function desiredStateFor(catalog: Catalog, agentId: string, bridgeMappings: Readonly<Record<string, string>>): DesiredState {
   const loadBalancers: DesiredLb[] = [];
   for (const lb of catalog.loadBalancers.lbs.values()) {
-    if (lb.placement?.agentId !== agentId) continue;
-    loadBalancers.push(desiredLb(catalog, lb, lb.placement.epoch, bridgeMappings));
+    const d = desiredOf(catalog, lb, agentId, bridgeMappings);
+    if (d) loadBalancers.push(d);
   }
   return { agentId, loadBalancers };
 }
 
-function desiredLb(catalog: Catalog, lb: LoadBalancerView, epoch: number, bridgeMappings: Readonly<Record<string, string>>): DesiredLb {
+/** desiredStateFor for one load balancer: what `agentId` must run of it, or null when nothing (the agent reconciles one LB per commit). */
+export function desiredLbFor(catalog: Catalog, agentId: string, lbId: string, bridgeMappings: Readonly<Record<string, string>>): DesiredLb | null {
+  const lb = catalog.loadBalancers.lbs.get(lbId);
+  return lb ? desiredOf(catalog, lb, agentId, bridgeMappings) : null;
+}
+
+function desiredOf(catalog: Catalog, lb: LoadBalancerView, agentId: string, bridgeMappings: Readonly<Record<string, string>>): DesiredLb | null {
+  const h = lb.handover ?? null;
+  if (lb.placement?.agentId === agentId) {
+    const incoming: DesiredHandover | null = h && h.toEpoch === lb.placement.epoch
+      ? {
+        role: 'incoming', fromAgentId: h.fromAgentId, fromEpoch: h.fromEpoch, placedAt: h.placedAt, preparedAt: h.preparedAt, releasedAt: h.releasedAt,
+        fromAgentDown: catalog.agents.agents.get(h.fromAgentId)?.alive === false,
+      }
+      : null;
+    return desiredLb(catalog, lb, lb.placement.epoch, incoming, bridgeMappings);
+  }
+  if (h && h.fromAgentId === agentId) {
+    const outgoing: DesiredHandover = {
+      role: 'outgoing', toAgentId: h.toAgentId, toEpoch: h.toEpoch, placedAt: h.placedAt, preparedAt: h.preparedAt, releasedAt: h.releasedAt,
+    };
+    return desiredLb(catalog, lb, h.fromEpoch, outgoing, bridgeMappings);
+  }
+  return null;
+}
+
+function desiredLb(
+  catalog: Catalog, lb: LoadBalancerView, epoch: number, handover: DesiredHandover | null, bridgeMappings: Readonly<Record<string, string>>,
+): DesiredLb {
   const subnet = catalog.networks.subnets.get(lb.vipSubnetId);
   const network = catalog.networks.networks.get(lb.vipNetworkId);
   const physicalNetwork = network?.physicalNetwork ?? null;
@@ -93,6 +156,7 @@ function desiredLb(catalog: Catalog, lb: LoadBalancerView, epoch: number, bridge
   return {
     lbId: lb.lbId,
     epoch,
+    handover,
     version: lb.version,
     deleted: lb.deleted !== null,
     appliedVersion: lb.appliedVersion,
@@ -108,6 +172,11 @@ function desiredLb(catalog: Catalog, lb: LoadBalancerView, epoch: number, bridge
         ? { kind: 'mapped', name: bridgeName, physicalNetwork }
         : { kind: 'unmapped', physicalNetwork },
     },
+    additionalVips: lb.additionalVips.map((v) => {
+      const cidr = catalog.networks.subnets.get(v.subnetId)?.cidr;
+      const len = cidr ? Number(cidr.split('/')[1]) : NaN;
+      return { address: v.ipAddress, subnetId: v.subnetId, prefixLen: Number.isInteger(len) ? len : null };
+    }),
     listeners: [...lb.listeners.values()].map((l) => ({
       listenerId: l.listenerId, protocol: l.protocol, protocolPort: l.protocolPort, adminStateUp: l.adminStateUp,
       connectionLimit: l.connectionLimit, defaultPoolId: l.defaultPoolId, insertHeaders: { ...l.insertHeaders },
@@ -116,6 +185,7 @@ function desiredLb(catalog: Catalog, lb: LoadBalancerView, epoch: number, bridge
       allowedCidrs: l.allowedCidrs ? [...l.allowedCidrs] : null,
       tls: l.protocol === 'TERMINATED_HTTPS' && l.defaultTlsContainerRef
         ? { defaultRef: l.defaultTlsContainerRef, sniRefs: [...(l.sniContainerRefs ?? [])] } : null,
+      tlsOptions: tlsOptionsOf(l),
       l7Policies: listenerPolicies(lb, l.listenerId).map((p) => ({
         l7PolicyId: p.l7PolicyId, action: p.action, adminStateUp: p.adminStateUp, redirectPoolId: p.redirectPoolId,
         redirectUrl: p.redirectUrl, redirectPrefix: p.redirectPrefix, redirectHttpCode: p.redirectHttpCode,
@@ -136,6 +206,10 @@ function desiredLb(catalog: Catalog, lb: LoadBalancerView, epoch: number, bridge
           const m = lb.members.get(id);
           return m ? [desiredMember(m)] : [];
         }),
+        tls: p.tlsEnabled ? {
+          clientCertRef: p.tlsContainerRef ?? null, caRef: p.caTlsContainerRef ?? null, crlRef: p.crlContainerRef ?? null,
+          versions: p.tlsVersions ? [...p.tlsVersions] : null, ciphers: p.tlsCiphers ?? null, alpn: p.alpnProtocols ? [...p.alpnProtocols] : null,
+        } : null,
         monitor: hm ? {
           healthMonitorId: hm.healthMonitorId, type: hm.type, adminStateUp: hm.adminStateUp, delay: hm.delay, timeout: hm.timeout,
           maxRetries: hm.maxRetries, maxRetriesDown: hm.maxRetriesDown, httpMethod: hm.httpMethod, urlPath: hm.urlPath,
@@ -144,6 +218,18 @@ function desiredLb(catalog: Catalog, lb: LoadBalancerView, epoch: number, bridge
       };
     }),
   };
+}
+
+/** A listener's TLS options, or null when it has none beyond its certificates. */
+function tlsOptionsOf(l: ListenerView): DesiredTlsOptions | null {
+  const o: DesiredTlsOptions = {
+    versions: l.tlsVersions ? [...l.tlsVersions] : null, ciphers: l.tlsCiphers ?? null, alpn: l.alpnProtocols ? [...l.alpnProtocols] : null,
+    hsts: l.hstsMaxAge !== null && l.hstsMaxAge !== undefined
+      ? { maxAge: l.hstsMaxAge, includeSubdomains: l.hstsIncludeSubdomains ?? false, preload: l.hstsPreload ?? false } : null,
+    clientAuth: l.clientAuthentication && l.clientAuthentication !== 'NONE' && l.clientCaTlsContainerRef
+      ? { mode: l.clientAuthentication, caRef: l.clientCaTlsContainerRef, crlRef: l.clientCrlContainerRef ?? null } : null,
+  };
+  return o.versions || o.ciphers || o.alpn || o.hsts || o.clientAuth ? o : null;
 }
 
 /** The member's view without what only the API shows (name, tags, stamps, the reported status, its ids of parents). */

@@ -1,6 +1,6 @@
 import type { DomainEvent } from '@lbaas/events';
 import { evolveCatalog, initialCatalog, type Catalog } from './catalog';
-import { desiredStateFor } from './desired-state';
+import { desiredLbFor, desiredStateFor } from './desired-state';
 
 const LB = '6f1c2a9e-0000-4000-8000-000000000001';
 const LB2 = '6f1c2a9e-0000-4000-8000-000000000002';
@@ -20,8 +20,9 @@ function catalogWith(...more: Array<[string, DomainEvent[]]>): Catalog {
   for (const [subject, events] of [...base, ...more]) c = evolveCatalog(c, commit(subject, ...events));
   return c;
 }
-const placed = (lbId: string, agentId: string, epoch: number): [string, DomainEvent[]] =>
-  [`lbaas.evt.lb.${lbId}`, [{ type: 'LoadBalancerPlaced', v: 1, data: { lbId, agentId, epoch, reason: 'initial', at } }]];
+const placed = (lbId: string, agentId: string, epoch: number, reason: 'initial' | 'failover' | 'drain' | 'operator' = 'initial'): [string, DomainEvent[]] =>
+  [`lbaas.evt.lb.${lbId}`, [{ type: 'LoadBalancerPlaced', v: 1, data: { lbId, agentId, epoch, reason, at } }]];
+const onLb = (...events: DomainEvent[]): [string, DomainEvent[]] => [`lbaas.evt.lb.${LB}`, events];
 
 describe('desiredStateFor', () => {
   it('selects only the load balancers whose latest placement names the agent', () => {
@@ -69,5 +70,60 @@ describe('desiredStateFor', () => {
     expect(lb.pools[0].members.map((m) => m.memberId)).toEqual(['m2', 'm1']);
     expect(lb.pools[0].monitor).toMatchObject({ healthMonitorId: 'h1', type: 'HTTP', urlPath: '/' });
     expect(lb.version).toBe(7);
+  });
+
+  it('gives a planned move to both agents: incoming to the new one, outgoing (at its own epoch) to the old one', () => {
+    const c = catalogWith(placed(LB, 'a1', 1), placed(LB, 'a2', 2, 'drain'));
+    const [incoming] = desiredStateFor(c, 'a2', { physnet1: 'br-a' }).loadBalancers;
+    const [outgoing] = desiredStateFor(c, 'a1', { physnet1: 'br-a' }).loadBalancers;
+    expect(incoming).toMatchObject({ lbId: LB, epoch: 2, handover: { role: 'incoming', fromAgentId: 'a1', fromEpoch: 1, placedAt: at, preparedAt: null, releasedAt: null, fromAgentDown: false } });
+    expect(outgoing).toMatchObject({ lbId: LB, epoch: 1, handover: { role: 'outgoing', toAgentId: 'a2', toEpoch: 2, preparedAt: null, releasedAt: null } });
+    expect(outgoing.version).toBe(incoming.version);
+    expect(desiredStateFor(c, 'a3', { physnet1: 'br-a' }).loadBalancers).toEqual([]);
+  });
+
+  it('follows the hand-over: prepared, released; the old agent being declared down', () => {
+    const c = catalogWith(placed(LB, 'a1', 1), placed(LB, 'a2', 2, 'operator'),
+      onLb({ type: 'LoadBalancerHandoverPrepared', v: 1, data: { lbId: LB, agentId: 'a2', epoch: 2, at: '2026-11-25T00:00:01.000Z' } }),
+      onLb({ type: 'LoadBalancerHandoverReleased', v: 1, data: { lbId: LB, agentId: 'a1', epoch: 1, at: '2026-11-25T00:00:02.000Z' } }),
+      ['lbaas.evt.agent.a1', [{ type: 'AgentRegistered', v: 1, data: { agentId: 'a1', host: 'h1', bridgeMappings: {}, leaseMs: 3000, at } },
+        { type: 'AgentDeclaredDown', v: 1, data: { agentId: 'a1', lastHeartbeatAt: null, at } }]]);
+    expect(desiredLbFor(c, 'a2', LB, {})?.handover).toEqual({ role: 'incoming', fromAgentId: 'a1', fromEpoch: 1, placedAt: at,
+      preparedAt: '2026-11-25T00:00:01.000Z', releasedAt: '2026-11-25T00:00:02.000Z', fromAgentDown: true });
+    expect(desiredLbFor(c, 'a1', LB, {})?.handover).toMatchObject({ role: 'outgoing', releasedAt: '2026-11-25T00:00:02.000Z' });
+  });
+
+  it('has no hand-over after an unplanned failover or a first placement: the old agent has nothing left of it', () => {
+    const c = catalogWith(placed(LB, 'a1', 1, 'operator'), placed(LB, 'a2', 2, 'failover'));
+    expect(desiredLbFor(c, 'a2', LB, {})?.handover).toBeNull();
+    expect(desiredLbFor(c, 'a1', LB, {})).toBeNull();
+    expect(desiredLbFor(catalogWith(placed(LB, 'a1', 1, 'operator')), 'a1', LB, {})?.handover).toBeNull();
+  });
+
+  it('ends a hand-over with the next placement', () => {
+    const c = catalogWith(placed(LB, 'a1', 1), placed(LB, 'a2', 2, 'drain'), placed(LB, 'a3', 3, 'failover'));
+    expect(desiredLbFor(c, 'a1', LB, {})).toBeNull();
+    expect(desiredLbFor(c, 'a3', LB, {})?.handover).toBeNull();
+  });
+});
+
+describe('desiredStateFor: what the renderer must honour or refuse', () => {
+  it('carries additional VIPs, listener TLS options and pool re-encryption (absent ones as none)', () => {
+    const c = catalogWith(placed(LB, 'a1', 1), [`lbaas.evt.lb.${LB}`, [
+      { type: 'ListenerCreated', v: 1, data: {
+        lbId: LB, listenerId: 'l1', protocol: 'TERMINATED_HTTPS', protocolPort: 443, name: '', description: '', adminStateUp: true, connectionLimit: -1,
+        defaultPoolId: null, insertHeaders: {}, timeoutClientData: 1, timeoutMemberConnect: 1, timeoutMemberData: 1, timeoutTcpInspect: 0,
+        allowedCidrs: null, tags: [], defaultTlsContainerRef: 'http://x/v1/secrets/a', tlsVersions: ['TLSv1.3'], hstsMaxAge: 60, at } },
+      { type: 'PoolCreated', v: 1, data: {
+        lbId: LB, poolId: 'p1', listenerId: null, protocol: 'HTTP', name: '', description: '', adminStateUp: true, lbAlgorithm: 'ROUND_ROBIN',
+        sessionPersistence: null, tags: [], tlsEnabled: true, caTlsContainerRef: 'http://x/v1/secrets/b', at } },
+      { type: 'PoolCreated', v: 1, data: {
+        lbId: LB, poolId: 'p2', listenerId: null, protocol: 'HTTP', name: '', description: '', adminStateUp: true, lbAlgorithm: 'ROUND_ROBIN',
+        sessionPersistence: null, tags: [], at } },
+    ]]);
+    const [lb] = desiredStateFor(c, 'a1', { physnet1: 'br-a' }).loadBalancers;
+    expect(lb.additionalVips).toEqual([]);
+    expect(lb.listeners[0].tlsOptions).toEqual({ versions: ['TLSv1.3'], ciphers: null, alpn: null, hsts: { maxAge: 60, includeSubdomains: false, preload: false }, clientAuth: null });
+    expect(lb.pools.map((p) => p.tls)).toEqual([{ clientCertRef: null, caRef: 'http://x/v1/secrets/b', crlRef: null, versions: null, ciphers: null, alpn: null }, null]);
   });
 });

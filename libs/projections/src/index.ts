@@ -7,3 +7,4 @@ export * from './desired-state';
 export * from './projects';
 export * from './l7';
 export * from './catalog-codec';
+export * from './offerings';

@@ -1,12 +1,16 @@
 import type {
-  HealthMonitorSettings, L7PolicySettings, L7RuleSettings, ListenerProtocol, ListenerSettings, LoadBalancerCreated,
-  MemberSettings, MonitorType, OperatingStatus, PoolProtocol, PoolSettings,
+  AdditionalVip, HealthMonitorSettings, L7PolicySettings, L7RuleSettings, ListenerProtocol, ListenerSettings, LoadBalancerCreated,
+  LoadBalancerFlavor, LoadBalancerZone, MemberSettings, MonitorType, OperatingStatus, PoolProtocol, PoolSettings,
 } from '@lbaas/events';
 
 /** Views own their objects and update them in place. */
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** When a child was created and last changed: timestamps for the API, versions for its provisioning status. */
+/**
+ * When a child was created and last changed: timestamps for the API, versions for its provisioning status.
+ * `updatedAt` is Octavia's: set by a change, then again when the agent applied the version holding it (null until a
+ * new object was first applied).
+ */
 export type Stamps = { createdAt: string; updatedAt: string | null; createdVersion: number; updatedVersion: number };
 
 export type ListenerView = Mutable<ListenerSettings> & Stamps & { lbId: string; listenerId: string; protocol: ListenerProtocol; protocolPort: number };
@@ -15,8 +19,12 @@ export type PoolView = Mutable<PoolSettings> & Stamps & {
 };
 export type MemberView = Mutable<MemberSettings> & Stamps & {
   lbId: string; poolId: string; memberId: string; address: string; protocolPort: number; subnetId: string | null;
-  /** The last status the hosting agent reported from haproxy, if any. */
+  /**
+   * The last status a hosting agent reported from haproxy, if any, and the placement epoch it came from: a new placement
+   * keeps the last known status until its own agent reports (the decider accepts that first report even when equal).
+   */
   reportedStatus: OperatingStatus | null;
+  reportedEpoch?: number;
 };
 export type HealthMonitorView = Mutable<HealthMonitorSettings> & Stamps & { lbId: string; poolId: string; healthMonitorId: string; type: MonitorType };
 
@@ -37,7 +45,11 @@ export type DeletedChild =
   | { kind: 'healthMonitor'; version: number; view: HealthMonitorView };
 
 /** One load-balancer tree as every app sees it, folded from `lbaas.evt.lb.<lbId>`. */
-export type LoadBalancerView = Mutable<Omit<LoadBalancerCreated['data'], 'at'>> & Stamps & {
+export type LoadBalancerView = Mutable<Omit<LoadBalancerCreated['data'], 'at' | 'additionalVips' | 'flavor' | 'availabilityZone'>> & Stamps & {
+  /** As created (none / null when the event has none). */
+  additionalVips: AdditionalVip[];
+  flavor: LoadBalancerFlavor | null;
+  availabilityZone: LoadBalancerZone | null;
   listeners: Map<string, ListenerView>;
   pools: Map<string, PoolView>;
   members: Map<string, MemberView>;
@@ -51,12 +63,27 @@ export type LoadBalancerView = Mutable<Omit<LoadBalancerCreated['data'], 'at'>> 
   /** Highest version the hosting agent reported applied. */
   appliedVersion: number;
   rejected: { version: number; reason: string } | null;
-  placement: { agentId: string; epoch: number; at: string } | null;
+  /**
+   * The latest placement: `version` is the desired version it made (the new host has built the tree once it applied
+   * that), `appliedAt` when its agent first applied it (null: still building).
+   */
+  placement: { agentId: string; epoch: number; at: string; version: number; appliedAt: string | null } | null;
+  /** A planned move (operator failover, drain) from the previous placement to this one, while it is the latest. */
+  handover?: LoadBalancerHandover | null;
   placementFailed: string | null;
   /** Set once the load balancer is deleted; it disappears from the API when the teardown is applied. */
   deleted: { version: number; cascade: boolean; at: string } | null;
   /** Stream sequence of the last commit on this load balancer. */
   seq: number;
+};
+
+/**
+ * A planned move: the previous agent keeps its copy until the new one is prepared (VIP held back), then stops answering
+ * ARP (released) and drains its connections; the new one announces the VIP once released.
+ */
+export type LoadBalancerHandover = {
+  fromAgentId: string; fromEpoch: number; toAgentId: string; toEpoch: number; placedAt: string;
+  preparedAt: string | null; releasedAt: string | null;
 };
 
 /** Every load-balancer tree, plus reverse indexes from child ids to their load balancer. */

@@ -1,4 +1,4 @@
-import { desiredVersionAfter, isTornDown, type LoadBalancerEvent } from '@lbaas/events';
+import { desiredVersionAfter, isTornDown, PLANNED_MOVES, type LoadBalancerEvent } from '@lbaas/events';
 import { dropL7Policy, evolveL7 } from './l7';
 import { clean, stamp, touch, type DeletedChild, type LoadBalancersView, type LoadBalancerView, type Stamps } from './load-balancer-view';
 
@@ -43,6 +43,16 @@ const changed = (lb: LoadBalancerView, child: Stamps | undefined, changes: objec
 };
 
 /**
+ * Octavia sets `updated_at` when a change is applied (the worker marks the object ACTIVE): every object whose last
+ * change lies in the versions an applied report covers, (`from`, `to`], is stamped with the report's time.
+ */
+const stampApplied = (lb: LoadBalancerView, from: number, to: number, at: string): void => {
+  const covered = (x: Stamps) => x.updatedVersion > from && x.updatedVersion <= to;
+  for (const x of [lb, ...lb.listeners.values(), ...lb.pools.values(), ...lb.members.values(), ...lb.healthMonitors.values(),
+    ...lb.l7Policies.values(), ...lb.l7Rules.values()]) if (covered(x)) x.updatedAt = at;
+};
+
+/**
  * Folds one load-balancer event into the view. Views are owned by one runner and updated in place for speed
  * (a fleet of 10,000 trees cannot be copied per event); evolve is still deterministic and does no I/O.
  */
@@ -55,6 +65,7 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
     const lb: LoadBalancerView = {
       lbId: e.lbId, projectId: e.projectId, name: e.name, description: e.description, adminStateUp: e.adminStateUp, tags: [...e.tags],
       vipAddress: e.vipAddress, vipSubnetId: e.vipSubnetId, vipNetworkId: e.vipNetworkId, vipPortId: e.vipPortId, provider: e.provider,
+      additionalVips: (e.additionalVips ?? []).map((v) => ({ ...v })), flavor: e.flavor ?? null, availabilityZone: e.availabilityZone ?? null,
       listeners: new Map(), pools: new Map(), members: new Map(), healthMonitors: new Map(), l7Policies: new Map(), l7Rules: new Map(),
       deletedChildren: new Map(), version, appliedVersion: 0, rejected: null, placement: null, placementFailed: null, deleted: null, seq,
       createdAt: e.at, updatedAt: null, createdVersion: version, updatedVersion: version,
@@ -75,11 +86,24 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
       lb.deleted = { version: lb.version, cascade: event.data.cascade, at: event.data.at };
       if (isGone(lb)) forget(view, lb);
       break;
-    case 'LoadBalancerPlaced':
-      lb.placement = { agentId: event.data.agentId, epoch: event.data.epoch, at: event.data.at };
+    case 'LoadBalancerPlaced': {
+      const prev = lb.placement;
+      // A planned move hands over from the previous agent (the decider's rule, state.ts); members keep their last
+      // known status until the new agent reports (a serving member is never shown OFFLINE because its LB moved).
+      lb.handover = prev && prev.agentId !== event.data.agentId && PLANNED_MOVES.has(event.data.reason)
+        ? { fromAgentId: prev.agentId, fromEpoch: prev.epoch, toAgentId: event.data.agentId, toEpoch: event.data.epoch, placedAt: event.data.at, preparedAt: null, releasedAt: null }
+        : null;
+      lb.placement = { agentId: event.data.agentId, epoch: event.data.epoch, at: event.data.at, version: lb.version, appliedAt: null };
+      touch(lb, lb, event.data.at);
       lb.placementFailed = null;
       lb.rejected = null;
-      for (const m of lb.members.values()) m.reportedStatus = null;
+      break;
+    }
+    case 'LoadBalancerHandoverPrepared':
+      if (lb.handover && lb.handover.toEpoch === event.data.epoch) lb.handover.preparedAt = event.data.at;
+      break;
+    case 'LoadBalancerHandoverReleased':
+      if (lb.handover && lb.handover.fromEpoch === event.data.epoch) lb.handover.releasedAt = event.data.at;
       break;
     case 'LoadBalancerPlacementFailed':
       lb.placementFailed = event.data.reason;
@@ -175,15 +199,18 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
         view.owner.delete(h.healthMonitorId);
         const p = lb.pools.get(h.poolId);
         if (p) p.healthMonitorId = null;
-        for (const m of lb.members.values()) if (m.poolId === h.poolId) m.reportedStatus = null;
+        for (const m of lb.members.values()) if (m.poolId === h.poolId) { m.reportedStatus = null; m.reportedEpoch = undefined; }
         bury(view, lb, { kind: 'healthMonitor', view: h }, h.healthMonitorId);
       }
       touch(lb, lb, event.data.at);
       break;
     }
     case 'DesiredStateApplied':
-      if (lb.placement && event.data.epoch === lb.placement.epoch && event.data.version > lb.appliedVersion) {
+      // The same version again is news after a rejection of it (the decider's per (epoch, version) rule): ACTIVE again.
+      if (lb.placement && event.data.epoch === lb.placement.epoch && event.data.version >= lb.appliedVersion) {
+        stampApplied(lb, lb.appliedVersion, event.data.version, event.data.at);
         lb.appliedVersion = event.data.version;
+        if (lb.placement.appliedAt === null && event.data.version >= lb.placement.version) lb.placement.appliedAt = event.data.at;
         if (lb.rejected && lb.rejected.version <= event.data.version) lb.rejected = null;
         exhume(view, lb);
         if (isGone(lb)) forget(view, lb);
@@ -194,7 +221,7 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
       break;
     case 'MemberOperatingStatusChanged': {
       const m = lb.members.get(event.data.memberId);
-      if (m && lb.placement && event.data.epoch === lb.placement.epoch) m.reportedStatus = event.data.status;
+      if (m && lb.placement && event.data.epoch === lb.placement.epoch) { m.reportedStatus = event.data.status; m.reportedEpoch = event.data.epoch; }
       break;
     }
     case 'L7PolicyCreated': case 'L7PolicySettingsChanged': case 'L7PolicyDeleted':

@@ -56,9 +56,14 @@ export function listenerOperatingStatus(lb: LoadBalancerView, listenerId: string
   return ps === 'DEGRADED' || ps === 'ERROR' ? 'DEGRADED' : 'ONLINE';
 }
 
-/** The load balancer is DEGRADED when any pool is degraded or down, OFFLINE while disabled or never built. */
+/**
+ * The load balancer is DEGRADED when any pool is degraded or down, OFFLINE while disabled or never built, ERROR while its
+ * agent cannot build its latest version (its VIP may serve nothing; provisioning_status is ERROR too).
+ */
 export function lbOperatingStatus(lb: LoadBalancerView): OperatingStatus {
-  if (!lb.adminStateUp || lb.appliedVersion === 0) return 'OFFLINE';
+  if (!lb.adminStateUp) return 'OFFLINE';
+  if (lb.rejected && lb.rejected.version >= lb.version) return 'ERROR';
+  if (lb.appliedVersion === 0) return 'OFFLINE';
   for (const p of lb.pools.values()) {
     const s = poolOperatingStatus(lb, p);
     if (s === 'DEGRADED' || s === 'ERROR') return 'DEGRADED';

@@ -48,8 +48,15 @@ const kvKey = (kind: StoredSecret['kind'], id: string) => `${kind}.${id}`;
 export class SecretStore {
   private constructor(private readonly kv: KV, private readonly key: Buffer) {}
 
+  /** Binds to the bucket the operator's bootstrap made; never creates it (an app that did would take it for the truth). */
   static async open(nc: NatsConnection, key: Buffer): Promise<SecretStore> {
-    const kv = await nc.jetstream().views.kv(SECRETS_BUCKET, { history: 1 });
+    const jsm = await nc.jetstreamManager({ checkAPI: false });
+    const info = await jsm.streams.info(`KV_${SECRETS_BUCKET}`).catch((err: unknown) => {
+      if (!/stream not found/i.test(String((err as Error)?.message))) throw err;
+      throw new Error(`the secrets bucket ${SECRETS_BUCKET} does not exist: the operator creates it (\`lbaasctl bootstrap\`)`, { cause: err });
+    });
+    // Bound, a bucket reads as it was made (direct gets when allowed: the identities' rights are those).
+    const kv = await nc.jetstream().views.kv(SECRETS_BUCKET, { bindOnly: true, allow_direct: info.config.allow_direct === true });
     return new SecretStore(kv, key);
   }
 

@@ -26,7 +26,7 @@ export const pool = (o: Partial<DesiredPool> = {}): DesiredPool => ({
   members: [member(), member({ memberId: WEB2, address: '10.231.1.12' })], monitor: monitor(), ...o,
 });
 export const desiredLb = (o: Partial<DesiredLb> = {}): DesiredLb => ({
-  lbId: LB_ID, epoch: 1, version: 7, deleted: false, appliedVersion: 0, rejectedVersion: null, adminStateUp: true,
+  lbId: LB_ID, epoch: 1, handover: null, version: 7, deleted: false, appliedVersion: 0, rejectedVersion: null, adminStateUp: true,
   vip: { address: '10.231.0.10', prefixLen: 24, gatewayIp: '10.231.0.1', networkId: 'net1', subnetId: 'sub1',
     bridge: { kind: 'mapped', name: 'br-lbaas', physicalNetwork: 'physnet1' } },
   listeners: [listener()], pools: [pool()], ...o,

@@ -23,6 +23,8 @@ const actor: Actor = { kind: 'service', service: 'test' };
 const commit = (type: string, data: Record<string, unknown> = {}): Commit =>
   ({ commitId: randomUUID(), at: new Date().toISOString(), actor, events: [{ type, v: 1, data }] });
 const codec: SnapshotCodec<{ n: number }> = { schema: 1, encode: (v) => v, decode: (j) => j as { n: number } };
+/** The operator's MAC key: snapshots are signed with it and read only when they verify. */
+const KEY = Buffer.alloc(32, 3);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each([{ tls: false }, { tls: true }])('nats-server with the generated authorization (TLS: $tls)', ({ tls }) => {
@@ -89,10 +91,10 @@ describe.each([{ tls: false }, { tls: true }])('nats-server with the generated a
       const m = await jsm('operator');
       expect((await m.streams.info(EVENT_STREAM)).config.deny_delete).toBe(true);
       expect((await m.streams.info(`KV_${SECRETS_BUCKET}`)).config.max_msgs_per_subject).toBe(1);
-      expect(await saveSnapshot(nc.operator, 'probe', codec, { n: 7 }, 0)).toBeGreaterThan(0);
+      expect(await saveSnapshot(nc.operator, 'probe', codec, { n: 7 }, 0, KEY)).toBeGreaterThan(0);
       // Big enough for many chunks and the ordered consumer's flow control when an app reads it.
       const big: SnapshotCodec<string> = { schema: 1, encode: (v) => v, decode: (j) => j as string };
-      expect(await saveSnapshot(nc.operator, 'big', big, 'x'.repeat(8 << 20), 0)).toBeGreaterThan(8 << 20);
+      expect(await saveSnapshot(nc.operator, 'big', big, 'x'.repeat(8 << 20), 0, KEY)).toBeGreaterThan(8 << 20);
     });
   });
 
@@ -114,8 +116,8 @@ describe.each([{ tls: false }, { tls: true }])('nats-server with the generated a
       const rec = { kind: 'secret' as const, id: randomUUID(), name: 'k', projectId: 'p', secretType: 'opaque', payloadContentType: null, payload: 'PEM', createdAt: 'now' };
       await secrets.put(rec);
       expect(await secrets.get('secret', rec.id)).toEqual(rec);
-      expect(await loadSnapshot(nc.api, 'probe', codec)).toMatchObject({ view: { n: 7 } });
-      const big = await loadSnapshot<string>(nc.api, 'big', { schema: 1, encode: (v) => v, decode: (j) => j as string });
+      expect(await loadSnapshot(nc.api, 'probe', codec, undefined, KEY)).toMatchObject({ view: { n: 7 } });
+      const big = await loadSnapshot<string>(nc.api, 'big', { schema: 1, encode: (v) => v, decode: (j) => j as string }, undefined, KEY);
       expect('view' in big && big.view.length).toBe(8 << 20);
     });
 
@@ -125,10 +127,10 @@ describe.each([{ tls: false }, { tls: true }])('nats-server with the generated a
       await apiRefused('api', m.streams.update(EVENT_STREAM, { max_msgs: 10 }), `$JS.API.STREAM.UPDATE.${EVENT_STREAM}`);
       await apiRefused('api', m.streams.purge(EVENT_STREAM), `$JS.API.STREAM.PURGE.${EVENT_STREAM}`);
       await apiRefused('api', m.streams.add({ name: 'SHADOW', subjects: ['shadow.>'] }), '$JS.API.STREAM.CREATE.SHADOW');
-      await expect(saveSnapshot(nc.api, 'probe', codec, { n: 666 }, 0)).rejects.toThrow(/Permissions Violation/);
+      await expect(saveSnapshot(nc.api, 'probe', codec, { n: 666 }, 0, KEY)).rejects.toThrow(/Permissions Violation/);
       expect(s.server.logs()).toContain(`Publish Violation - Nkey "${key('api')}", Subject "$O.lbaas_snapshots.C.`);
       expect((await (await jsm('operator')).streams.info(EVENT_STREAM)).config.max_msgs).toBe(-1);
-      expect(await loadSnapshot(nc.operator, 'probe', codec)).toMatchObject({ view: { n: 7 } });
+      expect(await loadSnapshot(nc.operator, 'probe', codec, undefined, KEY)).toMatchObject({ view: { n: 7 } });
     });
 
     it('may not answer agents\' queries nor beat for an agent', async () => {
@@ -170,8 +172,8 @@ describe.each([{ tls: false }, { tls: true }])('nats-server with the generated a
       expect((await store('agent-a1').read({ aggregate: 'lb', id: 'api-long' })).commits).toHaveLength(12);
       const secrets = await SecretStore.open(nc['agent-a1'], Buffer.alloc(32, 1));
       expect(await secrets.get('secret', randomUUID())).toBeNull();
-      expect(await loadSnapshot(nc['agent-a1'], 'probe', codec)).toMatchObject({ view: { n: 7 } });
-      const big = await loadSnapshot<string>(nc['agent-a1'], 'big', { schema: 1, encode: (v) => v, decode: (j) => j as string });
+      expect(await loadSnapshot(nc['agent-a1'], 'probe', codec, undefined, KEY)).toMatchObject({ view: { n: 7 } });
+      const big = await loadSnapshot<string>(nc['agent-a1'], 'big', { schema: 1, encode: (v) => v, decode: (j) => j as string }, undefined, KEY);
       expect('view' in big && big.view.length).toBe(8 << 20);
     });
 
@@ -207,12 +209,12 @@ describe.each([{ tls: false }, { tls: true }])('nats-server with the generated a
       await apiRefused('agent-a1', nc['agent-a1'].request(subjects.agentQuery('a2', 'stats'), '{}', { timeout: 1_000 }), subjects.agentQuery('a2', 'stats'));
       const kv = await nc['agent-a1'].jetstream().views.kv(SECRETS_BUCKET, { bindOnly: true });
       await apiRefused('agent-a1', kv.put('secret.x', 'forged'), `$KV.${SECRETS_BUCKET}.secret.x`);
-      await expect(saveSnapshot(nc['agent-a1'], 'probe', codec, { n: 666 }, 0)).rejects.toThrow(/Permissions Violation/);
+      await expect(saveSnapshot(nc['agent-a1'], 'probe', codec, { n: 666 }, 0, KEY)).rejects.toThrow(/Permissions Violation/);
       expect(s.server.logs()).toContain(`Publish Violation - Nkey "${key('agent-a1')}", Subject "$O.lbaas_snapshots.C.`);
       const m = await jsm('agent-a1');
       await apiRefused('agent-a1', m.streams.delete(EVENT_STREAM), `$JS.API.STREAM.DELETE.${EVENT_STREAM}`);
       await apiRefused('agent-a1', m.streams.update(EVENT_STREAM, { max_age: 1e9 }), `$JS.API.STREAM.UPDATE.${EVENT_STREAM}`);
-      expect(await loadSnapshot(nc.operator, 'probe', codec)).toMatchObject({ view: { n: 7 } });
+      expect(await loadSnapshot(nc.operator, 'probe', codec, undefined, KEY)).toMatchObject({ view: { n: 7 } });
     });
 
     it('may still append on any LB subject: reports share the LB aggregate\'s subject (the decider fences them; see permissions.ts)', async () => {

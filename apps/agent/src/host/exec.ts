@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 
 /** A host command failed; carries its stderr so the outcome (and the log) says why. */
 export class HostCommandFailed extends Error {
-  constructor(readonly command: string, readonly code: number | null, readonly stderr: string) {
+  constructor(readonly command: string, readonly code: number | null, readonly stderr: string, readonly stdout = '') {
     super(`${command} failed (exit ${code}): ${stderr.trim().slice(0, 2000)}`);
     this.name = 'HostCommandFailed';
   }
@@ -17,7 +17,7 @@ export function run(cmd: string, args: readonly string[], opts: { input?: string
     child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
     child.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
     child.on('error', (e) => reject(new HostCommandFailed([cmd, ...args].join(' '), null, e.message)));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new HostCommandFailed([cmd, ...args].join(' '), code, err))));
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new HostCommandFailed([cmd, ...args].join(' '), code, err, out))));
     if (child.stdin) {
       child.stdin.on('error', () => undefined); // EPIPE when the program exits early: its exit code tells the story
       child.stdin.end(opts.input);

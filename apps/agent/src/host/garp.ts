@@ -1,14 +1,15 @@
 import { spawn } from 'node:child_process';
 import { VIP_IF } from '../layout';
+import { familyOf, type IpAddress, type NetnsName } from '../parse';
 
 /**
- * Sends `count` unsolicited (gratuitous) ARPs for `address` from the VIP interface of `netns`, 200 ms apart, without
+ * Sends `count` unsolicited (gratuitous) ARPs for `address` from the VIP interface of `netns`, 1 s apart, without
  * waiting: neighbours that cached the VIP's previous MAC (another host's) update their entry at once. IPv4 only
  * (an IPv6 VIP would need unsolicited neighbour advertisements). Best effort: a failure is not a reconcile error.
  */
-export function gratuitousArp(netns: string, address: string, count: number): void {
-  if (count <= 0 || address.includes(':')) return;
-  const child = spawn('ip', ['netns', 'exec', netns, 'arping', '-q', '-U', '-I', VIP_IF, '-c', String(count), address], { stdio: 'ignore', detached: false });
+export function gratuitousArp(netns: NetnsName, address: IpAddress, count: number): void {
+  if (count <= 0 || familyOf(address) !== 4) return;
+  const child = spawn('nsenter', [`--net=/run/netns/${netns}`, 'arping', '-q', '-U', '-I', VIP_IF, '-c', String(Math.min(count, 10)), address], { stdio: 'ignore', detached: false });
   child.on('error', () => undefined);
   child.unref();
 }

@@ -1,26 +1,77 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { PING_CHECK_SCRIPT } from '@lbaas/haproxy-config';
-import { hostVethName, lbPaths, netnsName, VIP_IF } from '../layout';
-import type { Action, Observed, ObservedLb } from '../plan';
-import { HostCommandFailed } from './exec';
-import { inNetns, installConfig, livePid, reloadHaproxy, socketCommand, startHaproxy, stopPid } from './haproxy';
-import { defaultGateway, ip, ipBatch, links, listNetns, netnsPids, readSysctl, writeSysctl, type IpLink } from './ip';
+import { addServerCommand, PING_CHECK_SCRIPT, type ServerSpec } from '@lbaas/haproxy-config';
+import { lbPaths, VIP_IF } from '../layout';
+import {
+  familyOf, hostIfOf, InvalidValue, netnsOf, parse, parseVipPlumbing, type InterfaceName, type IPv4Address, type LbId, type NetnsName,
+} from '../parse';
+import type { Action, Observed, ObservedLb, RunningHaproxy, ServerOp } from '../plan';
+import { HostCommandFailed, run } from './exec';
+import {
+  ConfigRejected, currentConnections, inNetns, installConfig, livePid, parseServersState, reloadHaproxy, runtimeCommands,
+  saveServerState, socketCommand, startHaproxy, stopPid, type ServerState,
+} from './haproxy';
+import { handoverTables, holdRules, probeHolder, readHolder, release, steer, unhold, unsteer } from './handover';
+import { batch, batchInput, ip, ipBatch, links, listNetns, netnsPids, type IpLink } from './ip';
 import { gratuitousArp } from './garp';
 import { stateDir } from './state-dir';
 
+/**
+ * How much to look: a `full` observation asks the kernel and haproxy (namespace links, addresses, routes, sysctls,
+ * `show servers state`); a light one trusts what this agent did since its last full look at the same namespace
+ * (its inode tells a namespace deleted and made again) and reads only files and /proc. `sessions`: the LBs whose
+ * connection count is wanted (a copy being drained).
+ */
+export type ObserveOptions = Readonly<{ full?: boolean; sessions?: ReadonlySet<string>; /** Every LB the state dir records too. */ includeOwned?: boolean }>;
+
 /** The reconciler's view of the machine: observe what is there, apply one idempotent action. */
 export interface Host {
-  observe(lbIds: readonly string[]): Promise<Observed>;
+  observe(lbIds: readonly string[], opts?: ObserveOptions): Promise<Observed>;
+  /** Every LB this agent's state dir records (a full pass looks at them too: what is no longer wanted is destroyed). */
+  owned?(): string[];
   apply(action: Action): Promise<void>;
+  /** Brings a running haproxy back to the config file (after a runtime change whose file haproxy -c refused). */
+  restore?(lbId: string): Promise<void>;
+  /** When each LB's copy started answering ARP for its VIP after holding it back (ms). */
+  readonly announcedAt?: ReadonlyMap<string, number>;
 }
 
 export type LinuxHostOptions = { stateDir: string; runDir: string; haproxyBin: string; now?: () => string; garpCount?: number };
 
+type Plumbing = NonNullable<ObservedLb['plumbing']>;
 const up = (l: IpLink | undefined) => !!l && l.flags.includes('UP');
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const readOr = (path: string): string | null => { try { return readFileSync(path, 'utf8'); } catch { return null; } };
+const inode = (path: string): number | null => { try { return statSync(path).ino; } catch { return null; } };
+const readRunning = (path: string): RunningHaproxy | null => {
+  try {
+    const r = JSON.parse(readFileSync(path, 'utf8')) as RunningHaproxy;
+    return typeof r.structure === 'string' && typeof r.config === 'string' && Array.isArray(r.servers) ? r : null;
+  } catch {
+    return null;
+  }
+};
+const VIP = VIP_IF as InterfaceName;
+
+/** An action's values parsed again on the way to the host (parse.ts): one that does not parse is rejected, never run. */
+function checked<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof InvalidValue) throw new ConfigRejected(`refused by the agent: ${err.message}`);
+    throw err;
+  }
+}
+/** The ids among `lbIds` this host may look at (an id that is not one names nothing of ours). */
+const lbIdsOf = (lbIds: readonly string[]): LbId[] => lbIds.flatMap((id) => { try { return [parse.lbId(id)]; } catch { return []; } });
+/** The VIP of a hand-over step: IPv4 only (the hold and steering tables are ARP and IPv4 tables). */
+const ipv4Vip = (address: string): IPv4Address => parse.ipv4Address(address, 'VIP address');
+
+const writeAtomic = (path: string, content: string) => {
+  writeFileSync(`${path}.tmp`, content);
+  renameSync(`${path}.tmp`, path);
+};
 
 /**
  * The script PING monitors run (haproxy's external check passes the server address as $3): one ICMP echo, as Octavia's
@@ -38,9 +89,28 @@ function installPingCheck(runDir: string): void {
   renameSync(`${file}.new`, file);
 }
 
-/** The real host: iproute2, sysctl, haproxy. Touches only `qlbaas-<lbId>`, `vl<hex>` links and its own dirs. */
+// One process per namespace look: both sysctls PlugVip sets, then the addresses and the default route (ip -j -batch
+// prints one JSON array per command, one per line). The namespace and the files are arguments, never spliced in.
+const LOOK = 'cat /proc/sys/net/ipv4/ip_nonlocal_bind /proc/sys/net/ipv4/ping_group_range && exec ip -j -batch -';
+const enter = (netns: string) => `--net=/run/netns/${netns}`;
+// One process per namespace set-up (nsenter: the network namespace alone, no mount work): the sysctls (shell writes),
+// the hold table when asked (before any address exists), the rest.
+const PLUG = `echo 1 > /proc/sys/net/ipv4/ip_nonlocal_bind && echo '${PING_GROUPS}' > /proc/sys/net/ipv4/ping_group_range`
+  + ' && { [ -z "$1" ] || nft -f "$1"; } && exec ip -batch -';
+
+/** The real host: iproute2, sysctl, nftables, haproxy. Touches only `qlbaas-<lbId>`, `vl<hex>` links and its own dirs. */
 export class LinuxHost implements Host {
   readonly state;
+  /** What the last full look (or this agent's own PlugVip) found in each namespace, by the namespace's inode. */
+  private readonly plumbingSeen = new Map<string, { ino: number; plumbing: Plumbing }>();
+  private hostLinks: { at: number; links: Promise<Map<string, IpLink>> } | null = null;
+  /** LBs whose CreateNetns just made the veth pair too (their PlugVip skips the host side). */
+  private readonly paired = new Set<string>();
+  /** Why the last runtime change fell back to a reload (for the log and the tests). */
+  lastFallback: string | null = null;
+  /** When each LB's copy last started answering ARP after holding its VIP back (the hand-over's gap is measured to it). */
+  readonly announcedAt = new Map<string, number>();
+
   constructor(private readonly opts: LinuxHostOptions) {
     this.state = stateDir(opts.stateDir);
     installPingCheck(opts.runDir);
@@ -51,71 +121,138 @@ export class LinuxHost implements Host {
     return this.state.list().map((r) => r.lbId);
   }
 
-  async observe(lbIds: readonly string[]): Promise<Observed> {
+  async observe(lbIds: readonly string[], opts: ObserveOptions = { full: true, includeOwned: true }): Promise<Observed> {
     const owned = new Set(this.owned());
-    const namespaces = await listNetns();
-    const hostLinks = new Map((await links(undefined, ['type', 'veth'])).map((l) => [l.ifname, l]));
-    const ids = [...new Set([...lbIds, ...owned])];
-    const out = await Promise.all(ids.map((id) => this.observeLb(id, owned.has(id), namespaces.has(netnsName(id)), hostLinks)));
+    const ids = [...new Set(lbIdsOf([...lbIds, ...(opts.includeOwned ? owned : [])]))];
+    const out = await Promise.all(ids.map((id) => this.observeLb(id, owned.has(id), opts)));
     return new Map(out.map((o) => [o.lbId, o]));
   }
 
-  private async observeLb(lbId: string, owned: boolean, netns: boolean, hostLinks: Map<string, IpLink>): Promise<ObservedLb> {
-    const ns = netnsName(lbId);
-    const p = lbPaths(this.opts.runDir, lbId);
-    let plumbing: ObservedLb['plumbing'] = null;
-    if (netns && owned) {
-      const [inside, via, nonlocal, pingGroups] = await Promise.all([
-        links(ns), defaultGateway(ns), readSysctl(ns, 'net.ipv4.ip_nonlocal_bind'), readSysctl(ns, 'net.ipv4.ping_group_range'),
-      ]);
-      const vip = inside.find((l) => l.ifname === VIP_IF);
-      const hostIf = hostLinks.get(hostVethName(lbId));
-      plumbing = {
-        hostIfMaster: hostIf?.master ?? null, hostIfUp: up(hostIf), vipIfUp: up(vip), loUp: up(inside.find((l) => l.ifname === 'lo')),
-        addresses: (vip?.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`), defaultVia: via,
-        // Both namespace sysctls PlugVip sets count as one: bind before the VIP is up, and ICMP for PING monitors.
-        nonlocalBind: nonlocal === '1' && pingGroups?.trim().replace(/\s+/g, ' ') === PING_GROUPS,
-      };
+  /** Host-side veths, listed once for all the full looks of one second (one `ip` for a whole resync). */
+  private veths(): Promise<Map<string, IpLink>> {
+    if (!this.hostLinks || Date.now() - this.hostLinks.at > 1000) {
+      const p = links(undefined, ['type', 'veth']).then((ls) => new Map(ls.map((l) => [l.ifname, l])));
+      this.hostLinks = { at: Date.now(), links: p };
+      p.catch(() => { this.hostLinks = null; });
     }
-    const cfg = owned ? readOr(p.cfg) : null;
-    const pid = owned ? livePid(p) : null;
+    return this.hostLinks.links;
+  }
+
+  private async lookInside(ns: NetnsName, lbId: LbId): Promise<Plumbing> {
+    const [text, hostLinks] = await Promise.all([
+      run('nsenter', [enter(ns), 'sh', '-c', LOOK], { input: 'addr show\nroute show default\n' }), this.veths(),
+    ]);
+    const [nonlocal, pingGroups, addrJson, routeJson] = text.split('\n');
+    const inside = JSON.parse(addrJson || '[]') as IpLink[];
+    const routes = JSON.parse(routeJson || '[]') as { dst: string; gateway?: string }[];
+    const vip = inside.find((l) => l.ifname === VIP_IF);
+    const hostIf = hostLinks.get(hostIfOf(lbId));
     return {
-      lbId, owned, netns, plumbing, configDigest: cfg === null ? null : sha(cfg),
-      haproxy: pid === null ? null : { pid, inNetns: inNetns(pid, ns), loadedDigest: readOr(p.loaded)?.trim() ?? null },
+      hostIfMaster: hostIf?.master ?? null, hostIfUp: up(hostIf), vipIfUp: up(vip), loUp: up(inside.find((l) => l.ifname === 'lo')),
+      addresses: (vip?.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`), defaultVia: routes.find((r) => r.dst === 'default')?.gateway ?? null,
+      // Both namespace sysctls PlugVip sets count as one: bind before the VIP is up, and ICMP for PING monitors.
+      nonlocalBind: nonlocal?.trim() === '1' && pingGroups?.trim().replace(/\s+/g, ' ') === PING_GROUPS,
     };
   }
 
+  private async observeLb(lbId: LbId, owned: boolean, opts: ObserveOptions): Promise<ObservedLb> {
+    const ns = netnsOf(lbId);
+    const p = lbPaths(this.opts.runDir, lbId);
+    const ino = inode(`/run/netns/${ns}`);
+    const netns = ino !== null;
+    let plumbing: ObservedLb['plumbing'] = null;
+    if (netns && owned) {
+      const seen = this.plumbingSeen.get(lbId);
+      if (!opts.full && seen && seen.ino === ino) {
+        plumbing = seen.plumbing;
+      } else {
+        plumbing = await this.lookInside(ns, lbId).catch(() => null);
+        if (plumbing) this.plumbingSeen.set(lbId, { ino, plumbing }); else this.plumbingSeen.delete(lbId);
+      }
+    }
+    const cfg = owned ? readOr(p.cfg) : null;
+    const pid = owned ? livePid(p) : null;
+    let haproxy: ObservedLb['haproxy'] = null;
+    if (pid !== null) {
+      let running = readRunning(p.running);
+      if (opts.full && running) running = await this.checkRunning(p.statsSock, running);
+      haproxy = { pid, inNetns: inNetns(pid, ns), running };
+    }
+    let handover: ObservedLb['handover'] = { quiet: false, steering: false };
+    if (netns && owned) {
+      handover = { quiet: existsSync(p.hold), steering: existsSync(p.steer), holderMac: readHolder(p) };
+      if (opts.full && (handover.quiet || handover.steering)) {
+        const t = await handoverTables(ns);
+        handover = { ...handover, quiet: handover.quiet && t.hold, steering: handover.steering && t.steer };
+      }
+    }
+    const sessions = pid !== null && opts.sessions?.has(lbId) ? await currentConnections(p.statsSock) : undefined;
+    return {
+      lbId, owned, netns, plumbing, configDigest: cfg === null ? null : sha(cfg), haproxy, handover,
+      ...(sessions !== undefined ? { sessions } : {}),
+    };
+  }
+
+  /**
+   * The running servers as haproxy has them: what the record says, corrected by `show servers state` for what can
+   * drift at runtime (a server gone or added by hand, its weight, maintenance, address, check address). Null when
+   * haproxy does not answer: then only a reload is sure to be right.
+   */
+  private async checkRunning(sock: string, running: RunningHaproxy): Promise<RunningHaproxy | null> {
+    let states: ServerState[];
+    try {
+      states = parseServersState(await socketCommand(sock, 'show servers state'));
+    } catch {
+      return null;
+    }
+    const recorded = new Map(running.servers.map((s) => [`${s.backend}/${s.name}`, s]));
+    const servers: ServerSpec[] = [];
+    for (const st of states) {
+      const r = recorded.get(`${st.backend}/${st.name}`);
+      // A server the record does not know: nothing says what it is, so it is described as nothing desired can be.
+      if (!r) { servers.push({ backend: st.backend, name: st.name, address: st.addr, port: st.port, weight: st.weight, backup: false, enabled: !st.maint, id: -1, check: null, cookie: null, proxy: null }); continue; }
+      // A check address equal to the server's own is no check address (that is how a runtime change clears one).
+      const checkAddr = st.checkAddr === null || st.checkAddr === st.addr ? null : st.checkAddr;
+      const checkPort = st.checkPort === null || st.checkPort === st.port ? null : st.checkPort;
+      servers.push({
+        ...r, address: st.addr, port: st.port, weight: st.weight, enabled: !st.maint,
+        check: r.check ? { ...r.check, addr: checkAddr ?? (r.check.addr === st.addr ? r.check.addr : null), port: checkPort ?? (r.check.port === st.port ? r.check.port : null) } : null,
+      });
+    }
+    return { ...running, servers };
+  }
+
   async apply(a: Action): Promise<void> {
-    const p = lbPaths(this.opts.runDir, a.lbId);
+    // Names and paths come from the parsed id (the plan derives them from it too), never from the action's strings.
+    const lbId = checked(() => parse.lbId(a.lbId));
+    const netns = netnsOf(lbId);
+    const p = lbPaths(this.opts.runDir, lbId);
     switch (a.kind) {
-      case 'CreateNetns':
+      case 'CreateNetns': {
+        const hostIf = hostIfOf(lbId);
+        const bridge = checked(() => parse.interfaceName(a.bridge, 'bridge'));
         // Write-ahead: the record exists before the namespace, so a crash in between still leaves it ours to clean.
-        this.state.record({ lbId: a.lbId, netns: a.netns, hostIf: hostVethName(a.lbId), runDir: p.dir, createdAt: (this.opts.now ?? (() => new Date().toISOString()))() });
+        this.state.record({ lbId, netns, hostIf, runDir: p.dir, createdAt: (this.opts.now ?? (() => new Date().toISOString()))() });
         mkdirSync(p.dir, { recursive: true, mode: 0o755 });
-        await ip(['netns', 'add', a.netns]).catch((err: unknown) => {
+        // A new namespace has none of the old one's hand-over state.
+        for (const f of [p.hold, p.steer, p.holder]) rmSync(f, { force: true });
+        this.plumbingSeen.delete(lbId);
+        this.paired.delete(lbId);
+        // One `ip` for the namespace and its veth pair on the bridge (a new LB's plumbing is mostly process starts).
+        try {
+          await ipBatch(null, [batch.netnsAdd(netns), batch.vethPair(hostIf, VIP, netns), batch.linkSetMaster(hostIf, bridge), batch.linkUp(hostIf)]);
+          this.paired.add(lbId);
+        } catch (err) {
+          // Left over from before (a namespace, or a host end without its peer): PlugVip looks and repairs.
           if (!(err instanceof HostCommandFailed && /File exists/.test(err.stderr))) throw err;
-        });
-        return;
-      case 'PlugVip': {
-        const inside = await links(a.netns);
-        if (!inside.some((l) => l.ifname === VIP_IF)) {
-          // A host end left from a deleted namespace has no usable peer: replace the pair.
-          await ip(['link', 'del', a.hostIf]).catch(() => undefined);
-          await ip(['link', 'add', a.hostIf, 'type', 'veth', 'peer', 'name', VIP_IF, 'netns', a.netns]);
+          if (!existsSync(`/run/netns/${netns}`)) await ip(['netns', 'add', netns]);
         }
-        await ipBatch(null, [`link set ${a.hostIf} master ${a.bridge}`, `link set ${a.hostIf} up`]);
-        await writeSysctl(a.netns, 'net.ipv4.ip_nonlocal_bind', '1');
-        // PING monitors: haproxy's unprivileged workers run ping with no_new_privs (file capabilities do not apply),
-        // so allow ICMP echo sockets for every group, in this namespace only.
-        await writeSysctl(a.netns, 'net.ipv4.ping_group_range', PING_GROUPS);
-        await ipBatch(a.netns, [
-          'link set lo up', `link set ${VIP_IF} up`, `addr replace ${a.address}/${a.prefixLen} dev ${VIP_IF}`,
-          ...(a.gatewayIp ? [`route replace default via ${a.gatewayIp} dev ${VIP_IF}`] : []),
-        ]);
-        // The VIP may have lived on another host a moment ago: tell the segment its new MAC (neighbours update).
-        gratuitousArp(a.netns, a.address, this.opts.garpCount ?? 3);
         return;
       }
+      case 'PlugVip':
+        // Every word of these commands is a typed value (parse.ts): a gateway with a newline never becomes a line.
+        await this.plugVip(checked(() => parseVipPlumbing(a)), a, p);
+        return;
       case 'WriteCerts': {
         // Private keys: a root-only directory, each file written 600 then renamed into place.
         mkdirSync(a.certs.dir, { recursive: true, mode: 0o700 });
@@ -130,30 +267,125 @@ export class LinuxHost implements Host {
       }
       case 'WriteConfig':
         mkdirSync(p.dir, { recursive: true, mode: 0o755 });
-        await installConfig(this.opts.haproxyBin, p, a.config);
+        // A fresh start parses the file itself: no separate haproxy -c for a haproxy that does not run yet.
+        await installConfig(this.opts.haproxyBin, p, a.config, livePid(p) !== null);
         return;
       case 'StartHaproxy':
-        rmSync(p.loaded, { force: true });
-        await startHaproxy(this.opts.haproxyBin, a.netns, p);
-        writeFileSync(p.loaded, a.digest);
+        rmSync(p.running, { force: true });
+        // A fresh master starts from the file alone: an old state file would bring back weights nobody wants now.
+        rmSync(p.serverState, { force: true });
+        await startHaproxy(this.opts.haproxyBin, netns, p);
+        writeAtomic(p.running, JSON.stringify(a.running));
         return;
-      case 'Reload': {
-        const pid = livePid(p);
-        if (pid === null) throw new HostCommandFailed('reload', null, 'haproxy master is not running');
-        await reloadHaproxy(pid, p);
-        writeFileSync(p.loaded, a.digest);
+      case 'Reload':
+        await this.reload(p, a.running, true);
         return;
-      }
+      case 'SetServers':
+        await this.setServers(p, a);
+        return;
       case 'StopHaproxy': {
         const pid = livePid(p);
         if (pid !== null) await stopPid(pid);
-        rmSync(p.loaded, { force: true });
+        rmSync(p.running, { force: true });
         return;
       }
+      case 'ProbeHolder': {
+        const vip = checked(() => ipv4Vip(a.address));
+        const holder = await probeHolder(netns, p, vip);
+        if (holder && a.steer) await steer(netns, p, vip, holder);
+        return;
+      }
+      case 'Steer':
+        await steer(netns, p, checked(() => ipv4Vip(a.address)), checked(() => parse.mac(a.mac)));
+        return;
+      case 'Unsteer':
+        await unsteer(netns, p);
+        return;
+      case 'Announce': {
+        const vip = checked(() => ipv4Vip(a.address));
+        await unhold(netns, p, vip, () => {
+          this.announcedAt.set(lbId, Date.now());
+          gratuitousArp(netns, vip, Math.max(1, this.opts.garpCount ?? 3));
+        });
+        return;
+      }
+      case 'Release':
+        await release(netns, p, checked(() => ipv4Vip(a.address)));
+        return;
       case 'Destroy':
-        await this.destroy(a.lbId);
+        await this.destroy(lbId);
         return;
     }
+  }
+
+  private async plugVip(v: ReturnType<typeof parseVipPlumbing>, a: Extract<Action, { kind: 'PlugVip' }>, p: ReturnType<typeof lbPaths>): Promise<void> {
+    if (a.quiet && familyOf(v.address) !== 4) throw new ConfigRejected(`refused by the agent: a hand-over holds back IPv4 VIPs only, not ${v.address}`);
+    if (!(a.fresh && this.paired.delete(v.lbId))) {
+      const inside = await links(v.netns);
+      const pair = !inside.some((l) => l.ifname === VIP_IF);
+      const root = [...(pair ? [batch.vethPair(v.hostIf, VIP, v.netns)] : []), batch.linkSetMaster(v.hostIf, v.bridge), batch.linkUp(v.hostIf)];
+      await ipBatch(null, root).catch(async (err: unknown) => {
+        // A host end left from a deleted namespace has no usable peer: replace the pair.
+        if (!(pair && err instanceof HostCommandFailed && /File exists/.test(err.stderr))) throw err;
+        await ip(['link', 'del', v.hostIf]);
+        await ipBatch(null, root);
+      });
+    }
+    if (a.quiet) writeFileSync(p.hold, holdRules(ipv4Vip(v.address)));
+    // PING monitors: haproxy's unprivileged workers run ping with no_new_privs (file capabilities do not apply), so
+    // ICMP echo sockets are allowed for every group, in this namespace only. A held-back VIP gets its ARP table first.
+    await run('nsenter', [enter(v.netns), 'sh', '-c', PLUG, 'sh', a.quiet ? p.hold : ''], {
+      input: batchInput([
+        batch.linkUp('lo' as InterfaceName), batch.linkUp(VIP), batch.addrReplace(v.address, v.prefixLen, VIP),
+        ...(v.gateway ? [batch.routeReplaceDefault(v.gateway, VIP)] : []),
+      ]),
+    });
+    const ino = inode(`/run/netns/${v.netns}`);
+    if (ino !== null) {
+      this.plumbingSeen.set(v.lbId, { ino, plumbing: {
+        hostIfMaster: v.bridge, hostIfUp: true, vipIfUp: true, loUp: true, addresses: [`${v.address}/${v.prefixLen}`], defaultVia: v.gateway, nonlocalBind: true,
+      } });
+    }
+    // The VIP may have lived on another host a moment ago: tell the segment its new MAC (neighbours update). A held-back
+    // VIP says nothing until Announce.
+    if (!a.quiet) gratuitousArp(v.netns, v.address, this.opts.garpCount ?? 3);
+  }
+
+  /** Save the servers' state (weights, maintenance, health carry over), SIGUSR2, record what runs now. */
+  private async reload(p: ReturnType<typeof lbPaths>, running: RunningHaproxy, keepState: boolean): Promise<void> {
+    const pid = livePid(p);
+    if (pid === null) throw new HostCommandFailed('reload', null, 'haproxy master is not running');
+    if (!keepState || !(await saveServerState(p))) rmSync(p.serverState, { force: true });
+    await reloadHaproxy(pid, p);
+    writeAtomic(p.running, JSON.stringify(running));
+  }
+
+  /**
+   * The runtime API: each step over the admin socket. If haproxy refuses one, the file is written (checked) and haproxy
+   * reloaded instead, so the running haproxy and the file never disagree; the record says what runs either way.
+   */
+  private async setServers(p: ReturnType<typeof lbPaths>, a: Extract<Action, { kind: 'SetServers' }>): Promise<void> {
+    const before = readOr(p.running);
+    try {
+      await runtimeCommands(p.statsSock, a.ops.flatMap(commandsOf));
+    } catch (err) {
+      // Refused (a server with connections cannot be deleted, say) or no answer: the reload path, file first.
+      this.lastFallback = err instanceof Error ? err.message : String(err);
+      await installConfig(this.opts.haproxyBin, p, a.config, true);
+      await this.reload(p, a.running, true);
+      return;
+    }
+    if (before !== null) writeAtomic(p.runningPrev, before);
+    writeAtomic(p.running, JSON.stringify(a.running));
+  }
+
+  /** After a runtime change whose file haproxy -c refused: reload the file that is still in place, from its values alone. */
+  async restore(rawId: string): Promise<void> {
+    const p = lbPaths(this.opts.runDir, checked(() => parse.lbId(rawId)));
+    const prev = readRunning(p.runningPrev);
+    if (prev === null) throw new HostCommandFailed('restore', null, 'no record of what ran before the runtime change');
+    await this.reload(p, prev, false);
+    copyFileSync(p.runningPrev, p.running);
   }
 
   /** haproxy's `show stat` CSV for one LB (live counters; reset by a reload). */
@@ -161,33 +393,65 @@ export class LinuxHost implements Host {
     return socketCommand(lbPaths(this.opts.runDir, lbId).statsSock, 'show stat');
   }
 
-  /** sha256 of the config on disk and of the one the running master loaded (null when absent). */
+  /** True when the LB's haproxy master runs (a pid file naming a live haproxy with our config). */
+  running(lbId: string): boolean {
+    return livePid(lbPaths(this.opts.runDir, lbId)) !== null;
+  }
+
+  /** sha256 of the config on disk and of the one the running master matches (null when absent). */
   digests(lbId: string): { config: string | null; loaded: string | null; running: boolean } {
     const p = lbPaths(this.opts.runDir, lbId);
     const cfg = readOr(p.cfg);
-    return { config: cfg === null ? null : sha(cfg), loaded: readOr(p.loaded)?.trim() ?? null, running: livePid(p) !== null };
+    return { config: cfg === null ? null : sha(cfg), loaded: readRunning(p.running)?.config ?? null, running: livePid(p) !== null };
   }
 
   /** Lease lapsed: remove every VIP this agent plugged, so a partitioned host stops answering (no split brain). */
   async withdrawVips(): Promise<void> {
+    this.plumbingSeen.clear();
     const namespaces = await listNetns();
-    for (const lbId of this.owned()) {
-      if (namespaces.has(netnsName(lbId))) await ip(['-n', netnsName(lbId), 'addr', 'flush', 'dev', VIP_IF]).catch(() => undefined);
+    for (const lbId of lbIdsOf(this.owned())) {
+      if (namespaces.has(netnsOf(lbId))) await ip(['-n', netnsOf(lbId), 'addr', 'flush', 'dev', VIP_IF]).catch(() => undefined);
     }
   }
 
+  /** Forget what was seen of the namespaces (the next observation of each looks again). */
+  forgetPlumbing(): void {
+    this.plumbingSeen.clear();
+  }
+
   /** Stop haproxy, delete the namespace (its veth goes with it), remove the run dir, then forget the record. */
-  async destroy(lbId: string): Promise<void> {
-    const ns = netnsName(lbId);
+  async destroy(rawId: string): Promise<void> {
+    const lbId = checked(() => parse.lbId(rawId));
+    const ns = netnsOf(lbId);
     const p = lbPaths(this.opts.runDir, lbId);
+    this.plumbingSeen.delete(lbId);
     const pid = livePid(p);
     if (pid !== null) await stopPid(pid);
-    if ((await listNetns()).has(ns)) {
+    if (existsSync(`/run/netns/${ns}`) || (await listNetns()).has(ns)) {
       for (const other of await netnsPids(ns)) await stopPid(other, 1000);
       await ip(['netns', 'del', ns]);
     }
-    await ip(['link', 'del', hostVethName(lbId)]).catch(() => undefined);
+    await ip(['link', 'del', hostIfOf(lbId)]).catch(() => undefined);
     if (existsSync(p.dir)) rmSync(p.dir, { recursive: true, force: true });
     this.state.forget(lbId);
   }
 }
+
+/** The admin-socket commands of one server step (see ServerOp). */
+export function commandsOf(op: ServerOp): string[] {
+  switch (op.op) {
+    case 'add': {
+      const s = op.server;
+      const name = `${s.backend}/${s.name}`;
+      // Added in maintenance: enabled (if wanted) and its check started only once it exists with every setting.
+      return [addServerCommand(s), ...(s.enabled ? [`set server ${name} state ready`] : []), ...(s.check ? [`enable health ${name}`] : [])];
+    }
+    case 'del': return [`set server ${op.backend}/${op.name} state maint`, `del server ${op.backend}/${op.name}`];
+    case 'weight': return [`set server ${op.backend}/${op.name} weight ${op.weight}`];
+    case 'state': return [`set server ${op.backend}/${op.name} state ${op.enabled ? 'ready' : 'maint'}`];
+    // No monitor address or port means the server's own: that is what haproxy gets then.
+    case 'check-addr': return [`set server ${op.backend}/${op.name} check-addr ${op.addr} port ${op.port}`];
+  }
+}
+
+export { ConfigRejected };

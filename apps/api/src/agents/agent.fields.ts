@@ -16,8 +16,13 @@ export const AGENT = attributes<AgentView>()('agent', 'agent', (a) => a, [
   { name: 'started_at', show: (a) => neutronTime(a.registeredAt) },
   { name: 'heartbeat_timestamp', show: (a) => neutronTime(a.lastDeclaredAt ?? a.registeredAt) },
   { name: 'alive', field: 'alive', filter: true },
-  { name: 'availability_zone', show: () => null, filter: true },
+  { name: 'availability_zone', show: (a) => a.availabilityZone, filter: true },
   { name: 'description', show: () => null, filter: true },
-  { name: 'configurations', show: (a) => ({ bridge_mappings: { ...a.bridgeMappings }, device_drivers: ['haproxy_ns'], lease_ms: a.leaseMs }) },
+  {
+    name: 'configurations',
+    show: (a) => ({
+      bridge_mappings: { ...a.bridgeMappings }, device_drivers: ['haproxy_ns'], lease_ms: a.leaseMs, management_address: a.managementAddress,
+    }),
+  },
   { name: 'resources_synced', show: () => null },
 ]);

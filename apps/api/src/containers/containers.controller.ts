@@ -9,6 +9,7 @@ import { Lookup, SECRET_WRITES, type SecretWrites } from '../http/lookup';
 import { projectFor } from '../http/request-context';
 import { barbicanRef } from '../secrets/secret.fields';
 import { CONTAINER } from './container.fields';
+import { Policy } from '../http/policy-guard';
 
 /** Barbican's certificate containers; a container names only secrets of its own project. */
 @Controller('v1/containers')
@@ -20,6 +21,7 @@ export class ContainersController {
   ) {}
 
   @Post()
+  @Policy('containers:post')
   @HttpCode(201)
   async create(@Req() req: FastifyRequest, @Body() body: unknown) {
     const b = CONTAINER.parseCreateAttributes(body);
@@ -37,12 +39,14 @@ export class ContainersController {
   }
 
   @Get(':id')
+  @Policy('container:get')
   async show(@Req() req: FastifyRequest, @Param('id') id: string) {
     const record = await this.lookup.container(id);
     return CONTAINER.render({ record, ref: barbicanRef(req, 'containers', record.id) });
   }
 
   @Delete(':id')
+  @Policy('container:delete')
   @HttpCode(204)
   async remove(@Param('id') id: string): Promise<void> {
     const c = await this.lookup.container(id);

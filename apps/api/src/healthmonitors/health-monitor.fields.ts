@@ -37,4 +37,7 @@ export const HEALTH_MONITOR = attributes<{ lb: LoadBalancerView; hm: HealthMonit
   { name: 'domain_name', rule: hostname, create: true, update: true, field: 'domainName', default: null, filter: true },
   { name: 'tenant_id', rule: projectId, create: true, show: ({ lb }) => lb.projectId, filter: true },
   { name: 'pool_id', rule: uuid, create: 'required', show: ({ hm }) => hm.poolId, hidden: true, filter: true },
+  // The load balancer filters openstacksdk and Octavia accept (both spellings).
+  { name: 'loadbalancer_id', show: ({ lb }) => lb.lbId, hidden: true, filter: true },
+  { name: 'load_balancer_id', show: ({ lb }) => lb.lbId, hidden: true, filter: true },
 ]);

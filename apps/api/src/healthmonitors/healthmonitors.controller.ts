@@ -6,22 +6,26 @@ import { Lookup } from '../http/lookup';
 import { Writes } from '../http/writes';
 import { QuotaCheck } from '../quotas/quota';
 import { HEALTH_MONITOR } from './health-monitor.fields';
+import { Policy } from '../http/policy-guard';
 
 @Controller(['v2/lbaas/healthmonitors', 'v2.0/lbaas/healthmonitors'])
 export class HealthMonitorsController {
   constructor(private readonly lookup: Lookup, private readonly writes: Writes, private readonly quota: QuotaCheck) {}
 
   @Get()
+  @Policy('os_load-balancer_api:healthmonitor:get_all')
   list(@Req() req: FastifyRequest) {
     return listResponse('healthmonitors', this.lookup.healthMonitors(), HEALTH_MONITOR, req);
   }
 
   @Get(':id')
+  @Policy('os_load-balancer_api:healthmonitor:get_one')
   show(@Req() req: FastifyRequest, @Param('id') id: string) {
     return single('healthmonitor', this.lookup.shown('healthMonitor', id, () => this.lookup.healthMonitor(id), (x) => HEALTH_MONITOR.render(x)), req);
   }
 
   @Post()
+  @Policy('os_load-balancer_api:healthmonitor:post')
   @HttpCode(201)
   async create(@Req() req: FastifyRequest, @Body() body: unknown) {
     const b = HEALTH_MONITOR.parseCreate(body);
@@ -35,6 +39,7 @@ export class HealthMonitorsController {
   }
 
   @Put(':id')
+  @Policy('os_load-balancer_api:healthmonitor:put')
   async update(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown) {
     const b = HEALTH_MONITOR.parseUpdate(body);
     const { lb, hm } = this.lookup.healthMonitor(id);
@@ -44,6 +49,7 @@ export class HealthMonitorsController {
   }
 
   @Delete(':id')
+  @Policy('os_load-balancer_api:healthmonitor:delete')
   @HttpCode(204)
   async remove(@Req() req: FastifyRequest, @Param('id') id: string): Promise<void> {
     const { lb, hm } = this.lookup.healthMonitor(id);

@@ -106,7 +106,9 @@ export function listOf<T>(
       throw invalidFilter();
     }
     const wanted = one(q, key) ?? '';
-    out = out.filter((it) => scalar(attr(it, key)) && matches(attr(it, key), wanted));
+    // A list-valued attribute (tls_versions, a pool's listeners) matches when one of its values does.
+    const hit = (v: unknown): boolean => (Array.isArray(v) ? v.some((x) => scalar(x) && matches(x, wanted)) : scalar(v) && matches(v, wanted));
+    out = out.filter((it) => hit(attr(it, key)));
   }
   const hasTags = (it: T): string[] => { const t = attr(it, 'tags'); return Array.isArray(t) ? (t as string[]) : []; };
   const tAll = tagList(q, 'tags'), tAny = tagList(q, 'tags-any'), nAll = tagList(q, 'not-tags'), nAny = tagList(q, 'not-tags-any');
@@ -169,3 +171,9 @@ export function neutronList(plural: string, body: Wire): Wire {
 
 /** One object's answer, `{"<root>": {...}}`, with the attributes `?fields=` selects. */
 export const single = (root: string, wire: Wire, req: FastifyRequest): Wire => ({ [root]: selectFields(wire, fieldsOf((req.query ?? {}) as Query)) });
+
+/** Renames a list's links key (Octavia's `flavorprofile_links` and `availability_zone_profile_links` quirks). */
+export function relink(body: Wire, plural: string, linksKey: string): Wire {
+  const { [`${plural}_links`]: links, ...rest } = body;
+  return { ...rest, [linksKey]: links };
+}

@@ -1,17 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CONFIG, EVENT_STORE, PROJECTION, SECRET_STORE } from '@lbaas/app-shell';
+import { EVENT_STORE, PROJECTION, SECRET_STORE } from '@lbaas/app-shell';
 import { isUuid } from '@lbaas/contracts';
-import { effectiveQuota } from '@lbaas/domain';
 import type { EventStore, StoredCommit } from '@lbaas/event-store';
-import type { QuotaResource } from '@lbaas/events';
+import { isZoneName, parseFlavorData, parseZoneData } from '@lbaas/domain';
+import type { LoadBalancerFlavor, QuotaResource } from '@lbaas/events';
 import {
-  isGone, lbProvisioningStatus, type AgentView, type DeletedChild, type Catalog, type HealthMonitorView, type L7PolicyView, type L7RuleView,
-  type ListenerView, type LoadBalancerView, type MemberView, type NetworkView, type PoolView, type SubnetView, type VipAllocationView,
+  isGone, lbProvisioningStatus, type AgentView, type Catalog, type DeletedChild, type FlavorProfileView, type FlavorView, type HealthMonitorView,
+  type L7PolicyView, type L7RuleView, type ListenerView, type LoadBalancerView, type MemberView, type NetworkView, type PoolView,
+  type SubnetView, type VipAllocationView, type ZoneProfileView, type ZoneView,
 } from '@lbaas/projections';
 import { isCertBundle, parseSecretRef, type ContainerRecord, type SecretRecord, type SecretStore } from '@lbaas/secret-store';
-import type { ApiConfig } from '../config';
+import { amphoraeOf, type AmphoraView } from '../amphorae/amphora';
 import type { Wire } from './attributes';
 import { ApiError, notFound } from './errors';
+import { inCidr } from './rules';
 import { callerProject, visible } from './project-scope';
 
 /** The api's one in-memory view and the runner that feeds it (injected under PROJECTION, into this module only). */
@@ -25,8 +27,11 @@ export type ReadModel = {
 
 /** A VIP allocation shown as a Neutron port: its subnet, and the project that owns it (its load balancer's). */
 export type PortView = Readonly<{ subnet: SubnetView; vip: VipAllocationView; projectId: string }>;
-/** A project's quota: the limits that apply (set ones, configured defaults for the rest). */
-export type QuotaView = Readonly<{ projectId: string; limits: Record<QuotaResource, number> }>;
+/** A project's quota: the limits set for it; an absent one (shown as null) is "use the default", as Octavia shows it. */
+export type QuotaView = Readonly<{ projectId: string; limits: Partial<Record<QuotaResource, number | null>> }>;
+
+/** What a load balancer's availability zone says, resolved for its create. */
+export type ZoneChoice = Readonly<{ name: string; agentZone: string; validVipNetworks: readonly string[] | null }>;
 
 /** The secret store's writes (the reads go through the lookup). */
 export const SECRET_WRITES = Symbol('SECRET_WRITES');
@@ -58,7 +63,6 @@ export class Lookup {
     @Inject(PROJECTION) private readonly view: ReadModel,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(SECRET_STORE) private readonly secrets: SecretStore | null,
-    @Inject(CONFIG) private readonly config: ApiConfig,
   ) {}
 
   private get catalog(): Catalog {
@@ -265,6 +269,44 @@ export class Lookup {
     return port;
   }
 
+  // ---- layer-2 segments: every project's objects, for safety checks only (nothing here is shown to the caller) ----
+
+  /** The live networks on physical network `physnet` (a flat network takes it whole). */
+  networksOnPhysicalNetwork(physnet: string): string[] {
+    return [...this.catalog.networks.networks.values()].filter((n) => n.physicalNetwork === physnet).map((n) => n.networkId);
+  }
+
+  /** The live subnets on the layer-2 segment of network `networkId`: every subnet of every network on its physical network. */
+  segmentSubnets(networkId: string): { subnetId: string; cidr: string }[] {
+    const physnet = this.catalog.networks.networks.get(networkId)?.physicalNetwork;
+    if (physnet === undefined) return [];
+    return [...this.catalog.networks.subnets.values()]
+      .filter((s) => this.catalog.networks.networks.get(s.networkId)?.physicalNetwork === physnet)
+      .map((s) => ({ subnetId: s.subnetId, cidr: s.cidr }));
+  }
+
+  /**
+   * Addresses in use on the segment of subnet `s` that its own allocations do not show: VIPs of the segment's other
+   * subnets, and the members of projects other than `projectId` on the segment (a member without a subnet sits on its
+   * load balancer's VIP subnet, as in Octavia). A VIP there would take over someone else's address by ARP. The scan is
+   * set lookups per member; addresses are parsed only for members on the segment.
+   */
+  takenNear(s: SubnetView, projectId: string): string[] {
+    const segment = new Set(this.segmentSubnets(s.networkId).map((x) => x.subnetId));
+    const out: string[] = [];
+    for (const id of segment) {
+      if (id === s.subnetId) continue;
+      for (const vip of this.catalog.networks.subnets.get(id)?.vips.values() ?? []) out.push(vip.address);
+    }
+    for (const lb of this.catalog.loadBalancers.lbs.values()) {
+      if (lb.projectId === projectId) continue;
+      for (const m of lb.members.values()) {
+        if (segment.has(m.subnetId ?? lb.vipSubnetId) && inCidr(m.address, s.cidr)) out.push(m.address);
+      }
+    }
+    return out;
+  }
+
   // ---- agents (operator objects) ----
 
   agent(id: string): AgentView {
@@ -277,12 +319,96 @@ export class Lookup {
     return [...this.catalog.agents.agents.values()];
   }
 
+  // ---- amphorae: the running instances of the load balancers the caller may see (operator objects; admin only) ----
+
+  amphorae(): AmphoraView[] {
+    return this.lbs().flatMap((lb) => amphoraeOf(lb, (id) => this.catalog.agents.agents.get(id)));
+  }
+
+  amphora(id: string): AmphoraView {
+    const k = key(id);
+    const a = k ? this.amphorae().find((x) => x.amphoraId === k) : undefined;
+    if (!a) throw notFound('Amphora', id);
+    return a;
+  }
+
+  // ---- flavors, availability zones and their profiles (of no project: every caller reads flavors and zones) ----
+
+  flavors(): FlavorView[] {
+    return [...this.catalog.offerings.flavors.values()];
+  }
+
+  flavor(id: string): FlavorView {
+    const f = key(id) ? this.catalog.offerings.flavors.get(id.toLowerCase()) : undefined;
+    if (!f) throw notFound('Flavor', id);
+    return f;
+  }
+
+  flavorProfiles(): FlavorProfileView[] {
+    return [...this.catalog.offerings.flavorProfiles.values()];
+  }
+
+  flavorProfile(id: string): FlavorProfileView {
+    const p = key(id) ? this.catalog.offerings.flavorProfiles.get(id.toLowerCase()) : undefined;
+    if (!p) throw notFound('Flavor profile', id);
+    return p;
+  }
+
+  zones(): ZoneView[] {
+    return [...this.catalog.offerings.zones.values()];
+  }
+
+  zone(name: string): ZoneView {
+    const z = this.catalog.offerings.zones.get(name);
+    if (!z) throw notFound('Availability Zone', name);
+    return z;
+  }
+
+  zoneProfiles(): ZoneProfileView[] {
+    return [...this.catalog.offerings.zoneProfiles.values()];
+  }
+
+  zoneProfile(id: string): ZoneProfileView {
+    const p = key(id) ? this.catalog.offerings.zoneProfiles.get(id.toLowerCase()) : undefined;
+    if (!p) throw notFound('Availability Zone Profile', id);
+    return p;
+  }
+
+  /** How many load balancers (of every project, deleted ones until torn down) use flavor `flavorId` or zone `zone`. */
+  lbsUsing(o: { flavorId?: string; zone?: string }): number {
+    let n = 0;
+    for (const lb of this.catalog.loadBalancers.lbs.values()) {
+      if ((o.flavorId !== undefined && lb.flavor?.flavorId === o.flavorId) || (o.zone !== undefined && lb.availabilityZone?.name === o.zone)) n++;
+    }
+    return n;
+  }
+
+  /** A load balancer create's flavor, resolved as Octavia does (400s: unknown, disabled). */
+  flavorFor(id: string): LoadBalancerFlavor {
+    const f = key(id) ? this.catalog.offerings.flavors.get(id.toLowerCase()) : undefined;
+    const profile = f ? this.catalog.offerings.flavorProfiles.get(f.flavorProfileId) : undefined;
+    if (!f || !profile) throw new ApiError(400, 'Validation failure: Invalid flavor_id.');
+    if (!f.enabled) throw new ApiError(400, `The selected flavor is not allowed in this deployment: ${f.flavorId}`);
+    const m = parseFlavorData(profile.flavorData);
+    return { flavorId: f.flavorId, topology: m.topology, maxListeners: m.maxListeners, maxListenerConnections: m.maxListenerConnections };
+  }
+
+  /** A load balancer create's availability zone, resolved as Octavia does: the agents' zone is the profile's compute_zone. */
+  zoneFor(name: string): ZoneChoice {
+    const z = isZoneName(name) ? this.catalog.offerings.zones.get(name) : undefined;
+    const profile = z ? this.catalog.offerings.zoneProfiles.get(z.availabilityZoneProfileId) : undefined;
+    if (!z || !profile) throw new ApiError(400, 'Validation failure: Invalid availability zone.');
+    if (!z.enabled) throw new ApiError(400, `The selected availability_zone is not allowed in this deployment: ${z.name}`);
+    const m = parseZoneData(profile.availabilityZoneData);
+    return { name: z.name, agentZone: m.computeZone ?? z.name, validVipNetworks: m.validVipNetworks };
+  }
+
   // ---- quotas ----
 
-  /** The quota of project `projectId`, or a 404 when the caller is confined to another project. */
+  /** The quota of project `projectId` (null: the default applies), or a 404 when the caller is confined to another project. */
   quota(projectId: string): QuotaView {
     if (!visible(projectId)) throw new ApiError(404, `Quota for project ${projectId} not found.`);
-    return { projectId, limits: effectiveQuota(this.catalog.projects.quotas.get(projectId) ?? {}, this.config.quotaDefaults) };
+    return { projectId, limits: { ...(this.catalog.projects.quotas.get(projectId) ?? {}) } };
   }
 
   /** The quotas set for projects the caller may see. */
@@ -337,6 +463,12 @@ export class Lookup {
     if (c?.projectId !== projectId) return false;
     for (const r of c.secretRefs) if (!(await this.ownedBy(r.secretRef, projectId))) return false;
     return true;
+  }
+
+  /** The PEM that `ref` resolves to, if it is project `projectId`'s (another project's is as unknown as a missing one). */
+  async pemOf(ref: string, projectId: string): Promise<string | null> {
+    if (!(await this.ownedBy(ref, projectId)) || !this.secrets) return null;
+    return this.secrets.resolvePem(ref).catch(() => null);
   }
 
   /** True if `ref` is a certificate of project `projectId` that resolves to a certificate and its key (a listener's). */

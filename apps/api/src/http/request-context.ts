@@ -2,7 +2,8 @@ import type { Actor } from '@lbaas/contracts';
 import type { FastifyRequest } from 'fastify';
 import type { ApiConfig } from '../config';
 import { ApiError, invalidInput } from './errors';
-import { callerProject } from './project-scope';
+import { POLICY_FORBIDDEN } from './policy';
+import { callerAccess, callerIdentity } from './project-scope';
 import { projectId as projectIdRule } from './rules';
 
 const header = (req: FastifyRequest, name: string): string | undefined => {
@@ -10,17 +11,27 @@ const header = (req: FastifyRequest, name: string): string | undefined => {
   return Array.isArray(v) ? v[0] : v;
 };
 
-/** Who is calling, for the commit's actor (noauth: everybody is admin; the project is what they say). */
+// Identity fields come from a validated token (or noauth's checked headers); a JWT's claims may still hold any text.
+const clean = (v: string | null | undefined): string | undefined =>
+  v ? v.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 255) || undefined : undefined;
+
+/**
+ * Who is calling, for the commit's actor: the validated identity (user, its name, project, roles, the token's audit
+ * id, how it was authenticated) and the client's address as Fastify resolved it (X-Forwarded-For only from
+ * TRUSTED_PROXIES). `projectId`: the project the call acts on, for callers of no project.
+ */
 export function actorOf(req: FastifyRequest, projectId?: string): Actor {
-  // Auditing wants the caller's project (who), falling back to the project the call acts on.
-  const project = callerProject() ?? projectId;
-  const user = header(req, 'x-user-id');
-  const roles = header(req, 'x-roles');
+  const id = callerIdentity();
+  const auditId = clean(id?.auditIds[0]);
+  const userName = clean(id?.userName);
   return {
     kind: 'user',
-    projectId: project && /^[A-Za-z0-9_-]{1,64}$/.test(project) ? project : undefined,
-    userId: user && /^[A-Za-z0-9_.@-]{1,64}$/.test(user) ? user : 'anonymous',
-    roles: roles ? roles.split(',').map((r) => r.trim()).filter((r) => /^[A-Za-z0-9_:-]{1,64}$/.test(r)) : ['admin'],
+    projectId: id?.projectId ?? projectId,
+    userId: clean(id?.userId) ?? 'anonymous',
+    ...(userName ? { userName } : {}),
+    roles: [...(id?.roles ?? [])],
+    ...(auditId ? { auditId } : {}),
+    ...(id ? { auth: id.source } : {}),
     requestId: req.id,
     clientAddress: req.ip,
     service: 'api',
@@ -29,19 +40,25 @@ export function actorOf(req: FastifyRequest, projectId?: string): Actor {
 }
 
 /**
- * The project a new top-level object belongs to: the body's project_id (or tenant_id), else the caller's project,
- * else `fallback` (DEFAULT_PROJECT_ID; a subnet's network's project), else Octavia's 400.
+ * The project a new top-level object belongs to: the body's project_id (or tenant_id), else `inherited` (a subnet's
+ * network's project), else the caller's project, else `fallback` (DEFAULT_PROJECT_ID in noauth), else Octavia's 400.
+ * Naming another project than the caller's is for callers granted every project (admins; Octavia checks the create
+ * rule against the body's project): anyone else gets Octavia's 403.
  */
-export function projectFor(body: { project_id?: string | null; tenant_id?: string | null }, fallback: string | null): string {
+export function projectFor(
+  body: { project_id?: string | null; tenant_id?: string | null }, fallback: string | null, inherited?: string,
+): string {
   if (body.project_id && body.tenant_id && body.project_id !== body.tenant_id) {
     throw invalidInput('tenant_id', body.tenant_id, 'Value should be the same as project_id');
   }
-  const p = body.project_id ?? body.tenant_id ?? callerProject() ?? fallback;
+  const p = body.project_id ?? body.tenant_id ?? inherited ?? callerIdentity()?.projectId ?? fallback;
   if (!p) {
     throw new ApiError(400, 'Validation failure: Missing project ID in request where one is required. An administrator should check the keystone settings in the Octavia configuration.');
   }
   const r = projectIdRule(p);
   if (!r.ok) throw invalidInput('project_id', p, r.reason);
+  const access = callerAccess();
+  if (!access || (access.kind === 'project' && access.projectId !== p)) throw new ApiError(403, POLICY_FORBIDDEN);
   return p;
 }
 

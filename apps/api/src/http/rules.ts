@@ -86,6 +86,15 @@ export const ipToInt = (ip: string): number | undefined => {
   if (isIP(ip) !== 4) return undefined;
   return ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
 };
+
+/** True if `address` lies inside the subnet's CIDR. */
+export function inCidr(address: string, cidr: string): boolean {
+  const [net, len] = cidr.split('/');
+  const a = ipToInt(address), n = ipToInt(net);
+  if (a === undefined || n === undefined) return false;
+  const size = 2 ** (32 - Number(len));
+  return Math.floor(a / size) === Math.floor(n / size);
+}
 export const intToIp = (n: number): string => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
 
 /** An IPv4 CIDR, normalised to its network address ("10.0.0.5/24" -> "10.0.0.0/24"). */
@@ -139,3 +148,18 @@ export const unsupported = (what: string): Rule<null> => (v) =>
   v === false || v === '' || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && Object.keys(v).length === 0)
     ? ok(null)
     : bad(`${what} is not supported by this provider`);
+
+/** A list of distinct values of a fixed set (tls_versions, alpn_protocols); the decider says why an empty one is refused. */
+export const listOf = <T extends string>(values: readonly T[], max = values.length): Rule<T[]> => (v) => {
+  if (!Array.isArray(v)) return bad('Value should be a list');
+  if (v.length > max) return bad(`Value should have at most ${max} entries`);
+  for (const x of v) if (typeof x !== 'string' || !(values as readonly string[]).includes(x)) return bad(`Value should be a list of: ${values.join(', ')}`);
+  return ok([...new Set(v as T[])]);
+};
+
+/** JSON text (flavor_data, availability_zone_data): a string of at most `max` characters; the decider parses and checks it. */
+export const jsonText = (max: number): Rule<string> => (v) => {
+  if (typeof v !== 'string') return bad('Value should be a string');
+  if (v.length > max) return bad(`Value should have a maximum character requirement of ${max}`);
+  return ok(v);
+};

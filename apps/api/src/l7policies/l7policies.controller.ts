@@ -6,23 +6,27 @@ import { listResponse, single } from '../http/listing';
 import { Lookup } from '../http/lookup';
 import { Writes } from '../http/writes';
 import { L7_POLICY, redirectChanges, sanitizeRedirects } from './l7policy.fields';
+import { Policy } from '../http/policy-guard';
 
 @Controller(['v2/lbaas/l7policies', 'v2.0/lbaas/l7policies'])
 export class L7PoliciesController {
   constructor(private readonly lookup: Lookup, private readonly writes: Writes) {}
 
   @Get()
+  @Policy('os_load-balancer_api:l7policy:get_all')
   list(@Req() req: FastifyRequest) {
     const policies = this.lookup.lbs().flatMap((lb) => [...lb.listeners.keys()].flatMap((id) => listenerPolicies(lb, id)).map((policy) => ({ lb, policy })));
     return listResponse('l7policies', policies, L7_POLICY, req);
   }
 
   @Get(':id')
+  @Policy('os_load-balancer_api:l7policy:get_one')
   show(@Req() req: FastifyRequest, @Param('id') id: string) {
     return single('l7policy', L7_POLICY.render(this.lookup.l7Policy(id)), req);
   }
 
   @Post()
+  @Policy('os_load-balancer_api:l7policy:post')
   @HttpCode(201)
   async create(@Req() req: FastifyRequest, @Body() body: unknown) {
     const b = L7_POLICY.parseCreate(body);
@@ -37,6 +41,7 @@ export class L7PoliciesController {
   }
 
   @Put(':id')
+  @Policy('os_load-balancer_api:l7policy:put')
   async update(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown) {
     const { lb, policy } = this.lookup.l7Policy(id);
     const b = L7_POLICY.parseUpdate(body);
@@ -46,6 +51,7 @@ export class L7PoliciesController {
   }
 
   @Delete(':id')
+  @Policy('os_load-balancer_api:l7policy:delete')
   @HttpCode(204)
   async remove(@Req() req: FastifyRequest, @Param('id') id: string): Promise<void> {
     const { lb, policy } = this.lookup.l7Policy(id);

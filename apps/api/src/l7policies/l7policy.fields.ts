@@ -42,6 +42,8 @@ export const L7_POLICY = attributes<{ lb: LoadBalancerView; policy: L7PolicyView
   { name: 'name', rule: text(), create: true, update: true, field: 'name', default: '', filter: true },
   { name: 'tags', rule: tags, create: true, update: true, field: 'tags', default: [] },
   { name: 'tenant_id', rule: projectId, create: true, show: ({ lb }) => lb.projectId, filter: true },
+  { name: 'loadbalancer_id', show: ({ lb }) => lb.lbId, hidden: true, filter: true },
+  { name: 'load_balancer_id', show: ({ lb }) => lb.lbId, hidden: true, filter: true },
 ]);
 
 type Redirects = Pick<L7PolicySettings, 'action' | 'redirectPoolId' | 'redirectUrl' | 'redirectPrefix' | 'redirectHttpCode'>;

@@ -21,4 +21,7 @@ export const L7_RULE = attributes<{ lb: LoadBalancerView; rule: L7RuleView }>()(
   { name: 'operating_status', show: ({ lb, rule }) => l7OperatingStatus(lb, rule.adminStateUp), filter: true },
   { name: 'tags', rule: tags, create: true, update: true, field: 'tags', default: [] },
   { name: 'tenant_id', rule: projectId, create: true, show: ({ lb }) => lb.projectId, filter: true },
+  // openstacksdk's names for the value and the policy filters.
+  { name: 'rule_value', show: ({ rule }) => rule.value, hidden: true, filter: true },
+  { name: 'l7policy_id', show: ({ rule }) => rule.l7PolicyId, hidden: true, filter: true },
 ]);

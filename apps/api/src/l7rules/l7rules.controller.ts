@@ -5,12 +5,14 @@ import { listResponse, single } from '../http/listing';
 import { Lookup } from '../http/lookup';
 import { Writes } from '../http/writes';
 import { L7_RULE } from './l7rule.fields';
+import { Policy } from '../http/policy-guard';
 
 @Controller(['v2/lbaas/l7policies/:policyId/rules', 'v2.0/lbaas/l7policies/:policyId/rules'])
 export class L7RulesController {
   constructor(private readonly lookup: Lookup, private readonly writes: Writes) {}
 
   @Get()
+  @Policy('os_load-balancer_api:l7rule:get_all')
   list(@Req() req: FastifyRequest, @Param('policyId') policyId: string) {
     const { lb, policy } = this.lookup.l7Policy(policyId);
     const rules = policy.ruleIds.flatMap((id) => { const rule = lb.l7Rules.get(id); return rule ? [{ lb, rule }] : []; });
@@ -18,11 +20,13 @@ export class L7RulesController {
   }
 
   @Get(':id')
+  @Policy('os_load-balancer_api:l7rule:get_one')
   show(@Req() req: FastifyRequest, @Param('policyId') policyId: string, @Param('id') id: string) {
     return single('rule', L7_RULE.render(this.lookup.l7Rule(policyId, id)), req);
   }
 
   @Post()
+  @Policy('os_load-balancer_api:l7rule:post')
   @HttpCode(201)
   async create(@Req() req: FastifyRequest, @Param('policyId') policyId: string, @Body() body: unknown) {
     const b = L7_RULE.parseCreate(body);
@@ -33,6 +37,7 @@ export class L7RulesController {
   }
 
   @Put(':id')
+  @Policy('os_load-balancer_api:l7rule:put')
   async update(@Req() req: FastifyRequest, @Param('policyId') policyId: string, @Param('id') id: string, @Body() body: unknown) {
     const { lb, policy, rule } = this.lookup.l7Rule(policyId, id);
     const changes = L7_RULE.changes(L7_RULE.parseUpdate(body));
@@ -41,6 +46,7 @@ export class L7RulesController {
   }
 
   @Delete(':id')
+  @Policy('os_load-balancer_api:l7rule:delete')
   @HttpCode(204)
   async remove(@Req() req: FastifyRequest, @Param('policyId') policyId: string, @Param('id') id: string): Promise<void> {
     const { lb, policy, rule } = this.lookup.l7Rule(policyId, id);

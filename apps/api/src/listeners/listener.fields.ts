@@ -1,12 +1,17 @@
-import { INSERT_HEADERS } from '@lbaas/domain';
-import { LIMITS, LISTENER_PROTOCOLS } from '@lbaas/events';
+import { cipherStringProblem, INSERT_HEADERS } from '@lbaas/domain';
+import { ALPN_PROTOCOLS, CLIENT_AUTHENTICATIONS, LIMITS, LISTENER_PROTOCOLS, TLS_VERSIONS } from '@lbaas/events';
 import { childProvisioningStatus, listenerOperatingStatus, listenerPolicies, type ListenerView, type LoadBalancerView } from '@lbaas/projections';
 import { attributes, naive, refs } from '../http/attributes';
-import { bool, cidrList, intIn, oneOf, projectId, tags, text, unsupported, uuid, type Rule } from '../http/rules';
+import { bool, cidrList, intIn, listOf, oneOf, projectId, tags, text, unsupported, uuid, type Rule } from '../http/rules';
 import { tlsRef, tlsRefList } from '../secrets/tls-refs';
 
 const L = LIMITS.listener;
-const TLS = 'TLS termination';
+
+/** An OpenSSL cipher string: Octavia's characters, every name one this OpenSSL knows (libs/domain tls-rules.ts). */
+export const cipherString: Rule<string> = (v) => {
+  const problem = cipherStringProblem(v);
+  return problem === null ? { ok: true, value: v as string } : { ok: false, reason: problem };
+};
 
 /** insert_headers: a map of known header names to "true"/"false"; nothing else reaches the haproxy config. */
 export const insertHeaders: Rule<Record<string, string>> = (v) => {
@@ -33,12 +38,12 @@ export const LISTENER = attributes<{ lb: LoadBalancerView; listener: ListenerVie
   { name: 'protocol', rule: oneOf(LISTENER_PROTOCOLS), create: 'required', field: 'protocol', filter: true },
   { name: 'protocol_port', rule: intIn(L.protocolPort), create: 'required', field: 'protocolPort', filter: true },
   { name: 'connection_limit', rule: intIn(L.connectionLimit), create: true, update: true, field: 'connectionLimit', default: L.connectionLimit.default, filter: true },
-  { name: 'default_tls_container_ref', rule: tlsRef, create: true, update: true, field: 'defaultTlsContainerRef', default: null },
-  { name: 'sni_container_refs', rule: tlsRefList, create: true, update: true, field: 'sniContainerRefs', default: [] },
+  { name: 'default_tls_container_ref', rule: tlsRef, create: true, update: true, field: 'defaultTlsContainerRef', default: null, filter: true },
+  { name: 'sni_container_refs', rule: tlsRefList, create: true, update: true, field: 'sniContainerRefs', default: [], filter: true },
   { name: 'project_id', rule: projectId, create: true, show: ({ lb }) => lb.projectId, filter: true },
   { name: 'default_pool_id', rule: uuid, create: true, update: true, field: 'defaultPoolId', default: null, filter: true },
   { name: 'l7policies', rule: unsupported('L7 policies'), create: true, show: ({ lb, listener }) => refs(listenerPolicies(lb, listener.listenerId).map((p) => p.l7PolicyId)) },
-  { name: 'insert_headers', rule: insertHeaders, create: true, update: true, field: 'insertHeaders', default: {} },
+  { name: 'insert_headers', rule: insertHeaders, create: true, update: true, field: 'insertHeaders', default: {}, filter: true },
   { name: 'created_at', show: ({ listener }) => naive(listener.createdAt), filter: true },
   { name: 'updated_at', show: ({ listener }) => naive(listener.updatedAt), filter: true },
   { name: 'loadbalancers', show: ({ lb }) => [{ id: lb.lbId }] },
@@ -47,17 +52,20 @@ export const LISTENER = attributes<{ lb: LoadBalancerView; listener: ListenerVie
   { name: 'timeout_member_data', rule: intIn(L.timeoutMemberData), create: true, update: true, field: 'timeoutMemberData', default: L.timeoutMemberData.default, filter: true },
   { name: 'timeout_tcp_inspect', rule: intIn(L.timeoutTcpInspect), create: true, update: true, field: 'timeoutTcpInspect', default: L.timeoutTcpInspect.default, filter: true },
   { name: 'tags', rule: tags, create: true, update: true, field: 'tags', default: [] },
-  { name: 'client_ca_tls_container_ref', rule: unsupported(TLS), create: true, update: true, show: () => null },
-  { name: 'client_authentication', rule: oneOf(['NONE'] as const), create: true, update: true, show: () => 'NONE', filter: true },
-  { name: 'client_crl_container_ref', rule: unsupported(TLS), create: true, update: true, show: () => null },
-  { name: 'allowed_cidrs', rule: cidrList, create: true, update: true, field: 'allowedCidrs', default: null },
-  { name: 'tls_ciphers', rule: unsupported(TLS), create: true, update: true, show: () => null },
-  { name: 'tls_versions', rule: unsupported(TLS), create: true, update: true, show: () => null },
-  { name: 'alpn_protocols', rule: unsupported(TLS), create: true, update: true, show: () => null },
+  { name: 'client_ca_tls_container_ref', rule: tlsRef, create: true, update: true, field: 'clientCaTlsContainerRef', default: null, filter: true },
+  { name: 'client_authentication', rule: oneOf(CLIENT_AUTHENTICATIONS), create: true, update: true, field: 'clientAuthentication', default: 'NONE', filter: true },
+  { name: 'client_crl_container_ref', rule: tlsRef, create: true, update: true, field: 'clientCrlContainerRef', default: null, filter: true },
+  { name: 'allowed_cidrs', rule: cidrList, create: true, update: true, field: 'allowedCidrs', default: null, filter: true },
+  // null: the data plane's defaults (rendered by libs/haproxy-config).
+  { name: 'tls_ciphers', rule: cipherString, create: true, update: true, field: 'tlsCiphers', default: null, filter: true },
+  { name: 'tls_versions', rule: listOf(TLS_VERSIONS), create: true, update: true, field: 'tlsVersions', default: null, filter: true },
+  { name: 'alpn_protocols', rule: listOf(ALPN_PROTOCOLS), create: true, update: true, field: 'alpnProtocols', default: null, filter: true },
+  { name: 'hsts_max_age', rule: intIn(L.hstsMaxAge), create: true, update: true, field: 'hstsMaxAge', default: null, filter: true },
+  { name: 'hsts_include_subdomains', rule: bool, create: true, update: true, field: 'hstsIncludeSubdomains', default: false, filter: true },
+  { name: 'hsts_preload', rule: bool, create: true, update: true, field: 'hstsPreload', default: false, filter: true },
   { name: 'tenant_id', rule: projectId, create: true, show: ({ lb }) => lb.projectId, filter: true },
   { name: 'loadbalancer_id', rule: uuid, create: 'required', show: ({ lb }) => lb.lbId, hidden: true, filter: true },
-  { name: 'hsts_max_age', rule: unsupported('HSTS'), create: true, update: true, hidden: true },
-  { name: 'hsts_include_subdomains', rule: unsupported('HSTS'), create: true, update: true, hidden: true },
-  { name: 'hsts_preload', rule: unsupported('HSTS'), create: true, update: true, hidden: true },
+  // openstacksdk's spelling of the same filter.
+  { name: 'load_balancer_id', show: ({ lb }) => lb.lbId, hidden: true, filter: true },
   { name: 'default_pool', rule: unsupported('Single-call create of pools'), create: true, hidden: true },
 ]);

@@ -1,25 +1,30 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, LOGGER, newId } from '@lbaas/app-shell';
 import { PROVIDER, subnet as subnetDecider } from '@lbaas/domain';
-import type { GraphStep } from '@lbaas/events';
+import type { AdditionalVip, GraphStep, LoadBalancerFlavor, LoadBalancerZone } from '@lbaas/events';
+import type { SubnetView } from '@lbaas/projections';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ApiConfig } from '../config';
 import { ApiError, validationFailure } from '../http/errors';
 import { Lookup } from '../http/lookup';
+import { grantedEverything } from '../http/project-scope';
 import { noteLb, projectFor } from '../http/request-context';
 import { Writes } from '../http/writes';
 import { QuotaCheck } from '../quotas/quota';
+import { checkPoolTlsRefs, checkTlsRefs } from '../secrets/tls-refs';
 import { graphSteps } from './graph';
-import { LOAD_BALANCER } from './load-balancer.fields';
+import { LOAD_BALANCER, type AdditionalVipRequest } from './load-balancer.fields';
+import { inCidr } from '../http/rules';
 import { chooseVipSubnet } from './vip-subnet';
 
 const count = (steps: readonly GraphStep[], type: GraphStep['type']): number => steps.filter((s) => s.type === type).length;
 
 /**
- * Creating a load balancer spans two aggregates, so it is a saga: the VIP is allocated on its subnet, then the load
- * balancer (or its whole graph) is created with that address. If the create is refused, the address is given back
- * before answering; if this process dies in between, the VIP sweeper (libs/domain vip-sweeper.ts) releases it.
+ * Creating a load balancer spans several aggregates, so it is a saga: its VIP (and each additional VIP) is allocated on
+ * its subnet, then the load balancer (or its whole graph) is created with those addresses and with what its flavor and
+ * availability zone say. If the create is refused, every address is given back before answering; if this process dies
+ * in between, the VIP sweeper (libs/domain vip-sweeper.ts) releases them.
  */
 @Injectable()
 export class CreateLoadBalancerSaga {
@@ -33,56 +38,107 @@ export class CreateLoadBalancerSaga {
 
   /** Runs the saga for `POST /loadbalancers`; resolves with the new load balancer's id once the view has it. */
   async run(req: FastifyRequest, body: unknown): Promise<{ lbId: string; graph: boolean }> {
-    // 1. Validate everything before anything is appended: the body, the project, the provider, the VIP's source.
+    // 1. Validate everything before anything is appended: the body, the project, the provider, flavor, zone, VIP source.
     const b = LOAD_BALANCER.parseCreate(body);
     const projectId = projectFor(b, this.config.defaultProjectId);
     if (b.provider && b.provider !== PROVIDER) throw new ApiError(400, `Provider '${b.provider}' is not enabled.`);
     if (b.vip_port_id) throw validationFailure('vip_port_id is not supported yet; use vip_subnet_id or vip_network_id.');
     if (!b.vip_subnet_id && !b.vip_network_id) throw validationFailure('VIP must contain one of: vip_port_id, vip_network_id, vip_subnet_id.');
+    const flavor: LoadBalancerFlavor | null = b.flavor_id ? this.lookup.flavorFor(b.flavor_id) : null;
+    const zone = b.availability_zone ? this.lookup.zoneFor(b.availability_zone) : null;
 
-    // 2. Choose the subnet the VIP comes from (one the caller may use: its own or a shared one).
+    // 2. Choose the subnets the VIPs come from (ones the caller may use: its own or shared), all on one network.
     const subnet = chooseVipSubnet(
       { subnet: (id) => this.lookup.visibleSubnet(id), network: (id) => this.lookup.visibleNetwork(id) },
       { vipSubnetId: b.vip_subnet_id ?? null, vipNetworkId: b.vip_network_id ?? null, vipAddress: b.vip_address ?? null },
     );
+    if (zone?.validVipNetworks && !zone.validVipNetworks.includes(subnet.networkId)) {
+      throw validationFailure('Supplied VIP network_id is not allowed by the configuration of this deployment.');
+    }
+    const extra = this.additionalSubnets(subnet, b.additional_vips ?? []);
 
     // 3. Check the nested tree of a graph create and the project's quota for all of it.
     const lbId = newId();
     const steps = graphSteps(lbId, b.listeners ?? [], b.pools ?? [], (id) => this.lookup.visibleSubnet(id) !== undefined);
+    for (const step of steps) {
+      if (step.type === 'CreateListener') await checkTlsRefs(this.lookup, projectId, step.data);
+      if (step.type === 'CreatePool') await checkPoolTlsRefs(this.lookup, projectId, step.data);
+    }
     this.quota.check(projectId, {
       loadbalancer: 1, listener: count(steps, 'CreateListener'), pool: count(steps, 'CreatePool'), member: count(steps, 'CreateMember'),
       healthmonitor: count(steps, 'CreateHealthMonitor'),
     });
     noteLb(req, lbId);
 
-    // 4. Allocate the VIP on the subnet aggregate (the decider honours vip_address or picks the next free one).
-    const subnetStream = { aggregate: 'subnet' as const, id: subnet.subnetId };
-    const portId = newId();
-    const allocated = await this.writes.send(req, subnetStream, subnetDecider, {
-      type: 'AllocateVip', data: { subnetId: subnet.subnetId, lbId, portId, address: b.vip_address ?? null },
-    }, { projectId, wait: false });
-    // The allocation's own event says which address (a retried allocation yields none: then the view knows it).
-    const known = subnet.vips.get(lbId);
-    const vipAddress = (allocated.events as readonly { type: string; data: { address?: string } }[])
-      .find((e) => e.type === 'VipAllocated')?.data.address ?? known?.address;
-    if (!vipAddress) throw new Error(`VIP allocation for ${lbId} on ${subnet.subnetId} left no address`);
+    // 4. Allocate the VIPs on their subnet aggregates (each decider honours the address asked for or picks one free on
+    //    the whole layer-2 segment; only an admin may ask for an address outside the allocation pools).
+    const allocated: SubnetView[] = [];
+    const release = async () => {
+      for (const s of allocated) {
+        await this.writes.send(req, { aggregate: 'subnet', id: s.subnetId }, subnetDecider, { type: 'ReleaseVip', data: { subnetId: s.subnetId, lbId, reason: 'abandoned' } }, { projectId })
+          .catch((err: unknown) => this.logger.error({ op: 'lb-create-saga', lbId, subnetId: s.subnetId, err }, 'could not release a VIP of a refused load balancer; the sweeper will'));
+      }
+    };
+    let vip: { address: string; portId: string };
+    const additionalVips: AdditionalVip[] = [];
+    try {
+      vip = await this.allocate(req, lbId, projectId, subnet, b.vip_address ?? null, allocated);
+      for (const { subnet: s, ipAddress } of extra) {
+        const a = await this.allocate(req, lbId, projectId, s, ipAddress, allocated);
+        additionalVips.push({ subnetId: s.subnetId, ipAddress: a.address, portId: a.portId });
+      }
+    } catch (err) {
+      await release();
+      throw err;
+    }
 
     // 5. Create the load balancer, or the whole graph as one commit.
     const loadBalancer = {
-      lbId, projectId, vipAddress, vipSubnetId: subnet.subnetId, vipNetworkId: subnet.networkId, vipPortId: known?.portId ?? portId,
+      lbId, projectId, vipAddress: vip.address, vipSubnetId: subnet.subnetId, vipNetworkId: subnet.networkId, vipPortId: vip.portId,
       provider: PROVIDER, ...LOAD_BALANCER.settings(b),
+      ...(additionalVips.length ? { additionalVips } : {}), ...(flavor ? { flavor } : {}),
+      ...(zone ? { availabilityZone: { name: zone.name, agentZone: zone.agentZone } satisfies LoadBalancerZone } : {}),
     };
     try {
       await this.writes.lb(req, loadBalancer, steps.length > 0
         ? { type: 'CreateLoadBalancerGraph', data: { loadBalancer, steps } }
         : { type: 'CreateLoadBalancer', data: loadBalancer }, { isNew: true });
     } catch (err) {
-      // 6. Refused (or the store failed): give the address back before answering.
-      await this.writes.send(req, subnetStream, subnetDecider, { type: 'ReleaseVip', data: { subnetId: subnet.subnetId, lbId, reason: 'abandoned' } }, { projectId })
-        .catch((releaseErr: unknown) =>
-          this.logger.error({ op: 'lb-create-saga', lbId, err: releaseErr }, 'could not release the VIP of a refused load balancer; the sweeper will'));
+      // 6. Refused (or the store failed): give the addresses back before answering.
+      await release();
       throw err;
     }
     return { lbId, graph: steps.length > 0 };
+  }
+
+  /** Octavia's additional_vips checks: subnets the caller may use, one VIP per subnet, all on the VIP's network. */
+  private additionalSubnets(primary: SubnetView, wanted: readonly AdditionalVipRequest[]): { subnet: SubnetView; ipAddress: string | null }[] {
+    const seen = new Set([primary.subnetId]);
+    return wanted.map((v) => {
+      if (seen.has(v.subnetId)) throw validationFailure('Duplicate VIP subnet(s) specified. Only one IP can be bound per subnet.');
+      seen.add(v.subnetId);
+      const s = this.lookup.visibleSubnet(v.subnetId);
+      if (!s) throw validationFailure(`Subnet ${v.subnetId} not found`);
+      if (s.networkId !== primary.networkId) throw validationFailure('All VIP subnets must belong to the same network.');
+      if (v.ipAddress && !inCidr(v.ipAddress, s.cidr)) throw validationFailure(`VIP address ${v.ipAddress} is not in subnet ${s.subnetId} (${s.cidr}).`);
+      return { subnet: s, ipAddress: v.ipAddress };
+    });
+  }
+
+  /** One VIP on `subnet` for `lbId`; `allocated` collects the subnets to give back if the saga is refused later. */
+  private async allocate(
+    req: FastifyRequest, lbId: string, projectId: string, subnet: SubnetView, address: string | null, allocated: SubnetView[],
+  ): Promise<{ address: string; portId: string }> {
+    const portId = newId();
+    const result = await this.writes.send(req, { aggregate: 'subnet', id: subnet.subnetId }, subnetDecider, {
+      type: 'AllocateVip',
+      data: { subnetId: subnet.subnetId, lbId, portId, address, taken: this.lookup.takenNear(subnet, projectId), anyAddress: grantedEverything() },
+    }, { projectId, wait: false });
+    allocated.push(subnet);
+    // The allocation's own event says which address (a retried allocation yields none: then the view knows it).
+    const known = subnet.vips.get(lbId);
+    const got = (result.events as readonly { type: string; data: { address?: string } }[]).find((e) => e.type === 'VipAllocated')?.data.address ?? known?.address;
+    if (!got) throw new Error(`VIP allocation for ${lbId} on ${subnet.subnetId} left no address`);
+    return { address: got, portId: known?.portId ?? portId };
   }
 }

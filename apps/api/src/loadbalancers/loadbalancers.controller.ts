@@ -1,15 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { AGENT_QUERIES, type AgentQueries } from '../http/agent-queries';
-import { ApiError } from '../http/errors';
 import { listResponse, type Query as Q, single } from '../http/listing';
 import { Lookup } from '../http/lookup';
 import { Writes } from '../http/writes';
 import { CreateLoadBalancerSaga } from './create-load-balancer.saga';
-import { failoverTarget } from './failover';
+import { failOver } from './failover';
 import { LOAD_BALANCER, renderLoadBalancer } from './load-balancer.fields';
 import { renderGraph, renderStatusTree } from './load-balancer.render';
 import { fetchStats, sumStats } from './stats';
+import { Policy } from '../http/policy-guard';
 
 const one = (q: Q, key: string): string | null => (typeof q[key] === 'string' ? (q[key] as string) : null);
 
@@ -23,6 +23,7 @@ export class LoadBalancersController {
   ) {}
 
   @Get()
+  @Policy('os_load-balancer_api:loadbalancer:get_all')
   list(@Req() req: FastifyRequest) {
     // The CLI finds objects by ?id= and ?name=: narrow on those first (10,000 trees are common).
     const q = req.query as Q;
@@ -32,22 +33,26 @@ export class LoadBalancersController {
   }
 
   @Get(':id')
+  @Policy('os_load-balancer_api:loadbalancer:get_one')
   show(@Req() req: FastifyRequest, @Param('id') id: string) {
     return single('loadbalancer', renderLoadBalancer(this.lookup.lb(id)), req);
   }
 
   @Get([':id/status', ':id/statuses'])
+  @Policy('os_load-balancer_api:loadbalancer:get_status')
   status(@Param('id') id: string) {
     return renderStatusTree(this.lookup.lb(id));
   }
 
   @Get(':id/stats')
+  @Policy('os_load-balancer_api:loadbalancer:get_stats')
   async stats(@Param('id') id: string) {
     return { stats: sumStats((await fetchStats(this.lookup.lb(id), this.ask)).values()) };
   }
 
   /** The create saga (create-load-balancer.saga.ts); the answer is the new tree, in full for a graph create. */
   @Post()
+  @Policy('os_load-balancer_api:loadbalancer:post')
   @HttpCode(201)
   async add(@Req() req: FastifyRequest, @Body() body: unknown) {
     const { lbId, graph } = await this.create.run(req, body);
@@ -56,6 +61,7 @@ export class LoadBalancersController {
   }
 
   @Put(':id')
+  @Policy('os_load-balancer_api:loadbalancer:put')
   async update(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown) {
     const lb = this.lookup.lb(id);
     const changes = LOAD_BALANCER.changes(LOAD_BALANCER.parseUpdate(body));
@@ -64,6 +70,7 @@ export class LoadBalancersController {
   }
 
   @Delete(':id')
+  @Policy('os_load-balancer_api:loadbalancer:delete')
   @HttpCode(204)
   async remove(@Req() req: FastifyRequest, @Param('id') id: string, @Query() q: Q): Promise<void> {
     const lb = this.lookup.lb(id);
@@ -74,16 +81,12 @@ export class LoadBalancersController {
 
   /**
    * Octavia's operator failover (202): moves one load balancer to another live agent with epoch + 1 (issue 4). Admin
-   * only (noauth: everybody is admin).
+   * only (http/policy.ts; noauth: everybody is admin).
    */
   @Put(':id/failover')
+  @Policy('os_load-balancer_api:loadbalancer:put_failover')
   @HttpCode(202)
   async failover(@Req() req: FastifyRequest, @Param('id') id: string): Promise<void> {
-    const lb = this.lookup.lb(id);
-    if (lb.deleted) throw new ApiError(409, `Invalid state PENDING_DELETE of loadbalancer resource ${lb.lbId}`);
-    const to = failoverTarget(lb, this.lookup.agents(), this.lookup.hostingLoad(), this.lookup.vipNetworkOf(lb)?.physicalNetwork ?? null);
-    await this.writes.lb(req, lb, {
-      type: 'PlaceLoadBalancer', data: { lbId: lb.lbId, agentId: to.agentId, expectedEpoch: lb.placement?.epoch ?? 0, reason: 'operator' },
-    });
+    await failOver(req, this.lookup.lb(id), this.lookup, this.writes);
   }
 }

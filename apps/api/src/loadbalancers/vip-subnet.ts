@@ -1,6 +1,6 @@
 import type { NetworkView, SubnetView } from '@lbaas/projections';
 import { ApiError, validationFailure } from '../http/errors';
-import { ipToInt } from '../http/rules';
+import { inCidr, ipToInt } from '../http/rules';
 
 /** The networks and subnets a VIP may come from (the caller's own and shared ones: the lookup's). */
 export type VipNetworks = Readonly<{ subnet(id: string): SubnetView | undefined; network(id: string): NetworkView | undefined }>;
@@ -13,15 +13,6 @@ export function freeAddresses(s: SubnetView): number {
     if (a !== undefined && b !== undefined && b >= a) size += b - a + 1;
   }
   return Math.max(0, size - s.vips.size);
-}
-
-/** True if `address` lies inside the subnet's CIDR. */
-export function inCidr(address: string, cidr: string): boolean {
-  const [net, len] = cidr.split('/');
-  const a = ipToInt(address), n = ipToInt(net);
-  if (a === undefined || n === undefined) return false;
-  const size = 2 ** (32 - Number(len));
-  return Math.floor(a / size) === Math.floor(n / size);
 }
 
 /**

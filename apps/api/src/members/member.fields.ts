@@ -30,6 +30,10 @@ export const MEMBER = attributes<{ lb: LoadBalancerView; member: MemberView }>()
   { name: 'tags', rule: tags, create: true, update: true, field: 'tags', default: D.tags },
   { name: 'tenant_id', rule: projectId, create: true, show: ({ lb }) => lb.projectId, filter: true },
   { name: 'request_sriov', rule: unsupported('SR-IOV members'), create: true, hidden: true },
+  // neutronclient's lbaas-member-list sends ?pool_id=<pool>; the SDK and Octavia filter on the load balancer too.
+  { name: 'pool_id', show: ({ member }) => member.poolId, hidden: true, filter: true },
+  { name: 'loadbalancer_id', show: ({ lb }) => lb.lbId, hidden: true, filter: true },
+  { name: 'load_balancer_id', show: ({ lb }) => lb.lbId, hidden: true, filter: true },
 ]);
 
 /** Octavia's InvalidOption for a reserved member or monitor address. */

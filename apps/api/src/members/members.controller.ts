@@ -8,6 +8,7 @@ import { Lookup } from '../http/lookup';
 import { Writes } from '../http/writes';
 import { QuotaCheck } from '../quotas/quota';
 import { checkNewMember, checkNotReserved, MEMBER } from './member.fields';
+import { Policy } from '../http/policy-guard';
 
 @Controller(['v2/lbaas/pools/:poolId/members', 'v2.0/lbaas/pools/:poolId/members'])
 export class MembersController {
@@ -16,6 +17,7 @@ export class MembersController {
   private readonly subnetExists = (id: string): boolean => this.lookup.visibleSubnet(id) !== undefined;
 
   @Get()
+  @Policy('os_load-balancer_api:member:get_all')
   list(@Req() req: FastifyRequest, @Param('poolId') poolId: string) {
     let found;
     try {
@@ -30,11 +32,13 @@ export class MembersController {
   }
 
   @Get(':id')
+  @Policy('os_load-balancer_api:member:get_one')
   show(@Req() req: FastifyRequest, @Param('poolId') poolId: string, @Param('id') id: string) {
     return single('member', this.lookup.shown('member', id, () => this.lookup.member(poolId, id), (x) => MEMBER.render(x), poolId), req);
   }
 
   @Post()
+  @Policy('os_load-balancer_api:member:post')
   @HttpCode(201)
   async create(@Req() req: FastifyRequest, @Param('poolId') poolId: string, @Body() body: unknown) {
     const b = MEMBER.parseCreate(body);
@@ -51,6 +55,7 @@ export class MembersController {
    * deleted unless ?additive_only=true). One commit; 202 with an empty body.
    */
   @Put()
+  @Policy('os_load-balancer_api:member:put')
   @HttpCode(202)
   async batch(@Req() req: FastifyRequest, @Param('poolId') poolId: string, @Query() q: Q, @Body() body: unknown): Promise<void> {
     const { lb, pool } = this.lookup.pool(poolId);
@@ -74,6 +79,7 @@ export class MembersController {
   }
 
   @Put(':id')
+  @Policy('os_load-balancer_api:member:put')
   async update(@Req() req: FastifyRequest, @Param('poolId') poolId: string, @Param('id') id: string, @Body() body: unknown) {
     const { lb, pool, member } = this.lookup.member(poolId, id);
     const b = MEMBER.parseUpdate(body);
@@ -83,6 +89,7 @@ export class MembersController {
   }
 
   @Delete(':id')
+  @Policy('os_load-balancer_api:member:delete')
   @HttpCode(204)
   async remove(@Req() req: FastifyRequest, @Param('poolId') poolId: string, @Param('id') id: string): Promise<void> {
     const { lb, pool, member } = this.lookup.member(poolId, id);

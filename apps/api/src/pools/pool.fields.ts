@@ -1,7 +1,9 @@
-import { LB_ALGORITHMS, LIMITS, PERSISTENCE_TYPES, POOL_PROTOCOLS, type SessionPersistence } from '@lbaas/events';
+import { ALPN_PROTOCOLS, LB_ALGORITHMS, LIMITS, PERSISTENCE_TYPES, POOL_PROTOCOLS, TLS_VERSIONS, type SessionPersistence } from '@lbaas/events';
 import { childProvisioningStatus, poolOperatingStatus, type LoadBalancerView, type PoolView } from '@lbaas/projections';
 import { attributes, naive, refs, type Wire } from '../http/attributes';
-import { bool, cookieName, intIn, ipv4, oneOf, projectId, tags, text, unsupported, uuid, type Rule } from '../http/rules';
+import { bool, cookieName, intIn, ipv4, listOf, oneOf, projectId, tags, text, unsupported, uuid, type Rule } from '../http/rules';
+import { cipherString } from '../listeners/listener.fields';
+import { tlsRef } from '../secrets/tls-refs';
 
 const SP_KEYS = ['type', 'cookie_name', 'persistence_timeout', 'persistence_granularity'];
 
@@ -43,8 +45,6 @@ const listenersOf = (lb: LoadBalancerView, p: PoolView): string[] => {
   return listeners;
 };
 
-const TLS = 'TLS re-encryption';
-
 /** A pool's attributes, in Octavia's wire order. */
 export const POOL = attributes<{ lb: LoadBalancerView; pool: PoolView }>()('pool', 'pool_', (x) => x.pool, [
   { name: 'id', field: 'poolId', filter: true },
@@ -64,16 +64,20 @@ export const POOL = attributes<{ lb: LoadBalancerView; pool: PoolView }>()('pool
   { name: 'healthmonitor_id', show: ({ pool }) => pool.healthMonitorId, filter: true },
   { name: 'members', rule: unsupported('Single-call create of members'), create: true, show: ({ pool }) => refs(pool.memberIds) },
   { name: 'tags', rule: tags, create: true, update: true, field: 'tags', default: [] },
-  { name: 'tls_container_ref', rule: unsupported(TLS), create: true, update: true, show: () => null },
-  { name: 'ca_tls_container_ref', rule: unsupported(TLS), create: true, update: true, show: () => null },
-  { name: 'crl_container_ref', rule: unsupported(TLS), create: true, update: true, show: () => null },
-  { name: 'tls_enabled', rule: unsupported(TLS), create: true, update: true, show: () => false, filter: true },
-  { name: 'tls_ciphers', rule: unsupported(TLS), create: true, update: true, show: () => null },
-  { name: 'tls_versions', rule: unsupported(TLS), create: true, update: true, show: () => null },
-  { name: 'alpn_protocols', rule: unsupported(TLS), create: true, update: true, show: () => null },
+  { name: 'tls_container_ref', rule: tlsRef, create: true, update: true, field: 'tlsContainerRef', default: null, filter: true },
+  { name: 'ca_tls_container_ref', rule: tlsRef, create: true, update: true, field: 'caTlsContainerRef', default: null, filter: true },
+  { name: 'crl_container_ref', rule: tlsRef, create: true, update: true, field: 'crlContainerRef', default: null, filter: true },
+  { name: 'tls_enabled', rule: bool, create: true, update: true, field: 'tlsEnabled', default: false, filter: true },
+  // null: the data plane's defaults.
+  { name: 'tls_ciphers', rule: cipherString, create: true, update: true, field: 'tlsCiphers', default: null, filter: true },
+  { name: 'tls_versions', rule: listOf(TLS_VERSIONS), create: true, update: true, field: 'tlsVersions', default: null, filter: true },
+  { name: 'alpn_protocols', rule: listOf(ALPN_PROTOCOLS), create: true, update: true, field: 'alpnProtocols', default: null, filter: true },
   { name: 'tenant_id', rule: projectId, create: true, show: ({ lb }) => lb.projectId, filter: true },
   { name: 'loadbalancer_id', rule: uuid, create: true, show: ({ lb }) => lb.lbId, hidden: true, filter: true },
-  { name: 'listener_id', rule: uuid, create: true, field: 'listenerId', default: null, hidden: true, filter: true },
+  { name: 'load_balancer_id', show: ({ lb }) => lb.lbId, hidden: true, filter: true },
+  // A listener filter matches the pools it serves (the SDK's listener_id), not only the one it was created on.
+  { name: 'listener_id', rule: uuid, create: true, field: 'listenerId', default: null, hidden: true, filter: true, show: ({ lb, pool }) => listenersOf(lb, pool) },
+  { name: 'health_monitor_id', show: ({ pool }) => pool.healthMonitorId, hidden: true, filter: true },
   { name: 'healthmonitor', rule: unsupported('Single-call create of health monitors'), create: true, hidden: true },
 ]);
 

@@ -5,6 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import type { ApiConfig } from '../config';
 import { ApiError } from '../http/errors';
 import { baseUrl } from '../http/request-context';
+import { Policy } from '../http/policy-guard';
 
 /** A Keystone v3 project; in noauth every well-formed project id exists, named by its id. */
 const renderProject = (id: string, base: string) => ({
@@ -21,12 +22,14 @@ export class ProjectsController {
   constructor(@Inject(CONFIG) private readonly config: ApiConfig) {}
 
   @Get(['projects/:id', 'v3/projects/:id'])
+  @Policy('identity:get_project')
   show(@Req() req: FastifyRequest, @Param('id') id: string) {
     if (!isProjectId(id)) throw new ApiError(404, `Could not find project: ${id}.`);
     return { project: renderProject(id, baseUrl(req)) };
   }
 
   @Get(['projects', 'v3/projects'])
+  @Policy('identity:list_projects')
   list(@Req() req: FastifyRequest, @Query('name') name?: string) {
     const base = baseUrl(req);
     const ids = name !== undefined ? (isProjectId(name) ? [name] : []) : this.config.defaultProjectId ? [this.config.defaultProjectId] : [];

@@ -6,7 +6,8 @@ import { intIn } from '../http/rules';
 const limit = intIn(LIMITS.quota);
 
 /**
- * A project's quota, in Octavia's wire order: every limit in LIMITS.quota, null to go back to the default (PUT only).
+ * A project's quota, in Octavia's wire order: every limit in LIMITS.quota (-1: unlimited), null for "use the default"
+ * (shown so, and a PUT's null goes back to it).
  * Octavia's deprecated spellings (load_balancer, health_monitor) are accepted and echoed next to the current ones.
  */
 export const QUOTA = attributes<QuotaView>()('quota', 'quotas', (q) => q.limits, [
@@ -25,7 +26,7 @@ export const QUOTA = attributes<QuotaView>()('quota', 'quotas', (q) => q.limits,
 ]);
 
 /** The configured defaults: a quota of no project. */
-export function renderDefaults(limits: QuotaView['limits']): Wire {
+export function renderDefaults(limits: Readonly<Record<string, number>>): Wire {
   const { project_id: _p, tenant_id: _t, ...wire } = QUOTA.render({ projectId: '', limits });
   return wire;
 }

@@ -9,6 +9,7 @@ import { Lookup } from '../http/lookup';
 import { projectId as projectIdRule } from '../http/rules';
 import { Writes } from '../http/writes';
 import { QUOTA, renderDefaults } from './quota.fields';
+import { Policy } from '../http/policy-guard';
 
 const checkProject = (id: string): string => {
   const r = projectIdRule(id);
@@ -22,21 +23,25 @@ export class QuotasController {
   constructor(private readonly lookup: Lookup, private readonly writes: Writes, @Inject(CONFIG) private readonly config: ApiConfig) {}
 
   @Get()
+  @Policy('os_load-balancer_api:quota:get_all')
   list(@Req() req: FastifyRequest) {
     return listResponse('quotas', this.lookup.quotas(), QUOTA, req);
   }
 
   @Get(['defaults', ':projectId/default'])
+  @Policy('os_load-balancer_api:quota:get_defaults')
   defaults() {
     return { quota: renderDefaults({ ...this.config.quotaDefaults }) };
   }
 
   @Get(':projectId')
+  @Policy('os_load-balancer_api:quota:get_one')
   show(@Param('projectId') projectId: string) {
     return { quota: QUOTA.render(this.lookup.quota(checkProject(projectId))) };
   }
 
   @Put(':projectId')
+  @Policy('os_load-balancer_api:quota:put')
   @HttpCode(202)
   async set(@Req() req: FastifyRequest, @Param('projectId') projectId: string, @Body() body: unknown) {
     this.lookup.quota(checkProject(projectId));
@@ -46,6 +51,7 @@ export class QuotasController {
   }
 
   @Delete(':projectId')
+  @Policy('os_load-balancer_api:quota:delete')
   @HttpCode(202)
   async reset(@Req() req: FastifyRequest, @Param('projectId') projectId: string): Promise<void> {
     this.lookup.quota(checkProject(projectId));

@@ -8,6 +8,7 @@ import { notFound } from '../http/errors';
 import { Lookup, SECRET_WRITES, type SecretWrites } from '../http/lookup';
 import { projectFor } from '../http/request-context';
 import { barbicanRef, SECRET } from './secret.fields';
+import { Policy } from '../http/policy-guard';
 
 /**
  * A Barbican-compatible subset (Key Manager API v1) so listeners can name certificates: secrets (PEM payloads), each
@@ -23,6 +24,7 @@ export class SecretsController {
   ) {}
 
   @Post()
+  @Policy('secrets:post')
   @HttpCode(201)
   async create(@Req() req: FastifyRequest, @Body() body: unknown) {
     const b = SECRET.parseCreateAttributes(body);
@@ -37,12 +39,14 @@ export class SecretsController {
   }
 
   @Get(':id')
+  @Policy('secret:get')
   async show(@Req() req: FastifyRequest, @Param('id') id: string) {
     const record = await this.lookup.secret(id);
     return SECRET.render({ record, ref: barbicanRef(req, 'secrets', record.id) });
   }
 
   @Get(':id/payload')
+  @Policy('secret:decrypt')
   @Header('content-type', 'text/plain')
   async payload(@Param('id') id: string) {
     const s = await this.lookup.secret(id, 'Secret payload');
@@ -51,6 +55,7 @@ export class SecretsController {
   }
 
   @Delete(':id')
+  @Policy('secret:delete')
   @HttpCode(204)
   async remove(@Param('id') id: string): Promise<void> {
     const s = await this.lookup.secret(id);

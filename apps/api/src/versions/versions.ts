@@ -9,6 +9,8 @@ const VERSIONS: readonly [string, string][] = [
   ['v2.18', '2020-04-29T01:00:00Z'], ['v2.19', '2020-05-12T00:00:00Z'], ['v2.20', '2020-08-02T00:00:00Z'],
   ['v2.21', '2020-09-03T00:00:00Z'], ['v2.22', '2020-09-15T00:00:00Z'], ['v2.23', '2020-09-24T00:00:00Z'],
   ['v2.24', '2020-09-28T00:00:00Z'], ['v2.25', '2021-10-02T00:00:00Z'], ['v2.26', '2022-08-29T00:00:00Z'],
+  // 2.27: listener HSTS (hsts_max_age, hsts_include_subdomains, hsts_preload), the newest fields this API takes.
+  ['v2.27', '2023-05-05T00:00:00Z'],
 ];
 
 /** Octavia's root version document: every version links to /v2; only the last is CURRENT. */

@@ -21,7 +21,7 @@ const checkMonitorSettings = (type: MonitorType, x: HealthMonitorSettings): void
   checkTags(x.tags);
   checkRange('delay', x.delay, H.delay);
   checkRange('timeout', x.timeout, H.timeout);
-  if (x.timeout > x.delay) throw invalidField('timeout', x.timeout, `Value should be lower or equal to delay (${x.delay})`);
+  // timeout may exceed delay: neither Octavia nor neutron-lbaas refuses it (haproxy's `timeout check` then outlasts `inter`).
   checkRange('max_retries', x.maxRetries, H.maxRetries);
   checkRange('max_retries_down', x.maxRetriesDown, H.maxRetriesDown);
   const http = HTTP_MONITORS.includes(type);

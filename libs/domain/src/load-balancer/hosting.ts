@@ -1,13 +1,15 @@
 import type {
-  FailPlacement, LoadBalancerEvent, PlaceLoadBalancer, ReportApplied, ReportMemberStatus, ReportRejected,
+  FailPlacement, LoadBalancerEvent, PlaceLoadBalancer, ReportApplied, ReportHandoverPrepared, ReportHandoverReleased,
+  ReportMemberStatus, ReportRejected,
 } from '@lbaas/events';
 import { DomainError } from '../domain-error';
 import { live, notFound } from './guards';
-import { tornDown, type Deleted, type Live, type LoadBalancer } from './state';
+import { tornDown, type Deleted, type Live, type LoadBalancer, type Report } from './state';
 
 /**
- * Where the tree runs and what its agent says about it: placement (fenced by epoch), placement failure, and the
- * hosting agent's reports (applied, rejected, member status), accepted only from the agent and epoch placed last.
+ * Where the tree runs and what its agent says about it: placement (fenced by epoch), placement failure, the hosting
+ * agent's reports (applied, rejected, member status), accepted only from the agent and epoch placed last, and the two
+ * steps of a planned move's hand-over (the new agent prepared, the old agent released the VIP).
  */
 
 // ---- placement
@@ -58,24 +60,56 @@ const checkReportedVersion = (s: Live | Deleted, lbId: string, version: number):
   }
 };
 
+/**
+ * Reports are per (epoch, version): a report is news when it comes from a newer placement, names a newer version, or
+ * turns the same version from applied to rejected or back (a copy that ran once and cannot be built any more after a
+ * restart or on a new host is ERROR, and ACTIVE again once it is rebuilt). A repeat or an older version is nothing new.
+ */
+const isNews = (last: Report | null, d: Readonly<{ epoch: number; version: number }>, kind: Report['kind']): boolean =>
+  last === null || last.epoch !== d.epoch || d.version > last.version || (d.version === last.version && last.kind !== kind);
+
 export const reportApplied = ({ data, metadata }: ReportApplied, s: LoadBalancer): LoadBalancerEvent[] => {
   const lb = hostedBy(s, data);
   checkReportedVersion(lb, data.lbId, data.version);
-  if (data.version <= lb.versions.appliedVersion) return [];
+  if (!isNews(lb.versions.lastReport, data, 'applied')) return [];
   return [{ type: 'DesiredStateApplied', v: 1, data: { ...data, at: metadata.now } }];
 };
 
 export const reportRejected = ({ data, metadata }: ReportRejected, s: LoadBalancer): LoadBalancerEvent[] => {
   const lb = hostedBy(s, data);
   checkReportedVersion(lb, data.lbId, data.version);
-  if (data.version <= lb.versions.appliedVersion || data.version <= lb.versions.rejectedVersion) return [];
+  if (!isNews(lb.versions.lastReport, data, 'rejected')) return [];
   return [{ type: 'DesiredStateRejected', v: 1, data: { ...data, at: metadata.now } }];
 };
 
+/** A member's status is news when it differs from the last one, or comes from a newer placement (the new host's first look). */
 export const reportMemberStatus = ({ data, metadata }: ReportMemberStatus, s: LoadBalancer): LoadBalancerEvent[] => {
   const lb = hostedBy(s, data);
   if (lb.status !== 'live') return [];
   const member = lb.pools.get(data.poolId)?.members.get(data.memberId);
-  if (!member || member.status === data.status) return []; // deleted since the agent looked, or nothing new
+  if (!member) return []; // deleted since the agent looked
+  if (member.status?.epoch === data.epoch && member.status.value === data.status) return [];
   return [{ type: 'MemberOperatingStatusChanged', v: 1, data: { ...data, at: metadata.now } }];
+};
+
+// ---- hand-over of a planned move
+
+/** The new placement's agent (fenced as every report) built its copy with the VIP held back. Once per hand-over. */
+export const reportHandoverPrepared = ({ data, metadata }: ReportHandoverPrepared, s: LoadBalancer): LoadBalancerEvent[] => {
+  const lb = hostedBy(s, data);
+  const h = lb.placement.handover;
+  if (!h) throw new DomainError('IllegalState', `load balancer ${data.lbId} is not being handed over (epoch ${data.epoch})`);
+  if (h.prepared) return [];
+  return [{ type: 'LoadBalancerHandoverPrepared', v: 1, data: { ...data, at: metadata.now } }];
+};
+
+/** Only the agent and epoch the hand-over comes from may release the VIP. Once per hand-over. */
+export const reportHandoverReleased = ({ data, metadata }: ReportHandoverReleased, s: LoadBalancer): LoadBalancerEvent[] => {
+  if (s.status === 'none') throw notFound('Load Balancer', data.lbId);
+  const h = s.placement.handover;
+  if (!h || h.fromAgentId !== data.agentId || h.fromEpoch !== data.epoch) {
+    throw new DomainError('Forbidden', `agent ${data.agentId} is not handing over load balancer ${data.lbId} (epoch ${data.epoch})`);
+  }
+  if (h.released) return [];
+  return [{ type: 'LoadBalancerHandoverReleased', v: 1, data: { ...data, at: metadata.now } }];
 };

@@ -1,9 +1,10 @@
 import { deciderSpec } from '@lbaas/testing';
 import { loadBalancer } from '.';
 import {
-  active, AGENT, applied, failPlacement, LB, lbCreated, lbDeleted, lbPlaced, lbSettingsChanged, listenerCreated,
-  memberCreated, memberDeleted, memberStatusChanged, placeLb, placementFailed, poolCreated, rejected, reportApplied,
-  reportMemberStatus, reportRejected, settled, withMember,
+  active, AGENT, applied, failPlacement, handoverPrepared, handoverReleased, LB, lbCreated, lbDeleted, lbPlaced,
+  lbSettingsChanged, listenerCreated, memberCreated, memberDeleted, memberStatusChanged, placeLb, placementFailed,
+  poolCreated, rejected, reportApplied, reportMemberStatus, reportPrepared, reportRejected, reportReleased, settled,
+  withMember,
 } from './load-balancer.fixtures';
 
 const given = deciderSpec(loadBalancer);
@@ -53,7 +54,18 @@ describe('LoadBalancer: agent reports', () => {
   it('records a rejected version', () =>
     given([lbCreated(), lbPlaced()]).when(reportRejected(2)).then([rejected(2)]));
   it('treats a repeated rejection as done', () => given([lbCreated(), lbPlaced(), rejected(2)]).when(reportRejected(2)).then([]));
-  it('ignores a rejection of an applied version', () => given(active()).when(reportRejected(2)).then([]));
+  it('records a rejection of a version applied before at the same epoch (it ran, then could not be built after a restart)', () =>
+    given(active()).when(reportRejected(2)).then([rejected(2)]));
+  it('records the same version applied again once it is rebuilt', () =>
+    given([...active(), rejected(2)]).when(reportApplied(2)).then([applied(2)]));
+  it('treats an older version than the last report as nothing new', () =>
+    given([...active(lbSettingsChanged({ name: 'n' }))]).when(reportRejected(2)).then([]));
+  it('records a rejection by a new host of a version applied on the old one', () => {
+    const moved = [...active(), lbPlaced({ agentId: 'agent-b', epoch: 2, reason: 'failover' })];
+    return given([...moved, applied(3, { agentId: 'agent-b', epoch: 2 })])
+      .when(reportRejected(3, { agentId: 'agent-b', epoch: 2, reason: 'missing certificate' }))
+      .then([rejected(3, { agentId: 'agent-b', epoch: 2, reason: 'missing certificate' })]);
+  });
   it('accepts the teardown report of a deleted load balancer', () =>
     given([...active(), lbDeleted()]).when(reportApplied(3)).then([applied(3)]));
   it('treats a repeated teardown report as done', () =>
@@ -61,6 +73,10 @@ describe('LoadBalancer: agent reports', () => {
   it('records a member status change', () => given(withMember()).when(reportMemberStatus('ONLINE')).then([memberStatusChanged('ONLINE')]));
   it('ignores a member status equal to the last one', () =>
     given([...withMember(), memberStatusChanged('ONLINE')]).when(reportMemberStatus('ONLINE')).then([]));
+  it('records the first status from a new host even when it equals the old host\'s (the view shows the new epoch)', () =>
+    given([...withMember(), memberStatusChanged('ONLINE'), lbPlaced({ agentId: 'agent-b', epoch: 2, reason: 'failover' })])
+      .when(reportMemberStatus('ONLINE', { agentId: 'agent-b', epoch: 2 }))
+      .then([memberStatusChanged('ONLINE', { agentId: 'agent-b', epoch: 2 })]));
   it('records a member going down after being up', () =>
     given([...withMember(), memberStatusChanged('ONLINE')]).when(reportMemberStatus('ERROR')).then([memberStatusChanged('ERROR')]));
   it('ignores a status of a member deleted since', () =>
@@ -69,4 +85,32 @@ describe('LoadBalancer: agent reports', () => {
     given(withMember()).when(reportMemberStatus('ONLINE', { epoch: 7 })).thenThrows('Forbidden'));
   it('accepts member status while a change is pending (status is not desired state)', () =>
     given([...withMember(), lbSettingsChanged({ name: 'n' })]).when(reportMemberStatus('ONLINE')).then([memberStatusChanged('ONLINE')]));
+});
+
+describe('LoadBalancer: hand-over of a planned move', () => {
+  const moving = (reason: 'operator' | 'drain' = 'operator') => [...active(), lbPlaced({ agentId: 'agent-b', epoch: 2, reason })];
+  it('lets the new agent report its copy prepared, once', () =>
+    given(moving()).when(reportPrepared()).then([handoverPrepared()]));
+  it('treats a repeated prepared report as done', () => given([...moving('drain'), handoverPrepared()]).when(reportPrepared()).then([]));
+  it('lets the old agent, at its old epoch, release the VIP, once', () =>
+    given([...moving(), handoverPrepared()]).when(reportReleased()).then([handoverReleased()]));
+  it('lets the old agent release before the new one is prepared (it has no copy to keep)', () =>
+    given(moving('drain')).when(reportReleased()).then([handoverReleased()]));
+  it('treats a repeated release as done', () => given([...moving(), handoverReleased()]).when(reportReleased()).then([]));
+  it('refuses a release from another agent or epoch', () => {
+    given(moving()).when(reportReleased({ agentId: 'agent-c' })).thenThrows('Forbidden', /agent agent-c is not handing over/);
+    given(moving()).when(reportReleased({ epoch: 2 })).thenThrows('Forbidden');
+  });
+  it('fences prepared reports like every report', () =>
+    given(moving()).when(reportPrepared({ agentId: AGENT, epoch: 1 })).thenThrows('Forbidden'));
+  it('has no hand-over after an unplanned failover (a dead copy is never waited for) or a first placement', () => {
+    given([...active(), lbPlaced({ agentId: 'agent-b', epoch: 2, reason: 'failover' })]).when(reportPrepared()).thenThrows('IllegalState');
+    given([...active(), lbPlaced({ agentId: 'agent-b', epoch: 2, reason: 'failover' })]).when(reportReleased()).thenThrows('Forbidden');
+    given([lbCreated(), lbPlaced({ reason: 'operator' })]).when(reportPrepared({ agentId: AGENT, epoch: 1 })).thenThrows('IllegalState');
+  });
+  it('ends the hand-over with the next placement: the older agent may not release any more', () =>
+    given([...moving(), lbPlaced({ agentId: 'agent-c', epoch: 3, reason: 'failover' })]).when(reportReleased()).thenThrows('Forbidden'));
+  it('starts a new hand-over from the agent that was handed the copy', () =>
+    given([...moving(), lbPlaced({ agentId: 'agent-c', epoch: 3, reason: 'operator' })])
+      .when(reportReleased({ agentId: 'agent-b', epoch: 2 })).then([handoverReleased({ agentId: 'agent-b', epoch: 2 })]));
 });

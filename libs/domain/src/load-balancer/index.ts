@@ -2,7 +2,9 @@ import type { Decider, LoadBalancerCommand, LoadBalancerEvent } from '@lbaas/eve
 import { assertNever } from '../domain-error';
 import { batchUpdateMembers, createGraph } from './batch';
 import { createHealthMonitor, deleteHealthMonitor, updateHealthMonitor } from './health-monitor';
-import { failPlacement, placeLoadBalancer, reportApplied, reportMemberStatus, reportRejected } from './hosting';
+import {
+  failPlacement, placeLoadBalancer, reportApplied, reportHandoverPrepared, reportHandoverReleased, reportMemberStatus, reportRejected,
+} from './hosting';
 import { decideL7 } from './l7';
 import { createLoadBalancer, deleteLoadBalancer, updateLoadBalancer } from './lifecycle';
 import { createListener, deleteListener, updateListener } from './listener';
@@ -33,6 +35,8 @@ export const decide = (c: LoadBalancerCommand, s: LoadBalancer): LoadBalancerEve
     case 'ReportApplied': return reportApplied(c, s);
     case 'ReportRejected': return reportRejected(c, s);
     case 'ReportMemberStatus': return reportMemberStatus(c, s);
+    case 'ReportHandoverPrepared': return reportHandoverPrepared(c, s);
+    case 'ReportHandoverReleased': return reportHandoverReleased(c, s);
     case 'CreateL7Policy': case 'UpdateL7Policy': case 'DeleteL7Policy':
     case 'CreateL7Rule': case 'UpdateL7Rule': case 'DeleteL7Rule':
       return decideL7(c, s);
@@ -51,5 +55,5 @@ export { checkMemberSubnet, MEMBER_DEFAULTS, RESERVED_IPS } from './member';
 export { isRedirectUrl, l7ValueProblem, L7_KEY } from './l7';
 export { memberKey } from './state';
 export type {
-  L7PolicyState, ListenerState, LoadBalancer, MemberState, MonitorState, Placement, PoolState, Versions,
+  Handover, L7PolicyState, ListenerState, LoadBalancer, MemberState, MonitorState, Placement, PoolState, Report, Versions,
 } from './state';

@@ -106,12 +106,27 @@ const checkRuleSettings = (x: L7RuleSettings): void => {
   if (x.type === 'HEADER' || x.type === 'COOKIE') {
     if (x.key === null || x.key === undefined) throw ruleError(`key must be specified for ${x.type} rules.`);
     if (!L7_KEY.test(x.key)) throw invalidField('key', x.key, 'Value should be a header or cookie name (a token)');
+  } else if (x.type === 'SSL_DN_FIELD') {
+    if (x.key === null || x.key === undefined) throw ruleError(`L7rule type ${x.type} needs to specify a key and a value.`);
+    if (!DN_FIELD.test(x.key)) throw ruleError('Invalid L7rule distinguished name field.');
   } else if (x.key !== null && x.key !== undefined) {
-    throw ruleError(`key is only valid for HEADER and COOKIE rules, not ${x.type}.`);
+    throw ruleError(`L7rule type ${x.type} does not use the "key" field.`);
   }
   const problem = l7ValueProblem(x.compareType, x.value);
   if (problem) throw invalidField('value', x.value, problem);
+  // Octavia's validate_l7rule_ssl_types.
+  if ((x.type === 'SSL_CONN_HAS_CERT' || x.type === 'SSL_VERIFY_RESULT') && x.compareType !== 'EQUAL_TO') {
+    throw ruleError(`L7rule type ${x.type} only supports the EQUAL_TO compare type.`);
+  }
+  if (x.type === 'SSL_CONN_HAS_CERT' && x.value.toLowerCase() !== 'true') throw ruleError(`L7rule value ${x.value} is not a boolean True string.`);
+  if (x.type === 'SSL_VERIFY_RESULT' && !/^[0-9]{1,9}$/.test(x.value)) throw ruleError(`L7rule type ${x.type} needs a int value, which is >= 0`);
 };
+
+/** octavia-lib's DISTINGUISHED_NAME_FIELD_REGEX: a DN attribute name (CN, OU, emailAddress, ...). */
+const DN_FIELD = /^[A-Za-z][A-Za-z0-9-]{0,63}$/;
+
+/** The SSL_* rule types test the client certificate: only a TERMINATED_HTTPS listener has one. */
+const SSL_RULE_TYPES: readonly L7RuleSettings['type'][] = ['SSL_CONN_HAS_CERT', 'SSL_VERIFY_RESULT', 'SSL_DN_FIELD'];
 
 const ruleOf = (p: L7PolicyState, id: string): L7RuleSettings => {
   const r = p.rules.get(id);
@@ -170,20 +185,29 @@ const deletePolicy = ({ data }: DeleteL7Policy, lb: Live, at: string): L7Event[]
   return [{ type: 'L7PolicyDeleted', v: 1, data: { lbId: data.lbId, l7PolicyId: data.l7PolicyId, at } }];
 };
 
+const checkRuleListener = (lb: Live, policy: L7PolicyState, x: L7RuleSettings): void => {
+  if (!SSL_RULE_TYPES.includes(x.type)) return;
+  const { protocol } = listenerOf(lb, policy.listenerId);
+  if (protocol !== 'TERMINATED_HTTPS') throw ruleError(`L7rule type ${x.type} needs a TERMINATED_HTTPS listener, not ${protocol}.`);
+};
+
 const createRule = ({ data }: CreateL7Rule, lb: Live, at: string): L7Event[] => {
   const policy = policyOf(lb, data.l7PolicyId);
   if (policy.rules.has(data.l7RuleId)) return [];
   checkRuleSettings(data);
+  checkRuleListener(lb, policy, data);
   assertMutable(lb);
   if (policy.rules.size >= MAX_L7_RULES_PER_POLICY) throw new DomainError('Conflict', `Too many rules on L7 policy ${data.l7PolicyId}`);
   return [{ type: 'L7RuleCreated', v: 1, data: { ...data, at } }];
 };
 
 const updateRule = ({ data }: UpdateL7Rule, lb: Live, at: string): L7Event[] => {
-  const rule = ruleOf(policyOf(lb, data.l7PolicyId), data.l7RuleId);
+  const policy = policyOf(lb, data.l7PolicyId);
+  const rule = ruleOf(policy, data.l7RuleId);
   const changes = effectiveChanges(rule, data.changes);
   if (isEmpty(changes)) return [];
   checkRuleSettings({ ...rule, ...changes });
+  checkRuleListener(lb, policy, { ...rule, ...changes });
   assertMutable(lb);
   return [{ type: 'L7RuleSettingsChanged', v: 1, data: { lbId: data.lbId, l7PolicyId: data.l7PolicyId, l7RuleId: data.l7RuleId, changes, at } }];
 };

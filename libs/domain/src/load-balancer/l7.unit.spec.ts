@@ -102,7 +102,7 @@ describe('L7 rules', () => {
   it('refuses HEADER without a key', () =>
     given(withPolicy()).when(createRule({ type: 'HEADER' })).thenThrows('Invalid', 'Error parsing L7Rule: key must be specified for HEADER rules.'));
   it('refuses a key on a PATH rule', () =>
-    given(withPolicy()).when(createRule({ key: 'x' })).thenThrows('Invalid', /key is only valid for HEADER and COOKIE/));
+    given(withPolicy()).when(createRule({ key: 'x' })).thenThrows('Invalid', /does not use the "key" field/));
   it.each([['a space', 'X Env'], ['a quote', 'X"Env'], ['a colon', 'X:Env'], ['a newline', 'X\nEnv'], ['parentheses', 'a(b)']])(
     'refuses a header name with %s', (_n, key) =>
       given(withPolicy()).when(createRule({ type: 'HEADER', compareType: 'EQUAL_TO', key })).thenThrows('Invalid', /field\/attribute key/));
@@ -134,4 +134,29 @@ describe('L7 rules', () => {
       .then([e('L7RuleDeleted', { lbId: LB, l7PolicyId: POLICY, l7RuleId: RULE })]));
   it('answers 404 for an unknown rule', () =>
     given(withPolicy()).when(c('DeleteL7Rule', { lbId: LB, l7PolicyId: POLICY, l7RuleId: RULE })).thenThrows('NotFound', `L7 Rule ${RULE} not found.`));
+});
+
+describe('L7 rules on the client certificate (SSL_*)', () => {
+  const REF = 'http://127.0.0.1:9876/v1/secrets/7c2e9a81-6d0f-4e7e-9e77-2e4f0a913c03';
+  const https = () => active(listenerCreated({ protocol: 'TERMINATED_HTTPS', protocolPort: 443, defaultTlsContainerRef: REF }), policyCreated());
+  it.each([
+    [{ type: 'SSL_CONN_HAS_CERT', compareType: 'EQUAL_TO', value: 'True' }],
+    [{ type: 'SSL_VERIFY_RESULT', compareType: 'EQUAL_TO', value: '0' }],
+    [{ type: 'SSL_DN_FIELD', compareType: 'EQUAL_TO', key: 'CN', value: 'client-1' }],
+    [{ type: 'SSL_DN_FIELD', compareType: 'REGEX', key: 'OU', value: '^ops' }],
+  ] as const)('accepts %p on a TERMINATED_HTTPS listener', (o) => given(https()).when(createRule(o)).then([ruleCreated(o)]));
+  it.each([
+    ['a key on SSL_CONN_HAS_CERT', { type: 'SSL_CONN_HAS_CERT', compareType: 'EQUAL_TO', key: 'CN', value: 'True' }, /does not use the "key" field/],
+    ['a value other than true', { type: 'SSL_CONN_HAS_CERT', compareType: 'EQUAL_TO', value: 'yes' }, /is not a boolean True string/],
+    ['STARTS_WITH on SSL_CONN_HAS_CERT', { type: 'SSL_CONN_HAS_CERT', compareType: 'STARTS_WITH', value: 'True' }, /only supports the EQUAL_TO/],
+    ['a negative verify result', { type: 'SSL_VERIFY_RESULT', compareType: 'EQUAL_TO', value: '-1' }, /needs a int value, which is >= 0/],
+    ['a verify result that is not a number', { type: 'SSL_VERIFY_RESULT', compareType: 'EQUAL_TO', value: 'ok' }, /needs a int value/],
+    ['a DN field without a key', { type: 'SSL_DN_FIELD', compareType: 'EQUAL_TO', value: 'x' }, /needs to specify a key and a value/],
+    ['a DN field key with a space', { type: 'SSL_DN_FIELD', compareType: 'EQUAL_TO', key: 'C N', value: 'x' }, /Invalid L7rule distinguished name field/],
+    ['a DN field value with a newline', { type: 'SSL_DN_FIELD', compareType: 'EQUAL_TO', key: 'CN', value: 'a\nb' }, /control characters/],
+    ['a DN regex that does not compile', { type: 'SSL_DN_FIELD', compareType: 'REGEX', key: 'CN', value: '(' }, /valid regular expression/],
+  ] as const)('refuses %s', (_why, o, message) => given(https()).when(createRule(o as never)).thenThrows('Invalid', message));
+  it('refuses them on a listener without TLS', () =>
+    given(withPolicy()).when(createRule({ type: 'SSL_CONN_HAS_CERT', compareType: 'EQUAL_TO', value: 'True' }))
+      .thenThrows('Invalid', /needs a TERMINATED_HTTPS listener, not HTTP/));
 });

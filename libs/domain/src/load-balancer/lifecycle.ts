@@ -1,9 +1,12 @@
 import type {
   CreateLoadBalancer, DeleteLoadBalancer, LoadBalancerEvent, LoadBalancerSettings, UpdateLoadBalancer,
 } from '@lbaas/events';
+import { LIMITS } from '@lbaas/events';
 import { DomainError } from '../domain-error';
 import { checkBool, checkTags, checkText, effectiveChanges, invalidField, isEmpty, validationFailure } from '../field-rules';
 import { parseIpAddress } from '../ip-address';
+import { unsupported } from '../protocol-rules';
+import { SUPPORTED_TOPOLOGIES } from '../provider-capabilities';
 import { assertNotPendingForLbChange, live } from './guards';
 import type { LoadBalancer } from './state';
 
@@ -21,7 +24,26 @@ export const createLoadBalancer = ({ data, metadata }: CreateLoadBalancer, s: Lo
   if (s.status === 'deleted') throw new DomainError('IllegalState', 'Already an entity with that specified id.');
   checkLoadBalancerSettings(data);
   if (!parseIpAddress(data.vipAddress)) throw invalidField('vip_address', data.vipAddress, 'Value should be IPv4 or IPv6 format');
+  checkAdditionalVips(data);
+  // ACTIVE_STANDBY is a valid flavor topology, but this data plane runs one haproxy per load balancer: refused, never faked.
+  if (data.flavor && !SUPPORTED_TOPOLOGIES.includes(data.flavor.topology)) throw unsupported(`loadbalancer_topology ${data.flavor.topology}`);
   return [{ type: 'LoadBalancerCreated', v: 1, data: { ...data, at: metadata.now } }];
+};
+
+/** Octavia's additional_vips rules: one VIP per subnet, none on the primary VIP's subnet, every address valid and distinct. */
+const checkAdditionalVips = (data: CreateLoadBalancer['data']): void => {
+  const vips = data.additionalVips ?? [];
+  if (vips.length > LIMITS.additionalVips.maxCount) throw invalidField('additional_vips', vips.length, `Value should have at most ${LIMITS.additionalVips.maxCount} entries`);
+  const subnets = new Set([data.vipSubnetId]);
+  const addresses = new Set([parseIpAddress(data.vipAddress)?.canonical]);
+  for (const v of vips) {
+    const ip = parseIpAddress(v.ipAddress);
+    if (!ip) throw invalidField('additional_vips', v.ipAddress, 'ip_address should be IPv4 or IPv6 format');
+    if (subnets.has(v.subnetId)) throw validationFailure(`Duplicate VIP subnet(s) specified. Only one IP can be bound per subnet: ${v.subnetId}`);
+    if (addresses.has(ip.canonical)) throw validationFailure(`Duplicate VIP address ${v.ipAddress}.`);
+    subnets.add(v.subnetId);
+    addresses.add(ip.canonical);
+  }
 };
 
 export const updateLoadBalancer = ({ data, metadata }: UpdateLoadBalancer, s: LoadBalancer): LoadBalancerEvent[] => {

@@ -54,13 +54,32 @@ const checkDefaultPool = (s: Live, protocol: ListenerProtocol, poolId: string | 
   checkListenerPoolProtocols(protocol, poolOf(s, poolId).protocol);
 };
 
-export const createListener = ({ data, metadata }: CreateListener, s: LoadBalancer): LoadBalancerEvent[] => {
-  const lb = live(s, data.lbId);
-  if (lb.listeners.has(data.listenerId)) return [];
-  checkListenerProtocol(data.protocol);
-  checkPort('protocol_port', data.protocolPort);
-  checkListenerSettings(data.protocol, data);
+/**
+ * The flavor's listener connection cap (max_listener_connections): unlimited (-1) becomes the cap, more is refused.
+ * haproxy then enforces it as the frontend's maxconn, so the flavor's limit is real.
+ */
+const capConnections = <T extends { connectionLimit?: number }>(lb: Live, x: T): T => {
+  const cap = lb.flavor?.maxListenerConnections ?? null;
+  if (cap === null || x.connectionLimit === undefined) return x;
+  if (x.connectionLimit === -1) return { ...x, connectionLimit: cap };
+  if (x.connectionLimit > cap) {
+    throw invalidField('connection_limit', x.connectionLimit, `Value should be lower or equal to ${cap} (max_listener_connections of flavor ${lb.flavor?.flavorId})`);
+  }
+  return x;
+};
+
+export const createListener = ({ data: given, metadata }: CreateListener, s: LoadBalancer): LoadBalancerEvent[] => {
+  const lb = live(s, given.lbId);
+  if (lb.listeners.has(given.listenerId)) return [];
+  checkListenerProtocol(given.protocol);
+  checkPort('protocol_port', given.protocolPort);
+  checkListenerSettings(given.protocol, given);
+  const data = capConnections(lb, given);
   assertMutable(lb);
+  const max = lb.flavor?.maxListeners ?? null;
+  if (max !== null && lb.listeners.size >= max) {
+    throw new DomainError('Conflict', `Load Balancer ${lb.lbId} has ${lb.listeners.size} listeners: flavor ${lb.flavor?.flavorId} allows at most ${max} (max_listeners)`);
+  }
   checkDefaultPool(lb, data.protocol, data.defaultPoolId);
   if ([...lb.listeners.values()].some((l) => l.protocolPort === data.protocolPort)) {
     throw new DomainError('Conflict',
@@ -72,7 +91,7 @@ export const createListener = ({ data, metadata }: CreateListener, s: LoadBalanc
 export const updateListener = ({ data, metadata }: UpdateListener, s: LoadBalancer): LoadBalancerEvent[] => {
   const lb = live(s, data.lbId);
   const listener = listenerOf(lb, data.listenerId);
-  const changes = effectiveChanges(listener.settings, data.changes);
+  const changes = effectiveChanges(listener.settings, capConnections(lb, data.changes));
   if (isEmpty(changes)) return [];
   assertMutable(lb);
   const merged = { ...listener.settings, ...changes };
@@ -85,7 +104,14 @@ export const updateListener = ({ data, metadata }: UpdateListener, s: LoadBalanc
 
 export const deleteListener = ({ data, metadata }: DeleteListener, s: LoadBalancer): LoadBalancerEvent[] => {
   const lb = live(s, data.lbId);
-  listenerOf(lb, data.listenerId);
+  const listener = listenerOf(lb, data.listenerId);
   assertMutable(lb);
+  if ((data.policy ?? 'strict') === 'strict') {
+    // The bottom-up rule (neutron-lbaas's EntityInUse): its L7 policies, then its pool, go first.
+    const policy = [...lb.l7Policies].find(([, p]) => p.listenerId === data.listenerId)?.[0];
+    if (policy) throw new DomainError('Conflict', `listener is using l7policy ${policy}`);
+    const pool = listener.settings.defaultPoolId ?? [...lb.pools].find(([, p]) => p.listenerId === data.listenerId)?.[0];
+    if (pool) throw new DomainError('Conflict', `listener is using pool ${pool}`);
+  }
   return [{ type: 'ListenerDeleted', v: 1, data: { lbId: data.lbId, listenerId: data.listenerId, at: metadata.now } }];
 };

@@ -106,6 +106,15 @@ export const reportMemberStatus = (status: Cmd<'ReportMemberStatus'>['data']['st
 export const memberStatusChanged = (status: Evt<'MemberOperatingStatusChanged'>['data']['status'], o: Partial<Evt<'MemberOperatingStatusChanged'>['data']> = {}) =>
   evt('MemberOperatingStatusChanged', { lbId: LB, poolId: POOL, memberId: MEMBER, agentId: AGENT, epoch: 1, status, ...o });
 
+export const reportPrepared = (o: Partial<Cmd<'ReportHandoverPrepared'>['data']> = {}) =>
+  cmd('ReportHandoverPrepared', { lbId: LB, agentId: 'agent-b', epoch: 2, ...o });
+export const handoverPrepared = (o: Partial<Evt<'LoadBalancerHandoverPrepared'>['data']> = {}) =>
+  evt('LoadBalancerHandoverPrepared', { lbId: LB, agentId: 'agent-b', epoch: 2, ...o });
+export const reportReleased = (o: Partial<Cmd<'ReportHandoverReleased'>['data']> = {}) =>
+  cmd('ReportHandoverReleased', { lbId: LB, agentId: AGENT, epoch: 1, ...o });
+export const handoverReleased = (o: Partial<Evt<'LoadBalancerHandoverReleased'>['data']> = {}) =>
+  evt('LoadBalancerHandoverReleased', { lbId: LB, agentId: AGENT, epoch: 1, ...o });
+
 /** The desired version after these events (the shared rule, desiredVersionAfter). */
 export const versionOf = (events: readonly LoadBalancerEvent[]): number => events.reduce(desiredVersionAfter, 0);
 

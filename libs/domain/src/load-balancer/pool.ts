@@ -7,6 +7,7 @@ import {
   checkBool, checkOneOf, checkTags, checkText, COOKIE_NAME, effectiveChanges, isEmpty, validationFailure,
 } from '../field-rules';
 import { checkListenerPoolProtocols, checkPoolProtocol } from '../protocol-rules';
+import { checkPoolTlsSettings } from '../tls-rules';
 import { assertMutable, listenerOf, live, poolOf } from './guards';
 import { policyUsingPool } from './l7';
 import type { LoadBalancer } from './state';
@@ -39,6 +40,7 @@ export const createPool = ({ data, metadata }: CreatePool, s: LoadBalancer): Loa
   if (lb.pools.has(data.poolId)) return [];
   checkPoolProtocol(data.protocol);
   checkPoolSettings(data);
+  checkPoolTlsSettings(data.protocol, data);
   assertMutable(lb);
   if (data.listenerId !== null) {
     const listener = listenerOf(lb, data.listenerId);
@@ -57,14 +59,21 @@ export const updatePool = ({ data, metadata }: UpdatePool, s: LoadBalancer): Loa
   if (isEmpty(changes)) return [];
   assertMutable(lb);
   checkPoolSettings({ ...pool.settings, ...changes });
+  checkPoolTlsSettings(pool.protocol, { ...pool.settings, ...changes });
   return [{ type: 'PoolSettingsChanged', v: 1, data: { lbId: data.lbId, poolId: data.poolId, changes, at: metadata.now } }];
 };
 
 export const deletePool = ({ data, metadata }: DeletePool, s: LoadBalancer): LoadBalancerEvent[] => {
   const lb = live(s, data.lbId);
-  poolOf(lb, data.poolId);
+  const pool = poolOf(lb, data.poolId);
   assertMutable(lb);
   const user = policyUsingPool(lb, data.poolId);
   if (user) throw new DomainError('Conflict', `Pool ${data.poolId} is in use by L7 policy ${user}`);
+  if ((data.policy ?? 'strict') === 'strict') {
+    // The bottom-up rule: health monitor, then members (neutron-lbaas's "pool is using healthmonitor <id>").
+    if (pool.healthMonitorId !== null) throw new DomainError('Conflict', `pool is using healthmonitor ${pool.healthMonitorId}`);
+    const member = pool.members.keys().next();
+    if (!member.done) throw new DomainError('Conflict', `pool is using member ${member.value}`);
+  }
   return [{ type: 'PoolDeleted', v: 1, data: { lbId: data.lbId, poolId: data.poolId, at: metadata.now } }];
 };

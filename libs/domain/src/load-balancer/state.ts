@@ -1,7 +1,7 @@
 import {
-  desiredVersionAfter, isTornDown,
+  desiredVersionAfter, isTornDown, PLANNED_MOVES,
   type HealthMonitorSettings, type L7Event, type L7PolicySettings, type L7RuleSettings, type ListenerProtocol,
-  type ListenerSettings, type LoadBalancerEvent, type LoadBalancerSettings, type MemberSettings, type MonitorType,
+  type ListenerSettings, type LoadBalancerEvent, type LoadBalancerFlavor, type LoadBalancerSettings, type MemberSettings, type MonitorType,
   type OperatingStatus, type PoolProtocol, type PoolSettings,
 } from '@lbaas/events';
 import { assertNever } from '../domain-error';
@@ -11,7 +11,9 @@ import { parseIpAddress } from '../ip-address';
 export type ListenerState = Readonly<{ protocol: ListenerProtocol; protocolPort: number; settings: ListenerSettings }>;
 /** A member as decide sees it; `key` is its canonical address and port (duplicate detection). */
 export type MemberState = Readonly<{
-  address: string; protocolPort: number; key: string; settings: MemberSettings; status: OperatingStatus | null;
+  address: string; protocolPort: number; key: string; settings: MemberSettings;
+  /** The last status reported, with the placement epoch it was reported at (a new host reports again, even the same). */
+  status: Readonly<{ epoch: number; value: OperatingStatus }> | null;
 }>;
 /** A pool as decide sees it. */
 export type PoolState = Readonly<{
@@ -22,13 +24,20 @@ export type PoolState = Readonly<{
 export type MonitorState = Readonly<{ poolId: string; type: MonitorType; settings: HealthMonitorSettings }>;
 /** An L7 policy as decide sees it: its listener, settings and rules (by id). */
 export type L7PolicyState = Readonly<{ listenerId: string; settings: L7PolicySettings; rules: ReadonlyMap<string, L7RuleSettings> }>;
+/**
+ * A planned move in progress: the previous placement's agent keeps its copy until the new one is prepared, then stops
+ * answering ARP (released) and drains it.
+ */
+export type Handover = Readonly<{ fromAgentId: string; fromEpoch: number; prepared: boolean; released: boolean }>;
 /** Where the tree runs: `epoch` 0 = never placed; `failedReason` set while unplaced after a failed placement. */
-export type Placement = Readonly<{ agentId: string | null; epoch: number; failedReason: string | null }>;
+export type Placement = Readonly<{ agentId: string | null; epoch: number; failedReason: string | null; handover: Handover | null }>;
+/** An agent's last report on the data plane: which version it applied or rejected, at which placement epoch. */
+export type Report = Readonly<{ epoch: number; version: number; kind: 'applied' | 'rejected' }>;
 /**
  * The version rule shared with views and agents (`desiredVersionAfter`): `version` counts this LB's desired-state
- * events; `appliedVersion`/`rejectedVersion` are the highest versions agents reported.
+ * events; `appliedVersion`/`rejectedVersion` are the highest versions agents reported; `lastReport` the latest report.
  */
-export type Versions = Readonly<{ version: number; appliedVersion: number; rejectedVersion: number }>;
+export type Versions = Readonly<{ version: number; appliedVersion: number; rejectedVersion: number; lastReport: Report | null }>;
 
 /** The load-balancer aggregate's state: only what decide reads. */
 export type LoadBalancer =
@@ -38,6 +47,8 @@ export type LoadBalancer =
     listeners: ReadonlyMap<string, ListenerState>; pools: ReadonlyMap<string, PoolState>;
     monitors: ReadonlyMap<string, MonitorState>; placement: Placement; versions: Versions;
     l7Policies: ReadonlyMap<string, L7PolicyState>;
+    /** The flavor's limits as they were at creation (null: created without a flavor). */
+    flavor: LoadBalancerFlavor | null;
   }>
   | Readonly<{ status: 'deleted'; lbId: string; placement: Placement; versions: Versions }>;
 
@@ -55,6 +66,12 @@ export const tornDown = (s: Deleted): boolean =>
 /** The duplicate-detection key of a member: its canonical address and its port. */
 export const memberKey = (address: string, port: number): string => `${parseIpAddress(address)?.canonical ?? address}|${port}`;
 
+/** A planned move (operator, drain) away from a placed agent starts a hand-over; any other placement ends one. */
+const handoverAfter = (p: Placement, placed: Readonly<{ agentId: string; reason: string }>): Handover | null =>
+  p.agentId !== null && p.agentId !== placed.agentId && PLANNED_MOVES.has(placed.reason as never)
+    ? { fromAgentId: p.agentId, fromEpoch: p.epoch, prepared: false, released: false }
+    : null;
+
 const setMap = <K, V>(m: ReadonlyMap<K, V>, k: K, v: V): ReadonlyMap<K, V> => new Map(m).set(k, v);
 const delMap = <K, V>(m: ReadonlyMap<K, V>, k: K): ReadonlyMap<K, V> => {
   const next = new Map(m);
@@ -67,21 +84,34 @@ const applyEvent = (s: LoadBalancer, e: LoadBalancerEvent): LoadBalancer => {
     const { name, description, adminStateUp, tags } = e.data;
     return {
       status: 'live', lbId: e.data.lbId, settings: { name, description, adminStateUp, tags },
-      listeners: new Map(), pools: new Map(), monitors: new Map(), l7Policies: new Map(),
-      placement: { agentId: null, epoch: 0, failedReason: null },
-      versions: { version: 0, appliedVersion: 0, rejectedVersion: 0 },
+      listeners: new Map(), pools: new Map(), monitors: new Map(), l7Policies: new Map(), flavor: e.data.flavor ?? null,
+      placement: { agentId: null, epoch: 0, failedReason: null, handover: null },
+      versions: { version: 0, appliedVersion: 0, rejectedVersion: 0, lastReport: null },
     };
   }
   if (s.status === 'none') return s;
   switch (e.type) {
     case 'LoadBalancerPlaced':
-      return { ...s, placement: { agentId: e.data.agentId, epoch: e.data.epoch, failedReason: null } };
+      return { ...s, placement: { agentId: e.data.agentId, epoch: e.data.epoch, failedReason: null, handover: handoverAfter(s.placement, e.data) } };
     case 'LoadBalancerPlacementFailed':
       return { ...s, placement: { ...s.placement, failedReason: e.data.reason } };
+    case 'LoadBalancerHandoverPrepared':
+    case 'LoadBalancerHandoverReleased': {
+      const h = s.placement.handover;
+      if (!h) return s;
+      const next = e.type === 'LoadBalancerHandoverPrepared' ? { ...h, prepared: true } : { ...h, released: true };
+      return { ...s, placement: { ...s.placement, handover: next } };
+    }
     case 'DesiredStateApplied':
-      return { ...s, versions: { ...s.versions, appliedVersion: Math.max(s.versions.appliedVersion, e.data.version) } };
+      return { ...s, versions: {
+        ...s.versions, appliedVersion: Math.max(s.versions.appliedVersion, e.data.version),
+        lastReport: { epoch: e.data.epoch, version: e.data.version, kind: 'applied' },
+      } };
     case 'DesiredStateRejected':
-      return { ...s, versions: { ...s.versions, rejectedVersion: Math.max(s.versions.rejectedVersion, e.data.version) } };
+      return { ...s, versions: {
+        ...s.versions, rejectedVersion: Math.max(s.versions.rejectedVersion, e.data.version),
+        lastReport: { epoch: e.data.epoch, version: e.data.version, kind: 'rejected' },
+      } };
     case 'LoadBalancerDeleted':
       return { status: 'deleted', lbId: s.lbId, placement: s.placement, versions: s.versions };
     default:
@@ -137,7 +167,7 @@ const applyToTree = (s: Live, e: LoadBalancerEvent): Live => {
     case 'MemberDeleted':
       return updatePool(s, e.data.poolId, (p) => ({ ...p, members: delMap(p.members, e.data.memberId) }));
     case 'MemberOperatingStatusChanged':
-      return updateMember(s, e.data.poolId, e.data.memberId, (m) => ({ ...m, status: e.data.status }));
+      return updateMember(s, e.data.poolId, e.data.memberId, (m) => ({ ...m, status: { epoch: e.data.epoch, value: e.data.status } }));
     case 'HealthMonitorCreated': {
       const { lbId: _l, poolId, healthMonitorId, type, at: _a, ...settings } = e.data;
       const withPool = updatePool(s, poolId, (p) => ({ ...p, healthMonitorId }));
