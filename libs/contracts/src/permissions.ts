@@ -64,10 +64,14 @@ const S = EVENT_STREAM;
 const secrets = kvBucket(SECRETS_BUCKET);
 const snapshots = objectBucket(SNAPSHOT_BUCKET);
 
-/** Read the event stream: info, direct gets, and ordered consumers whose filter lies within `lbaas.evt.>`. */
+/**
+ * Read the event stream: info, direct gets, and ordered consumers whose filter lies within `lbaas.evt.>`. Consumer info
+ * too: an ordered consumer that misses its heartbeats (its server died with the stream leader) asks for its consumer's
+ * info before it recreates it; refused, it retried for ever and the reader's view stood still after a leader kill.
+ */
 const readEventStream: readonly string[] = [
   jsApi.info, jsApi.streamInfo(S), jsApi.directGet(S), jsApi.directGetLastBySubject(S), jsApi.streamMsgGet(S),
-  jsApi.consumerCreate(S, '*', subjects.allEvents), jsApi.consumerNext(S, '*'), jsApi.consumerDelete(S, '*'),
+  jsApi.consumerCreate(S, '*', subjects.allEvents), jsApi.consumerNext(S, '*'), jsApi.consumerDelete(S, '*'), jsApi.consumerInfo(S, '*'),
 ];
 
 /** Read the sealed secrets (KV get: the bucket's stream info and direct gets of a key's last value). */
