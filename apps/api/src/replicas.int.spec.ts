@@ -171,4 +171,23 @@ describe('several api replicas behave as one', () => {
     }
     console.log(`replicas: 200 writes on one replica each read back on the other at once, ${Math.round((performance.now() - t0) / 200 * 10) / 10} ms per pair`);
   }, 60_000);
+
+  it('a replica whose view cannot catch up answers reads from its view and writes with 503 Retry-After, never a false 404', async () => {
+    const lagging = await start('api-lagging');
+    replicas.push(lagging);
+    await lagging.projection.stop(); // its view stands still (as behind a stalled consumer)
+    const other = replicas[0];
+    const net = await call(other, 'POST', '/v2.0/networks', { network: { name: 'after', 'provider:physical_network': 'phys-lag', 'provider:network_type': 'flat' } });
+    expect(net.status).toBe(201);
+    const res = await lagging.app.inject({
+      method: 'PUT', url: `/v2.0/networks/${net.body.network.id}`, payload: JSON.stringify({ network: { name: 'renamed' } }),
+      headers: { 'content-type': 'application/json', 'x-project-id': 'p1' },
+    });
+    expect([res.statusCode, res.headers['retry-after'], JSON.parse(res.body).faultcode]).toEqual([503, '2', 'Server']);
+    expect((await call(lagging, 'GET', '/v2/lbaas/quotas/p1')).status).toBe(200); // reads: the view as it is
+    expect((await call(lagging, 'GET', `/v2.0/networks/${net.body.network.id}`)).status).toBe(404); // (stale: not there yet)
+    replicas.pop();
+    await lagging.app.close();
+    await lagging.nc.close();
+  }, 30_000);
 });
