@@ -82,6 +82,11 @@ export class AppMetrics {
       collect() { this.set(self.head?.().failures ?? 0); } });
     new Gauge({ name: 'lbaas_ready', help: '1 when the app is ready (connected, caught up with the stream), else 0', registers: r,
       collect() { this.set(self.ready?.().ok ? 1 : 0); } });
+    // Leases and heartbeat silence are timed on the monotonic clock; this shows when the wall clock moved against it.
+    const wall0 = Date.now();
+    const mono0 = performance.now();
+    new Gauge({ name: 'lbaas_wall_clock_offset_seconds', help: 'How far the wall clock moved against the monotonic clock since the start (a clock jump or step; NTP slewing stays near 0)', registers: r,
+      collect() { this.set((Date.now() - wall0 - (performance.now() - mono0)) / 1000); } });
   }
 
   /** Follows a connection's state: connected gauge, disconnects, reconnects, errors, lame-duck notices. */
