@@ -16,7 +16,11 @@ export type StackStatus = {
   processes: (ProcessStatus & { alive: boolean; uptimeS: number | null; ready: boolean | null; appliedSeq: number | null; lag: number | null })[];
   agents: { id: string; host: string; alive: boolean; adminStateUp: boolean; loadBalancers: number }[] | { error: string };
   /** The event stream: its identity (first message), length, last DR restore, replicas and raft leader. */
-  stream: (StreamObservation & { name: string; replicas: number | null; leader: string | null }) | { error: string };
+  stream: (StreamObservation & {
+    name: string; replicas: number | null; leader: string | null;
+    /** The other replicas: current or how many messages behind (a dead node, a full disk). */
+    followers: { name: string; current: boolean; lag: number | null }[];
+  }) | { error: string };
   /** Messages in the secrets bucket and the snapshot store (null: missing). */
   secretsBucket: { name: string; messages: number | null } | null;
   snapshotStore: { name: string; messages: number | null } | null;
@@ -67,7 +71,10 @@ export async function gatherStatus(o: { home: string; api?: string; natsArgs: st
       const seen = await observeEventStream(nc);
       const jsm = await nc.jetstreamManager({ timeout: 2_000, checkAPI: false });
       const info = seen.state === 'missing' ? undefined : await jsm.streams.info(EVENT_STREAM).catch(() => undefined);
-      stream = { name: EVENT_STREAM, ...seen, replicas: info?.config.num_replicas ?? null, leader: info?.cluster?.leader ?? null };
+      stream = {
+        name: EVENT_STREAM, ...seen, replicas: info?.config.num_replicas ?? null, leader: info?.cluster?.leader ?? null,
+        followers: (info?.cluster?.replicas ?? []).map((r) => ({ name: r.name, current: r.current, lag: r.lag ?? null })),
+      };
       const count = async (s: string) => (await jsm.streams.info(s).catch(() => undefined))?.state.messages ?? null;
       secretsBucket = { name: SECRETS_BUCKET, messages: await count(kvBucket(SECRETS_BUCKET).stream) };
       snapshotStore = { name: SNAPSHOT_BUCKET, messages: await count(objectBucket(SNAPSHOT_BUCKET).stream) };
@@ -110,6 +117,7 @@ export function renderStatus(s: StackStatus): string {
   else {
     out.push(`${st.name}: stream ${st.identity?.id ?? '(no identity yet)'}${st.identity?.createdAt ? ` created ${st.identity.createdAt}` : ''}, `
       + `${st.messages} messages up to seq ${st.lastSeq}, ${st.replicas ?? '?'} replica(s)${st.leader ? `, leader ${st.leader}` : ''}`);
+    if (st.followers.length) out.push(`  followers: ${st.followers.map((f) => `${f.name} ${f.current ? 'current' : `behind${f.lag ? ` by ${f.lag}` : ''}`}`).join(', ')}`);
     if (st.restore) out.push(`  restored ${st.restore.restoredAt} from a backup up to seq ${st.restore.lastSeq}`);
   }
   const bucket = (b: { name: string; messages: number | null } | null) => b && `${b.name}: ${b.messages === null ? 'missing' : `${b.messages} messages`}`;
