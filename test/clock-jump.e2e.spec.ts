@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { canUseNetns, freePort, netnsRunId, startAppProcess, type AppProcess } from '@lbaas/testing';
+import { freeRange } from './support/free-range';
 import { apiClient, type ApiClient } from './support/stack';
 import { sample, scrape } from './support/metrics';
 
@@ -23,17 +24,6 @@ const run = promisify(execFile);
 const ROOT = resolve(__dirname, '..');
 const LBAASCTL = join(ROOT, 'apps', 'lbaasctl', 'dist', 'main.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freeRange(n: number): Promise<number> {
-  const { createServer } = await import('node:net');
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const ok = await Promise.all(Array.from({ length: n }, (_, i) => new Promise<boolean>((r) => {
-      const s = createServer().once('error', () => r(false)).listen(base + 1 + i, '127.0.0.1', () => s.close(() => r(true)));
-    })));
-    if (ok.every(Boolean)) return base;
-  }
-}
 
 type Status = { processes: { name: string; role: string; alive: boolean; restarts: number; metricsPort: number | null }[]; agents: { id: string; alive: boolean }[] };
 

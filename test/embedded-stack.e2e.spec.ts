@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { canUseNetns, freePort, netnsRunId, startAppProcess, type AppProcess } from '@lbaas/testing';
+import { freeRange } from './support/free-range';
 import { apiClient, type ApiClient } from './support/stack';
 import { promtoolCheck, scrape, sample, seriesValues, total } from './support/metrics';
 
@@ -19,18 +20,6 @@ const run = promisify(execFile);
 const ROOT = resolve(__dirname, '..');
 const LBAASCTL = join(ROOT, 'apps', 'lbaasctl', 'dist', 'main.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A base port with base+1 .. base+6 free (api, scheduler, watcher, two agents). */
-async function freeRange(n: number): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const { createServer } = await import('node:net');
-    const ok = await Promise.all(Array.from({ length: n }, (_, i) => new Promise<boolean>((r) => {
-      const s = createServer().once('error', () => r(false)).listen(base + 1 + i, '127.0.0.1', () => s.close(() => r(true)));
-    })));
-    if (ok.every(Boolean)) return base;
-  }
-}
 
 type Status = {
   processes: { name: string; role: string; pid: number | null; alive: boolean; restarts: number; ready: boolean | null; lag: number | null; metricsPort: number | null }[];
