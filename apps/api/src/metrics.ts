@@ -11,8 +11,8 @@ export type ApiMetrics = Readonly<{
 }>;
 
 export function apiMetrics(m: AppMetrics): ApiMetrics {
-  const catchUps = m.counter('lbaas_api_catch_ups_total', 'Requests that first caught this replica\'s view up with the stream, by outcome (synced, stale)', ['outcome']);
-  for (const outcome of ['synced', 'stale']) catchUps.inc({ outcome }, 0);
+  const catchUps = m.counter('lbaas_api_catch_ups_total', 'Requests that first caught this replica\'s view up with the stream, by outcome (synced; unknown: no leader to ask; stale: the view lagged past the wait)', ['outcome']);
+  for (const outcome of ['synced', 'unknown', 'stale']) catchUps.inc({ outcome }, 0);
   return {
     http: m.histogram('lbaas_http_request_duration_seconds', 'HTTP requests by method, route (the pattern) and status, with their latency', ['method', 'route', 'status']),
     catchUps,

@@ -68,7 +68,32 @@ export async function runProjection(nc: NatsConnection, opts: ProjectionOptions)
     // about 2 s, not after the default 2 x 15 s.
     return { consumer: c, messages: await c.consume({ max_messages: 1_000, expires: 5_000, idle_heartbeat: 1_000 }) as ConsumerMessages };
   };
-  let { consumer, messages } = await open(startAfter);
+  // nats.js 2.29 can leave the creation of an ordered consumer unanswered for good (seen while a node was dead): each
+  // try gets 5 s; one that answers late is stopped and deleted.
+  const openWithin = async (after: number) => {
+    const attempt = open(after);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('consumer creation did not answer in 5 s')), 5_000); });
+    try {
+      return await Promise.race([attempt, timedOut]);
+    } catch (err) {
+      void attempt.then((late) => { late.messages.stop(); void late.consumer.delete().catch(() => undefined); }, () => undefined);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  let first: Awaited<ReturnType<typeof open>> | undefined;
+  for (let tries = 1; !first; tries++) {
+    try {
+      first = await openWithin(startAfter);
+    } catch (err) {
+      if (tries >= 6) throw err;
+      log?.warn({ op: 'projection.open', filter, tries, err }, 'projection consumer not created; trying again');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  let { consumer, messages } = first;
   let restarts = 0;
 
   let seq = startAfter;
@@ -159,7 +184,7 @@ export async function runProjection(nc: NatsConnection, opts: ProjectionOptions)
       if (stalled < 2 || stopped) return;
       stalled = 0;
       log?.warn({ op: 'projection.restart', filter, seq, head }, 'projection stalled behind the stream: consumer recreated');
-      const next = await open(seq);
+      const next = await openWithin(seq);
       if (stopped) { next.messages.stop(); void next.consumer.delete().catch(() => undefined); return; }
       const old = { consumer, messages };
       ({ consumer, messages } = next);

@@ -11,12 +11,16 @@ export async function streamLastSeq(nc: NatsConnection, timeoutMs = 1_000): Prom
   return (await jsm.streams.info(EVENT_STREAM)).state.last_seq;
 }
 
-/** How a catch-up ended: the view holds everything the stream held when it was asked, or it answers from what it has. */
-export type CatchUp = 'synced' | 'stale';
+/**
+ * How a catch-up ended: the view holds everything the stream held when it was asked ('synced'); the stream's head
+ * is not known (no leader to ask: nothing new can be appended either) and the view answers as it is ('unknown'); or
+ * the head is known and the view did not apply it in time ('stale').
+ */
+export type CatchUp = 'synced' | 'unknown' | 'stale';
 
 /** Makes a view as fresh as the stream before a request is answered (see catchUpBarrier). */
 export interface CatchUpBarrier {
-  /** Resolves once the view applied every commit the stream held when this was called; 'stale' when that is not known in time. */
+  /** Resolves once the view applied every commit the stream held when this was called (see CatchUp). */
   sync(): Promise<CatchUp>;
 }
 
@@ -25,7 +29,7 @@ export type CatchUpOptions = Readonly<{
   headTimeoutMs?: number;
   /** How long to wait for the view to apply the head (default 3000 ms). */
   applyTimeoutMs?: number;
-  /** After a failed head request, answer 'stale' at once for this long instead of asking again (default 1000 ms). */
+  /** After a failed head request, answer 'unknown' at once for this long instead of asking again (default 1000 ms). */
   backoffMs?: number;
   /** The stream's head; default streamLastSeq(nc). */
   head?: () => Promise<number>;
@@ -38,7 +42,7 @@ export type CatchUpOptions = Readonly<{
  * sequence and waits until its view has applied it. Requests share head requests: a request joins the next head
  * request that starts after it arrived (never one already in flight, which might predate a write the client saw
  * acknowledged), so at most one is in flight and one queued, whatever the request rate. When the stream does not
- * answer (no leader during an election), the view answers as it is ('stale'), without blocking every request.
+ * answer (no leader during an election), the view answers as it is ('unknown'), without blocking every request.
  */
 export function catchUpBarrier(nc: NatsConnection, projection: Pick<Projection, 'seq' | 'waitFor'>, opts: CatchUpOptions = {}): CatchUpBarrier {
   const head = opts.head ?? (() => streamLastSeq(nc, opts.headTimeoutMs ?? 1_000));
@@ -65,10 +69,15 @@ export function catchUpBarrier(nc: NatsConnection, projection: Pick<Projection, 
   };
   return {
     async sync() {
-      if (now() - failedAt < backoffMs) return 'stale';
+      if (now() - failedAt < backoffMs) return 'unknown';
+      let seq: number;
       try {
-        const seq = await nextHead();
-        if (projection.seq >= seq) return 'synced';
+        seq = await nextHead();
+      } catch {
+        return 'unknown';
+      }
+      if (projection.seq >= seq) return 'synced';
+      try {
         await projection.waitFor(seq, opts.applyTimeoutMs ?? 3_000);
         return 'synced';
       } catch {

@@ -9,12 +9,13 @@ const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /**
  * Several api replicas behave as one: before a request is handled, this replica's view catches up with what the
  * stream held when the request arrived (libs/event-store catchUpBarrier), so a client that wrote through another
- * replica reads its write here too, and a write decides on what the client has seen. When the view cannot catch up
- * (no stream leader to ask, or the view lags more than the barrier waits), a read is answered from the view as it is
- * (counted as stale), and a write gets 503 with Retry-After at once: it would decide on a view that may miss what
- * the client wrote elsewhere (a false 404 or 409), and without a leader it could not be appended anyway.
+ * replica reads its write here too, and a write decides on what the client has seen. Without a stream leader to ask
+ * ('unknown': nothing new can be appended meanwhile either) the view answers as it is and a write goes on to the
+ * event store, which rides out the election or answers 503. When the head is known and the view lags behind it
+ * past the barrier's wait ('stale'), a read is answered from the view as it is, and a write gets 503 with
+ * Retry-After at once: it would decide on a view that misses what the client may have written elsewhere.
  */
-export function installCatchUp(fastify: FastifyInstance, sync: () => Promise<'synced' | 'stale'>, metrics?: ApiMetrics): void {
+export function installCatchUp(fastify: FastifyInstance, sync: () => Promise<'synced' | 'unknown' | 'stale'>, metrics?: ApiMetrics): void {
   fastify.addHook('preHandler', async (req, reply) => {
     if (NO_CATCH_UP.test(req.url)) return;
     const outcome = await sync();

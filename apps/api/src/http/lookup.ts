@@ -22,7 +22,7 @@ export type ReadModel = {
   /** Resolves once the view has applied stream sequence `seq` (read-your-writes). */
   waitFor(seq: number, timeoutMs?: number): Promise<void>;
   /** Catches the view up with the stream before a request is handled (several replicas answer as one); see http/catch-up.ts. */
-  catchUp?: () => Promise<'synced' | 'stale'>;
+  catchUp?: () => Promise<'synced' | 'unknown' | 'stale'>;
 };
 
 /** A VIP allocation shown as a Neutron port: its subnet, and the project that owns it (its load balancer's). */
