@@ -14,7 +14,7 @@ import { HealthReports, parseShowStat } from './health-reports';
 import type { LinuxHost } from './host/linux-host';
 import { lbPaths } from './layout';
 import { parseDesiredState } from './parse';
-import { Reconciler, type Reporter } from './reconciler';
+import { Reconciler, type ReconcilerOptions, type Reporter } from './reconciler';
 import { AgentReports } from './reports';
 import { StreamGuard } from './stream-guard';
 import { certFilesFor, resolveCerts, tlsRefsOf } from './tls-certs';
@@ -40,6 +40,13 @@ export class AgentRuntime {
   private stopped = false;
   /** Resolves a listener certificate reference to its PEM bundle (the secret store); set before start(). */
   resolveCert: ((ref: string) => Promise<string>) | null = null;
+  /** Told about every reconcile run (metrics); set before start(). */
+  observeReconcile: ReconcilerOptions['observe'];
+
+  /** The last stream sequence the catalog applied (metrics, readiness); 0 before the replay. */
+  get appliedSeq(): number {
+    return this.projection?.seq ?? 0;
+  }
 
   constructor(
     private readonly config: AgentConfig, private readonly nc: NatsConnection, private readonly store: EventStore,
@@ -121,6 +128,7 @@ export class AgentRuntime {
       host: this.host, runDir: this.config.runDir, maxconnCap: this.maxconnCap, desired: () => this.desired(), desiredOne: (id) => this.desiredOne(id),
       reporter: this.reporter(), logger: this.logger, resyncIntervalMs: this.config.resyncIntervalMs, resolveCert: this.resolveCert ?? undefined,
       concurrency: this.config.reconcileConcurrency > 0 ? this.config.reconcileConcurrency : undefined, handover,
+      observe: this.observeReconcile,
     });
     if (this.fencing.withdrawn) this.reconciler.pause(); // the lease lapsed during the replay
     this.reconciler.start();

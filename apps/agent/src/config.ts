@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
-import { envReader, macKeyFrom, readNatsConfig, type NatsConfig } from '@lbaas/app-shell';
+import { envReader, macKeyFrom, readMetricsConfig, readNatsConfig, type MetricsConfig, type NatsConfig } from '@lbaas/app-shell';
 import { isZoneName } from '@lbaas/domain';
 import { AGENT_ID } from '@lbaas/contracts';
 
@@ -51,6 +51,8 @@ export type AgentConfig = Readonly<{
   /** The operator's MAC key (LBAAS_MAC_KEY_FILE): Catalog snapshots are used only when they verify under it. */
   macKey: Buffer | null;
   logLevel: string;
+  /** /metrics, /livez, /readyz on a port of their own (METRICS_PORT; off when unset; one port per agent on a host). */
+  metrics: MetricsConfig;
 }>;
 
 /** `physnet1:br-ex,physnet2:br-2` → { physnet1: 'br-ex', ... }; problems are collected, not thrown. */
@@ -98,6 +100,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     drainTimeoutMs: r.int('DRAIN_TIMEOUT_MS', 60_000, 0),
     macKey: macKeyFrom(env, r.problems),
     logLevel: r.str('LOG_LEVEL', 'info'),
+    metrics: readMetricsConfig(env, r),
   };
   if (config.availabilityZone !== null && !isZoneName(config.availabilityZone)) {
     r.problems.push(`AVAILABILITY_ZONE must be 1-255 printable characters without surrounding spaces, got ${JSON.stringify(config.availabilityZone)}`);

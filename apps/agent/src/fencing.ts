@@ -21,9 +21,24 @@ import type { AgentConfig } from './config';
  * agent may answer on a VIP any more. The agent renews it after every NATS round trip; the per-host watchdog (a separate
  * process) withdraws the VIPs once it lapses, so a dead agent process is fenced too (DESIGN.md §6).
  */
-export type LeaseRecord = Readonly<{ agentId: string; until: number; renewedBy: number }>;
+export type LeaseRecord = Readonly<{
+  agentId: string;
+  until: number;
+  renewedBy: number;
+  /**
+   * The same deadline on the host's monotonic clock (CLOCK_MONOTONIC, shared by every process of the host, never set):
+   * when present, it decides, so a jump of the wall clock neither lapses the lease early nor keeps it past its end.
+   */
+  untilMono?: number;
+}>;
 
 export const leaseFile = (stateDir: string): string => join(stateDir, 'lease.json');
+
+/**
+ * Milliseconds on CLOCK_MONOTONIC (what app-shell's monotonicMs reads; here without importing app-shell, so the
+ * watchdog process stays small).
+ */
+export const monotonicMs = (): number => Number(process.hrtime.bigint() / 1_000_000n);
 
 export function writeLease(stateDir: string, record: LeaseRecord): void {
   const file = leaseFile(stateDir);
@@ -41,11 +56,13 @@ export function readLease(stateDir: string): LeaseRecord | null {
   }
 }
 
-/** Pure: is the lease still running at `nowMs`? */
-export const leaseHeld = (lease: LeaseRecord | null, nowMs: number): boolean => lease !== null && nowMs < lease.until;
+/** Pure: is the lease still running at `nowMs` (wall clock) / `nowMono` (monotonic clock, preferred when both know it)? */
+export const leaseHeld = (lease: LeaseRecord | null, nowMs: number, nowMono?: number): boolean =>
+  lease !== null && (lease.untilMono !== undefined && nowMono !== undefined ? nowMono < lease.untilMono : nowMs < lease.until);
 
 /**
- * What the main thread and the lease keeper (lease-worker.ts) share: one BigInt64 slot each, wall-clock ms (fenced: 0/1):
+ * What the main thread and the lease keeper (lease-worker.ts) share: one BigInt64 slot each, monotonic ms (process.hrtime,
+ * the same clock in every thread and process; fenced: 0/1):
  * the keeper's last NATS round trip, the main thread's last event-loop turn, fenced, the last renewal written to the
  * lease file, and since when the main thread's own NATS connection is down (0: up).
  */
@@ -98,7 +115,7 @@ export type FencingDeps = Readonly<{
 
 /** Heartbeat, lease, withdraw and resume: one instance per agent process. */
 export class Fencing {
-  /** Wall-clock ms shared with the lease keeper (SLOT above). */
+  /** Monotonic ms shared with the lease keeper (SLOT above): a wall-clock jump neither lapses nor extends the lease. */
   private readonly shared = new BigInt64Array(new SharedArrayBuffer(SLOTS * 8));
   private fenced = false;
   private resuming = false;
@@ -133,7 +150,7 @@ export class Fencing {
   private async watchConnection(): Promise<void> {
     for await (const s of this.d.nc.status()) {
       if (this.stopped) return;
-      if (s.type === 'disconnect' && slot(this.shared, SLOT.mainDisconnectedSince) === 0) Atomics.store(this.shared, SLOT.mainDisconnectedSince, BigInt(Date.now()));
+      if (s.type === 'disconnect' && slot(this.shared, SLOT.mainDisconnectedSince) === 0) Atomics.store(this.shared, SLOT.mainDisconnectedSince, BigInt(monotonicMs()));
       if (s.type === 'reconnect') Atomics.store(this.shared, SLOT.mainDisconnectedSince, 0n);
     }
   }
@@ -151,7 +168,7 @@ export class Fencing {
       nats, agentId, heartbeatSubject: subjects.heartbeat(agentId), stateDir, leaseMs, reportIntervalMs, stallLimitMs: leaseStallLimitMs,
       logLevel, shared: this.shared.buffer as SharedArrayBuffer,
     });
-    this.workerStartedAt = Date.now();
+    this.workerStartedAt = monotonicMs();
     w.on('error', (err) => this.d.logger.error({ op: 'lease.worker', err }, 'lease keeper failed'));
     w.on('exit', (code) => {
       if (this.stopped || this.worker !== w) return;
@@ -171,7 +188,7 @@ export class Fencing {
     // One at a time: a flush that hangs (a partition) holds the next ones back; the lease check runs on its own timer.
     if (this.beating) return;
     this.beating = true;
-    const sentAt = Date.now();
+    const sentAt = monotonicMs();
     // Until the current keeper made its first round trip (it is starting, or a new one replaces a failed one), this
     // thread heartbeats and renews itself: a slow thread start must not look like a silent agent.
     const keeperUp = this.worker !== null && slot(this.shared, SLOT.workerContact) >= this.workerStartedAt;
@@ -183,7 +200,7 @@ export class Fencing {
       // No deadline: during a burst the answer waits behind every message queued on this connection (seconds), and
       // that is busy, not dead; only the lease is tight, and the keeper's own round trip keeps it.
       await this.d.nc.flush();
-      const fresh = Date.now() - sentAt <= this.d.config.leaseMs;
+      const fresh = monotonicMs() - sentAt <= this.d.config.leaseMs;
       if (this.fenced) { if (fresh) void this.resumeAfterCatchUp(sentAt); }
       else if (fresh && !keeperUp) this.renew(sentAt);
     } catch (err) {
@@ -197,7 +214,8 @@ export class Fencing {
     const { agentId, stateDir, leaseMs } = this.d.config;
     raise(this.shared, SLOT.leaseRenewed, sentAt);
     try {
-      writeLease(stateDir, { agentId, until: slot(this.shared, SLOT.leaseRenewed) + leaseMs, renewedBy: process.pid });
+      const untilMono = slot(this.shared, SLOT.leaseRenewed) + leaseMs;
+      writeLease(stateDir, { agentId, until: Date.now() + (untilMono - monotonicMs()), untilMono, renewedBy: process.pid });
     } catch (err) {
       this.d.logger.warn({ op: 'lease', err }, 'could not write the lease file');
     }
@@ -205,14 +223,14 @@ export class Fencing {
 
   /** The lease runs out LEASE_MS after the last renewal (the keeper's or ours): withdraw every VIP, stop reconciling. */
   private async checkLease(): Promise<void> {
-    raise(this.shared, SLOT.mainContact, Date.now()); // this thread's event loop turns: the keeper's proof of progress
+    raise(this.shared, SLOT.mainContact, monotonicMs()); // this thread's event loop turns: the keeper's proof of progress
     const renewed = slot(this.shared, SLOT.leaseRenewed);
-    if (this.fenced || Date.now() - renewed <= this.d.config.leaseMs) return;
+    if (this.fenced || monotonicMs() - renewed <= this.d.config.leaseMs) return;
     this.fenced = true;
     Atomics.store(this.shared, SLOT.fenced, 1n); // the keeper renews no more until we resume
     this.d.pause();
     await this.d.withdrawVips();
-    this.d.logger.error({ op: 'lease', ms: Date.now() - renewed }, 'lease lapsed: VIPs withdrawn');
+    this.d.logger.error({ op: 'lease', ms: monotonicMs() - renewed }, 'lease lapsed: VIPs withdrawn');
   }
 
   /**

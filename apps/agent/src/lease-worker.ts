@@ -1,7 +1,7 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { connectNats, createLogger, type NatsConfig } from '@lbaas/app-shell';
 import type { NatsConnection } from 'nats';
-import { raise, slot, SLOT, writeLease } from './fencing';
+import { monotonicMs, raise, slot, SLOT, writeLease } from './fencing';
 
 /**
  * The lease keeper (issue 11, "busy is not dead"): a worker thread of the agent process with its own event loop and its
@@ -54,7 +54,7 @@ async function keep(d: LeaseWorkerData): Promise<void> {
   }
   let stalled = false;
   for (;;) {
-    const sentAt = Date.now();
+    const sentAt = monotonicMs();
     const mainContact = slot(shared, SLOT.mainContact);
     const disconnectedSince = slot(shared, SLOT.mainDisconnectedSince);
     if (!mainAlive(sentAt, mainContact, d.stallLimitMs, disconnectedSince)) {
@@ -73,15 +73,15 @@ async function keep(d: LeaseWorkerData): Promise<void> {
         // would have run out renews nothing (a partition: the flush waits for the reconnect).
         await nc.flush();
         raise(shared, SLOT.workerContact, sentAt);
-        if (slot(shared, SLOT.fenced) === 0 && Date.now() < sentAt + d.leaseMs) {
-          writeLease(d.stateDir, { agentId: d.agentId, until: sentAt + d.leaseMs, renewedBy: process.pid });
+        if (slot(shared, SLOT.fenced) === 0 && monotonicMs() < sentAt + d.leaseMs) {
+          writeLease(d.stateDir, { agentId: d.agentId, until: Date.now() + (sentAt + d.leaseMs - monotonicMs()), untilMono: sentAt + d.leaseMs, renewedBy: process.pid });
           raise(shared, SLOT.leaseRenewed, sentAt);
         }
       } catch (err) {
         logger.warn({ op: 'heartbeat', err }, 'heartbeat failed');
       }
     }
-    await new Promise((r) => setTimeout(r, Math.max(10, sentAt + d.reportIntervalMs - Date.now())));
+    await new Promise((r) => setTimeout(r, Math.max(10, sentAt + d.reportIntervalMs - monotonicMs())));
   }
 }
 

@@ -3,13 +3,14 @@ import { mkdirSync, rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
-import { ConfigError, connectNats, createLogger, natsConnectionOptions, NestPinoLogger, SafeNatsRequestDeserializer } from '@lbaas/app-shell';
-import { jetStreamEventStore } from '@lbaas/event-store';
+import { AppMetrics, ConfigError, connectNats, createLogger, natsConnectionOptions, NestPinoLogger, SafeNatsRequestDeserializer, startMetricsServer, viewReadiness } from '@lbaas/app-shell';
+import { jetStreamEventStore, observedEventStore, watchStreamHead } from '@lbaas/event-store';
 import { SecretStore, secretsKeyFrom } from '@lbaas/secret-store';
 import { AgentRuntime } from './agent-runtime';
 import { AppModule } from './app.module';
 import { loadConfig } from './config';
 import { LinuxHost } from './host/linux-host';
+import { agentMetrics } from './metrics';
 import { ensureWatchdog, stopWatchdog } from './watchdog';
 
 /** haproxy needs about 2 x maxconn open files; cap maxconn by the hard limit it inherits from us. */
@@ -45,9 +46,23 @@ async function main(): Promise<void> {
   }
   // 4. NATS and the event store, then the runtime (register, replay, reconcile, health, heartbeats).
   const nc = await connectNats({ nats: config.nats, name: `agent:${config.agentId}`, logger });
+  // Metrics and health (METRICS_PORT): not ready until replayed and caught up; lease, reconcile and haproxy figures.
+  const metrics = new AppMetrics('agent', { agent_id: config.agentId });
+  metrics.watchNats(nc);
+  const head = watchStreamHead(nc);
+  let runtime: AgentRuntime | null = null;
+  let started = false;
+  const appliedSeq = () => runtime?.appliedSeq ?? 0;
+  metrics.trackProjection('catalog', appliedSeq, head.current);
+  metrics.setReadiness(viewReadiness({ connected: () => metrics.natsConnectedNow(), appliedSeq, head: head.current, extra: () => ({ replayed: started }) }));
+  const agentSide = agentMetrics(metrics, { stateDir: config.stateDir, desired: () => runtime?.desired() ?? { agentId: config.agentId, loadBalancers: [] } });
+  if (config.metrics) await startMetricsServer({ config: config.metrics, metrics, logger });
   // The operator creates the stream; an agent never does, and it acts on one only when it trusts it (AgentRuntime.start:
   // heartbeats first, then the stream's identity; one that replayed a new, empty stream would destroy its LBs).
-  const runtime = new AgentRuntime(config, nc, jetStreamEventStore(nc, { logger }), host, logger, maxconnCap(config.haproxyMaxconnCap));
+  runtime = new AgentRuntime(
+    config, nc, observedEventStore(jetStreamEventStore(nc, { logger }), metrics.eventStore), agentSide.instrument(host), logger, maxconnCap(config.haproxyMaxconnCap),
+  );
+  runtime.observeReconcile = agentSide.observeReconcile;
   // TERMINATED_HTTPS: certificates come from the sealed secret store, never from the stream (off without SECRETS_KEY).
   // Opened on first use, and again after a failure: a bucket missing for a while must not stop the agent.
   const secretsKey = secretsKeyFrom(process.env);
@@ -78,6 +93,7 @@ async function main(): Promise<void> {
     });
   }
   await runtime.start();
+  started = true;
   logger.info({ op: 'ready', run_dir: config.runDir, state_dir: config.stateDir }, 'agent ready');
   process.once('beforeExit', () => void nc.drain().catch(() => undefined));
 }

@@ -94,6 +94,8 @@ export type ReconcilerOptions = {
   /** After this many failed runs in a row an LB is reported rejected with the error (ERROR), and still retried. */
   failuresBeforeError?: number;
   now?: () => number;
+  /** Told about every run (metrics): why it ran, how long it took, each LB's outcome (one per run here). */
+  observe?: (run: { reason: string; seconds: number; outcomes: readonly Outcome[] }) => void;
 };
 
 /** The reconciler's default parallelism: spawning `ip` and haproxy waits on the kernel as much as on a core. */
@@ -241,6 +243,7 @@ export class Reconciler {
   private async settle(out: Outcome, job: Pending, t0: number, steps: Record<string, number> = {}): Promise<void> {
     const d = out.desired;
     const log = { op: 'reconcile', reason: job.reason, lb_id: out.lbId, version: d?.version, epoch: d?.epoch, outcome: out.kind, ms: this.now() - t0 };
+    this.o.observe?.({ reason: job.reason, seconds: (this.now() - t0) / 1000, outcomes: [out] });
     const outgoing = d?.handover?.role === 'outgoing';
     let failed = false;
     if (out.kind === 'converged') {

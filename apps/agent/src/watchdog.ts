@@ -5,7 +5,7 @@ import { listNetns, links, ip } from './host/ip';
 import { stateDir } from './host/state-dir';
 import { VIP_IF } from './layout';
 import { netnsOf, parse } from './parse';
-import { leaseHeld, readLease } from './fencing';
+import { leaseHeld, monotonicMs, readLease } from './fencing';
 
 /**
  * The per-host fence (DESIGN.md §6): a tiny process, separate from the agent, that outlives it. Every `pollMs` it reads
@@ -49,8 +49,8 @@ const log = (fields: Record<string, unknown>, msg: string) =>
   process.stdout.write(`${JSON.stringify({ level: 'warn', time: Date.now(), app: 'lease-watchdog', ...fields, msg })}\n`);
 
 /** One pass: lease held → nothing; lapsed → flush every plugged VIP this agent owns. Returns how many it withdrew. */
-export async function fenceOnce(dir: string, nowMs: number): Promise<number> {
-  if (leaseHeld(readLease(dir), nowMs)) return 0;
+export async function fenceOnce(dir: string, nowMs: number, nowMono = monotonicMs()): Promise<number> {
+  if (leaseHeld(readLease(dir), nowMs, nowMono)) return 0;
   const namespaces = await listNetns();
   let withdrawn = 0;
   for (const r of stateDir(dir).list()) {

@@ -25,6 +25,7 @@ import { FlavorsController } from './flavors/flavors.controller';
 import { HealthMonitorsController } from './healthmonitors/healthmonitors.controller';
 import { HistoryController } from './history/history.controller';
 import { AGENT_QUERIES, noAgentQueries, type AgentQueries } from './http/agent-queries';
+import { installCatchUp } from './http/catch-up';
 import { ApiExceptionFilter } from './http/error-filter';
 import { Lookup, SECRET_WRITES, secretWrites, type ReadModel } from './http/lookup';
 import { noteBaseUrl } from './http/request-context';
@@ -37,6 +38,7 @@ import { LoadBalancersController } from './loadbalancers/loadbalancers.controlle
 import { MembersController } from './members/members.controller';
 import { NetworksController } from './networks/networks.controller';
 import { PoolsController } from './pools/pools.controller';
+import { installHttpMetrics, type ApiMetrics } from './metrics';
 import { PortsController } from './ports/ports.controller';
 import { ProjectsController } from './projects/projects.controller';
 import { QuotaCheck } from './quotas/quota';
@@ -55,6 +57,8 @@ export type ApiDeps = Readonly<{
   health: HealthProbe;
   /** Who the callers are; absent = the one config.auth describes (built here, once). */
   authenticator?: Authenticator;
+  /** HTTP metrics (main.ts; absent in tests of the HTTP surface). */
+  metrics?: ApiMetrics;
 }>;
 
 /**
@@ -161,6 +165,8 @@ export async function createApiApp(deps: ApiDeps): Promise<NestFastifyApplicatio
     abortOnError: false,
   });
   installHttpEdge(app.getHttpAdapter().getInstance(), deps);
+  if (deps.metrics) installHttpMetrics(app.getHttpAdapter().getInstance(), deps.metrics);
+  if (deps.view.catchUp) installCatchUp(app.getHttpAdapter().getInstance(), deps.view.catchUp, deps.metrics);
   app.useGlobalFilters(new ApiExceptionFilter(deps.logger));
   await app.init();
   return app;

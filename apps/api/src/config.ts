@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { envReader, readNatsConfig, type NatsConfig } from '@lbaas/app-shell';
+import { envReader, readMetricsConfig, readNatsConfig, type MetricsConfig, type NatsConfig } from '@lbaas/app-shell';
 import { QUOTA_RESOURCES, type DeletePolicy, type QuotaResource } from '@lbaas/events';
 import { readAuthConfig, type AuthConfig } from './auth/auth-config';
 import type { PolicyMode } from './http/policy';
@@ -30,6 +30,8 @@ export type ApiConfig = Readonly<{
   bodyLimit: number;
   /** Quota limits of projects that have none set (QUOTA_<RESOURCE>, e.g. QUOTA_LOADBALANCER; -1 = unlimited, the default). */
   quotaDefaults: Readonly<Record<QuotaResource, number>>;
+  /** /metrics, /livez, /readyz on a port of their own (METRICS_PORT; off when unset). */
+  metrics: MetricsConfig;
   /**
    * DELETE_POLICY: `strict` (the default) deletes bottom-up, a parent refusing with a 409 while a child of the next step
    * exists (health monitor, members, pool, listener); `octavia` lets a pool take its members and monitor and a listener
@@ -70,10 +72,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const deletePolicy = env.DELETE_POLICY || 'strict';
   if (deletePolicy !== 'strict' && deletePolicy !== 'octavia') r.problems.push(`DELETE_POLICY must be strict or octavia, got ${JSON.stringify(deletePolicy)}`);
   const quotaDefaults = Object.fromEntries(QUOTA_RESOURCES.map((q) => [q, r.int(`QUOTA_${q.toUpperCase()}`, -1, -1, 2_000_000_000)])) as Record<QuotaResource, number>;
+  const metrics = readMetricsConfig(env, r);
   r.done();
   return Object.freeze({
     nats, host, port, auth, policyMode, defaultProjectId: auth.strategy === 'noauth' ? auth.defaultProjectId : null,
     trustedProxies: Object.freeze(trustedProxies), requestBudget, baseUri, logLevel, bodyLimit, quotaDefaults: Object.freeze(quotaDefaults),
-    deletePolicy: deletePolicy as DeletePolicy,
+    deletePolicy: deletePolicy as DeletePolicy, metrics,
   });
 }

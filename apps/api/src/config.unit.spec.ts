@@ -8,13 +8,21 @@ describe('loadConfig', () => {
       auth: { strategy: 'noauth', defaultProjectId: null }, policyMode: 'new', defaultProjectId: null, trustedProxies: [], requestBudget: null,
       baseUri: null, logLevel: 'info', bodyLimit: 1024 * 1024,
       quotaDefaults: { loadbalancer: -1, listener: -1, pool: -1, member: -1, healthmonitor: -1, l7policy: -1, l7rule: -1 },
-      deletePolicy: 'strict',
+      deletePolicy: 'strict', metrics: null,
     });
   });
 
   it('reads the delete policy (strict by default, octavia as a setting) and refuses others', () => {
     expect(loadConfig({ NATS_URL: 'nats://x:1', DELETE_POLICY: 'octavia' }).deletePolicy).toBe('octavia');
     expect(() => loadConfig({ NATS_URL: 'nats://x:1', DELETE_POLICY: 'loose' })).toThrow('DELETE_POLICY must be strict or octavia, got "loose"');
+  });
+
+  it('serves metrics on METRICS_PORT (off unless set; 0 and off turn it off)', () => {
+    expect(loadConfig({ NATS_URL: 'nats://x:1', METRICS_PORT: '9101' }).metrics).toEqual({ host: '127.0.0.1', port: 9101 });
+    expect(loadConfig({ NATS_URL: 'nats://x:1', METRICS_PORT: '9101', METRICS_HOST: '0.0.0.0' }).metrics).toEqual({ host: '0.0.0.0', port: 9101 });
+    expect(loadConfig({ NATS_URL: 'nats://x:1', METRICS_PORT: 'off' }).metrics).toBeNull();
+    expect(loadConfig({ NATS_URL: 'nats://x:1', METRICS_PORT: '0' }).metrics).toBeNull();
+    expect(() => loadConfig({ NATS_URL: 'nats://x:1', METRICS_PORT: '70000' })).toThrow('METRICS_PORT must be a port (1..65535), 0 or off, got "70000"');
   });
 
   it('reads quota defaults per resource', () => {

@@ -1,5 +1,9 @@
-import { ConfigError, connectNats, createLogger, macKeyFrom, natsConnectionOptions, SafeNatsResponseDeserializer, systemClock } from '@lbaas/app-shell';
-import { jetStreamEventStore, waitForEventStream, loadSnapshot, runProjection, saveSnapshot } from '@lbaas/event-store';
+import {
+  AppMetrics, ConfigError, connectNats, createLogger, macKeyFrom, natsConnectionOptions, SafeNatsResponseDeserializer, startMetricsServer, systemClock, viewReadiness,
+} from '@lbaas/app-shell';
+import {
+  catchUpBarrier, jetStreamEventStore, loadSnapshot, observedEventStore, runProjection, saveSnapshot, waitForEventStream, watchStreamHead,
+} from '@lbaas/event-store';
 import { CATALOG_SNAPSHOT, catalogCodec, evolveCatalog, initialCatalog } from '@lbaas/projections';
 import { SecretStore, secretsKeyFrom } from '@lbaas/secret-store';
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
@@ -9,6 +13,7 @@ import { createApiApp } from './app';
 import type { AgentQueries } from './http/agent-queries';
 import { loadConfig } from './config';
 import { streamHealth } from './health/health';
+import { apiMetrics } from './metrics';
 
 /** Starts the api: NATS, the event stream, the Catalog view (replayed, then live), then HTTP. */
 async function main(): Promise<void> {
@@ -32,8 +37,17 @@ async function main(): Promise<void> {
   const logger = createLogger('api', {}, config.logLevel);
   // 1. Connect and wait for the append-only stream (the operator creates it: lbaasctl bootstrap).
   const nc = await connectNats({ nats: config.nats, name: 'lbaas-api', logger });
+  const metrics = new AppMetrics('api');
+  metrics.watchNats(nc);
+  let listening = false;
+  const head = watchStreamHead(nc);
+  let appliedSeq = () => 0;
+  metrics.setReadiness(viewReadiness({
+    connected: () => metrics.natsConnectedNow(), appliedSeq: () => appliedSeq(), head: head.current, extra: () => ({ listening }),
+  }));
+  const metricsServer = config.metrics ? await startMetricsServer({ config: config.metrics, metrics, logger }) : null;
   await waitForEventStream(nc, { logger });
-  const store = jetStreamEventStore(nc);
+  const store = observedEventStore(jetStreamEventStore(nc, { logger }), metrics.eventStore);
   // Certificates and keys: sealed in a KV bucket, never in the stream (off without SECRETS_KEY).
   const secrets = secretsKey ? await SecretStore.open(nc, secretsKey) : null;
   // 2. Replay every commit into one in-memory Catalog (from a snapshot when a valid one exists), then follow live.
@@ -53,6 +67,8 @@ async function main(): Promise<void> {
     stream: REPORT_STREAM, filter: subjects.allMemberReports, deliver: 'last-per-subject', logger,
     onCommit: (commit) => evolveCatalog(catalog, commit),
   });
+  appliedSeq = () => projection.seq;
+  metrics.trackProjection('catalog', appliedSeq, head.current);
   logger.info({ op: 'replay', seq: projection.seq, ms: Date.now() - started, loadBalancers: catalog.loadBalancers.lbs.size, snapshotSeq: startAfter, reportSeq: memberReports.seq }, 'catalog ready');
   // A long replay is worth a fresh snapshot for the next start (every valid snapshot is equal). With NATS identities
   // snapshots are the operator's (lbaasctl snapshot): the api's identity may only read them.
@@ -68,12 +84,16 @@ async function main(): Promise<void> {
   const agentQueries: AgentQueries = (agentId, query, payload, timeoutMs) =>
     firstValueFrom(rpc.send(subjects.agentQuery(agentId, query), payload).pipe(timeout(timeoutMs)));
   const app = await createApiApp({
-    config, store, clock: systemClock, logger, agentQueries, secrets,
-    view: { catalog, waitFor: (seq, timeoutMs) => projection.waitFor(seq, timeoutMs), onApplied: (l) => projection.onApplied(l) },
+    config, store, clock: systemClock, logger, agentQueries, secrets, metrics: apiMetrics(metrics),
+    view: {
+      catalog, waitFor: (seq, timeoutMs) => projection.waitFor(seq, timeoutMs), onApplied: (l) => projection.onApplied(l),
+      catchUp: catchUpBarrier(nc, projection).sync,
+    },
     health: streamHealth(nc, (seq, timeoutMs) => projection.waitFor(seq, timeoutMs)),
   });
   app.enableShutdownHooks();
   await app.listen({ host: config.host, port: config.port });
+  listening = true;
   logger.info({ op: 'ready', host: config.host, port: config.port, auth: config.auth.strategy, policyMode: config.policyMode }, 'api listening');
   if (config.auth.strategy === 'noauth') logger.warn({ op: 'auth', strategy: 'noauth' }, 'AUTH_STRATEGY=noauth: every caller is admin; for a laptop, never in front of tenants');
 
@@ -83,6 +103,8 @@ async function main(): Promise<void> {
     await rpc.close().catch(() => undefined);
     await projection.stop().catch(() => undefined);
     await memberReports.stop().catch(() => undefined);
+    head.stop();
+    await metricsServer?.close().catch(() => undefined);
     await nc.drain().catch(() => undefined);
     process.exit(0);
   };

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { envReader, readNatsConfig, type NatsConfig } from '@lbaas/app-shell';
+import { envReader, readMetricsConfig, readNatsConfig, type MetricsConfig, type NatsConfig } from '@lbaas/app-shell';
 
 /** The failover-watcher's settings (read once, in main). */
 export type WatcherConfig = Readonly<{
@@ -11,9 +11,16 @@ export type WatcherConfig = Readonly<{
    * Defaults: agents report every 500 ms, lease 3000 ms (an agent restart, ~2 s here, must fit in it), down after 3500 ms.
    */
   agentDownTimeMs: number;
+  /**
+   * Extra grace for agents known only from history when this watcher starts (a cold start of the stack: agents boot
+   * one after another, seconds after the watcher). Default 10000 ms.
+   */
+  coldStartGraceMs: number;
   retryAfterMs: number;
   tickMs: number;
   logLevel: string;
+  /** /metrics, /livez, /readyz on a port of their own (METRICS_PORT; off when unset). */
+  metrics: MetricsConfig;
 }>;
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): WatcherConfig {
@@ -22,9 +29,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     nats: readNatsConfig(env, r, { identity: 'failover-watcher', defaultUrl: 'nats://127.0.0.1:4222' }),
     instanceId: env.INSTANCE_ID || `${hostname()}-${process.pid}`,
     agentDownTimeMs: r.int('AGENT_DOWN_TIME_MS', 3_500, 100),
+    coldStartGraceMs: r.int('COLD_START_GRACE_MS', 10_000, 0),
     retryAfterMs: r.int('RETRY_AFTER_MS', 2_000, 1),
     tickMs: r.int('TICK_MS', 250, 10),
     logLevel: env.LOG_LEVEL || 'info',
+    metrics: readMetricsConfig(env, r),
   };
   r.done();
   return cfg;

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import { CONFIG, EVENT_STORE, LOGGER, NATS_CONNECTION, systemClock } from '@lbaas/app-shell';
+import { CONFIG, EVENT_STORE, LOGGER, NATS_CONNECTION, steadyClock } from '@lbaas/app-shell';
 import { parseEventSubject } from '@lbaas/contracts';
 import { agent, failoverWorkflow, type FailoverCommand, type FailoverInput } from '@lbaas/domain';
 import type { Decider } from '@lbaas/events';
@@ -15,6 +15,14 @@ export class FailoverLoop implements OnApplicationBootstrap, OnApplicationShutdo
   /** Registered agents: a heartbeat from anyone else is rejected (and logged, at most every 10 s per id). */
   private readonly known = new Set<string>();
   private readonly unknownLogged = new Map<string, number>();
+  /**
+   * Heartbeats and ticks are timed on the monotonic clock (steadyClock): a jump of this host's wall clock must not
+   * look like minutes without a heartbeat (which would fail every agent over) or hide a real silence.
+   */
+  private readonly clock = steadyClock();
+  /** Every registered agent's state as the stream tells it, and heartbeat counts (metrics). */
+  readonly agentStates = new Map<string, 'up' | 'down'>();
+  heartbeats = { accepted: 0, rejected: 0 };
   constructor(
     @Inject(CONFIG) private readonly config: WatcherConfig,
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
@@ -26,15 +34,18 @@ export class FailoverLoop implements OnApplicationBootstrap, OnApplicationShutdo
     const c = this.config;
     this.host = await startWorkflowHost<unknown, FailoverInput, FailoverCommand>({
       name: 'failover-watcher', nc: this.nc, store: this.store, logger: this.logger, tickMs: c.tickMs,
-      workflow: failoverWorkflow({ agentDownTimeMs: c.agentDownTimeMs, retryAfterMs: c.retryAfterMs }) as never,
+      workflow: failoverWorkflow({ agentDownTimeMs: c.agentDownTimeMs, retryAfterMs: c.retryAfterMs, coldStartGraceMs: c.coldStartGraceMs }) as never,
       route: (command) => ({ stream: { aggregate: 'agent', id: command.data.agentId }, decider: agent as Decider<unknown, unknown, unknown> }),
       inputsOf: (commit) => {
         if (parseEventSubject(commit.subject)?.aggregate !== 'agent') return [];
-        for (const e of commit.events as readonly FailoverInput[]) if (e.type === 'AgentRegistered') this.known.add(e.data.agentId);
+        for (const e of commit.events as readonly FailoverInput[]) {
+          if (e.type === 'AgentRegistered') { this.known.add(e.data.agentId); if (!this.agentStates.has(e.data.agentId)) this.agentStates.set(e.data.agentId, 'up'); }
+          if (e.type === 'AgentDeclaredDown' || e.type === 'AgentDeclaredUp') this.agentStates.set(e.data.agentId, e.type === 'AgentDeclaredDown' ? 'down' : 'up');
+        }
         return commit.events as readonly FailoverInput[];
       },
       tick: () => this.tick(),
-      issued: (command) => ({ type: 'Issued', command, now: systemClock.now() }),
+      issued: (command) => ({ type: 'Issued', command, now: this.clock.now() }),
       actor: { kind: 'service', service: `failover-watcher:${c.instanceId}` },
       follow: { agent: agent as Decider<unknown, unknown, unknown> },
     });
@@ -48,7 +59,8 @@ export class FailoverLoop implements OnApplicationBootstrap, OnApplicationShutdo
    * meanwhile are read (after the timers, in the same loop turn) before anyone's silence is judged on them.
    */
   private tick(): FailoverInput {
-    const now = Date.now();
+    // On the steady clock (a wall-clock jump must not fail agents over), capped by this loop's own progress.
+    const now = Date.parse(this.clock.now());
     const judged = Math.min(now, this.lastTickAt + 2 * this.config.tickMs);
     this.lastTickAt = now;
     return { type: 'Tick', now: new Date(judged).toISOString() };
@@ -57,6 +69,7 @@ export class FailoverLoop implements OnApplicationBootstrap, OnApplicationShutdo
   /** A heartbeat as received now (the watcher's clock judges silence, not the agent's). */
   heartbeat(agentId: string): void {
     if (!this.known.has(agentId)) {
+      this.heartbeats.rejected++;
       const now = Date.now();
       if (now - (this.unknownLogged.get(agentId) ?? 0) > 10_000) {
         this.unknownLogged.set(agentId, now);
@@ -64,7 +77,13 @@ export class FailoverLoop implements OnApplicationBootstrap, OnApplicationShutdo
       }
       return;
     }
-    this.host?.feed({ type: 'Heartbeat', agentId, at: systemClock.now() });
+    this.heartbeats.accepted++;
+    this.host?.feed({ type: 'Heartbeat', agentId, at: this.clock.now() });
+  }
+
+  /** The last stream sequence the workflow's view has applied (metrics, readiness); 0 before the replay. */
+  get appliedSeq(): number {
+    return this.host?.projection.seq ?? 0;
   }
 
   async onApplicationShutdown(): Promise<void> {

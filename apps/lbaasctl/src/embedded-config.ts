@@ -15,6 +15,13 @@ export type EmbeddedConfig = Readonly<{
   allocationEnd: string;
   agents: readonly string[];
   projectId: string;
+  /** Metrics and health ports: api base+1, scheduler +2, failover-watcher +3, agents +4, +5, ... */
+  metricsPortBase: number;
+  /**
+   * First restart delay of a crashed agent. Longer than agent_down_time by default (5 s), so that a killed agent is
+   * failed over as a dead host would be before it comes back; below the lease (e.g. 500) its restart is hitless.
+   */
+  agentRestartDelayMs: number;
   /** `up --keystone`: where the local Keystone listens (127.0.0.1). */
   keystonePort: number;
 }>;
@@ -35,11 +42,20 @@ export function loadEmbeddedConfig(env: Record<string, string | undefined>): Emb
     allocationEnd: env.LBAAS_DEMO_POOL_END || '10.77.0.200',
     agents: (env.LBAAS_AGENTS || 'agent-a,agent-b').split(',').map((s) => s.trim()).filter(Boolean),
     projectId: env.LBAAS_DEFAULT_PROJECT || 'demo',
+    metricsPortBase: r.int('LBAAS_METRICS_PORT_BASE', 9100, 1, 65000),
+    agentRestartDelayMs: r.int('LBAAS_AGENT_RESTART_DELAY_MS', 5_000, 0, 600_000),
     keystonePort: r.int('LBAAS_KEYSTONE_PORT', 5000, 1, 65535),
   };
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(cfg.bridge)) r.problems.push('LBAAS_DEMO_BRIDGE must be a Linux interface name (≤ 15 characters)');
   r.done();
   return cfg;
+}
+
+/** The metrics port of one process of the embedded stack (see EmbeddedConfig.metricsPortBase). */
+export function embeddedMetricsPort(cfg: EmbeddedConfig, name: string): number {
+  const fixed: Record<string, number> = { api: 1, scheduler: 2, 'failover-watcher': 3 };
+  const agent = cfg.agents.indexOf(name);
+  return cfg.metricsPortBase + (fixed[name] ?? (agent >= 0 ? 4 + agent : 0));
 }
 
 /** The files of an embedded home (`lbaasctl up` makes them; lbaasctl's other commands find the operator's there). */

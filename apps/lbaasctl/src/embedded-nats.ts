@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ensureMacKeyFile, startAppProcess, writeIdentities, type AppProcess, type WrittenIdentities } from '@lbaas/app-shell';
+import { ensureMacKeyFile, startAppProcess, writeIdentities, type AppProcess, type AppProcessSpec, type WrittenIdentities } from '@lbaas/app-shell';
 import { embeddedFiles, type EmbeddedConfig } from './embedded-config';
 
 const run = promisify(execFile);
@@ -34,8 +34,8 @@ export function natsPortInUse(port: number): Promise<boolean> {
   });
 }
 
-/** nats-server on 127.0.0.1 with the home's JetStream store and the identities' authorization include. */
-export async function startEmbeddedNats(cfg: EmbeddedConfig): Promise<AppProcess> {
+/** nats-server on 127.0.0.1 with the home's JetStream store and the identities' authorization include (checked with -t). */
+export async function embeddedNatsSpec(cfg: EmbeddedConfig): Promise<AppProcessSpec> {
   const f = embeddedFiles(cfg.home);
   mkdirSync(f.jetstream, { recursive: true });
   writeFileSync(f.natsConf, [
@@ -48,10 +48,15 @@ export async function startEmbeddedNats(cfg: EmbeddedConfig): Promise<AppProcess
   await run('nats-server', ['-c', f.natsConf, '-t']).catch((err: { stderr?: string }) => {
     throw new Error(`nats-server refuses ${f.natsConf}: ${err.stderr ?? String(err)}`);
   });
-  return startAppProcess({
+  return {
     name: 'nats-server', command: ['nats-server', '-c', f.natsConf], logFile: join(f.logs, 'nats-server.log'),
     readyLine: /Server is ready/, startTimeoutMs: 20_000,
-  });
+  };
+}
+
+/** The embedded nats-server, started (embeddedNatsSpec). */
+export async function startEmbeddedNats(cfg: EmbeddedConfig): Promise<AppProcess> {
+  return startAppProcess(await embeddedNatsSpec(cfg));
 }
 
 /** The environment that makes lbaasctl (or an app) connect as `identity` to the embedded NATS. */

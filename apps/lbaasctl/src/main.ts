@@ -2,16 +2,21 @@
 import { UsageError } from './args';
 import { dr, snapshot } from './dr';
 import { events, state } from './history';
-import { bootstrap, identities, status } from './nats-admin';
+import { bootstrap, identities } from './nats-admin';
+import { status } from './status';
 import { up } from './up';
 
 const USAGE = `lbaasctl: operator tool for lbaas
 
   lbaasctl up        run the whole stack on this machine (nats-server with a local JetStream store and one NATS
-                     identity per app, api, scheduler, failover-watcher, two agents, a demo network); Ctrl-C stops it
+                     identity per app, api, scheduler, failover-watcher, two agents, a demo network), supervised:
+                     a process that crashes is restarted with backoff; Ctrl-C stops it all and cleans up
       [--keystone]   also a local Keystone (Debian's): the api validates tokens with it, lbaas is in its
                      catalog, and <home>/openrc-demo-a, -demo-b, -admin hold credentials for the openstack CLI
-  lbaasctl status    the event stream's identity and length, the secrets bucket and snapshot store
+  lbaasctl status [--home D] [--api URL] [--json]
+                     the embedded stack's processes (pid, restarts, uptime, ready, lag) and agents (alive, LBs
+                     hosted); the event stream's identity, length, replicas and leader; the secrets bucket and
+                     snapshot store
 
   lbaasctl events    tail and export the history (auditing)
       [--project P] [--lb ID (a load balancer's tree, or one child)] [--type T[,T...]]
@@ -43,13 +48,13 @@ async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'up': return up(rest, process.env);
+    case 'status': return status(rest, process.env);
     case 'events': return events(rest, process.env);
     case 'state': return state(rest, process.env);
     case 'dr': return dr(rest, process.env);
     case 'snapshot': return snapshot(rest, process.env);
     case 'identities': return identities(rest, process.env);
     case 'bootstrap': return bootstrap(rest, process.env);
-    case 'status': return status(rest, process.env);
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(USAGE);
       return cmd ? 0 : 2;

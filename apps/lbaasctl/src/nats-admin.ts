@@ -1,7 +1,6 @@
 import { writeIdentities } from '@lbaas/app-shell';
 import { isAgentId, isToken } from '@lbaas/contracts';
-import { EVENT_STREAM, kvBucket, objectBucket, SECRETS_BUCKET, SNAPSHOT_BUCKET } from '@lbaas/contracts';
-import { bootstrapEventStore, observeEventStream } from '@lbaas/event-store';
+import { bootstrapEventStore } from '@lbaas/event-store';
 import { flag, list, onlyKnown, opt, parseArgs, UsageError } from './args';
 import { connectFromArgs } from './connection';
 
@@ -48,38 +47,6 @@ export async function bootstrap(argv: string[], env: Record<string, string | und
     out(flag(a, 'json') ? JSON.stringify({ ok: true, replicas: replicas ?? null, stream: identity })
       : `event stream ${identity ? `${identity.id} (created ${identity.createdAt})` : '(made before stream identities, no message yet)'}, secrets bucket and snapshot store ready${replicas ? ` (replicas ${replicas})` : ''}`);
     return 0;
-  } finally {
-    await nc.close();
-  }
-}
-
-/**
- * `lbaasctl status [--json]`, as the operator: the event stream's identity (its first message), length and last DR
- * restore marker, and the secrets bucket and snapshot store. Read-only and quick (no replay); `lbaasctl dr drill`
- * asks the agents.
- */
-export async function status(argv: string[], env: Record<string, string | undefined>): Promise<number> {
-  const a = parseArgs(argv, new Set(['json']));
-  onlyKnown(a, ['nats', 'json']);
-  const nc = await connectFromArgs(a, env);
-  try {
-    const seen = await observeEventStream(nc);
-    const jsm = await nc.jetstreamManager({ checkAPI: false });
-    const count = async (stream: string) => (await jsm.streams.info(stream).catch(() => undefined))?.state.messages ?? null;
-    const res = {
-      stream: seen, secretsBucket: { name: SECRETS_BUCKET, messages: await count(kvBucket(SECRETS_BUCKET).stream) },
-      snapshotStore: { name: SNAPSHOT_BUCKET, messages: await count(objectBucket(SNAPSHOT_BUCKET).stream) },
-    };
-    if (flag(a, 'json')) out(JSON.stringify(res));
-    else {
-      if (seen.state === 'missing') out(`${EVENT_STREAM}: missing (the operator creates it: lbaasctl bootstrap, or lbaasctl dr restore)`);
-      else {
-        out(`${EVENT_STREAM}: stream ${seen.identity?.id ?? '(no identity yet)'}${seen.identity?.createdAt ? ` created ${seen.identity.createdAt}` : ''}, ${seen.messages} messages up to seq ${seen.lastSeq}`);
-        if (seen.restore) out(`  restored ${seen.restore.restoredAt} from a backup up to seq ${seen.restore.lastSeq}`);
-      }
-      out(`${SECRETS_BUCKET}: ${res.secretsBucket.messages === null ? 'missing' : `${res.secretsBucket.messages} messages`}; ${SNAPSHOT_BUCKET}: ${res.snapshotStore.messages === null ? 'missing' : `${res.snapshotStore.messages} messages`}`);
-    }
-    return seen.state === 'missing' ? 1 : 0;
   } finally {
     await nc.close();
   }

@@ -98,6 +98,7 @@ export async function startEmbeddedKeystone(cfg: EmbeddedConfig, say: (msg: stri
     get pid() { return ks.pid; },
     get running() { return !stopped && ks.pid !== undefined; },
     exited: new Promise<void>(() => undefined), // supervised by the launcher; `up` stops it with the rest
+    exitStatus: null,
     output: () => ks.logs(),
     waitForLine: () => Promise.reject(new Error('keystone: waitForLine is not supported')),
     stop: async () => { stopped = true; await ks.stop(); },

@@ -2,10 +2,11 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { MAC_KEY_FILE_ENV, startAppProcess, type AppProcess } from '@lbaas/app-shell';
-import { loadEmbeddedConfig, type EmbeddedConfig } from './embedded-config';
-import { ensureEmbeddedSecrets, identityEnv, natsPortInUse, startEmbeddedNats } from './embedded-nats';
+import { MAC_KEY_FILE_ENV, type AppProcess } from '@lbaas/app-shell';
+import { embeddedMetricsPort, loadEmbeddedConfig, type EmbeddedConfig } from './embedded-config';
+import { embeddedNatsSpec, ensureEmbeddedSecrets, identityEnv, natsPortInUse } from './embedded-nats';
 import { bootstrap } from './nats-admin';
+import { Supervisor } from './supervisor';
 import { startEmbeddedKeystone } from './up-keystone';
 
 const run = promisify(execFile);
@@ -22,13 +23,18 @@ export async function up(args: string[], env: Record<string, string | undefined>
   }
   const cfg = loadEmbeddedConfig(env);
   mkdirSync(join(cfg.home, 'logs'), { recursive: true });
-  const procs: AppProcess[] = [];
+  // Every process is supervised: one that crashes is started again (with backoff) and said so; only Ctrl-C stops all.
+  const sup = new Supervisor({
+    say, statusFile: join(cfg.home, 'supervisor.json'),
+    extra: { api: `http://${cfg.apiHost}:${cfg.apiPort}`, nats: `nats://127.0.0.1:${cfg.natsPort}`, home: cfg.home },
+  });
   let stopping = false;
+  let keystoneProc: AppProcess | null = null;
   const stop = async (code: number) => {
-    if (stopping) return;
+    if (stopping) { say('still stopping: cleaning up the data plane'); return; }
     stopping = true;
     say('stopping');
-    await teardown(cfg, procs);
+    await teardown(cfg, sup, keystoneProc).catch((err: unknown) => say(`cleanup failed: ${err instanceof Error ? err.message : String(err)}`));
     say('stopped; the event store stays in ' + join(cfg.home, 'jetstream') + ' (the next `up` replays it)');
     process.exit(code);
   };
@@ -38,23 +44,26 @@ export async function up(args: string[], env: Record<string, string | undefined>
     if (await natsPortInUse(cfg.natsPort)) throw new Error(`something already listens on 127.0.0.1:${cfg.natsPort} (a running stack, or \`lbaasctl dr restore\`?)`);
     // Identities (one nkey per role and agent), the operator's MAC key and the sealing key: made once in the home, 0600.
     const { identities, macKeyFile, secretsKey } = ensureEmbeddedSecrets(cfg);
-    procs.push(await startEmbeddedNats(cfg));
+    await sup.add({ spec: await embeddedNatsSpec(cfg), role: 'nats-server' });
     // The operator's step, as the operator identity: the stream (with its identity), the secrets bucket, the snapshot store.
     await bootstrap([], identityEnv(cfg, identities, 'operator'));
     await ensureBridge(cfg);
     const common = { LOG_LEVEL: env.LOG_LEVEL || 'info', SECRETS_KEY: env.SECRETS_KEY || secretsKey };
-    // --keystone: a local Keystone (up-keystone.ts); the api then validates tokens with it instead of noauth.
+    // --keystone: a local Keystone (up-keystone.ts); the api then validates tokens with it instead of noauth. Not
+    // supervised (its launcher keeps it); stopped right after the api.
     const keystone = args.includes('--keystone') ? await startEmbeddedKeystone(cfg, say) : null;
-    if (keystone) procs.push(keystone.process);
-    // Every app with its own NATS identity; api and agents verify Catalog snapshots with the operator's MAC key.
-    const start = async (name: string, entry: string, identity: string, extra: Record<string, string>) => {
-      say(`starting ${name} (NATS identity ${identity})`);
-      const p = await startAppProcess({
-        name, command: [process.execPath, entry], env: { ...common, ...identityEnv(cfg, identities, identity), ...extra },
-        logFile: join(cfg.home, 'logs', `${name}.log`), startTimeoutMs: 60_000,
+    keystoneProc = keystone?.process ?? null;
+    // Every app with its own NATS identity and metrics port; api and agents verify Catalog snapshots with the operator's MAC key.
+    const start = async (name: string, entry: string, identity: string, extra: Record<string, string>, role = name, restartDelayMs?: number) => {
+      const metricsPort = embeddedMetricsPort(cfg, name);
+      say(`starting ${name} (NATS identity ${identity}; metrics and health on 127.0.0.1:${metricsPort})`);
+      return sup.add({
+        role, metricsPort, restartDelayMs,
+        spec: {
+          name, command: [process.execPath, entry], env: { ...common, ...identityEnv(cfg, identities, identity), METRICS_PORT: String(metricsPort), ...extra },
+          logFile: join(cfg.home, 'logs', `${name}.log`), startTimeoutMs: 60_000,
+        },
       });
-      procs.push(p);
-      return p;
     };
     await start('api', app('api'), 'api', {
       API_HOST: cfg.apiHost, API_PORT: String(cfg.apiPort), DEFAULT_PROJECT_ID: cfg.projectId, AUTH_STRATEGY: 'noauth', [MAC_KEY_FILE_ENV]: macKeyFile,
@@ -67,20 +76,19 @@ export async function up(args: string[], env: Record<string, string | undefined>
         [MAC_KEY_FILE_ENV]: macKeyFile,
         AGENT_ID: id, HOST_NAME: `${require('node:os').hostname()}-${id}`, BRIDGE_MAPPINGS: `${cfg.physicalNetwork}:${cfg.bridge}`,
         STATE_DIR: join(cfg.home, 'agents', id), RUN_DIR: `/run/lbaas/${id}`,
-      });
+      }, 'agent', cfg.agentRestartDelayMs);
     }
     const ids = await ensureDemoNetwork(cfg, keystone ? await keystone.adminHeaders() : { 'x-project-id': cfg.projectId });
     say(`ready. API: http://${cfg.apiHost}:${cfg.apiPort}  (logs in ${join(cfg.home, 'logs')})`);
     say(`demo network ${ids.networkId}, subnet ${ids.subnetId} (${cfg.cidr}) on bridge ${cfg.bridge}`);
     if (keystone) for (const line of keystone.describe()) say(line);
     else say(`try: openstack --os-auth-type none --os-endpoint http://${cfg.apiHost}:${cfg.apiPort} loadbalancer create --vip-subnet-id ${ids.subnetId} --name demo --wait`);
-    say('Ctrl-C stops everything');
-    for (const p of procs) void p.exited.then(() => { if (!stopping) { say(`${p.name} exited unexpectedly; see its log`); void stop(1); } });
+    say('Ctrl-C stops everything; `lbaasctl status` shows the processes, agents and lag');
     await new Promise<never>(() => undefined);
     return 0;
   } catch (err) {
     process.stderr.write(`lbaasctl up: ${err instanceof Error ? err.message : String(err)}\n`);
-    await teardown(cfg, procs);
+    await teardown(cfg, sup, keystoneProc).catch(() => undefined);
     return 1;
   }
 }
@@ -119,15 +127,20 @@ async function ensureDemoNetwork(cfg: EmbeddedConfig, auth: Record<string, strin
   return { networkId, subnetId };
 }
 
-/** Stops the apps (agents first, gracefully), then removes every data-plane object the agents recorded, the bridge and nats. */
-async function teardown(cfg: EmbeddedConfig, procs: AppProcess[]): Promise<void> {
-  const agents = procs.filter((p) => cfg.agents.includes(p.name));
-  await Promise.all(agents.map((p) => p.stop('SIGTERM')));
+/**
+ * Stops the apps (agents first, gracefully: haproxy keeps running), then removes every data-plane object the agents
+ * recorded (namespaces, haproxy, veths, ownership records, watchdogs), then the rest, the bridge last. Every step is
+ * tried whatever the others did, so an interrupted stop never leaves the data plane behind.
+ */
+async function teardown(cfg: EmbeddedConfig, sup: Supervisor, keystone: AppProcess | null): Promise<void> {
+  await sup.stopSome(cfg.agents);
   for (const id of cfg.agents) {
     await run(process.execPath, [app('agent'), '--cleanup'], {
       env: { ...process.env, AGENT_ID: id, NATS_URL: 'nats://127.0.0.1:1', BRIDGE_MAPPINGS: `${cfg.physicalNetwork}:${cfg.bridge}`, STATE_DIR: join(cfg.home, 'agents', id), RUN_DIR: `/run/lbaas/${id}` },
     }).catch((err: unknown) => say(`cleanup of ${id} failed: ${err instanceof Error ? err.message : String(err)}`));
   }
-  for (const p of [...procs].reverse()) await p.stop('SIGTERM');
+  await sup.stopSome(['api']); // before Keystone, which it asks
+  await keystone?.stop('SIGTERM').catch((err: unknown) => say(`stopping keystone failed: ${err instanceof Error ? err.message : String(err)}`));
+  await sup.stopAll();
   await run('ip', ['link', 'del', cfg.bridge]).catch(() => undefined);
 }

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { envReader, readNatsConfig, type NatsConfig } from '@lbaas/app-shell';
+import { envReader, readMetricsConfig, readNatsConfig, type MetricsConfig, type NatsConfig } from '@lbaas/app-shell';
 
 /** The scheduler's settings (read once, in main). */
 export type SchedulerConfig = Readonly<{
@@ -12,6 +12,8 @@ export type SchedulerConfig = Readonly<{
   retryAfterMs: number;
   tickMs: number;
   logLevel: string;
+  /** /metrics, /livez, /readyz on a port of their own (METRICS_PORT; off when unset). */
+  metrics: MetricsConfig;
 }>;
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): SchedulerConfig {
@@ -28,6 +30,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     retryAfterMs: r.int('RETRY_AFTER_MS', 3_000, 1),
     tickMs: r.int('TICK_MS', 250, 10),
     logLevel: env.LOG_LEVEL || 'info',
+    metrics: readMetricsConfig(env, r),
   };
   r.done();
   return cfg;

@@ -48,6 +48,11 @@ export class PlacementLoop implements OnApplicationBootstrap, OnApplicationShutd
     this.relay = await startReportRelay({ nc: this.nc, store: this.store, states: this.host.states, logger: this.logger, instanceId: c.instanceId });
   }
 
+  /** The last stream sequence the workflow's view has applied (metrics, readiness); 0 before the replay. */
+  get appliedSeq(): number {
+    return this.host?.projection.seq ?? 0;
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.relay?.stop();
     await this.host?.stop();

@@ -24,6 +24,8 @@ export interface AppProcess {
   readonly running: boolean;
   /** Resolves when the process has exited, for whatever reason. */
   readonly exited: Promise<void>;
+  /** How it exited (null while it runs): its exit code, or the signal that ended it. */
+  readonly exitStatus: Readonly<{ code: number | null; signal: string | null }> | null;
   /** The last lines it printed. */
   output(): string;
   /** Resolves when a line matching `re` appears (already printed lines count). */
@@ -53,17 +55,27 @@ export async function startAppProcess(spec: AppProcessSpec): Promise<AppProcess>
   const [cmd, ...args] = spec.command;
   const child = spawn(cmd, args, { cwd: spec.cwd, env: { ...process.env, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   alive.add(child);
+  const lines: string[] = [];
   let file: WriteStream | undefined;
   if (spec.logFile) {
     mkdirSync(dirname(spec.logFile), { recursive: true });
     file = createWriteStream(spec.logFile, { flags: 'a' });
+    // A log file that cannot be written (disk full, removed directory) must never take the launcher down with it.
+    file.on('error', () => { file = undefined; });
   }
-  const lines: string[] = [];
   const waiters = new Set<{ re: RegExp; resolve: (l: string) => void }>();
   let exited = false;
-  const exit = new Promise<void>((resolve) => child.once('exit', () => { exited = true; alive.delete(child); file?.end(); resolve(); }));
+  const exit = new Promise<void>((resolve) => {
+    const done = () => { exited = true; alive.delete(child); resolve(); };
+    child.once('exit', done);
+    // A command that cannot be started (ENOENT, EACCES) emits 'error' and no 'exit'.
+    child.once('error', (err) => { lines.push(`${spec.name}: cannot start ${cmd}: ${err.message}`); done(); });
+  });
+  // Output can still arrive after 'exit' (the pipes drain until 'close'): the log file ends only then, so a late
+  // line is never written after end (ERR_STREAM_WRITE_AFTER_END used to kill `lbaasctl up` half-way through its cleanup).
+  child.once('close', () => { const f = file; file = undefined; f?.end(); });
   const onData = (buf: Buffer, rest: { s: string }) => {
-    file?.write(buf);
+    if (file?.writable) file.write(buf);
     const text = rest.s + buf.toString('utf8');
     const parts = text.split('\n');
     rest.s = parts.pop() ?? '';
@@ -83,6 +95,7 @@ export async function startAppProcess(spec: AppProcessSpec): Promise<AppProcess>
     get pid() { return child.pid; },
     get running() { return !exited; },
     exited: exit,
+    get exitStatus() { return exited ? { code: child.exitCode, signal: child.signalCode } : null; },
     output: () => lines.join('\n'),
     waitForLine(re, timeoutMs = 30_000) {
       const seen = lines.find((l) => re.test(l));

@@ -7,5 +7,6 @@ export * from './app-process';
 export * from './keystone-launcher';
 export * from './keystone-admin';
 export * from './nats-identities';
+export * from './metrics';
 export * from './mac-key';
 export * from './nats-deserializers';

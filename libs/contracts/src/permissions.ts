@@ -64,18 +64,22 @@ const S = EVENT_STREAM;
 const secrets = kvBucket(SECRETS_BUCKET);
 const snapshots = objectBucket(SNAPSHOT_BUCKET);
 
-/** Read the event stream: info, direct gets, and ordered consumers whose filter lies within `lbaas.evt.>`. */
+/**
+ * Read the event stream: info, direct gets, and ordered consumers whose filter lies within `lbaas.evt.>`. Consumer info
+ * too: an ordered consumer that misses its heartbeats (its server died with the stream leader) asks for its consumer's
+ * info before it recreates it; refused, it retried for ever and the reader's view stood still after a leader kill.
+ */
 const readEventStream: readonly string[] = [
   jsApi.info, jsApi.streamInfo(S), jsApi.directGet(S), jsApi.directGetLastBySubject(S), jsApi.streamMsgGet(S),
-  jsApi.consumerCreate(S, '*', subjects.allEvents), jsApi.consumerNext(S, '*'), jsApi.consumerDelete(S, '*'),
+  jsApi.consumerCreate(S, '*', subjects.allEvents), jsApi.consumerNext(S, '*'), jsApi.consumerDelete(S, '*'), jsApi.consumerInfo(S, '*'),
 ];
 
 const R = REPORT_STREAM;
 
-/** Read the report stream: info, direct gets, and ordered consumers whose filter lies within `lbaas.report.>`. */
+/** Read the report stream: info, direct gets, ordered consumers whose filter lies within `lbaas.report.>`, consumer info (as above). */
 const readReportStream: readonly string[] = [
   jsApi.streamInfo(R), jsApi.directGet(R), jsApi.directGetLastBySubject(R),
-  jsApi.consumerCreate(R, '*', subjects.allReports), jsApi.consumerNext(R, '*'), jsApi.consumerDelete(R, '*'),
+  jsApi.consumerCreate(R, '*', subjects.allReports), jsApi.consumerNext(R, '*'), jsApi.consumerDelete(R, '*'), jsApi.consumerInfo(R, '*'),
 ];
 
 /** Read the sealed secrets (KV get: the bucket's stream info and direct gets of a key's last value). */

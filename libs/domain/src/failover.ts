@@ -7,6 +7,14 @@ export type FailoverOptions = Readonly<{
   agentDownTimeMs: number;
   /** A command in flight is issued again only after this long without its effect. */
   retryAfterMs: number;
+  /**
+   * Cold start: an agent this watcher knows only from history (registered before the watcher's first tick and not
+   * heard since) is given this much longer than a live agent's grace, counted from the watcher's first tick. A whole
+   * stack that starts again (every `lbaasctl up`, a DR restore, a controller reboot) brings its agents up one after
+   * another, seconds after the watcher; without it the watcher would fail over agents that are merely still booting.
+   * Default 0 (no extra grace).
+   */
+  coldStartGraceMs?: number;
 }>;
 
 /** A heartbeat of an agent; `at` is when the watcher received it (the shell's clock, the same clock as Tick). */
@@ -111,7 +119,10 @@ const decide = (options: FailoverOptions) => (input: FailoverInput, s: FailoverS
       // watcher (which heard no heartbeat yet) gives every agent a full grace period.
       const since = Math.max(a.lastHeartbeatMs ?? -Infinity, a.registeredSeenMs ?? -Infinity, s.firstTickMs ?? nowMs);
       // Never before the agent's lease surely lapsed (DESIGN.md §6): a larger LEASE_MS than agent_down_time wins.
-      if (nowMs - since > Math.max(options.agentDownTimeMs, a.leaseMs + LEASE_MARGIN_MS)) {
+      const grace = Math.max(options.agentDownTimeMs, a.leaseMs + LEASE_MARGIN_MS);
+      // Known only from history and silent since we started: it may still be booting (cold start).
+      const onlyFromHistory = a.registeredSeenMs === null && (a.lastHeartbeatMs === null || a.lastHeartbeatMs < (s.firstTickMs ?? nowMs));
+      if (nowMs - since > grace + (onlyFromHistory ? options.coldStartGraceMs ?? 0 : 0)) {
         issue({
           type: 'DeclareAgentDown',
           data: { agentId, lastHeartbeatAt: a.lastHeartbeatAt },

@@ -45,6 +45,25 @@ describe('failover-watcher: declaring agents down', () => {
   });
 });
 
+describe('failover-watcher: a cold start is not a failure', () => {
+  // agent_down_time 30 s, cold-start grace 20 s; the watcher's first tick is at 1000 s.
+  const cold = workflowSpec(failoverWorkflow({ agentDownTimeMs: 30_000, retryAfterMs: 10_000, coldStartGraceMs: 20_000 }));
+  const fromHistory: FailoverInput[] = [registered, tick(1000)];
+  const cases: [string, FailoverInput[], FailoverInput, FailoverCommand[]][] = [
+    ['an agent known only from history is not down after agent_down_time', fromHistory, tick(1031), []],
+    ['nor just before agent_down_time + the cold-start grace', fromHistory, tick(1050), []],
+    ['it is down once the watcher has been up for agent_down_time + the grace', fromHistory, tick(1051), [down(null, 1051)]],
+    ['an agent that heartbeats during the grace is judged by its heartbeats from then on', [...fromHistory, hb(1040)], tick(1060), []],
+    ['…and is down agent_down_time after its last heartbeat, without any grace', [...fromHistory, hb(1040)], tick(1071), [down(1040, 1071)]],
+    ['an agent that registers after the watcher started gets agent_down_time only', [tick(1000), registered], tick(1031), [down(null, 1031)]],
+    ['a live agent gets no cold-start grace', [registered, tick(0), hb(0)], tick(31), [down(0, 31)]],
+    ['an agent already declared down stays down (no new declaration)', [registered, declaredDown(at(0), A), tick(1000)], tick(1100), []],
+  ];
+  it.each(cases)('%s', (_name, history, input, commands) => cold(history).when(input).then(commands));
+  it('without the option a cold start gives agent_down_time only (the old rule)', () =>
+    given(fromHistory).when(tick(1031)).then([down(null, 1031)]));
+});
+
 describe('failover-watcher: declaring agents up', () => {
   const wentDown = [...live, declaredDown(at(0), A)];
   it('declares a down agent up when it heartbeats again', () => given([...wentDown, hb(50)]).when(tick(51)).then([up(50, 51)]));

@@ -11,5 +11,7 @@ export * from './backup-format';
 export * from './backup';
 export * from './snapshot';
 export * from './bootstrap';
+export * from './stream-head';
+export * from './observed-event-store';
 export * from './unreadable-commits';
 export * from './stream-identity';

@@ -18,6 +18,8 @@ export type JetStreamEventStoreOptions = Readonly<{
   attempts?: number;
   /** Pause before retry n is n × this (default 250 ms). */
   backoffMs?: number;
+  /** Keep retrying transient failures until this much time has passed (default 8000 ms unless `attempts` is given). */
+  retryBudgetMs?: number;
   /** Histories up to this many commits are read with direct gets, longer ones with an ordered consumer (default 8). */
   directGets?: number;
   logger?: Logger;
@@ -28,7 +30,9 @@ export type JetStreamEventStoreOptions = Readonly<{
 /** The event store on the JetStream stream LBAAS_EVENTS (the operator creates it: bootstrapEventStore). */
 export function jetStreamEventStore(nc: NatsConnection, opts: JetStreamEventStoreOptions = {}): EventStore {
   const timeout = opts.requestTimeoutMs ?? 2_000;
-  const retry = { attempts: opts.attempts ?? 5, backoffMs: opts.backoffMs ?? 250 };
+  // By default a transient failure is retried for up to 8 s: most raft elections (4-9 s here) and every lame-duck
+  // hand-over are ridden out inside the request instead of answered 503.
+  const retry = { attempts: opts.attempts ?? 5, backoffMs: opts.backoffMs ?? 250, budgetMs: opts.retryBudgetMs ?? (opts.attempts === undefined ? 8_000 : 0) };
   const js = nc.jetstream({ timeout });
   let jsm: Promise<JetStreamManager> | undefined;
   const readContext = async (): Promise<ReadContext> => ({

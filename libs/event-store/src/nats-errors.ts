@@ -17,9 +17,14 @@ export const jsErrCode = (err: unknown): number | undefined =>
 export const isNotFound = (err: unknown): boolean =>
   err instanceof NatsError && (err.code === ErrorCode.JetStream404NoMessages || jsErrCode(err) === JsErr.MessageNotFound);
 
-/** True when trying again may succeed: timeouts, no responders / JetStream not ready (503), a dropped connection. */
+/**
+ * True when trying again may succeed: timeouts, no responders / JetStream not ready (503), a dropped connection, and
+ * JetStream API errors with status 503 (no stream leader or quorum during an election, "JetStream system temporarily
+ * unavailable", insufficient resources on a full store).
+ */
 export const isTransient = (err: unknown): boolean =>
   err instanceof NatsError && (
     err.code === ErrorCode.Timeout || err.code === ErrorCode.NoResponders || err.code === ErrorCode.Disconnect
     || err.code === ErrorCode.JetStream408RequestTimeout || err.code === ErrorCode.ConnectionRefused
+    || err.api_error?.code === 503
   );

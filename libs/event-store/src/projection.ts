@@ -31,6 +31,11 @@ export type ProjectionOptions = Readonly<{
   unreadable?: UnreadableCommits;
   /** Told about every commit skipped because it cannot be read (after it was recorded). */
   onUnreadable?: (err: UnreadableCommit) => void;
+  /**
+   * How often the stall guard compares the stream's last matching sequence with this view's (default 2000 ms): two
+   * looks in a row that find the stream ahead and the view not moved recreate the consumer after the last applied commit.
+   */
+  stallCheckMs?: number;
 }>;
 
 /** A running projection: replayed, now following live. */
@@ -41,6 +46,8 @@ export interface Projection {
   waitFor(seq: number, timeoutMs?: number): Promise<void>;
   /** Wake-ups, called after onCommit; returns the unsubscribe function. */
   onApplied(listener: (commit: StoredCommit) => void): () => void;
+  /** How often the stall guard recreated the consumer (metrics). */
+  readonly restarts: number;
   stop(): Promise<void>;
 }
 
@@ -49,7 +56,9 @@ type Waiter = { seq: number; resolve: () => void; reject: (err: Error) => void; 
 /**
  * Replays every commit of `filter` from sequence 1 with an ordered consumer, then follows live. Resolves once the
  * replay reached the last matching commit that existed at start (at once for none). The ordered consumer recreates
- * itself after a reconnect or a server restart and resumes after the last delivered sequence. An unreadable commit
+ * itself after a reconnect or a server restart and resumes after the last delivered sequence; when it does not (nats.js
+ * 2.29 sometimes never pulls again after reconnecting to another node when its consumer died with the stream leader),
+ * the stall guard recreates it after the last applied commit. An unreadable commit
  * (recorded in UnreadableCommits), or an onCommit/listener that throws, is logged and skipped: one bad message must not
  * stop every view.
  */
@@ -61,11 +70,42 @@ export async function runProjection(nc: NatsConnection, opts: ProjectionOptions)
   const jsm = await nc.jetstreamManager({ checkAPI: false });
   const lastSeq = (await directGet(jsm, { last_by_subj: filter }, stream))?.seq ?? 0;
   const startAfter = opts.startAfter ?? 0;
-  const consumer = await nc.jetstream().consumers.get(stream,
-    startAfter > 0 ? { filterSubjects: filter, opt_start_seq: startAfter + 1 }
-      : opts.deliver === 'last-per-subject' ? { filterSubjects: filter, deliver_policy: DeliverPolicy.LastPerSubject }
-        : { filterSubjects: filter });
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: 1_000 });
+  const open = async (after: number) => {
+    const c = await nc.jetstream().consumers.get(stream,
+      after > 0 ? { filterSubjects: filter, opt_start_seq: after + 1 }
+        : opts.deliver === 'last-per-subject' ? { filterSubjects: filter, deliver_policy: DeliverPolicy.LastPerSubject }
+          : { filterSubjects: filter });
+    // Heartbeats every second: a consumer lost with its server (a killed stream leader) is noticed and recreated within
+    // about 2 s, not after the default 2 x 15 s.
+    return { consumer: c, messages: await c.consume({ max_messages: 1_000, expires: 5_000, idle_heartbeat: 1_000 }) as ConsumerMessages };
+  };
+  // nats.js 2.29 can leave the creation of an ordered consumer unanswered for good (seen while a node was dead): each
+  // try gets 5 s; one that answers late is stopped and deleted.
+  const openWithin = async (after: number) => {
+    const attempt = open(after);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('consumer creation did not answer in 5 s')), 5_000); });
+    try {
+      return await Promise.race([attempt, timedOut]);
+    } catch (err) {
+      void attempt.then((late) => { late.messages.stop(); void late.consumer.delete().catch(() => undefined); }, () => undefined);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  let first: Awaited<ReturnType<typeof open>> | undefined;
+  for (let tries = 1; !first; tries++) {
+    try {
+      first = await openWithin(startAfter);
+    } catch (err) {
+      if (tries >= 6) throw err;
+      log?.warn({ op: 'projection.open', filter, tries, err }, 'projection consumer not created; trying again');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  let { consumer, messages } = first;
+  let restarts = 0;
 
   let seq = startAfter;
   let replayed = 0;
@@ -124,16 +164,22 @@ export async function runProjection(nc: NatsConnection, opts: ProjectionOptions)
     failReady(err);
   };
 
+  // Reads the current consumer's messages; when the stall guard swaps in a new consumer the old one ends and the loop
+  // goes on with the new one (commits it delivers twice are skipped by sequence).
   const loop = (async () => {
     // Buffered messages are handed over without a macrotask in between: give timers and I/O a turn every 20 ms, or a
     // burst of commits holds the process's event loop (its lease check, health polls, HTTP) for seconds on a busy host.
     let slice = Date.now();
-    for await (const m of messages) {
-      apply(m);
-      if (Date.now() - slice >= 20) {
-        await new Promise((r) => setImmediate(r));
-        slice = Date.now();
+    for (;;) {
+      const current = messages;
+      for await (const m of current) {
+        apply(m);
+        if (Date.now() - slice >= 20) {
+          await new Promise((r) => setImmediate(r));
+          slice = Date.now();
+        }
       }
+      if (stopped || current === messages) return;
     }
   })().then(
     () => { if (!stopped) failAll(new ProjectionStopped(`projection over ${filter} ended unexpectedly`)); },
@@ -143,6 +189,31 @@ export async function runProjection(nc: NatsConnection, opts: ProjectionOptions)
     },
   );
   if (lastSeq <= startAfter) finishReplay();
+
+  // The stall guard (see above): the stream's last matching sequence is ahead and nothing arrived over two looks.
+  let seenAt = seq;
+  let stalled = 0;
+  let looking = false;
+  const guard = setInterval(() => {
+    if (stopped || looking) return;
+    looking = true;
+    void (async () => {
+      const head = (await directGet(jsm, { last_by_subj: filter }))?.seq ?? 0;
+      stalled = head > seq && seq === seenAt ? stalled + 1 : 0;
+      seenAt = seq;
+      if (stalled < 2 || stopped) return;
+      stalled = 0;
+      log?.warn({ op: 'projection.restart', filter, seq, head }, 'projection stalled behind the stream: consumer recreated');
+      const next = await openWithin(seq);
+      if (stopped) { next.messages.stop(); void next.consumer.delete().catch(() => undefined); return; }
+      const old = { consumer, messages };
+      ({ consumer, messages } = next);
+      restarts++;
+      old.messages.stop();
+      void old.consumer.delete().catch(() => undefined);
+    })().catch(() => undefined).finally(() => { looking = false; }); // no leader: look again next time
+  }, opts.stallCheckMs ?? 2_000);
+  guard.unref();
 
   const projection: Projection = {
     get seq() {
@@ -166,9 +237,13 @@ export async function runProjection(nc: NatsConnection, opts: ProjectionOptions)
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    get restarts() {
+      return restarts;
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
+      clearInterval(guard);
       messages.stop();
       await loop;
       failAll(new ProjectionStopped());

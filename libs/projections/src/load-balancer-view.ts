@@ -33,6 +33,17 @@ export type L7PolicyView = Mutable<L7PolicySettings> & Stamps & { lbId: string; 
 /** An L7 rule. */
 export type L7RuleView = Mutable<L7RuleSettings> & Stamps & { lbId: string; l7PolicyId: string; l7RuleId: string };
 
+/**
+ * A child deleted from its tree, kept until the hosting agent reported the deletion applied: Octavia shows it in
+ * PENDING_DELETE until then (`openstack ... delete --wait` polls it until 404). Every api replica folds the same
+ * history, so each shows the same thing. `version` is the tree's desired version that no longer has the child.
+ */
+export type DeletedChild =
+  | { kind: 'listener'; version: number; view: ListenerView }
+  | { kind: 'pool'; version: number; view: PoolView }
+  | { kind: 'member'; version: number; view: MemberView }
+  | { kind: 'healthMonitor'; version: number; view: HealthMonitorView };
+
 /** One load-balancer tree as every app sees it, folded from `lbaas.evt.lb.<lbId>`. */
 export type LoadBalancerView = Mutable<Omit<LoadBalancerCreated['data'], 'at' | 'additionalVips' | 'flavor' | 'availabilityZone'>> & Stamps & {
   /** As created (none / null when the event has none). */
@@ -45,6 +56,8 @@ export type LoadBalancerView = Mutable<Omit<LoadBalancerCreated['data'], 'at' | 
   healthMonitors: Map<string, HealthMonitorView>;
   l7Policies: Map<string, L7PolicyView>;
   l7Rules: Map<string, L7RuleView>;
+  /** Children deleted (listener, pool, member, health monitor) whose deletion is not applied yet, by id. */
+  deletedChildren: Map<string, DeletedChild>;
   /** The desired version (the version agents apply; `desiredVersionAfter` counts it). */
   version: number;
   /** Highest version the hosting agent reported applied. */
@@ -76,7 +89,7 @@ export type LoadBalancerHandover = {
 /** Every load-balancer tree, plus reverse indexes from child ids to their load balancer. */
 export type LoadBalancersView = {
   lbs: Map<string, LoadBalancerView>;
-  /** listener, pool, member and health-monitor id -> lbId (kept while the child exists). */
+  /** listener, pool, member and health-monitor id -> lbId (kept while the child exists, or is a deleted child). */
   owner: Map<string, string>;
 };
 

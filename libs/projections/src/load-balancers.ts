@@ -1,9 +1,9 @@
 import { desiredVersionAfter, isTornDown, PLANNED_MOVES, type LoadBalancerEvent } from '@lbaas/events';
 import { dropL7Policy, evolveL7 } from './l7';
-import { clean, stamp, touch, type LoadBalancersView, type LoadBalancerView, type Stamps } from './load-balancer-view';
+import { clean, stamp, touch, type DeletedChild, type LoadBalancersView, type LoadBalancerView, type Stamps } from './load-balancer-view';
 
 export type {
-  HealthMonitorView, ListenerView, LoadBalancersView, LoadBalancerView, MemberView, PoolView, Stamps,
+  DeletedChild, HealthMonitorView, ListenerView, LoadBalancersView, LoadBalancerView, MemberView, PoolView, Stamps,
 } from './load-balancer-view';
 
 export const initialLoadBalancers = (): LoadBalancersView => ({ lbs: new Map(), owner: new Map() });
@@ -17,7 +17,23 @@ export const isGone = (lb: LoadBalancerView): boolean =>
 /** Drops a load balancer whose teardown is done: nothing is left of it on any host. */
 const forget = (view: LoadBalancersView, lb: LoadBalancerView): void => {
   view.lbs.delete(lb.lbId);
-  for (const m of [lb.listeners, lb.pools, lb.members, lb.healthMonitors, lb.l7Policies, lb.l7Rules]) for (const id of m.keys()) view.owner.delete(id);
+  for (const m of [lb.listeners, lb.pools, lb.members, lb.healthMonitors, lb.l7Policies, lb.l7Rules, lb.deletedChildren]) {
+    for (const id of m.keys()) view.owner.delete(id);
+  }
+};
+
+/** Keeps a deleted child (and its owner entry) until the deletion is applied (DeletedChild). */
+const bury = (view: LoadBalancersView, lb: LoadBalancerView, child: Omit<DeletedChild, 'version'> | undefined, id: string): void => {
+  if (!child?.view) return;
+  lb.deletedChildren.set(id, { ...child, version: lb.version } as DeletedChild);
+  view.owner.set(id, lb.lbId);
+};
+
+/** Drops the deleted children whose deletion the hosting agent has applied. */
+const exhume = (view: LoadBalancersView, lb: LoadBalancerView): void => {
+  for (const [id, d] of lb.deletedChildren) {
+    if (d.version <= lb.appliedVersion) { lb.deletedChildren.delete(id); view.owner.delete(id); }
+  }
 };
 
 /** A child's settings changed: apply what changed, stamp the child and its load balancer. */
@@ -51,7 +67,7 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
       vipAddress: e.vipAddress, vipSubnetId: e.vipSubnetId, vipNetworkId: e.vipNetworkId, vipPortId: e.vipPortId, provider: e.provider,
       additionalVips: (e.additionalVips ?? []).map((v) => ({ ...v })), flavor: e.flavor ?? null, availabilityZone: e.availabilityZone ?? null,
       listeners: new Map(), pools: new Map(), members: new Map(), healthMonitors: new Map(), l7Policies: new Map(), l7Rules: new Map(),
-      version, appliedVersion: 0, rejected: null, placement: null, placementFailed: null, deleted: null, seq,
+      deletedChildren: new Map(), version, appliedVersion: 0, rejected: null, placement: null, placementFailed: null, deleted: null, seq,
       createdAt: e.at, updatedAt: null, createdVersion: version, updatedVersion: version,
     };
     view.lbs.set(e.lbId, lb);
@@ -103,13 +119,16 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
       changed(lb, lb.listeners.get(event.data.listenerId), event.data.changes, event.data.at);
       break;
     }
-    case 'ListenerDeleted':
+    case 'ListenerDeleted': {
+      const listener = lb.listeners.get(event.data.listenerId);
       lb.listeners.delete(event.data.listenerId);
       view.owner.delete(event.data.listenerId);
       for (const p of lb.pools.values()) if (p.listenerId === event.data.listenerId) p.listenerId = null;
       for (const p of [...lb.l7Policies.values()]) if (p.listenerId === event.data.listenerId) dropL7Policy(view, lb, p.l7PolicyId);
+      bury(view, lb, listener && { kind: 'listener', view: listener }, event.data.listenerId);
       touch(lb, lb, event.data.at);
       break;
+    }
     case 'PoolCreated': {
       const { at, ...rest } = event.data;
       lb.pools.set(rest.poolId, { ...rest, tags: [...rest.tags], memberIds: [], healthMonitorId: null, ...stamp(lb, at) });
@@ -133,6 +152,7 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
         lb.pools.delete(p.poolId);
         view.owner.delete(p.poolId);
         for (const l of lb.listeners.values()) if (l.defaultPoolId === p.poolId) l.defaultPoolId = null;
+        bury(view, lb, { kind: 'pool', view: p }, p.poolId);
       }
       touch(lb, lb, event.data.at);
       break;
@@ -150,12 +170,14 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
       break;
     }
     case 'MemberDeleted': {
+      const member = lb.members.get(event.data.memberId);
       lb.members.delete(event.data.memberId);
       view.owner.delete(event.data.memberId);
       const p = lb.pools.get(event.data.poolId);
       // In place: a batch that deletes half of 5,000 members must not copy the list 2,500 times.
       const i = p ? p.memberIds.indexOf(event.data.memberId) : -1;
       if (p && i >= 0) p.memberIds.splice(i, 1);
+      bury(view, lb, member && { kind: 'member', view: member }, event.data.memberId);
       touch(lb, lb, event.data.at);
       break;
     }
@@ -180,6 +202,7 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
         const p = lb.pools.get(h.poolId);
         if (p) p.healthMonitorId = null;
         for (const m of lb.members.values()) if (m.poolId === h.poolId) { m.reportedStatus = null; m.reportedEpoch = undefined; }
+        bury(view, lb, { kind: 'healthMonitor', view: h }, h.healthMonitorId);
       }
       touch(lb, lb, event.data.at);
       break;
@@ -191,6 +214,7 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
         lb.appliedVersion = event.data.version;
         if (lb.placement.appliedAt === null && event.data.version >= lb.placement.version) lb.placement.appliedAt = event.data.at;
         if (lb.rejected && lb.rejected.version <= event.data.version) lb.rejected = null;
+        exhume(view, lb);
         if (isGone(lb)) forget(view, lb);
       }
       break;

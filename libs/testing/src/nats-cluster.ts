@@ -23,6 +23,8 @@ export interface ClusterNode {
   readonly clientPort: number;
   readonly routePort: number;
   readonly httpPort: number;
+  /** Its JetStream store (a fault test may fill it, or wipe it to stand in for a replacement host). */
+  readonly storeDir: string;
   readonly pid: number | undefined;
   readonly running: boolean;
   logs(): string;
@@ -178,7 +180,7 @@ export async function startNatsCluster(o: { agents?: readonly string[]; extraCon
 
   const cluster: NatsCluster = {
     nodes: nodes.map((n) => ({
-      name: n.name, clientPort: n.clientPort, routePort: n.routePort, httpPort: n.httpPort,
+      name: n.name, clientPort: n.clientPort, routePort: n.routePort, httpPort: n.httpPort, storeDir: join(root, `store-${n.index}`),
       get pid() { return n.child?.pid; },
       get running() { return !!n.child && n.child.exitCode === null && n.child.signalCode === null; },
       logs: () => n.log.join('\n'),

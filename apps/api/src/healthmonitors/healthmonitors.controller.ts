@@ -21,7 +21,7 @@ export class HealthMonitorsController {
   @Get(':id')
   @Policy('os_load-balancer_api:healthmonitor:get_one')
   show(@Req() req: FastifyRequest, @Param('id') id: string) {
-    return single('healthmonitor', this.lookup.shown(id, () => this.lookup.healthMonitor(id), (x) => HEALTH_MONITOR.render(x)), req);
+    return single('healthmonitor', this.lookup.shown('healthMonitor', id, () => this.lookup.healthMonitor(id), (x) => HEALTH_MONITOR.render(x)), req);
   }
 
   @Post()
@@ -53,8 +53,6 @@ export class HealthMonitorsController {
   @HttpCode(204)
   async remove(@Req() req: FastifyRequest, @Param('id') id: string): Promise<void> {
     const { lb, hm } = this.lookup.healthMonitor(id);
-    const last = HEALTH_MONITOR.render({ lb, hm });
     await this.writes.lb(req, lb, { type: 'DeleteHealthMonitor', data: { lbId: lb.lbId, healthMonitorId: hm.healthMonitorId } });
-    this.lookup.rememberDeleted(hm.healthMonitorId, lb, last);
   }
 }

@@ -1,5 +1,6 @@
 import { DomainError } from '@lbaas/domain';
-import { EventStoreUnavailable, WrongExpectedSequence } from '@lbaas/event-store';
+import { EventStoreUnavailable, ProjectionTimeout, WrongExpectedSequence } from '@lbaas/event-store';
+import { ErrorCode, NatsError } from 'nats';
 import { NotFoundException } from '@nestjs/common';
 import { ApiError } from './errors';
 import { faultOf } from './error-filter';
@@ -35,7 +36,22 @@ describe('faultOf: every error becomes an Octavia body', () => {
 
   it('maps store errors to 409 and 503', () => {
     expect(faultOf(new WrongExpectedSequence('lbaas.evt.lb.x', 3), 'POST').status).toBe(409);
-    expect(faultOf(new EventStoreUnavailable('down'), 'POST')).toMatchObject({ status: 503, unexpected: true });
+    expect(faultOf(new EventStoreUnavailable('down'), 'POST')).toMatchObject({ status: 503, unexpected: false, retryAfter: true });
+  });
+
+  it('answers 503 with Retry-After, never 500, for what a JetStream election looks like when it reaches the api raw', () => {
+    const jsApi503 = Object.assign(new NatsError('JetStream system temporarily unavailable', ErrorCode.ApiError), {
+      api_error: { code: 503, err_code: 10008, description: 'JetStream system temporarily unavailable' },
+    });
+    for (const err of [
+      new NatsError('timeout', ErrorCode.Timeout), new NatsError('no responders', ErrorCode.NoResponders),
+      new NatsError('disconnect', ErrorCode.Disconnect), jsApi503, new ProjectionTimeout(9, 8, 10_000),
+    ]) {
+      expect(faultOf(err, 'POST')).toMatchObject({ status: 503, retryAfter: true, body: { faultcode: 'Server' } });
+    }
+    // a JetStream error that is no outage stays what it is
+    const jsApi400 = Object.assign(new NatsError('bad request', ErrorCode.ApiError), { api_error: { code: 400, err_code: 10003, description: 'bad request' } });
+    expect(faultOf(jsApi400, 'POST').status).toBe(500);
   });
 
   it('answers anything else with a 500 in the same format and flags it for the log', () => {

@@ -5,7 +5,7 @@ import type { EventStore, StoredCommit } from '@lbaas/event-store';
 import { isZoneName, parseFlavorData, parseZoneData } from '@lbaas/domain';
 import type { LoadBalancerFlavor, QuotaResource } from '@lbaas/events';
 import {
-  isGone, lbProvisioningStatus, type AgentView, type Catalog, type FlavorProfileView, type FlavorView, type HealthMonitorView,
+  isGone, lbProvisioningStatus, type AgentView, type Catalog, type DeletedChild, type FlavorProfileView, type FlavorView, type HealthMonitorView,
   type L7PolicyView, type L7RuleView, type ListenerView, type LoadBalancerView, type MemberView, type NetworkView, type PoolView,
   type SubnetView, type VipAllocationView, type ZoneProfileView, type ZoneView,
 } from '@lbaas/projections';
@@ -23,6 +23,8 @@ export type ReadModel = {
   waitFor(seq: number, timeoutMs?: number): Promise<void>;
   /** Every commit the view applied, in stream order (the write path keeps its aggregate states current with it). */
   onApplied?(listener: (commit: { subject: string; seq: number; events: readonly unknown[] }) => void): () => void;
+  /** Catches the view up with the stream before a request is handled (several replicas answer as one); see http/catch-up.ts. */
+  catchUp?: () => Promise<'synced' | 'unknown' | 'stale'>;
 };
 
 /** A VIP allocation shown as a Neutron port: its subnet, and the project that owns it (its load balancer's). */
@@ -45,7 +47,6 @@ export const secretWrites = (store: SecretStore | null): SecretWrites => ({
 
 const networkNotFound = (id: string) => new ApiError(404, `Network ${id} could not be found.`);
 const subnetNotFound = (id: string) => new ApiError(404, `Subnet ${id} could not be found.`);
-const MAX_TOMBSTONES = 10_000;
 const key = (id: string): string | undefined => (isUuid(id) ? id.toLowerCase() : undefined);
 
 /**
@@ -60,14 +61,6 @@ const key = (id: string): string | undefined => (isUuid(id) ? id.toLowerCase() :
  */
 @Injectable()
 export class Lookup {
-  /**
-   * Children deleted through this api, shown as PENDING_DELETE until the hosting agent applied the deletion (Octavia
-   * keeps a deleted child in PENDING_DELETE until its worker is done, and `openstack ... delete --wait` polls the child
-   * until 404). The view drops a deleted child at once, so the api remembers what it answered last. In memory: at
-   * worst (another api replica, a restart) the child is a 404 a little early.
-   */
-  private readonly tombstones = new Map<string, { lbId: string; projectId: string; version: number; wire: Wire }>();
-
   constructor(
     @Inject(PROJECTION) private readonly view: ReadModel,
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -158,34 +151,41 @@ export class Lookup {
     return { lb, policy, rule };
   }
 
-  /** Remembers a child just deleted from `lb` (the view after the commit) with its last wire form. */
-  rememberDeleted(childId: string, lb: LoadBalancerView, wire: Wire): void {
-    this.tombstones.set(childId, { lbId: lb.lbId, projectId: lb.projectId, version: lb.version, wire });
-    if (this.tombstones.size > MAX_TOMBSTONES) this.tombstones.delete(this.tombstones.keys().next().value as string);
-  }
-
-  /** A child's wire form: as the view has it, or PENDING_DELETE while its deletion is not applied; else find's 404. */
-  shown<T>(id: string, find: () => T, render: (found: T) => Wire): Wire {
+  /**
+   * A child's wire form: as the view has it, or, while its deletion is not applied yet, its last form in PENDING_DELETE
+   * (Octavia keeps a deleted child so until its worker is done; `openstack ... delete --wait` polls it until 404). The
+   * deleted child comes from the view (every replica folds the same history), so every api replica answers alike.
+   * `parentId` is the member's pool. Otherwise find's 404.
+   */
+  shown<T>(kind: DeletedChild['kind'], id: string, find: () => T, render: (found: T) => Wire, parentId?: string): Wire {
     let found: T;
     try {
       found = find();
     } catch (err) {
-      const gone = this.pendingDeletion(id);
-      if (gone) return gone;
+      const gone = this.pendingDeletion(kind, id, parentId);
+      if (gone) return { ...render(gone as T), provisioning_status: 'PENDING_DELETE' };
       throw err;
     }
     return render(found);
   }
 
-  private pendingDeletion(childId: string): Wire | undefined {
-    const t = this.tombstones.get(childId.toLowerCase());
-    if (!t || !visible(t.projectId)) return undefined;
-    const lb = this.catalog.loadBalancers.lbs.get(t.lbId);
-    if (!lb || lb.deleted || lb.appliedVersion >= t.version || lbProvisioningStatus(lb) === 'ERROR') {
-      this.tombstones.delete(childId.toLowerCase());
-      return undefined;
+  /** The deleted child `id` of this kind, shaped as its lookup returns a live one, if the caller may see it. */
+  private pendingDeletion(kind: DeletedChild['kind'], childId: string, parentId?: string): object | undefined {
+    const k = key(childId);
+    const lbId = k ? this.catalog.loadBalancers.owner.get(k) : undefined;
+    const lb = lbId ? this.catalog.loadBalancers.lbs.get(lbId) : undefined;
+    const d = lb?.deletedChildren.get(k as string);
+    if (!lb || !d || d.kind !== kind || !visible(lb.projectId) || lb.deleted || lbProvisioningStatus(lb) === 'ERROR') return undefined;
+    switch (d.kind) {
+      case 'listener': return { lb, listener: d.view };
+      case 'pool': return { lb, pool: d.view };
+      case 'healthMonitor': return { lb, hm: d.view };
+      case 'member': {
+        if (parentId !== undefined && key(parentId) !== d.view.poolId) return undefined;
+        const pool = lb.pools.get(d.view.poolId) ?? lb.deletedChildren.get(d.view.poolId)?.view;
+        return { lb, pool, member: d.view };
+      }
     }
-    return { ...t.wire, provisioning_status: 'PENDING_DELETE' };
   }
 
   /** How many live load balancers each agent holds (every project's: placement is not the caller's business). */

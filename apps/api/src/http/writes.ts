@@ -5,11 +5,16 @@ import { handle, StateCache, type EventStore, type StreamRef } from '@lbaas/even
 import type { CommandMetadata, Decider, LoadBalancerCommand } from '@lbaas/events';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { ApiError } from './errors';
 import type { ReadModel } from './lookup';
 import { actorOf, noteLb } from './request-context';
 
-/** How long a write waits for its own commit to reach the view before answering anyway. */
-const READ_YOUR_WRITES_MS = 5_000;
+/**
+ * How long a write waits for its own commit to reach this replica's view. The reply is rendered from the view, so a
+ * write that is not visible in time is answered 503 (with Retry-After): the commit is stored, but the client is told
+ * to look before it retries. After a stream leader is killed the view's consumer is recreated within a few seconds.
+ */
+const READ_YOUR_WRITES_MS = 10_000;
 
 type Command = { type: string; metadata: CommandMetadata };
 /** A command as a controller states it: the metadata (command id, time) is added here. */
@@ -56,6 +61,8 @@ export class Writes {
       await this.view.waitFor(result.seq, READ_YOUR_WRITES_MS);
     } catch (err) {
       this.logger.warn({ op: 'read-your-writes', seq: result.seq, command: command.type, err }, 'view did not catch up in time');
+      throw Object.assign(new ApiError(503, `The change was stored (commit ${result.seq}) but this API server's view has not caught up with it yet; `
+        + 'look at the resource before you retry.'), { retryAfter: true });
     }
     return result;
   }

@@ -31,7 +31,7 @@ export class ListenersController {
   @Get(':id')
   @Policy('os_load-balancer_api:listener:get_one')
   show(@Req() req: FastifyRequest, @Param('id') id: string) {
-    return single('listener', this.lookup.shown(id, () => this.lookup.listener(id), (x) => LISTENER.render(x)), req);
+    return single('listener', this.lookup.shown('listener', id, () => this.lookup.listener(id), (x) => LISTENER.render(x)), req);
   }
 
   @Get(':id/stats')
@@ -77,8 +77,6 @@ export class ListenersController {
   @HttpCode(204)
   async remove(@Req() req: FastifyRequest, @Param('id') id: string): Promise<void> {
     const { lb, listener } = this.lookup.listener(id);
-    const last = LISTENER.render({ lb, listener });
     await this.writes.lb(req, lb, { type: 'DeleteListener', data: { lbId: lb.lbId, listenerId: listener.listenerId, policy: this.config.deletePolicy } });
-    this.lookup.rememberDeleted(listener.listenerId, lb, last);
   }
 }

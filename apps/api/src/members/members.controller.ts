@@ -34,7 +34,7 @@ export class MembersController {
   @Get(':id')
   @Policy('os_load-balancer_api:member:get_one')
   show(@Req() req: FastifyRequest, @Param('poolId') poolId: string, @Param('id') id: string) {
-    return single('member', this.lookup.shown(id, () => this.lookup.member(poolId, id), (x) => MEMBER.render(x)), req);
+    return single('member', this.lookup.shown('member', id, () => this.lookup.member(poolId, id), (x) => MEMBER.render(x), poolId), req);
   }
 
   @Post()
@@ -93,8 +93,6 @@ export class MembersController {
   @HttpCode(204)
   async remove(@Req() req: FastifyRequest, @Param('poolId') poolId: string, @Param('id') id: string): Promise<void> {
     const { lb, pool, member } = this.lookup.member(poolId, id);
-    const last = MEMBER.render({ lb, member });
     await this.writes.lb(req, lb, { type: 'DeleteMember', data: { lbId: lb.lbId, poolId: pool.poolId, memberId: member.memberId } });
-    this.lookup.rememberDeleted(member.memberId, lb, last);
   }
 }

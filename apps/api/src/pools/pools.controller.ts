@@ -28,7 +28,7 @@ export class PoolsController {
   @Get(':id')
   @Policy('os_load-balancer_api:pool:get_one')
   show(@Req() req: FastifyRequest, @Param('id') id: string) {
-    return single('pool', this.lookup.shown(id, () => this.lookup.pool(id), (x) => renderPool(x)), req);
+    return single('pool', this.lookup.shown('pool', id, () => this.lookup.pool(id), (x) => renderPool(x)), req);
   }
 
   @Post()
@@ -76,8 +76,6 @@ export class PoolsController {
   @HttpCode(204)
   async remove(@Req() req: FastifyRequest, @Param('id') id: string): Promise<void> {
     const { lb, pool } = this.lookup.pool(id);
-    const last = renderPool({ lb, pool });
     await this.writes.lb(req, lb, { type: 'DeletePool', data: { lbId: lb.lbId, poolId: pool.poolId, policy: this.config.deletePolicy } });
-    this.lookup.rememberDeleted(pool.poolId, lb, last);
   }
 }

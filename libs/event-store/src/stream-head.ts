@@ -1,0 +1,127 @@
+import { EVENT_STREAM } from '@lbaas/contracts';
+import type { JetStreamManager, NatsConnection } from 'nats';
+import type { Projection } from './projection';
+
+/**
+ * The stream's last sequence as its leader knows it (stream info: a follower may lag the leader by the commits it has
+ * not stored yet, so direct gets, which any replica answers, could miss a write that was just acknowledged).
+ */
+export async function streamLastSeq(nc: NatsConnection, timeoutMs = 1_000): Promise<number> {
+  const jsm: JetStreamManager = await nc.jetstreamManager({ checkAPI: false, timeout: timeoutMs });
+  return (await jsm.streams.info(EVENT_STREAM)).state.last_seq;
+}
+
+/**
+ * How a catch-up ended: the view holds everything the stream held when it was asked ('synced'); the stream's head
+ * is not known (no leader to ask: nothing new can be appended either) and the view answers as it is ('unknown'); or
+ * the head is known and the view did not apply it in time ('stale').
+ */
+export type CatchUp = 'synced' | 'unknown' | 'stale';
+
+/** Makes a view as fresh as the stream before a request is answered (see catchUpBarrier). */
+export interface CatchUpBarrier {
+  /** Resolves once the view applied every commit the stream held when this was called (see CatchUp). */
+  sync(): Promise<CatchUp>;
+}
+
+export type CatchUpOptions = Readonly<{
+  /** Per stream-info request (default 1000 ms). */
+  headTimeoutMs?: number;
+  /** How long to wait for the view to apply the head (default 3000 ms). */
+  applyTimeoutMs?: number;
+  /** After a failed head request, answer 'unknown' at once for this long instead of asking again (default 1000 ms). */
+  backoffMs?: number;
+  /** The stream's head; default streamLastSeq(nc). */
+  head?: () => Promise<number>;
+  now?: () => number;
+}>;
+
+/**
+ * Read-your-writes across replicas: several api processes each fold the stream into their own view, and a client
+ * that wrote through one may read through another at once. Before answering, a replica asks the stream for its last
+ * sequence and waits until its view has applied it. Requests share head requests: a request joins the next head
+ * request that starts after it arrived (never one already in flight, which might predate a write the client saw
+ * acknowledged), so at most one is in flight and one queued, whatever the request rate. When the stream does not
+ * answer (no leader during an election), the view answers as it is ('unknown'), without blocking every request.
+ */
+export function catchUpBarrier(nc: NatsConnection, projection: Pick<Projection, 'seq' | 'waitFor'>, opts: CatchUpOptions = {}): CatchUpBarrier {
+  const head = opts.head ?? (() => streamLastSeq(nc, opts.headTimeoutMs ?? 1_000));
+  const now = opts.now ?? (() => performance.now());
+  const backoffMs = opts.backoffMs ?? 1_000;
+  let running: Promise<number> | null = null;
+  let queued: Promise<number> | null = null;
+  let failedAt = -Infinity;
+
+  const start = (): Promise<number> => {
+    const p = head();
+    running = p;
+    void p.then(() => undefined, () => { failedAt = now(); }).finally(() => { if (running === p) running = null; });
+    return p;
+  };
+  const nextHead = (): Promise<number> => {
+    if (queued) return queued;
+    if (!running) return start();
+    queued = running.then(() => undefined, () => undefined).then(() => {
+      queued = null;
+      return start();
+    });
+    return queued;
+  };
+  return {
+    async sync() {
+      if (now() - failedAt < backoffMs) return 'unknown';
+      let seq: number;
+      try {
+        seq = await nextHead();
+      } catch {
+        return 'unknown';
+      }
+      if (projection.seq >= seq) return 'synced';
+      try {
+        await projection.waitFor(seq, opts.applyTimeoutMs ?? 3_000);
+        return 'synced';
+      } catch {
+        return 'stale';
+      }
+    },
+  };
+}
+
+/** The stream's head as last seen, for lag gauges and readiness. */
+export type StreamHead = Readonly<{
+  /** Last sequence of the stream at the last successful look (null before the first). */
+  lastSeq: number | null;
+  /** performance.now() of that look. */
+  seenAt: number | null;
+  /** Consecutive failed looks (0 = the last one answered). */
+  failures: number;
+  /** Failed looks in all. */
+  errors: number;
+}>;
+
+export interface StreamHeadWatch {
+  current(): StreamHead;
+  stop(): void;
+}
+
+/** Looks at the stream's last sequence every `intervalMs` (default 2000 ms); failures are counted, never thrown. */
+export function watchStreamHead(nc: NatsConnection, opts: { intervalMs?: number; timeoutMs?: number } = {}): StreamHeadWatch {
+  let state: StreamHead = { lastSeq: null, seenAt: null, failures: 0, errors: 0 };
+  let busy = false;
+  const look = async () => {
+    if (busy || nc.isClosed()) return;
+    busy = true;
+    try {
+      const lastSeq = await streamLastSeq(nc, opts.timeoutMs ?? 1_000);
+      state = { ...state, lastSeq, seenAt: performance.now(), failures: 0 };
+    } catch {
+      state = { ...state, failures: state.failures + 1, errors: state.errors + 1 };
+    } finally {
+      busy = false;
+    }
+  };
+  void look();
+  const timer = setInterval(() => void look(), opts.intervalMs ?? 2_000);
+  timer.unref();
+  return { current: () => state, stop: () => clearInterval(timer) };
+}
