@@ -68,7 +68,7 @@ async function keep(d: LeaseWorkerData): Promise<void> {
       if (stalled) logger.warn({ op: 'lease.stalled', main_turn_age_ms: sentAt - mainContact }, 'the agent makes progress again: heartbeats resume');
       stalled = false;
       try {
-        nc.publish(d.heartbeatSubject, JSON.stringify({ agentId: d.agentId, at: new Date(sentAt).toISOString(), appliedVersions }));
+        nc.publish(d.heartbeatSubject, JSON.stringify({ agentId: d.agentId, at: new Date().toISOString(), appliedVersions }));
         // No deadline: a late answer on a loaded host still proves contact at `sentAt`; one that comes after the lease
         // would have run out renews nothing (a partition: the flush waits for the reconnect).
         await nc.flush();

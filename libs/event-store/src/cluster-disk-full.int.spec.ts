@@ -69,8 +69,14 @@ maybe('a full disk on one node of the 3-node cluster', () => {
       await sleep(6_000);
       const during = acked.length - before;
       const df = (await run('df', ['--output=pcent', victim.storeDir])).stdout.trim().split('\n').pop();
-      const jsm = await (await cluster.connect('operator')).jetstreamManager({ timeout: 10_000 });
-      const info = await jsm.streams.info('LBAAS_EVENTS').catch(() => jsm.streams.info('LBAAS_EVENTS'));
+      // Asked through a healthy node (a request through the full one may go unanswered), a few times: the cluster's
+      // meta layer can take a while to answer while one node keeps failing its writes.
+      const healthy = cluster.nodes.filter((n) => n.name !== victim.name).map((n) => `nats://127.0.0.1:${n.clientPort}`);
+      const jsm = await (await cluster.connect('operator', { servers: healthy })).jetstreamManager({ timeout: 10_000 });
+      let info: Awaited<ReturnType<typeof jsm.streams.info>> | undefined;
+      for (let tries = 1; !info; tries++) {
+        info = await jsm.streams.info('LBAAS_EVENTS').catch((err: unknown) => { if (tries >= 5) throw err; return undefined; });
+      }
       const replica = [info.cluster?.leader === victim.name ? { leader: true } : info.cluster?.replicas?.find((r) => r.name === victim.name)];
       const said = victim.logs().split('\n').filter((l) => /space|resource|disabl|\[ERR\]/i.test(l)).slice(-3).map((l) => l.replace(/^\[\d+\] \S+ \S+ /, '')).join(' | ');
       console.log(`${victim.name} with its store ${df} full (${started}): ${during} appends acknowledged in 6 s meanwhile; its replica ${JSON.stringify(replica)}; it logged: ${said || 'nothing about it'}`);
