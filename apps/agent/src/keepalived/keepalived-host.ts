@@ -1,0 +1,199 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, openSync, readFileSync, renameSync, writeFileSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { run } from '../host/exec';
+
+/**
+ * keepalived on the host, one per load balancer of an ACTIVE_STANDBY pair, inside the LB's namespace (issue 14).
+ * The config is rendered by keepalived-config.ts, written beside the haproxy files, checked with `keepalived -t`
+ * inside the namespace (it checks interfaces there) before it replaces the running one, and applied with SIGHUP.
+ * keepalived runs detached (its own session) so it outlives the agent, as haproxy does: an agent restart is hitless.
+ */
+
+/** Files of one LB's keepalived, in the LB's run dir; the scripts are shared by every LB of the run dir. */
+export function keepalivedPaths(runDir: string, lbId: string) {
+  const dir = join(runDir, lbId);
+  return {
+    dir,
+    cfg: join(dir, 'keepalived.conf'),
+    cfgNew: join(dir, 'keepalived.conf.new'),
+    pid: join(dir, 'keepalived.pid'),
+    vrrpPid: join(dir, 'vrrp.pid'),
+    log: join(dir, 'keepalived.log'),
+    /** The role keepalived last notified (`MASTER`, `BACKUP`, `FAULT`, `STOP`), one word. */
+    role: join(dir, 'vrrp.role'),
+    /** Every transition, `<epoch ms> <role>` per line (what the tests and the bench time takeovers with). */
+    transitions: join(dir, 'vrrp.log'),
+    checkScript: join(runDir, 'vrrp-check'),
+    notifyScript: join(runDir, 'vrrp-notify'),
+  };
+}
+export type KeepalivedPaths = ReturnType<typeof keepalivedPaths>;
+
+/** The agent's fence file (one per state dir, tracked by all its keepalived instances): `1` fenced, `0` not. */
+export const vrrpFenceFile = (stateDir: string): string => join(stateDir, 'vrrp.fence');
+
+/**
+ * Sets the fence file: `fenced` puts every keepalived of this agent into FAULT at once (inotify), dropping their VIPs
+ * and making their peers take over; the hook the lease watchdog calls before it flushes VIPs (a flushed VIP alone is
+ * re-added by a keepalived that still believes it is master).
+ */
+export function writeVrrpFence(stateDir: string, fenced: boolean): void {
+  const file = vrrpFenceFile(stateDir);
+  const want = fenced ? '1\n' : '0\n';
+  try {
+    if (readFileSync(file, 'utf8') === want) return;
+  } catch { /* not yet written */ }
+  writeFileSync(`${file}.tmp`, want);
+  renameSync(`${file}.tmp`, file);
+}
+
+/**
+ * The check keepalived runs every second (weight 0: failing = FAULT): $1 the LB's haproxy pid file, $2 the agent's
+ * lease file. Fails when the haproxy master is gone (exit 1) or the lease has lapsed (exit 2): the data plane itself
+ * stops claiming the VIP when nobody renews the lease, even with the agent and its watchdog dead. No fork but `date`.
+ */
+export const VRRP_CHECK = `#!/bin/sh
+# lbaas VRRP check, run by keepalived every second: haproxy of this LB alive, agent lease not lapsed.
+read -r pid < "$1" 2>/dev/null || exit 1
+read -r comm < "/proc/$pid/comm" 2>/dev/null || exit 1
+[ "$comm" = haproxy ] || exit 1
+read -r lease < "$2" 2>/dev/null || exit 2
+until=\${lease#*\\"until\\":}
+until=\${until%%[!0-9]*}
+[ -n "$until" ] || exit 2
+[ "$(date +%s%3N)" -lt "$until" ] || exit 2
+exit 0
+`;
+
+/** keepalived's notify: $1 the LB's run dir, then keepalived's TYPE NAME STATE PRIORITY. Records the role. */
+export const VRRP_NOTIFY = `#!/bin/sh
+# lbaas VRRP notify, run by keepalived on every transition: records the role for the agent.
+printf '%s\\n' "$4" > "$1/vrrp.role.tmp" && mv -f "$1/vrrp.role.tmp" "$1/vrrp.role"
+printf '%s %s\\n' "$(date +%s%3N)" "$4" >> "$1/vrrp.log"
+`;
+
+/** Writes the shared scripts (root-owned, 755: keepalived's script security refuses anything writable by others). */
+export function writeKeepalivedScripts(p: KeepalivedPaths): void {
+  for (const [file, text] of [[p.checkScript, VRRP_CHECK], [p.notifyScript, VRRP_NOTIFY]] as const) {
+    if (existsSync(file) && readFileSync(file, 'utf8') === text) continue;
+    writeFileSync(`${file}.tmp`, text, { mode: 0o755 });
+    chmodSync(`${file}.tmp`, 0o755);
+    renameSync(`${file}.tmp`, file);
+  }
+}
+
+export class KeepalivedRefused extends Error {
+  constructor(readonly output: string) {
+    super(`keepalived -t refused the configuration: ${output.trim().slice(0, 2000)}`);
+    this.name = 'KeepalivedRefused';
+  }
+}
+
+const enter = (netns: string): string => `--net=/run/netns/${netns}`;
+
+/**
+ * Writes `keepalived.conf.new`, checks it with `keepalived -t` inside the namespace and renames it into place. A
+ * refused config leaves the running one untouched and throws KeepalivedRefused with keepalived's words. Returns true
+ * when the file changed (a running keepalived must then be reloaded).
+ */
+export async function installKeepalivedConfig(bin: string, netns: string, p: KeepalivedPaths, config: string): Promise<boolean> {
+  if (existsSync(p.cfg) && readFileSync(p.cfg, 'utf8') === config) return false;
+  writeFileSync(p.cfgNew, config, { mode: 0o644 });
+  try {
+    await run('nsenter', [enter(netns), bin, '-t', '-f', p.cfgNew]);
+  } catch (err) {
+    const e = err as { stderr?: string; stdout?: string; message: string };
+    throw new KeepalivedRefused(`${e.stderr ?? ''}${e.stdout ?? ''}` || e.message);
+  }
+  renameSync(p.cfgNew, p.cfg);
+  return true;
+}
+
+const pidIn = (file: string): number | null => {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 1 ? pid : null;
+  } catch {
+    return null;
+  }
+};
+
+/** The pid of this LB's keepalived parent when it runs with our config, else null. */
+export function liveKeepalived(p: KeepalivedPaths): number | null {
+  const pid = pidIn(p.pid);
+  if (pid === null) return null;
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return argv.some((a) => a.endsWith('keepalived')) && argv.includes(p.cfg) ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Starts keepalived (VRRP only) in `netns`, detached, logging to its run dir; resolves once its VRRP child runs. */
+export async function startKeepalived(bin: string, netns: string, p: KeepalivedPaths, timeoutMs = 3000): Promise<number> {
+  const out = openSync(p.log, 'a');
+  const child = spawn('nsenter', [enter(netns), bin, '-n', '-l', '-D', '-P', '-f', p.cfg, '-p', p.pid, '-r', p.vrrpPid],
+    { detached: true, stdio: ['ignore', out, out] });
+  closeSync(out);
+  child.on('error', () => undefined);
+  child.unref();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pid = liveKeepalived(p);
+    if (pid !== null && pidIn(p.vrrpPid) !== null) return pid;
+    if (child.exitCode !== null || Date.now() > deadline) {
+      const tail = existsSync(p.log) ? readFileSync(p.log, 'utf8').split('\n').slice(-8).join('\n') : '';
+      throw new Error(`keepalived did not start in ${netns} (exit ${child.exitCode}): ${tail}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Applies a new config to a running keepalived (SIGHUP re-reads the file; the state is kept). */
+export function reloadKeepalived(pid: number): void {
+  process.kill(pid, 'SIGHUP');
+}
+
+/**
+ * Stops keepalived: SIGTERM makes a master drop its VIPs and send a priority-0 advert, so the peer takes over
+ * within its skew time instead of three advert intervals. Waits for the exit (SIGKILL after `graceMs`).
+ */
+export async function stopKeepalived(p: KeepalivedPaths, graceMs = 2000): Promise<void> {
+  const pid = liveKeepalived(p);
+  if (pid === null) return;
+  try { process.kill(pid, 'SIGTERM'); } catch { return; }
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    try { process.kill(pid, 0); } catch { return; }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+}
+
+export type VrrpRole = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';
+const ROLES: readonly string[] = ['MASTER', 'BACKUP', 'FAULT', 'STOP'];
+
+/** The role keepalived last notified, or null (never notified, or no keepalived with our config runs). */
+export function vrrpRole(p: KeepalivedPaths): VrrpRole | null {
+  if (liveKeepalived(p) === null) return null;
+  try {
+    const r = readFileSync(p.role, 'utf8').trim();
+    return ROLES.includes(r) ? (r as VrrpRole) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The transitions keepalived notified: [epoch ms, role] in order. */
+export function vrrpTransitions(p: KeepalivedPaths): Array<{ at: number; role: string }> {
+  try {
+    return readFileSync(p.transitions, 'utf8').split('\n').filter(Boolean).map((l) => {
+      const [at, role] = l.split(' ');
+      return { at: Number(at), role };
+    });
+  } catch {
+    return [];
+  }
+}
