@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, openSync, readFileSync, renameSync, writeFileSync, closeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../host/exec';
 
@@ -50,15 +50,18 @@ export function writeVrrpFence(stateDir: string, fenced: boolean): void {
 
 /**
  * The check keepalived runs every second (weight 0: failing = FAULT): $1 the LB's haproxy pid file, $2 the agent's
- * lease file. Fails when the haproxy master is gone (exit 1) or the lease has lapsed (exit 2): the data plane itself
+ * lease file (`read` sets its variable even without a final newline, but then fails: its status is not
+ * used). Fails when the haproxy master is gone or a zombie (exit 1) or the lease has lapsed (exit 2): the data plane itself
  * stops claiming the VIP when nobody renews the lease, even with the agent and its watchdog dead. No fork but `date`.
  */
 export const VRRP_CHECK = `#!/bin/sh
 # lbaas VRRP check, run by keepalived every second: haproxy of this LB alive, agent lease not lapsed.
-read -r pid < "$1" 2>/dev/null || exit 1
-read -r comm < "/proc/$pid/comm" 2>/dev/null || exit 1
-[ "$comm" = haproxy ] || exit 1
-read -r lease < "$2" 2>/dev/null || exit 2
+pid= stat= lease=
+read -r pid < "$1" 2>/dev/null
+[ -n "$pid" ] || exit 1
+read -r stat < "/proc/$pid/stat" 2>/dev/null
+case "$stat" in *"(haproxy) Z "*) exit 1 ;; *"(haproxy) "*) ;; *) exit 1 ;; esac
+read -r lease < "$2" 2>/dev/null
 until=\${lease#*\\"until\\":}
 until=\${until%%[!0-9]*}
 [ -n "$until" ] || exit 2
@@ -119,20 +122,31 @@ const pidIn = (file: string): number | null => {
   }
 };
 
+/** True when `pid` is a running (not zombie) keepalived started with `cfg`. */
+const runsOurKeepalived = (pid: number, cfg: string): boolean => {
+  try {
+    if (/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) return false;
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return argv.some((a) => a.endsWith('keepalived')) && argv.includes(cfg);
+  } catch {
+    return false;
+  }
+};
+
 /** The pid of this LB's keepalived parent when it runs with our config, else null. */
 export function liveKeepalived(p: KeepalivedPaths): number | null {
   const pid = pidIn(p.pid);
-  if (pid === null) return null;
-  try {
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return argv.some((a) => a.endsWith('keepalived')) && argv.includes(p.cfg) ? pid : null;
-  } catch {
-    return null;
-  }
+  return pid !== null && runsOurKeepalived(pid, p.cfg) ? pid : null;
 }
 
 /** Starts keepalived (VRRP only) in `netns`, detached, logging to its run dir; resolves once its VRRP child runs. */
 export async function startKeepalived(bin: string, netns: string, p: KeepalivedPaths, timeoutMs = 3000): Promise<number> {
+  // keepalived refuses to start while a pid file names a live process, and a killed keepalived's pid may be a zombie
+  // nobody reaps, or another program by now: pid files that do not name our running keepalived go first.
+  for (const file of [p.pid, p.vrrpPid]) {
+    const pid = pidIn(file);
+    if (pid !== null && !runsOurKeepalived(pid, p.cfg)) rmSync(file, { force: true });
+  }
   const out = openSync(p.log, 'a');
   const child = spawn('nsenter', [enter(netns), bin, '-n', '-l', '-D', '-P', '-f', p.cfg, '-p', p.pid, '-r', p.vrrpPid],
     { detached: true, stdio: ['ignore', out, out] });
