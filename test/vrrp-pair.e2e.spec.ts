@@ -1,5 +1,6 @@
 import { canUseNetns, httpGetFromNetns, netnsRunId } from '@lbaas/testing';
 import { outageAfter, startProber, stopProbers } from './support/hosts';
+import { fenceOnce } from '../apps/agent/src/watchdog';
 import { startPairLab, watchArp, type PairLab, type PairSide } from './support/vrrp-pair';
 
 const suite = canUseNetns() ? describe : describe.skip;
@@ -114,19 +115,22 @@ suite('ACTIVE_STANDBY pair: keepalived in two hosts (netns)', () => {
     expect(lab.role(s)).toBe('MASTER');
   });
 
-  it('the fence file (the watchdog hook) puts the master into FAULT at once', async () => {
+  it('the lease watchdog fences keepalived at once (its fence file), not only at the next check', async () => {
     const m = await master();
     const s = other(m);
+    lab.setLease(m, false);
     const t0 = Date.now();
-    lab.fence(m, true);
+    await fenceOnce(m.stateDir, Date.now()); // one pass of the host's watchdog (apps/agent watchdog.ts)
     await lab.waitFor('the fenced side FAULT', 1000, () => (lab.role(m) === 'FAULT' ? true : null));
     await lab.waitFor('the standby MASTER', 1000, () => (lab.role(s) === 'MASTER' ? true : null));
     const took = Date.now() - t0;
-    console.log(`fence file → standby MASTER in ${took} ms`);
+    console.log(`watchdog fence → standby MASTER in ${took} ms`);
     expect(took).toBeLessThan(600);
     expect((await lab.holders()).map((x) => x.name)).toEqual([s.name]);
-    lab.fence(m, false);
+    lab.setLease(m, true);
+    await fenceOnce(m.stateDir, Date.now()); // the lease is back: the watchdog lifts the fence
     await lab.waitFor('the unfenced side BACKUP', 3000, () => (lab.role(m) === 'BACKUP' ? true : null));
+    expect(lab.role(s)).toBe('MASTER');
   });
 
   it('two masters after a VRRP partition resolve to one when it heals', async () => {
