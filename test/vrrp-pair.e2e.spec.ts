@@ -133,6 +133,33 @@ suite('ACTIVE_STANDBY pair: keepalived in two hosts (netns)', () => {
     expect(lab.role(s)).toBe('MASTER');
   });
 
+  it('operator failover promotes the standby first: no failed request, never two hosts answering ARP', async () => {
+    const m = await master();
+    const s = other(m);
+    const arp = await watchArp(lab.client, lab.vip, `${net}.99`);
+    const prober = startProber(lab.client, url(), 20, 300);
+    await sleep(500);
+    const t0 = Date.now();
+    await lab.release(m); // 1. the master keeps the VIP and serves, but answers no ARP for it
+    expect(await lab.start(s, 'PROMOTED')).toBe('reloaded'); // 2. the standby preempts: VIP, gratuitous ARP
+    await lab.waitFor('the promoted standby MASTER, the old master BACKUP', 3000, () =>
+      (lab.role(s) === 'MASTER' && lab.role(m) === 'BACKUP' ? true : null));
+    const took = Date.now() - t0;
+    await lab.unhold(m); // 3. the old master (now without the VIP) answers ARP again: for nothing
+    expect(await lab.start(m, 'BACKUP')).toBe('reloaded'); // 4. the roles as they are now, nopreempt again
+    expect(await lab.start(s, 'MASTER')).toBe('reloaded');
+    await sleep(800);
+    const probes = await prober.stop();
+    const seen = await arp.stop();
+    const failed = probes.filter((p) => !p.ok);
+    console.log(`operator failover (promote first): ${took} ms to swap, ${failed.length} failed of ${probes.length} probes, ARP ${seen.replies}/${seen.requests} answered from ${seen.macs.length} MACs, dual ${seen.dual}`);
+    expect(failed).toEqual([]);
+    expect(seen.dual).toBe(0);
+    expect((await lab.holders()).map((x) => x.name)).toEqual([s.name]);
+    expect(probes.at(-1)?.body).toBe(s.name);
+    expect([lab.role(s), lab.role(m)]).toEqual(['MASTER', 'BACKUP']);
+  });
+
   it('two masters after a VRRP partition resolve to one when it heals', async () => {
     await master();
     await lab.partitionVrrp(true);

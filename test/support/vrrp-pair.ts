@@ -7,9 +7,11 @@ import { livePid, startHaproxy, stopPid } from '../../apps/agent/src/host/haprox
 import { lbPaths, VIP_IF } from '../../apps/agent/src/layout';
 import { renderKeepalived, VRRP_PRIORITY, vridOf } from '../../apps/agent/src/keepalived/keepalived-config';
 import {
-  installKeepalivedConfig, keepalivedPaths, liveKeepalived, startKeepalived, stopKeepalived, vrrpFenceFile, vrrpRole,
-  vrrpTransitions, writeKeepalivedScripts, writeVrrpFence, type KeepalivedPaths, type VrrpRole,
+  ensureKeepalived, keepalivedPaths, liveKeepalived, stopKeepalived, vrrpFenceFile, vrrpRole, vrrpTransitions, writeVrrpFence,
+  type KeepalivedPaths, type VrrpRole,
 } from '../../apps/agent/src/keepalived/keepalived-host';
+import { release, unhold } from '../../apps/agent/src/host/handover';
+import type { IPv4Address, NetnsName } from '../../apps/agent/src/parse';
 
 /**
  * An ACTIVE_STANDBY pair of one load balancer on two "hosts" (issue 14): each host is a run dir, a state dir (the
@@ -24,8 +26,15 @@ export type PairSide = {
 };
 export type PairLab = {
   lbId: string; vip: string; client: string; bridge: string; sides: [PairSide, PairSide]; advertIntMs: number;
-  /** Builds haproxy and keepalived on a side (MASTER or BACKUP role: priority only). */
-  start(side: PairSide, role: 'MASTER' | 'BACKUP'): Promise<void>;
+  /**
+   * Builds or updates haproxy and keepalived on a side: MASTER or BACKUP role (priority only, nopreempt), or PROMOTED
+   * (a standby taking over on purpose: higher priority, preempting).
+   */
+  start(side: PairSide, role: 'MASTER' | 'BACKUP' | 'PROMOTED'): Promise<'started' | 'reloaded' | 'unchanged'>;
+  /** The master lets go without a gap (the planned-move code): neighbours pinned, ARP for the VIP held back, still serving. */
+  release(side: PairSide): Promise<void>;
+  /** Ends a release: the hold table goes, the pinned neighbours too. */
+  unhold(side: PairSide): Promise<void>;
   /** The side's host dies: SIGKILL keepalived (parent and VRRP child) and haproxy, link down. */
   killHost(side: PairSide): Promise<void>;
   /** The host is back (link up, the namespace as it was: keepalived and haproxy are started by start()). */
@@ -93,15 +102,20 @@ export async function startPairLab(o: { run: string; net: string; advertIntMs: n
       if (livePid(s.lb) === null) await startHaproxy('haproxy', s.netns, s.lb);
       lab.setLease(s, true);
       writeVrrpFence(s.stateDir, false);
-      writeKeepalivedScripts(s.kp);
       const config = renderKeepalived({
-        lbId, vrid: vridOf(lbId), priority: VRRP_PRIORITY[role], advertIntMs, interface: VIP_IF,
+        lbId, vrid: vridOf(lbId), priority: VRRP_PRIORITY[role], preempt: role === 'PROMOTED', advertIntMs, interface: VIP_IF,
         vip: { address: vip, prefixLength: 24 }, additionalVips: [], vrrpAddress: s.vrrpIp, peerAddress: peerOf(s).vrrpIp,
         checkScript: s.kp.checkScript, checkArgs: [s.lb.pid, join(s.stateDir, 'lease.json')], fenceFile: vrrpFenceFile(s.stateDir),
         notifyScript: s.kp.notifyScript, notifyArg: s.kp.dir, garpRepeat: 3, garpDelayS: 1,
       });
-      await installKeepalivedConfig('keepalived', s.netns, s.kp, config);
-      if (liveKeepalived(s.kp) === null) await startKeepalived('keepalived', s.netns, s.kp);
+      return ensureKeepalived('keepalived', s.netns, s.kp, config);
+    },
+    async release(s) {
+      await release(s.netns as NetnsName, s.lb, vip as IPv4Address);
+    },
+    async unhold(s) {
+      await unhold(s.netns as NetnsName, s.lb, vip as IPv4Address);
+      await sh('ip', ['-n', s.netns, 'neigh', 'flush', 'dev', VIP_IF, 'nud', 'permanent']).catch(() => undefined);
     },
     async killHost(s) {
       // The link first: nothing the dying processes send (keepalived's VRRP child, told of its parent's death, would

@@ -27,6 +27,7 @@ export const KEEPALIVED_GOLDEN: Record<string, KeepalivedInput> = {
     ...PAIR_SIDE, priority: 90, advertIntMs: 150, vrrpAddress: '10.0.0.12', peerAddress: '10.0.0.11',
     additionalVips: [{ address: '192.168.7.9', prefixLength: 25 }, { address: '2001:db8:0:0::9', prefixLength: 64 }],
   },
+  'standby-promoted': { ...PAIR_SIDE, priority: 200, preempt: true, vrrpAddress: '10.0.0.12', peerAddress: '10.0.0.11' },
   'master-ipv6': {
     ...PAIR_SIDE, vip: { address: '2001:db8::50', prefixLength: 64 }, vrrpAddress: '2001:db8::11', peerAddress: '2001:db8::12',
   },

@@ -21,8 +21,13 @@ export type KeepalivedInput = Readonly<{
   lbId: string;
   /** The virtual router id, 1..255, the same on both sides. */
   vrid: number;
-  /** 1..254: MASTER role 100, BACKUP 90 (both start as BACKUP, nopreempt). */
+  /** 1..254: MASTER role 100, BACKUP 90 (both start as BACKUP, nopreempt); a standby being promoted 200. */
   priority: number;
+  /**
+   * Only while a standby is promoted (operator failover, make before break): without `nopreempt`, with a priority
+   * above the master's, it takes the VIP after three adverts while the master still serves (its ARP held back).
+   */
+  preempt?: boolean;
   /** Advert interval in ms, a multiple of 10 (VRRPv3 counts centiseconds), 10..40950. */
   advertIntMs: number;
   /** The interface inside the namespace that carries the VIP and the VRRP addresses. */
@@ -131,7 +136,7 @@ export function renderKeepalived(x: KeepalivedInput): string {
     '',
     `vrrp_instance lb_${vrid} {`,
     '  state BACKUP',
-    '  nopreempt',
+    ...(x.preempt === true ? [] : ['  nopreempt']),
     `  interface ${ifname}`,
     `  virtual_router_id ${vrid}`,
     `  priority ${priority}`,
@@ -170,4 +175,4 @@ export function vridOf(lbId: string): number {
 }
 
 /** Priorities of the two roles (Octavia's): the role only decides the first election; nopreempt keeps the holder. */
-export const VRRP_PRIORITY = { MASTER: 100, BACKUP: 90 } as const;
+export const VRRP_PRIORITY = { MASTER: 100, BACKUP: 90, PROMOTED: 200 } as const;

@@ -165,6 +165,24 @@ export async function startKeepalived(bin: string, netns: string, p: KeepalivedP
   }
 }
 
+/**
+ * One level-based step for an LB's keepalived (what a reconcile run calls): the scripts and the checked config in
+ * place, keepalived started if it does not run, reloaded if it runs an older config. Idempotent: nothing happens when
+ * all is as wanted. A refused config throws KeepalivedRefused and leaves the running keepalived as it was.
+ */
+export async function ensureKeepalived(bin: string, netns: string, p: KeepalivedPaths, config: string): Promise<'started' | 'reloaded' | 'unchanged'> {
+  writeKeepalivedScripts(p);
+  const changed = await installKeepalivedConfig(bin, netns, p, config);
+  const pid = liveKeepalived(p);
+  if (pid === null) {
+    await startKeepalived(bin, netns, p);
+    return 'started';
+  }
+  if (!changed) return 'unchanged';
+  reloadKeepalived(pid);
+  return 'reloaded';
+}
+
 /** Applies a new config to a running keepalived (SIGHUP re-reads the file; the state is kept). */
 export function reloadKeepalived(pid: number): void {
   process.kill(pid, 'SIGHUP');
