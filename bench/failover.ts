@@ -12,10 +12,12 @@
  *
  * ACTIVE_STANDBY pairs (issue 14), the data plane alone (test/support/vrrp-pair.ts: two hosts, each with the LB's
  * namespace, a real haproxy and the agent's keepalived config and runner; no control plane):
- *   sudo node bench/run.js bench/failover.ts active-standby [deaths=10] [advert_ms=100]
+ *   sudo node bench/run.js bench/failover.ts active-standby [deaths=10] [advert_ms=100] [quiet_s=30]
  * N host deaths of whichever side is master (link down, keepalived and haproxy SIGKILLed), each followed by the host
  * coming back as the new standby: outage through the VIP (a GET every 20 ms, 300 ms timeout), the VRRP takeover time
- * (the standby's MASTER notification), and ARP requests answered by two hosts (a raw ARP request every 20 ms).
+ * (the standby's MASTER notification), and ARP requests answered by two hosts (a raw ARP request every 20 ms); then
+ * `quiet_s` seconds with nothing happening, counting VRRP transitions nobody caused (flaps of sub-second adverts on a
+ * busy machine).
  * Writes bench/reports/failover-active-standby-<time>.json.
  */
 import { spawn } from 'node:child_process';
@@ -68,13 +70,14 @@ const runs = Number(process.argv[2] ?? 10);
 const lbCount = Number(process.argv[3] ?? 100);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function activeStandby(deaths: number, advertIntMs: number): Promise<void> {
+async function activeStandby(deaths: number, advertIntMs: number, quietS: number): Promise<void> {
   if (!canUseNetns()) throw new Error('needs root (network namespaces)');
   const run = netnsRunId();
   const net = `10.234.${(parseInt(run, 16) % 200) + 20}`;
   const lab = await startPairLab({ run, net, advertIntMs });
   const [a, b] = lab.sides;
   const rows: Array<{ dead: string; outageMs: number; failed: number; takeoverMs: number; arpRequests: number; arpUnanswered: number; dual: number }> = [];
+  let quiet = { seconds: quietS, transitions: 0, failedProbes: 0, probes: 0 };
   try {
     await lab.start(a, 'MASTER');
     await lab.start(b, 'BACKUP');
@@ -102,6 +105,14 @@ async function activeStandby(deaths: number, advertIntMs: number): Promise<void>
       await lab.reviveHost(dead);
       await lab.start(dead, 'BACKUP');
     }
+    await master();
+    await sleep(1000);
+    const before = lab.transitions(a).length + lab.transitions(b).length;
+    const probe = startProber(lab.client, `http://${lab.vip}/`, 50, 500);
+    await sleep(quietS * 1000);
+    const probes = await probe.stop();
+    quiet = { seconds: quietS, transitions: lab.transitions(a).length + lab.transitions(b).length - before, failedProbes: probes.filter((p) => !p.ok).length, probes: probes.length };
+    console.log(`quiet ${quietS} s: ${quiet.transitions} VRRP transitions, ${quiet.failedProbes} failed of ${quiet.probes} probes`);
   } finally {
     await stopProbers();
     await lab.stop();
@@ -114,6 +125,7 @@ async function activeStandby(deaths: number, advertIntMs: number): Promise<void>
     outageMs: summarize(rows.map((r) => r.outageMs)),
     takeoverMs: summarize(rows.map((r) => r.takeoverMs)),
     twoHostsAnsweringArp: rows.reduce((n, r) => n + r.dual, 0),
+    quiet,
     rows,
   };
   console.log(JSON.stringify(report, null, 2));
@@ -123,7 +135,9 @@ async function activeStandby(deaths: number, advertIntMs: number): Promise<void>
 }
 
 async function main(): Promise<void> {
-  if (process.argv[2] === 'active-standby') return activeStandby(Number(process.argv[3] ?? 10), Number(process.argv[4] ?? 100));
+  if (process.argv[2] === 'active-standby') {
+    return activeStandby(Number(process.argv[3] ?? 10), Number(process.argv[4] ?? 100), Number(process.argv[5] ?? 30));
+  }
   if (!canUseNetns()) throw new Error('needs root (network namespaces)');
   const id = netnsRunId();
   const lab = await startHostsLab({ id, hosts: 3 });

@@ -140,12 +140,13 @@ suite('ACTIVE_STANDBY pair: keepalived in two hosts (netns)', () => {
     const prober = startProber(lab.client, url(), 20, 300);
     await sleep(500);
     const t0 = Date.now();
-    await lab.release(m); // 1. the master keeps the VIP and serves, but answers no ARP for it
+    await lab.release(m); // 1. the master keeps the VIP (also as a /32) and serves, but answers no ARP for it
     expect(await lab.start(s, 'PROMOTED')).toBe('reloaded'); // 2. the standby preempts: VIP, gratuitous ARP
     await lab.waitFor('the promoted standby MASTER, the old master BACKUP', 3000, () =>
       (lab.role(s) === 'MASTER' && lab.role(m) === 'BACKUP' ? true : null));
     const took = Date.now() - t0;
-    await lab.unhold(m); // 3. the old master (now without the VIP) answers ARP again: for nothing
+    await sleep(300); // what was sent to the old master before the gratuitous ARP arrived is served there
+    await lab.unhold(m); // 3. the old master lets go of its kept /32 and answers ARP again (for its own address only)
     expect(await lab.start(m, 'BACKUP')).toBe('reloaded'); // 4. the roles as they are now, nopreempt again
     expect(await lab.start(s, 'MASTER')).toBe('reloaded');
     await sleep(800);

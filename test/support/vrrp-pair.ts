@@ -5,12 +5,10 @@ import { join } from 'node:path';
 import { createBridge, createNetnsOnBridge, removeLinks, removeNetns, sh } from '@lbaas/testing';
 import { livePid, startHaproxy, stopPid } from '../../apps/agent/src/host/haproxy';
 import { lbPaths, VIP_IF } from '../../apps/agent/src/layout';
-import { renderKeepalived, VRRP_PRIORITY, vridOf } from '../../apps/agent/src/keepalived/keepalived-config';
 import {
-  ensureKeepalived, keepalivedPaths, liveKeepalived, stopKeepalived, vrrpFenceFile, vrrpRole, vrrpTransitions, writeVrrpFence,
+  endReleaseForPromotion, ensureKeepalived, keepalivedPaths, liveKeepalived, pairSideConfig, releaseForPromotion, stopKeepalived, vrrpRole, vrrpTransitions, writeVrrpFence,
   type KeepalivedPaths, type VrrpRole,
 } from '../../apps/agent/src/keepalived/keepalived-host';
-import { release, unhold } from '../../apps/agent/src/host/handover';
 import type { IPv4Address, NetnsName } from '../../apps/agent/src/parse';
 
 /**
@@ -31,9 +29,9 @@ export type PairLab = {
    * (a standby taking over on purpose: higher priority, preempting).
    */
   start(side: PairSide, role: 'MASTER' | 'BACKUP' | 'PROMOTED'): Promise<'started' | 'reloaded' | 'unchanged'>;
-  /** The master lets go without a gap (the planned-move code): neighbours pinned, ARP for the VIP held back, still serving. */
+  /** The master lets go without a gap: neighbours pinned, ARP for the VIP held back, the VIP kept as /32, still serving. */
   release(side: PairSide): Promise<void>;
-  /** Ends a release: the hold table goes, the pinned neighbours too. */
+  /** Ends a release: the kept /32, the hold table and the pinned neighbours go. */
   unhold(side: PairSide): Promise<void>;
   /** The side's host dies: SIGKILL keepalived (parent and VRRP child) and haproxy, link down. */
   killHost(side: PairSide): Promise<void>;
@@ -102,20 +100,16 @@ export async function startPairLab(o: { run: string; net: string; advertIntMs: n
       if (livePid(s.lb) === null) await startHaproxy('haproxy', s.netns, s.lb);
       lab.setLease(s, true);
       writeVrrpFence(s.stateDir, false);
-      const config = renderKeepalived({
-        lbId, vrid: vridOf(lbId), priority: VRRP_PRIORITY[role], preempt: role === 'PROMOTED', advertIntMs, interface: VIP_IF,
-        vip: { address: vip, prefixLength: 24 }, additionalVips: [], vrrpAddress: s.vrrpIp, peerAddress: peerOf(s).vrrpIp,
-        checkScript: s.kp.checkScript, checkArgs: [s.lb.pid, join(s.stateDir, 'lease.json')], fenceFile: vrrpFenceFile(s.stateDir),
-        notifyScript: s.kp.notifyScript, notifyArg: s.kp.dir, garpRepeat: 3, garpDelayS: 1,
-      });
+      const config = pairSideConfig({
+        lbId, role, vip: { address: vip, prefixLength: 24 }, additionalVips: [], vrrpAddress: s.vrrpIp, peerAddress: peerOf(s).vrrpIp,
+      }, s.runDir, s.stateDir, advertIntMs);
       return ensureKeepalived('keepalived', s.netns, s.kp, config);
     },
     async release(s) {
-      await release(s.netns as NetnsName, s.lb, vip as IPv4Address);
+      await releaseForPromotion(s.netns as NetnsName, s.runDir, lbId, vip as IPv4Address);
     },
     async unhold(s) {
-      await unhold(s.netns as NetnsName, s.lb, vip as IPv4Address);
-      await sh('ip', ['-n', s.netns, 'neigh', 'flush', 'dev', VIP_IF, 'nud', 'permanent']).catch(() => undefined);
+      await endReleaseForPromotion(s.netns as NetnsName, s.runDir, lbId, vip as IPv4Address);
     },
     async killHost(s) {
       // The link first: nothing the dying processes send (keepalived's VRRP child, told of its parent's death, would

@@ -15,6 +15,8 @@ import { parseIpAddress } from '@lbaas/domain';
  *   weight 0, so a failure is FAULT: the VIP is dropped and a priority-0 advert makes the peer take over at once.
  * - `track_file`: the agent's fence file (non-zero = fenced); weight 0 again, read on inotify: FAULT within ms.
  * - `notify`: the role (MASTER, BACKUP, FAULT, STOP) goes to the notify script, which records it for the agent.
+ * - Gratuitous ARPs on becoming master, and again when a master hears a lower-priority one (two masters after a
+ *   partition: the survivor re-announces, so neighbours leave the side that gave up).
  */
 export type KeepalivedInput = Readonly<{
   /** The load balancer: names the instance and the router id. */
@@ -152,6 +154,10 @@ export function renderKeepalived(x: KeepalivedInput): string {
     ...(extra.length > 0 ? ['  virtual_ipaddress_excluded {', ...extra.map((e) => `    ${e.text} dev ${ifname}`), '  }'] : []),
     `  garp_master_repeat ${garpRepeat}`,
     `  garp_master_delay ${garpDelay}`,
+    // Two masters after a partition: the one that stays master announces itself again when it hears the other (a lower
+    // priority advert), or neighbours that learnt the other's MAC keep sending there after it let go.
+    `  garp_lower_prio_repeat ${garpRepeat}`,
+    '  higher_prio_send_advert', // the one giving up says so first: the survivor hears a lower priority and re-announces
     '  track_script {',
     '    lbaas_check',
     '  }',

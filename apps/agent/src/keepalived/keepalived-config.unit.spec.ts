@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KeepalivedConfigRefused, renderKeepalived, vridOf } from './keepalived-config';
 import { KEEPALIVED_GOLDEN, PAIR_SIDE } from './keepalived-config.fixtures';
+import { pairSideConfig } from './keepalived-host';
 
 const GOLDEN = join(__dirname, '__golden__');
 
@@ -62,5 +63,21 @@ describe('vridOf', () => {
       expect(vridOf(id)).toBe(vridOf(id));
     }
     expect(new Set(ids.map(vridOf)).size).toBeGreaterThan(200);
+  });
+});
+
+describe('pairSideConfig (one side on this agent: the LB\'s values and the agent\'s files)', () => {
+  const side = { lbId: PAIR_SIDE.lbId, vip: PAIR_SIDE.vip, additionalVips: [], vrrpAddress: '10.0.0.11', peerAddress: '10.0.0.12' };
+  it('renders the golden pair side from the agent\'s run and state dirs', () => {
+    const text = pairSideConfig({ ...side, role: 'MASTER' }, '/run/lbaas/a1', '/var/lib/lbaas/a1', 100);
+    expect(text).toBe(renderKeepalived({ ...PAIR_SIDE, vrid: vridOf(PAIR_SIDE.lbId) }));
+  });
+  it('gives the role its priority, and only a promoted standby preempts', () => {
+    const conf = (role: 'MASTER' | 'BACKUP' | 'PROMOTED') => pairSideConfig({ ...side, role }, '/run/lbaas/a1', '/var/lib/lbaas/a1', 100);
+    expect(conf('MASTER')).toMatch(/priority 100\n/);
+    expect(conf('BACKUP')).toMatch(/priority 90\n/);
+    expect(conf('PROMOTED')).toMatch(/priority 200\n/);
+    expect(conf('BACKUP')).toContain('nopreempt');
+    expect(conf('PROMOTED')).not.toContain('nopreempt');
   });
 });

@@ -1,7 +1,13 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from '../host/exec';
+import { leaseFile } from '../fencing';
+import { HostCommandFailed, run } from '../host/exec';
+import { release, unhold } from '../host/handover';
+import { batch, ipBatch } from '../host/ip';
+import type { InterfaceName, IPv4Address, NetnsName, PrefixLength } from '../parse';
+import { lbPaths, VIP_IF } from '../layout';
+import { renderKeepalived, VRRP_PRIORITY, vridOf } from './keepalived-config';
 
 /**
  * keepalived on the host, one per load balancer of an ACTIVE_STANDBY pair, inside the LB's namespace (issue 14).
@@ -84,6 +90,30 @@ export function writeKeepalivedScripts(p: KeepalivedPaths): void {
     chmodSync(`${file}.tmp`, 0o755);
     renameSync(`${file}.tmp`, file);
   }
+}
+
+/** One side of an ACTIVE_STANDBY pair as the desired state gives it (the role decides the priority only). */
+export type PairSide = Readonly<{
+  lbId: string;
+  role: keyof typeof VRRP_PRIORITY;
+  vip: Readonly<{ address: string; prefixLength: number }>;
+  additionalVips: readonly Readonly<{ address: string; prefixLength: number }>[];
+  vrrpAddress: string;
+  peerAddress: string;
+}>;
+
+/**
+ * keepalived.conf of one side on this agent: the LB's values, and this agent's files (the LB's haproxy pid file, the
+ * agent's lease and fence files, the shared scripts). Pure. Gratuitous ARPs: three at once, three again a second later.
+ */
+export function pairSideConfig(side: PairSide, runDir: string, stateDir: string, advertIntMs: number): string {
+  const kp = keepalivedPaths(runDir, side.lbId);
+  return renderKeepalived({
+    lbId: side.lbId, vrid: vridOf(side.lbId), priority: VRRP_PRIORITY[side.role], preempt: side.role === 'PROMOTED', advertIntMs,
+    interface: VIP_IF, vip: side.vip, additionalVips: side.additionalVips, vrrpAddress: side.vrrpAddress, peerAddress: side.peerAddress,
+    checkScript: kp.checkScript, checkArgs: [lbPaths(runDir, side.lbId).pid, leaseFile(stateDir)], fenceFile: vrrpFenceFile(stateDir),
+    notifyScript: kp.notifyScript, notifyArg: kp.dir, garpRepeat: 3, garpDelayS: 1,
+  });
 }
 
 export class KeepalivedRefused extends Error {
@@ -228,4 +258,24 @@ export function vrrpTransitions(p: KeepalivedPaths): Array<{ at: number; role: s
   } catch {
     return [];
   }
+}
+
+/**
+ * Operator failover of a pair, make before break, the master's half (before the standby is promoted): its neighbours
+ * pinned and ARP for the VIP held back (the planned-move hold), and the VIP kept as a /32 beside keepalived's entry, so
+ * the master keeps serving whatever still reaches it after keepalived, outvoted by the promoted standby, removes the
+ * VIP, until a client has taken the promoted side's gratuitous ARP. Only the promoted side answers ARP meanwhile.
+ */
+export async function releaseForPromotion(netns: NetnsName, runDir: string, lbId: string, vip: IPv4Address): Promise<void> {
+  await release(netns, lbPaths(runDir, lbId), vip);
+  await ipBatch(netns, [batch.addrReplace(vip, 32 as PrefixLength, VIP_IF as InterfaceName)]);
+}
+
+/** The end of releaseForPromotion (the standby holds the VIP): the kept /32 goes, then the hold and the pinned neighbours. */
+export async function endReleaseForPromotion(netns: NetnsName, runDir: string, lbId: string, vip: IPv4Address): Promise<void> {
+  await run('ip', ['-n', netns, 'addr', 'del', `${vip}/32`, 'dev', VIP_IF]).catch((err: unknown) => {
+    if (!(err instanceof HostCommandFailed)) throw err; // already gone
+  });
+  await unhold(netns, lbPaths(runDir, lbId), vip);
+  await run('ip', ['-n', netns, 'neigh', 'flush', 'dev', VIP_IF, 'nud', 'permanent']).catch(() => undefined);
 }
