@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBridge, createNetnsOnBridge, removeLinks, removeNetns, sh } from '@lbaas/testing';
 import { livePid, startHaproxy, stopPid } from '../../apps/agent/src/host/haproxy';
 import { lbPaths, VIP_IF } from '../../apps/agent/src/layout';
 import {
-  endReleaseForPromotion, ensureKeepalived, keepalivedPaths, liveKeepalived, pairSideConfig, releaseForPromotion, stopKeepalived, vrrpRole, vrrpTransitions, writeVrrpFence,
+  endReleaseForPromotion, ensureKeepalived, keepalivedPaths, liveKeepalived, pairSideConfig, pidIn, releaseForPromotion, stopKeepalived, vrrpRole, vrrpTransitions, writeVrrpFence,
   type KeepalivedPaths, type VrrpRole,
 } from '../../apps/agent/src/keepalived/keepalived-host';
 import type { IPv4Address, NetnsName } from '../../apps/agent/src/parse';
@@ -115,7 +115,7 @@ export async function startPairLab(o: { run: string; net: string; advertIntMs: n
       // The link first: nothing the dying processes send (keepalived's VRRP child, told of its parent's death, would
       // send a priority-0 advert) may leave a host that dies.
       await sh('ip', ['link', 'set', s.hostIf, 'down']);
-      const pids = [liveKeepalived(s.kp), pidOf(s.kp.vrrpPid), livePid(s.lb)].filter((p): p is number => p !== null);
+      const pids = [liveKeepalived(s.kp), pidIn(s.kp.vrrpPid), livePid(s.lb)].filter((p): p is number => p !== null);
       const workers = await sh('pgrep', ['-f', '--', `-f ${s.lb.cfg}`]).catch(() => '');
       for (const p of [...pids, ...workers.split('\n').filter(Boolean).map(Number)]) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
     },
@@ -174,14 +174,6 @@ export async function startPairLab(o: { run: string; net: string; advertIntMs: n
   return lab;
 }
 
-const pidOf = (file: string): number | null => {
-  try {
-    const n = Number(readFileSync(file, 'utf8').trim());
-    return Number.isInteger(n) && n > 1 ? n : null;
-  } catch {
-    return null;
-  }
-};
 
 /**
  * Broadcasts an ARP request for the VIP every `interval` ms from `eth0` (a raw packet socket; arping cannot go below

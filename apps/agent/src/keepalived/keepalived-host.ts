@@ -105,6 +105,7 @@ export type PairSide = Readonly<{
 /**
  * keepalived.conf of one side on this agent: the LB's values, and this agent's files (the LB's haproxy pid file, the
  * agent's lease and fence files, the shared scripts). Pure. Gratuitous ARPs: three at once, three again a second later.
+ * The BACKUP role starts 2 s late (a config reload does not delay anything): it joins a master that is already there.
  */
 export function pairSideConfig(side: PairSide, runDir: string, stateDir: string, advertIntMs: number): string {
   const kp = keepalivedPaths(runDir, side.lbId);
@@ -112,9 +113,11 @@ export function pairSideConfig(side: PairSide, runDir: string, stateDir: string,
     lbId: side.lbId, vrid: vridOf(side.lbId), priority: VRRP_PRIORITY[side.role], preempt: side.role === 'PROMOTED', advertIntMs,
     interface: VIP_IF, vip: side.vip, additionalVips: side.additionalVips, vrrpAddress: side.vrrpAddress, peerAddress: side.peerAddress,
     checkScript: kp.checkScript, checkArgs: [lbPaths(runDir, side.lbId).pid, leaseFile(stateDir)], fenceFile: vrrpFenceFile(stateDir),
-    notifyScript: kp.notifyScript, notifyArg: kp.dir, garpRepeat: 3, garpDelayS: 1,
+    notifyScript: kp.notifyScript, notifyArg: kp.dir, garpRepeat: 3, garpDelayS: 1, startupDelayS: side.role === 'BACKUP' ? 2 : 0,
   });
 }
+
+const enter = (netns: string): string => `--net=/run/netns/${netns}`;
 
 export class KeepalivedRefused extends Error {
   constructor(readonly output: string) {
@@ -122,8 +125,6 @@ export class KeepalivedRefused extends Error {
     this.name = 'KeepalivedRefused';
   }
 }
-
-const enter = (netns: string): string => `--net=/run/netns/${netns}`;
 
 /**
  * Writes `keepalived.conf.new`, checks it with `keepalived -t` inside the namespace and renames it into place. A
@@ -143,7 +144,8 @@ export async function installKeepalivedConfig(bin: string, netns: string, p: Kee
   return true;
 }
 
-const pidIn = (file: string): number | null => {
+/** The pid a pid file names, or null (missing, unreadable, not a pid). */
+export const pidIn = (file: string): number | null => {
   try {
     const pid = Number(readFileSync(file, 'utf8').trim());
     return Number.isInteger(pid) && pid > 1 ? pid : null;
