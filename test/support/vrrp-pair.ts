@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBridge, createNetnsOnBridge, removeLinks, removeNetns, sh } from '@lbaas/testing';
@@ -66,8 +66,23 @@ frontend lb
   http-request return status 200 content-type text/plain string "${name} ok"
 `;
 
+/**
+ * The kernel's IPv4 neighbour table is one for all namespaces (`gc_thresh3`, 1024 by default). When it is full, a
+ * namespace cannot resolve a new neighbour (sendmsg: ENOBUFS): VRRP adverts never leave and both sides make themselves
+ * master. Seen here with 600+ namespaces of other tests on the machine; the lab says so instead of failing obscurely.
+ */
+function checkNeighbourTable(): void {
+  const [, row] = readFileSync('/proc/net/stat/arp_cache', 'utf8').split('\n');
+  const entries = parseInt(row.trim().split(/\s+/)[0], 16);
+  const limit = Number(readFileSync('/proc/sys/net/ipv4/neigh/default/gc_thresh3', 'utf8'));
+  if (entries >= limit - 8) {
+    throw new Error(`the kernel's neighbour table is full (${entries} of gc_thresh3 ${limit}, shared by every namespace): no new ARP entry can be made, so a VRRP pair cannot hear itself`);
+  }
+}
+
 export async function startPairLab(o: { run: string; net: string; advertIntMs: number }): Promise<PairLab> {
   const { run, net, advertIntMs } = o;
+  checkNeighbourTable();
   const lbId = `ee${run}00-aaaa-4bbb-8ccc-${run}${run}`;
   const vip = `${net}.50`;
   const bridge = `kpb${run}`;
