@@ -24,7 +24,7 @@ export const PAIR_SIDE: KeepalivedInput = {
 export const KEEPALIVED_GOLDEN: Record<string, KeepalivedInput> = {
   'master-ipv4': PAIR_SIDE,
   'backup-ipv4-additional-vips': {
-    ...PAIR_SIDE, priority: 90, advertIntMs: 150, vrrpAddress: '10.0.0.12', peerAddress: '10.0.0.11', startupDelayS: 2,
+    ...PAIR_SIDE, priority: 90, advertIntMs: 150, vrrpAddress: '10.0.0.12', peerAddress: '10.0.0.11',
     additionalVips: [{ address: '192.168.7.9', prefixLength: 25 }, { address: '2001:db8:0:0::9', prefixLength: 64 }],
   },
   'standby-promoted': { ...PAIR_SIDE, priority: 200, preempt: true, vrrpAddress: '10.0.0.12', peerAddress: '10.0.0.11' },

@@ -47,13 +47,6 @@ export type KeepalivedInput = Readonly<{
   fenceFile: string;
   notifyScript: string;
   notifyArg: string;
-  /**
-   * Seconds keepalived waits before its instance starts (0..30; absent = 0). A side joining a running pair (the BACKUP
-   * role) waits, so that the master's adverts reach it before its own master-down timer runs: the first ARP resolution
-   * between the two took up to 300 ms here, and a side that times out before it hears its peer makes itself a second
-   * master until it does.
-   */
-  startupDelayS?: number;
   /** Gratuitous ARPs sent on becoming master (in one burst, then again `garpDelayS` later). */
   garpRepeat: number;
   garpDelayS: number;
@@ -115,7 +108,6 @@ export function renderKeepalived(x: KeepalivedInput): string {
   const fence = path('fence file', x.fenceFile);
   const garpRepeat = int('garp repeat', x.garpRepeat, 1, 10);
   const garpDelay = int('garp delay (s)', x.garpDelayS, 0, 60);
-  const startupDelay = int('startup delay (s)', x.startupDelayS ?? 0, 0, 30);
 
   return [
     `# lbaas: VRRP for load balancer ${lbId} (rendered; do not edit)`,
@@ -127,7 +119,6 @@ export function renderKeepalived(x: KeepalivedInput): string {
     '  max_auto_priority 10',
     '  vrrp_garp_interval 0.001',
     '  vrrp_garp_master_refresh 0',
-    ...(startupDelay > 0 ? [`  vrrp_startup_delay ${startupDelay}`] : []),
     '}',
     '',
     'vrrp_script lbaas_check {',

@@ -41,7 +41,6 @@ describe('renderKeepalived refuses every value keepalived could read otherwise',
     ['a newline in the notify argument', { notifyArg: '/run/x\n}' }, /notify argument/],
     ['a lb id that is not an id', { lbId: 'a b' }, /lb id/],
     ['zero gratuitous ARPs', { garpRepeat: 0 }, /garp repeat/],
-    ['a negative startup delay', { startupDelayS: -1 }, /startup delay/],
   ];
   it.each(refused)('%s', (_name, change, message) => {
     expect(() => renderKeepalived({ ...PAIR_SIDE, ...change })).toThrow(KeepalivedConfigRefused);
@@ -80,7 +79,5 @@ describe('pairSideConfig (one side on this agent: the LB\'s values and the agent
     expect(conf('PROMOTED')).toMatch(/priority 200\n/);
     expect(conf('BACKUP')).toContain('nopreempt');
     expect(conf('PROMOTED')).not.toContain('nopreempt');
-    expect(conf('BACKUP')).toContain('vrrp_startup_delay 2\n');
-    expect(conf('MASTER')).not.toContain('vrrp_startup_delay');
   });
 });

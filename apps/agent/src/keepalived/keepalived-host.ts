@@ -105,7 +105,6 @@ export type PairSide = Readonly<{
 /**
  * keepalived.conf of one side on this agent: the LB's values, and this agent's files (the LB's haproxy pid file, the
  * agent's lease and fence files, the shared scripts). Pure. Gratuitous ARPs: three at once, three again a second later.
- * The BACKUP role starts 2 s late (a config reload does not delay anything): it joins a master that is already there.
  */
 export function pairSideConfig(side: PairSide, runDir: string, stateDir: string, advertIntMs: number): string {
   const kp = keepalivedPaths(runDir, side.lbId);
@@ -113,7 +112,7 @@ export function pairSideConfig(side: PairSide, runDir: string, stateDir: string,
     lbId: side.lbId, vrid: vridOf(side.lbId), priority: VRRP_PRIORITY[side.role], preempt: side.role === 'PROMOTED', advertIntMs,
     interface: VIP_IF, vip: side.vip, additionalVips: side.additionalVips, vrrpAddress: side.vrrpAddress, peerAddress: side.peerAddress,
     checkScript: kp.checkScript, checkArgs: [lbPaths(runDir, side.lbId).pid, leaseFile(stateDir)], fenceFile: vrrpFenceFile(stateDir),
-    notifyScript: kp.notifyScript, notifyArg: kp.dir, garpRepeat: 3, garpDelayS: 1, startupDelayS: side.role === 'BACKUP' ? 2 : 0,
+    notifyScript: kp.notifyScript, notifyArg: kp.dir, garpRepeat: 3, garpDelayS: 1,
   });
 }
 
