@@ -1,7 +1,7 @@
 // The dependency rules of DESIGN.md §8 / STYLE.md §1, checked by dependency-cruiser (`npm run check:deps`,
 // run first by scripts/test.sh). Every rule is an error. "Production" means every file that ships in a build:
 // not a *.spec.ts, not a *.fixtures.ts, not libs/testing, test/ or bench/.
-const PURE = '^libs/(events|contracts|domain|projections|haproxy-config)/src/';
+const PURE = '^libs/(events|contracts|domain|projections|haproxy-config|nft-config)/src/';
 const TEST_ONLY = ['\\.spec\\.ts$', '\\.fixtures\\.ts$'];
 
 module.exports = {
@@ -33,6 +33,13 @@ module.exports = {
       comment: 'libs/haproxy-config renders a desired LB: it reads libs/events, libs/contracts and libs/projections only.',
       from: { path: '^libs/haproxy-config/src/', pathNot: TEST_ONLY },
       to: { path: '^(libs|apps)/', pathNot: '^libs/(haproxy-config|events|contracts|projections)/' },
+    },
+    {
+      name: 'nft-config-imports-only-what-it-renders-from',
+      severity: 'error',
+      comment: 'libs/nft-config renders the UDP part of a desired LB: libs/events, domain (IP literals), projections, and haproxy-config (RenderError) only.',
+      from: { path: '^libs/nft-config/src/', pathNot: TEST_ONLY },
+      to: { path: '^(libs|apps)/', pathNot: '^libs/(nft-config|events|contracts|domain|projections|haproxy-config)/' },
     },
     {
       name: 'no-lib-imports-an-app',

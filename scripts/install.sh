@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing on a Debian machine (run as root) and builds the workspace.
-#   bash scripts/install.sh            runtime: nats-server, haproxy, keepalived (ACTIVE_STANDBY pairs), iproute2, nftables (planned moves), ...; npm ci; build
+#   bash scripts/install.sh            runtime: nats-server, haproxy, keepalived (ACTIVE_STANDBY pairs), iproute2, nftables (planned moves, UDP), conntrack (UDP), ...; npm ci; build
 #   bash scripts/install.sh --tests    also the real OpenStack clients the tests drive and Debian's Keystone
 #                                      (the tests start their own)
 #   bash scripts/install.sh --keystone also Debian's Keystone and the openstack CLI with its loadbalancer commands, for
@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want=(nats-server haproxy keepalived iproute2 iputils-arping iputils-ping nftables procps curl ca-certificates)
+want=(nats-server haproxy keepalived iproute2 iputils-arping iputils-ping nftables conntrack procps curl ca-certificates)
 for arg in "$@"; do
   case "$arg" in
     --tests) want+=(openssl python3-openstackclient python3-octaviaclient python3-neutronclient python3-openstacksdk keystone) ;;

@@ -16,7 +16,7 @@ import { lbPaths } from './layout';
 import { parseDesiredState } from './parse';
 import { Reconciler, type Reporter } from './reconciler';
 import { StreamGuard } from './stream-guard';
-import { certFilesFor, resolveCerts } from './tls-certs';
+import { certFilesFor, resolveCerts, tlsRefsOf } from './tls-certs';
 
 /**
  * The agent's wiring: register, fencing (heartbeat and lease, fencing.ts), replay the catalog, reconcile on every
@@ -265,7 +265,7 @@ export class AgentRuntime {
       const dir = lbPaths(this.config.runDir, id).dir;
       const d = desired.get(id);
       let certs: { certDir: string; certDigest: string } | null = null;
-      if (d && d.listeners.some((l) => l.tls)) {
+      if (d && tlsRefsOf(d).length > 0) {
         const files = await resolveCerts({ agentId: this.config.agentId, loadBalancers: [d] }, this.resolveCert ?? undefined)
           .then((resolved) => certFilesFor(d, dir, resolved)).catch(() => null);
         if (files) certs = { certDir: files.dir, certDigest: files.digest };

@@ -205,6 +205,13 @@ function checkLb(d: DesiredLb): void {
   }
   parse.token(v.subnetId, 'VIP subnet id');
   parse.token(v.networkId, 'VIP network id');
+  // Additional VIPs become interface addresses (ip batch lines): each parsed like the VIP (extra-vips.ts).
+  if (d.additionalVips !== undefined && (!Array.isArray(d.additionalVips) || d.additionalVips.length > 64)) invalid('additional VIPs', d.additionalVips, 'is not a list of at most 64');
+  for (const x of d.additionalVips ?? []) {
+    const address = parse.ipAddress(x?.address, 'additional VIP');
+    parse.token(x.subnetId, 'additional VIP subnet id');
+    if (x.prefixLen !== null) parse.prefixLength(x.prefixLen, address, "additional VIP subnet's prefix length");
+  }
   if (!Array.isArray(d.listeners) || !Array.isArray(d.pools)) invalid('load balancer tree', '', 'has no listener and pool lists');
   if (d.listeners.length > 1000 || d.pools.length > 1000) invalid('load balancer tree', d.listeners.length + d.pools.length, 'is too large (more than 1000 listeners or pools)');
   for (const l of d.listeners) {

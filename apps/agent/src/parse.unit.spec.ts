@@ -74,6 +74,9 @@ describe('parseDesiredState: the agent entrance', () => {
     ['a port out of range', desiredLb({ listeners: [listener({ protocolPort: 70000 })] }), /port/],
     ['an allowed CIDR with a newline', desiredLb({ listeners: [listener({ allowedCidrs: ['10.0.0.0/8\nbind :1'] })] }), /allowed CIDR/],
     ['a certificate reference with a newline', desiredLb({ listeners: [listener({ protocol: 'TERMINATED_HTTPS', tls: { defaultRef: 'x\ny', sniRefs: [] } })] }), /certificate reference/],
+    ['an additional VIP with an ip batch line in it', desiredLb({ additionalVips: [{ address: '10.0.0.5/8 dev lo\naddr flush dev vip0', subnetId: 's', prefixLen: 24 }] }), /additional VIP/],
+    ['an additional VIP with a prefix of the wrong family', desiredLb({ additionalVips: [{ address: '10.0.0.5', subnetId: 's', prefixLen: 64 }] }), /additional VIP subnet's prefix length/],
+    ['additional VIPs that are not a list', desiredLb({ additionalVips: 'x' as unknown as [] }), /additional VIPs/],
     ['a version that is not a number', { ...good, epoch: '1' as unknown as number }, null],
   ])('refuses %s: the plan rejects it with the reason and plans nothing', (_what, lb, why) => {
     const parsed = parseDesiredState(state(lb, good));

@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import { renderHaproxy, RenderError, type ServerSpec } from '@lbaas/haproxy-config';
+import { splitByEngine, type EngineSplit } from '@lbaas/nft-config';
 import type { DesiredLb, DesiredState } from '@lbaas/projections';
 import { hostVethName, lbPaths, netnsName } from './layout';
 import { refusedReason } from './parse';
 import { certFilesFor, type CertFiles } from './tls-certs';
+import { planUdp, type ObservedUdp, type UdpAction } from './udp-plan';
+import { extraVipsProblem, planExtraVips, type ExtraVipAction } from './extra-vips';
 
 /**
  * What the running haproxy was told: the structure it loaded (only a reload changes that), the digest of the whole
@@ -42,6 +45,8 @@ export type ObservedLb = {
   handover?: ObservedHandover;
   /** Connections the copy still carries (observed only for a copy being drained after a hand-over). */
   sessions?: number | null;
+  /** The UDP part (nftables table and health checker, udp-plan.ts); absent when there is none. */
+  udp?: ObservedUdp;
 };
 export type Observed = ReadonlyMap<string, ObservedLb>;
 
@@ -86,7 +91,11 @@ export type Action =
   | { kind: 'Announce'; lbId: string; netns: string; address: string }
   /** The old copy of a planned move: answer no ARP for the VIP any more (its neighbours pinned), keep serving its connections. */
   | { kind: 'Release'; lbId: string; netns: string; address: string }
-  | { kind: 'Destroy'; lbId: string; netns: string; hostIf: string };
+  | { kind: 'Destroy'; lbId: string; netns: string; hostIf: string }
+  /** UDP listeners: the kernel's table and its health checker (udp-plan.ts). */
+  | UdpAction
+  /** The additional VIPs on the VIP's interface (extra-vips.ts). */
+  | ExtraVipAction;
 
 /**
  * What the host is in once the actions are done, which the reconciler turns into a report: `serving` (applied),
@@ -176,6 +185,8 @@ function planBuild(d: DesiredLb, o: ObservedLb | undefined, ctx: PlanContext): L
     return { lbId, kind: 'rejected', desired: d, reason: `no bridge mapping on this agent for physical network ${d.vip.bridge.physicalNetwork ?? '(unknown network)'}` };
   }
   if (d.vip.prefixLen === null) return { lbId, kind: 'rejected', desired: d, reason: `subnet ${d.vip.subnetId} of the VIP is unknown` };
+  const extraProblem = extraVipsProblem(d);
+  if (extraProblem !== null) return { lbId, kind: 'rejected', desired: d, reason: extraProblem };
   if (o?.netns && !o.owned) {
     return { lbId, kind: 'blocked', desired: d, reason: `netns ${netnsName(lbId)} exists but this agent's state dir does not record it (another agent's?)` };
   }
@@ -196,7 +207,15 @@ function planBuild(d: DesiredLb, o: ObservedLb | undefined, ctx: PlanContext): L
   } catch (err) {
     return { lbId, kind: 'rejected', desired: d, reason: (err as Error).message };
   }
-  const render = (withoutHealthChecks: boolean) => renderHaproxy(d, {
+  // UDP listeners and pools go to the kernel's NAT (libs/nft-config), the rest to haproxy.
+  let split: EngineSplit;
+  try {
+    split = splitByEngine(d, { withoutHealthChecks: heldBack });
+  } catch (err) {
+    if (err instanceof RenderError) return { lbId, kind: 'rejected', desired: d, reason: err.message };
+    throw err;
+  }
+  const render = (withoutHealthChecks: boolean) => renderHaproxy(split.haproxy, {
     statsSocket: lbPaths(ctx.runDir, lbId).statsSock, maxconnCap: ctx.maxconnCap, withoutHealthChecks,
     ...(certs ? { certDir: certs.dir, certDigest: certs.digest } : {}),
   });
@@ -222,6 +241,7 @@ function planBuild(d: DesiredLb, o: ObservedLb | undefined, ctx: PlanContext): L
   if (!plumbed) {
     actions.push({ kind: 'PlugVip', lbId, netns, hostIf: hostVethName(lbId), bridge: bridge.name, address, prefixLen, gatewayIp, quiet: heldBack || observedQuiet, fresh: !o?.netns });
   }
+  actions.push(...planExtraVips(d, netns, p?.addresses ?? null, heldBack));
   // The new copy of a planned move learns the old holder's MAC before it says it is prepared (the old copy stops
   // answering ARP right after), and steers there what it does not know until the old copy is drained.
   const steerUntil = h ? (ms(h.releasedAt) ?? ms(h.placedAt) ?? now) + t.drainTimeoutMs + t.minDrainMs : 0;
@@ -260,6 +280,8 @@ function planBuild(d: DesiredLb, o: ObservedLb | undefined, ctx: PlanContext): L
   }
   // A copy taking over a VIP announces as soon as haproxy runs: a structural reload (its health checks) comes after.
   const hpReady = hp !== null;
+  // The UDP table once the namespace is plumbed (its sysctls name the VIP interface).
+  actions.push(...planUdp(lbId, netns, split.nft, o?.netns ? o.udp : undefined));
   const ordered = hpReady ? [...actions, ...post, ...announce, ...config] : [...actions, ...config, ...post, ...announce];
   const reach: Reach = heldBack ? 'prepared' : 'serving';
   const recheckAtMs = heldBack ? announceAt : steering || (h && now < steerUntil) ? Math.min(steerUntil, now + 60_000) : undefined;

@@ -52,8 +52,8 @@ describe('plan', () => {
       [`blocked: netns qlbaas-${LB_ID} exists but this agent's state dir does not record it (another agent's?)`]],
     ['an unmapped physical network is rejected', [desiredLb({ vip: { ...desiredLb().vip, bridge: { kind: 'unmapped', physicalNetwork: 'physnet9' } } })], [],
       ['rejected: no bridge mapping on this agent for physical network physnet9']],
-    ['an unrenderable tree is rejected', [desiredLb({ listeners: [{ ...desiredLb().listeners[0], protocol: 'UDP' }] })], [],
-      [expect.stringMatching(/^rejected: listener .* protocol UDP/) as unknown as string]],
+    ['an unrenderable tree is rejected', [desiredLb({ listeners: [{ ...desiredLb().listeners[0], protocol: 'SCTP' }] })], [],
+      [expect.stringMatching(/^rejected: listener .* SCTP .*CONFIG_IP_SCTP is not set/) as unknown as string]],
   ])('%s', (_name, lbs, observed, expected) => expect(kinds(lbs, observed)).toEqual(expected));
 
   it('plans each LB on its own: one LB\'s rejection does not hide another\'s actions', () => {

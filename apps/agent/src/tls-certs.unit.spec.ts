@@ -1,7 +1,7 @@
-import { renderHaproxyConfig, RenderError, renderL7 } from '@lbaas/haproxy-config';
-import { desiredLb, LB_ID, listener, LISTENER_ID } from '@lbaas/testing';
+import { renderHaproxyConfig, RenderError, renderL7, TLS_FILES } from '@lbaas/haproxy-config';
+import { desiredLb, LB_ID, listener, LISTENER_ID, pool, POOL_ID } from '@lbaas/testing';
 import { plan } from './plan';
-import { certFilesFor } from './tls-certs';
+import { certFilesFor, tlsRefsOf } from './tls-certs';
 
 const DEF = 'http://api/v1/secrets/6b1d8f7a-5c1f-4c6d-8d66-1d3e9f802b02';
 const SNI = 'http://api/v1/containers/7b1d8f7a-5c1f-4c6d-8d66-1d3e9f802b02';
@@ -36,6 +36,40 @@ describe('TERMINATED_HTTPS on the agent', () => {
     expect(one[0].kind === 'apply' && one[0].actions.map((a) => a.kind)).toEqual(['CreateNetns', 'PlugVip', 'WriteCerts', 'WriteConfig', 'StartHaproxy']);
     const none = plan({ agentId: 'a1', loadBalancers: [tlsLb()] }, new Map(), { runDir: '/run/x', certs: new Map() });
     expect(none[0]).toMatchObject({ lbId: LB_ID, kind: 'rejected', reason: expect.stringContaining('could not be retrieved') });
+  });
+});
+
+describe('client authentication and re-encryption files on the agent (issue 13)', () => {
+  const CA = 'http://api/v1/secrets/8c1d8f7a-5c1f-4c6d-8d66-1d3e9f802b03';
+  const CRL = 'http://api/v1/secrets/9d1d8f7a-5c1f-4c6d-8d66-1d3e9f802b04';
+  const MCERT = 'http://api/v1/containers/ad1d8f7a-5c1f-4c6d-8d66-1d3e9f802b05';
+  const lb = () => desiredLb({
+    listeners: [listener({ protocol: 'TERMINATED_HTTPS', protocolPort: 443, tls: { defaultRef: DEF, sniRefs: [] },
+      tlsOptions: { versions: null, ciphers: null, alpn: null, hsts: null, clientAuth: { mode: 'MANDATORY', caRef: CA, crlRef: CRL } } })],
+    pools: [pool({ tls: { clientCertRef: MCERT, caRef: CA, crlRef: CRL, versions: null, ciphers: null, alpn: null } })],
+  });
+  const all = new Map([[DEF, 'DEFAULT-PEM'], [CA, 'CA-PEM'], [CRL, 'CRL-PEM'], [MCERT, 'CLIENT-BUNDLE']]);
+
+  it('writes the client CA and CRL next to the listener certificates, and the pool\'s certificate, CA and CRL, where the config names them', () => {
+    const files = certFilesFor(lb(), '/run/x/lb', all)!;
+    const cfg = renderHaproxyConfig(lb(), { statsSocket: '/run/x/s.sock', certDir: files.dir, certDigest: files.digest });
+    const named = [...cfg.matchAll(/ (?:crt-list|ca-file|crl-file|crt) (\S+)/g)].map((m) => m[1]);
+    expect(named.length).toBe(9); // the crt-list, the client CA and CRL, and on each of the two servers its crt, CA and CRL
+    for (const path of named) expect(files.files.map((f) => `${files.dir}/${f.name}`)).toContain(path);
+    const content = (name: string) => files.files.find((f) => f.name === name)?.content;
+    expect([content(TLS_FILES.clientCa(LISTENER_ID)), content(TLS_FILES.clientCrl(LISTENER_ID)), content(TLS_FILES.memberCert(POOL_ID))])
+      .toEqual(['CA-PEM\n', 'CRL-PEM\n', 'CLIENT-BUNDLE\n']);
+  });
+
+  it('changes the digest (so haproxy reloads) when the CRL changes, and rejects an LB whose CA cannot be retrieved', () => {
+    const files = certFilesFor(lb(), '/run/x/lb', all)!;
+    expect(certFilesFor(lb(), '/run/x/lb', new Map([...all, [CRL, 'NEWER-CRL']]))!.digest).not.toBe(files.digest);
+    expect(() => certFilesFor(lb(), '/run/x/lb', new Map([...all].filter(([k]) => k !== CA)))).toThrow(/could not be retrieved/);
+  });
+
+  it('names every reference for resolution, and needs no files for a pool that encrypts without verifying', () => {
+    expect(new Set(tlsRefsOf(lb()))).toEqual(new Set([DEF, CA, CRL, MCERT]));
+    expect(certFilesFor(desiredLb({ pools: [pool({ tls: { clientCertRef: null, caRef: null, crlRef: null, versions: null, ciphers: null, alpn: null } })] }), '/run/x/lb', all)).toBeNull();
   });
 });
 

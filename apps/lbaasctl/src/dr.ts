@@ -5,6 +5,7 @@ import {
   BackupError, bootstrapEventStore, exportEventStream, importEventStream, observeEventStream, parseBackup, saveSnapshot, type ImportResult,
 } from '@lbaas/event-store';
 import { renderHaproxyConfig, RenderError } from '@lbaas/haproxy-config';
+import { splitByEngine } from '@lbaas/nft-config';
 import {
   CATALOG_SNAPSHOT, catalogCodec, desiredStateFor, evolveCatalog, initialCatalog, isGone, lbProvisioningStatus, type Catalog,
 } from '@lbaas/projections';
@@ -139,7 +140,8 @@ function expectedFor(
   const tls = d.listeners.some((l) => l.tls);
   if (tls && !observed?.certDigest) return { ...base, digest: null, renderProblem: 'TERMINATED_HTTPS, and the agent reports no certificates it could resolve' };
   try {
-    const cfg = renderHaproxyConfig(d, {
+    // The agent's haproxy gets the tree without its UDP listeners and pools (the kernel carries those): the same split here.
+    const cfg = renderHaproxyConfig(splitByEngine(d).haproxy, {
       statsSocket: observed?.statsSocket ?? `/run/lbaas/${agentId}/${lbId}/s.sock`, maxconnCap,
       ...(tls ? { certDir: observed!.certDir, certDigest: observed!.certDigest } : {}),
     });

@@ -5,8 +5,8 @@ import { validationFailure } from './field-rules';
 /** The provider name this control plane registers as (Octavia's `provider` field). */
 export const PROVIDER = 'lbaas';
 
-/** Listener protocols the data plane honours now (HTTPS is TCP passthrough). */
-export const SUPPORTED_LISTENER_PROTOCOLS: readonly ListenerProtocol[] = ['HTTP', 'TCP', 'HTTPS', 'TERMINATED_HTTPS'];
+/** Listener protocols the data plane honours now (HTTPS is TCP passthrough; PROMETHEUS is haproxy's own exporter). */
+export const SUPPORTED_LISTENER_PROTOCOLS: readonly ListenerProtocol[] = ['HTTP', 'TCP', 'HTTPS', 'TERMINATED_HTTPS', 'PROMETHEUS'];
 
 /** Pool protocols the data plane honours now. */
 export const SUPPORTED_POOL_PROTOCOLS: readonly PoolProtocol[] = ['HTTP', 'HTTPS', 'TCP', 'PROXY', 'PROXYV2'];

@@ -48,6 +48,19 @@ const checkList = <T extends string>(field: string, v: readonly T[] | null | und
   if (invalid.length) throw validationFailure(`Invalid ${what}: ${invalid.map(String).join(', ')}`);
 };
 
+/**
+ * haproxy (like OpenSSL) serves one range of versions, from the lowest to the highest: a set with a hole (TLSv1 and
+ * TLSv1.2 without TLSv1.1) would serve the hole, so it is refused here rather than widened on the data plane; and this
+ * OpenSSL has no SSLv3, so SSLv3 alone could not be served at all.
+ */
+const checkVersionRange = (field: string, v: readonly string[] | null | undefined): void => {
+  if (!Array.isArray(v) || v.length === 0) return;
+  const idx = [...new Set(v)].map((x) => (TLS_VERSIONS as readonly string[]).indexOf(x)).sort((a, b) => a - b);
+  const missing = TLS_VERSIONS.filter((_, i) => i > idx[0] && i < idx[idx.length - 1] && !idx.includes(i));
+  if (missing.length) throw validationFailure(`${field} must be a contiguous range of versions (missing ${missing.join(', ')}).`);
+  if (idx.length === 1 && TLS_VERSIONS[idx[0]] === 'SSLv3') throw validationFailure(`${field} SSLv3 alone cannot be served: this OpenSSL has no SSLv3.`);
+};
+
 const checkRef = (field: string, ref: string | null | undefined): void => {
   if (ref === null || ref === undefined) return;
   if (typeof ref !== 'string' || !REF.test(ref)) throw validationFailure(`${String(ref).slice(0, 80)} is not a valid certificate reference (${field}).`);
@@ -85,6 +98,7 @@ export const checkTlsSettings = (protocol: ListenerProtocol, x: ListenerSettings
     return;
   }
   checkList('tls_versions', x.tlsVersions, TLS_VERSIONS, 'TLS version');
+  checkVersionRange('tls_versions', x.tlsVersions);
   checkCiphers('tls_ciphers', x.tlsCiphers);
   checkList('alpn_protocols', x.alpnProtocols, ALPN_PROTOCOLS, 'ALPN protocol');
   if (x.hstsMaxAge !== null && x.hstsMaxAge !== undefined) checkRange('hsts_max_age', x.hstsMaxAge, LIMITS.listener.hstsMaxAge);
@@ -116,6 +130,7 @@ export const checkPoolTlsSettings = (protocol: PoolProtocol, x: PoolSettings): v
   checkRef('crl_container_ref', x.crlContainerRef);
   if (x.crlContainerRef && !x.caTlsContainerRef) throw validationFailure('A CA certificate reference is required to specify a revocation list.');
   checkList('tls_versions', x.tlsVersions, TLS_VERSIONS, 'TLS version');
+  checkVersionRange('tls_versions', x.tlsVersions);
   checkCiphers('tls_ciphers', x.tlsCiphers);
   checkList('alpn_protocols', x.alpnProtocols, ALPN_PROTOCOLS, 'ALPN protocol');
 };

@@ -43,6 +43,8 @@ describe('listener TLS settings (TERMINATED_HTTPS only)', () => {
   it.each([
     ['an unknown TLS version', { tlsVersions: ['TLSv1.4'] }, 'Validation failure: Invalid TLS version: TLSv1.4'],
     ['an empty version list', { tlsVersions: [] }, /Empty TLS version list/],
+    ['versions with a hole (haproxy would serve it)', { tlsVersions: ['TLSv1', 'TLSv1.2'] }, 'Validation failure: tls_versions must be a contiguous range of versions (missing TLSv1.1).'],
+    ['SSLv3 alone (this OpenSSL has none)', { tlsVersions: ['SSLv3'] }, /SSLv3 alone cannot be served/],
     ['an unknown ALPN protocol', { alpnProtocols: ['spdy/3'] }, 'Validation failure: Invalid ALPN protocol: spdy/3'],
     ['an unknown cipher', { tlsCiphers: 'HIGH:BOGUS' }, /tls_ciphers.*Unknown to this OpenSSL: BOGUS/],
     ['a cipher string with a newline', { tlsCiphers: 'HIGH\nstats enable' }, /tls_ciphers.*Invalid characters/],
@@ -67,6 +69,7 @@ describe('pool re-encryption settings', () => {
   it.each([
     ['a CRL without a CA', { crlContainerRef: CA }, /A CA certificate reference is required to specify a revocation list/],
     ['an unknown version', { tlsEnabled: true, tlsVersions: ['SSLv2'] }, /Invalid TLS version: SSLv2/],
+    ['versions with a hole', { tlsEnabled: true, tlsVersions: ['TLSv1.1', 'TLSv1.3'] }, /contiguous range of versions \(missing TLSv1.2\)/],
     ['ciphers OpenSSL does not know', { tlsEnabled: true, tlsCiphers: 'AES:NULL-CIPHER' }, /Unknown to this OpenSSL: NULL-CIPHER/],
     ['a client certificate that is not a reference', { tlsContainerRef: 'not a ref' }, /tls_container_ref/],
     ['tls_enabled that is not a boolean', { tlsEnabled: 'yes' }, /tls_enabled/],

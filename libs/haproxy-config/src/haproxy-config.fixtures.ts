@@ -2,6 +2,10 @@ import type { DesiredL7Policy, DesiredL7Rule, DesiredLb } from '@lbaas/projectio
 import { desiredLb, listener, member, monitor, pool, WEB1, WEB2 } from '@lbaas/testing';
 
 const POOL2 = 'c0ffee00-2222-4222-8333-444455556666';
+const CERT_REF = 'http://api/v1/containers/6b1d8f7a-5c1f-4c6d-8d66-1d3e9f802b02';
+const CA_REF = 'http://api/v1/secrets/7c1d8f7a-5c1f-4c6d-8d66-1d3e9f802b03';
+const CRL_REF = 'http://api/v1/secrets/8d1d8f7a-5c1f-4c6d-8d66-1d3e9f802b04';
+const NO_TLS_OPTIONS = { versions: null, ciphers: null, alpn: null, hsts: null, clientAuth: null };
 const rule = (l7RuleId: string, type: DesiredL7Rule['type'], compareType: DesiredL7Rule['compareType'], value: string, o: Partial<DesiredL7Rule> = {}): DesiredL7Rule =>
   ({ l7RuleId, type, compareType, key: null, value, invert: false, adminStateUp: true, ...o });
 const l7p = (l7PolicyId: string, action: DesiredL7Policy['action'], o: Partial<DesiredL7Policy>, rules: DesiredL7Rule[]): DesiredL7Policy =>
@@ -83,6 +87,49 @@ export const GOLDEN_CASES: Record<string, DesiredLb> = {
     pools: [pool({ members: [member({ monitorAddress: '10.231.1.21', monitorPort: 9000 }), member({ memberId: WEB2, address: '10.231.1.12', backup: true })],
       monitor: monitor({ type: 'PING', httpMethod: null, urlPath: null, expectedCodes: null }) })],
   }),
+  // Issue 13: TLS in full. Versions as a range, TLSv1.2 ciphers and TLSv1.3 suites apart, ALPN, HSTS.
+  'terminated-https-tls-options': desiredLb({
+    listeners: [listener({
+      protocol: 'TERMINATED_HTTPS', protocolPort: 443, tls: { defaultRef: CERT_REF, sniRefs: [] },
+      tlsOptions: { ...NO_TLS_OPTIONS, versions: ['TLSv1.3', 'TLSv1.2'], ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:!aNULL:TLS_AES_256_GCM_SHA384',
+        alpn: ['h2', 'http/1.1'], hsts: { maxAge: 31536000, includeSubdomains: true, preload: true } },
+    })],
+  }),
+  // Client certificates required (CA and CRL), every X-SSL-Client-* header, and the SSL_* L7 rules.
+  'terminated-https-client-auth': desiredLb({
+    listeners: [listener({
+      protocol: 'TERMINATED_HTTPS', protocolPort: 443, tls: { defaultRef: CERT_REF, sniRefs: [] },
+      insertHeaders: Object.fromEntries(['X-Forwarded-For', 'X-SSL-Client-Verify', 'X-SSL-Client-Has-Cert', 'X-SSL-Client-DN', 'X-SSL-Client-CN', 'X-SSL-Issuer',
+        'X-SSL-Client-SHA1', 'X-SSL-Client-Not-Before', 'X-SSL-Client-Not-After'].map((h) => [h, 'true'])),
+      tlsOptions: { ...NO_TLS_OPTIONS, hsts: { maxAge: 0, includeSubdomains: false, preload: false }, clientAuth: { mode: 'OPTIONAL', caRef: CA_REF, crlRef: CRL_REF } },
+      l7Policies: [
+        l7p('d0000011-0000-4000-8000-000000000011', 'REJECT', {}, [rule('e0000011-0000-4000-8000-000000000011', 'SSL_CONN_HAS_CERT', 'EQUAL_TO', 'True', { invert: true })]),
+        l7p('d0000012-0000-4000-8000-000000000012', 'REJECT', {}, [rule('e0000012-0000-4000-8000-000000000012', 'SSL_VERIFY_RESULT', 'EQUAL_TO', '0', { invert: true })]),
+        l7p('d0000013-0000-4000-8000-000000000013', 'REDIRECT_TO_POOL', { redirectPoolId: POOL2 }, [rule('e0000013-0000-4000-8000-000000000013', 'SSL_DN_FIELD', 'STARTS_WITH', 'ops-', { key: 'CN' })]),
+      ],
+    })],
+    pools: [pool(), pool({ poolId: POOL2, members: [member({ memberId: WEB2, address: '10.231.1.12' })], monitor: null })],
+  }),
+  // Re-encryption to the members: client certificate, CA and CRL verified, versions, ciphers, ALPN; HTTPS checks ride on it.
+  'pool-reencrypt-verify': desiredLb({
+    pools: [pool({
+      tls: { clientCertRef: CERT_REF, caRef: CA_REF, crlRef: CRL_REF, versions: ['TLSv1.3'], ciphers: 'TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256', alpn: ['http/1.1'] },
+      monitor: monitor({ type: 'HTTPS' }),
+    })],
+  }),
+  // Without a CA: encrypted but unverified (verify none), a TLS-HELLO monitor is a full handshake.
+  'pool-reencrypt-no-ca': desiredLb({
+    listeners: [listener({ protocol: 'TCP', protocolPort: 5432 })],
+    pools: [pool({ protocol: 'TCP', tls: { clientCertRef: null, caRef: null, crlRef: null, versions: null, ciphers: 'HIGH:!aNULL', alpn: null },
+      monitor: monitor({ type: 'TLS-HELLO', httpMethod: null, urlPath: null, expectedCodes: null }) })],
+  }),
+  // A re-encrypting pool without members yet: the same server options reach `add server` later.
+  'pool-reencrypt-empty': desiredLb({ pools: [pool({ members: [], tls: { clientCertRef: null, caRef: CA_REF, crlRef: null, versions: null, ciphers: null, alpn: null } })] }),
+  // haproxy's own exporter on the VIP, next to an HTTP listener.
+  prometheus: desiredLb({
+    listeners: [listener(), listener({ listenerId: 'aaaaaaaa-0000-4000-8000-00000000000b', protocol: 'PROMETHEUS', protocolPort: 9100, defaultPoolId: null,
+      connectionLimit: 10, allowedCidrs: ['10.231.1.0/24'] })],
+  }),
   'disabled-listener-and-pool': desiredLb({
     listeners: [listener({ adminStateUp: false }), listener({ listenerId: 'aaaaaaaa-0000-4000-8000-000000000009', protocolPort: 81 })],
     pools: [pool({ adminStateUp: false })],
@@ -92,5 +139,9 @@ export const GOLDEN_CASES: Record<string, DesiredLb> = {
 /** Render options per golden case beyond the stats socket (TERMINATED_HTTPS needs the agent's cert dir and digest). */
 export const GOLDEN_OPTIONS: Record<string, { certDir?: string; certDigest?: string; withoutHealthChecks?: boolean }> = {
   'terminated-https-sni': { certDir: '/run/lbaas/t/certs', certDigest: 'ab'.repeat(32) },
+  'terminated-https-tls-options': { certDir: '/run/lbaas/t/certs', certDigest: 'cd'.repeat(32) },
+  'terminated-https-client-auth': { certDir: '/run/lbaas/t/certs', certDigest: 'ef'.repeat(32) },
+  'pool-reencrypt-verify': { certDir: '/run/lbaas/t/certs', certDigest: '01'.repeat(32) },
+  'pool-reencrypt-empty': { certDir: '/run/lbaas/t/certs', certDigest: '02'.repeat(32) },
   'held-back-without-checks': { withoutHealthChecks: true },
 };

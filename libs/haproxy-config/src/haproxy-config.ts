@@ -2,6 +2,7 @@ import { LIMITS } from '@lbaas/events';
 import type { DesiredLb, DesiredListener, DesiredMember, DesiredMonitor, DesiredPool } from '@lbaas/projections';
 import { renderAllowedCidrs, renderL7 } from './l7-config';
 import { refuse as fail, RenderError } from './render-error';
+import { bindTlsOptions, hstsLines, serverTlsOptions, sslHeaderLines, TLS_FILES } from './tls-config';
 
 export type RenderOptions = {
   /** Admin stats socket (≤ 97 chars: haproxy 2.6 refuses longer unix paths). */
@@ -11,7 +12,10 @@ export type RenderOptions = {
    * so the agent passes what the host allows (see config.ts). Default 1,000,000 (Octavia's cap).
    */
   maxconnCap?: number;
-  /** TERMINATED_HTTPS: where the agent wrote the PEMs and crt-lists, and their digest (a new certificate reloads haproxy). */
+  /**
+   * TERMINATED_HTTPS and re-encrypting pools: where the agent wrote the PEMs, crt-lists, CAs and CRLs (names in
+   * TLS_FILES), and their digest (a new certificate or CRL reloads haproxy).
+   */
   certDir?: string;
   certDigest?: string;
   /**
@@ -38,6 +42,8 @@ export type ServerSpec = Readonly<{
   /** HTTP_COOKIE persistence: the cookie value (haproxy 2.6 refuses `cookie` on a server added at runtime). */
   cookie: string | null;
   proxy: 'send-proxy' | 'send-proxy-v2' | null;
+  /** A re-encrypting pool's `ssl ...` options (the same on every server of the pool); null or absent: plain. */
+  tls?: string | null;
 }>;
 /** A server's health check (from its pool's monitor); `addr`/`port` are the member's monitor address and port. */
 export type ServerCheck = Readonly<{ inter: number; fall: number; rise: number; ssl: boolean; addr: string | null; port: number | null }>;
@@ -100,7 +106,7 @@ export function expectedCodesRegex(codes: string | null): string {
 }
 
 const ms = (v: number) => `${int('timeout', v, 0, 2_073_600_000)}ms`;
-const MODE: Record<string, 'http' | 'tcp' | undefined> = { HTTP: 'http', TCP: 'tcp', HTTPS: 'tcp', TERMINATED_HTTPS: 'http' };
+const MODE: Record<string, 'http' | 'tcp' | undefined> = { HTTP: 'http', TCP: 'tcp', HTTPS: 'tcp', TERMINATED_HTTPS: 'http', PROMETHEUS: 'http' };
 // SOURCE_IP_PORT (API 2.13) hashes address and port: the port goes through a variable because `concat` takes variables.
 const BALANCE: Record<string, string> = { ROUND_ROBIN: 'roundrobin', LEAST_CONNECTIONS: 'leastconn', SOURCE_IP: 'source', SOURCE_IP_PORT: 'hash src,concat(:,sess.src_port)' };
 // The hashing algorithms render `hash-type consistent`: the default map-based hash refuses servers added at runtime
@@ -134,10 +140,10 @@ export function renderHaproxyConfig(lb: DesiredLb, opts: RenderOptions): string 
 /** renderHaproxyConfig with its parts: the structure only a reload changes, and every server as data. */
 export function renderHaproxy(lb: DesiredLb, opts: RenderOptions): RenderedConfig {
   id('lb id', lb.lbId);
-  const vip = ip('vip address', lb.vip.address);
+  // The VIP and every additional VIP (API additional_vips): each listener binds on all of them.
+  const vips = [lb.vip.address, ...(lb.additionalVips ?? []).map((v) => v.address)].map((a) => ip('vip address', a));
   const listeners = lb.adminStateUp ? lb.listeners.filter((l) => l.adminStateUp) : [];
   for (const l of lb.listeners) if (!MODE[l.protocol]) throw new RenderError(`listener ${l.listenerId}: protocol ${l.protocol} is not supported by this data plane`);
-  refuseUnrendered(lb);
   const pools = lb.pools.filter((p) => p.adminStateUp);
   // A pool's users: listeners that default to it or redirect to it (its mode and timeouts follow theirs).
   const users = (poolId: string) => lb.listeners.filter((l) => l.defaultPoolId === poolId || (l.l7Policies ?? []).some((p) => p.redirectPoolId === poolId));
@@ -174,11 +180,11 @@ export function renderHaproxy(lb: DesiredLb, opts: RenderOptions): RenderedConfi
     '',
   ];
   const enabledPools = new Set(pools.map((p) => p.poolId));
-  for (const l of listeners) out.push(...frontend(l, vip, enabledPools, opts.certDir), '');
+  for (const l of listeners) out.push(...frontend(l, vips, enabledPools, opts.certDir), '');
   const servers: ServerSpec[] = [];
   const shared: string[] = [];
   for (const p of pools) {
-    const b = backend(p, users(p.poolId), pingCheckPath(opts.statsSocket), opts.withoutHealthChecks === true);
+    const b = backend(p, users(p.poolId), pingCheckPath(opts.statsSocket), opts.withoutHealthChecks === true, opts.certDir);
     out.push(...b.lines, '');
     servers.push(...b.servers);
     shared.push(`${p.poolId} ${b.shared}`);
@@ -188,31 +194,18 @@ export function renderHaproxy(lb: DesiredLb, opts: RenderOptions): RenderedConfi
   return { text, structure, servers };
 }
 
-/**
- * Settings the API accepts but this renderer does not write yet (issue 13's data-plane half): refused, so the load
- * balancer ends in ERROR with this reason instead of going ACTIVE without them.
- */
-function refuseUnrendered(lb: DesiredLb): void {
-  if ((lb.additionalVips ?? []).length > 0) throw new RenderError('additional_vips are not rendered by this data plane yet');
-  for (const l of lb.listeners) {
-    const o = l.tlsOptions;
-    if (!o) continue;
-    const named = [o.versions && 'tls_versions', o.ciphers && 'tls_ciphers', o.alpn && 'alpn_protocols', o.hsts && 'HSTS', o.clientAuth && 'client_authentication']
-      .filter(Boolean);
-    throw new RenderError(`listener ${l.listenerId}: ${named.join(', ')} not rendered by this data plane yet`);
-  }
-  for (const p of lb.pools) if (p.tls) throw new RenderError(`pool ${p.poolId}: tls_enabled (re-encryption to members) is not rendered by this data plane yet`);
-}
-
 const SERVER_LINE = '    server ';
 
-function frontend(l: DesiredListener, vip: string, enabledPools: ReadonlySet<string>, certDir?: string): string[] {
+function frontend(l: DesiredListener, vips: readonly string[], enabledPools: ReadonlySet<string>, certDir?: string): string[] {
   const poolEnabled = l.defaultPoolId !== null && enabledPools.has(l.defaultPoolId);
   const mode = MODE[l.protocol] as 'http' | 'tcp';
+  // TLS options without TLS termination would be silently dropped: refuse (the API never sends them).
+  if (l.tlsOptions && l.protocol !== 'TERMINATED_HTTPS') throw new RenderError(`listener ${l.listenerId}: TLS options on a ${l.protocol} listener`);
+  if (l.protocol === 'PROMETHEUS') return prometheusFrontend(l, vips);
   const lines = [
     `frontend ${id('listener id', l.listenerId)}`,
     `    mode ${mode}`,
-    `    bind ${hostPort(vip, int('protocol_port', l.protocolPort, 1, 65535))}${l.protocol === 'TERMINATED_HTTPS' ? tlsBind(l, certDir) : ''}`,
+    ...vips.map((vip) => `    bind ${hostPort(vip, int('protocol_port', l.protocolPort, 1, 65535))}${l.protocol === 'TERMINATED_HTTPS' ? tlsBind(l, certDir) : ''}`),
   ];
   if (l.connectionLimit >= 1) lines.push(`    maxconn ${int('connection_limit', l.connectionLimit, 1, 1_000_000)}`);
   lines.push(`    timeout client ${ms(l.timeoutClientData)}`);
@@ -224,6 +217,8 @@ function frontend(l: DesiredListener, vip: string, enabledPools: ReadonlySet<str
     if (/^true$/i.test(l.insertHeaders['X-Forwarded-Proto'] ?? '')) {
       lines.push(`    http-request set-header X-Forwarded-Proto ${l.protocol === 'TERMINATED_HTTPS' ? 'https' : 'http'}`);
     }
+    lines.push(...sslHeaderLines(l));
+    if (l.protocol === 'TERMINATED_HTTPS') lines.push(...hstsLines(l.tlsOptions?.hsts ?? null));
   }
   if (mode === 'http') lines.push(...renderL7(l.l7Policies ?? [], enabledPools));
   // A missing or disabled default pool leaves the frontend without a backend: haproxy answers 503, like Octavia.
@@ -231,13 +226,36 @@ function frontend(l: DesiredListener, vip: string, enabledPools: ReadonlySet<str
   return lines;
 }
 
-/** ` ssl crt-list <dir>/<listener>.crtlist`: the default certificate first, SNI picks among the rest (Octavia's crt-list). */
+/**
+ * ` ssl crt-list <dir>/<listener>.crtlist`: the default certificate first, SNI picks among the rest (Octavia's
+ * crt-list); then the listener's TLS options (client CA and CRL, ciphers, versions, ALPN).
+ */
 function tlsBind(l: DesiredListener, certDir?: string): string {
   if (!l.tls || !certDir) throw new RenderError(`listener ${l.listenerId}: TERMINATED_HTTPS without resolved certificates`);
-  return ` ssl crt-list ${safe('crt-list path', `${certDir}/${id('listener id', l.listenerId)}.crtlist`, /^\/[A-Za-z0-9._/-]{1,4000}$/)}`;
+  const crtList = safe('crt-list path', `${certDir}/${TLS_FILES.crtList(id('listener id', l.listenerId))}`, /^\/[A-Za-z0-9._/-]{1,4000}$/);
+  return ` ssl crt-list ${crtList}${bindTlsOptions(l, certDir)}`;
 }
 
-function backend(p: DesiredPool, users: DesiredListener[], pingCheck: string, withoutHealthChecks: boolean): { lines: string[]; servers: ServerSpec[]; shared: string } {
+/**
+ * A PROMETHEUS listener: haproxy's built-in exporter (this haproxy is built with it: `haproxy -vv` lists the
+ * prometheus-exporter service) answers `/metrics` with this load balancer's frontends, backends and servers; any other
+ * path is a 404. No pools, no L7 (the API refuses them), the listener's own limits and allowed_cidrs apply.
+ */
+function prometheusFrontend(l: DesiredListener, vips: readonly string[]): string[] {
+  const lines = [
+    `frontend ${id('listener id', l.listenerId)}`,
+    '    mode http',
+    ...vips.map((vip) => `    bind ${hostPort(vip, int('protocol_port', l.protocolPort, 1, 65535))}`),
+  ];
+  if (l.connectionLimit >= 1) lines.push(`    maxconn ${int('connection_limit', l.connectionLimit, 1, 1_000_000)}`);
+  lines.push(`    timeout client ${ms(l.timeoutClientData)}`, ...renderAllowedCidrs(l.allowedCidrs));
+  lines.push('    http-request use-service prometheus-exporter if { path /metrics }', '    http-request return status 404');
+  return lines;
+}
+
+function backend(
+  p: DesiredPool, users: DesiredListener[], pingCheck: string, withoutHealthChecks: boolean, certDir: string | undefined,
+): { lines: string[]; servers: ServerSpec[]; shared: string } {
   const first = users[0];
   // The backend's mode must equal its frontends' mode; an unattached pool follows its own protocol.
   const mode = first ? (MODE[first.protocol] as 'http' | 'tcp') : p.protocol === 'HTTP' ? 'http' : 'tcp';
@@ -258,20 +276,26 @@ function backend(p: DesiredPool, users: DesiredListener[], pingCheck: string, wi
     const name = cookieName(sp.cookieName ?? fail('cookie_name', null));
     lines.push('    stick-table type string len 64 size 10k', `    stick store-response res.cook(${name})`, `    stick match req.cook(${name})`);
   }
-  if (hm) lines.push(...monitor(hm, pingCheck));
+  const tls = p.tls ? serverTlsOptions(id('pool id', p.poolId), p.tls, certDir, hm !== null) : null;
+  if (hm) lines.push(...monitor(hm, pingCheck, tls !== null));
   // Always: a backup member added at runtime must behave as one in the file (every backup used once the others are down).
   lines.push('    option allbackups');
   const cookie = sp?.type === 'HTTP_COOKIE' && mode === 'http';
   const ids = hashing ? serverIds(p.members.map((m) => m.memberId)) : null;
-  const servers = p.members.map((m) => serverSpec(p, m, hm, cookie, ids?.get(m.memberId) ?? null));
+  const servers = p.members.map((m) => serverSpec(p, m, hm, cookie, ids?.get(m.memberId) ?? null, tls));
   for (const s of servers) lines.push(`${SERVER_LINE}${serverArgs(s, 'config')}`);
-  const check = hm ? checkOf(hm, null) : null;
+  const check = hm ? checkOf(hm, null, tls !== null) : null;
+  // A re-encrypting pool's files (client certificate, CA, CRL) must be in haproxy's store before `add server` may name
+  // them: haproxy 2.6 loads them only while it reads the file ("unable to stat SSL certificate" at runtime). So a pool
+  // going from no server to some reloads; once a server in the file loaded them, members come and go at runtime.
   const shared = [check ? `check inter ${check.inter} fall ${check.fall} rise ${check.rise}${check.ssl ? ' ssl' : ''}` : 'no check',
-    cookie ? 'cookie' : 'no cookie', proxyOf(p.protocol) ?? 'no proxy'].join(', ');
+    cookie ? 'cookie' : 'no cookie', proxyOf(p.protocol) ?? 'no proxy',
+    ...(tls ? [`tls ${tls}`, servers.length > 0 ? 'tls files loaded' : 'tls files not loaded'] : [])].join(', ');
   return { lines, servers, shared };
 }
 
-function monitor(hm: DesiredMonitor, pingCheck: string): string[] {
+/** `poolTls`: the servers speak TLS already, and their checks with them (no `check-ssl verify none`, no plain-text SSL hello). */
+function monitor(hm: DesiredMonitor, pingCheck: string, poolTls: boolean): string[] {
   const lines = [`    timeout check ${int('monitor timeout', hm.timeout, 1, 86400)}s`];
   if (hm.type === 'HTTP' || hm.type === 'HTTPS') {
     const method = safe('http_method', hm.httpMethod ?? 'GET', /^[A-Z]{3,7}$/);
@@ -280,7 +304,8 @@ function monitor(hm: DesiredMonitor, pingCheck: string): string[] {
     lines.push(`    option httpchk ${method} ${url}${v11 ? ' HTTP/1.1' : ''}`);
     if (hm.domainName !== null) lines.push(`    http-check send hdr Host ${domainName(hm.domainName)}`);
     lines.push(`    http-check expect rstatus ${expectedCodesRegex(hm.expectedCodes)}`);
-  } else if (hm.type === 'TLS-HELLO') {
+  } else if (hm.type === 'TLS-HELLO' && !poolTls) {
+    // With re-encryption the plain check is already a full TLS handshake with the member (verified as the traffic is).
     lines.push('    option ssl-hello-chk');
   } else if (hm.type === 'PING') {
     lines.push('    option external-check', `    external-check command ${path(pingCheck)}`);
@@ -292,19 +317,19 @@ function monitor(hm: DesiredMonitor, pingCheck: string): string[] {
 const proxyOf = (protocol: DesiredPool['protocol']): ServerSpec['proxy'] =>
   (protocol === 'PROXY' ? 'send-proxy' : protocol === 'PROXYV2' ? 'send-proxy-v2' : null);
 
-const checkOf = (hm: DesiredMonitor, m: DesiredMember | null): ServerCheck => ({
+const checkOf = (hm: DesiredMonitor, m: DesiredMember | null, poolTls: boolean): ServerCheck => ({
   inter: int('delay', hm.delay, 1, 86400), fall: int('max_retries_down', hm.maxRetriesDown, 1, 10), rise: int('max_retries', hm.maxRetries, 1, 10),
-  ssl: hm.type === 'HTTPS',
+  ssl: hm.type === 'HTTPS' && !poolTls,
   addr: m?.monitorAddress != null ? ip('monitor_address', m.monitorAddress) : null,
   port: m?.monitorPort != null ? int('monitor_port', m.monitorPort, 1, 65535) : null,
 });
 
-function serverSpec(p: DesiredPool, m: DesiredMember, hm: DesiredMonitor | null, cookie: boolean, sid: number | null): ServerSpec {
+function serverSpec(p: DesiredPool, m: DesiredMember, hm: DesiredMonitor | null, cookie: boolean, sid: number | null, tls: string | null): ServerSpec {
   const name = id('member id', m.memberId);
   return {
     backend: id('pool id', p.poolId), name, address: ip('member address', m.address), port: int('member port', m.protocolPort, 1, 65535),
     weight: int('weight', m.weight, LIMITS.member.weight.min, LIMITS.member.weight.max), backup: m.backup, enabled: m.adminStateUp,
-    id: sid, check: hm ? checkOf(hm, m) : null, cookie: cookie ? name : null, proxy: proxyOf(p.protocol),
+    id: sid, check: hm ? checkOf(hm, m, tls !== null) : null, cookie: cookie ? name : null, proxy: proxyOf(p.protocol), tls,
   };
 }
 
@@ -323,6 +348,7 @@ export function serverArgs(s: ServerSpec, form: 'config' | 'runtime'): string {
   }
   if (s.cookie !== null && form === 'config') parts.push(`cookie ${s.cookie}`);
   if (s.proxy) parts.push(s.proxy);
+  if (s.tls) parts.push(s.tls);
   if (s.backup) parts.push('backup');
   if (!s.enabled && form === 'config') parts.push('disabled');
   if (s.id !== null) parts.push(`id ${s.id}`);

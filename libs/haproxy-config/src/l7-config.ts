@@ -11,6 +11,9 @@ const url = (what: string, v: string | null) =>
   (v !== null && /^https?:\/\/[A-Za-z0-9\-._~:/?#[\]@!&()*+,;=]+$/.test(v) ? `'${v}'` : fail(what, v));
 const cidr = (v: string) => (/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/.test(v) || /^[0-9A-Fa-f:.]+\/\d{1,3}$/.test(v) ? v : fail('allowed_cidrs', v));
 
+// octavia-lib's DISTINGUISHED_NAME_FIELD_REGEX: an attribute name (CN, OU, emailAddress), nothing haproxy could parse as more.
+const dnField = (v: string | null) => (v !== null && /^[A-Za-z][A-Za-z0-9-]{0,63}$/.test(v) ? v : fail('l7 rule key (DN field)', v));
+
 const MATCH: Record<string, string> = { REGEX: '-m reg', STARTS_WITH: '-m beg', ENDS_WITH: '-m end', CONTAINS: '-m sub', EQUAL_TO: '-m str' };
 
 function acl(r: DesiredL7Rule): string {
@@ -23,6 +26,14 @@ function acl(r: DesiredL7Rule): string {
     case 'FILE_TYPE': fetch = r.compareType === 'EQUAL_TO' ? 'path_end' : `path_end ${m}`; break;
     case 'HEADER': fetch = `req.hdr(${token('l7 rule key', r.key)}) ${m}`; break;
     case 'COOKIE': fetch = `req.cook(${token('l7 rule key', r.key)}) ${m}`; break;
+    // The client certificate (Octavia's macros): presented at all; the verify result code (0 = verified); a field of
+    // its subject DN. On a listener without client authentication no certificate is ever presented.
+    case 'SSL_CONN_HAS_CERT':
+      if (!/^true$/i.test(r.value)) fail('SSL_CONN_HAS_CERT value', r.value);
+      return `    acl ${uuidish('l7 rule id', r.l7RuleId)} ssl_c_used`;
+    case 'SSL_VERIFY_RESULT':
+      return `    acl ${uuidish('l7 rule id', r.l7RuleId)} ssl_c_verify eq ${/^[0-9]{1,9}$/.test(r.value) ? Number(r.value) : fail('SSL_VERIFY_RESULT value', r.value)}`;
+    case 'SSL_DN_FIELD': fetch = `ssl_c_s_dn(${dnField(r.key)}) ${m}`; break;
     default: return fail('l7 rule type', r.type);
   }
   return `    acl ${uuidish('l7 rule id', r.l7RuleId)} ${fetch} ${value}`;

@@ -11,3 +11,4 @@ export * from './keystone';
 export * from './nats-bootstrap';
 export * from './nats-identities-server';
 export * from './nats-cluster';
+export * from './test-pki';

@@ -4,8 +4,9 @@ import { familyOf, type IpAddress, type NetnsName } from '../parse';
 
 /**
  * Sends `count` unsolicited (gratuitous) ARPs for `address` from the VIP interface of `netns`, 1 s apart, without
- * waiting: neighbours that cached the VIP's previous MAC (another host's) update their entry at once. IPv4 only
- * (an IPv6 VIP would need unsolicited neighbour advertisements). Best effort: a failure is not a reconcile error.
+ * waiting: neighbours that cached the VIP's previous MAC (another host's) update their entry at once. IPv4 only:
+ * for an IPv6 VIP the kernel sends the unsolicited neighbour advertisement itself once duplicate address detection is
+ * done (ndisc_notify, set where the VIP is plugged: extra-vips.ts). Best effort: a failure is not a reconcile error.
  */
 export function gratuitousArp(netns: NetnsName, address: IpAddress, count: number): void {
   if (count <= 0 || familyOf(address) !== 4) return;

@@ -16,6 +16,8 @@ import { handoverTables, holdRules, probeHolder, readHolder, release, steer, unh
 import { batch, batchInput, ip, ipBatch, links, listNetns, netnsPids, type IpLink } from './ip';
 import { gratuitousArp } from './garp';
 import { stateDir } from './state-dir';
+import { appendStatRows, checkerPid, observeUdp, removeNft, udpStatRows, writeNft } from './udp';
+import { IPV6_VIP_SYSCTLS, parseExtraVips, plugExtraVips } from './extra-vips';
 
 /**
  * How much to look: a `full` observation asks the kernel and haproxy (namespace links, addresses, routes, sysctls,
@@ -96,7 +98,7 @@ const enter = (netns: string) => `--net=/run/netns/${netns}`;
 // One process per namespace set-up (nsenter: the network namespace alone, no mount work): the sysctls (shell writes),
 // the hold table when asked (before any address exists), the rest.
 const PLUG = `echo 1 > /proc/sys/net/ipv4/ip_nonlocal_bind && echo '${PING_GROUPS}' > /proc/sys/net/ipv4/ping_group_range`
-  + ' && { [ -z "$1" ] || nft -f "$1"; } && exec ip -batch -';
+  + ` && ${IPV6_VIP_SYSCTLS} && { [ -z "$1" ] || nft -f "$1"; } && exec ip -batch -`;
 
 /** The real host: iproute2, sysctl, nftables, haproxy. Touches only `qlbaas-<lbId>`, `vl<hex>` links and its own dirs. */
 export class LinuxHost implements Host {
@@ -187,9 +189,10 @@ export class LinuxHost implements Host {
       }
     }
     const sessions = pid !== null && opts.sessions?.has(lbId) ? await currentConnections(p.statsSock) : undefined;
+    const udp = netns && owned ? await observeUdp(ns, p.dir, opts.full === true) : undefined;
     return {
       lbId, owned, netns, plumbing, configDigest: cfg === null ? null : sha(cfg), haproxy, handover,
-      ...(sessions !== undefined ? { sessions } : {}),
+      ...(sessions !== undefined ? { sessions } : {}), ...(udp !== undefined ? { udp } : {}),
     };
   }
 
@@ -315,6 +318,20 @@ export class LinuxHost implements Host {
       case 'Destroy':
         await this.destroy(lbId);
         return;
+      case 'WriteNft':
+        mkdirSync(p.dir, { recursive: true, mode: 0o755 });
+        await writeNft(netns, p.dir, a.model, a.digest);
+        return;
+      case 'RemoveNft':
+        await removeNft(netns, p.dir);
+        return;
+      case 'PlugExtraVips': {
+        const vips = checked(() => parseExtraVips(a.add));
+        await plugExtraVips(netns, vips, this.opts.garpCount ?? 3);
+        const seen = this.plumbingSeen.get(lbId);
+        if (seen) seen.plumbing = { ...seen.plumbing, addresses: [...new Set([...seen.plumbing.addresses, ...vips.map((v) => `${v.address}/${v.prefixLen}`)])] };
+        return;
+      }
     }
   }
 
@@ -341,9 +358,12 @@ export class LinuxHost implements Host {
       ]),
     });
     const ino = inode(`/run/netns/${v.netns}`);
+    const before = this.plumbingSeen.get(v.lbId);
     if (ino !== null) {
       this.plumbingSeen.set(v.lbId, { ino, plumbing: {
-        hostIfMaster: v.bridge, hostIfUp: true, vipIfUp: true, loUp: true, addresses: [`${v.address}/${v.prefixLen}`], defaultVia: v.gateway, nonlocalBind: true,
+        hostIfMaster: v.bridge, hostIfUp: true, vipIfUp: true, loUp: true, defaultVia: v.gateway, nonlocalBind: true,
+        // The interface's other addresses (additional VIPs) stay: `addr replace` touched the VIP only.
+        addresses: [...new Set([`${v.address}/${v.prefixLen}`, ...(before?.ino === ino ? before.plumbing.addresses : [])])],
       } });
     }
     // The VIP may have lived on another host a moment ago: tell the segment its new MAC (neighbours update). A held-back
@@ -388,9 +408,11 @@ export class LinuxHost implements Host {
     copyFileSync(p.runningPrev, p.running);
   }
 
-  /** haproxy's `show stat` CSV for one LB (live counters; reset by a reload). */
-  statsCsv(lbId: string): Promise<string> {
-    return socketCommand(lbPaths(this.opts.runDir, lbId).statsSock, 'show stat');
+  /** haproxy's `show stat` CSV for one LB (live counters; reset by a reload), with the UDP listeners' and members' rows. */
+  async statsCsv(lbId: string): Promise<string> {
+    const csv = await socketCommand(lbPaths(this.opts.runDir, lbId).statsSock, 'show stat');
+    const id = checked(() => parse.lbId(lbId));
+    return appendStatRows(csv, await udpStatRows(netnsOf(id), lbPaths(this.opts.runDir, id).dir));
   }
 
   /** True when the LB's haproxy master runs (a pid file naming a live haproxy with our config). */
@@ -427,6 +449,9 @@ export class LinuxHost implements Host {
     this.plumbingSeen.delete(lbId);
     const pid = livePid(p);
     if (pid !== null) await stopPid(pid);
+    // The UDP checker too, even one left in a namespace deleted by hand (the loop below sees only the current one).
+    const checker = checkerPid(p.dir);
+    if (checker !== null) await stopPid(checker, 1000);
     if (existsSync(`/run/netns/${ns}`) || (await listNetns()).has(ns)) {
       for (const other of await netnsPids(ns)) await stopPid(other, 1000);
       await ip(['netns', 'del', ns]);

@@ -13,8 +13,13 @@ import { checkTlsSettings } from '../tls-rules';
 import { assertMutable, listenerOf, live, poolOf } from './guards';
 import type { Live, LoadBalancer } from './state';
 
+/** Octavia's client-certificate headers (SUPPORTED_SSL_HEADERS): TERMINATED_HTTPS listeners only. */
+export const SSL_INSERT_HEADERS = [
+  'X-SSL-Client-Verify', 'X-SSL-Client-Has-Cert', 'X-SSL-Client-DN', 'X-SSL-Client-CN', 'X-SSL-Issuer', 'X-SSL-Client-SHA1',
+  'X-SSL-Client-Not-Before', 'X-SSL-Client-Not-After',
+] as const;
 /** The headers haproxy may insert for an HTTP listener, each switched on with "true". */
-export const INSERT_HEADERS = ['X-Forwarded-For', 'X-Forwarded-Port', 'X-Forwarded-Proto'] as const;
+export const INSERT_HEADERS = ['X-Forwarded-For', 'X-Forwarded-Port', 'X-Forwarded-Proto', ...SSL_INSERT_HEADERS] as const;
 
 const L = LIMITS.listener;
 
@@ -33,6 +38,10 @@ const checkListenerSettings = (protocol: ListenerProtocol, x: ListenerSettings):
   const headers = Object.keys(x.insertHeaders ?? {});
   if (headers.length > 0 && protocol !== 'HTTP' && protocol !== 'TERMINATED_HTTPS') {
     throw validationFailure(`The following headers are not supported for the ${protocol} protocol: ${headers.join(', ')}.`);
+  }
+  const ssl = headers.filter((h) => (SSL_INSERT_HEADERS as readonly string[]).includes(h));
+  if (ssl.length > 0 && protocol !== 'TERMINATED_HTTPS') {
+    throw validationFailure(`The following headers are not supported for the ${protocol} protocol: ${ssl.join(', ')}.`);
   }
   for (const header of headers) {
     if (!(INSERT_HEADERS as readonly string[]).includes(header)) {

@@ -28,7 +28,12 @@ describe('LoadBalancer: listeners', () => {
   it('refuses certificate references on an HTTP listener', () =>
     given(active()).when(createListener({ sniContainerRefs: ['http://h/v1/secrets/6b1d8f7a-5c1f-4c6d-8d66-1d3e9f802b02'] }))
       .thenThrows('Invalid', /only valid for TERMINATED_HTTPS/));
-  it.each(['UDP', 'SCTP', 'PROMETHEUS'] as const)('refuses %s as unsupported by this provider', (protocol) =>
+  it('accepts a PROMETHEUS listener (haproxy\'s exporter), which takes no pool', () => {
+    given(active()).when(createListener({ protocol: 'PROMETHEUS', protocolPort: 9100 })).then([listenerCreated({ protocol: 'PROMETHEUS', protocolPort: 9100 })]);
+    given(active(poolCreated())).when(createListener({ protocol: 'PROMETHEUS', protocolPort: 9100, defaultPoolId: POOL }))
+      .thenThrows('Invalid', "Validation failure: The pool protocol 'HTTP' is invalid while the listener protocol is 'PROMETHEUS'.");
+  });
+  it.each(['UDP', 'SCTP'] as const)('refuses %s as unsupported by this provider', (protocol) =>
     given(active()).when(createListener({ protocol }))
       .thenThrows('Invalid', `Provider 'lbaas' does not support a requested option: listener protocol ${protocol} is not supported.`));
   it.each([0, 65536, 1.5])('refuses protocol_port %p', (protocolPort) =>
@@ -52,6 +57,9 @@ describe('LoadBalancer: listeners', () => {
     const insertHeaders = { 'X-Forwarded-For': 'true', 'X-Forwarded-Port': 'false', 'X-Forwarded-Proto': 'true' };
     given(active()).when(createListener({ insertHeaders })).then([listenerCreated({ insertHeaders })]);
   });
+  it('refuses the X-SSL-Client-* headers on a listener that does not terminate TLS (Octavia: TERMINATED_HTTPS only)', () =>
+    given(active()).when(createListener({ insertHeaders: { 'X-SSL-Client-CN': 'true' } }))
+      .thenThrows('Invalid', 'Validation failure: The following headers are not supported for the HTTP protocol: X-SSL-Client-CN.'));
   it('refuses insert_headers on a TCP listener', () =>
     given(active()).when(createListener({ protocol: 'TCP', insertHeaders: { 'X-Forwarded-For': 'true' } }))
       .thenThrows('Invalid', /not supported for the TCP protocol/));
