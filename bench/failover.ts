@@ -9,6 +9,16 @@
  * Everything runs for real (three hosts as network + mount namespaces, nats-server, every app as a process). Needs root.
  *   sudo node bench/run.js bench/failover.ts [runs=10] [lbs=100]
  * Prints the figures and writes bench/reports/failover-<time>.json.
+ *
+ * ACTIVE_STANDBY pairs (issue 14), the data plane alone (test/support/vrrp-pair.ts: two hosts, each with the LB's
+ * namespace, a real haproxy and the agent's keepalived config and runner; no control plane):
+ *   sudo node bench/run.js bench/failover.ts active-standby [deaths=10] [advert_ms=100] [quiet_s=30]
+ * N host deaths of whichever side is master (link down, keepalived and haproxy SIGKILLed), each followed by the host
+ * coming back as the new standby: outage through the VIP (a GET every 20 ms, 300 ms timeout), the VRRP takeover time
+ * (the standby's MASTER notification), and ARP requests answered by two hosts (a raw ARP request every 20 ms); then
+ * `quiet_s` seconds with nothing happening, counting VRRP transitions nobody caused (flaps of sub-second adverts on a
+ * busy machine).
+ * Writes bench/reports/failover-active-standby-<time>.json.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -16,6 +26,7 @@ import { join } from 'node:path';
 import { canUseNetns, netnsRunId } from '@lbaas/testing';
 import { apiClient } from '../test/support/stack';
 import { outageAfter, startHostsLab, startProber, stopProbers, type Host } from '../test/support/hosts';
+import { startPairLab, watchArp, type PairSide } from '../test/support/vrrp-pair';
 import { summarize } from './stats';
 
 /**
@@ -59,7 +70,74 @@ const runs = Number(process.argv[2] ?? 10);
 const lbCount = Number(process.argv[3] ?? 100);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+async function activeStandby(deaths: number, advertIntMs: number, quietS: number): Promise<void> {
+  if (!canUseNetns()) throw new Error('needs root (network namespaces)');
+  const run = netnsRunId();
+  const net = `10.234.${(parseInt(run, 16) % 200) + 20}`;
+  const lab = await startPairLab({ run, net, advertIntMs });
+  const [a, b] = lab.sides;
+  const rows: Array<{ dead: string; outageMs: number; failed: number; takeoverMs: number; arpRequests: number; arpUnanswered: number; dual: number }> = [];
+  let quiet = { seconds: quietS, transitions: 0, failedProbes: 0, probes: 0 };
+  try {
+    await lab.start(a, 'MASTER');
+    await lab.start(b, 'BACKUP');
+    const master = (): Promise<PairSide> => lab.waitFor('one MASTER', 5000, () => {
+      const [ra, rb] = [lab.role(a), lab.role(b)];
+      return ra === 'MASTER' && rb !== 'MASTER' ? a : rb === 'MASTER' && ra !== 'MASTER' ? b : null;
+    });
+    for (let i = 0; i < deaths; i++) {
+      const dead = await master();
+      const standby = dead === a ? b : a;
+      await lab.waitFor('the standby BACKUP', 5000, () => (lab.role(standby) === 'BACKUP' ? true : null));
+      const arp = await watchArp(lab.client, lab.vip, `${net}.99`);
+      const probe = startProber(lab.client, `http://${lab.vip}/`, 20, 300);
+      await sleep(600);
+      const t0 = Date.now();
+      await lab.killHost(dead);
+      await lab.waitFor('the standby MASTER', 5000, () => (lab.role(standby) === 'MASTER' ? true : null));
+      await sleep(1000);
+      const o = outageAfter(await probe.stop(), t0);
+      const seen = await arp.stop();
+      const takeoverMs = (lab.transitions(standby).find((t) => t.role === 'MASTER' && t.at >= t0)?.at ?? NaN) - t0;
+      rows.push({ dead: dead.name, outageMs: o.ms, failed: o.failed, takeoverMs, arpRequests: seen.requests, arpUnanswered: seen.requests - seen.replies, dual: seen.dual });
+      console.log(`death ${i + 1}/${deaths} (${dead.name}): outage ${o.ms} ms (${o.failed} failed), takeover ${takeoverMs} ms, ARP ${seen.replies}/${seen.requests} answered, two answering ${seen.dual}`);
+      // The host comes back and becomes the new standby (what the scheduler's re-placement does in the full system).
+      await lab.reviveHost(dead);
+      await lab.start(dead, 'BACKUP');
+    }
+    await master();
+    await sleep(1000);
+    const before = lab.transitions(a).length + lab.transitions(b).length;
+    const probe = startProber(lab.client, `http://${lab.vip}/`, 50, 500);
+    await sleep(quietS * 1000);
+    const probes = await probe.stop();
+    quiet = { seconds: quietS, transitions: lab.transitions(a).length + lab.transitions(b).length - before, failedProbes: probes.filter((p) => !p.ok).length, probes: probes.length };
+    console.log(`quiet ${quietS} s: ${quiet.transitions} VRRP transitions, ${quiet.failedProbes} failed of ${quiet.probes} probes`);
+  } finally {
+    await stopProbers();
+    await lab.stop();
+  }
+  const report = {
+    at: new Date().toISOString(),
+    mode: 'active-standby',
+    settings: { advertIntMs, vrrp: 'VRRPv3 unicast, nopreempt, priorities 100/90, check every 1 s, keepalived 2.2.7', probeEveryMs: 20, probeTimeoutMs: 300 },
+    deaths: rows.length,
+    outageMs: summarize(rows.map((r) => r.outageMs)),
+    takeoverMs: summarize(rows.map((r) => r.takeoverMs)),
+    twoHostsAnsweringArp: rows.reduce((n, r) => n + r.dual, 0),
+    quiet,
+    rows,
+  };
+  console.log(JSON.stringify(report, null, 2));
+  const dir = join(__dirname, 'reports');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `failover-active-standby-${report.at.replace(/[:.]/g, '-')}.json`), JSON.stringify(report, null, 2));
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === 'active-standby') {
+    return activeStandby(Number(process.argv[3] ?? 10), Number(process.argv[4] ?? 100), Number(process.argv[5] ?? 30));
+  }
   if (!canUseNetns()) throw new Error('needs root (network namespaces)');
   const id = netnsRunId();
   const lab = await startHostsLab({ id, hosts: 3 });

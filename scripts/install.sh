@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing on a Debian machine (run as root) and builds the workspace.
-#   bash scripts/install.sh            runtime: nats-server, haproxy, iproute2, nftables (planned moves, UDP), conntrack (UDP), ...; npm ci; build
+#   bash scripts/install.sh            runtime: nats-server, haproxy, keepalived (ACTIVE_STANDBY pairs), iproute2, nftables (planned moves, UDP), conntrack (UDP), ...; npm ci; build
 #   bash scripts/install.sh --tests    also the real OpenStack clients the tests drive and Debian's Keystone
 #                                      (the tests start their own), promtool (prometheus), faketime and systemd-analyze
 #   bash scripts/install.sh --keystone also Debian's Keystone and the openstack CLI with its loadbalancer commands, for
@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want=(nats-server haproxy iproute2 iputils-arping iputils-ping nftables conntrack procps curl ca-certificates)
+want=(nats-server haproxy keepalived iproute2 iputils-arping iputils-ping nftables conntrack procps curl ca-certificates)
 for arg in "$@"; do
   case "$arg" in
     --tests) want+=(openssl python3-openstackclient python3-octaviaclient python3-neutronclient python3-openstacksdk keystone prometheus faketime systemd) ;;
@@ -53,6 +53,8 @@ if dpkg-query -W -f='${Status}' keystone 2>/dev/null | grep -q "install ok insta
 fi
 # haproxy's package starts its own service with /etc/haproxy/haproxy.cfg; lbaas runs its own instances only.
 if command -v systemctl >/dev/null && systemctl is-active --quiet haproxy 2>/dev/null; then systemctl stop haproxy || true; fi
+# keepalived likewise: the agent runs one per ACTIVE_STANDBY load balancer inside its namespace, never the system one.
+if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then systemctl disable --now keepalived >/dev/null 2>&1 || true; fi
 id haproxy >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin haproxy
 
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("lbaas: Node.js >= 20.19 is required, found "+process.versions.node); process.exit(1) }'

@@ -6,6 +6,7 @@ import { stateDir } from './host/state-dir';
 import { VIP_IF } from './layout';
 import { netnsOf, parse } from './parse';
 import { leaseHeld, monotonicMs, readLease } from './fencing';
+import { writeVrrpFence } from './keepalived/keepalived-host';
 
 /**
  * The per-host fence (DESIGN.md §6): a tiny process, separate from the agent, that outlives it. Every `pollMs` it reads
@@ -50,7 +51,11 @@ const log = (fields: Record<string, unknown>, msg: string) =>
 
 /** One pass: lease held → nothing; lapsed → flush every plugged VIP this agent owns. Returns how many it withdrew. */
 export async function fenceOnce(dir: string, nowMs: number, nowMono = monotonicMs()): Promise<number> {
-  if (leaseHeld(readLease(dir), nowMs, nowMono)) return 0;
+  const held = leaseHeld(readLease(dir), nowMs, nowMono);
+  // ACTIVE_STANDBY hook (issue 14): keepalived tracks this file; fenced puts every VRRP instance of this agent into
+  // FAULT (VIP dropped, peer takes over) before the flush below, which keepalived as master would otherwise undo.
+  try { writeVrrpFence(dir, !held); } catch { /* the check script's own lease test still fences keepalived */ }
+  if (held) return 0;
   const namespaces = await listNetns();
   let withdrawn = 0;
   for (const r of stateDir(dir).list()) {

@@ -35,7 +35,11 @@ export type TrackedLoadBalancer = Readonly<{
   zone: string | null;
 }>;
 /** One agent as the scheduler tracks it. */
-export type TrackedAgent = Readonly<{ physicalNetworks: readonly string[]; down: boolean; adminStateUp: boolean; zone: string | null }>;
+export type TrackedAgent = Readonly<{
+  physicalNetworks: readonly string[]; down: boolean; adminStateUp: boolean; zone: string | null;
+  /** The host the agent registered from: the two sides of an ACTIVE_STANDBY pair never share one. */
+  host: string;
+}>;
 
 /** The scheduler's state. */
 export type PlacementState = Readonly<{
@@ -111,7 +115,7 @@ const evolve = (s: PlacementState, input: PlacementInput): PlacementState => {
       const prev = s.agents.get(input.data.agentId);
       const agent: TrackedAgent = {
         physicalNetworks: Object.keys(input.data.bridgeMappings), down: prev?.down ?? false, adminStateUp: prev?.adminStateUp ?? true,
-        zone: input.data.availabilityZone ?? null,
+        zone: input.data.availabilityZone ?? null, host: input.data.host,
       };
       return { ...s, agents: put(s.agents, input.data.agentId, agent) };
     }
@@ -143,6 +147,8 @@ export type AgentCandidate = Readonly<{
   agentId: string; down: boolean; adminStateUp: boolean; physicalNetworks: readonly string[];
   /** The availability zone the agent registered in (null: none). */
   zone: string | null;
+  /** The host it registered from; unknown (absent) never qualifies where hosts are excluded. */
+  host?: string | null;
 }>;
 
 /** Where a load balancer may go and how to pick among the agents that may host it. */
@@ -152,6 +158,8 @@ export type AgentChoice = Readonly<{
   physicalNetwork: string | null;
   /** The agent that hosts it now (a failover never picks it again), or null. */
   exclude: string | null;
+  /** Hosts none of whose agents qualify (an ACTIVE_STANDBY pair: the other side's host). Absent: none. */
+  excludeHosts?: readonly string[];
   /** The availability zone the LB must run in: only agents registered in it qualify (null: any agent). */
   zone: string | null;
   /** `random` (Neutron's ChanceScheduler) or `least-loaded` (fewest load balancers hosted, ties by agent id). */
@@ -171,14 +179,39 @@ export type AgentChoice = Readonly<{
 export const chooseAgent = (c: AgentChoice): string | null => {
   if (c.physicalNetwork === null) return null;
   const physnet = c.physicalNetwork;
+  const excludeHosts = c.excludeHosts ?? [];
   const candidates = [...c.agents]
     .filter((a) => a.agentId !== c.exclude && !a.down && a.adminStateUp && a.physicalNetworks.includes(physnet)
-      && (c.zone === null || a.zone === c.zone))
+      && (c.zone === null || a.zone === c.zone)
+      && (excludeHosts.length === 0 || (typeof a.host === 'string' && !excludeHosts.includes(a.host))))
     .map((a) => a.agentId)
     .sort();
   if (candidates.length === 0) return null;
   if (c.strategy === 'random') return candidates[Math.min(candidates.length - 1, Math.floor((c.random ?? 0) * candidates.length))];
   return candidates.reduce((a, b) => ((c.load.get(b) ?? 0) < (c.load.get(a) ?? 0) ? b : a));
+};
+
+/**
+ * The standby of an ACTIVE_STANDBY pair (issue 14): chooseAgent's rule (up, enabled, the VIP's physical network, the
+ * LB's availability zone, strategy and load), and never the master's agent nor any agent on the master's host (two
+ * agents may share a machine: a pair on one host dies with it). Used for the first placement of a pair, and after a
+ * takeover (the old standby is the master now; the new standby goes anywhere but its host). Null when none qualifies:
+ * the pair runs degraded (one side) until an agent on another host is up.
+ */
+export const chooseStandbyAgent = (c: Omit<AgentChoice, 'exclude' | 'excludeHosts'> & Readonly<{ master: AgentCandidate }>): string | null =>
+  typeof c.master.host === 'string' ? chooseAgent({ ...c, exclude: c.master.agentId, excludeHosts: [c.master.host] }) : null;
+
+/**
+ * Both sides of a new ACTIVE_STANDBY pair: the master by chooseAgent, the standby by chooseStandbyAgent with the master
+ * counted in the load. Null when not even a master qualifies; `standby` null when no second host does.
+ */
+export const choosePair = (c: Omit<AgentChoice, 'exclude' | 'excludeHosts'>): { master: string; standby: string | null } | null => {
+  const agents = [...c.agents];
+  const master = chooseAgent({ ...c, agents, exclude: null });
+  if (master === null) return null;
+  const load = new Map(c.load).set(master, (c.load.get(master) ?? 0) + 1);
+  const m = agents.find((a) => a.agentId === master) as AgentCandidate;
+  return { master, standby: chooseStandbyAgent({ ...c, agents, load, master: m, random: c.random === undefined ? undefined : (c.random + 0.6180339887498949) % 1 }) };
 };
 
 /** Load balancers per agent: every LB placed on an agent counts until it is torn down. */
@@ -192,7 +225,7 @@ export const agentLoad = (lbs: Iterable<Readonly<{ agentId: string | null; tornD
 const spread = (random: number, nth: number): number => (random + nth * 0.6180339887498949) % 1;
 
 const candidatesOf = (s: PlacementState): AgentCandidate[] =>
-  [...s.agents].map(([agentId, a]) => ({ agentId, down: a.down, adminStateUp: a.adminStateUp, physicalNetworks: a.physicalNetworks, zone: a.zone }));
+  [...s.agents].map(([agentId, a]) => ({ agentId, down: a.down, adminStateUp: a.adminStateUp, physicalNetworks: a.physicalNetworks, zone: a.zone, host: a.host }));
 
 const decide = (options: PlacementOptions) => (input: PlacementInput, s: PlacementState): PlacementCommand[] => {
   if (input.type !== 'Tick') return []; // level-based: every decision is taken on a tick, from the folded state

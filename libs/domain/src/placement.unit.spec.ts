@@ -5,7 +5,8 @@ import {
 } from './load-balancer/load-balancer.fixtures';
 import { networkCreated, SUBNET, vipAllocated, vipReleased } from './network.fixtures';
 import {
-  agentLoad, chooseAgent, placementWorkflow, type AgentCandidate, type AgentChoice, type PlacementInput, type PlacementOptions,
+  agentLoad, chooseAgent, choosePair, chooseStandbyAgent, placementWorkflow, type AgentCandidate, type AgentChoice, type PlacementInput,
+  type PlacementOptions,
 } from './placement';
 import { at, fail, issued, place, placementOptions, release, tick } from './placement.fixtures';
 
@@ -160,4 +161,54 @@ describe('chooseAgent (automatic and operator failover alike)', () => {
       { agentId: 'agent-a', tornDown: false }, { agentId: 'agent-a', tornDown: true }, { agentId: null, tornDown: false },
       { agentId: 'agent-b', tornDown: false },
     ])).toEqual(new Map([['agent-a', 1], ['agent-b', 1]])));
+});
+
+describe('chooseStandbyAgent and choosePair (ACTIVE_STANDBY: two agents on different hosts)', () => {
+  const up = (agentId: string, host: string | null, o: Partial<AgentCandidate> = {}): AgentCandidate =>
+    ({ agentId, down: false, adminStateUp: true, physicalNetworks: ['physnet1'], zone: null, host, ...o });
+  // Two agents on host-1 (the embedded default runs two per machine), one each on host-2 and host-3.
+  const a1 = up('agent-a1', 'host-1');
+  const a2 = up('agent-a2', 'host-1');
+  const b = up('agent-b', 'host-2');
+  const c = up('agent-c', 'host-3');
+  const base = { physicalNetwork: 'physnet1', zone: null, strategy: 'least-loaded' as const, load: new Map<string, number>() };
+
+  it('never puts the standby on the master\'s agent or on another agent of its host', () => {
+    expect(chooseStandbyAgent({ ...base, agents: [a1, a2, b], master: a1 })).toBe('agent-b');
+    expect(chooseStandbyAgent({ ...base, agents: [a1, a2], master: a1 })).toBeNull(); // degraded: one host only
+  });
+  it('takes the least loaded of the other hosts\' agents, and respects down, disabled and the zone', () => {
+    expect(chooseStandbyAgent({ ...base, agents: [a1, b, c], master: a1, load: new Map([['agent-b', 3], ['agent-c', 1]]) })).toBe('agent-c');
+    expect(chooseStandbyAgent({ ...base, agents: [a1, { ...b, down: true }, c], master: a1 })).toBe('agent-c');
+    expect(chooseStandbyAgent({ ...base, agents: [a1, b, { ...c, adminStateUp: false }], master: a1 })).toBe('agent-b');
+    const zoned = [up('agent-a1', 'host-1', { zone: 'z1' }), up('agent-b', 'host-2', { zone: 'z2' }), up('agent-c', 'host-3', { zone: 'z1' })];
+    expect(chooseStandbyAgent({ ...base, zone: 'z1', agents: zoned, master: zoned[0] })).toBe('agent-c');
+  });
+  it('after a takeover the new standby avoids the new master\'s host (the dead one is down anyway)', () => {
+    // b was the standby and is master now; a1's host died.
+    const agents = [{ ...a1, down: true }, { ...a2, down: true }, b, up('agent-b2', 'host-2'), c];
+    expect(chooseStandbyAgent({ ...base, agents, master: b })).toBe('agent-c');
+  });
+  it('never trusts an agent whose host is unknown, nor a master whose host is unknown', () => {
+    expect(chooseStandbyAgent({ ...base, agents: [a1, up('agent-x', null)], master: a1 })).toBeNull();
+    expect(chooseStandbyAgent({ ...base, agents: [up('agent-x', null), b], master: up('agent-x', null) })).toBeNull();
+  });
+  it('chooseAgent without excluded hosts is unchanged (hosts unknown to it are fine)', () =>
+    expect(chooseAgent({ ...base, agents: [up('agent-x', null)], exclude: null })).toBe('agent-x'));
+
+  it('places a pair: the master by the usual rule, the standby on another host, the master counted in the load', () => {
+    expect(choosePair({ ...base, agents: [a1, a2, b, c] })).toEqual({ master: 'agent-a1', standby: 'agent-b' });
+    expect(choosePair({ ...base, agents: [a1, a2, b, c], load: new Map([['agent-a1', 5], ['agent-a2', 5], ['agent-b', 1]]) }))
+      .toEqual({ master: 'agent-c', standby: 'agent-b' });
+    expect(choosePair({ ...base, agents: [a1, a2] })).toEqual({ master: 'agent-a1', standby: null });
+    expect(choosePair({ ...base, agents: [] })).toBeNull();
+  });
+  it('with random choice, never the same host either', () => {
+    for (const random of [0, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99]) {
+      const pair = choosePair({ ...base, strategy: 'random', random, agents: [a1, a2, b, c] });
+      const hostOf = (id: string | null | undefined) => [a1, a2, b, c].find((x) => x.agentId === id)?.host;
+      expect(pair?.standby).not.toBeNull();
+      expect(hostOf(pair?.standby)).not.toBe(hostOf(pair?.master));
+    }
+  });
 });
