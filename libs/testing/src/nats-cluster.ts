@@ -259,6 +259,18 @@ export async function startNatsCluster(o: { agents?: readonly string[]; extraCon
   try {
     await Promise.all(nodes.map((n) => launch(n)));
     await cluster.waitForMetaLeader();
+    // A meta leader is not yet a cluster that can place an R3 stream ("no suitable peers for placement" on a loaded
+    // machine): wait until the leader sees every other node as a current peer.
+    await poll('JetStream peers not all current', 30_000, async () => {
+      for (const n of nodes) {
+        const jsz = await fetch(`http://127.0.0.1:${n.httpPort}/jsz`)
+          .then((r) => r.json() as Promise<{ meta_cluster?: { leader?: string; replicas?: { current?: boolean; offline?: boolean }[] } }>)
+          .catch(() => undefined);
+        const meta = jsz?.meta_cluster;
+        if (meta?.leader && meta.leader === n.name && (meta.replicas ?? []).filter((r) => r.current && !r.offline).length >= nodes.length - 1) return true;
+      }
+      return undefined;
+    });
   } catch (err) {
     await cluster.stop();
     throw err;
