@@ -1,4 +1,4 @@
-import { canUseNetns, httpGetFromNetns, netnsRunId } from '@lbaas/testing';
+import { canUseNetns, httpGetFromNetns, netnsRunId, waitForHttp } from '@lbaas/testing';
 import { outageAfter, startProber, stopProbers } from './support/hosts';
 import { fenceOnce } from '../apps/agent/src/watchdog';
 import { startPairLab, watchArp, type PairLab, type PairSide } from './support/vrrp-pair';
@@ -176,6 +176,9 @@ suite('ACTIVE_STANDBY pair: keepalived in two hosts (netns)', () => {
     const seen = await arp.stop();
     expect(seen.dual).toBe(0);
     expect(seen.macs.length).toBe(1);
-    expect((await httpGetFromNetns(lab.client, url())).body).toBe(`${m.name} ok`);
+    // Traffic flows again through the one master: a client whose neighbour entry still names the side that gave up
+    // follows the re-announcement (one GET of 2 s once timed out right after the heal; a run here took 8.2 s: a known gap, see docs/failover.md).
+    const served = await waitForHttp(lab.client, url(), (r) => r.body === `${m.name} ok`, 20_000);
+    console.log(`after the heal, ${m.name} served through the VIP after ${served.ms} ms`);
   });
 });
