@@ -1,6 +1,6 @@
 import { canUseNetns, createBridge, createNetnsOnBridge, netnsRunId, removeLinks, removeNetns, sh, type NetnsProcess } from '@lbaas/testing';
 import { curl, startEchoServer } from './support/dataplane';
-import { apiClient, startStack, type ApiClient, type Stack } from './support/stack';
+import { apiClient, createAndSettle, startStack, type ApiClient, type Stack } from './support/stack';
 
 /**
  * Issue 13, additional_vips end to end: the API allocates a VIP on another subnet of the VIP's network, the agent plugs
@@ -25,12 +25,7 @@ maybe('additional VIPs through the API, proven with traffic', () => {
 
   const lbPath = () => `/v2/lbaas/loadbalancers/${ids.lb}`;
   const waitActive = () => api.waitFor(lbPath(), (b) => b?.loadbalancer?.provisioning_status === 'ACTIVE', 30_000);
-  const create = async (path: string, rootKey: string, body: Record<string, unknown>): Promise<string> => {
-    const r = await api.post(path, { [rootKey]: body });
-    if (r.status !== 201) throw new Error(`POST ${path}: ${r.status} ${JSON.stringify(r.body)}`);
-    await waitActive();
-    return r.body[rootKey].id;
-  };
+  const create = (path: string, rootKey: string, body: Record<string, unknown>) => createAndSettle(api, path, rootKey, body, waitActive);
 
   beforeAll(async () => {
     await createBridge(bridge);

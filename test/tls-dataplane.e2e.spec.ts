@@ -10,7 +10,7 @@ import {
   type NetnsProcess, type TestCert,
 } from '@lbaas/testing';
 import { curl } from './support/dataplane';
-import { apiClient, startStack, type ApiClient, type Stack } from './support/stack';
+import { apiClient, createAndSettle, startStack, type ApiClient, type Stack } from './support/stack';
 
 const run = promisify(execFile);
 
@@ -103,12 +103,7 @@ maybe('TLS data plane: versions, ciphers, ALPN, HSTS, client certificates, re-en
 
   const lbPath = () => `/v2/lbaas/loadbalancers/${ids.lb}`;
   const waitActive = () => api.waitFor(lbPath(), (b) => b?.loadbalancer?.provisioning_status === 'ACTIVE', 30_000);
-  const create = async (path: string, rootKey: string, body: Record<string, unknown>): Promise<string> => {
-    const r = await api.post(path, { [rootKey]: body });
-    if (r.status !== 201) throw new Error(`POST ${path}: ${r.status} ${JSON.stringify(r.body)}`);
-    await waitActive();
-    return r.body[rootKey].id;
-  };
+  const create = (path: string, rootKey: string, body: Record<string, unknown>) => createAndSettle(api, path, rootKey, body, waitActive);
   const secret = async (name: string, payload: string, type = 'opaque') => {
     const r = await api.post('/v1/secrets', { name, payload, payload_content_type: 'text/plain', secret_type: type });
     if (r.status !== 201) throw new Error(`secret ${name}: ${r.status} ${JSON.stringify(r.body)}`);

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { canUseNetns, createBridge, createNetnsOnBridge, netnsRunId, removeLinks, removeNetns, sh, type NetnsProcess } from '@lbaas/testing';
 import { send, startEcho, until } from '../apps/agent/src/udp.fixtures';
-import { apiClient, startStack, type ApiClient, type Stack } from './support/stack';
+import { apiClient, createAndSettle, startStack, type ApiClient, type Stack } from './support/stack';
 
 /**
  * Issue 13, UDP through the HTTP API: a UDP listener (created with the openstack CLI), a UDP pool, two UDP echo members
@@ -29,12 +29,7 @@ maybe('UDP listeners, pools and monitors through the API, proven with datagrams'
 
   const lbPath = () => `/v2/lbaas/loadbalancers/${ids.lb}`;
   const waitActive = () => api.waitFor(lbPath(), (b) => b?.loadbalancer?.provisioning_status === 'ACTIVE', 60_000);
-  const create = async (path: string, rootKey: string, body: Record<string, unknown>): Promise<string> => {
-    const r = await api.post(path, { [rootKey]: body });
-    if (r.status !== 201) throw new Error(`POST ${path}: ${r.status} ${JSON.stringify(r.body)}`);
-    await waitActive();
-    return r.body[rootKey].id;
-  };
+  const create = (path: string, rootKey: string, body: Record<string, unknown>) => createAndSettle(api, path, rootKey, body, waitActive);
   const member = async (memberId: string) => (await api.get(`/v2/lbaas/pools/${ids.pool}/members/${memberId}`)).body.member;
   const openstack = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => new Promise((resolve) => {
     execFile(OPENSTACK, ['--os-auth-type', 'none', '--os-endpoint', stack.apiUrl, ...args], { timeout: 120_000, env: { ...process.env, OS_CLOUD: '' } },

@@ -135,3 +135,16 @@ export function apiClient(baseUrl: string, headers: Record<string, string> = {})
   };
 }
 export type ApiClient = ReturnType<typeof apiClient>;
+
+/**
+ * POSTs `{ [rootKey]: body }` to `path` (a 201, or it throws with the answer), waits for `settled` (e.g. the load
+ * balancer ACTIVE again) and returns the new object's id: the step every top-down tree build in the e2e tests repeats.
+ */
+export async function createAndSettle(
+  api: ApiClient, path: string, rootKey: string, body: Record<string, unknown>, settled: () => Promise<unknown>,
+): Promise<string> {
+  const r = await api.post(path, { [rootKey]: body });
+  if (r.status !== 201) throw new Error(`POST ${path}: ${r.status} ${JSON.stringify(r.body)}`);
+  await settled();
+  return r.body[rootKey].id;
+}
