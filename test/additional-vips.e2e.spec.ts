@@ -4,8 +4,8 @@ import { apiClient, createAndSettle, startStack, type ApiClient, type Stack } fr
 
 /**
  * Issue 13, additional_vips end to end: the API allocates a VIP on another subnet of the VIP's network, the agent plugs
- * both, haproxy binds every listener on each, and a client reaches the member through each. (The API's subnets are
- * IPv4 only for now: IPv6 VIPs and members are proven at the agent, apps/agent/src/vips.int.spec.ts.)
+ * both, haproxy binds every listener on each, and a client reaches the member through each. (IPv6 VIPs and members
+ * through the API: test/ipv6.e2e.spec.ts; at the agent: apps/agent/src/vips.int.spec.ts.)
  */
 const root = canUseNetns();
 if (!root) console.warn('SKIPPED LOUDLY: test/additional-vips.e2e.spec.ts needs root (network namespaces); CI runs it as root');

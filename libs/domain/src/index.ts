@@ -2,6 +2,7 @@ export * from './domain-error';
 export * from './workflow';
 export * from './ipv4';
 export * from './ip-address';
+export * from './ip-range';
 export {
   loadBalancer, isPending, INSERT_HEADERS, checkMemberSubnet, MEMBER_DEFAULTS, RESERVED_IPS, isRedirectUrl, l7ValueProblem,
   L7_KEY, memberKey,

@@ -4,53 +4,60 @@ import type {
 import { assertNever, DomainError } from './domain-error';
 import { checkText } from './field-rules';
 import {
-  broadcastAddress, cidrContains, formatIpv4, formatIpv4Cidr, formatIpv4Range, hostRange, type Ipv4Cidr, type Ipv4Range,
-  parseIpv4, parseIpv4Cidr, parseIpv4Prefix, prefixMask, rangeContains, rangesOverlap, rangeWithout,
-} from './ipv4';
+  cidrContains, cidrRange, formatIp, formatIpCidr, formatIpRange, hostRange, type IpCidr, type IpRange, type IpVersion,
+  lowestUnused, networkOf, parseIp, parseIpCidr, parseIpPrefix, rangeContains, rangesOverlap, rangeWithout,
+} from './ip-range';
 
 /** The subnet aggregate's state (IPAM): the ranges VIPs come from and who holds which address. */
 export type Subnet =
   | Readonly<{ status: 'none' }>
   | Readonly<{
-    status: 'live'; subnetId: string; networkId: string; cidr: Ipv4Cidr; gateway: number | null;
-    pools: readonly Ipv4Range[];
+    status: 'live'; subnetId: string; networkId: string; cidr: IpCidr; gateway: bigint | null;
+    pools: readonly IpRange[];
     /** address → lbId, and lbId → address: an address is never handed out twice while allocated. */
-    byAddress: ReadonlyMap<number, string>; byLb: ReadonlyMap<string, number>;
+    byAddress: ReadonlyMap<bigint, string>; byLb: ReadonlyMap<string, bigint>;
   }>
   | Readonly<{ status: 'deleted'; subnetId: string }>;
 type Live = Extract<Subnet, { status: 'live' }>;
 
 export const initialState = (): Subnet => ({ status: 'none' });
 
-const toRange = (p: AllocationPool): Ipv4Range => ({ start: parseIpv4(p.start) ?? 0, end: parseIpv4(p.end) ?? 0 });
-const fromRange = (r: Ipv4Range): AllocationPool => ({ start: formatIpv4(r.start), end: formatIpv4(r.end) });
+/** The address of the subnet's family that `s` spells, or null (another family, or no address). */
+const addressIn = (version: IpVersion, s: string): bigint | null => {
+  const ip = parseIp(s);
+  return ip && ip.version === version ? ip.value : null;
+};
+const toRange = (version: IpVersion, p: AllocationPool): IpRange =>
+  ({ start: addressIn(version, p.start) ?? 0n, end: addressIn(version, p.end) ?? 0n });
+const fromRange = (version: IpVersion, r: IpRange): AllocationPool => ({ start: formatIp(version, r.start), end: formatIp(version, r.end) });
 
 export const evolve = (s: Subnet, e: SubnetEvent): Subnet => {
   switch (e.type) {
     case 'SubnetCreated': {
-      const cidr = parseIpv4Cidr(e.data.cidr);
+      const cidr = parseIpCidr(e.data.cidr);
       if (!cidr) return s; // never written: decide refuses such a cidr
       return {
         status: 'live', subnetId: e.data.subnetId, networkId: e.data.networkId, cidr,
-        gateway: e.data.gatewayIp === null ? null : parseIpv4(e.data.gatewayIp),
-        pools: e.data.allocationPools.map(toRange), byAddress: new Map(), byLb: new Map(),
+        gateway: e.data.gatewayIp === null ? null : addressIn(cidr.version, e.data.gatewayIp),
+        pools: e.data.allocationPools.map((p) => toRange(cidr.version, p)), byAddress: new Map(), byLb: new Map(),
       };
     }
     case 'SubnetDeleted': return { status: 'deleted', subnetId: e.data.subnetId };
     case 'VipAllocated': {
-      const address = parseIpv4(e.data.address);
-      if (s.status !== 'live' || address === null) return s;
+      if (s.status !== 'live') return s;
+      const address = addressIn(s.cidr.version, e.data.address);
+      if (address === null) return s;
       // The maps are handed on, not copied: a state is folded once and only its newest version is used (a subnet
       // with 10,000 VIPs would otherwise cost 10,000 copies of 10,000 entries). decide() never mutates them.
-      (s.byAddress as Map<number, string>).set(address, e.data.lbId);
-      (s.byLb as Map<string, number>).set(e.data.lbId, address);
+      (s.byAddress as Map<bigint, string>).set(address, e.data.lbId);
+      (s.byLb as Map<string, bigint>).set(e.data.lbId, address);
       return { ...s };
     }
     case 'VipReleased': {
       if (s.status !== 'live') return s;
       const address = s.byLb.get(e.data.lbId);
-      (s.byLb as Map<string, number>).delete(e.data.lbId);
-      if (address !== undefined) (s.byAddress as Map<number, string>).delete(address);
+      (s.byLb as Map<string, bigint>).delete(e.data.lbId);
+      if (address !== undefined) (s.byAddress as Map<bigint, string>).delete(address);
       return { ...s };
     }
     default: return assertNever(e);
@@ -75,45 +82,59 @@ const live = (s: Subnet, subnetId: string): Live => {
   return s;
 };
 
-/** Neutron's subnet checks, for IPv4 only; returns the normalised cidr, gateway and pools. */
-const checkSubnet = (data: CreateSubnet['data']): { cidr: Ipv4Cidr; gateway: number | null; pools: Ipv4Range[] } => {
+/** The longest prefixes a subnet may have: it must hold a gateway and at least one VIP besides. */
+const MAX_PREFIX: Record<IpVersion, number> = { 4: 30, 6: 126 };
+
+/** Neutron's subnet checks, for either family; returns the normalised cidr, gateway and pools. */
+const checkSubnet = (data: CreateSubnet['data']): { cidr: IpCidr; gateway: bigint | null; pools: IpRange[] } => {
   checkText('name', data.name);
-  const raw = parseIpv4Prefix(data.cidr);
+  const raw = parseIpPrefix(data.cidr);
   if (!raw) throw invalidInput('cidr', `'${data.cidr}' is not a valid IP subnet.`);
-  const cidr = { network: (raw.address & prefixMask(raw.prefix)) >>> 0, prefix: raw.prefix };
-  if (cidr.network !== raw.address) {
-    throw invalidInput('cidr', `'${data.cidr}' isn't a recognized IP subnet cidr, '${formatIpv4Cidr(cidr)}' is recommended.`);
+  const cidr = networkOf(raw);
+  const { version } = cidr;
+  if (data.ipVersion !== undefined && data.ipVersion !== version) {
+    throw invalidInput('operation', `Requested subnet with cidr ${data.cidr} is not an IPv${data.ipVersion} subnet (ip_version ${data.ipVersion}).`);
   }
-  if (cidr.prefix > 30) throw invalidInput('cidr', `'${data.cidr}' is too small: the prefix length must be at most 30.`);
+  if (cidr.network !== raw.address) {
+    throw invalidInput('cidr', `'${data.cidr}' isn't a recognized IP subnet cidr, '${formatIpCidr(cidr)}' is recommended.`);
+  }
+  if (cidr.prefix > MAX_PREFIX[version]) {
+    throw invalidInput('cidr', `'${data.cidr}' is too small: the prefix length must be at most ${MAX_PREFIX[version]}.`);
+  }
   const hosts = hostRange(cidr);
-  let gateway: number | null = null;
+  const address = (field: string, text: string): bigint => {
+    const a = addressIn(version, text);
+    if (a === null) throw invalidInput(field, `'${text}' is not a valid IPv${version} address.`);
+    return a;
+  };
+  let gateway: bigint | null = null;
   if (data.gatewayIp !== null) {
-    gateway = parseIpv4(data.gatewayIp);
-    if (gateway === null) throw invalidInput('gateway_ip', `'${data.gatewayIp}' is not a valid IP address.`);
+    gateway = address('gateway_ip', data.gatewayIp);
     if (!rangeContains(hosts, gateway)) throw new DomainError('Invalid', 'Invalid input for operation: Gateway is not valid on subnet.');
   }
-  const pools: Ipv4Range[] = data.allocationPools === null
+  const pools: IpRange[] = data.allocationPools === null
     ? (gateway === null ? [hosts] : rangeWithout(hosts, gateway))
     : data.allocationPools.map((p) => {
-      const start = parseIpv4(p.start);
-      const end = parseIpv4(p.end);
+      const start = addressIn(version, p.start);
+      const end = addressIn(version, p.end);
       if (start === null || end === null || start > end) {
         throw new DomainError('Invalid', `The allocation pool ${p.start}-${p.end} is not valid.`);
       }
       return { start, end };
     });
+  const range = (r: IpRange) => formatIpRange(version, r);
   pools.forEach((p, i) => {
     if (!rangeContains(hosts, p.start) || !rangeContains(hosts, p.end)) {
-      throw new DomainError('Invalid', `The allocation pool ${formatIpv4Range(p)} spans beyond the subnet cidr ${formatIpv4Cidr(cidr)}.`);
+      throw new DomainError('Invalid', `The allocation pool ${range(p)} spans beyond the subnet cidr ${formatIpCidr(cidr)}.`);
     }
     for (const other of pools.slice(0, i)) {
       if (rangesOverlap(p, other)) {
         throw new DomainError('Invalid',
-          `Found overlapping allocation pools: ${formatIpv4Range(other)} and ${formatIpv4Range(p)} for subnet ${formatIpv4Cidr(cidr)}.`);
+          `Found overlapping allocation pools: ${range(other)} and ${range(p)} for subnet ${formatIpCidr(cidr)}.`);
       }
     }
     if (gateway !== null && rangeContains(p, gateway)) {
-      throw new DomainError('Invalid', `Gateway ip ${formatIpv4(gateway)} conflicts with allocation pool ${formatIpv4Range(p)}`);
+      throw new DomainError('Invalid', `Gateway ip ${formatIp(version, gateway)} conflicts with allocation pool ${range(p)}`);
     }
   });
   return { cidr, gateway, pools };
@@ -124,20 +145,20 @@ const create = ({ data, metadata }: CreateSubnet, s: Subnet): SubnetEvent[] => {
   if (s.status === 'deleted') throw new DomainError('IllegalState', `Subnet ${data.subnetId} was deleted; its id cannot be reused.`);
   const { cidr, gateway, pools } = checkSubnet(data);
   // Neutron's overlap check (allow_overlapping_ips does not apply across one layer 2): one segment, one address plan.
-  const mine = { start: cidr.network, end: broadcastAddress(cidr) };
+  const mine = cidrRange(cidr);
   for (const other of data.segmentSubnets ?? []) {
-    const c = other.subnetId === data.subnetId ? null : parseIpv4Cidr(other.cidr);
-    if (c && rangesOverlap(mine, { start: c.network, end: broadcastAddress(c) })) {
+    const c = other.subnetId === data.subnetId ? null : parseIpCidr(other.cidr);
+    if (c && c.version === cidr.version && rangesOverlap(mine, cidrRange(c))) {
       throw new DomainError('Invalid',
-        `Invalid input for operation: Requested subnet with cidr: ${formatIpv4Cidr(cidr)} for network: ${data.networkId} overlaps with another subnet.`);
+        `Invalid input for operation: Requested subnet with cidr: ${formatIpCidr(cidr)} for network: ${data.networkId} overlaps with another subnet.`);
     }
   }
   return [{
     type: 'SubnetCreated', v: 1,
     data: {
-      subnetId: data.subnetId, networkId: data.networkId, projectId: data.projectId, name: data.name, ipVersion: 4,
-      cidr: formatIpv4Cidr(cidr), gatewayIp: gateway === null ? null : formatIpv4(gateway),
-      allocationPools: pools.map(fromRange), at: metadata.now,
+      subnetId: data.subnetId, networkId: data.networkId, projectId: data.projectId, name: data.name, ipVersion: cidr.version,
+      cidr: formatIpCidr(cidr), gatewayIp: gateway === null ? null : formatIp(cidr.version, gateway),
+      allocationPools: pools.map((p) => fromRange(cidr.version, p)), at: metadata.now,
     },
   }];
 };
@@ -151,10 +172,15 @@ const remove = ({ data, metadata }: DeleteSubnet, s: Subnet): SubnetEvent[] => {
   return [{ type: 'SubnetDeleted', v: 1, data: { subnetId: data.subnetId, at: metadata.now } }];
 };
 
-/** The lowest address of the allocation pools that nobody holds, here or elsewhere on the segment. */
-const lowestFree = (s: Live, taken: ReadonlySet<number>): number | null => {
-  for (const pool of [...s.pools].sort((a, b) => a.start - b.start)) {
-    for (let a = pool.start; a <= pool.end; a++) if (!s.byAddress.has(a) && !taken.has(a)) return a;
+/**
+ * The lowest address of the allocation pools that nobody holds, here or elsewhere on the segment. Each pool's walk
+ * stops at its first free address, so the cost follows the allocated count, not the pool's size (an IPv6 /64).
+ */
+const lowestFree = (s: Live, taken: ReadonlySet<bigint>): bigint | null => {
+  const used = (a: bigint) => s.byAddress.has(a) || taken.has(a);
+  for (const pool of [...s.pools].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0))) {
+    const a = lowestUnused(pool, used);
+    if (a !== null) return a;
   }
   return null;
 };
@@ -162,20 +188,23 @@ const lowestFree = (s: Live, taken: ReadonlySet<number>): number | null => {
 const allocate = ({ data, metadata }: AllocateVip, s: Subnet): SubnetEvent[] => {
   const subnet = live(s, data.subnetId);
   if (subnet.byLb.has(data.lbId)) return []; // this load balancer already holds its VIP: a retried saga step
-  const taken = new Set((data.taken ?? []).map(parseIpv4).filter((a): a is number => a !== null));
-  let address: number | null;
+  const { version } = subnet.cidr;
+  // Addresses of the other family cannot collide with this subnet's: they are left out.
+  const taken = new Set((data.taken ?? []).map((t) => addressIn(version, t)).filter((a): a is bigint => a !== null));
+  let address: bigint | null;
   if (data.address !== null) {
-    address = parseIpv4(data.address);
-    if (address === null) throw invalidInput('ip_address', `'${data.address}' is not a valid IP address.`);
-    const reserved = address === subnet.cidr.network || address === broadcastAddress(subnet.cidr) || address === subnet.gateway;
-    if (!cidrContains(subnet.cidr, address) || reserved) {
+    const ip = parseIp(data.address);
+    if (ip === null) throw invalidInput('ip_address', `'${data.address}' is not a valid IP address.`);
+    address = ip.value;
+    const reserved = !rangeContains(hostRange(subnet.cidr), address) || address === subnet.gateway;
+    if (!cidrContains(subnet.cidr, ip) || reserved) {
       throw new DomainError('Invalid', `IP address ${data.address} is not a valid IP for the specified subnet.`);
     }
     // Free on the whole layer-2 segment: not another VIP (here or on another subnet), not someone else's backend.
     if (subnet.byAddress.has(address) || taken.has(address)) {
       throw new DomainError('Conflict', `IP address ${data.address} already allocated in subnet ${data.subnetId}`);
     }
-    if (!data.anyAddress && !subnet.pools.some((p) => rangeContains(p, address as number))) {
+    if (!data.anyAddress && !subnet.pools.some((p) => rangeContains(p, address as bigint))) {
       throw new DomainError('Forbidden',
         `IP address ${data.address} is outside the allocation pools of subnet ${data.subnetId}; only an administrator may choose such an address.`);
     }
@@ -185,7 +214,7 @@ const allocate = ({ data, metadata }: AllocateVip, s: Subnet): SubnetEvent[] => 
   }
   return [{
     type: 'VipAllocated', v: 1,
-    data: { subnetId: data.subnetId, address: formatIpv4(address), lbId: data.lbId, portId: data.portId, at: metadata.now },
+    data: { subnetId: data.subnetId, address: formatIp(version, address), lbId: data.lbId, portId: data.portId, at: metadata.now },
   }];
 };
 
@@ -195,7 +224,7 @@ const release = ({ data, metadata }: ReleaseVip, s: Subnet): SubnetEvent[] => {
   if (address === undefined) return [];
   return [{
     type: 'VipReleased', v: 1,
-    data: { subnetId: data.subnetId, address: formatIpv4(address), lbId: data.lbId, reason: data.reason, at: metadata.now },
+    data: { subnetId: data.subnetId, address: formatIp(s.cidr.version, address), lbId: data.lbId, reason: data.reason, at: metadata.now },
   }];
 };
 

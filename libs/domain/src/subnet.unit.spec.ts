@@ -23,7 +23,7 @@ describe('Subnet: create', () => {
   });
   it('treats a retried create as done', () => given([subnetCreated()]).when(createSubnet()).then([]));
   it('refuses to reuse a deleted id', () => given([subnetCreated(), subnetDeleted()]).when(createSubnet()).thenThrows('IllegalState'));
-  it.each(['2001:db8::/64', '10.0.0.0', '10.0.0.0/33', '10.0.0/24', 'x'])('refuses cidr %p (IPv4 only)', (cidr) =>
+  it.each(['10.0.0.0', '10.0.0.0/33', '10.0.0/24', 'x', '2001:db8::/129', 'fe80::%eth0/64', '::ffff:10.0.0.0/120', '2001:db8::/64\n'])('refuses cidr %p', (cidr) =>
     given([]).when(createSubnet({ cidr, gatewayIp: null }))
       .thenThrows('Invalid', `Invalid input for cidr. Reason: '${cidr}' is not a valid IP subnet.`));
   it('refuses host bits in the cidr', () =>
@@ -95,7 +95,8 @@ describe('Subnet: VIP allocation', () => {
     given([subnetCreated()]).when(allocateVip('lb-1', address))
       .thenThrows('Invalid', `IP address ${address} is not a valid IP for the specified subnet.`));
   it('refuses an explicit address that is not IPv4', () =>
-    given([subnetCreated()]).when(allocateVip('lb-1', '2001:db8::1')).thenThrows('Invalid'));
+    given([subnetCreated()]).when(allocateVip('lb-1', '2001:db8::1'))
+      .thenThrows('Invalid', 'IP address 2001:db8::1 is not a valid IP for the specified subnet.'));
   it('says so when the pools are exhausted', () =>
     given([small, vipAllocated('lb-1', '10.0.0.2')]).when(allocateVip('lb-2'))
       .thenThrows('Conflict', `No more IP addresses available on network ${NETWORK}.`));
@@ -124,4 +125,84 @@ describe('Subnet: delete', () => {
     given([subnetCreated(), vipAllocated('lb-1', '198.51.100.2'), vipReleased('lb-1', '198.51.100.2')]).when(deleteSubnet())
       .then([subnetDeleted()]));
   it('answers NotFound for a deleted subnet', () => given([subnetCreated(), subnetDeleted()]).when(deleteSubnet()).thenThrows('NotFound'));
+});
+
+describe('Subnet: IPv6', () => {
+  const V6 = { cidr: '2001:db8:1::/64', gatewayIp: '2001:db8:1::1' };
+  const v6Created = (o: Parameters<typeof subnetCreated>[0] = {}) => subnetCreated({
+    ...V6, ipVersion: 6, allocationPools: [{ start: '2001:db8:1::2', end: '2001:db8:1:0:ffff:ffff:ffff:ffff' }], ...o,
+  });
+  it('creates a /64 whose default pool is every host but the gateway, up to the last address (no broadcast in IPv6)', () =>
+    given([]).when(createSubnet(V6)).then([v6Created()]));
+  it('writes the cidr, gateway and pools in canonical form', () =>
+    given([]).when(createSubnet({
+      cidr: '2001:0DB8:0001:0000::/64', gatewayIp: '2001:DB8:1::1', allocationPools: [{ start: '2001:db8:1:0::10', end: '2001:DB8:1::00ff' }],
+    })).then([v6Created({ allocationPools: [{ start: '2001:db8:1::10', end: '2001:db8:1::ff' }] })]));
+  it('checks ip_version against the cidr', () => {
+    given([]).when(createSubnet({ ...V6, ipVersion: 4 })).thenThrows('Invalid', /is not an IPv4 subnet/);
+    given([]).when(createSubnet({ ipVersion: 6 })).thenThrows('Invalid', /is not an IPv6 subnet/);
+    given([]).when(createSubnet({ ...V6, ipVersion: 6 })).then([v6Created()]);
+  });
+  it('refuses host bits, naming the network', () =>
+    given([]).when(createSubnet({ cidr: '2001:db8:1::5/64', gatewayIp: null }))
+      .thenThrows('Invalid', "Invalid input for cidr. Reason: '2001:db8:1::5/64' isn't a recognized IP subnet cidr, '2001:db8:1::/64' is recommended."));
+  it.each(['2001:db8::/127', '2001:db8::1/128'])('refuses a network too small for a VIP: %p', (cidr) =>
+    given([]).when(createSubnet({ cidr, gatewayIp: null })).thenThrows('Invalid', /at most 126/));
+  it.each([
+    ['an IPv4 gateway', '10.0.0.1'], ['a zone id', '2001:db8:1::1%eth0'], ['an IPv4-mapped address', '::ffff:10.0.0.1'],
+  ])('refuses %s as gateway_ip', (_what, gatewayIp) =>
+    given([]).when(createSubnet({ ...V6, gatewayIp })).thenThrows('Invalid', `Invalid input for gateway_ip. Reason: '${gatewayIp}' is not a valid IPv6 address.`));
+  it('refuses the network address (subnet-router anycast) and outside addresses as gateway', () => {
+    given([]).when(createSubnet({ ...V6, gatewayIp: '2001:db8:1::' })).thenThrows('Invalid', 'Invalid input for operation: Gateway is not valid on subnet.');
+    given([]).when(createSubnet({ ...V6, gatewayIp: '2001:db8:2::1' })).thenThrows('Invalid', 'Invalid input for operation: Gateway is not valid on subnet.');
+  });
+  it.each([
+    [[{ start: '10.0.0.2', end: '10.0.0.9' }], 'The allocation pool 10.0.0.2-10.0.0.9 is not valid.'],
+    [[{ start: '2001:db8:1::9', end: '2001:db8:1::2' }], 'The allocation pool 2001:db8:1::9-2001:db8:1::2 is not valid.'],
+    [[{ start: '2001:db8:1::2', end: '2001:db8:2::' }], 'The allocation pool 2001:db8:1::2-2001:db8:2:: spans beyond the subnet cidr 2001:db8:1::/64.'],
+    [[{ start: '2001:db8:1::', end: '2001:db8:1::9' }], /spans beyond/],
+    [[{ start: '2001:db8:1::1', end: '2001:db8:1::9' }], 'Gateway ip 2001:db8:1::1 conflicts with allocation pool 2001:db8:1::1-2001:db8:1::9'],
+    [[{ start: '2001:db8:1::2', end: '2001:db8:1::9' }, { start: '2001:db8:1::9', end: '2001:db8:1::f' }], /overlapping allocation pools/],
+  ])('refuses allocation pools %j', (allocationPools, message) =>
+    given([]).when(createSubnet({ ...V6, allocationPools })).thenThrows('Invalid', message));
+  it('refuses an overlapping IPv6 subnet on the segment, and ignores IPv4 ones', () => {
+    given([]).when(createSubnet({ ...V6, segmentSubnets: [{ subnetId: 'x', cidr: '2001:db8::/32' }] }))
+      .thenThrows('Invalid', /cidr: 2001:db8:1::\/64 for network: .* overlaps with another subnet/);
+    given([]).when(createSubnet({ ...V6, segmentSubnets: [{ subnetId: 'x', cidr: '0.0.0.0/0' }, { subnetId: 'y', cidr: '2001:db8:2::/64' }] }))
+      .then([v6Created()]);
+  });
+  it('hands out the lowest free address, skipping allocated and taken ones (IPv4 taken ones cannot collide)', () =>
+    given([v6Created(), vipAllocated('lb-1', '2001:db8:1::2')])
+      .when(allocateVip('lb-2', null, { taken: ['2001:db8:1::3', '2001:DB8:1::4', '198.51.100.5', 'garbage'] }))
+      .then([vipAllocated('lb-2', '2001:db8:1::5')]));
+  it('hands out an explicit address in canonical form, at the top of the /64 too', () => {
+    given([v6Created()]).when(allocateVip('lb-1', '2001:DB8:1:0::00AB')).then([vipAllocated('lb-1', '2001:db8:1::ab')]);
+    given([v6Created()]).when(allocateVip('lb-1', '2001:db8:1:0:ffff:ffff:ffff:ffff')).then([vipAllocated('lb-1', '2001:db8:1:0:ffff:ffff:ffff:ffff')]);
+  });
+  it('refuses an explicit address taken on the segment, however it is spelled', () =>
+    given([v6Created(), vipAllocated('lb-1', '2001:db8:1::9')]).when(allocateVip('lb-2', '2001:db8:1:0:0:0:0:9'))
+      .thenThrows('Conflict', `IP address 2001:db8:1:0:0:0:0:9 already allocated in subnet ${SUBNET}`));
+  it.each(['2001:db8:1::', '2001:db8:1::1', '2001:db8:2::5', '198.51.100.7'])('refuses explicit address %p (network, gateway, outside, IPv4)', (address) =>
+    given([v6Created()]).when(allocateVip('lb-1', address)).thenThrows('Invalid', `IP address ${address} is not a valid IP for the specified subnet.`));
+  it.each(['fe80::1%eth0', '::ffff:198.51.100.7', '2001:db8:1::5\n'])('refuses malformed address %p', (address) =>
+    given([v6Created()]).when(allocateVip('lb-1', address)).thenThrows('Invalid', /Invalid input for ip_address/));
+  it('releases an IPv6 VIP and hands it out again', () =>
+    given([v6Created(), vipAllocated('lb-1', '2001:db8:1::2'), vipReleased('lb-1', '2001:db8:1::2')]).when(allocateVip('lb-2'))
+      .then([vipAllocated('lb-2', '2001:db8:1::2')]));
+  it('allocates on a /64 in time proportional to the VIPs held, never to its 2^64 addresses', () => {
+    let s = subnet.evolve(subnet.initialState(), v6Created());
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < 2000; i++) {
+      const [e] = subnet.decide(allocateVip(`lb-${i}`), s);
+      s = subnet.evolve(s, e);
+    }
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    expect(s.status === 'live' && s.byLb.get('lb-1999')).toBe(2n + 1999n + (0x20010db8000100000000000000000000n));
+    // 2000 allocations walk ~2M used addresses in all (each starts at the pool's start): well under a second.
+    expect(ms).toBeLessThan(3000);
+    // A pool whose start is held is walked past; a free address at the end is found without visiting the middle.
+    const [last] = subnet.decide(allocateVip('lb-x', null, {}), subnet.evolve(subnet.initialState(),
+      v6Created({ allocationPools: [{ start: '2001:db8:1:0:ffff:ffff:ffff:fffe', end: '2001:db8:1:0:ffff:ffff:ffff:ffff' }] })));
+    expect(last).toEqual(vipAllocated('lb-x', '2001:db8:1:0:ffff:ffff:ffff:fffe'));
+  });
 });

@@ -147,6 +147,8 @@ export type NetworkCommand = CreateNetwork | DeleteNetwork;
 export type CreateSubnet = Command<'CreateSubnet', {
   subnetId: string; networkId: string; projectId: string; name: string; cidr: string; gatewayIp: string | null;
   allocationPools: readonly AllocationPool[] | null;
+  /** Neutron's ip_version as the caller gave it; the cidr must be of that family. Absent: the cidr's. */
+  ipVersion?: 4 | 6;
   /** The live subnets (every project's) on the same layer-2 segment (the network's physical network): none may overlap. */
   segmentSubnets?: readonly Readonly<{ subnetId: string; cidr: string }>[];
 }>;

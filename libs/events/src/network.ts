@@ -17,7 +17,7 @@ export type SubnetCreated = Event<'SubnetCreated', 1, {
   networkId: string;
   projectId: string;
   name: string;
-  ipVersion: 4;
+  ipVersion: 4 | 6;
   cidr: string;
   gatewayIp: string | null;
   allocationPools: readonly AllocationPool[];

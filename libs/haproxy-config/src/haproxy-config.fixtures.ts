@@ -69,6 +69,16 @@ export const GOLDEN_CASES: Record<string, DesiredLb> = {
   'allowed-cidrs': desiredLb({
     listeners: [listener({ allowedCidrs: ['10.231.1.0/24', '192.0.2.7/32'] }), listener({ listenerId: 'aaaaaaaa-0000-4000-8000-00000000000a', protocol: 'TCP', protocolPort: 5432, allowedCidrs: ['198.51.100.0/24'] })],
   }),
+  // IPv6 end to end (issue 13): an IPv6 VIP with an IPv4 additional VIP, IPv6 members with an IPv6 monitor address,
+  // IPv6 allowed_cidrs. haproxy takes `ipv6@addr:port` for binds and servers (the last colon is the port's).
+  'ipv6-vip-members-monitor': desiredLb({
+    vip: { ...desiredLb().vip, address: '2001:db8:6::2', prefixLen: 64, gatewayIp: '2001:db8:6::1', subnetId: 'sub6' },
+    additionalVips: [{ address: '198.51.100.2', subnetId: 'sub4', prefixLen: 24 }],
+    listeners: [listener({ insertHeaders: { 'X-Forwarded-For': 'true' }, allowedCidrs: ['2001:db8:6::/64', '198.51.100.0/24'] })],
+    pools: [pool({
+      members: [member({ address: '2001:db8:6::1:10', monitorAddress: '2001:db8:6::1:11', monitorPort: 8081 }), member({ memberId: WEB2, address: '2001:db8:6::1:12' })],
+    })],
+  }),
   'l7-every-rule-and-action': desiredLb({
     listeners: [listener({ l7Policies: [
       l7p('d0000001-0000-4000-8000-000000000001', 'REJECT', {}, [rule('e0000001-0000-4000-8000-000000000001', 'PATH', 'STARTS_WITH', '/admin'), rule('e0000002-0000-4000-8000-000000000002', 'HEADER', 'EQUAL_TO', 'trusted', { key: 'X-Client', invert: true })]),

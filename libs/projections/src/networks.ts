@@ -6,7 +6,7 @@ export type NetworkView = {
 };
 export type VipAllocationView = { address: string; lbId: string; portId: string; at: string };
 export type SubnetView = {
-  subnetId: string; networkId: string; projectId: string; name: string; ipVersion: 4; cidr: string; gatewayIp: string | null;
+  subnetId: string; networkId: string; projectId: string; name: string; ipVersion: 4 | 6; cidr: string; gatewayIp: string | null;
   allocationPools: AllocationPool[]; createdAt: string;
   /** lbId -> its VIP on this subnet. */
   vips: Map<string, VipAllocationView>;

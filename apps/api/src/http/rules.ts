@@ -1,5 +1,5 @@
-import { isIP } from 'node:net';
 import { isUuid } from '@lbaas/contracts';
+import { canonicalIp, cidrContains, formatIpCidr, networkOf, parseIp, parseIpPrefix } from '@lbaas/domain';
 import { LIMITS, type IntLimit } from '@lbaas/events';
 
 /**
@@ -64,11 +64,18 @@ export const oneOf = <T extends string>(values: readonly T[]): Rule<T> => (v) =>
 /** A UUID, normalised to lower case. */
 export const uuid: Rule<string> = (v) => (isUuid(v) ? ok(v.toLowerCase()) : bad('Value should be UUID format'));
 
-/** An IPv4 or IPv6 address. */
-export const ipAddress: Rule<string> = (v) => (typeof v === 'string' && isIP(v) !== 0 ? ok(v) : bad('Value should be IPv4 or IPv6 format'));
+/**
+ * An IPv4 or IPv6 address, in canonical form (RFC 5952), so one host has one spelling everywhere. Refused: zone ids
+ * (`fe80::1%eth0`: an interface of the caller's, not an address here), brackets, IPv4-mapped IPv6 (`::ffff:10.0.0.1`
+ * is an IPv4 host spelled twice), prefixes, whitespace.
+ */
+export const ipAddress: Rule<string> = (v) => {
+  const c = typeof v === 'string' ? canonicalIp(v) : null;
+  return c !== null ? ok(c) : bad('Value should be IPv4 or IPv6 format');
+};
 
-/** An IPv4 address (subnets and VIPs are IPv4 here). */
-export const ipv4: Rule<string> = (v) => (typeof v === 'string' && isIP(v) === 4 ? ok(v) : bad('Value should be IPv4 format'));
+/** An IPv4 address (a pool's persistence_granularity, a netmask). */
+export const ipv4: Rule<string> = (v) => (typeof v === 'string' && parseIp(v)?.version === 4 ? ok(v) : bad('Value should be IPv4 format'));
 
 /** A list of at most LIMITS.tags.maxCount tags, each a text. */
 export const tags: Rule<string[]> = (v) => {
@@ -81,30 +88,19 @@ export const tags: Rule<string[]> = (v) => {
   return ok([...new Set(v as string[])]);
 };
 
-/** IPv4 as a 32-bit number, or undefined. */
-export const ipToInt = (ip: string): number | undefined => {
-  if (isIP(ip) !== 4) return undefined;
-  return ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
-};
-
-/** True if `address` lies inside the subnet's CIDR. */
-export function inCidr(address: string, cidr: string): boolean {
-  const [net, len] = cidr.split('/');
-  const a = ipToInt(address), n = ipToInt(net);
-  if (a === undefined || n === undefined) return false;
-  const size = 2 ** (32 - Number(len));
-  return Math.floor(a / size) === Math.floor(n / size);
+/** True if `address` lies inside the subnet's CIDR (both of one family). */
+export function inCidr(address: string, cidrText: string): boolean {
+  const ip = parseIp(address), p = parseIpPrefix(cidrText);
+  return ip !== null && p !== null && cidrContains(networkOf(p), ip);
 }
-export const intToIp = (n: number): string => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
 
-/** An IPv4 CIDR, normalised to its network address ("10.0.0.5/24" -> "10.0.0.0/24"). */
+/**
+ * An IPv4 or IPv6 CIDR, normalised to its network address in canonical form ("10.0.0.5/24" -> "10.0.0.0/24",
+ * "2001:DB8::1/64" -> "2001:db8::/64"). The prefix is decimal and at most 32 or 128.
+ */
 export const cidr: Rule<string> = (v) => {
-  const m = typeof v === 'string' ? /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(v) : null;
-  const base = m ? ipToInt(m[1]) : undefined;
-  const len = m ? Number(m[2]) : NaN;
-  if (!m || base === undefined || len > 32) return bad('Value should be a valid IPv4 CIDR');
-  const size = 2 ** (32 - len);
-  return ok(`${intToIp(Math.floor(base / size) * size)}/${len}`);
+  const p = typeof v === 'string' ? parseIpPrefix(v) : null;
+  return p ? ok(formatIpCidr(networkOf(p))) : bad('Value should be a valid IPv4 or IPv6 CIDR');
 };
 
 /** A list of CIDRs (listener allowed_cidrs). */

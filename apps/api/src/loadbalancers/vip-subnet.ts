@@ -1,18 +1,20 @@
 import type { NetworkView, SubnetView } from '@lbaas/projections';
 import { ApiError, validationFailure } from '../http/errors';
-import { inCidr, ipToInt } from '../http/rules';
+import { parseIp, rangeSize } from '@lbaas/domain';
+import { inCidr } from '../http/rules';
 
 /** The networks and subnets a VIP may come from (the caller's own and shared ones: the lookup's). */
 export type VipNetworks = Readonly<{ subnet(id: string): SubnetView | undefined; network(id: string): NetworkView | undefined }>;
 
-/** How many addresses of the subnet's allocation pools are not handed out yet. */
+/** How many addresses of the subnet's allocation pools are not handed out yet (an IPv6 /64's count, capped at 2^53). */
 export function freeAddresses(s: SubnetView): number {
-  let size = 0;
+  let size = 0n;
   for (const p of s.allocationPools) {
-    const a = ipToInt(p.start), b = ipToInt(p.end);
-    if (a !== undefined && b !== undefined && b >= a) size += b - a + 1;
+    const a = parseIp(p.start), b = parseIp(p.end);
+    if (a && b) size += rangeSize({ start: a.value, end: b.value });
   }
-  return Math.max(0, size - s.vips.size);
+  const free = size - BigInt(s.vips.size);
+  return free <= 0n ? 0 : Number(free > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : free);
 }
 
 /**

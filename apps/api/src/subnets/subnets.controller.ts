@@ -40,6 +40,7 @@ export class SubnetsController {
       type: 'CreateSubnet',
       data: {
         subnetId, networkId: n.networkId, projectId, ...SUBNET.settings(b), segmentSubnets: this.lookup.segmentSubnets(n.networkId),
+        ...(b.ip_version != null ? { ipVersion: b.ip_version } : {}),
         // Neutron: an absent gateway_ip means the first host; an explicit null means none.
         gatewayIp: 'gateway_ip' in b ? b.gateway_ip ?? null : defaultGateway(b.cidr),
       },
