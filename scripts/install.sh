@@ -55,6 +55,12 @@ fi
 if command -v systemctl >/dev/null && systemctl is-active --quiet haproxy 2>/dev/null; then systemctl stop haproxy || true; fi
 # keepalived likewise: the agent runs one per ACTIVE_STANDBY load balancer inside its namespace, never the system one.
 if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then systemctl disable --now keepalived >/dev/null 2>&1 || true; fi
+# Neighbour tables sized for hundreds of LB namespaces (deploy/sysctl/90-lbaas-agent.conf): raised, never lowered.
+while read -r key _ value; do
+  [[ $key == net.* ]] || continue
+  current=$(sysctl -n "$key" 2>/dev/null) || continue
+  if (( current < value )); then sysctl -q -w "$key=$value" && echo "lbaas: sysctl $key $current -> $value"; fi
+done < deploy/sysctl/90-lbaas-agent.conf
 id haproxy >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin haproxy
 
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("lbaas: Node.js >= 20.19 is required, found "+process.versions.node); process.exit(1) }'
