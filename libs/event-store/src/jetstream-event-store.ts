@@ -1,4 +1,4 @@
-import { MAX_COMMIT_BYTES, type Commit } from '@lbaas/contracts';
+import { EVENT_STREAM, MAX_COMMIT_BYTES, type Commit } from '@lbaas/contracts';
 import type { JetStreamManager, NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { encodeCommit } from './commit-codec';
@@ -7,7 +7,7 @@ import { streamLocation, type EventStore, type StreamRef } from './event-store';
 import { JsErr, jsErrCode } from './nats-errors';
 import { readAggregate, type ReadContext } from './read-aggregate';
 import { retryTransient } from './retry';
-import { directGet } from './direct-get';
+import { directGet, leaderGet } from './direct-get';
 import { unreadableCommits, type UnreadableCommits } from './unreadable-commits';
 
 /** Tuning of the JetStream store; the defaults ride out a 2.9 cluster failover (about 7 s). */
@@ -68,7 +68,12 @@ export function jetStreamEventStore(nc: NatsConnection, opts: JetStreamEventStor
           // After a cluster failover a retry of a publish that did land can meet a new leader whose dedupe window
           // does not know the msg id yet (nats-server 2.9): it answers "wrong last sequence" instead of a duplicate.
           // Our commit is then the first one on the subject after expectedSeq.
-          const landed = await directGet((await readContext()).jsm, { seq: expectedSeq + 1, next_by_subj: subject }, stream).catch(() => undefined);
+          // Asked of the leader on LBAAS_EVENTS (a lagging replica may not have it yet; report readers may only use
+          // direct gets), with retries: a landed commit answered 409 would tell the client its write failed.
+          const ctx = await readContext();
+          const get = stream === EVENT_STREAM ? leaderGet : directGet;
+          const landed = await retryTransient(`landed ${subject}`, retry, () => get(ctx.jsm, { seq: expectedSeq + 1, next_by_subj: subject }, stream), opts.logger)
+            .catch(() => undefined);
           if (landed?.header?.get('Nats-Msg-Id') === commit.commitId) {
             opts.logger?.info({ op: 'event-store.landed', subject, commitId: commit.commitId, seq: landed.seq }, 'retried append had landed');
             return landed.seq;
