@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { encodeCommit } from './commit-codec';
 import { CommitTooLarge, EventStoreUnavailable, WrongExpectedSequence } from './errors';
 import { streamLocation, type EventStore, type StreamRef } from './event-store';
-import { JsErr, jsErrCode } from './nats-errors';
+import { isTimeout, JsErr, jsErrCode } from './nats-errors';
 import { readAggregate, type ReadContext } from './read-aggregate';
 import { retryTransient } from './retry';
 import { directGet, leaderGet } from './direct-get';
@@ -23,6 +23,8 @@ export type JetStreamEventStoreOptions = Readonly<{
   /** Histories up to this many commits are read with direct gets, longer ones with an ordered consumer (default 8). */
   directGets?: number;
   logger?: Logger;
+  /** false: never move the connection to another server when requests through this one keep timing out (default true). */
+  moveOffSilentServer?: boolean;
   /** Where skipped (unreadable) commits are counted; default this process's registry. */
   unreadable?: UnreadableCommits;
 }>;
@@ -32,7 +34,21 @@ export function jetStreamEventStore(nc: NatsConnection, opts: JetStreamEventStor
   const timeout = opts.requestTimeoutMs ?? 2_000;
   // By default a transient failure is retried for up to 8 s: most raft elections (4-9 s here) and every lame-duck
   // hand-over are ridden out inside the request instead of answered 503.
-  const retry = { attempts: opts.attempts ?? 5, backoffMs: opts.backoffMs ?? 250, budgetMs: opts.retryBudgetMs ?? (opts.attempts === undefined ? 8_000 : 0) };
+  // A server that keeps the connection up (it answers pings) but lets every JetStream request time out, e.g. a stream
+  // leader whose store filled up (nats-server 2.9 neither steps it down nor answers through it while another node
+  // leads): after two timeouts in a row on one request the connection is moved to another server (at most every 10 s).
+  // A timeout during an ordinary election costs one reconnect at most; the msgID keeps a retried append single.
+  let movedAt = -Infinity;
+  const onTransient = (err: unknown, attempt: number) => {
+    if (attempt < 2 || !isTimeout(err) || nc.isClosed() || performance.now() - movedAt < 10_000) return;
+    movedAt = performance.now();
+    opts.logger?.warn({ op: 'event-store.reconnect', server: nc.getServer(), attempt }, 'JetStream requests through this server time out: reconnecting to another');
+    nc.reconnect().catch(() => undefined);
+  };
+  const retry = {
+    attempts: opts.attempts ?? 5, backoffMs: opts.backoffMs ?? 250, budgetMs: opts.retryBudgetMs ?? (opts.attempts === undefined ? 8_000 : 0),
+    onTransient: opts.moveOffSilentServer === false ? undefined : onTransient,
+  };
   const js = nc.jetstream({ timeout });
   let jsm: Promise<JetStreamManager> | undefined;
   const readContext = async (): Promise<ReadContext> => ({

@@ -7,8 +7,35 @@ import type { Projection } from './projection';
  * not stored yet, so direct gets, which any replica answers, could miss a write that was just acknowledged).
  */
 export async function streamLastSeq(nc: NatsConnection, timeoutMs = 1_000): Promise<number> {
+  return (await streamLook(nc, timeoutMs)).lastSeq;
+}
+
+/** How the stream's replicas stand, from the leader's stream info (a single-node stream has only its leader). */
+export type StreamReplicas = Readonly<{
+  /** The replicas the stream is configured with (1 or 3). */
+  configured: number;
+  /** Replicas that have every acknowledged commit (the leader counts as current). */
+  current: number;
+  /** Replicas that are up but behind (a restarted node catching up; a node whose store is full). */
+  lagging: number;
+  /** Replicas the leader has not heard from (their node is down, refuses connections or is cut off). */
+  offline: number;
+}>;
+
+/** The stream's last sequence and how its replicas stand, in one stream info request (to the leader). */
+export async function streamLook(nc: NatsConnection, timeoutMs = 1_000): Promise<{ lastSeq: number; replicas: StreamReplicas }> {
   const jsm: JetStreamManager = await nc.jetstreamManager({ checkAPI: false, timeout: timeoutMs });
-  return (await jsm.streams.info(EVENT_STREAM)).state.last_seq;
+  const info = await jsm.streams.info(EVENT_STREAM);
+  const peers = info.cluster?.replicas ?? [];
+  return {
+    lastSeq: info.state.last_seq,
+    replicas: {
+      configured: info.config.num_replicas || 1,
+      current: 1 + peers.filter((p) => p.current && !p.offline).length,
+      lagging: peers.filter((p) => !p.current && !p.offline).length,
+      offline: peers.filter((p) => p.offline).length,
+    },
+  };
 }
 
 /**
@@ -97,6 +124,8 @@ export type StreamHead = Readonly<{
   failures: number;
   /** Failed looks in all. */
   errors: number;
+  /** The replicas at the last successful look (null before the first). A failed look means no leader answered. */
+  replicas?: StreamReplicas | null;
 }>;
 
 export interface StreamHeadWatch {
@@ -106,14 +135,14 @@ export interface StreamHeadWatch {
 
 /** Looks at the stream's last sequence every `intervalMs` (default 2000 ms); failures are counted, never thrown. */
 export function watchStreamHead(nc: NatsConnection, opts: { intervalMs?: number; timeoutMs?: number } = {}): StreamHeadWatch {
-  let state: StreamHead = { lastSeq: null, seenAt: null, failures: 0, errors: 0 };
+  let state: StreamHead = { lastSeq: null, seenAt: null, failures: 0, errors: 0, replicas: null };
   let busy = false;
   const look = async () => {
     if (busy || nc.isClosed()) return;
     busy = true;
     try {
-      const lastSeq = await streamLastSeq(nc, opts.timeoutMs ?? 1_000);
-      state = { ...state, lastSeq, seenAt: performance.now(), failures: 0 };
+      const { lastSeq, replicas } = await streamLook(nc, opts.timeoutMs ?? 1_000);
+      state = { ...state, lastSeq, replicas, seenAt: performance.now(), failures: 0 };
     } catch {
       state = { ...state, failures: state.failures + 1, errors: state.errors + 1 };
     } finally {
