@@ -17,6 +17,9 @@ export const jsErrCode = (err: unknown): number | undefined =>
 export const isNotFound = (err: unknown): boolean =>
   err instanceof NatsError && (err.code === ErrorCode.JetStream404NoMessages || jsErrCode(err) === JsErr.MessageNotFound);
 
+/** JetStream's "insufficient storage resources available" (10047, status 500) and "insufficient resources" (10023, 503). */
+const STORAGE_CODES: readonly number[] = [10047, 10023];
+
 /** True for a request that got no answer in time (client timeout, or JetStream's 408). */
 export const isTimeout = (err: unknown): boolean =>
   err instanceof NatsError && (err.code === ErrorCode.Timeout || err.code === ErrorCode.JetStream408RequestTimeout);
@@ -24,13 +27,14 @@ export const isTimeout = (err: unknown): boolean =>
 /**
  * True when trying again may succeed: timeouts, no responders / JetStream not ready (503), a dropped connection, and
  * JetStream API errors with status 503 (no stream leader or quorum during an election, "JetStream system temporarily
- * unavailable", insufficient resources on a full store).
+ * unavailable", insufficient resources on a full store), and a store out of space (10047, sent as a 500): the leader
+ * may move to a node with room, and a write that never gets through is EventStoreUnavailable (the api's 503), not a 500.
  */
 export const isTransient = (err: unknown): boolean =>
   err instanceof NatsError && (
     err.code === ErrorCode.Timeout || err.code === ErrorCode.NoResponders || err.code === ErrorCode.Disconnect
     || err.code === ErrorCode.JetStream408RequestTimeout || err.code === ErrorCode.ConnectionRefused
-    || err.api_error?.code === 503
+    || err.api_error?.code === 503 || STORAGE_CODES.includes(err.api_error?.err_code ?? 0)
   );
 
 /**
@@ -43,7 +47,6 @@ export type AppendFailureReason = 'conflict' | 'too_large' | 'insufficient_stora
 
 export const APPEND_FAILURE_REASONS: readonly AppendFailureReason[] = ['conflict', 'too_large', 'insufficient_storage', 'no_leader', 'timeout', 'disconnected', 'unavailable', 'other'];
 
-const STORAGE_CODES: readonly number[] = [10047 /* insufficient storage resources */, 10023 /* insufficient resources */];
 
 export function appendFailureReason(err: unknown): AppendFailureReason {
   const e = err as { name?: string; cause?: unknown } | undefined;
