@@ -34,9 +34,10 @@ export function jetStreamEventStore(nc: NatsConnection, opts: JetStreamEventStor
   const timeout = opts.requestTimeoutMs ?? 2_000;
   // By default a transient failure is retried for up to 8 s: most raft elections (4-9 s here) and every lame-duck
   // hand-over are ridden out inside the request instead of answered 503.
-  // A server that keeps the connection up (it answers pings) but lets every JetStream request time out, e.g. a stream
-  // leader whose store filled up (nats-server 2.9 neither steps it down nor answers through it while another node
-  // leads): after two timeouts in a row on one request the connection is moved to another server (at most every 10 s).
+  // A server that keeps the connection up (it answers pings) but lets every JetStream request time out: seen with a
+  // stream leader whose store filled up (nats-server 2.9), where publishes through its connection kept timing out even
+  // after another node led, and through a healthy node went straight through. After two timeouts in a row on one
+  // request the connection is moved to another server (at most every 10 s).
   // A timeout during an ordinary election costs one reconnect at most; the msgID keeps a retried append single.
   let movedAt = -Infinity;
   const onTransient = (err: unknown, attempt: number) => {
