@@ -184,7 +184,9 @@ maybe('a full disk on one node of the 3-node cluster', () => {
       const filledAt = performance.now();
       await fill(victim);
       df = await usage(victim);
-      await sleep(10_000);
+      // longer than one append's whole retry budget (8 s, plus its last 2 s try and a pause): by then each append
+      // either got through or ended as EventStoreUnavailable
+      await sleep(15_000);
       during = w.acked.length - before.acked;
       unavailable = w.unavailable - before.unavailable;
       const acks = [filledAt, ...w.ackedAt.filter((t) => t > filledAt), performance.now()];
@@ -198,7 +200,7 @@ maybe('a full disk on one node of the 3-node cluster', () => {
       const said = victim.logs().split('\n').filter((l) => /space|resource|disabl|\[ERR\] RAFT/i.test(l)).slice(-1).map((l) => l.replace(/^\[\d+\] \S+ \S+ /, '').slice(0, 120)).join(' | ');
       const counts = reasons.reduce<Record<string, number>>((m, r) => ({ ...m, [r]: (m[r] ?? 0) + 1 }), {});
       const moved = logLines.filter((l) => l.includes('event-store.reconnect')).length;
-      console.log(`leader ${victim.name} with its store ${df} full: ${during} appends acknowledged in 10 s meanwhile, longest gap ${gapMs} ms, ${unavailable} EventStoreUnavailable; `
+      console.log(`leader ${victim.name} with its store ${df} full: ${during} appends acknowledged in 15 s meanwhile, longest gap ${gapMs} ms, ${unavailable} EventStoreUnavailable; `
         + `leader now ${leaderAfter ?? 'none answering'}; stream health ${JSON.stringify(replicas)}; append failures by reason ${JSON.stringify(counts)}; `
         + `connection moved off the silent server ${moved} time(s); it logged: ${said || 'nothing about it'}`);
       // Free the space again: does the node catch up by itself? If not within 20 s, it is restarted (as an operator would).
