@@ -108,6 +108,8 @@ describe('deploy/monitoring', () => {
       'lbaas_agent_reconcile_seconds_bucket', 'lbaas_agent_reconcile_outcomes_total', 'lbaas_agent_haproxy_reloads_total',
       'lbaas_agent_haproxy_runtime_changes_total', 'lbaas_agent_lease_held', 'lbaas_agent_lease_lapses_total', 'lbaas_scheduler_placements_total',
       'lbaas_scheduler_failovers_total', 'lbaas_watcher_agents', 'lbaas_nats_connected', 'lbaas_ready', 'lbaas_wall_clock_offset_seconds',
+      // the faults of issue 12: a refused node, a full disk, no leader
+      'lbaas_stream_replicas', 'lbaas_stream_leader_known', 'lbaas_event_store_append_errors_total',
     ]) expect([must, used.has(must)]).toEqual([must, true]);
   });
 

@@ -269,7 +269,7 @@ maybe('the event store on a 3-node JetStream cluster, under writes, through lead
     expect(reconnects).toBeGreaterThan(0);
   }, 600_000);
 
-  it('a lame-duck rolling restart of all three nodes loses no write, and fails no request beyond a rare 503 with Retry-After', async () => {
+  it('a lame-duck rolling restart of all three nodes loses no write and fails no request', async () => {
     const from = reqs.length;
     startLoops();
     const gaps: number[] = [];
@@ -291,20 +291,20 @@ maybe('the event store on a 3-node JetStream cluster, under writes, through lead
     console.log(`lame-duck rolling restart: longest gap between acknowledged writes per node ${gaps.join(', ')} ms; `
       + `${writes.length} writes (${writes.filter(ok).length} 2xx, ${writes.filter((r) => r.status === 409).length} 409 while the LB was PENDING, ${writes.filter((r) => r.status >= 500).length} 5xx); `
       + `slowest requests ${[...mine].sort((a, b) => (b.t1 - b.t0) - (a.t1 - a.t0)).slice(0, 3).map(show).join('; ')}`);
-    // No 500, no error without an answer, nothing lost. The issue asks for no failed request at all; on this machine a
-    // request now and then (1-2 of ~1,400 in some runs) still gets the API's honest answer while the store cannot take
-    // a write, a 503 with Retry-After, after the store's 8 s of retries: counted and printed, and the known gap (the
-    // closing note of issue 12), not hidden.
-    const retryLater = mine.filter((r) => r.status === 503 && r.retryAfter === '2');
-    if (retryLater.length) console.log(`lame-duck rolling restart: ${retryLater.length} requests answered 503 with Retry-After: ${retryLater.map(show).join('; ')}`);
-    expect(mine.filter((r) => r.error || (r.status >= 500 && !retryLater.includes(r)) || (r.status >= 400 && r.status < 500 && ![404, 409].includes(r.status)))).toEqual([]);
-    expect(retryLater.length).toBeLessThanOrEqual(Math.max(2, Math.ceil(writes.length / 200)));
+    // No failed request at all: no 5xx (not even a 503 with Retry-After), no error without an answer, nothing lost.
+    // (A 503 here used to be an aggregate read answered by a follower still catching up after its restart: reads
+    // that decide now ask the stream leader, libs/event-store read-aggregate.ts.) A 409 is the LB being PENDING_UPDATE
+    // under the member loop's own writes. No 404 either: with no failed delete there is no retried one.
+    expect(mine.filter((r) => r.error || r.status >= 500 || (r.status >= 400 && r.status !== 409)).map(show)).toEqual([]);
     await verifyAcknowledged(reqs);
     // everything converged: the load balancer is ACTIVE again, the stream has its three replicas
     const g = await request('check', 0, 'GET', `/v2/lbaas/loadbalancers/${ids.lb}`);
     expect(['ACTIVE', 'PENDING_UPDATE']).toContain(bodyOf(g).loadbalancer.provisioning_status);
+    // every app connected and ready again on its own (a view whose consumer left with the last restarted node may
+    // need the stall guard's few seconds to catch up the commits it missed meanwhile)
     for (const [name, port] of metricsPorts) {
-      const m = await scrape(port);
+      let m = await scrape(port);
+      for (const t0 = performance.now(); sample(m, 'lbaas_ready') !== 1 && performance.now() - t0 < 20_000; m = await scrape(port)) await sleep(250);
       expect([name, sample(m, 'lbaas_nats_connected')]).toEqual([name, 1]);
       expect([name, sample(m, 'lbaas_ready')]).toEqual([name, 1]);
     }

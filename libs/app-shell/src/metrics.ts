@@ -30,10 +30,16 @@ export function readMetricsConfig(env: Record<string, string | undefined>, r: { 
 export type HealthVerdict = Readonly<{ ok: boolean; checks: Readonly<Record<string, unknown>> }>;
 
 /** An append as the event-store observer reports it (structurally libs/event-store's AppendObservation). */
-type Append = Readonly<{ aggregate: string; outcome: string; seconds: number; commit: { events: readonly { type: string }[] } }>;
+type Append = Readonly<{ aggregate: string; outcome: string; seconds: number; commit: { events: readonly { type: string }[] }; reason?: string }>;
 
 /** The stream head as libs/event-store's watchStreamHead reports it. */
-type Head = Readonly<{ lastSeq: number | null; seenAt: number | null; failures: number; errors: number }>;
+type Head = Readonly<{
+  lastSeq: number | null; seenAt: number | null; failures: number; errors: number;
+  replicas?: Readonly<{ configured: number; current: number; lagging: number; offline: number }> | null;
+}>;
+
+/** Failure reasons of appends that are counted from the start (libs/event-store appendFailureReason has them all). */
+const APPEND_FAULTS = ['insufficient_storage', 'no_leader', 'timeout', 'disconnected', 'unavailable'];
 
 const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
@@ -45,6 +51,7 @@ export class AppMetrics {
   private readonly appends: Counter;
   private readonly appendSeconds: Histogram;
   private readonly eventsAppended: Counter;
+  private readonly appendErrors: Counter;
   private readonly reads: Counter;
   private readonly readSeconds: Histogram;
   private readonly views = new Map<string, () => number>();
@@ -61,6 +68,8 @@ export class AppMetrics {
     this.appends = new Counter({ name: 'lbaas_event_store_appends_total', help: 'Commits this process tried to append, by aggregate and outcome (ok, conflict, unavailable, error)', labelNames: ['aggregate', 'outcome'], registers: r });
     this.appendSeconds = new Histogram({ name: 'lbaas_event_store_append_seconds', help: 'Append latency (including the store\'s own retries), by aggregate', labelNames: ['aggregate'], buckets: SECONDS, registers: r });
     this.eventsAppended = new Counter({ name: 'lbaas_event_store_events_appended_total', help: 'Events in commits this process appended, by event type', labelNames: ['type'], registers: r });
+    this.appendErrors = new Counter({ name: 'lbaas_event_store_append_errors_total', help: 'Appends that failed, by reason (insufficient_storage: the leader\'s store is full; no_leader: no stream leader or quorum; timeout; disconnected; unavailable; conflict; too_large; other)', labelNames: ['reason'], registers: r });
+    for (const reason of APPEND_FAULTS) this.appendErrors.inc({ reason }, 0);
     this.reads = new Counter({ name: 'lbaas_event_store_reads_total', help: 'Aggregate reads, by aggregate and outcome', labelNames: ['aggregate', 'outcome'], registers: r });
     this.readSeconds = new Histogram({ name: 'lbaas_event_store_read_seconds', help: 'Aggregate read latency', labelNames: ['aggregate'], buckets: SECONDS, registers: r });
     for (const e of ['disconnect', 'reconnect', 'error', 'ldm']) this.natsEvents.inc({ event: e }, 0);
@@ -80,6 +89,17 @@ export class AppMetrics {
       collect() { const at = self.head?.().seenAt; if (at != null) this.set((performance.now() - at) / 1000); } });
     new Gauge({ name: 'lbaas_stream_head_failures', help: 'Consecutive failed looks at the stream head (0 = the stream answers)', registers: r,
       collect() { this.set(self.head?.().failures ?? 0); } });
+    // The stream's health as its leader reports it (stream info, looked at with the head): no leader, replicas behind or gone.
+    new Gauge({ name: 'lbaas_stream_leader_known', help: '1 when the last look at the event stream got an answer from its leader, 0 when it did not (election, no quorum)', registers: r,
+      collect() { const h = self.head?.(); if (h) this.set(h.seenAt !== null && h.failures === 0 ? 1 : 0); } });
+    new Gauge({ name: 'lbaas_stream_replicas', help: 'Replicas of the event stream by state, as its leader last said: current, lagging (up but behind: catching up, or its store is full), offline (its node is down or refuses)', labelNames: ['state'], registers: r,
+      collect() {
+        this.reset();
+        const rs = self.head?.().replicas;
+        if (!rs) return;
+        for (const state of ['current', 'lagging', 'offline'] as const) this.set({ state }, rs[state]);
+        this.set({ state: 'configured' }, rs.configured);
+      } });
     new Gauge({ name: 'lbaas_ready', help: '1 when the app is ready (connected, caught up with the stream), else 0', registers: r,
       collect() { this.set(self.ready?.().ok ? 1 : 0); } });
     // Leases and heartbeat silence are timed on the monotonic clock; this shows when the wall clock moved against it.
@@ -116,6 +136,7 @@ export class AppMetrics {
     appended: (o: Append): void => {
       this.appends.inc({ aggregate: o.aggregate, outcome: o.outcome });
       this.appendSeconds.observe({ aggregate: o.aggregate }, o.seconds);
+      if (o.outcome !== 'ok') this.appendErrors.inc({ reason: o.reason ?? 'other' });
       if (o.outcome === 'ok') for (const e of o.commit.events) this.eventsAppended.inc({ type: e.type });
     },
     read: (o: Readonly<{ aggregate: string; ok: boolean; seconds: number }>): void => {

@@ -15,3 +15,4 @@ export * from './stream-head';
 export * from './observed-event-store';
 export * from './unreadable-commits';
 export * from './stream-identity';
+export { appendFailureReason, APPEND_FAILURE_REASONS, type AppendFailureReason } from './nats-errors';

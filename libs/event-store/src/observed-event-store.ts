@@ -1,6 +1,7 @@
 import type { Aggregate, Commit } from '@lbaas/contracts';
 import { EventStoreUnavailable, WrongExpectedSequence } from './errors';
 import type { EventStore, StreamRef } from './event-store';
+import { appendFailureReason, type AppendFailureReason } from './nats-errors';
 
 /** How one append ended: stored, refused for a stale expected sequence, the store did not answer, or anything else. */
 export type AppendOutcome = 'ok' | 'conflict' | 'unavailable' | 'error';
@@ -10,7 +11,8 @@ export type AppendOutcome = 'ok' | 'conflict' | 'unavailable' | 'error';
 export type ObservedStream = Aggregate | 'report';
 const streamOf = (ref: StreamRef): ObservedStream => ('report' in ref ? 'report' : ref.aggregate);
 
-export type AppendObservation = Readonly<{ aggregate: ObservedStream; outcome: AppendOutcome; seconds: number; commit: Commit }>;
+/** `reason`: why a failed append failed (appendFailureReason), absent when it was stored. */
+export type AppendObservation = Readonly<{ aggregate: ObservedStream; outcome: AppendOutcome; seconds: number; commit: Commit; reason?: AppendFailureReason }>;
 
 /** Told about every append and read of a store (e.g. a metrics registry); must not throw. */
 export type EventStoreObserver = Readonly<{
@@ -44,7 +46,7 @@ export function observedEventStore(store: EventStore, observer: EventStoreObserv
         tell(() => observer.appended?.({ aggregate: streamOf(stream), outcome: 'ok', seconds: seconds(t0), commit }));
         return seq;
       } catch (err) {
-        tell(() => observer.appended?.({ aggregate: streamOf(stream), outcome: outcomeOf(err), seconds: seconds(t0), commit }));
+        tell(() => observer.appended?.({ aggregate: streamOf(stream), outcome: outcomeOf(err), seconds: seconds(t0), commit, reason: appendFailureReason(err) }));
         throw err;
       }
     },

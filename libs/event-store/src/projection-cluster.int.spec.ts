@@ -66,8 +66,11 @@ describe('projections of the app identities on a 3-node cluster', () => {
       await cluster.kill(leader);
       await cluster.streamLeader(undefined, 30_000);
       for (let i = 0; i < 5; i++) {
+        // retried as a client would: the same commit on the same aggregate (a try that landed is then a duplicate)
+        const ref = { aggregate: 'lb', id: randomUUID() } as const;
+        const c = commit();
         for (;;) {
-          try { await writer.append({ aggregate: 'lb', id: randomUUID() }, commit(), 0); break; } catch { await sleep(200); }
+          try { await writer.append(ref, c, 0); break; } catch { await sleep(200); }
         }
       }
       const t0 = Date.now();

@@ -36,6 +36,8 @@ export type ProjectionOptions = Readonly<{
    * looks in a row that find the stream ahead and the view not moved recreate the consumer after the last applied commit.
    */
   stallCheckMs?: number;
+  /** A waitFor() that saw nothing arrive for this long recreates the consumer at once (default 1000 ms; see runProjection). */
+  waiterNudgeMs?: number;
 }>;
 
 /** A running projection: replayed, now following live. */
@@ -194,26 +196,41 @@ export async function runProjection(nc: NatsConnection, opts: ProjectionOptions)
   let seenAt = seq;
   let stalled = 0;
   let looking = false;
-  const guard = setInterval(() => {
+  let recreatedAt = -Infinity;
+  const recreate = async (why: string, head: number) => {
+    log?.warn({ op: 'projection.restart', filter, seq, head, why }, 'projection stalled behind the stream: consumer recreated');
+    recreatedAt = performance.now();
+    const next = await openWithin(seq);
+    if (stopped) { next.messages.stop(); void next.consumer.delete().catch(() => undefined); return; }
+    const old = { consumer, messages };
+    ({ consumer, messages } = next);
+    restarts++;
+    old.messages.stop();
+    void old.consumer.delete().catch(() => undefined);
+  };
+  const guarded = (work: () => Promise<void>) => {
     if (stopped || looking) return;
     looking = true;
-    void (async () => {
-      const head = (await directGet(jsm, { last_by_subj: filter }))?.seq ?? 0;
-      stalled = head > seq && seq === seenAt ? stalled + 1 : 0;
-      seenAt = seq;
-      if (stalled < 2 || stopped) return;
-      stalled = 0;
-      log?.warn({ op: 'projection.restart', filter, seq, head }, 'projection stalled behind the stream: consumer recreated');
-      const next = await openWithin(seq);
-      if (stopped) { next.messages.stop(); void next.consumer.delete().catch(() => undefined); return; }
-      const old = { consumer, messages };
-      ({ consumer, messages } = next);
-      restarts++;
-      old.messages.stop();
-      void old.consumer.delete().catch(() => undefined);
-    })().catch(() => undefined).finally(() => { looking = false; }); // no leader: look again next time
-  }, opts.stallCheckMs ?? 2_000);
+    void work().catch(() => undefined).finally(() => { looking = false; }); // no leader: look again next time
+  };
+  const guard = setInterval(() => guarded(async () => {
+    const head = (await directGet(jsm, { last_by_subj: filter }))?.seq ?? 0;
+    stalled = head > seq && seq === seenAt ? stalled + 1 : 0;
+    seenAt = seq;
+    if (stalled < 2 || stopped) return;
+    stalled = 0;
+    await recreate('stall guard', head);
+  }), opts.stallCheckMs ?? 2_000);
   guard.unref();
+  // Somebody waits for a sequence that exists (an acknowledged append, the stream's head) and nothing at all arrived
+  // for `waiterNudgeMs`: the consumer is recreated now instead of after the guard's two looks (2-4 s). Seen when a
+  // node of a lame-duck rolling restart took the consumer with it: the api's read-your-writes and catch-up waits (3 s)
+  // ran out first and answered 503.
+  const nudgeMs = opts.waiterNudgeMs ?? 1_000;
+  const nudge = (target: number, seqAtStart: number) => {
+    if (stopped || seq >= target || seq !== seqAtStart || performance.now() - recreatedAt < 2 * nudgeMs) return;
+    guarded(() => recreate('waiter', target));
+  };
 
   const projection: Projection = {
     get seq() {
@@ -222,10 +239,14 @@ export async function runProjection(nc: NatsConnection, opts: ProjectionOptions)
     waitFor(target, timeoutMs = 10_000) {
       if (seq >= target) return Promise.resolve();
       if (stopped) return Promise.reject(new ProjectionStopped());
+      const seqAtStart = seq;
+      const nudger = timeoutMs > nudgeMs ? setTimeout(() => nudge(target, seqAtStart), nudgeMs) : undefined;
+      nudger?.unref();
       return new Promise<void>((resolve, reject) => {
         const waiter: Waiter = {
-          seq: target, resolve, reject,
+          seq: target, resolve: () => { clearTimeout(nudger); resolve(); }, reject: (err) => { clearTimeout(nudger); reject(err); },
           timer: setTimeout(() => {
+            clearTimeout(nudger);
             waiters = waiters.filter((w) => w !== waiter);
             reject(new ProjectionTimeout(target, seq, timeoutMs));
           }, timeoutMs),

@@ -1,8 +1,9 @@
+import { EVENT_STREAM } from '@lbaas/contracts';
 import type { JetStreamClient, JetStreamManager } from 'nats';
 import { decodeCommit } from './commit-codec';
 import { EventStoreUnavailable, UnreadableCommit } from './errors';
 import type { StoredCommit } from './event-store';
-import { directGet, type DirectQuery } from './direct-get';
+import { directGet, leaderGet, type DirectQuery } from './direct-get';
 import { retryTransient, type RetryPolicy } from './retry';
 
 /** What reading one aggregate needs. */
@@ -31,19 +32,26 @@ function decodeOrSkip<E>(ctx: ReadContext, m: { data: Uint8Array; subject: strin
 /**
  * All readable commits on one literal subject, in order, and the stream seq of the last message (0 for none): an
  * unreadable commit is skipped (reported), and `seq` still names the last message, so an append after it works. Never hangs on an
- * empty subject: the last message is looked up first (direct get, 404 = nothing), so the end is known in advance.
- * Short histories are fetched with direct gets; longer ones continue with an ordered consumer (no deliver_policy:
+ * empty subject: the last message is looked up first (404 = nothing), so the end is known in advance.
+ * Short histories are fetched message by message; longer ones continue with an ordered consumer (no deliver_policy:
  * nats v2 would retry that forever), which is deleted afterwards.
+ *
+ * On LBAAS_EVENTS the messages come from the stream leader (leaderGet): a read decides a command, and a direct get
+ * may be answered by a follower that is still catching up after a restart (nats-server 2.9), which knows an older
+ * last commit, or none (seen in a lame-duck rolling restart: "seq N exists but next from 1 was not found", a 503).
+ * The report stream (whose readers may not use message gets) keeps direct gets; a message a lagging replica does not
+ * have yet is then read with the ordered consumer, which the leader serves.
  */
 export async function readAggregate<E>(ctx: ReadContext, stream: string, subject: string): Promise<{ commits: StoredCommit<E>[]; seq: number }> {
-  const get = (query: DirectQuery) => retryTransient(`read ${subject}`, ctx.retry, () => directGet(ctx.jsm, query, stream));
+  const byLeader = stream === EVENT_STREAM;
+  const get = (query: DirectQuery) => retryTransient(`read ${subject}`, ctx.retry, () => (byLeader ? leaderGet : directGet)(ctx.jsm, query, stream));
   const last = await get({ last_by_subj: subject });
   if (!last) return { commits: [], seq: 0 };
   const commits: StoredCommit<E>[] = [];
   let cursor = 1;
   for (let i = 0; i < ctx.directGets && cursor <= last.seq; i++) {
     const m = cursor === last.seq ? last : await get({ seq: cursor, next_by_subj: subject });
-    if (!m) throw new EventStoreUnavailable(`${subject}: seq ${last.seq} exists but next from ${cursor} was not found`);
+    if (!m) break; // a replica without it yet: the consumer below reads the rest
     decodeOrSkip(ctx, m, commits);
     cursor = m.seq + 1;
   }

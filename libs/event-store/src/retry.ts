@@ -8,6 +8,8 @@ export type RetryPolicy = Readonly<{
   backoffMs: number;
   /** Go on retrying (backoff capped at 1 s) until this much time has passed, even after `attempts`: rides out an election. */
   budgetMs?: number;
+  /** Told about every transient failure before the pause (e.g. to move a connection off a server that stopped answering). */
+  onTransient?: (err: unknown, attempt: number) => void;
 }>;
 
 /**
@@ -28,6 +30,7 @@ export async function retryTransient<T>(
       if (!isTransient(err)) throw err;
       last = err;
       logger?.warn({ op: 'event-store.retry', what, attempt, err }, 'transient JetStream failure');
+      try { policy.onTransient?.(err, attempt); } catch { /* a hook never breaks a retry */ }
       const wait = Math.min(policy.backoffMs * attempt, policy.budgetMs ? 1_000 : Infinity);
       if (attempt >= policy.attempts && performance.now() - t0 + wait > (policy.budgetMs ?? 0)) break;
       await new Promise((r) => setTimeout(r, wait));

@@ -46,6 +46,8 @@ export interface NatsCluster {
   waitForMetaLeader(timeoutMs?: number): Promise<string>;
   /** The current leader of `stream` (default LBAAS_EVENTS), asked as the operator; waits while there is none. */
   streamLeader(stream?: string, timeoutMs?: number): Promise<string>;
+  /** Makes node `name` the leader of `stream` (default LBAAS_EVENTS) by asking the leader to step down until it is. */
+  moveStreamLeader(name: string, stream?: string, timeoutMs?: number): Promise<void>;
   /** Resolves once every replica of `stream` is current (no lag, all peers seen recently). */
   waitForReplicasCurrent(stream?: string, timeoutMs?: number): Promise<void>;
   /** `kill -9` (or another signal) of one node; resolves when it exited. */
@@ -206,6 +208,19 @@ export async function startNatsCluster(o: { agents?: readonly string[]; extraCon
         const info = await (await nc.jetstreamManager({ checkAPI: false, timeout: 1_000 })).streams.info(stream);
         return info.cluster?.leader || undefined;
       });
+    },
+    async moveStreamLeader(name, stream = EVENT_STREAM, timeout = 60_000) {
+      const nc = await operator();
+      const t0 = performance.now();
+      for (;;) {
+        const leader = await cluster.streamLeader(stream, timeout);
+        if (leader === name) return;
+        if (performance.now() - t0 > timeout) throw new Error(`${name} did not become the leader of ${stream} within ${timeout} ms (${leader} is)`);
+        // The leader steps down and the replicas elect another (any current one): try until it is `name`.
+        await nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, undefined, { timeout: 5_000 }).catch(() => undefined);
+        await sleep(500);
+        await cluster.waitForReplicasCurrent(stream, timeout).catch(() => undefined);
+      }
     },
     async waitForReplicasCurrent(stream = EVENT_STREAM, timeout = 30_000) {
       const nc = await operator();
