@@ -135,6 +135,8 @@ export class Fencing {
   private worker: Worker | null = null;
   private workerStartedAt = 0;
   private timers: NodeJS.Timeout[] = [];
+  /** During start's first round trip: a lease element missing then is a start without a lease, not a lapse seen live. */
+  private starting = false;
 
   constructor(private readonly d: FencingDeps) {}
 
@@ -152,7 +154,9 @@ export class Fencing {
     mkdirSync(this.d.config.stateDir, { recursive: true, mode: 0o700 });
     // The table with this agent's ports, its lease element as it is: present (a restart within the lease) or not.
     await this.d.fence?.ensure(this.ports()).catch((err: unknown) => this.d.logger.error({ op: 'fence.kernel', err }, 'could not set up the kernel fence'));
+    this.starting = true;
     await this.roundTrip();
+    this.starting = false;
     this.startWorker();
     this.timers.push(setInterval(() => void this.roundTrip(), this.d.config.reportIntervalMs));
     this.timers.push(setInterval(() => void this.checkLease(), Math.min(100, this.d.config.reportIntervalMs)));
@@ -237,7 +241,13 @@ export class Fencing {
         return null;
       });
       if (renewed === null) return; // nft failed: the next round trip tries again (the lease runs out if none succeeds)
-      if (!renewed) { await this.lapse('the kernel fence\'s lease element is gone (expired while no process of this agent renewed it, or revoked)'); return; }
+      if (!renewed && this.starting) {
+        // The first start of this agent on this host, or its lease ran out while no process of it ran (its LBs may have
+        // moved): fenced until caught up with the stream, then granted (resumeAfterCatchUp).
+        await this.lapse(null);
+        return;
+      }
+      if (!renewed) { await this.lapse('the kernel fence\'s lease element is gone (expired, or revoked)'); return; }
     }
     this.writeRenewal(sentAt);
   }
@@ -261,15 +271,23 @@ export class Fencing {
     await this.lapse(`lease lapsed ${monotonicMs() - renewed} ms after the last renewal`);
   }
 
-  /** Fenced: the kernel's element revoked (it would expire about now anyway), every VIP withdrawn, reconciling paused. */
-  private async lapse(why: string): Promise<void> {
+  /**
+   * Fenced: the kernel's element revoked (it would expire about now anyway), every VIP withdrawn, reconciling paused.
+   * `why` null: a start without a lease element (not a lapse of a running agent).
+   */
+  private async lapse(why: string | null): Promise<void> {
     if (this.fenced) return;
     this.fenced = true;
     Atomics.store(this.shared, SLOT.fenced, 1n); // the keeper renews no more until we resume
     this.d.pause();
     await this.d.fence?.revoke().catch((err: unknown) => this.d.logger.warn({ op: 'fence.kernel', err }, 'could not revoke the kernel fence (it expires by itself)'));
     await this.d.withdrawVips();
-    this.d.logger.error({ op: 'lease', why }, 'lease lapsed: VIPs withdrawn');
+    if (why !== null) this.d.logger.error({ op: 'lease', why }, 'lease lapsed: VIPs withdrawn');
+    else {
+      const owned = this.ports().length;
+      this.d.logger[owned > 0 ? 'warn' : 'info']({ op: 'lease.start', owned },
+        'no lease in the kernel fence at start (first start here, or it ran out while no process of this agent ran): VIPs withdrawn until caught up with the stream');
+    }
   }
 
   /**
