@@ -19,7 +19,7 @@ export type AgentConfig = Readonly<{
   stateDir: string;
   runDir: string;
   /**
-   * Heartbeat period (Neutron's report_interval). Defaults: report 250 ms < lease 1500 ms < agent_down_time 2000 ms
+   * Heartbeat period (Neutron's report_interval). Defaults: report 250 ms < lease 1750 ms < agent_down_time 2250 ms
    * (docs/failover.md, "Timings": lease + 500 ms ≤ agent_down_time is the fence's invariant, enforced by the watcher).
    */
   reportIntervalMs: number;
@@ -96,7 +96,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     reportIntervalMs: r.int('REPORT_INTERVAL_MS', 250, 50),
     resyncIntervalMs: r.int('RESYNC_INTERVAL_MS', 5000, 100),
     healthPollMs: r.int('HEALTH_POLL_MS', 1000, 100),
-    leaseMs: r.int('LEASE_MS', 1500, 200),
+    leaseMs: r.int('LEASE_MS', 1750, 200),
     leaseStallLimitMs: r.int('LEASE_STALL_LIMIT_MS', 60_000, 1000, 600_000),
     testStallMs: r.int('LEASE_TEST_STALL_MS', 0, 0, 600_000),
     watchdog: r.bool('LEASE_WATCHDOG', true),

@@ -157,6 +157,9 @@ export class Fencing {
     this.starting = true;
     await this.roundTrip();
     this.starting = false;
+    // This thread turns now; main.ts loads the Nest shell next (a synchronous stretch): the keeper must not take that
+    // for a stall, it renews meanwhile (the stall limit is a minute).
+    raise(this.shared, SLOT.mainContact, monotonicMs());
     this.startWorker();
     this.timers.push(setInterval(() => void this.roundTrip(), this.d.config.reportIntervalMs));
     this.timers.push(setInterval(() => void this.checkLease(), Math.min(100, this.d.config.reportIntervalMs)));
