@@ -1,5 +1,6 @@
 /**
- * Failover benchmark (issue 4), with the default settings (report 500 ms, lease 3000 ms, agent_down_time 3500 ms):
+ * Failover benchmark (issue 4), with the default settings (report 250 ms, lease 1750 ms, agent_down_time 2250 ms,
+ * watcher tick 100 ms; before issue 14: 500 / 3000 / 3500 / 250):
  *   - failover outage: a host dies (agent and haproxy kill -9, links down) → the first good response through the VIP
  *     (client on the provider segment, a GET every 50 ms with a 500 ms timeout), over N runs
  *   - agent restart (kill -9 of the hosting agent, restarted at once): failed requests through the VIP, time until ready
@@ -265,7 +266,7 @@ async function main(): Promise<void> {
   }
   const report = {
     at: new Date().toISOString(),
-    settings: { reportIntervalMs: 500, leaseMs: 3000, agentDownTimeMs: 3500 },
+    settings: { reportIntervalMs: 250, leaseMs: 1750, agentDownTimeMs: 2250, watcherTickMs: 100, kernelFence: true },
     failoverOutageMs: summarize(outages), outages,
     restart: { runs: restart.length, failedRequests: restart.reduce((a, r) => a + r.failed, 0), readyMs: summarize(restart.map((r) => r.readyMs)) },
     rebuild,

@@ -64,6 +64,7 @@ export class AgentRuntime {
       // A lease regained does not override a refused stream: reconciling resumes only when both allow it.
       resume: () => { if (this.guard.trusted) this.reconciler?.resume(); },
       catchUp: async (seq) => { await this.projection?.waitFor(seq, 10_000); },
+      fence: host.fence, fencePorts: () => host.fencePorts(),
     });
   }
 
@@ -98,12 +99,20 @@ export class AgentRuntime {
     return parsed.desired;
   }
 
+  private fencingStarted: Promise<void> | null = null;
+
+  /** Step 1 on its own: main.ts calls it before the Nest shell boots, so a restart renews the lease as early as it can. */
+  startFencing(): Promise<void> {
+    this.fencingStarted ??= this.fencing.start();
+    return this.fencingStarted;
+  }
+
   async start(): Promise<void> {
     const { agentId } = this.config;
     this.stopped = false;
     // 1. Heartbeats and the lease first: a restart renews the lease at once, so adopted VIPs stay (hitless), also
     //    while step 2 waits for a stream it can trust.
-    await this.fencing.start();
+    await this.startFencing();
     // 2. The stream must be the one this agent served from (stream-guard.ts). A missing, empty, shorter or foreign one:
     //    keep serving what runs, destroy nothing, say so, wait. The agent never creates the stream.
     await this.guard.waitUntilTrusted(Math.min(this.config.resyncIntervalMs, 2_000), () => this.stopped);
@@ -205,6 +214,7 @@ export class AgentRuntime {
     this.stopped = true;
     if (this.watch) clearInterval(this.watch);
     this.fencing.stop();
+    this.fencingStarted = null;
     this.health?.stop();
     await this.reconciler?.stop();
     await this.projection?.stop();

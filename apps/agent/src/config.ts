@@ -18,7 +18,10 @@ export type AgentConfig = Readonly<{
   managementAddress: string | null;
   stateDir: string;
   runDir: string;
-  /** Heartbeat period (Neutron's report_interval). Defaults: report 500 ms < lease 3000 ms < agent_down_time 3500 ms. */
+  /**
+   * Heartbeat period (Neutron's report_interval). Defaults: report 250 ms < lease 1750 ms < agent_down_time 2250 ms
+   * (docs/failover.md, "Timings": lease + 500 ms ≤ agent_down_time is the fence's invariant, enforced by the watcher).
+   */
   reportIntervalMs: number;
   resyncIntervalMs: number;
   healthPollMs: number;
@@ -37,6 +40,11 @@ export type AgentConfig = Readonly<{
   testStallMs: number;
   /** Start the per-host watchdog (withdraws VIPs when the lease file lapses, even if this process is dead). */
   watchdog: boolean;
+  /**
+   * KERNEL_FENCE (default on): an nftables bridge table whose lease element expires with the lease, so the kernel
+   * stops every LB namespace of this agent answering when nobody renews it, even with every process of the agent dead.
+   */
+  kernelFence: boolean;
   /** Gratuitous ARPs sent after plugging a VIP (0 disables). */
   garpCount: number;
   haproxyBin: string;
@@ -85,13 +93,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     managementAddress: env.MANAGEMENT_ADDRESS || null,
     stateDir: r.str('STATE_DIR', `/var/lib/lbaas/agent-${agentId}`),
     runDir,
-    reportIntervalMs: r.int('REPORT_INTERVAL_MS', 500, 50),
+    reportIntervalMs: r.int('REPORT_INTERVAL_MS', 250, 50),
     resyncIntervalMs: r.int('RESYNC_INTERVAL_MS', 5000, 100),
     healthPollMs: r.int('HEALTH_POLL_MS', 1000, 100),
-    leaseMs: r.int('LEASE_MS', 3000, 200),
+    leaseMs: r.int('LEASE_MS', 1750, 200),
     leaseStallLimitMs: r.int('LEASE_STALL_LIMIT_MS', 60_000, 1000, 600_000),
     testStallMs: r.int('LEASE_TEST_STALL_MS', 0, 0, 600_000),
     watchdog: r.bool('LEASE_WATCHDOG', true),
+    kernelFence: r.bool('KERNEL_FENCE', true),
     garpCount: r.int('GARP_COUNT', 3, 0, 10),
     haproxyBin: r.str('HAPROXY_BIN', 'haproxy'),
     haproxyMaxconnCap: r.int('HAPROXY_MAXCONN_CAP', 0, 0, 1_000_000),

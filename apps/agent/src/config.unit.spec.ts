@@ -6,7 +6,7 @@ describe('loadConfig', () => {
     const c = loadConfig({ AGENT_ID: 'agent-a', BRIDGE_MAPPINGS: 'physnet1:br-ex, physnet2:br-2', NATS_URL: 'nats://127.0.0.1:4222' });
     expect(c).toMatchObject({
       agentId: 'agent-a', bridgeMappings: { physnet1: 'br-ex', physnet2: 'br-2' }, stateDir: '/var/lib/lbaas/agent-agent-a',
-      runDir: '/run/lbaas/agent-a', reportIntervalMs: 500, resyncIntervalMs: 5000, healthPollMs: 1000, leaseMs: 3000, leaseStallLimitMs: 60_000, testStallMs: 0, watchdog: true, garpCount: 3, haproxyBin: 'haproxy',
+      runDir: '/run/lbaas/agent-a', reportIntervalMs: 250, resyncIntervalMs: 5000, healthPollMs: 1000, leaseMs: 1750, leaseStallLimitMs: 60_000, testStallMs: 0, watchdog: true, kernelFence: true, garpCount: 3, haproxyBin: 'haproxy',
     });
   });
 

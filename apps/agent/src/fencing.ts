@@ -6,6 +6,7 @@ import { EVENT_STREAM, subjects } from '@lbaas/contracts';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import type { AgentConfig } from './config';
+import type { KernelFence } from './host/kernel-fence';
 
 /**
  * Fencing (DESIGN.md §6): the agent may answer on its VIPs only while it holds a lease, and the lease is renewed only
@@ -13,7 +14,14 @@ import type { AgentConfig } from './config';
  * with its own event loop and NATS connection, so a busy main thread is not taken for a dead agent; the keeper renews
  * only while this thread's event loop turns (within LEASE_STALL_LIMIT_MS). No renewal for LEASE_MS
  * → withdraw every VIP and pause reconciling; NATS back → catch up with the stream, renew, resume. The lease is also a
- * file the per-host watchdog reads (watchdog.ts), so a dead agent process is fenced too.
+ * file the per-host watchdog reads (watchdog.ts), so a dead agent process is fenced too, and an element with a timeout in
+ * the kernel (host/kernel-fence.ts), so the VIPs stop answering even when every process of the agent is dead.
+ *
+ * The kernel's lease element and the lease file are renewed together, kernel first: a renewal the kernel refuses (the
+ * element expired or was revoked) renews the file neither, and the agent fences itself. Only the resume after a lapse
+ * (caught up with the stream) grants the element again; a start finds it gone when the lease lapsed while no process of
+ * the agent ran, and then starts fenced (its VIPs withdrawn until it caught up), so the copy of an LB that moved away
+ * meanwhile never answers again.
  */
 
 /**
@@ -111,6 +119,9 @@ export type FencingDeps = Readonly<{
   resume: () => void;
   /** Resolves once the agent's catalog has applied stream sequence `seq`. */
   catchUp: (seq: number) => Promise<void>;
+  /** The kernel fence (null: off, KERNEL_FENCE=false) and the ports it guards (host-side veths of every LB recorded here). */
+  fence?: KernelFence | null;
+  fencePorts?: () => string[];
 }>;
 
 /** Heartbeat, lease, withdraw and resume: one instance per agent process. */
@@ -124,6 +135,8 @@ export class Fencing {
   private worker: Worker | null = null;
   private workerStartedAt = 0;
   private timers: NodeJS.Timeout[] = [];
+  /** During start's first round trip: a lease element missing then is a start without a lease, not a lapse seen live. */
+  private starting = false;
 
   constructor(private readonly d: FencingDeps) {}
 
@@ -139,7 +152,14 @@ export class Fencing {
   async start(): Promise<void> {
     this.stopped = false;
     mkdirSync(this.d.config.stateDir, { recursive: true, mode: 0o700 });
+    // The table with this agent's ports, its lease element as it is: present (a restart within the lease) or not.
+    await this.d.fence?.ensure(this.ports()).catch((err: unknown) => this.d.logger.error({ op: 'fence.kernel', err }, 'could not set up the kernel fence'));
+    this.starting = true;
     await this.roundTrip();
+    this.starting = false;
+    // This thread turns now; main.ts loads the Nest shell next (a synchronous stretch): the keeper must not take that
+    // for a stall, it renews meanwhile (the stall limit is a minute).
+    raise(this.shared, SLOT.mainContact, monotonicMs());
     this.startWorker();
     this.timers.push(setInterval(() => void this.roundTrip(), this.d.config.reportIntervalMs));
     this.timers.push(setInterval(() => void this.checkLease(), Math.min(100, this.d.config.reportIntervalMs)));
@@ -166,7 +186,7 @@ export class Fencing {
     const { agentId, stateDir, leaseMs, reportIntervalMs, nats, leaseStallLimitMs, logLevel } = this.d.config;
     const w = startLeaseWorker({
       nats, agentId, heartbeatSubject: subjects.heartbeat(agentId), stateDir, leaseMs, reportIntervalMs, stallLimitMs: leaseStallLimitMs,
-      logLevel, shared: this.shared.buffer as SharedArrayBuffer,
+      logLevel, shared: this.shared.buffer as SharedArrayBuffer, kernelFence: this.d.fence ? this.d.fence.agentId : null,
     });
     this.workerStartedAt = monotonicMs();
     w.on('error', (err) => this.d.logger.error({ op: 'lease.worker', err }, 'lease keeper failed'));
@@ -202,7 +222,7 @@ export class Fencing {
       await this.d.nc.flush();
       const fresh = monotonicMs() - sentAt <= this.d.config.leaseMs;
       if (this.fenced) { if (fresh) void this.resumeAfterCatchUp(sentAt); }
-      else if (fresh && !keeperUp) this.renew(sentAt);
+      else if (fresh && !keeperUp) await this.renew(sentAt);
     } catch (err) {
       this.d.logger.warn({ op: 'heartbeat', err }, 'NATS round trip failed');
     } finally {
@@ -210,7 +230,32 @@ export class Fencing {
     }
   }
 
-  private renew(sentAt: number): void {
+  private ports(): string[] {
+    return this.d.fencePorts?.() ?? [];
+  }
+
+  /** A renewal from this thread: the kernel's element first (only while it is still there), then the file. */
+  private async renew(sentAt: number): Promise<void> {
+    const left = Math.max(sentAt, slot(this.shared, SLOT.leaseRenewed)) + this.d.config.leaseMs - monotonicMs();
+    if (left <= 0) return;
+    if (this.d.fence) {
+      const renewed = await this.d.fence.renew(left).catch((err: unknown) => {
+        this.d.logger.warn({ op: 'fence.kernel', err }, 'could not renew the kernel fence');
+        return null;
+      });
+      if (renewed === null) return; // nft failed: the next round trip tries again (the lease runs out if none succeeds)
+      if (!renewed && this.starting) {
+        // The first start of this agent on this host, or its lease ran out while no process of it ran (its LBs may have
+        // moved): fenced until caught up with the stream, then granted (resumeAfterCatchUp).
+        await this.lapse(null);
+        return;
+      }
+      if (!renewed) { await this.lapse('the kernel fence\'s lease element is gone (expired, or revoked)'); return; }
+    }
+    this.writeRenewal(sentAt);
+  }
+
+  private writeRenewal(sentAt: number): void {
     const { agentId, stateDir, leaseMs } = this.d.config;
     raise(this.shared, SLOT.leaseRenewed, sentAt);
     try {
@@ -226,11 +271,26 @@ export class Fencing {
     raise(this.shared, SLOT.mainContact, monotonicMs()); // this thread's event loop turns: the keeper's proof of progress
     const renewed = slot(this.shared, SLOT.leaseRenewed);
     if (this.fenced || monotonicMs() - renewed <= this.d.config.leaseMs) return;
+    await this.lapse(`lease lapsed ${monotonicMs() - renewed} ms after the last renewal`);
+  }
+
+  /**
+   * Fenced: the kernel's element revoked (it would expire about now anyway), every VIP withdrawn, reconciling paused.
+   * `why` null: a start without a lease element (not a lapse of a running agent).
+   */
+  private async lapse(why: string | null): Promise<void> {
+    if (this.fenced) return;
     this.fenced = true;
     Atomics.store(this.shared, SLOT.fenced, 1n); // the keeper renews no more until we resume
     this.d.pause();
+    await this.d.fence?.revoke().catch((err: unknown) => this.d.logger.warn({ op: 'fence.kernel', err }, 'could not revoke the kernel fence (it expires by itself)'));
     await this.d.withdrawVips();
-    this.d.logger.error({ op: 'lease', ms: monotonicMs() - renewed }, 'lease lapsed: VIPs withdrawn');
+    if (why !== null) this.d.logger.error({ op: 'lease', why }, 'lease lapsed: VIPs withdrawn');
+    else {
+      const owned = this.ports().length;
+      this.d.logger[owned > 0 ? 'warn' : 'info']({ op: 'lease.start', owned },
+        'no lease in the kernel fence at start (first start here, or it ran out while no process of this agent ran): VIPs withdrawn until caught up with the stream');
+    }
   }
 
   /**
@@ -245,9 +305,14 @@ export class Fencing {
       const jsm = await this.d.nc.jetstreamManager({ checkAPI: false });
       const last = (await jsm.streams.info(EVENT_STREAM)).state.last_seq;
       await this.d.catchUp(last);
-      this.fenced = false;
       // The keeper kept making round trips while we were fenced (it only did not renew): its last one counts too.
-      this.renew(Math.max(sentAt, slot(this.shared, SLOT.workerContact)));
+      const contact = Math.max(sentAt, slot(this.shared, SLOT.workerContact));
+      const left = contact + this.d.config.leaseMs - monotonicMs();
+      if (left <= 0) return; // that contact is too old by now: the next round trip tries again
+      // The kernel's element is granted again (table and ports ensured in the same transaction): it answers again.
+      await this.d.fence?.grant(left, this.ports());
+      this.fenced = false;
+      this.writeRenewal(contact);
       Atomics.store(this.shared, SLOT.fenced, 0n);
       this.d.resume();
       this.d.logger.warn({ op: 'lease', seq: last }, 'NATS is back: caught up, lease renewed, reconciling again');

@@ -2,6 +2,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { connectNats, createLogger, type NatsConfig } from '@lbaas/app-shell';
 import type { NatsConnection } from 'nats';
 import { monotonicMs, raise, slot, SLOT, writeLease } from './fencing';
+import { KernelFence } from './host/kernel-fence';
 
 /**
  * The lease keeper (issue 11, "busy is not dead"): a worker thread of the agent process with its own event loop and its
@@ -16,7 +17,11 @@ import { monotonicMs, raise, slot, SLOT, writeLease } from './fencing';
  * While the main thread is fenced (lease lapsed, catching up) the thread does not renew: only the main thread's
  * resume renews, after it caught up with the stream (fencing.ts).
  *
- * Shared with the main thread: the BigInt64 slots of fencing.ts SLOT (wall-clock ms), written with Atomics.
+ * Each renewal renews the kernel fence's lease element first (host/kernel-fence.ts: one nft transaction, the same
+ * whatever the number of load balancers) and the lease file only if the kernel renewed it: an element that already
+ * expired is never brought back from here (that is the main thread's grant after a lapse).
+ *
+ * Shared with the main thread: the BigInt64 slots of fencing.ts SLOT (monotonic ms), written with Atomics.
  */
 export type LeaseWorkerData = Readonly<{
   nats: NatsConfig;
@@ -28,6 +33,8 @@ export type LeaseWorkerData = Readonly<{
   stallLimitMs: number;
   logLevel: string;
   shared: SharedArrayBuffer;
+  /** The agent id of the kernel fence to renew (null: no kernel fence, KERNEL_FENCE=false). */
+  kernelFence: string | null;
 }>;
 
 /**
@@ -52,6 +59,8 @@ async function keep(d: LeaseWorkerData): Promise<void> {
     });
     if (nc === null) await new Promise((r) => setTimeout(r, d.reportIntervalMs));
   }
+  const fence = d.kernelFence ? new KernelFence(d.kernelFence) : null;
+  let kernelRefused = false;
   let stalled = false;
   for (;;) {
     const sentAt = monotonicMs();
@@ -74,8 +83,18 @@ async function keep(d: LeaseWorkerData): Promise<void> {
         await nc.flush();
         raise(shared, SLOT.workerContact, sentAt);
         if (slot(shared, SLOT.fenced) === 0 && monotonicMs() < sentAt + d.leaseMs) {
-          writeLease(d.stateDir, { agentId: d.agentId, until: Date.now() + (sentAt + d.leaseMs - monotonicMs()), untilMono: sentAt + d.leaseMs, renewedBy: process.pid });
-          raise(shared, SLOT.leaseRenewed, sentAt);
+          // The kernel's element first, to the same deadline; refused (gone): no renewal here, the main thread fences.
+          const renewed = fence === null || await fence.renew(sentAt + d.leaseMs - monotonicMs()).catch((err: unknown) => {
+            logger.warn({ op: 'fence.kernel', err }, 'nft failed renewing the kernel fence; trying again at the next round trip');
+            return null;
+          });
+          if (renewed === true) {
+            writeLease(d.stateDir, { agentId: d.agentId, until: Date.now() + (sentAt + d.leaseMs - monotonicMs()), untilMono: sentAt + d.leaseMs, renewedBy: process.pid });
+            raise(shared, SLOT.leaseRenewed, sentAt);
+          } else if (renewed === false && !kernelRefused && slot(shared, SLOT.fenced) === 0) {
+            logger.error({ op: 'fence.kernel' }, 'the kernel fence refused the renewal (its lease element is gone): not renewing');
+          }
+          kernelRefused = renewed === false;
         }
       } catch (err) {
         logger.warn({ op: 'heartbeat', err }, 'heartbeat failed');

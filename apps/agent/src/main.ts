@@ -1,14 +1,13 @@
 import 'reflect-metadata';
 import { mkdirSync, rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NestFactory } from '@nestjs/core';
-import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import type { MicroserviceOptions } from '@nestjs/microservices';
 import { AppMetrics, ConfigError, connectNats, createLogger, natsConnectionOptions, NestPinoLogger, SafeNatsRequestDeserializer, startMetricsServer, viewReadiness } from '@lbaas/app-shell';
 import { jetStreamEventStore, observedEventStore, watchStreamHead } from '@lbaas/event-store';
 import { SecretStore, secretsKeyFrom } from '@lbaas/secret-store';
 import { AgentRuntime } from './agent-runtime';
-import { AppModule } from './app.module';
 import { loadConfig } from './config';
+import { KernelFence } from './host/kernel-fence';
 import { LinuxHost } from './host/linux-host';
 import { agentMetrics } from './metrics';
 import { ensureWatchdog, stopWatchdog } from './watchdog';
@@ -26,7 +25,8 @@ async function main(): Promise<void> {
   const logger = createLogger('agent', { agent_id: config.agentId }, config.logLevel);
   // 1. Netns, veths and haproxy need root; say so instead of failing half-way.
   if (process.getuid?.() !== 0) throw new ConfigError(['the agent must run as root (it creates network namespaces and runs haproxy)']);
-  const host = new LinuxHost({ stateDir: config.stateDir, runDir: config.runDir, haproxyBin: config.haproxyBin, garpCount: config.garpCount });
+  const fence = config.kernelFence ? new KernelFence(config.agentId) : null;
+  const host = new LinuxHost({ stateDir: config.stateDir, runDir: config.runDir, haproxyBin: config.haproxyBin, garpCount: config.garpCount, fence });
   // 2. --cleanup: destroy everything this agent's state dir records (lbaasctl up on Ctrl-C), then exit.
   if (process.argv.includes('--cleanup')) {
     stopWatchdog(config.stateDir);
@@ -34,6 +34,7 @@ async function main(): Promise<void> {
       await host.destroy(lbId);
       logger.info({ op: 'cleanup', lb_id: lbId }, 'destroyed');
     }
+    await fence?.remove();
     // Nothing of ours is left in the run dir but the PING check script: remove the dir (it is this agent's alone).
     rmSync(config.runDir, { recursive: true, force: true });
     return;
@@ -73,6 +74,12 @@ async function main(): Promise<void> {
       return (await secrets).resolvePem(ref);
     };
   }
+  // The lease before the Nest shell is even loaded (its modules alone take 0.4-1.4 s here, more on a loaded host): a
+  // restart that renews within the lease stays hitless.
+  await runtime.startFencing();
+  const { NestFactory } = require('@nestjs/core') as typeof import('@nestjs/core');
+  const { Transport } = require('@nestjs/microservices') as typeof import('@nestjs/microservices');
+  const { AppModule } = require('./app.module') as typeof import('./app.module');
   // 5. The Nest shell answers the rpc queries over core NATS (also while the runtime waits for a stream it trusts, so a
   //    drill hears why); SIGTERM/SIGINT stop the loops, haproxy keeps running.
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule.forRoot({ config, runtime, logger, nc }), {

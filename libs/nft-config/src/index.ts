@@ -1,1 +1,2 @@
 export * from './nft-config';
+export * from './fence';

@@ -18,6 +18,7 @@ import { gratuitousArp } from './garp';
 import { stateDir } from './state-dir';
 import { appendStatRows, checkerPid, observeUdp, removeNft, udpStatRows, writeNft } from './udp';
 import { IPV6_VIP_SYSCTLS, parseExtraVips, plugExtraVips } from './extra-vips';
+import type { KernelFence } from './kernel-fence';
 
 /**
  * How much to look: a `full` observation asks the kernel and haproxy (namespace links, addresses, routes, sysctls,
@@ -39,7 +40,11 @@ export interface Host {
   readonly announcedAt?: ReadonlyMap<string, number>;
 }
 
-export type LinuxHostOptions = { stateDir: string; runDir: string; haproxyBin: string; now?: () => string; garpCount?: number };
+export type LinuxHostOptions = {
+  stateDir: string; runDir: string; haproxyBin: string; now?: () => string; garpCount?: number;
+  /** The kernel fence (host/kernel-fence.ts): every LB namespace's port is in it from its creation to its end. */
+  fence?: KernelFence | null;
+};
 
 type Plumbing = NonNullable<ObservedLb['plumbing']>;
 const up = (l: IpLink | undefined) => !!l && l.flags.includes('UP');
@@ -121,6 +126,15 @@ export class LinuxHost implements Host {
   /** Every LB this agent's state dir records. */
   owned(): string[] {
     return this.state.list().map((r) => r.lbId);
+  }
+
+  get fence(): KernelFence | null {
+    return this.opts.fence ?? null;
+  }
+
+  /** The host-side veth of every LB this agent records: the ports its kernel fence guards. */
+  fencePorts(): string[] {
+    return lbIdsOf(this.owned()).map(hostIfOf);
   }
 
   async observe(lbIds: readonly string[], opts: ObserveOptions = { full: true, includeOwned: true }): Promise<Observed> {
@@ -241,6 +255,9 @@ export class LinuxHost implements Host {
         for (const f of [p.hold, p.steer, p.holder]) rmSync(f, { force: true });
         this.plumbingSeen.delete(lbId);
         this.paired.delete(lbId);
+        // Fenced from the start: the port joins the kernel fence while the veth is made (awaited below).
+        const fenced = this.opts.fence?.addPort(hostIf) ?? Promise.resolve();
+        fenced.catch(() => undefined);
         // One `ip` for the namespace and its veth pair on the bridge (a new LB's plumbing is mostly process starts).
         try {
           await ipBatch(null, [batch.netnsAdd(netns), batch.vethPair(hostIf, VIP, netns), batch.linkSetMaster(hostIf, bridge), batch.linkUp(hostIf)]);
@@ -250,6 +267,7 @@ export class LinuxHost implements Host {
           if (!(err instanceof HostCommandFailed && /File exists/.test(err.stderr))) throw err;
           if (!existsSync(`/run/netns/${netns}`)) await ip(['netns', 'add', netns]);
         }
+        await fenced;
         return;
       }
       case 'PlugVip':
@@ -457,6 +475,7 @@ export class LinuxHost implements Host {
       await ip(['netns', 'del', ns]);
     }
     await ip(['link', 'del', hostIfOf(lbId)]).catch(() => undefined);
+    await this.opts.fence?.removePort(hostIfOf(lbId)).catch(() => undefined);
     if (existsSync(p.dir)) rmSync(p.dir, { recursive: true, force: true });
     this.state.forget(lbId);
   }
