@@ -15,3 +15,5 @@ export * from './stream-head';
 export * from './observed-event-store';
 export * from './unreadable-commits';
 export * from './stream-identity';
+export { directGet, type DirectQuery } from './direct-get';
+export { decodeCommit } from './commit-codec';
