@@ -125,7 +125,7 @@ export class AgentRuntime {
     // 5. Reconcile: at start, on every commit touching an LB placed here (or leaving here), and on the resync timer.
     const handover = { timeoutMs: this.config.handoverTimeoutMs, drainTimeoutMs: this.config.drainTimeoutMs, minDrainMs: Math.min(3000, this.config.drainTimeoutMs) };
     this.reconciler = new Reconciler({
-      host: this.host, runDir: this.config.runDir, maxconnCap: this.maxconnCap, desired: () => this.desired(), desiredOne: (id) => this.desiredOne(id),
+      host: this.host, runDir: this.config.runDir, maxconnCap: this.maxconnCap, desired: () => this.desired(), desiredOne: (id) => this.desiredOne(id), projectOf: (id) => this.catalog.loadBalancers.lbs.get(id)?.projectId,
       reporter: this.reporter(), logger: this.logger, resyncIntervalMs: this.config.resyncIntervalMs, resolveCert: this.resolveCert ?? undefined,
       concurrency: this.config.reconcileConcurrency > 0 ? this.config.reconcileConcurrency : undefined, handover,
       observe: this.observeReconcile,

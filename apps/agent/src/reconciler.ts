@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { FairQueue } from '@lbaas/app-shell';
 import type { DesiredLb, DesiredState } from '@lbaas/projections';
 import type { Logger } from 'pino';
 import { ConfigRejected } from './host/haproxy';
@@ -94,6 +95,8 @@ export type ReconcilerOptions = {
   /** After this many failed runs in a row an LB is reported rejected with the error (ERROR), and still retried. */
   failuresBeforeError?: number;
   now?: () => number;
+  /** The project of an LB (queues are fair between projects); unknown LBs share one queue. */
+  projectOf?: (lbId: string) => string | undefined;
   /** Told about every run (metrics): why it ran, how long it took, each LB's outcome (one per run here). */
   observe?: (run: { reason: string; seconds: number; outcomes: readonly Outcome[] }) => void;
 };
@@ -111,6 +114,8 @@ type Pending = { full: boolean; reason: string; queuedAt: number };
  */
 export class Reconciler {
   private readonly pending = new Map<string, Pending>();
+  /** The pending LBs not running, in turns per project: changes to LBs that serve here first, then new builds. */
+  private readonly queued = { serving: new FairQueue<string>(), building: new FairQueue<string>() };
   private readonly active = new Set<string>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly failures = new Map<string, number>();
@@ -145,8 +150,16 @@ export class Reconciler {
     for (const id of ids) {
       const p = this.pending.get(id);
       this.pending.set(id, { full: full || (p?.full ?? false), reason: p?.reason ?? reason, queuedAt: p?.queuedAt ?? this.now() });
+      this.enqueue(id);
     }
     this.pump();
+  }
+
+  /** Puts a pending LB that is not running in its lane (serving or building), in its project's turn. */
+  private enqueue(id: string): void {
+    if (this.active.has(id) || !this.pending.has(id) || this.queued.serving.has(id) || this.queued.building.has(id)) return;
+    const project = this.o.projectOf?.(id) ?? '';
+    (this.appliedVersions.has(id) ? this.queued.serving : this.queued.building).push(project, id);
   }
 
   private allIds(): string[] {
@@ -160,22 +173,22 @@ export class Reconciler {
 
   /**
    * Starts queued runs up to `concurrency`: first those of LBs that serve here already (a change to a serving LB is a
-   * runtime command or a reload, milliseconds), then new builds (~1 s each of process starts on a busy host), each in
-   * queue order. A tenant creating LBs by the thousand does not hold another tenant's change behind its builds (issue 11).
+   * runtime command or a reload, milliseconds), then new builds (~1 s each of process starts on a busy host); within
+   * each, the projects take turns (FairQueue), each project's LBs in queue order. A tenant creating LBs by the thousand
+   * holds neither another tenant's change nor its new LB behind its own builds (issue 11).
    */
   private pump(): void {
     if (this.paused || this.stopped) return;
-    if (this.active.size >= this.concurrency || this.pending.size === 0) return;
-    const serving: [string, Pending][] = [];
-    const building: [string, Pending][] = [];
-    for (const e of this.pending) (this.appliedVersions.has(e[0]) ? serving : building).push(e);
-    for (const [id, p] of [...serving, ...building]) {
-      if (this.active.size >= this.concurrency) break;
-      if (this.active.has(id)) continue;
+    while (this.active.size < this.concurrency) {
+      const id = this.queued.serving.shift() ?? this.queued.building.shift();
+      if (id === undefined) return;
+      const p = this.pending.get(id);
+      if (!p) continue;
       this.pending.delete(id);
       this.active.add(id);
       void this.runLb(id, p).finally(() => {
         this.active.delete(id);
+        this.enqueue(id);
         this.pump();
         if (this.active.size === 0 && (this.pending.size === 0 || this.paused || this.stopped)) {
           for (const w of this.idleWaiters.splice(0)) w();
@@ -191,6 +204,8 @@ export class Reconciler {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     this.pending.clear();
+    this.queued.serving.clear();
+    this.queued.building.clear();
     await this.idle();
   }
 
