@@ -383,19 +383,32 @@ async function tenants(): Promise<Record<string, unknown>> {
     const b = await canary(lab, subnet, bApi);
     const bMember = (await b.api.get(`/v2/lbaas/pools?loadbalancer_id=${b.lb.id}`)).body.pools[0];
     const members = (await b.api.get(`/v2/lbaas/pools/${bMember.id}/members`)).body.members as { id: string }[];
-    /** One change of B's LB (a member's weight) and how long until it is ACTIVE again. */
-    const applies: { phase: string; ms: number }[] = [];
+    /** One change of B's LB (a member's weight): when the API answered and when B's LB was ACTIVE again. */
+    const applies: { phase: string; ms: number; answeredMs: number; at: number }[] = [];
     let weight = 1;
     const change = async (phase: string) => {
       const t0 = Date.now();
       weight = weight === 1 ? 2 : 1;
       await b.api.put(`/v2/lbaas/pools/${bMember.id}/members/${members[0].id}`, { member: { weight } });
+      const answeredMs = Date.now() - t0;
       await b.api.waitFor(`/v2/lbaas/loadbalancers/${b.lb.id}`, (x) => x?.loadbalancer?.provisioning_status === 'ACTIVE', 120_000);
-      applies.push({ phase, ms: Date.now() - t0 });
+      applies.push({ phase, ms: Date.now() - t0, answeredMs, at: t0 });
+    };
+    /** A new LB of B (graph create): how long until it is ACTIVE (it is built behind A's builds on the same agents). */
+    const creates: { phase: string; ms: number; answeredMs: number; status: number }[] = [];
+    const createB = async (phase: string) => {
+      const t0 = Date.now();
+      const r = await b.api.post('/v2/lbaas/loadbalancers', graphBody(subnet, `b-${phase}-${creates.length}`, [`${lab.prefix}.0.11`]));
+      const answeredMs = Date.now() - t0;
+      if (r.status === 201) {
+        await b.api.waitFor(`/v2/lbaas/loadbalancers/${r.body.loadbalancer.id}`, (x) => x?.loadbalancer?.provisioning_status === 'ACTIVE', 120_000).catch(() => undefined);
+      }
+      creates.push({ phase, ms: Date.now() - t0, answeredMs, status: r.status });
     };
     // Quiet: 20 s of B alone.
     const quietFrom = bApi.length;
     for (let i = 0; i < 5; i++) { await change('quiet'); await sleep(3000); }
+    await createB('quiet');
     const quietApi = bApi.slice(quietFrom);
     // Project A: 20 LBs whose 10 members each flap (the flapping backend's /health), then as many LBs as 32 clients create in 60 s.
     const aMs: number[] = [];
@@ -422,16 +435,38 @@ async function tenants(): Promise<Record<string, unknown>> {
       });
     })();
     const stormT0 = Date.now();
-    while (Date.now() - stormT0 < 60_000) { await change('storm'); await sleep(3000); }
+    for (let i = 0; Date.now() - stormT0 < 60_000; i++) {
+      await change('storm');
+      if (i === 3 || i === 8) await createB('storm');
+      await sleep(3000);
+    }
     storming = false;
     await storm;
     const stormApi = bApi.slice(stormFrom);
     const traffic = await b.stop();
     const phase = (p: string) => summarize(applies.filter((x) => x.phase === p).map((x) => x.ms));
+    // Where each change of B's spent its time: until B's agent reported it applied (its log), then until B saw ACTIVE
+    // (the scheduler's relay of that report into B's history, and the api's view of it).
+    const agentReports: number[] = [];
+    for (const id of lab.stack.agentIds) {
+      for (const line of lab.stack.log(id).split('\n')) {
+        if (!line.includes(b.lb.id) || !line.includes('"op":"report"') || !line.includes('applied')) continue;
+        try { agentReports.push(Date.parse((JSON.parse(line) as { time: string }).time)); } catch { /* not a JSON line */ }
+      }
+    }
+    agentReports.sort((x, y) => x - y);
+    const stages = applies.map((x) => {
+      const reported = agentReports.find((t) => t >= x.at);
+      return {
+        phase: x.phase, answeredMs: x.answeredMs, totalMs: x.ms,
+        toAgentReportMs: reported !== undefined ? reported - x.at : null, reportToActiveMs: reported !== undefined ? x.at + x.ms - reported : null,
+      };
+    });
     const statusReports = lab.stack.agentIds.reduce((n, id) => n + (lab.stack.log(id).match(/"op":"health"/g) ?? []).length, 0);
     const out = {
       bTraffic: { requests: traffic.requests, failed: traffic.failed, failures: traffic.failures },
       bApiMs: { quiet: latency(quietApi), storm: latency(stormApi) }, bApplyMs: { quiet: phase('quiet'), storm: phase('storm') },
+      bChangeStages: stages, bNewLb: creates,
       aCreated, aRefused, aApiMs: latency(aMs), memberStatusReportsLogged: statusReports, lease: leaseEvents(lab.stack),
     };
     log(JSON.stringify(out));
