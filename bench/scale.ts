@@ -70,6 +70,54 @@ function rssOf(pid: number | undefined): { rss: number; peak: number } | null {
     return null;
   }
 }
+/** CPU seconds a process used (its own, and its waited-for children's: `ip`, `nsenter`, `haproxy -c`), or null. */
+function cpuOf(pid: number | undefined): { self: number; children: number } | null {
+  if (!pid) return null;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const tick = (i: number) => Number(f[i - 3]) / 100; // fields 14-17 (utime, stime, cutime, cstime), after "pid (comm)"
+    return { self: Math.round((tick(14) + tick(15)) * 10) / 10, children: Math.round((tick(16) + tick(17)) * 10) / 10 };
+  } catch {
+    return null;
+  }
+}
+/** Every app's CPU seconds now. */
+const cpuOfStack = (stack: Stack) => Object.fromEntries([...stack.procs].map(([n, p]) => [n, cpuOf(p.pid)]));
+const cpuSince = (before: Record<string, { self: number; children: number } | null>, after: Record<string, { self: number; children: number } | null>) =>
+  Object.fromEntries(Object.entries(after).map(([n, a]) => [n, a && before[n]
+    ? { self: Math.round((a.self - (before[n]?.self ?? 0)) * 10) / 10, children: Math.round((a.children - (before[n]?.children ?? 0)) * 10) / 10 } : null]));
+
+/**
+ * Where the agents' time went (their `converged` log lines: each LB's run, step by step): per step, how many runs had
+ * it, its median and p95 and the sum of its ms; when the first and last LB converged and was reported (s after `t0`).
+ */
+function agentStages(stack: Stack, t0: number) {
+  const steps: Record<string, number[]> = {};
+  let firstConverged = Infinity;
+  let lastConverged = 0;
+  let lastReported = 0;
+  let runs = 0;
+  for (const id of stack.agentIds) {
+    for (const line of stack.log(id).split('\n')) {
+      if (!line.includes('"op":"reconcile"') && !line.includes('"op":"report"')) continue;
+      let j: { op: string; msg?: string; time: string; steps_ms?: Record<string, number>; ms?: number };
+      try { j = JSON.parse(line); } catch { continue; }
+      const at = Date.parse(j.time);
+      if (at < t0) continue;
+      if (j.op === 'report') { lastReported = Math.max(lastReported, at); continue; }
+      if (j.msg !== 'converged' || !j.steps_ms) continue;
+      runs++;
+      firstConverged = Math.min(firstConverged, at);
+      lastConverged = Math.max(lastConverged, at);
+      for (const [k, v] of Object.entries({ ...j.steps_ms, run: j.ms ?? 0 })) if (k !== 'announcedAt') (steps[k] ??= []).push(v);
+    }
+  }
+  const s = (t: number) => (Number.isFinite(t) && t > 0 ? Math.round((t - t0) / 100) / 10 : null);
+  return {
+    runs, firstConvergedS: s(firstConverged), lastConvergedS: s(lastConverged), lastReportedS: s(lastReported),
+    stepsMs: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, { n: v.length, p50: pct(v, 0.5), p95: pct(v, 0.95), sumS: Math.round(v.reduce((a, b) => a + b, 0) / 100) / 10 }])),
+  };
+}
 /** Memory the machine uses (MemTotal - MemAvailable), MB. */
 function machineUsedMb(): number {
   const m = readFileSync('/proc/meminfo', 'utf8');
@@ -266,6 +314,7 @@ async function burst(): Promise<Record<string, unknown>> {
     const can = await canary(lab, subnet, canaryApi);
     log(`canary ${can.lb.id} serves; ${stressor ? `stress-ng --cpu ${STRESS} running; ` : ''}creating ${LBS} LBs with 16 clients`);
     const mem = memorySampler(stackPids(lab.stack));
+    const cpuBefore = cpuOfStack(lab.stack);
     const createMs: number[] = [];
     const api = timedApi(lab.stack.apiUrl, 'bench', createMs);
     const failures: string[] = [];
@@ -289,6 +338,8 @@ async function burst(): Promise<Record<string, unknown>> {
       await sleep(1000);
     }
     log(activeS !== null ? `all ACTIVE after ${activeS} s` : `not all ACTIVE after ${TIMEOUT_S} s: ${JSON.stringify(counts)}`);
+    const cpuSeconds = cpuSince(cpuBefore, cpuOfStack(lab.stack));
+    const stages = agentStages(lab.stack, t0);
     await sleep(3000);
     const traffic = await can.stop();
     const memory = mem.stop();
@@ -296,7 +347,7 @@ async function burst(): Promise<Record<string, unknown>> {
     const out = {
       lbs: LBS, stress: STRESS, createdS, refused: failures.length, refusals: failures.slice(0, 5), allActiveS: activeS, finalCounts: counts,
       apiCreateMs: latency(createMs), canaryApiMs: latency(canaryApi), canaryTraffic: { requests: traffic.requests, failed: traffic.failed, failures: traffic.failures },
-      lease: leaseEvents(lab.stack), memory, agentRssAfterMb: agentRss, progress: progress.filter((_, i) => i % 5 === 0 || i === progress.length - 1),
+      lease: leaseEvents(lab.stack), memory, agentRssAfterMb: agentRss, cpuSeconds, stages, loadAverage: loadavg().map((x) => Math.round(x * 100) / 100), progress: progress.filter((_, i) => i % 5 === 0 || i === progress.length - 1),
     };
     log(JSON.stringify({ ...out, progress: undefined }));
     return out;
@@ -384,15 +435,24 @@ async function tenants(): Promise<Record<string, unknown>> {
     const bMember = (await b.api.get(`/v2/lbaas/pools?loadbalancer_id=${b.lb.id}`)).body.pools[0];
     const members = (await b.api.get(`/v2/lbaas/pools/${bMember.id}/members`)).body.members as { id: string }[];
     /** One change of B's LB (a member's weight): when the API answered and when B's LB was ACTIVE again. */
-    const applies: { phase: string; ms: number; answeredMs: number; at: number }[] = [];
+    const applies: { phase: string; ms: number; answeredMs: number; at: number; notActiveAfter120s?: boolean }[] = [];
+    /** Every log line of every app that names B's LB, to a file (what to look at when B's change does not get through). */
+    const dumpLogs = (why: string) => {
+      const file = `/tmp/scale-tenants-${lab.id}-${Date.now()}.log`;
+      const lines = [...lab.stack.procs.keys()].flatMap((n) => lab.stack.log(n).split('\n').filter((l) => l.includes(b.lb.id) || /"level":(40|50)/.test(l)).map((l) => `${n} ${l}`));
+      writeFileSync(file, `${why}\n${lines.join('\n')}\n`);
+      log(`${why}: ${lines.length} log lines in ${file}`);
+    };
     let weight = 1;
     const change = async (phase: string) => {
       const t0 = Date.now();
       weight = weight === 1 ? 2 : 1;
       await b.api.put(`/v2/lbaas/pools/${bMember.id}/members/${members[0].id}`, { member: { weight } });
       const answeredMs = Date.now() - t0;
-      await b.api.waitFor(`/v2/lbaas/loadbalancers/${b.lb.id}`, (x) => x?.loadbalancer?.provisioning_status === 'ACTIVE', 120_000);
-      applies.push({ phase, ms: Date.now() - t0, answeredMs, at: t0 });
+      const ok = await b.api.waitFor(`/v2/lbaas/loadbalancers/${b.lb.id}`, (x) => x?.loadbalancer?.provisioning_status === 'ACTIVE', 120_000)
+        .then(() => true, () => false);
+      applies.push({ phase, ms: Date.now() - t0, answeredMs, at: t0, ...(ok ? {} : { notActiveAfter120s: true }) });
+      if (!ok) dumpLogs(`B's change ${phase} not ACTIVE after 120 s`);
     };
     /** A new LB of B (graph create): how long until it is ACTIVE (it is built behind A's builds on the same agents). */
     const creates: { phase: string; ms: number; answeredMs: number; status: number }[] = [];

@@ -166,6 +166,10 @@ export class AgentRuntime {
       const target = parseEventSubject(c.subject);
       if (!target) return;
       if (target.aggregate === 'network' || target.aggregate === 'subnet') {
+        // A VIP allocated or released on a subnet changes no other LB's desired state (the LB's own address comes with
+        // its own commit): in a burst of creates on one shared subnet, waking every LB per allocation made every
+        // agent render and look at all its LBs once per new LB (quadratic; issue 11's 1,000-LB burst).
+        if ((c.events as readonly { type: string }[]).every((e) => e.type === 'VipAllocated' || e.type === 'VipReleased')) return;
         this.reconciler?.kick('commit', this.desired().loadBalancers.map((d) => d.lbId));
       } else if (target.aggregate === 'agent') {
         if ((c.events as readonly AgentEvent[]).some((e) => e.type === 'AgentDeclaredDown')) {
