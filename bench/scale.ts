@@ -183,8 +183,15 @@ async function startLab(opts: { agents?: number; env?: Record<string, string> } 
   log(`lab ${id}: bridge ${bridge}, backends up; starting the stack (nats-server, api, scheduler, failover-watcher, ${opts.agents ?? 2} agents)`);
   const stack = await startStack({
     runId: id, physicalNetwork: physnet, bridge, agents: opts.agents ?? 2, identities: { tls: false },
-    // BENCH_NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) goes to every app of the stack, to profile it.
+    // BENCH_NODE_OPTIONS (e.g. `--require <a profiler>`; node refuses --cpu-prof there) goes to every app of the stack.
     env: { LOG_LEVEL: 'info', ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}), ...opts.env },
+  }).catch(async (err: unknown) => {
+    // No stack: the lab's own namespaces, bridge and backends go now (nothing else would remove them).
+    for (const b of backends) await b.stop();
+    flapper.kill();
+    await removeNetns(...Object.values(ns));
+    await removeLinks(...links, bridge);
+    throw err;
   });
   let stopped: Promise<void> | undefined;
   const lab: Lab = {
