@@ -222,7 +222,7 @@ async function labSubnet(lab: Lab, api: ReturnType<typeof apiClient>): Promise<s
   return sub.body.subnet.id;
 }
 
-/** A graph create body: an HTTP listener, a round-robin pool with `members`, an HTTP health monitor. */
+/** A graph create body: an HTTP listener, a round-robin pool with `members` (`address` or `address:port`, port 8080 by default), an HTTP health monitor. */
 function graphBody(subnet: string, name: string, members: string[], monitor: Record<string, unknown> = {}) {
   return {
     loadbalancer: {
@@ -231,7 +231,7 @@ function graphBody(subnet: string, name: string, members: string[], monitor: Rec
         name: `${name}-l`, protocol: 'HTTP', protocol_port: 80,
         default_pool: {
           name: `${name}-p`, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN',
-          members: members.map((address) => ({ address, protocol_port: 8080 })),
+          members: members.map((m) => ({ address: m.split(':')[0], protocol_port: Number(m.split(':')[1] ?? 8080) })),
           healthmonitor: { type: 'HTTP', delay: 2, timeout: 1, max_retries: 2, url_path: '/', ...monitor },
         },
       }],
@@ -327,7 +327,9 @@ async function burst(): Promise<Record<string, unknown>> {
     const failures: string[] = [];
     const t0 = Date.now();
     await inParallel(Array.from({ length: LBS }, (_, i) => i), 16, async (i) => {
-      const r = await api.post('/v2/lbaas/loadbalancers', graphBody(subnet, `b${i}`, [`${lab.prefix}.0.11`, `${lab.prefix}.0.12`]));
+      // The burst's members are on web3 (its own backend): the canary's web1 and web2 would otherwise get the health
+      // checks of a thousand LBs (~1,000 requests/s), which measures those two small servers, not the load balancers.
+      const r = await api.post('/v2/lbaas/loadbalancers', graphBody(subnet, `b${i}`, [`${lab.prefix}.0.13:8082`, `${lab.prefix}.0.13:8083`]));
       if (r.status !== 201) failures.push(`${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
     });
     const createdS = (Date.now() - t0) / 1000;
@@ -494,7 +496,7 @@ async function tenants(): Promise<Record<string, unknown>> {
       const t0 = Date.now();
       await inParallel(Array.from({ length: 32 }, (_, i) => i), 32, async (c) => {
         for (let i = 0; storming && Date.now() - t0 < 60_000; i++) {
-          const r = await a.post('/v2/lbaas/loadbalancers', graphBody(subnet, `a${c}-${i}`, [`${lab.prefix}.0.13`, `${lab.prefix}.0.11`], monitor))
+          const r = await a.post('/v2/lbaas/loadbalancers', graphBody(subnet, `a${c}-${i}`, [`${lab.prefix}.0.13:8080`, `${lab.prefix}.0.13:8081`], monitor))
             .catch(() => ({ status: 0 }));
           if (r.status === 201) aCreated++;
           else aRefused++;
