@@ -9,10 +9,15 @@
  *   - burst: N fully populated LBs (listener, pool, 2 members, health monitor each, one graph create per LB) created by
  *     16 clients at once on the embedded stack (2 agents, every app with its own NATS identity), while a serving canary LB
  *     of another project is probed every 50 ms and its API read every 200 ms: time to create, to all ACTIVE, API
- *     latency, canary failures, lease lapses, every app's peak memory (RSS). `--stress N` runs `stress-ng --cpu N` meanwhile.
- *   - tenants: project B's LB serves (probed) and is changed now and then (member weight, waited ACTIVE) while project A
- *     creates LBs as fast as 32 clients can and its members flap (a backend whose health check fails every other second):
- *     B's traffic, API latency and time to apply, quiet and during A's storm
+ *     latency, canary failures, lease lapses, every app's peak memory (RSS) and CPU seconds (with its waited-for helper
+ *     processes: the load-independent cost), the agents' step timings (queued, CreateNetns, PlugVip, StartHaproxy, from
+ *     their logs) and the load average. `--stress N` runs `stress-ng --cpu N` meanwhile. The burst's LBs check their own
+ *     backend (web3), not the canary's.
+ *   - tenants: project B's LB serves (probed) and is changed now and then (member weight, waited ACTIVE), and B creates a
+ *     new LB, while project A creates LBs as fast as 32 clients can and its members flap (a backend whose health check
+ *     fails every other second): B's traffic, API latency, time to apply (per stage: the API's answer, B's agent's report,
+ *     relay and view) and its new LB's time to ACTIVE, quiet and during A's storm; a change that does not get through in
+ *     120 s writes every log line naming B's LB to /tmp
  *   - memory: the api (and scheduler) with 10,000 LBs / 100,000 members in the store (written directly by the deciders,
  *     then the apps replay them): RSS after the replay and after listing everything
  * Everything runs for real (nats-server, every app as a process, haproxy in namespaces). Needs root for all but
