@@ -9,10 +9,15 @@
  *   - burst: N fully populated LBs (listener, pool, 2 members, health monitor each, one graph create per LB) created by
  *     16 clients at once on the embedded stack (2 agents, every app with its own NATS identity), while a serving canary LB
  *     of another project is probed every 50 ms and its API read every 200 ms: time to create, to all ACTIVE, API
- *     latency, canary failures, lease lapses, every app's peak memory (RSS). `--stress N` runs `stress-ng --cpu N` meanwhile.
- *   - tenants: project B's LB serves (probed) and is changed now and then (member weight, waited ACTIVE) while project A
- *     creates LBs as fast as 32 clients can and its members flap (a backend whose health check fails every other second):
- *     B's traffic, API latency and time to apply, quiet and during A's storm
+ *     latency, canary failures, lease lapses, every app's peak memory (RSS) and CPU seconds (with its waited-for helper
+ *     processes: the load-independent cost), the agents' step timings (queued, CreateNetns, PlugVip, StartHaproxy, from
+ *     their logs) and the load average. `--stress N` runs `stress-ng --cpu N` meanwhile. The burst's LBs check their own
+ *     backend (web3), not the canary's.
+ *   - tenants: project B's LB serves (probed) and is changed now and then (member weight, waited ACTIVE), and B creates a
+ *     new LB, while project A creates LBs as fast as 32 clients can and its members flap (a backend whose health check
+ *     fails every other second): B's traffic, API latency, time to apply (per stage: the API's answer, B's agent's report,
+ *     relay and view) and its new LB's time to ACTIVE, quiet and during A's storm; a change that does not get through in
+ *     120 s writes every log line naming B's LB to /tmp
  *   - memory: the api (and scheduler) with 10,000 LBs / 100,000 members in the store (written directly by the deciders,
  *     then the apps replay them): RSS after the replay and after listing everything
  * Everything runs for real (nats-server, every app as a process, haproxy in namespaces). Needs root for all but
@@ -69,6 +74,54 @@ function rssOf(pid: number | undefined): { rss: number; peak: number } | null {
   } catch {
     return null;
   }
+}
+/** CPU seconds a process used (its own, and its waited-for children's: `ip`, `nsenter`, `haproxy -c`), or null. */
+function cpuOf(pid: number | undefined): { self: number; children: number } | null {
+  if (!pid) return null;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const tick = (i: number) => Number(f[i - 3]) / 100; // fields 14-17 (utime, stime, cutime, cstime), after "pid (comm)"
+    return { self: Math.round((tick(14) + tick(15)) * 10) / 10, children: Math.round((tick(16) + tick(17)) * 10) / 10 };
+  } catch {
+    return null;
+  }
+}
+/** Every app's CPU seconds now. */
+const cpuOfStack = (stack: Stack) => Object.fromEntries([...stack.procs].map(([n, p]) => [n, cpuOf(p.pid)]));
+const cpuSince = (before: Record<string, { self: number; children: number } | null>, after: Record<string, { self: number; children: number } | null>) =>
+  Object.fromEntries(Object.entries(after).map(([n, a]) => [n, a && before[n]
+    ? { self: Math.round((a.self - (before[n]?.self ?? 0)) * 10) / 10, children: Math.round((a.children - (before[n]?.children ?? 0)) * 10) / 10 } : null]));
+
+/**
+ * Where the agents' time went (their `converged` log lines: each LB's run, step by step): per step, how many runs had
+ * it, its median and p95 and the sum of its ms; when the first and last LB converged and was reported (s after `t0`).
+ */
+function agentStages(stack: Stack, t0: number) {
+  const steps: Record<string, number[]> = {};
+  let firstConverged = Infinity;
+  let lastConverged = 0;
+  let lastReported = 0;
+  let runs = 0;
+  for (const id of stack.agentIds) {
+    for (const line of stack.log(id).split('\n')) {
+      if (!line.includes('"op":"reconcile"') && !line.includes('"op":"report"')) continue;
+      let j: { op: string; msg?: string; time: string; steps_ms?: Record<string, number>; ms?: number };
+      try { j = JSON.parse(line); } catch { continue; }
+      const at = Date.parse(j.time);
+      if (at < t0) continue;
+      if (j.op === 'report') { lastReported = Math.max(lastReported, at); continue; }
+      if (j.msg !== 'converged' || !j.steps_ms) continue;
+      runs++;
+      firstConverged = Math.min(firstConverged, at);
+      lastConverged = Math.max(lastConverged, at);
+      for (const [k, v] of Object.entries({ ...j.steps_ms, run: j.ms ?? 0 })) if (k !== 'announcedAt') (steps[k] ??= []).push(v);
+    }
+  }
+  const s = (t: number) => (Number.isFinite(t) && t > 0 ? Math.round((t - t0) / 100) / 10 : null);
+  return {
+    runs, firstConvergedS: s(firstConverged), lastConvergedS: s(lastConverged), lastReportedS: s(lastReported),
+    stepsMs: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, { n: v.length, p50: pct(v, 0.5), p95: pct(v, 0.95), sumS: Math.round(v.reduce((a, b) => a + b, 0) / 100) / 10 }])),
+  };
 }
 /** Memory the machine uses (MemTotal - MemAvailable), MB. */
 function machineUsedMb(): number {
@@ -135,8 +188,15 @@ async function startLab(opts: { agents?: number; env?: Record<string, string> } 
   log(`lab ${id}: bridge ${bridge}, backends up; starting the stack (nats-server, api, scheduler, failover-watcher, ${opts.agents ?? 2} agents)`);
   const stack = await startStack({
     runId: id, physicalNetwork: physnet, bridge, agents: opts.agents ?? 2, identities: { tls: false },
-    // BENCH_NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) goes to every app of the stack, to profile it.
+    // BENCH_NODE_OPTIONS (e.g. `--require <a profiler>`; node refuses --cpu-prof there) goes to every app of the stack.
     env: { LOG_LEVEL: 'info', ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}), ...opts.env },
+  }).catch(async (err: unknown) => {
+    // No stack: the lab's own namespaces, bridge and backends go now (nothing else would remove them).
+    for (const b of backends) await b.stop();
+    flapper.kill();
+    await removeNetns(...Object.values(ns));
+    await removeLinks(...links, bridge);
+    throw err;
   });
   let stopped: Promise<void> | undefined;
   const lab: Lab = {
@@ -167,7 +227,7 @@ async function labSubnet(lab: Lab, api: ReturnType<typeof apiClient>): Promise<s
   return sub.body.subnet.id;
 }
 
-/** A graph create body: an HTTP listener, a round-robin pool with `members`, an HTTP health monitor. */
+/** A graph create body: an HTTP listener, a round-robin pool with `members` (`address` or `address:port`, port 8080 by default), an HTTP health monitor. */
 function graphBody(subnet: string, name: string, members: string[], monitor: Record<string, unknown> = {}) {
   return {
     loadbalancer: {
@@ -176,7 +236,7 @@ function graphBody(subnet: string, name: string, members: string[], monitor: Rec
         name: `${name}-l`, protocol: 'HTTP', protocol_port: 80,
         default_pool: {
           name: `${name}-p`, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN',
-          members: members.map((address) => ({ address, protocol_port: 8080 })),
+          members: members.map((m) => ({ address: m.split(':')[0], protocol_port: Number(m.split(':')[1] ?? 8080) })),
           healthmonitor: { type: 'HTTP', delay: 2, timeout: 1, max_retries: 2, url_path: '/', ...monitor },
         },
       }],
@@ -266,12 +326,15 @@ async function burst(): Promise<Record<string, unknown>> {
     const can = await canary(lab, subnet, canaryApi);
     log(`canary ${can.lb.id} serves; ${stressor ? `stress-ng --cpu ${STRESS} running; ` : ''}creating ${LBS} LBs with 16 clients`);
     const mem = memorySampler(stackPids(lab.stack));
+    const cpuBefore = cpuOfStack(lab.stack);
     const createMs: number[] = [];
     const api = timedApi(lab.stack.apiUrl, 'bench', createMs);
     const failures: string[] = [];
     const t0 = Date.now();
     await inParallel(Array.from({ length: LBS }, (_, i) => i), 16, async (i) => {
-      const r = await api.post('/v2/lbaas/loadbalancers', graphBody(subnet, `b${i}`, [`${lab.prefix}.0.11`, `${lab.prefix}.0.12`]));
+      // The burst's members are on web3 (its own backend): the canary's web1 and web2 would otherwise get the health
+      // checks of a thousand LBs (~1,000 requests/s), which measures those two small servers, not the load balancers.
+      const r = await api.post('/v2/lbaas/loadbalancers', graphBody(subnet, `b${i}`, [`${lab.prefix}.0.13:8082`, `${lab.prefix}.0.13:8083`]));
       if (r.status !== 201) failures.push(`${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
     });
     const createdS = (Date.now() - t0) / 1000;
@@ -289,6 +352,8 @@ async function burst(): Promise<Record<string, unknown>> {
       await sleep(1000);
     }
     log(activeS !== null ? `all ACTIVE after ${activeS} s` : `not all ACTIVE after ${TIMEOUT_S} s: ${JSON.stringify(counts)}`);
+    const cpuSeconds = cpuSince(cpuBefore, cpuOfStack(lab.stack));
+    const stages = agentStages(lab.stack, t0);
     await sleep(3000);
     const traffic = await can.stop();
     const memory = mem.stop();
@@ -296,7 +361,7 @@ async function burst(): Promise<Record<string, unknown>> {
     const out = {
       lbs: LBS, stress: STRESS, createdS, refused: failures.length, refusals: failures.slice(0, 5), allActiveS: activeS, finalCounts: counts,
       apiCreateMs: latency(createMs), canaryApiMs: latency(canaryApi), canaryTraffic: { requests: traffic.requests, failed: traffic.failed, failures: traffic.failures },
-      lease: leaseEvents(lab.stack), memory, agentRssAfterMb: agentRss, progress: progress.filter((_, i) => i % 5 === 0 || i === progress.length - 1),
+      lease: leaseEvents(lab.stack), memory, agentRssAfterMb: agentRss, cpuSeconds, stages, loadAverage: loadavg().map((x) => Math.round(x * 100) / 100), progress: progress.filter((_, i) => i % 5 === 0 || i === progress.length - 1),
     };
     log(JSON.stringify({ ...out, progress: undefined }));
     return out;
@@ -383,19 +448,41 @@ async function tenants(): Promise<Record<string, unknown>> {
     const b = await canary(lab, subnet, bApi);
     const bMember = (await b.api.get(`/v2/lbaas/pools?loadbalancer_id=${b.lb.id}`)).body.pools[0];
     const members = (await b.api.get(`/v2/lbaas/pools/${bMember.id}/members`)).body.members as { id: string }[];
-    /** One change of B's LB (a member's weight) and how long until it is ACTIVE again. */
-    const applies: { phase: string; ms: number }[] = [];
+    /** One change of B's LB (a member's weight): when the API answered and when B's LB was ACTIVE again. */
+    const applies: { phase: string; ms: number; answeredMs: number; at: number; notActiveAfter120s?: boolean }[] = [];
+    /** Every log line of every app that names B's LB, to a file (what to look at when B's change does not get through). */
+    const dumpLogs = (why: string) => {
+      const file = `/tmp/scale-tenants-${lab.id}-${Date.now()}.log`;
+      const lines = [...lab.stack.procs.keys()].flatMap((n) => lab.stack.log(n).split('\n').filter((l) => l.includes(b.lb.id) || /"level":(40|50)/.test(l)).map((l) => `${n} ${l}`));
+      writeFileSync(file, `${why}\n${lines.join('\n')}\n`);
+      log(`${why}: ${lines.length} log lines in ${file}`);
+    };
     let weight = 1;
     const change = async (phase: string) => {
       const t0 = Date.now();
       weight = weight === 1 ? 2 : 1;
       await b.api.put(`/v2/lbaas/pools/${bMember.id}/members/${members[0].id}`, { member: { weight } });
-      await b.api.waitFor(`/v2/lbaas/loadbalancers/${b.lb.id}`, (x) => x?.loadbalancer?.provisioning_status === 'ACTIVE', 120_000);
-      applies.push({ phase, ms: Date.now() - t0 });
+      const answeredMs = Date.now() - t0;
+      const ok = await b.api.waitFor(`/v2/lbaas/loadbalancers/${b.lb.id}`, (x) => x?.loadbalancer?.provisioning_status === 'ACTIVE', 120_000)
+        .then(() => true, () => false);
+      applies.push({ phase, ms: Date.now() - t0, answeredMs, at: t0, ...(ok ? {} : { notActiveAfter120s: true }) });
+      if (!ok) dumpLogs(`B's change ${phase} not ACTIVE after 120 s`);
+    };
+    /** A new LB of B (graph create): how long until it is ACTIVE (it is built behind A's builds on the same agents). */
+    const creates: { phase: string; ms: number; answeredMs: number; status: number }[] = [];
+    const createB = async (phase: string) => {
+      const t0 = Date.now();
+      const r = await b.api.post('/v2/lbaas/loadbalancers', graphBody(subnet, `b-${phase}-${creates.length}`, [`${lab.prefix}.0.11`]));
+      const answeredMs = Date.now() - t0;
+      if (r.status === 201) {
+        await b.api.waitFor(`/v2/lbaas/loadbalancers/${r.body.loadbalancer.id}`, (x) => x?.loadbalancer?.provisioning_status === 'ACTIVE', 120_000).catch(() => undefined);
+      }
+      creates.push({ phase, ms: Date.now() - t0, answeredMs, status: r.status });
     };
     // Quiet: 20 s of B alone.
     const quietFrom = bApi.length;
     for (let i = 0; i < 5; i++) { await change('quiet'); await sleep(3000); }
+    await createB('quiet');
     const quietApi = bApi.slice(quietFrom);
     // Project A: 20 LBs whose 10 members each flap (the flapping backend's /health), then as many LBs as 32 clients create in 60 s.
     const aMs: number[] = [];
@@ -414,7 +501,7 @@ async function tenants(): Promise<Record<string, unknown>> {
       const t0 = Date.now();
       await inParallel(Array.from({ length: 32 }, (_, i) => i), 32, async (c) => {
         for (let i = 0; storming && Date.now() - t0 < 60_000; i++) {
-          const r = await a.post('/v2/lbaas/loadbalancers', graphBody(subnet, `a${c}-${i}`, [`${lab.prefix}.0.13`, `${lab.prefix}.0.11`], monitor))
+          const r = await a.post('/v2/lbaas/loadbalancers', graphBody(subnet, `a${c}-${i}`, [`${lab.prefix}.0.13:8080`, `${lab.prefix}.0.13:8081`], monitor))
             .catch(() => ({ status: 0 }));
           if (r.status === 201) aCreated++;
           else aRefused++;
@@ -422,16 +509,38 @@ async function tenants(): Promise<Record<string, unknown>> {
       });
     })();
     const stormT0 = Date.now();
-    while (Date.now() - stormT0 < 60_000) { await change('storm'); await sleep(3000); }
+    for (let i = 0; Date.now() - stormT0 < 60_000; i++) {
+      await change('storm');
+      if (i === 3 || i === 8) await createB('storm');
+      await sleep(3000);
+    }
     storming = false;
     await storm;
     const stormApi = bApi.slice(stormFrom);
     const traffic = await b.stop();
     const phase = (p: string) => summarize(applies.filter((x) => x.phase === p).map((x) => x.ms));
+    // Where each change of B's spent its time: until B's agent reported it applied (its log), then until B saw ACTIVE
+    // (the scheduler's relay of that report into B's history, and the api's view of it).
+    const agentReports: number[] = [];
+    for (const id of lab.stack.agentIds) {
+      for (const line of lab.stack.log(id).split('\n')) {
+        if (!line.includes(b.lb.id) || !line.includes('"op":"report"') || !line.includes('applied')) continue;
+        try { agentReports.push(Date.parse((JSON.parse(line) as { time: string }).time)); } catch { /* not a JSON line */ }
+      }
+    }
+    agentReports.sort((x, y) => x - y);
+    const stages = applies.map((x) => {
+      const reported = agentReports.find((t) => t >= x.at);
+      return {
+        phase: x.phase, answeredMs: x.answeredMs, totalMs: x.ms,
+        toAgentReportMs: reported !== undefined ? reported - x.at : null, reportToActiveMs: reported !== undefined ? x.at + x.ms - reported : null,
+      };
+    });
     const statusReports = lab.stack.agentIds.reduce((n, id) => n + (lab.stack.log(id).match(/"op":"health"/g) ?? []).length, 0);
     const out = {
       bTraffic: { requests: traffic.requests, failed: traffic.failed, failures: traffic.failures },
       bApiMs: { quiet: latency(quietApi), storm: latency(stormApi) }, bApplyMs: { quiet: phase('quiet'), storm: phase('storm') },
+      bChangeStages: stages, bNewLb: creates,
       aCreated, aRefused, aApiMs: latency(aMs), memberStatusReportsLogged: statusReports, lease: leaseEvents(lab.stack),
     };
     log(JSON.stringify(out));

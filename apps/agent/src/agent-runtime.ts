@@ -134,7 +134,7 @@ export class AgentRuntime {
     // 5. Reconcile: at start, on every commit touching an LB placed here (or leaving here), and on the resync timer.
     const handover = { timeoutMs: this.config.handoverTimeoutMs, drainTimeoutMs: this.config.drainTimeoutMs, minDrainMs: Math.min(3000, this.config.drainTimeoutMs) };
     this.reconciler = new Reconciler({
-      host: this.host, runDir: this.config.runDir, maxconnCap: this.maxconnCap, desired: () => this.desired(), desiredOne: (id) => this.desiredOne(id),
+      host: this.host, runDir: this.config.runDir, maxconnCap: this.maxconnCap, desired: () => this.desired(), desiredOne: (id) => this.desiredOne(id), projectOf: (id) => this.catalog.loadBalancers.lbs.get(id)?.projectId,
       reporter: this.reporter(), logger: this.logger, resyncIntervalMs: this.config.resyncIntervalMs, resolveCert: this.resolveCert ?? undefined,
       concurrency: this.config.reconcileConcurrency > 0 ? this.config.reconcileConcurrency : undefined, handover,
       observe: this.observeReconcile,
@@ -175,6 +175,10 @@ export class AgentRuntime {
       const target = parseEventSubject(c.subject);
       if (!target) return;
       if (target.aggregate === 'network' || target.aggregate === 'subnet') {
+        // A VIP allocated or released on a subnet changes no other LB's desired state (the LB's own address comes with
+        // its own commit): in a burst of creates on one shared subnet, waking every LB per allocation made every
+        // agent render and look at all its LBs once per new LB (quadratic; issue 11's 1,000-LB burst).
+        if ((c.events as readonly { type: string }[]).every((e) => e.type === 'VipAllocated' || e.type === 'VipReleased')) return;
         this.reconciler?.kick('commit', this.desired().loadBalancers.map((d) => d.lbId));
       } else if (target.aggregate === 'agent') {
         if ((c.events as readonly AgentEvent[]).some((e) => e.type === 'AgentDeclaredDown')) {

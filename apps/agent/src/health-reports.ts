@@ -93,13 +93,20 @@ export class HealthReports {
   private timer: NodeJS.Timeout | null = null;
   private readonly eager = new Map<string, NodeJS.Timeout>();
   private stopped = false;
+  private polling = false;
 
   constructor(private readonly d: HealthReportsDeps) {
     this.lastHealth = new Map(d.reported ?? []);
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.poll(), this.d.pollMs);
+    // One round at a time: a round over thousands of LBs takes longer than the period, and rounds that overlap would
+    // each render every desired LB again and pile up (issue 11: CPU that grows with the LB count on a busy agent).
+    this.timer = setInterval(() => {
+      if (this.polling) return;
+      this.polling = true;
+      void this.poll().finally(() => { this.polling = false; });
+    }, this.d.pollMs);
   }
 
   stop(): void {
@@ -121,7 +128,10 @@ export class HealthReports {
   }
 
   private async poll(): Promise<void> {
-    for (const lb of this.d.desired().loadBalancers) await this.pollLb(lb);
+    for (const lb of this.d.desired().loadBalancers) {
+      if (this.stopped) return;
+      await this.pollLb(lb);
+    }
   }
 
   /** Reports what changed in one LB; true when every member has a status reported at the LB's epoch. */

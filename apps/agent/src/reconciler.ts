@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { FairQueue } from '@lbaas/app-shell';
 import type { DesiredLb, DesiredState } from '@lbaas/projections';
 import type { Logger } from 'pino';
 import { ConfigRejected } from './host/haproxy';
@@ -94,6 +95,8 @@ export type ReconcilerOptions = {
   /** After this many failed runs in a row an LB is reported rejected with the error (ERROR), and still retried. */
   failuresBeforeError?: number;
   now?: () => number;
+  /** The project of an LB (queues are fair between projects); unknown LBs share one queue. */
+  projectOf?: (lbId: string) => string | undefined;
   /** Told about every run (metrics): why it ran, how long it took, each LB's outcome (one per run here). */
   observe?: (run: { reason: string; seconds: number; outcomes: readonly Outcome[] }) => void;
 };
@@ -103,6 +106,9 @@ export const defaultConcurrency = (): number => 4 * availableParallelism();
 
 type Pending = { full: boolean; reason: string; queuedAt: number };
 
+/** The reason of the resync timer's kicks (drift checks). */
+const RESYNC = 'resync';
+
 /**
  * The wake-up loop as a work queue (controller-runtime's): start, resync and resume queue every LB (a full look at the
  * host); a commit queues the LB it touches (a light look). Each LB runs on its own, at most one run per LB and
@@ -111,6 +117,13 @@ type Pending = { full: boolean; reason: string; queuedAt: number };
  */
 export class Reconciler {
   private readonly pending = new Map<string, Pending>();
+  /**
+   * The pending LBs not running, in turns per project: changes to LBs that serve here first, then new builds, then the
+   * resync timer's drift checks (a full look at an LB nothing changed for), last and a few at a time.
+   */
+  private readonly queued = { serving: new FairQueue<string>(), building: new FairQueue<string>(), resync: new FairQueue<string>() };
+  /** Resync runs in flight (at most a quarter of `concurrency`). */
+  private resyncing = 0;
   private readonly active = new Set<string>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly failures = new Map<string, number>();
@@ -129,7 +142,7 @@ export class Reconciler {
   }
 
   start(): void {
-    this.resync = setInterval(() => this.kick('resync'), this.o.resyncIntervalMs);
+    this.resync = setInterval(() => this.kick(RESYNC), this.o.resyncIntervalMs);
     this.kick('start');
   }
 
@@ -144,9 +157,22 @@ export class Reconciler {
     const ids = lbIds ?? this.allIds();
     for (const id of ids) {
       const p = this.pending.get(id);
-      this.pending.set(id, { full: full || (p?.full ?? false), reason: p?.reason ?? reason, queuedAt: p?.queuedAt ?? this.now() });
+      // A drift check that waits is taken over by a real cause (it then goes in its lane with it).
+      const cause = p && p.reason !== RESYNC ? p.reason : reason;
+      if (p && p.reason === RESYNC && reason !== RESYNC) this.queued.resync.delete(id);
+      this.pending.set(id, { full: full || (p?.full ?? false), reason: cause, queuedAt: p?.queuedAt ?? this.now() });
+      this.enqueue(id);
     }
     this.pump();
+  }
+
+  /** Puts a pending LB that is not running in its lane (serving or building), in its project's turn. */
+  private enqueue(id: string): void {
+    const p = this.pending.get(id);
+    if (!p || this.active.has(id) || this.queued.serving.has(id) || this.queued.building.has(id) || this.queued.resync.has(id)) return;
+    const project = this.o.projectOf?.(id) ?? '';
+    const lane = p.reason === RESYNC && this.appliedVersions.has(id) ? this.queued.resync : this.appliedVersions.has(id) ? this.queued.serving : this.queued.building;
+    lane.push(project, id);
   }
 
   private allIds(): string[] {
@@ -160,22 +186,32 @@ export class Reconciler {
 
   /**
    * Starts queued runs up to `concurrency`: first those of LBs that serve here already (a change to a serving LB is a
-   * runtime command or a reload, milliseconds), then new builds (~1 s each of process starts on a busy host), each in
-   * queue order. A tenant creating LBs by the thousand does not hold another tenant's change behind its builds (issue 11).
+   * runtime command or a reload, milliseconds), then new builds (~1 s each of process starts on a busy host); within
+   * each, the projects take turns (FairQueue), each project's LBs in queue order. A tenant creating LBs by the thousand
+   * holds neither another tenant's change nor its new LB behind its own builds (issue 11). The resync timer's drift
+   * checks of serving LBs come last, at most a quarter of the slots at once: every 5 s a full look at each of a thousand
+   * LBs (a process each) queued ahead of the builds had made a burst crawl; now a pass over a big fleet simply takes
+   * longer than the timer's period, and the CPU it costs is bounded.
    */
   private pump(): void {
     if (this.paused || this.stopped) return;
-    if (this.active.size >= this.concurrency || this.pending.size === 0) return;
-    const serving: [string, Pending][] = [];
-    const building: [string, Pending][] = [];
-    for (const e of this.pending) (this.appliedVersions.has(e[0]) ? serving : building).push(e);
-    for (const [id, p] of [...serving, ...building]) {
-      if (this.active.size >= this.concurrency) break;
-      if (this.active.has(id)) continue;
+    while (this.active.size < this.concurrency) {
+      let id = this.queued.serving.shift() ?? this.queued.building.shift();
+      let resync = false;
+      if (id === undefined && this.resyncing < Math.max(1, Math.floor(this.concurrency / 4))) {
+        id = this.queued.resync.shift();
+        resync = id !== undefined;
+      }
+      if (id === undefined) return;
+      const p = this.pending.get(id);
+      if (!p) continue;
       this.pending.delete(id);
       this.active.add(id);
+      if (resync) this.resyncing++;
       void this.runLb(id, p).finally(() => {
+        if (resync) this.resyncing--;
         this.active.delete(id);
+        this.enqueue(id);
         this.pump();
         if (this.active.size === 0 && (this.pending.size === 0 || this.paused || this.stopped)) {
           for (const w of this.idleWaiters.splice(0)) w();
@@ -191,6 +227,9 @@ export class Reconciler {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     this.pending.clear();
+    this.queued.serving.clear();
+    this.queued.building.clear();
+    this.queued.resync.clear();
     await this.idle();
   }
 

@@ -131,6 +131,58 @@ describe('Reconciler (work queue)', () => {
     expect(sent.slice(1, at).length).toBeLessThanOrEqual(4); // only the builds already running (and one slot) went before it
   });
 
+  it("a new LB of project B is built after one more of A's, not after A's queued burst of 40 builds", async () => {
+    const host = new MemoryHost();
+    const { r, sent } = reporter();
+    const [bLb, ...aLbs] = ids(41);
+    for (const id of aLbs) host.slow.set(id, 5);
+    let wanted: DesiredLb[] = [];
+    rec = new Reconciler({
+      host, runDir: '/run/lbaas/t', desired: () => ({ agentId: 'a', loadBalancers: wanted }), reporter: r, logger, resyncIntervalMs: 60_000,
+      concurrency: 1, projectOf: (id) => (id === bLb ? 'project-b' : 'project-a'),
+    });
+    rec.start();
+    await rec.idle();
+    wanted = [...aLbs, bLb].map((id) => lb(id));
+    rec.kick('commit', aLbs); // A's 40 builds queued (one starts at once)
+    rec.kick('commit', [bLb]); // then B's one
+    await rec.idle();
+    const order = sent.map((s) => s.split(' ')[1]);
+    expect(order).toHaveLength(41);
+    // First come, first served would build B's 41st; in turns it is the third at most (A's running one, one turn of A's).
+    expect(order.indexOf(bLb)).toBeLessThanOrEqual(2);
+  });
+
+  it("the resync timer's drift checks of serving LBs wait for queued builds, and take at most a quarter of the slots", async () => {
+    const host = new MemoryHost();
+    const { r } = reporter();
+    const served = ids(8);
+    const builds = ids(20).slice(8);
+    let wanted = served.map((id) => lb(id));
+    rec = new Reconciler({ host, runDir: '/run/lbaas/t', desired: () => ({ agentId: 'a', loadBalancers: wanted }), reporter: r, logger, resyncIntervalMs: 60_000, concurrency: 4 });
+    rec.start();
+    await rec.idle();
+    const looks: string[] = [];
+    let inFlight = 0;
+    let most = 0;
+    const observe = host.observe.bind(host);
+    host.observe = async (lbIds, opts) => {
+      looks.push(...lbIds);
+      const resync = lbIds.every((id) => served.includes(id));
+      if (resync) most = Math.max(most, ++inFlight);
+      try { await sleep(5); return await observe(lbIds, opts); } finally { if (resync) inFlight--; }
+    };
+    wanted = [...served, ...builds].map((id) => lb(id));
+    rec.kick('resync'); // every LB, full looks (one of them starts at once: nothing else is queued yet)
+    rec.kick('commit', builds);
+    await rec.idle();
+    expect(most).toBe(1); // a quarter of 4 slots
+    const lastBuild = Math.max(...builds.map((id) => looks.indexOf(id)));
+    const checksBefore = served.filter((id) => looks.indexOf(id) < lastBuild).length;
+    expect(checksBefore).toBeLessThanOrEqual(2); // the one started before the builds were queued (and one racing it)
+    expect(new Set(looks)).toEqual(new Set([...served, ...builds]));
+  });
+
   it('a kick during a run queues one more run, which reads the latest desired state', async () => {
     const host = new MemoryHost();
     const { r, sent } = reporter();

@@ -14,6 +14,7 @@ import type { HealthProbe } from './health/health';
 import { HEALTH, HealthcheckController } from './health/healthcheck.controller';
 import { authenticationHook, type Authenticated } from './http/authentication';
 import { PolicyGuard } from './http/policy-guard';
+import { ProjectGate } from './http/project-gate';
 import { RequestBudget } from './http/request-budget';
 import { AgentsController } from './agents/agents.controller';
 import { AmphoraeController } from './amphorae/amphorae.controller';
@@ -117,7 +118,8 @@ type Timed = Authenticated & { startedAt?: bigint; lbId?: string; policyRule?: s
 function installHttpEdge(fastify: FastifyInstance, deps: ApiDeps): void {
   const authenticator = deps.authenticator ?? createAuthenticator(deps.config.auth, { logger: deps.logger.child({ context: 'auth' }) });
   const budget = deps.config.requestBudget ? new RequestBudget(deps.config.requestBudget) : null;
-  const authenticate = authenticationHook(authenticator, budget);
+  const gate = deps.config.projectConcurrency > 0 ? new ProjectGate({ perProject: deps.config.projectConcurrency }) : null;
+  const authenticate = authenticationHook(authenticator, budget, Date.now, gate);
   fastify.addHook('onRequest', (req: Timed, reply, done) => {
     req.startedAt = process.hrtime.bigint();
     void reply.header('x-openstack-request-id', req.id);
@@ -125,6 +127,7 @@ function installHttpEdge(fastify: FastifyInstance, deps: ApiDeps): void {
     authenticate(req, reply, done);
   });
   fastify.addHook('onResponse', (req: Timed, reply, done) => {
+    req.releaseSlot?.();
     const ms = req.startedAt ? Number(process.hrtime.bigint() - req.startedAt) / 1e6 : undefined;
     const lbId = req.lbId ?? /\/loadbalancers\/([0-9a-f-]{36})/i.exec(req.url)?.[1];
     const who = req.identity ? { user: req.identity.userId, project: req.identity.projectId } : {};

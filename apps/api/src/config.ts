@@ -23,6 +23,8 @@ export type ApiConfig = Readonly<{
   trustedProxies: readonly string[];
   /** The per-project request budget (429 with Retry-After beyond it). */
   requestBudget: RequestBudgetConfig;
+  /** Requests of one project in the works at once; more wait for their project's turn (http/project-gate.ts); 0 = no limit. */
+  projectConcurrency: number;
   /** Scheme://host[:port] used in links (pagination, version document); null = taken from the request's Host. */
   baseUri: string | null;
   logLevel: string;
@@ -64,6 +66,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const perSecond = r.int('API_RATE_LIMIT_PER_S', 50, 0, 1_000_000);
   const burst = r.int('API_RATE_LIMIT_BURST', Math.max(1, perSecond * 4), 1, 10_000_000);
   const requestBudget = auth.strategy === 'noauth' || perSecond === 0 ? null : { perSecond, burst };
+  const projectConcurrency = r.int('API_PROJECT_CONCURRENCY', 16, 0, 100_000);
   const baseUri = env.API_BASE_URI ? env.API_BASE_URI.replace(/\/+$/, '') : null;
   if (baseUri !== null && !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(baseUri)) r.problems.push(`API_BASE_URI must be an http(s) URL, got ${JSON.stringify(env.API_BASE_URI)}`);
   const logLevel = env.LOG_LEVEL || 'info';
@@ -76,7 +79,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   r.done();
   return Object.freeze({
     nats, host, port, auth, policyMode, defaultProjectId: auth.strategy === 'noauth' ? auth.defaultProjectId : null,
-    trustedProxies: Object.freeze(trustedProxies), requestBudget, baseUri, logLevel, bodyLimit, quotaDefaults: Object.freeze(quotaDefaults),
+    trustedProxies: Object.freeze(trustedProxies), requestBudget, projectConcurrency, baseUri, logLevel, bodyLimit, quotaDefaults: Object.freeze(quotaDefaults),
     deletePolicy: deletePolicy as DeletePolicy, metrics,
   });
 }

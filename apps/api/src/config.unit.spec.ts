@@ -5,7 +5,7 @@ describe('loadConfig', () => {
   it('applies defaults', () => {
     expect(loadConfig({ NATS_URL: 'nats://127.0.0.1:4222' })).toEqual({
       nats: { servers: ['nats://127.0.0.1:4222'], auth: { kind: 'none' }, tls: null, inboxPrefix: '_INBOX_api' }, host: '127.0.0.1', port: 9876,
-      auth: { strategy: 'noauth', defaultProjectId: null }, policyMode: 'new', defaultProjectId: null, trustedProxies: [], requestBudget: null,
+      auth: { strategy: 'noauth', defaultProjectId: null }, policyMode: 'new', defaultProjectId: null, trustedProxies: [], requestBudget: null, projectConcurrency: 16,
       baseUri: null, logLevel: 'info', bodyLimit: 1024 * 1024,
       quotaDefaults: { loadbalancer: -1, listener: -1, pool: -1, member: -1, healthmonitor: -1, l7policy: -1, l7rule: -1 },
       deletePolicy: 'strict', metrics: null,

@@ -45,7 +45,7 @@ export class PlacementLoop implements OnApplicationBootstrap, OnApplicationShutd
       follow: { lb: loadBalancer as Decider<unknown, unknown, unknown>, subnet: subnet as Decider<unknown, unknown, unknown> },
     });
     // Agents' LB reports (their own subjects) into LB histories, decided on the LB states the host keeps.
-    this.relay = await startReportRelay({ nc: this.nc, store: this.store, states: this.host.states, logger: this.logger, instanceId: c.instanceId });
+    this.relay = await startReportRelay({ nc: this.nc, store: this.store, states: this.host.states, logger: this.logger, instanceId: c.instanceId, created: this.host.projection });
   }
 
   /** The last stream sequence the workflow's view has applied (metrics, readiness); 0 before the replay. */

@@ -10,3 +10,4 @@ export * from './nats-identities';
 export * from './metrics';
 export * from './mac-key';
 export * from './nats-deserializers';
+export * from './fair-queue';

@@ -16,3 +16,5 @@ export * from './observed-event-store';
 export * from './unreadable-commits';
 export * from './stream-identity';
 export { appendFailureReason, APPEND_FAILURE_REASONS, type AppendFailureReason } from './nats-errors';
+export { directGet, leaderGet, type DirectQuery } from './direct-get';
+export { decodeCommit } from './commit-codec';

@@ -138,7 +138,9 @@ export class LinuxHost implements Host {
   }
 
   async observe(lbIds: readonly string[], opts: ObserveOptions = { full: true, includeOwned: true }): Promise<Observed> {
-    const owned = new Set(this.owned());
+    // One LB's run asks about that LB alone: its record is looked up, not every record read (a run per LB read all of
+    // them: quadratic in a burst of a thousand new LBs).
+    const owned = new Set<string>(opts.includeOwned ? this.owned() : lbIdsOf(lbIds).filter((id) => this.state.has(id)));
     const ids = [...new Set(lbIdsOf([...lbIds, ...(opts.includeOwned ? owned : [])]))];
     const out = await Promise.all(ids.map((id) => this.observeLb(id, owned.has(id), opts)));
     return new Map(out.map((o) => [o.lbId, o]));

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { isToken } from '@lbaas/contracts';
 import type { RememberedStream } from '@lbaas/event-store';
@@ -37,6 +37,10 @@ export function stateDir(root: string) {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       writeFileSync(`${file(r.lbId)}.tmp`, JSON.stringify(r));
       renameSync(`${file(r.lbId)}.tmp`, file(r.lbId));
+    },
+    /** True if a record of `lbId` exists (one stat, not a read of every record). */
+    has(lbId: string): boolean {
+      return existsSync(file(lbId));
     },
     forget(lbId: string): void {
       rmSync(file(lbId), { force: true });
