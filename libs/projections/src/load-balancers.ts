@@ -90,10 +90,13 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
       const prev = lb.placement;
       // A planned move hands over from the previous agent (the decider's rule, state.ts); members keep their last
       // known status until the new agent reports (a serving member is never shown OFFLINE because its LB moved).
-      lb.handover = prev && prev.agentId !== event.data.agentId && PLANNED_MOVES.has(event.data.reason)
+      lb.handover = !event.data.pair && prev && prev.agentId !== event.data.agentId && PLANNED_MOVES.has(event.data.reason)
         ? { fromAgentId: prev.agentId, fromEpoch: prev.epoch, toAgentId: event.data.agentId, toEpoch: event.data.epoch, placedAt: event.data.at, preparedAt: null, releasedAt: null }
         : null;
-      lb.placement = { agentId: event.data.agentId, epoch: event.data.epoch, at: event.data.at, version: lb.version, appliedAt: null };
+      lb.placement = {
+        agentId: event.data.agentId, epoch: event.data.epoch, at: event.data.at, version: lb.version, appliedAt: null,
+        ...(event.data.pair ? { pair: event.data.pair } : {}),
+      };
       touch(lb, lb, event.data.at);
       lb.placementFailed = null;
       lb.rejected = null;
