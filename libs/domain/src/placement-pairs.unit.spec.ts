@@ -90,4 +90,6 @@ describe('scheduler: ACTIVE_STANDBY VRRP addresses', () => {
     given([net, created, vrrp(0), vrrp(1)]).when(tick(5)).then([]));
   it('releases every side\'s address once the load balancer is torn down', () =>
     given([...placedAB(), lbDeleted(), applied(3)]).when(tick(5)).then([releaseVrrp(0, 5), releaseVrrp(1, 5)]));
+  it('but not the address of a side whose agent is down (until it is up again)', () =>
+    given([...placedAB(), declaredDown(null, 'agent-b'), lbDeleted(), applied(3)]).when(tick(5)).then([releaseVrrp(0, 5)]));
 });

@@ -389,25 +389,27 @@ const decide = (options: PlacementOptions) => (input: PlacementInput, s: Placeme
     const side = parseVrrpHolderKey(holder);
     const lb = s.loadBalancers.get(side ? side.lbId : holder);
     if (lb === undefined) return 'unknown' as const;
+    if (side && sideAgentDown(s, lb, side.amphora)) return 'present' as const;
     if (tornDown(lb)) return 'torn-down' as const;
-    return side && retiredSide(s, lb, side.amphora) ? 'torn-down' as const : 'present' as const;
+    return side && retiredSide(lb, side.amphora) ? 'torn-down' as const : 'present' as const;
   };
   for (const release of sweepVips(s.vips, ownerOf, nowMs, options.abandonAfterMs, input.now)) issue(release);
   return commands;
 };
 
 /**
- * A pair side's VRRP address is given back once the side is no longer in the placement (replaced or promoted away), and
- * only when its agent is not down: a host that comes back still has the old address on its copy's interface until its
- * agent, up again, destroys the copy; handing the address to a new side before would put it twice on the segment.
- * Ordinals at or above `nextAmphora` are allocated for sides still to be placed.
+ * A pair side's VRRP address is given back once the side is no longer in the placement (replaced or promoted away) or
+ * the load balancer is torn down, and only when the side's agent is not down: a host that comes back still has the old
+ * address on its copy's interface until its agent, up again, destroys the copy; handing the address to a new side before
+ * would put it twice on the segment. Ordinals at or above `nextAmphora` are allocated for sides still to be placed.
  */
-const retiredSide = (s: PlacementState, lb: TrackedLoadBalancer, amphora: number): boolean => {
+const retiredSide = (lb: TrackedLoadBalancer, amphora: number): boolean => {
   if (amphora >= lb.nextAmphora) return false;
-  const sides = [lb.pair?.master, lb.pair?.standby].filter((x): x is PairSide => !!x);
-  if (sides.some((x) => x.amphora === amphora)) return false;
+  return ![lb.pair?.master, lb.pair?.standby].some((x) => x?.amphora === amphora);
+};
+const sideAgentDown = (s: PlacementState, lb: TrackedLoadBalancer, amphora: number): boolean => {
   const agentId = lb.sideAgents.get(amphora);
-  return agentId === undefined || s.agents.get(agentId)?.down !== true;
+  return agentId !== undefined && s.agents.get(agentId)?.down === true;
 };
 
 /** The scheduler: places unplaced LBs, fails them after a timeout, fails over from dead or disabled agents, releases VIPs. */

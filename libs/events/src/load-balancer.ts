@@ -294,12 +294,13 @@ export const isTornDown = (f: TeardownFacts): boolean => f.deleted && (!f.placed
 
 /**
  * The holder key of an ACTIVE_STANDBY side's VRRP address on the VIP's subnet (the `lbId` field of AllocateVip,
- * VipAllocated, ReleaseVip, VipReleased): `<lbId>/vrrp/<amphora>`. The LB's own VIP is held under its bare id.
+ * VipAllocated, ReleaseVip, VipReleased): `<lbId>_vrrp<amphora>`, an id like any (1..64 of A-Z a-z 0-9 _ -). The LB's
+ * own VIP is held under its bare id.
  */
-export const vrrpHolderKey = (lbId: string, amphora: number): string => `${lbId}/vrrp/${amphora}`;
+export const vrrpHolderKey = (lbId: string, amphora: number): string => `${lbId}_vrrp${amphora}`;
 
 /** The LB and amphora ordinal of a VRRP holder key, or null for any other holder (a VIP: the bare LB id). */
 export const parseVrrpHolderKey = (key: string): { lbId: string; amphora: number } | null => {
-  const m = /^(.+)\/vrrp\/(\d{1,6})$/.exec(key);
+  const m = /^(.+)_vrrp(\d{1,6})$/.exec(key);
   return m ? { lbId: m[1], amphora: Number(m[2]) } : null;
 };
