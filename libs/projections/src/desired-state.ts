@@ -163,7 +163,8 @@ function withPairSide(d: DesiredLb, lb: LoadBalancerView, role: DesiredPairSide[
   if (!pair) return d;
   const [self, peer] = role === 'MASTER' ? [pair.master, pair.standby] : [pair.standby, pair.master];
   if (!self) return d;
-  return { ...d, pair: { role, amphora: self.amphora, vrrpAddress: self.vrrpAddress, peerAddress: peer?.vrrpAddress ?? null } };
+  const peerAddress = peer?.vrrpAddress ?? (role === 'MASTER' ? lb.placement?.lastPeer ?? null : null);
+  return { ...d, pair: { role, amphora: self.amphora, vrrpAddress: self.vrrpAddress, peerAddress } };
 }
 
 function desiredLb(

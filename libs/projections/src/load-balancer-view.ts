@@ -71,6 +71,8 @@ export type LoadBalancerView = Mutable<Omit<LoadBalancerCreated['data'], 'at' | 
     agentId: string; epoch: number; at: string; version: number; appliedAt: string | null;
     /** ACTIVE_STANDBY: both sides under this epoch (issue 14); absent or null for SINGLE. */
     pair?: PlacedPair | null;
+    /** ACTIVE_STANDBY: the VRRP address of the last side the master had beside it (kept while it has none). */
+    lastPeer?: string | null;
   } | null;
   /** A planned move (operator failover, drain) from the previous placement to this one, while it is the latest. */
   handover?: LoadBalancerHandover | null;
