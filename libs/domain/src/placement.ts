@@ -322,6 +322,12 @@ const decide = (options: PlacementOptions) => (input: PlacementInput, s: Placeme
     load.set(agentId, (load.get(agentId) ?? 0) + 1);
     return agentId;
   };
+  /** A new SINGLE load balancer: false when no agent qualifies. */
+  const placeSingle = (lb: TrackedLoadBalancer): boolean => {
+    const agentId = choose(lb, null);
+    if (agentId !== null) place(lb, agentId, 'initial');
+    return agentId !== null;
+  };
   /** A new pair (first placement): false when not even a master qualifies. */
   const placeNewPair = (lb: TrackedLoadBalancer): boolean => {
     const master = choose(lb, null);
@@ -358,14 +364,8 @@ const decide = (options: PlacementOptions) => (input: PlacementInput, s: Placeme
     const inFlight = !mayIssue(s.inFlight, `place/${lb.lbId}`, nowMs, options.retryAfterMs);
     if (!lb.deleted && lb.agentId === null) {
       if (inFlight) continue;
-      const single = (): boolean => {
-        const agentId = choose(lb, null);
-        if (agentId !== null) place(lb, agentId, 'initial');
-        return agentId !== null;
-      };
-      if (lb.activeStandby ? placeNewPair(lb) : single()) {
-        // placed (or its VRRP addresses asked for)
-      } else if (!lb.placementFailed && nowMs - lb.createdAtMs > options.placementTimeoutMs) {
+      const placed = lb.activeStandby ? placeNewPair(lb) : placeSingle(lb); // (a pair: or its VRRP addresses asked for)
+      if (!placed && !lb.placementFailed && nowMs - lb.createdAtMs > options.placementTimeoutMs) {
         const physnet = s.networks.get(lb.networkId);
         const reason = physnet === undefined
           ? `network ${lb.networkId} is unknown`
