@@ -20,13 +20,21 @@
  * `quiet_s` seconds with nothing happening, counting VRRP transitions nobody caused (flaps of sub-second adverts on a
  * busy machine).
  * Writes bench/reports/failover-active-standby-<time>.json.
+ *
+ * ACTIVE_STANDBY through the whole stack (issue 14: api, scheduler, failover-watcher, an agent on each of three hosts):
+ *   sudo node bench/run.js bench/failover.ts active-standby-stack [deaths=10]
+ * One load balancer of an ACTIVE_STANDBY flavor; N deaths of the host of whichever side is VRRP master: outage through
+ * the VIP (a GET every 20 ms, 300 ms timeout), the VRRP takeover (the standby's MASTER notification), the control plane's
+ * promotion and new standby (amphora list: the old standby MASTER, a BACKUP on the third host), ARP requests answered by
+ * two hosts; then the dead host comes back (its agent removes its stale copy) and is the spare for the next death.
+ * Writes bench/reports/failover-active-standby-stack-<time>.json.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canUseNetns, netnsRunId } from '@lbaas/testing';
 import { apiClient } from '../test/support/stack';
-import { outageAfter, startHostsLab, startProber, stopProbers, type Host } from '../test/support/hosts';
+import { outageAfter, servedLoadBalancer, startHostsLab, startProber, stopProbers, type Host } from '../test/support/hosts';
 import { startPairLab, watchArp, type PairSide } from '../test/support/vrrp-pair';
 import { summarize } from './stats';
 
@@ -135,7 +143,87 @@ async function activeStandby(deaths: number, advertIntMs: number, quietS: number
   writeFileSync(join(dir, `failover-active-standby-${report.at.replace(/[:.]/g, '-')}.json`), JSON.stringify(report, null, 2));
 }
 
+async function activeStandbyStack(deaths: number): Promise<void> {
+  if (!canUseNetns()) throw new Error('needs root (network namespaces)');
+  const lab = await startHostsLab({ id: netnsRunId(), hosts: 3 });
+  const api = apiClient(lab.apiUrl, { 'x-project-id': 'bench' });
+  const rows: Array<{ dead: string; outageMs: number; failed: number; takeoverMs: number; promotedMs: number; dual: number; arpRequests: number }> = [];
+  try {
+    const profile = (await api.post('/v2/lbaas/flavorprofiles', {
+      flavorprofile: { name: 'pair', provider_name: 'lbaas', flavor_data: '{"loadbalancer_topology": "ACTIVE_STANDBY"}' },
+    })).body.flavorprofile;
+    const flavor = (await api.post('/v2/lbaas/flavors', { flavor: { name: 'pair', flavor_profile_id: profile.id } })).body.flavor;
+    const active = (lb: string) => api.waitFor(`/v2/lbaas/loadbalancers/${lb}`, (b) => b?.loadbalancer?.provisioning_status === 'ACTIVE', 60_000);
+    const { lb, vip } = await servedLoadBalancer(api, lab, 'pair', active, { flavor_id: flavor.id });
+    const hostOf = (agentId: string) => lab.hosts.find((h) => h.agentId === agentId) as Host;
+    const roles = async () => {
+      const list = (await api.get(`/v2/octavia/amphorae?loadbalancer_id=${lb}`)).body.amphorae as { role: string; compute_id: string }[];
+      const of = (role: string) => list.find((a) => a.role === role)?.compute_id.replace(/^host-/, '');
+      return { master: of('MASTER'), backup: of('BACKUP') };
+    };
+    const file = (agentId: string, name: string) => {
+      try { return readFileSync(join(hostOf(agentId).runDir, lb, name), 'utf8'); } catch { return ''; }
+    };
+    const until = async <T>(what: string, ms: number, probe: () => Promise<T | null> | T | null): Promise<T> => {
+      const t0 = Date.now();
+      for (;;) {
+        const v = await probe();
+        if (v !== null) return v;
+        if (Date.now() - t0 > ms) throw new Error(`${what}: not within ${ms} ms`);
+        await sleep(50);
+      }
+    };
+    for (let i = 0; i < deaths; i++) {
+      const pair = await until('a MASTER and a BACKUP in VRRP and in the API', 60_000, async () => {
+        const r = await roles();
+        return r.master && r.backup && file(r.master, 'vrrp.role').trim() === 'MASTER' && file(r.backup, 'vrrp.role').trim() === 'BACKUP'
+          ? { master: r.master, backup: r.backup } : null;
+      });
+      const arp = await watchArp(lab.clientNs, vip, `${lab.prefix}.99`);
+      const probe = startProber(lab.clientNs, `http://${vip}/`, 20, 300);
+      await sleep(600);
+      const t0 = Date.now();
+      await lab.killHost(hostOf(pair.master));
+      await until('promotion and a new standby', 60_000, async () => {
+        const r = await roles();
+        return r.master === pair.backup && r.backup && r.backup !== pair.master && file(r.backup, 'vrrp.role').trim() === 'BACKUP' ? true : null;
+      });
+      const promotedMs = Date.now() - t0;
+      await sleep(1000);
+      const o = outageAfter(await probe.stop(), t0);
+      const seen = await arp.stop();
+      const takeover = file(pair.backup, 'vrrp.log').split('\n').map((l) => l.split(' ')).find(([at, role]) => role === 'MASTER' && Number(at) >= t0);
+      const takeoverMs = takeover ? Number(takeover[0]) - t0 : NaN;
+      rows.push({ dead: pair.master, outageMs: o.ms, failed: o.failed, takeoverMs, promotedMs, dual: seen.dual, arpRequests: seen.requests });
+      console.log(`death ${i + 1}/${deaths} (${pair.master}): outage ${o.ms} ms (${o.failed} failed), VRRP takeover ${takeoverMs} ms, promoted + new standby ${promotedMs} ms, two answering ARP ${seen.dual} of ${seen.requests}`);
+      const dead = hostOf(pair.master);
+      await lab.reviveHost(dead);
+      await lab.startAgent(dead);
+      await until('the returned host removes its stale copy', 30_000, async () => ((await lab.inHost(dead, 'ip', ['netns', 'list'])).includes(`qlbaas-${lb}`) ? null : true));
+    }
+  } finally {
+    await stopProbers();
+    await lab.stop();
+  }
+  const report = {
+    at: new Date().toISOString(),
+    mode: 'active-standby-stack',
+    settings: { hosts: 3, advertIntMs: 100, probeEveryMs: 20, probeTimeoutMs: 300, apps: 'api, scheduler, failover-watcher, 3 agents (default lease and detection)' },
+    deaths: rows.length,
+    outageMs: summarize(rows.map((r) => r.outageMs)),
+    takeoverMs: summarize(rows.map((r) => r.takeoverMs)),
+    promotedAndNewStandbyMs: summarize(rows.map((r) => r.promotedMs)),
+    twoHostsAnsweringArp: rows.reduce((n, r) => n + r.dual, 0),
+    rows,
+  };
+  console.log(JSON.stringify(report, null, 2));
+  const dir = join(__dirname, 'reports');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `failover-active-standby-stack-${report.at.replace(/[:.]/g, '-')}.json`), JSON.stringify(report, null, 2));
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === 'active-standby-stack') return activeStandbyStack(Number(process.argv[3] ?? 10));
   if (process.argv[2] === 'active-standby') {
     return activeStandby(Number(process.argv[3] ?? 10), Number(process.argv[4] ?? 100), Number(process.argv[5] ?? 30));
   }

@@ -322,12 +322,14 @@ export type ServedLb = { subnet: string; lb: string; vip: string; pool: string }
  */
 export async function servedLoadBalancer(
   api: { post(path: string, body: unknown): Promise<{ body: any }> }, lab: HostsLab, name: string, waitActive: (lbId: string) => Promise<unknown>,
+  /** More fields of the load balancer's create body (e.g. `flavor_id`). */
+  lbExtra: Record<string, unknown> = {},
 ): Promise<ServedLb> {
   const net = await api.post('/v2.0/networks', { network: { name: `${name}-${lab.id}`, 'provider:physical_network': lab.physnet, 'provider:network_type': 'flat' } });
   const sub = await api.post('/v2.0/subnets', {
     subnet: { network_id: net.body.network.id, ip_version: 4, cidr: `${lab.prefix}.0/24`, gateway_ip: `${lab.prefix}.1`, allocation_pools: [{ start: `${lab.prefix}.50`, end: `${lab.prefix}.60` }] },
   });
-  const lb = (await api.post('/v2/lbaas/loadbalancers', { loadbalancer: { name, vip_subnet_id: sub.body.subnet.id } })).body.loadbalancer;
+  const lb = (await api.post('/v2/lbaas/loadbalancers', { loadbalancer: { name, vip_subnet_id: sub.body.subnet.id, ...lbExtra } })).body.loadbalancer;
   await waitActive(lb.id);
   const lis = await api.post('/v2/lbaas/listeners', { listener: { loadbalancer_id: lb.id, protocol: 'HTTP', protocol_port: 80 } });
   await waitActive(lb.id);

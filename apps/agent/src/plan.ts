@@ -7,6 +7,7 @@ import { refusedReason } from './parse';
 import { certFilesFor, type CertFiles } from './tls-certs';
 import { planUdp, type ObservedUdp, type UdpAction } from './udp-plan';
 import { extraVipsProblem, planExtraVips, type ExtraVipAction } from './extra-vips';
+import { plumbedAddress, vrrpActions, type VrrpAction } from './keepalived/pair-side';
 
 /**
  * What the running haproxy was told: the structure it loaded (only a reload changes that), the digest of the whole
@@ -95,7 +96,9 @@ export type Action =
   /** UDP listeners: the kernel's table and its health checker (udp-plan.ts). */
   | UdpAction
   /** The additional VIPs on the VIP's interface (extra-vips.ts). */
-  | ExtraVipAction;
+  | ExtraVipAction
+  /** keepalived of an ACTIVE_STANDBY side, after haproxy (keepalived/pair-side.ts). */
+  | VrrpAction;
 
 /**
  * What the host is in once the actions are done, which the reconciler turns into a report: `serving` (applied),
@@ -229,7 +232,9 @@ function planBuild(d: DesiredLb, o: ObservedLb | undefined, ctx: PlanContext): L
   const digest = configDigest(rendered.text);
   const want: RunningHaproxy = { structure: configDigest(rendered.structure), config: digest, servers: rendered.servers };
   const netns = netnsName(lbId);
-  const { address, prefixLen, gatewayIp, bridge } = d.vip;
+  const { prefixLen, gatewayIp, bridge } = d.vip;
+  // A pair side's interface carries its VRRP address; keepalived adds the VIP on the VRRP master (pair-side.ts).
+  const address = plumbedAddress(d);
   const p = o?.netns ? o.plumbing : null;
   const actions: Action[] = [];
   if (!o?.netns) actions.push({ kind: 'CreateNetns', lbId, netns, hostIf: hostVethName(lbId), bridge: bridge.name });
@@ -282,7 +287,7 @@ function planBuild(d: DesiredLb, o: ObservedLb | undefined, ctx: PlanContext): L
   const hpReady = hp !== null;
   // The UDP table once the namespace is plumbed (its sysctls name the VIP interface).
   actions.push(...planUdp(lbId, netns, split.nft, o?.netns ? o.udp : undefined));
-  const ordered = hpReady ? [...actions, ...post, ...announce, ...config] : [...actions, ...config, ...post, ...announce];
+  const ordered = [...(hpReady ? [...actions, ...post, ...announce, ...config] : [...actions, ...config, ...post, ...announce]), ...vrrpActions(d)];
   const reach: Reach = heldBack ? 'prepared' : 'serving';
   const recheckAtMs = heldBack ? announceAt : steering || (h && now < steerUntil) ? Math.min(steerUntil, now + 60_000) : undefined;
   return { lbId, kind: 'apply', actions: ordered, desired: d, reach, ...(recheckAtMs !== undefined ? { recheckAtMs } : {}) };

@@ -138,7 +138,7 @@ describe('load balancers with a flavor, a zone and additional VIPs', () => {
     ids.listener = l.id;
   });
 
-  it('refuses flavors and zones that are unknown or disabled, VIPs on other networks, an ACTIVE_STANDBY flavor; VIPs go back', async () => {
+  it('refuses flavors and zones that are unknown or disabled, VIPs on other networks, ACTIVE_STANDBY with additional VIPs; VIPs go back', async () => {
     const pair = (await ok('POST', '/v2/lbaas/flavorprofiles', { flavorprofile: { name: 'pair', provider_name: 'lbaas', flavor_data: '{"loadbalancer_topology": "ACTIVE_STANDBY"}' } })).flavorprofile;
     const pairFlavor = (await ok('POST', '/v2/lbaas/flavors', { flavor: { name: 'pair', flavor_profile_id: pair.id } })).flavor;
     const off = (await ok('POST', '/v2/lbaas/flavors', { flavor: { name: 'off', flavor_profile_id: pair.id, enabled: false } })).flavor;
@@ -151,9 +151,9 @@ describe('load balancers with a flavor, a zone and additional VIPs', () => {
     expect(fault(await create({ availability_zone: 'az-limited' }))).toEqual([400, 'Validation failure: Supplied VIP network_id is not allowed by the configuration of this deployment.']);
     expect(fault(await create({ additional_vips: [{ subnet_id: ids.otherSubnet }] }))).toEqual([400, 'Validation failure: All VIP subnets must belong to the same network.']);
     expect(fault(await create({ additional_vips: [{ subnet_id: ids.subnet }] }))).toEqual([400, 'Validation failure: Duplicate VIP subnet(s) specified. Only one IP can be bound per subnet.']);
-    // refused after the VIPs were allocated: both are released before the answer
+    // refused before any address is allocated: the port count is unchanged
     expect(fault(await create({ flavor_id: pairFlavor.id, additional_vips: [{ subnet_id: ids.subnet2 }] })))
-      .toEqual([400, "Provider 'lbaas' does not support a requested option: loadbalancer_topology ACTIVE_STANDBY is not supported."]);
+      .toEqual([400, 'Validation failure: loadbalancer_topology ACTIVE_STANDBY is not supported with additional_vips yet.']);
     expect((await ok('GET', '/v2.0/ports', undefined, 200)).ports.length).toBe(vipsBefore);
   });
 

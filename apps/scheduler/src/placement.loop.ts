@@ -12,7 +12,7 @@ const route = (c: PlacementCommand): CommandRoute => {
   switch (c.type) {
     case 'PlaceLoadBalancer': case 'FailPlacement':
       return { stream: { aggregate: 'lb', id: c.data.lbId }, decider: loadBalancer as Decider<unknown, unknown, unknown> };
-    case 'ReleaseVip':
+    case 'ReleaseVip': case 'AllocateVip': // an ACTIVE_STANDBY side's VRRP address (issue 14) too
       return { stream: { aggregate: 'subnet', id: c.data.subnetId }, decider: subnet as Decider<unknown, unknown, unknown> };
   }
 };

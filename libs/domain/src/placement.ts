@@ -1,7 +1,7 @@
 import {
-  desiredVersionAfter, isTornDown,
-  type AgentEvent, type FailPlacement, type LoadBalancerEvent, type NetworkEvent, type PlaceLoadBalancer,
-  type ReleaseVip, type SubnetEvent,
+  desiredVersionAfter, isTornDown, parseVrrpHolderKey, vrrpHolderKey,
+  type AgentEvent, type AllocateVip, type FailPlacement, type LoadBalancerEvent, type NetworkEvent, type PairSide, type PlacedPair,
+  type PlaceLoadBalancer, type ReleaseVip, type SubnetEvent,
 } from '@lbaas/events';
 import { evolveVips, releaseVipKey, sweepVips, type TrackedVips } from './vip-sweeper';
 import { mayIssue, type Issued, type Tick, toMs, type Workflow } from './workflow';
@@ -21,7 +21,7 @@ export type PlacementOptions = Readonly<{
 }>;
 
 /** The commands the scheduler issues. */
-export type PlacementCommand = PlaceLoadBalancer | FailPlacement | ReleaseVip;
+export type PlacementCommand = PlaceLoadBalancer | FailPlacement | ReleaseVip | AllocateVip;
 
 /** What the scheduler consumes: the events of every aggregate, clock ticks, and its own issued commands. */
 export type PlacementInput =
@@ -33,6 +33,16 @@ export type TrackedLoadBalancer = Readonly<{
   version: number; appliedVersion: number; placementFailed: boolean;
   /** The agents' availability zone it must run in (its availability zone's), or null for any. */
   zone: string | null;
+  /** ACTIVE_STANDBY (the flavor's topology): placed as a VRRP pair on two hosts (issue 14). */
+  activeStandby: boolean;
+  /** The VIP's subnet (a pair's VRRP addresses are allocated there). */
+  subnetId: string;
+  /** The pair of the current placement (null: SINGLE or not placed). */
+  pair: PlacedPair | null;
+  /** The ordinal the next new side of a pair gets (every side ever placed has a lower one). */
+  nextAmphora: number;
+  /** Every side ever placed: amphora ordinal → its agent (whose VRRP address is released once that agent is not down). */
+  sideAgents: ReadonlyMap<number, string>;
 }>;
 /** One agent as the scheduler tracks it. */
 export type TrackedAgent = Readonly<{
@@ -51,10 +61,12 @@ export type PlacementState = Readonly<{
   vips: TrackedVips;
   /** in-flight key → when it was issued (ms). */
   inFlight: ReadonlyMap<string, number>;
+  /** VRRP addresses allocated for pair sides: holder key (vrrpHolderKey) → address and port. */
+  vrrp: ReadonlyMap<string, Readonly<{ address: string; portId: string }>>;
 }>;
 
 const initialState = (): PlacementState => ({
-  loadBalancers: new Map(), agents: new Map(), networks: new Map(), vips: new Map(), inFlight: new Map(),
+  loadBalancers: new Map(), agents: new Map(), networks: new Map(), vips: new Map(), inFlight: new Map(), vrrp: new Map(),
 });
 
 /** The in-flight key of a command: one per effect, whatever agent or reason it names. */
@@ -63,8 +75,12 @@ export const placementCommandKey = (c: PlacementCommand): string => {
     case 'PlaceLoadBalancer': return `place/${c.data.lbId}`;
     case 'FailPlacement': return `fail-placement/${c.data.lbId}`;
     case 'ReleaseVip': return releaseVipKey(c.data.subnetId, c.data.lbId);
+    case 'AllocateVip': return allocateVipKey(c.data.subnetId, c.data.lbId);
   }
 };
+
+/** The in-flight key of the AllocateVip of a pair side's VRRP address. */
+const allocateVipKey = (subnetId: string, holder: string): string => `allocate-vip/${subnetId}/${holder}`;
 
 // The state's maps are handed on from one state to the next, not copied: a workflow state is folded once and only
 // its newest version is used (its shell keeps nothing else), and copying 10,000 load balancers per event made a
@@ -86,13 +102,20 @@ const evolveLb = (s: PlacementState, e: LoadBalancerEvent): PlacementState => {
     lb = {
       lbId, networkId: e.data.vipNetworkId, createdAtMs: toMs(e.data.at), deleted: false, agentId: null, epoch: 0,
       version: 0, appliedVersion: 0, placementFailed: false, zone: e.data.availabilityZone?.agentZone ?? null,
+      activeStandby: e.data.flavor?.topology === 'ACTIVE_STANDBY', subnetId: e.data.vipSubnetId, pair: null, nextAmphora: 0,
+      sideAgents: new Map(),
     };
   }
   if (!lb) return s;
   switch (e.type) {
     case 'LoadBalancerDeleted': lb = { ...lb, deleted: true }; break;
     case 'LoadBalancerPlaced':
-      lb = { ...lb, agentId: e.data.agentId, epoch: e.data.epoch, placementFailed: false };
+      lb = {
+        ...lb, agentId: e.data.agentId, epoch: e.data.epoch, placementFailed: false, pair: e.data.pair ?? null,
+        nextAmphora: Math.max(lb.nextAmphora, ...[e.data.pair?.master, e.data.pair?.standby].map((x) => (x ? x.amphora + 1 : 0))),
+        sideAgents: [e.data.pair?.master, e.data.pair?.standby].reduce(
+          (m, x) => (x ? new Map(m).set(x.amphora, x.agentId) : m), lb.sideAgents as ReadonlyMap<number, string>),
+      };
       inFlight = without(inFlight, `place/${lbId}`);
       break;
     case 'LoadBalancerPlacementFailed':
@@ -134,10 +157,15 @@ const evolve = (s: PlacementState, input: PlacementInput): PlacementState => {
     case 'SubnetCreated':
     case 'SubnetDeleted':
       return s;
-    case 'VipAllocated':
-      return { ...s, vips: evolveVips(s.vips, input) };
+    case 'VipAllocated': {
+      const vrrp = parseVrrpHolderKey(input.data.lbId) ? put(s.vrrp, input.data.lbId, { address: input.data.address, portId: input.data.portId }) : s.vrrp;
+      return { ...s, vips: evolveVips(s.vips, input), vrrp, inFlight: without(s.inFlight, allocateVipKey(input.data.subnetId, input.data.lbId)) };
+    }
     case 'VipReleased':
-      return { ...s, vips: evolveVips(s.vips, input), inFlight: without(s.inFlight, releaseVipKey(input.data.subnetId, input.data.lbId)) };
+      return {
+        ...s, vips: evolveVips(s.vips, input), vrrp: without(s.vrrp, input.data.lbId),
+        inFlight: without(s.inFlight, releaseVipKey(input.data.subnetId, input.data.lbId)),
+      };
     default: return evolveLb(s, input);
   }
 };
@@ -231,7 +259,9 @@ const decide = (options: PlacementOptions) => (input: PlacementInput, s: Placeme
   if (input.type !== 'Tick') return []; // level-based: every decision is taken on a tick, from the folded state
   const nowMs = toMs(input.now);
   const metadata = (commandId: string) => ({ commandId, now: input.now });
-  const load = agentLoad([...s.loadBalancers.values()].map((lb) => ({ agentId: lb.agentId, tornDown: tornDown(lb) })));
+  const load = agentLoad([...s.loadBalancers.values()].flatMap((lb) => [
+    { agentId: lb.agentId, tornDown: tornDown(lb) }, ...(lb.pair?.standby ? [{ agentId: lb.pair.standby.agentId, tornDown: tornDown(lb) }] : []),
+  ]));
   const agents = candidatesOf(s);
   let nth = 0;
   const choose = (lb: TrackedLoadBalancer, exclude: string | null): string | null => {
@@ -255,14 +285,87 @@ const decide = (options: PlacementOptions) => (input: PlacementInput, s: Placeme
       metadata: metadata(`scheduler/place/${lb.lbId}/${lb.epoch}`),
     });
 
+  // ---- ACTIVE_STANDBY (issue 14): both sides, each with its own VRRP address (allocated first), under one epoch.
+  const usable = (agentId: string): boolean => {
+    const a = s.agents.get(agentId);
+    return !!a && !a.down && a.adminStateUp;
+  };
+  const candidate = (agentId: string): AgentCandidate | undefined => agents.find((a) => a.agentId === agentId);
+  /** The side `agentId` would be as amphora `amphora`, or null after asking for its VRRP address (placed on a later tick). */
+  const sideOf = (lb: TrackedLoadBalancer, agentId: string, amphora: number): PairSide | null => {
+    const holder = vrrpHolderKey(lb.lbId, amphora);
+    const vrrp = s.vrrp.get(holder);
+    const host = s.agents.get(agentId)?.host;
+    if (vrrp && host !== undefined) return { agentId, host, amphora, vrrpAddress: vrrp.address, vrrpPortId: vrrp.portId };
+    issue({
+      type: 'AllocateVip', data: { subnetId: lb.subnetId, lbId: holder, portId: `vrrp-${lb.lbId}-${amphora}`, address: null },
+      metadata: metadata(`scheduler/allocate-vrrp/${holder}`),
+    });
+    return null;
+  };
+  const placePair = (lb: TrackedLoadBalancer, pair: PlacedPair, reason: PlaceLoadBalancer['data']['reason']): void => {
+    issue({
+      type: 'PlaceLoadBalancer',
+      data: { lbId: lb.lbId, agentId: pair.master.agentId, expectedEpoch: lb.epoch, reason, pair },
+      metadata: metadata(`scheduler/place/${lb.lbId}/${lb.epoch}`),
+    });
+  };
+  const chooseStandby = (lb: TrackedLoadBalancer, master: string): string | null => {
+    const m = candidate(master);
+    if (!m) return null;
+    const agentId = chooseStandbyAgent({
+      agents, physicalNetwork: s.networks.get(lb.networkId) ?? null, zone: lb.zone, strategy: options.strategy, load,
+      random: spread(input.random, nth), master: m,
+    });
+    if (agentId === null) return null;
+    nth += 1;
+    load.set(agentId, (load.get(agentId) ?? 0) + 1);
+    return agentId;
+  };
+  /** A new SINGLE load balancer: false when no agent qualifies. */
+  const placeSingle = (lb: TrackedLoadBalancer): boolean => {
+    const agentId = choose(lb, null);
+    if (agentId !== null) place(lb, agentId, 'initial');
+    return agentId !== null;
+  };
+  /** A new pair (first placement): false when not even a master qualifies. */
+  const placeNewPair = (lb: TrackedLoadBalancer): boolean => {
+    const master = choose(lb, null);
+    if (master === null) return false;
+    const standby = chooseStandby(lb, master);
+    const m = sideOf(lb, master, lb.nextAmphora);
+    const sb = standby === null ? null : sideOf(lb, standby, lb.nextAmphora + 1);
+    if (m && (standby === null || sb)) placePair(lb, { master: m, standby: sb }, 'initial');
+    return true;
+  };
+  /**
+   * A placed pair: the master's agent down or disabled → the standby is promoted (it already serves: VRRP moved the VIP),
+   * or, with no usable standby, a new master is built elsewhere; the standby's agent down or disabled, or no standby →
+   * a new standby on another host. No such host: the pair runs on one side (a dead standby stays named until replaced).
+   */
+  const keepPair = (lb: TrackedLoadBalancer, pair: PlacedPair): void => {
+    const master = lb.agentId as string;
+    const sb = pair.standby;
+    if (!usable(master)) {
+      const reason = s.agents.get(master)?.down === false ? 'drain' : 'failover';
+      if (sb && usable(sb.agentId)) return placePair(lb, { master: sb, standby: null }, reason);
+      const agentId = choose(lb, master);
+      const m = agentId === null ? null : sideOf(lb, agentId, lb.nextAmphora);
+      if (m) placePair(lb, { master: m, standby: null }, reason);
+      return;
+    }
+    if (sb && usable(sb.agentId)) return;
+    const standby = chooseStandby(lb, master);
+    const side = standby === null ? null : sideOf(lb, standby, lb.nextAmphora);
+    if (side) placePair(lb, { master: pair.master, standby: side }, 'standby');
+  };
+
   for (const lb of s.loadBalancers.values()) {
     const inFlight = !mayIssue(s.inFlight, `place/${lb.lbId}`, nowMs, options.retryAfterMs);
     if (!lb.deleted && lb.agentId === null) {
       if (inFlight) continue;
-      const agentId = choose(lb, null);
-      if (agentId !== null) {
-        place(lb, agentId, 'initial');
-      } else if (!lb.placementFailed && nowMs - lb.createdAtMs > options.placementTimeoutMs) {
+      const placed = lb.activeStandby ? placeNewPair(lb) : placeSingle(lb); // (a pair: or its VRRP addresses asked for)
+      if (!placed && !lb.placementFailed && nowMs - lb.createdAtMs > options.placementTimeoutMs) {
         const physnet = s.networks.get(lb.networkId);
         const reason = physnet === undefined
           ? `network ${lb.networkId} is unknown`
@@ -271,6 +374,8 @@ const decide = (options: PlacementOptions) => (input: PlacementInput, s: Placeme
             : `no live agent serves physical network ${physnet}`;
         issue({ type: 'FailPlacement', data: { lbId: lb.lbId, reason }, metadata: metadata(`scheduler/fail-placement/${lb.lbId}`) });
       }
+    } else if (lb.agentId !== null && lb.pair !== null && !lb.deleted) {
+      if (!inFlight && options.automaticFailover) keepPair(lb, lb.pair);
     } else if (lb.agentId !== null && options.automaticFailover && !tornDown(lb)) {
       const host = s.agents.get(lb.agentId);
       if (host && !host.down && host.adminStateUp) continue;
@@ -280,12 +385,31 @@ const decide = (options: PlacementOptions) => (input: PlacementInput, s: Placeme
     }
   }
 
-  const ownerOf = (lbId: string) => {
-    const lb = s.loadBalancers.get(lbId);
-    return lb === undefined ? 'unknown' as const : tornDown(lb) ? 'torn-down' as const : 'present' as const;
+  const ownerOf = (holder: string) => {
+    const side = parseVrrpHolderKey(holder);
+    const lb = s.loadBalancers.get(side ? side.lbId : holder);
+    if (lb === undefined) return 'unknown' as const;
+    if (side && sideAgentDown(s, lb, side.amphora)) return 'present' as const;
+    if (tornDown(lb)) return 'torn-down' as const;
+    return side && retiredSide(lb, side.amphora) ? 'torn-down' as const : 'present' as const;
   };
   for (const release of sweepVips(s.vips, ownerOf, nowMs, options.abandonAfterMs, input.now)) issue(release);
   return commands;
+};
+
+/**
+ * A pair side's VRRP address is given back once the side is no longer in the placement (replaced or promoted away) or
+ * the load balancer is torn down, and only when the side's agent is not down: a host that comes back still has the old
+ * address on its copy's interface until its agent, up again, destroys the copy; handing the address to a new side before
+ * would put it twice on the segment. Ordinals at or above `nextAmphora` are allocated for sides still to be placed.
+ */
+const retiredSide = (lb: TrackedLoadBalancer, amphora: number): boolean => {
+  if (amphora >= lb.nextAmphora) return false;
+  return ![lb.pair?.master, lb.pair?.standby].some((x) => x?.amphora === amphora);
+};
+const sideAgentDown = (s: PlacementState, lb: TrackedLoadBalancer, amphora: number): boolean => {
+  const agentId = lb.sideAgents.get(amphora);
+  return agentId !== undefined && s.agents.get(agentId)?.down === true;
 };
 
 /** The scheduler: places unplaced LBs, fails them after a timeout, fails over from dead or disabled agents, releases VIPs. */

@@ -6,13 +6,13 @@ import { PROVIDER } from './protocol-rules';
 /**
  * What this provider lets flavor and availability-zone profiles say (Octavia's flavor_capabilities and
  * availability_zone_capabilities), and the one parser of each profile's JSON. Every key is honoured where it is
- * enforced: the topology by the load-balancer decider (ACTIVE_STANDBY is refused until the data plane runs pairs), the
+ * enforced: the topology by the load-balancer decider and the scheduler (ACTIVE_STANDBY: a VRRP pair on two hosts), the
  * listener limits by the listener decider (haproxy then enforces `maxconn` per frontend), the zone by placement.
  */
 export type Capability = Readonly<{ name: string; description: string }>;
 
-/** Topologies a load balancer may have today (the data plane runs one haproxy per load balancer). */
-export const SUPPORTED_TOPOLOGIES: readonly LbTopology[] = ['SINGLE'];
+/** Topologies a load balancer may have: one haproxy, or a keepalived VRRP pair of two (issue 14). */
+export const SUPPORTED_TOPOLOGIES: readonly LbTopology[] = ['SINGLE', 'ACTIVE_STANDBY'];
 
 /** Largest listener limit a flavor may set: haproxy's maxconn ceiling in the rendered config. */
 const MAX_CONNECTIONS = 1_000_000;
@@ -20,8 +20,8 @@ const MAX_CONNECTIONS = 1_000_000;
 export const FLAVOR_CAPABILITIES: readonly Capability[] = [
   {
     name: 'loadbalancer_topology',
-    description: 'The load balancer topology. One of: SINGLE - One haproxy per load balancer. ACTIVE_STANDBY - Two (a VRRP '
-      + 'pair); accepted in profiles, but a load balancer asking for it is refused until this data plane runs pairs.',
+    description: 'The load balancer topology. One of: SINGLE - One haproxy per load balancer. ACTIVE_STANDBY - Two haproxy '
+      + 'on two hosts, a keepalived VRRP pair (sub-second takeover); IPv4 VIPs without additional_vips.',
   },
   {
     name: 'max_listeners',

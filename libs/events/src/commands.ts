@@ -2,7 +2,7 @@ import type { Command } from './event';
 import type { L7Command } from './l7';
 import type {
   AdditionalVip, HealthMonitorSettings, ListenerSettings, LoadBalancerFlavor, LoadBalancerSettings, LoadBalancerZone,
-  MemberSettings, PoolSettings,
+  MemberSettings, PlacedPair, PlacementReason, PoolSettings,
 } from './load-balancer';
 import type { ListenerProtocol, MonitorType, PoolProtocol, AllocationPool } from './values';
 
@@ -25,7 +25,9 @@ export type DeletePolicy = 'strict' | 'octavia';
 export type DeleteLoadBalancer = Command<'DeleteLoadBalancer', { lbId: string; cascade: boolean }>;
 /** Place (or re-place) a load balancer on an agent; `expectedEpoch` is the epoch the scheduler saw (fencing). */
 export type PlaceLoadBalancer = Command<'PlaceLoadBalancer', {
-  lbId: string; agentId: string; expectedEpoch: number; reason: 'initial' | 'failover' | 'drain' | 'operator';
+  lbId: string; agentId: string; expectedEpoch: number; reason: PlacementReason;
+  /** ACTIVE_STANDBY: both sides (master.agentId = agentId); absent for a SINGLE load balancer. */
+  pair?: PlacedPair | null;
 }>;
 /** Mark a load balancer as not placeable (no live agent within the timeout). */
 export type FailPlacement = Command<'FailPlacement', { lbId: string; reason: string }>;

@@ -136,9 +136,26 @@ export type LoadBalancerSettingsChanged = Event<'LoadBalancerSettingsChanged', 1
 /** The load balancer (and, with cascade, its whole tree) is no longer wanted; the agent tears it down. Written by the api. */
 export type LoadBalancerDeleted = Event<'LoadBalancerDeleted', 1, { lbId: string; cascade: boolean; at: string }>;
 
-/** The load balancer was placed on an agent; a higher epoch supersedes every earlier placement (fencing). Written by the scheduler. */
+/**
+ * One side of an ACTIVE_STANDBY pair (issue 14): the agent and its host, the amphora's ordinal in the LB's life (0 and 1
+ * for the first pair, each replacement side the next), and its VRRP address on the VIP's subnet (allocated under the
+ * holder key `vrrpHolderKey(lbId, amphora)` through AllocateVip, released when the side is replaced or the LB is gone).
+ */
+export type PairSide = { agentId: string; host: string; amphora: number; vrrpAddress: string; vrrpPortId: string };
+
+/** Both sides of a pair under one placement epoch: `master.agentId` is the placement's agentId; `standby` null = degraded. */
+export type PlacedPair = { master: PairSide; standby: PairSide | null };
+
+/** Why a placement was made: `standby` (issue 14) keeps the master and gives an ACTIVE_STANDBY pair a new standby. */
+export type PlacementReason = 'initial' | 'failover' | 'drain' | 'operator' | 'standby';
+
+/**
+ * The load balancer was placed on an agent; a higher epoch supersedes every earlier placement (fencing). Written by the
+ * scheduler. `pair` (optional and additive to v1; absent = SINGLE) names both sides of an ACTIVE_STANDBY pair, fenced by
+ * the same epoch.
+ */
 export type LoadBalancerPlaced = Event<'LoadBalancerPlaced', 1, {
-  lbId: string; agentId: string; epoch: number; reason: 'initial' | 'failover' | 'drain' | 'operator'; at: string;
+  lbId: string; agentId: string; epoch: number; reason: PlacementReason; pair?: PlacedPair | null; at: string;
 }>;
 
 /** No live agent could host the load balancer within the scheduling timeout; it shows ERROR until placed. Written by the scheduler. */
@@ -274,3 +291,16 @@ export type TeardownFacts = Readonly<{
 
 /** A deleted load balancer is torn down once its agent applied the teardown, or at once if no agent ever held it. */
 export const isTornDown = (f: TeardownFacts): boolean => f.deleted && (!f.placed || f.appliedVersion >= f.version);
+
+/**
+ * The holder key of an ACTIVE_STANDBY side's VRRP address on the VIP's subnet (the `lbId` field of AllocateVip,
+ * VipAllocated, ReleaseVip, VipReleased): `<lbId>_vrrp<amphora>`, an id like any (1..64 of A-Z a-z 0-9 _ -). The LB's
+ * own VIP is held under its bare id.
+ */
+export const vrrpHolderKey = (lbId: string, amphora: number): string => `${lbId}_vrrp${amphora}`;
+
+/** The LB and amphora ordinal of a VRRP holder key, or null for any other holder (a VIP: the bare LB id). */
+export const parseVrrpHolderKey = (key: string): { lbId: string; amphora: number } | null => {
+  const m = /^(.+)_vrrp(\d{1,6})$/.exec(key);
+  return m ? { lbId: m[1], amphora: Number(m[2]) } : null;
+};

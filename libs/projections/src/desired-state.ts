@@ -80,6 +80,13 @@ export type DesiredHandover =
   | { role: 'outgoing'; toAgentId: string; toEpoch: number; placedAt: string; preparedAt: string | null; releasedAt: string | null };
 
 /**
+ * This agent's side of an ACTIVE_STANDBY pair (issue 14): keepalived runs beside haproxy, with the VIP as its virtual
+ * address; the interface carries `vrrpAddress` instead. `role` decides the VRRP priority (MASTER 100, BACKUP 90; both
+ * nopreempt), `peerAddress` is the other side's VRRP address (null: no standby now, the pair runs degraded).
+ */
+export type DesiredPairSide = { role: 'MASTER' | 'BACKUP'; amphora: number; vrrpAddress: string; peerAddress: string | null };
+
+/**
  * One load balancer this agent must run (or, with `deleted`, tear down), at desired `version` under placement `epoch`
  * (for an outgoing hand-over: the previous placement's epoch, this agent's).
  */
@@ -88,6 +95,8 @@ export type DesiredLb = {
   epoch: number;
   /** A planned move in progress that involves this agent, else null. */
   handover: DesiredHandover | null;
+  /** ACTIVE_STANDBY: this agent's side of the pair; absent or null for SINGLE. */
+  pair?: DesiredPairSide | null;
   version: number;
   /** True when the LB is deleted but its teardown is not yet reported applied: tear down, then report `version`. */
   deleted: boolean;
@@ -134,7 +143,10 @@ function desiredOf(catalog: Catalog, lb: LoadBalancerView, agentId: string, brid
         fromAgentDown: catalog.agents.agents.get(h.fromAgentId)?.alive === false,
       }
       : null;
-    return desiredLb(catalog, lb, lb.placement.epoch, incoming, bridgeMappings);
+    return withPairSide(desiredLb(catalog, lb, lb.placement.epoch, incoming, bridgeMappings), lb, 'MASTER');
+  }
+  if (lb.placement?.pair?.standby?.agentId === agentId) {
+    return withPairSide(desiredLb(catalog, lb, lb.placement.epoch, null, bridgeMappings), lb, 'BACKUP');
   }
   if (h && h.fromAgentId === agentId) {
     const outgoing: DesiredHandover = {
@@ -143,6 +155,16 @@ function desiredOf(catalog: Catalog, lb: LoadBalancerView, agentId: string, brid
     return desiredLb(catalog, lb, h.fromEpoch, outgoing, bridgeMappings);
   }
   return null;
+}
+
+/** Adds this agent's side of the pair (MASTER: the placement's agent; BACKUP: its standby), if the LB is a pair. */
+function withPairSide(d: DesiredLb, lb: LoadBalancerView, role: DesiredPairSide['role']): DesiredLb {
+  const pair = lb.placement?.pair;
+  if (!pair) return d;
+  const [self, peer] = role === 'MASTER' ? [pair.master, pair.standby] : [pair.standby, pair.master];
+  if (!self) return d;
+  const peerAddress = peer?.vrrpAddress ?? (role === 'MASTER' ? lb.placement?.lastPeer ?? null : null);
+  return { ...d, pair: { role, amphora: self.amphora, vrrpAddress: self.vrrpAddress, peerAddress } };
 }
 
 function desiredLb(

@@ -1,6 +1,6 @@
 import type {
   AdditionalVip, HealthMonitorSettings, L7PolicySettings, L7RuleSettings, ListenerProtocol, ListenerSettings, LoadBalancerCreated,
-  LoadBalancerFlavor, LoadBalancerZone, MemberSettings, MonitorType, OperatingStatus, PoolProtocol, PoolSettings,
+  LoadBalancerFlavor, LoadBalancerZone, MemberSettings, MonitorType, OperatingStatus, PlacedPair, PoolProtocol, PoolSettings,
 } from '@lbaas/events';
 
 /** Views own their objects and update them in place. */
@@ -67,7 +67,13 @@ export type LoadBalancerView = Mutable<Omit<LoadBalancerCreated['data'], 'at' | 
    * The latest placement: `version` is the desired version it made (the new host has built the tree once it applied
    * that), `appliedAt` when its agent first applied it (null: still building).
    */
-  placement: { agentId: string; epoch: number; at: string; version: number; appliedAt: string | null } | null;
+  placement: {
+    agentId: string; epoch: number; at: string; version: number; appliedAt: string | null;
+    /** ACTIVE_STANDBY: both sides under this epoch (issue 14); absent or null for SINGLE. */
+    pair?: PlacedPair | null;
+    /** ACTIVE_STANDBY: the VRRP address of the last side the master had beside it (kept while it has none). */
+    lastPeer?: string | null;
+  } | null;
   /** A planned move (operator failover, drain) from the previous placement to this one, while it is the latest. */
   handover?: LoadBalancerHandover | null;
   placementFailed: string | null;

@@ -19,6 +19,9 @@ import { stateDir } from './state-dir';
 import { appendStatRows, checkerPid, observeUdp, removeNft, udpStatRows, writeNft } from './udp';
 import { IPV6_VIP_SYSCTLS, parseExtraVips, plugExtraVips } from './extra-vips';
 import type { KernelFence } from './kernel-fence';
+import { KeepalivedConfigRefused } from '../keepalived/keepalived-config';
+import { KeepalivedRefused } from '../keepalived/keepalived-host';
+import { applyVrrp, DEFAULT_VRRP } from '../keepalived/pair-side';
 
 /**
  * How much to look: a `full` observation asks the kernel and haproxy (namespace links, addresses, routes, sysctls,
@@ -352,6 +355,12 @@ export class LinuxHost implements Host {
         if (seen) seen.plumbing = { ...seen.plumbing, addresses: [...new Set([...seen.plumbing.addresses, ...vips.map((v) => `${v.address}/${v.prefixLen}`)])] };
         return;
       }
+      case 'EnsureVrrp': // ACTIVE_STANDBY: keepalived/pair-side.ts; a config keepalived refuses is the LB's ERROR
+        await applyVrrp({ ...a, lbId, netns }, { runDir: this.opts.runDir, stateDir: this.opts.stateDir, ...DEFAULT_VRRP }).catch((err: unknown) => {
+          if (err instanceof KeepalivedRefused || err instanceof KeepalivedConfigRefused) throw new ConfigRejected(err.message);
+          throw err;
+        });
+        return;
     }
   }
 

@@ -28,6 +28,8 @@ export const KEEPALIVED_GOLDEN: Record<string, KeepalivedInput> = {
     additionalVips: [{ address: '192.168.7.9', prefixLength: 25 }, { address: '2001:db8:0:0::9', prefixLength: 64 }],
   },
   'standby-promoted': { ...PAIR_SIDE, priority: 200, preempt: true, vrrpAddress: '10.0.0.12', peerAddress: '10.0.0.11' },
+  // A pair without a standby (no second host, or the standby was promoted and its successor is not placed yet).
+  'master-without-peer': { ...PAIR_SIDE, peerAddress: null },
   'master-ipv6': {
     ...PAIR_SIDE, vip: { address: '2001:db8::50', prefixLength: 64 }, vrrpAddress: '2001:db8::11', peerAddress: '2001:db8::12',
   },

@@ -38,9 +38,12 @@ export type KeepalivedInput = Readonly<{
   vip: Readonly<{ address: string; prefixLength: number }>;
   /** Additional VIPs (moved with the VIP, not in adverts). */
   additionalVips: readonly Readonly<{ address: string; prefixLength: number }>[];
-  /** This side's VRRP address (the amphora's vrrp_ip) and the peer's; same family as the VIP. */
+  /**
+   * This side's VRRP address (the amphora's vrrp_ip) and the peer's; same family as the VIP. No peer (null: the pair
+   * runs on one side until a new standby is placed): no unicast peer, the side adverts to the VRRP multicast group alone.
+   */
   vrrpAddress: string;
-  peerAddress: string;
+  peerAddress: string | null;
   /** Absolute paths: the check script and its arguments, the fence file, the notify script and its first argument. */
   checkScript: string;
   checkArgs: readonly string[];
@@ -97,12 +100,12 @@ export function renderKeepalived(x: KeepalivedInput): string {
   const vip = prefixed('vip', x.vip);
   const extra = x.additionalVips.map((v, i) => prefixed(`additional vip ${i}`, v));
   const self = address('vrrp address', x.vrrpAddress);
-  const peer = address('peer vrrp address', x.peerAddress);
+  const peer = x.peerAddress === null ? null : address('peer vrrp address', x.peerAddress);
   if (self.version !== vip.family) refuse('vrrp address', x.vrrpAddress, `is not of the VIP's family (IPv${vip.family})`);
-  if (peer.version !== vip.family) refuse('peer vrrp address', x.peerAddress, `is not of the VIP's family (IPv${vip.family})`);
-  if (self.canonical === peer.canonical) refuse('peer vrrp address', x.peerAddress, 'is our own VRRP address');
+  if (peer && peer.version !== vip.family) refuse('peer vrrp address', x.peerAddress, `is not of the VIP's family (IPv${vip.family})`);
+  if (peer && self.canonical === peer.canonical) refuse('peer vrrp address', x.peerAddress, 'is our own VRRP address');
   const vipAddress = vip.text.split('/')[0];
-  if (self.canonical === vipAddress || peer.canonical === vipAddress) refuse('vrrp address', x.vrrpAddress, 'is the VIP');
+  if (self.canonical === vipAddress || peer?.canonical === vipAddress) refuse('vrrp address', x.vrrpAddress, 'is the VIP');
   const check = [path('check script', x.checkScript), ...x.checkArgs.map((a, i) => word(`check argument ${i}`, a))].join(' ');
   const notify = `${path('notify script', x.notifyScript)} ${word('notify argument', x.notifyArg)}`;
   const fence = path('fence file', x.fenceFile);
@@ -144,10 +147,7 @@ export function renderKeepalived(x: KeepalivedInput): string {
     `  priority ${priority}`,
     '  version 3',
     `  advert_int ${seconds(x.advertIntMs)}`,
-    `  unicast_src_ip ${self.canonical}`,
-    '  unicast_peer {',
-    `    ${peer.canonical}`,
-    '  }',
+    ...(peer ? [`  unicast_src_ip ${self.canonical}`, '  unicast_peer {', `    ${peer.canonical}`, '  }'] : []),
     '  virtual_ipaddress {',
     `    ${vip.text} dev ${ifname}`,
     '  }',
@@ -157,6 +157,9 @@ export function renderKeepalived(x: KeepalivedInput): string {
     // Two masters after a partition: the one that stays master announces itself again when it hears the other (a lower
     // priority advert), or neighbours that learnt the other's MAC keep sending there after it let go.
     `  garp_lower_prio_repeat ${garpRepeat}`,
+    // ... at once (the default waits garp_master_delay first): after a healed partition a client that had followed the
+    // side that gave up was served again only after up to 8.2 s, until its neighbour entry went stale.
+    '  garp_lower_prio_delay 0',
     '  higher_prio_send_advert', // the one giving up says so first: the survivor hears a lower priority and re-announces
     '  track_script {',
     '    lbaas_check',

@@ -99,7 +99,8 @@ export type PairSide = Readonly<{
   vip: Readonly<{ address: string; prefixLength: number }>;
   additionalVips: readonly Readonly<{ address: string; prefixLength: number }>[];
   vrrpAddress: string;
-  peerAddress: string;
+  /** null: no standby now (the pair runs on this side alone until one is placed). */
+  peerAddress: string | null;
 }>;
 
 /**

@@ -3,9 +3,10 @@ import type { AgentView, LoadBalancerView } from '@lbaas/projections';
 
 /**
  * Octavia's amphora, here: one running instance of a load balancer, its haproxy in a namespace on the hosting agent's
- * host. The records are derived from the placement (nothing is stored for them): today a placement names one agent,
- * one STANDALONE instance; an active/standby pair will name two, MASTER and BACKUP, and `instancesOf` is where they
- * appear. A placement with a new epoch is a new instance (a failover rebuilds it elsewhere), so it gets a new id.
+ * host. The records are derived from the placement (nothing is stored for them): a SINGLE placement names one agent,
+ * one STANDALONE instance, and a placement with a new epoch is a new instance (a failover rebuilds it elsewhere), so it
+ * gets a new id. An ACTIVE_STANDBY placement names two sides (issue 14), MASTER and BACKUP, each with its VRRP address;
+ * a side keeps its id (from its ordinal) across placements: a promoted standby is the same amphora, now MASTER.
  */
 export type AmphoraRole = 'STANDALONE' | 'MASTER' | 'BACKUP';
 
@@ -17,19 +18,25 @@ export type AmphoraRole = 'STANDALONE' | 'MASTER' | 'BACKUP';
  */
 export type AmphoraStatus = 'BOOTING' | 'ALLOCATED' | 'ERROR' | 'PENDING_DELETE';
 
+/** A pair side's VRRP facts (null for STANDALONE): its address and port, and keepalived's priority for its role. */
+export type AmphoraVrrp = Readonly<{ ip: string; portId: string; priority: number }>;
+
 export type AmphoraView = Readonly<{
   amphoraId: string; lb: LoadBalancerView; agentId: string; agent: AgentView | undefined; epoch: number; role: AmphoraRole;
-  status: AmphoraStatus; createdAt: string; updatedAt: string | null;
+  status: AmphoraStatus; createdAt: string; updatedAt: string | null; vrrp: AmphoraVrrp | null;
 }>;
+
+/** keepalived's priorities of the two roles (Octavia's; apps/agent keepalived-config.ts VRRP_PRIORITY renders them). */
+const VRRP_PRIORITY = { MASTER: 100, BACKUP: 90 } as const;
 
 // RFC 4122 name-based (SHA-1, version 5) ids in a namespace of this provider: every api replica derives the same id.
 const NAMESPACE = Buffer.from('6c6261617300416d70686f7261000001', 'hex');
 const ids = new Map<string, string>();
 const MAX_IDS = 50_000;
 
-/** The id of the instance `role` of placement `epoch` of load balancer `lbId`. */
-export function amphoraId(lbId: string, epoch: number, role: AmphoraRole): string {
-  const name = `${lbId}/${epoch}/${role}`;
+/** The id of the instance `role` of placement `epoch` of load balancer `lbId` (a pair side: `side` its ordinal). */
+export function amphoraId(lbId: string, epoch: number, role: AmphoraRole, side?: number): string {
+  const name = side === undefined ? `${lbId}/${epoch}/${role}` : `${lbId}/side/${side}`;
   let id = ids.get(name);
   if (!id) {
     const h = createHash('sha1').update(NAMESPACE).update(name).digest();
@@ -43,20 +50,31 @@ export function amphoraId(lbId: string, epoch: number, role: AmphoraRole): strin
   return id;
 }
 
-/** The instances a placement runs: one STANDALONE (the ACTIVE_STANDBY pair will add MASTER and BACKUP here). */
-function instancesOf(lb: LoadBalancerView): { agentId: string; role: AmphoraRole }[] {
-  return lb.placement ? [{ agentId: lb.placement.agentId, role: 'STANDALONE' }] : [];
+type Instance = { agentId: string; role: AmphoraRole; side?: number; vrrp: AmphoraVrrp | null };
+
+/** The instances a placement runs: one STANDALONE, or the pair's MASTER and (while it has one) BACKUP. */
+function instancesOf(lb: LoadBalancerView): Instance[] {
+  const p = lb.placement;
+  if (!p) return [];
+  if (!p.pair) return [{ agentId: p.agentId, role: 'STANDALONE', vrrp: null }];
+  const sides = [[p.pair.master, 'MASTER'], [p.pair.standby, 'BACKUP']] as const;
+  return sides.flatMap(([x, role]) => (x ? [{
+    agentId: x.agentId, role, side: x.amphora, vrrp: { ip: x.vrrpAddress, portId: x.vrrpPortId, priority: VRRP_PRIORITY[role] },
+  }] : []));
 }
 
 /** The running instances of `lb` (none while it is not placed). */
 export function amphoraeOf(lb: LoadBalancerView, agent: (id: string) => AgentView | undefined): AmphoraView[] {
   const p = lb.placement;
   if (!p) return [];
-  return instancesOf(lb).map(({ agentId, role }) => {
+  return instancesOf(lb).map(({ agentId, role, side, vrrp }) => {
     const a = agent(agentId);
     const status: AmphoraStatus = lb.deleted ? 'PENDING_DELETE'
       : (a && !a.alive) || (p.appliedAt === null && lb.rejected !== null) ? 'ERROR'
         : p.appliedAt === null ? 'BOOTING' : 'ALLOCATED';
-    return { amphoraId: amphoraId(lb.lbId, p.epoch, role), lb, agentId, agent: a, epoch: p.epoch, role, status, createdAt: p.at, updatedAt: p.appliedAt };
+    return {
+      amphoraId: amphoraId(lb.lbId, p.epoch, role, side), lb, agentId, agent: a, epoch: p.epoch, role, status, createdAt: p.at,
+      updatedAt: p.appliedAt, vrrp,
+    };
   });
 }

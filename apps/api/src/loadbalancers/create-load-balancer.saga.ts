@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, LOGGER, newId } from '@lbaas/app-shell';
 import { PROVIDER, subnet as subnetDecider } from '@lbaas/domain';
-import type { AdditionalVip, GraphStep, LoadBalancerFlavor, LoadBalancerZone } from '@lbaas/events';
+import { vrrpHolderKey, type AdditionalVip, type GraphStep, type LoadBalancerFlavor, type LoadBalancerZone } from '@lbaas/events';
 import type { SubnetView } from '@lbaas/projections';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -23,8 +23,11 @@ const count = (steps: readonly GraphStep[], type: GraphStep['type']): number => 
 /**
  * Creating a load balancer spans several aggregates, so it is a saga: its VIP (and each additional VIP) is allocated on
  * its subnet, then the load balancer (or its whole graph) is created with those addresses and with what its flavor and
- * availability zone say. If the create is refused, every address is given back before answering; if this process dies
- * in between, the VIP sweeper (libs/domain vip-sweeper.ts) releases them.
+ * availability zone say. An ACTIVE_STANDBY load balancer (its flavor's topology) gets one more address per side on the
+ * VIP's subnet, its VRRP address, held under the side's own key (`vrrpHolderKey`: sides 0 and 1; the scheduler allocates
+ * the address of a side that replaces one later, and releases a replaced side's). If the create is refused, every
+ * address is given back before answering; if this process dies in between, the VIP sweeper (libs/domain
+ * vip-sweeper.ts) releases them, and a deleted load balancer's too.
  */
 @Injectable()
 export class CreateLoadBalancerSaga {
@@ -56,6 +59,11 @@ export class CreateLoadBalancerSaga {
       throw validationFailure('Supplied VIP network_id is not allowed by the configuration of this deployment.');
     }
     const extra = this.additionalSubnets(subnet, b.additional_vips ?? []);
+    const pair = flavor?.topology === 'ACTIVE_STANDBY';
+    if (pair && (subnet.ipVersion as number) !== 4) {
+      throw validationFailure('loadbalancer_topology ACTIVE_STANDBY is not supported with an IPv6 VIP yet; use an IPv4 VIP subnet.');
+    }
+    if (pair && extra.length > 0) throw validationFailure('loadbalancer_topology ACTIVE_STANDBY is not supported with additional_vips yet.');
 
     // 3. Check the nested tree of a graph create and the project's quota for all of it.
     const lbId = newId();
@@ -72,11 +80,11 @@ export class CreateLoadBalancerSaga {
 
     // 4. Allocate the VIPs on their subnet aggregates (each decider honours the address asked for or picks one free on
     //    the whole layer-2 segment; only an admin may ask for an address outside the allocation pools).
-    const allocated: SubnetView[] = [];
+    const allocated: { subnet: SubnetView; holder: string }[] = [];
     const release = async () => {
-      for (const s of allocated) {
-        await this.writes.send(req, { aggregate: 'subnet', id: s.subnetId }, subnetDecider, { type: 'ReleaseVip', data: { subnetId: s.subnetId, lbId, reason: 'abandoned' } }, { projectId })
-          .catch((err: unknown) => this.logger.error({ op: 'lb-create-saga', lbId, subnetId: s.subnetId, err }, 'could not release a VIP of a refused load balancer; the sweeper will'));
+      for (const { subnet: s, holder } of allocated) {
+        await this.writes.send(req, { aggregate: 'subnet', id: s.subnetId }, subnetDecider, { type: 'ReleaseVip', data: { subnetId: s.subnetId, lbId: holder, reason: 'abandoned' } }, { projectId })
+          .catch((err: unknown) => this.logger.error({ op: 'lb-create-saga', lbId, holder, subnetId: s.subnetId, err }, 'could not release a VIP of a refused load balancer; the sweeper will'));
       }
     };
     let vip: { address: string; portId: string };
@@ -87,6 +95,8 @@ export class CreateLoadBalancerSaga {
         const a = await this.allocate(req, lbId, projectId, s, ipAddress, allocated);
         additionalVips.push({ subnetId: s.subnetId, ipAddress: a.address, portId: a.portId });
       }
+      // The pair's two VRRP addresses (the scheduler finds them by their holder keys when it places the sides).
+      if (pair) for (const side of [0, 1]) await this.allocate(req, vrrpHolderKey(lbId, side), projectId, subnet, null, allocated);
     } catch (err) {
       await release();
       throw err;
@@ -125,16 +135,19 @@ export class CreateLoadBalancerSaga {
     });
   }
 
-  /** One VIP on `subnet` for `lbId`; `allocated` collects the subnets to give back if the saga is refused later. */
+  /**
+   * One address on `subnet` held by `lbId` (an LB's VIP, or a pair side's VRRP address by its holder key); `allocated`
+   * collects what to give back if the saga is refused later.
+   */
   private async allocate(
-    req: FastifyRequest, lbId: string, projectId: string, subnet: SubnetView, address: string | null, allocated: SubnetView[],
+    req: FastifyRequest, lbId: string, projectId: string, subnet: SubnetView, address: string | null, allocated: { subnet: SubnetView; holder: string }[],
   ): Promise<{ address: string; portId: string }> {
     const portId = newId();
     const result = await this.writes.send(req, { aggregate: 'subnet', id: subnet.subnetId }, subnetDecider, {
       type: 'AllocateVip',
       data: { subnetId: subnet.subnetId, lbId, portId, address, taken: this.lookup.takenNear(subnet, projectId), anyAddress: grantedEverything() },
     }, { projectId, wait: false });
-    allocated.push(subnet);
+    allocated.push({ subnet, holder: lbId });
     // The allocation's own event says which address (a retried allocation yields none: then the view knows it).
     const known = subnet.vips.get(lbId);
     const got = (result.events as readonly { type: string; data: { address?: string } }[]).find((e) => e.type === 'VipAllocated')?.data.address ?? known?.address;

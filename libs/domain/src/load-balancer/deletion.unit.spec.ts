@@ -70,10 +70,16 @@ describe('flavor limits on the tree', () => {
   it('refuses a listener beyond max_listeners', () =>
     given(settled(flavored({ maxListeners: 1 }), lbPlaced(), listenerCreated()))
       .when(createListener({ listenerId: OTHER, protocolPort: 81 })).thenThrows('Conflict', /allows at most 1 \(max_listeners\)/));
-  it('refuses an ACTIVE_STANDBY load balancer until the data plane runs pairs (never a silent single)', () =>
-    given([]).when({
-      type: 'CreateLoadBalancer',
-      data: { ...lbCreated().data, flavor: { flavorId: OTHER, topology: 'ACTIVE_STANDBY', maxListeners: null, maxListenerConnections: null } },
-      metadata: { commandId: 'c', now: NOW },
-    } as never).thenThrows('Invalid', "Provider 'lbaas' does not support a requested option: loadbalancer_topology ACTIVE_STANDBY is not supported."));
+  const pairFlavor = { flavorId: OTHER, topology: 'ACTIVE_STANDBY' as const, maxListeners: null, maxListenerConnections: null };
+  const createPair = (o: object = {}) => ({
+    type: 'CreateLoadBalancer', data: { ...lbCreated().data, flavor: pairFlavor, ...o }, metadata: { commandId: 'c', now: NOW },
+  }) as never;
+  it('creates an ACTIVE_STANDBY load balancer (a VRRP pair, issue 14)', () =>
+    given([]).when(createPair()).then([lbCreated({ flavor: pairFlavor })]));
+  it('refuses ACTIVE_STANDBY with an IPv6 VIP (not built yet: refused, never a silent single)', () =>
+    given([]).when(createPair({ vipAddress: '2001:db8::10' }))
+      .thenThrows('Invalid', "Provider 'lbaas' does not support a requested option: loadbalancer_topology ACTIVE_STANDBY with an IPv6 VIP is not supported."));
+  it('refuses ACTIVE_STANDBY with additional VIPs', () =>
+    given([]).when(createPair({ additionalVips: [{ subnetId: 'subnet-2', ipAddress: '198.51.101.10', portId: 'p2' }] }))
+      .thenThrows('Invalid', /ACTIVE_STANDBY with additional_vips is not supported/));
 });

@@ -1,5 +1,5 @@
 import type {
-  FailPlacement, LoadBalancerEvent, PlaceLoadBalancer, ReportApplied, ReportHandoverPrepared, ReportHandoverReleased, ReportRejected,
+  FailPlacement, LoadBalancerEvent, PlacedPair, PlaceLoadBalancer, ReportApplied, ReportHandoverPrepared, ReportHandoverReleased, ReportRejected,
 } from '@lbaas/events';
 import { DomainError } from '../domain-error';
 import { live, notFound } from './guards';
@@ -8,7 +8,8 @@ import { tornDown, type Deleted, type Live, type LoadBalancer, type Report } fro
 /**
  * Where the tree runs and what its agent says about it: placement (fenced by epoch), placement failure, the hosting
  * agent's reports (applied, rejected; the agent writes them on its own report subject and the scheduler relays them
- * here), accepted only from the agent and epoch placed last, and the two steps of a planned move's hand-over (the new
+ * here), accepted only from the agent and epoch placed last (an ACTIVE_STANDBY standby's are taken and dropped: only the
+ * master's status counts), and the two steps of a planned move's hand-over (the new
  * agent prepared, the old agent released the VIP). Member statuses never come here (agent-reports.ts).
  */
 
@@ -28,10 +29,39 @@ export const placeLoadBalancer = ({ data, metadata }: PlaceLoadBalancer, s: Load
   if (data.expectedEpoch !== epoch) {
     throw new DomainError('Conflict', `Load Balancer ${data.lbId} is at placement epoch ${epoch}, not ${data.expectedEpoch}`);
   }
+  const pair = data.pair ?? null;
+  checkPair(lb, data.lbId, data.agentId, pair, data.reason);
   return [{
     type: 'LoadBalancerPlaced', v: 1,
-    data: { lbId: data.lbId, agentId: data.agentId, epoch: epoch + 1, reason: data.reason, at: metadata.now },
+    data: { lbId: data.lbId, agentId: data.agentId, epoch: epoch + 1, reason: data.reason, ...(pair ? { pair } : {}), at: metadata.now },
   }];
+};
+
+/**
+ * An ACTIVE_STANDBY load balancer is placed as a pair, a SINGLE one never (issue 14): the master is the placement's
+ * agent, the standby (if any) another agent on another host with another VRRP address, and a `standby` placement keeps the
+ * master. A deleted LB is placed only to be torn down, on one agent or two.
+ */
+const checkPair = (lb: Live | Deleted, lbId: string, agentId: string, pair: PlacedPair | null, reason: PlaceLoadBalancer['data']['reason']): void => {
+  if (lb.status === 'deleted') return; // only its teardown is left: any agent may apply it
+  if (lb.flavor?.topology !== 'ACTIVE_STANDBY') {
+    if (pair !== null || reason === 'standby') throw new DomainError('Invalid', `Load Balancer ${lbId} is not ACTIVE_STANDBY: it is placed on one agent`);
+    return;
+  }
+  if (pair === null) {
+    throw new DomainError('Conflict', `Load Balancer ${lbId} is ACTIVE_STANDBY: its standby takes over by VRRP and the scheduler places a new one; a move of one side is not supported`);
+  }
+  if (pair.master.agentId !== agentId) throw new DomainError('Invalid', `the pair's master ${pair.master.agentId} is not the placement's agent ${agentId}`);
+  const sb = pair.standby;
+  if (sb && (sb.agentId === pair.master.agentId || sb.host === pair.master.host)) {
+    throw new DomainError('Invalid', `the standby of load balancer ${lbId} must run on another host than its master (${pair.master.host})`);
+  }
+  if (sb && (sb.vrrpAddress === pair.master.vrrpAddress || sb.amphora === pair.master.amphora)) {
+    throw new DomainError('Invalid', `the two sides of load balancer ${lbId} need their own amphora and VRRP address`);
+  }
+  if (reason === 'standby' && lb.placement.agentId !== agentId) {
+    throw new DomainError('Invalid', `a standby placement of load balancer ${lbId} keeps its master ${lb.placement.agentId}`);
+  }
 };
 
 export const failPlacement = ({ data, metadata }: FailPlacement, s: LoadBalancer): LoadBalancerEvent[] => {
@@ -44,6 +74,10 @@ export const failPlacement = ({ data, metadata }: FailPlacement, s: LoadBalancer
 };
 
 // ---- agent reports
+
+/** The standby of an ACTIVE_STANDBY pair at the current epoch: its reports are taken and dropped (the master's count). */
+const isStandbyReport = (s: LoadBalancer, d: { agentId: string; epoch: number }): boolean =>
+  s.status !== 'none' && s.placement.epoch === d.epoch && s.placement.pair?.standby?.agentId === d.agentId;
 
 /** Fencing: only the agent named by the current placement, at that epoch, may report. */
 const hostedBy = (s: LoadBalancer, d: { lbId: string; agentId: string; epoch: number }): Live | Deleted => {
@@ -69,6 +103,7 @@ const isNews = (last: Report | null, d: Readonly<{ epoch: number; version: numbe
   last === null || last.epoch !== d.epoch || d.version > last.version || (d.version === last.version && last.kind !== kind);
 
 export const reportApplied = ({ data, metadata }: ReportApplied, s: LoadBalancer): LoadBalancerEvent[] => {
+  if (isStandbyReport(s, data)) return [];
   const lb = hostedBy(s, data);
   checkReportedVersion(lb, data.lbId, data.version);
   if (!isNews(lb.versions.lastReport, data, 'applied')) return [];
@@ -76,6 +111,7 @@ export const reportApplied = ({ data, metadata }: ReportApplied, s: LoadBalancer
 };
 
 export const reportRejected = ({ data, metadata }: ReportRejected, s: LoadBalancer): LoadBalancerEvent[] => {
+  if (isStandbyReport(s, data)) return [];
   const lb = hostedBy(s, data);
   checkReportedVersion(lb, data.lbId, data.version);
   if (!isNews(lb.versions.lastReport, data, 'rejected')) return [];

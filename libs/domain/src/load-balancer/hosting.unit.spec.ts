@@ -99,3 +99,51 @@ describe('LoadBalancer: hand-over of a planned move', () => {
     given([...moving(), lbPlaced({ agentId: 'agent-c', epoch: 3, reason: 'operator' })])
       .when(reportReleased({ agentId: 'agent-b', epoch: 2 })).then([handoverReleased({ agentId: 'agent-b', epoch: 2 })]));
 });
+
+describe('LoadBalancer: ACTIVE_STANDBY placement (issue 14)', () => {
+  const flavor = { flavorId: 'f', topology: 'ACTIVE_STANDBY' as const, maxListeners: null, maxListenerConnections: null };
+  const side = (agentId: string, amphora: number, host = `host-${agentId}`) =>
+    ({ agentId, host, amphora, vrrpAddress: `198.51.100.${20 + amphora}`, vrrpPortId: `port-${amphora}` });
+  const pair = { master: side('agent-a', 0), standby: side('agent-b', 1) };
+  const created = lbCreated({ flavor });
+  it('places both sides under one epoch', () =>
+    given([created]).when(placeLb({ pair })).then([lbPlaced({ pair })]));
+  it('refuses to place an ACTIVE_STANDBY load balancer on one agent', () =>
+    given([created]).when(placeLb()).thenThrows('Conflict', /is ACTIVE_STANDBY/));
+  it('refuses a pair for a SINGLE load balancer', () =>
+    given([lbCreated()]).when(placeLb({ pair })).thenThrows('Invalid', /not ACTIVE_STANDBY/));
+  it('refuses a master that is not the placement\'s agent', () =>
+    given([created]).when(placeLb({ agentId: 'agent-b', pair })).thenThrows('Invalid', /master agent-a is not the placement's agent agent-b/));
+  it('refuses a standby on the master\'s host', () =>
+    given([created]).when(placeLb({ pair: { master: pair.master, standby: side('agent-c', 1, 'host-agent-a') } }))
+      .thenThrows('Invalid', /another host than its master \(host-agent-a\)/));
+  it('refuses two sides with one VRRP address', () =>
+    given([created]).when(placeLb({ pair: { master: pair.master, standby: { ...pair.standby, vrrpAddress: pair.master.vrrpAddress } } }))
+      .thenThrows('Invalid', /own amphora and VRRP address/));
+  it('places a degraded pair (no standby host)', () =>
+    given([created]).when(placeLb({ pair: { master: pair.master, standby: null } })).then([lbPlaced({ pair: { master: pair.master, standby: null } })]));
+  it('promotes the standby: the next epoch names it master', () =>
+    given([created, lbPlaced({ pair })]).when(placeLb({ agentId: 'agent-b', expectedEpoch: 1, reason: 'failover', pair: { master: pair.standby, standby: null } }))
+      .then([lbPlaced({ agentId: 'agent-b', epoch: 2, reason: 'failover', pair: { master: pair.standby, standby: null } })]));
+  it('places a new standby beside the same master', () =>
+    given([created, lbPlaced({ pair })]).when(placeLb({ expectedEpoch: 1, reason: 'standby', pair: { master: pair.master, standby: side('agent-c', 2) } }))
+      .then([lbPlaced({ epoch: 2, reason: 'standby', pair: { master: pair.master, standby: side('agent-c', 2) } })]));
+  it('refuses a standby placement that changes the master', () =>
+    given([created, lbPlaced({ pair })]).when(placeLb({ agentId: 'agent-b', expectedEpoch: 1, reason: 'standby', pair: { master: pair.standby, standby: null } }))
+      .thenThrows('Invalid', /keeps its master agent-a/));
+  it('takes the master\'s reports', () =>
+    given([created, lbPlaced({ pair })]).when(reportApplied(2)).then([applied(2)]));
+  it('takes the standby\'s reports at the epoch and drops them (only the master\'s status counts)', () =>
+    given([created, lbPlaced({ pair })]).when(reportApplied(2, { agentId: 'agent-b' })).then([]));
+  it('drops the standby\'s rejections too', () =>
+    given([created, lbPlaced({ pair })]).when(reportRejected(2, { agentId: 'agent-b' })).then([]));
+  it('refuses a report of a side of an earlier epoch', () =>
+    given([created, lbPlaced({ pair }), lbPlaced({ epoch: 2, reason: 'standby', pair: { master: pair.master, standby: side('agent-c', 2) } })])
+      .when(reportApplied(3, { agentId: 'agent-b', epoch: 1 })).thenThrows('Forbidden'));
+  it('re-places a deleted pair on one agent to tear it down', () =>
+    given([created, lbPlaced({ pair }), lbDeleted()]).when(placeLb({ agentId: 'agent-c', expectedEpoch: 1, reason: 'failover' }))
+      .then([lbPlaced({ agentId: 'agent-c', epoch: 2, reason: 'failover' })]));
+  it('starts no hand-over for a pair moved by drain (the standby already serves)', () =>
+    given([created, lbPlaced({ pair })]).when(placeLb({ agentId: 'agent-b', expectedEpoch: 1, reason: 'drain', pair: { master: pair.standby, standby: null } }))
+      .then([lbPlaced({ agentId: 'agent-b', epoch: 2, reason: 'drain', pair: { master: pair.standby, standby: null } })]));
+});

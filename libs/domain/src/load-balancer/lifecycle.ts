@@ -25,9 +25,18 @@ export const createLoadBalancer = ({ data, metadata }: CreateLoadBalancer, s: Lo
   checkLoadBalancerSettings(data);
   if (!parseIpAddress(data.vipAddress)) throw invalidField('vip_address', data.vipAddress, 'Value should be IPv4 or IPv6 format');
   checkAdditionalVips(data);
-  // ACTIVE_STANDBY is a valid flavor topology, but this data plane runs one haproxy per load balancer: refused, never faked.
   if (data.flavor && !SUPPORTED_TOPOLOGIES.includes(data.flavor.topology)) throw unsupported(`loadbalancer_topology ${data.flavor.topology}`);
+  if (data.flavor?.topology === 'ACTIVE_STANDBY') checkPairable(data);
   return [{ type: 'LoadBalancerCreated', v: 1, data: { ...data, at: metadata.now } }];
+};
+
+/**
+ * What a VRRP pair carries today (issue 14): an IPv4 VIP (keepalived's IPv6 pair needs link-local VRRP addresses the
+ * subnet IPAM does not hand out yet) and no additional VIPs (they would move with the VIP: not built yet). Refused, never faked.
+ */
+const checkPairable = (data: CreateLoadBalancer['data']): void => {
+  if (parseIpAddress(data.vipAddress)?.version !== 4) throw unsupported('loadbalancer_topology ACTIVE_STANDBY with an IPv6 VIP');
+  if ((data.additionalVips ?? []).length > 0) throw unsupported('loadbalancer_topology ACTIVE_STANDBY with additional_vips');
 };
 
 /** Octavia's additional_vips rules: one VIP per subnet, none on the primary VIP's subnet, every address valid and distinct. */

@@ -2,7 +2,7 @@ import {
   desiredVersionAfter, isTornDown, PLANNED_MOVES,
   type HealthMonitorSettings, type L7Event, type L7PolicySettings, type L7RuleSettings, type ListenerProtocol,
   type ListenerSettings, type LoadBalancerEvent, type LoadBalancerFlavor, type LoadBalancerSettings, type MemberSettings, type MonitorType,
-  type OperatingStatus, type PoolProtocol, type PoolSettings,
+  type OperatingStatus, type PlacedPair, type PoolProtocol, type PoolSettings,
 } from '@lbaas/events';
 import { assertNever } from '../domain-error';
 import { parseIpAddress } from '../ip-address';
@@ -31,8 +31,13 @@ export type L7PolicyState = Readonly<{ listenerId: string; settings: L7PolicySet
  * answering ARP (released) and drains it.
  */
 export type Handover = Readonly<{ fromAgentId: string; fromEpoch: number; prepared: boolean; released: boolean }>;
-/** Where the tree runs: `epoch` 0 = never placed; `failedReason` set while unplaced after a failed placement. */
-export type Placement = Readonly<{ agentId: string | null; epoch: number; failedReason: string | null; handover: Handover | null }>;
+/**
+ * Where the tree runs: `epoch` 0 = never placed; `failedReason` set while unplaced after a failed placement; `pair` the
+ * two sides of an ACTIVE_STANDBY load balancer under this epoch (null: SINGLE, or not placed yet).
+ */
+export type Placement = Readonly<{
+  agentId: string | null; epoch: number; failedReason: string | null; handover: Handover | null; pair: PlacedPair | null;
+}>;
 /** An agent's last report on the data plane: which version it applied or rejected, at which placement epoch. */
 export type Report = Readonly<{ epoch: number; version: number; kind: 'applied' | 'rejected' }>;
 /**
@@ -69,8 +74,8 @@ export const tornDown = (s: Deleted): boolean =>
 export const memberKey = (address: string, port: number): string => `${parseIpAddress(address)?.canonical ?? address}|${port}`;
 
 /** A planned move (operator, drain) away from a placed agent starts a hand-over; any other placement ends one. */
-const handoverAfter = (p: Placement, placed: Readonly<{ agentId: string; reason: string }>): Handover | null =>
-  p.agentId !== null && p.agentId !== placed.agentId && PLANNED_MOVES.has(placed.reason as never)
+const handoverAfter = (p: Placement, placed: Readonly<{ agentId: string; reason: string; pair?: PlacedPair | null }>): Handover | null =>
+  !placed.pair && p.agentId !== null && p.agentId !== placed.agentId && PLANNED_MOVES.has(placed.reason as never)
     ? { fromAgentId: p.agentId, fromEpoch: p.epoch, prepared: false, released: false }
     : null;
 
@@ -99,14 +104,16 @@ const applyEvent = (s: LoadBalancer, e: LoadBalancerEvent): LoadBalancer => {
     return {
       status: 'live', lbId: e.data.lbId, settings: { name, description, adminStateUp, tags },
       listeners: new Map(), pools: new Map(), monitors: new Map(), l7Policies: new Map(), flavor: e.data.flavor ?? null,
-      placement: { agentId: null, epoch: 0, failedReason: null, handover: null },
+      placement: { agentId: null, epoch: 0, failedReason: null, handover: null, pair: null },
       versions: { version: 0, appliedVersion: 0, rejectedVersion: 0, lastReport: null },
     };
   }
   if (s.status === 'none') return s;
   switch (e.type) {
     case 'LoadBalancerPlaced':
-      return { ...s, placement: { agentId: e.data.agentId, epoch: e.data.epoch, failedReason: null, handover: handoverAfter(s.placement, e.data) } };
+      return { ...s, placement: {
+        agentId: e.data.agentId, epoch: e.data.epoch, failedReason: null, handover: handoverAfter(s.placement, e.data), pair: e.data.pair ?? null,
+      } };
     case 'LoadBalancerPlacementFailed':
       return { ...s, placement: { ...s.placement, failedReason: e.data.reason } };
     case 'LoadBalancerHandoverPrepared':

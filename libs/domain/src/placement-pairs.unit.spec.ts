@@ -1,0 +1,95 @@
+import { vrrpHolderKey, type PairSide, type PlacedPair } from '@lbaas/events';
+import { workflowSpec } from '@lbaas/testing';
+import { adminStateChanged, agentRegistered, declaredDown, declaredUp } from './agent.fixtures';
+import { applied, lbCreated, lbDeleted, lbPlaced } from './load-balancer/load-balancer.fixtures';
+import { networkCreated, vipAllocated } from './network.fixtures';
+import { placementWorkflow, type PlacementCommand, type PlacementInput } from './placement';
+import { at, placementOptions, tick } from './placement.fixtures';
+
+/** The scheduler and ACTIVE_STANDBY pairs (issue 14): both sides, VRRP addresses, promotion, new standbys. */
+
+const given = workflowSpec(placementWorkflow(placementOptions));
+const SUBNET = 'subnet-1'; // lbCreated()'s VIP subnet
+const flavor = { flavorId: 'f', topology: 'ACTIVE_STANDBY' as const, maxListeners: null, maxListenerConnections: null };
+const created = lbCreated({ flavor });
+const LB = created.data.lbId;
+const net = networkCreated({ networkId: 'net-1', physicalNetwork: 'physnet1' });
+const agent = (id: string, host = `host-${id}`) => agentRegistered({ agentId: id, host });
+const [a, b, c] = [agent('agent-a'), agent('agent-b'), agent('agent-c')];
+const vrrpIp = (n: number) => `198.51.100.${20 + n}`;
+const vrrp = (n: number) => vipAllocated(vrrpHolderKey(LB, n), vrrpIp(n), undefined, SUBNET);
+const side = (agentId: string, amphora: number): PairSide =>
+  ({ agentId, host: `host-${agentId}`, amphora, vrrpAddress: vrrpIp(amphora), vrrpPortId: `port-${vrrpHolderKey(LB, amphora)}` });
+
+const allocate = (n: number, seconds: number): PlacementCommand => ({
+  type: 'AllocateVip', data: { subnetId: SUBNET, lbId: vrrpHolderKey(LB, n), portId: `vrrp-${LB}-${n}`, address: null },
+  metadata: { commandId: `scheduler/allocate-vrrp/${vrrpHolderKey(LB, n)}`, now: at(seconds) },
+});
+const placePair = (pair: PlacedPair, seconds: number, expectedEpoch = 0, reason: 'initial' | 'failover' | 'drain' | 'standby' = 'initial'): PlacementCommand => ({
+  type: 'PlaceLoadBalancer', data: { lbId: LB, agentId: pair.master.agentId, expectedEpoch, reason, pair },
+  metadata: { commandId: `scheduler/place/${LB}/${expectedEpoch}`, now: at(seconds) },
+});
+const releaseVrrp = (n: number, seconds: number): PlacementCommand => ({
+  type: 'ReleaseVip', data: { subnetId: SUBNET, lbId: vrrpHolderKey(LB, n), reason: 'deleted' },
+  metadata: { commandId: `scheduler/release-vip/${SUBNET}/${vrrpHolderKey(LB, n)}`, now: at(seconds) },
+});
+
+const pairAB = { master: side('agent-a', 0), standby: side('agent-b', 1) };
+const placedAB = (): PlacementInput[] => [net, a, b, created, vrrp(0), vrrp(1), lbPlaced({ pair: pairAB })];
+
+describe('scheduler: ACTIVE_STANDBY placement', () => {
+  it('asks for the VRRP addresses it lacks before it places a pair', () =>
+    given([net, a, b, created]).when(tick(1)).then([allocate(0, 1), allocate(1, 1)]));
+  it('places both sides on two hosts once their VRRP addresses are allocated', () =>
+    given([net, a, b, created, vrrp(0), vrrp(1)]).when(tick(1)).then([placePair(pairAB, 1)]));
+  it('never puts the standby on the master\'s host (two agents of one machine)', () =>
+    given([net, a, agent('agent-b', 'host-agent-a'), c, created, vrrp(0), vrrp(1)]).when(tick(1))
+      .then([placePair({ master: side('agent-a', 0), standby: side('agent-c', 1) }, 1)]));
+  it('places a degraded pair (master only) when there is one host', () =>
+    given([net, a, created, vrrp(0), vrrp(1)]).when(tick(1)).then([placePair({ master: side('agent-a', 0), standby: null }, 1)]));
+  it('leaves a placed pair alone while both sides are up', () => given(placedAB()).when(tick(5)).then([]));
+});
+
+describe('scheduler: ACTIVE_STANDBY failover', () => {
+  it('promotes the standby when the master\'s agent is down (no rebuild: VRRP already moved the VIP)', () =>
+    given([...placedAB(), declaredDown(null, 'agent-a')]).when(tick(5))
+      .then([placePair({ master: side('agent-b', 1), standby: null }, 5, 1, 'failover')]));
+  it('promotes the standby when the master\'s agent is disabled (drain)', () =>
+    given([...placedAB(), adminStateChanged(false, 'agent-a')]).when(tick(5))
+      .then([placePair({ master: side('agent-b', 1), standby: null }, 5, 1, 'drain')]));
+  it('then asks for a VRRP address for a new standby on a third host', () =>
+    given([...placedAB(), c, declaredDown(null, 'agent-a'), lbPlaced({ agentId: 'agent-b', epoch: 2, reason: 'failover', pair: { master: side('agent-b', 1), standby: null } })])
+      .when(tick(6)).then([allocate(2, 6)]));
+  it('and places it with that address (reason standby, the master kept)', () =>
+    given([...placedAB(), c, declaredDown(null, 'agent-a'), lbPlaced({ agentId: 'agent-b', epoch: 2, reason: 'failover', pair: { master: side('agent-b', 1), standby: null } }), vrrp(2)])
+      .when(tick(6)).then([placePair({ master: side('agent-b', 1), standby: side('agent-c', 2) }, 6, 2, 'standby')]));
+  it('replaces a dead standby on another host', () =>
+    given([...placedAB(), c, vrrp(2), declaredDown(null, 'agent-b')]).when(tick(5))
+      .then([placePair({ master: side('agent-a', 0), standby: side('agent-c', 2) }, 5, 1, 'standby')]));
+  it('keeps a pair whose standby died and has no other host as it is (ACTIVE on the master; the standby shows ERROR)', () =>
+    given([...placedAB(), declaredDown(null, 'agent-b')]).when(tick(5)).then([]));
+  it('builds a new master elsewhere when both sides are gone', () =>
+    given([...placedAB(), c, vrrp(2), declaredDown(null, 'agent-a'), declaredDown(null, 'agent-b')]).when(tick(5))
+      .then([placePair({ master: side('agent-c', 2), standby: null }, 5, 1, 'failover')]));
+  it('does nothing without automatic failover', () =>
+    workflowSpec(placementWorkflow({ ...placementOptions, automaticFailover: false }))([...placedAB(), declaredDown(null, 'agent-a')])
+      .when(tick(5)).then([]));
+});
+
+describe('scheduler: ACTIVE_STANDBY VRRP addresses', () => {
+  const promoted = (): PlacementInput[] =>
+    [...placedAB(), declaredDown(null, 'agent-a'), lbPlaced({ agentId: 'agent-b', epoch: 2, reason: 'failover', pair: { master: side('agent-b', 1), standby: null } })];
+  it('keeps a replaced side\'s address while its agent is down (its host may come back with it on the wire)', () =>
+    given(promoted()).when(tick(6)).then([]));
+  it('releases it once that agent is up again (it destroys its copy)', () =>
+    given([...promoted(), declaredUp('agent-a')]).when(tick(7)).then([
+      allocate(2, 7), // agent-a is back: a new standby may go there, with a new address
+      releaseVrrp(0, 7),
+    ]));
+  it('keeps the addresses allocated for sides not placed yet', () =>
+    given([net, created, vrrp(0), vrrp(1)]).when(tick(5)).then([]));
+  it('releases every side\'s address once the load balancer is torn down', () =>
+    given([...placedAB(), lbDeleted(), applied(3)]).when(tick(5)).then([releaseVrrp(0, 5), releaseVrrp(1, 5)]));
+  it('but not the address of a side whose agent is down (until it is up again)', () =>
+    given([...placedAB(), declaredDown(null, 'agent-b'), lbDeleted(), applied(3)]).when(tick(5)).then([releaseVrrp(0, 5)]));
+});
