@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canUseNetns, netnsRunId } from '@lbaas/testing';
 import { apiClient, type ApiClient } from './support/stack';
-import { outageAfter, servedLoadBalancer, startHostsLab, startProber, stopProbers, type Host, type HostsLab } from './support/hosts';
+import { outageAfter, servedLoadBalancer, sampleVipHolders, startHostsLab, startProber, stopProbers, type Host, type HostsLab } from './support/hosts';
 
 /**
  * ACTIVE_STANDBY through the real apps (issue 14): api, scheduler, failover-watcher and an agent on each of three
@@ -53,13 +53,8 @@ maybe('ACTIVE_STANDBY: a VRRP pair placed, promoted and completed by the control
       await sleep(100);
     }
   };
-  /** Samples which hosts hold the VIP (address on an up vip0, uplink up) until stopped. */
-  const sampleHolders = () => {
-    const samples: { t: number; holders: string[] }[] = [];
-    let on = true;
-    const loop = (async () => { while (on) { samples.push({ t: Date.now(), holders: await lab.vipHolders(ids.lb, ids.vip) }); await sleep(30); } })();
-    return { async stop() { on = false; await loop; return samples; } };
-  };
+  /** Samples which hosts hold the VIP until stopped (test/support/hosts.ts). */
+  const sampleHolders = () => sampleVipHolders(lab, ids.lb, ids.vip);
 
   beforeAll(async () => {
     lab = await startHostsLab({ id, hosts: 3, env: { PLACEMENT_TIMEOUT_MS: '4000' } });
