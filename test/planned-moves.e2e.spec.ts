@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { connect } from 'nats';
 import { jetStreamEventStore } from '@lbaas/event-store';
-import { canUseNetns, netnsRunId, removeLinks, removeNetns, sh } from '@lbaas/testing';
+import { canUseNetns, createNetnsOnBridge, netnsRunId, removeLinks, removeNetns, sh } from '@lbaas/testing';
 import { apiClient, type ApiClient } from './support/stack';
 import { servedLoadBalancer, startHostsLab, startProber, stopProbers, type Host, type HostsLab, type Probe } from './support/hosts';
 
@@ -11,7 +11,9 @@ import { servedLoadBalancer, startHostsLab, startProber, stopProbers, type Host,
  *    announce it before the old one goes: 0 failed requests, never two hosts answering ARP for the VIP, the gap between
  *    the old copy letting go and the new one announcing measured;
  *  - session continuity: long TCP downloads through the copy being moved finish, from a client on the segment and
- *    from one behind a router (whose packets of the old connection reach the new host and are steered back);
+ *    from one behind a router (whose packets of the old connection reach the new host and are steered back); a client
+ *    that still has the old copy's MAC is served by it while it drains (its backends' answers, which follow the VIP's
+ *    new MAC, are steered back too);
  *  - status is true: members stay ONLINE across a host's death and the new host reports them; a load balancer the new
  *    host (or the restarted host) cannot build is ERROR with the reason, and ACTIVE again once it can.
  */
@@ -56,6 +58,8 @@ maybe('planned moves, session continuity and true status (issue 14)', () => {
   const routerNs = `e2e-${id}-rt`;
   const farNs = `e2e-${id}-far`;
   const farNet = `10.245.${100 + (parseInt(id.slice(0, 2), 16) % 150)}`;
+  // A client that keeps the old copy's MAC for the VIP after the move (a neighbour entry not yet refreshed).
+  const lateNs = `e2e-${id}-late`;
   const slow: Array<{ kill(): void }> = [];
 
   const lbPath = () => `/v2/lbaas/loadbalancers/${ids.lb}`;
@@ -130,6 +134,10 @@ maybe('planned moves, session continuity and true status (issue 14)', () => {
   const moveUnderTraffic = async (what: string, move: (from: string) => Promise<void>) => {
     const from = (await hostingAgent()) as string;
     const probe = startProber(lab.clientNs, `http://${ids.vip}/`, 50, 1000);
+    // the late client talks to the copy that serves now (so that copy knows its MAC when it lets go), and keeps that MAC
+    const oldMac = (await lab.vipMac(hostOf(from), ids.lb)) as string;
+    await sh('ip', ['netns', 'exec', lateNs, process.execPath, '-e', `require('node:http').get('http://${ids.vip}/', (r) => { r.resume(); r.on('end', () => process.exit(r.statusCode === 200 ? 0 : 1)); })`]);
+    await sh('ip', ['-n', lateNs, 'neigh', 'replace', ids.vip, 'lladdr', oldMac, 'dev', 'eth0', 'nud', 'permanent']);
     const direct = download(lab.clientNs, ids.vip, 9000);
     const routed = download(farNs, ids.vip, 9000);
     await sleep(1500);
@@ -139,6 +147,15 @@ maybe('planned moves, session continuity and true status (issue 14)', () => {
     const to = await waitMoved(from);
     await waitActive();
     const movedMs = Date.now() - t0;
+    // New requests that still reach the old copy while it drains are served: each opens a new connection to a backend,
+    // whose answers go to the new copy's MAC (the new copy's announcement moved the backends' neighbour entry for the
+    // VIP) and must be steered back, SYN-ACK included, or the old copy's connects time out.
+    const newMac = await lab.vipMac(hostOf(to), ids.lb);
+    const backendSees = JSON.parse(await sh('ip', ['-n', `e2e-${id}-web1`, '-j', 'neigh', 'show', ids.vip]) || '[]')[0]?.lladdr?.toLowerCase();
+    const late = startProber(lateNs, `http://${ids.vip}/`, 100, 2000);
+    await sleep(1500);
+    const lateProbes = await late.stop();
+    await sh('ip', ['-n', lateNs, 'neigh', 'del', ids.vip, 'dev', 'eth0']).catch(() => undefined);
     const [d1, d2] = await Promise.all([direct.done, routed.done]);
     const goneMs = await copyGone(hostOf(from));
     const samples = await arp.stop();
@@ -153,8 +170,14 @@ maybe('planned moves, session continuity and true status (issue 14)', () => {
     console.log(`${what} ${from} -> ${to}: ACTIVE after ${movedMs} ms; ${probes.length} requests, ${failed.length} failed; `
       + `downloads direct ${JSON.stringify(d1)} routed ${JSON.stringify(d2)}; old copy gone ${goneMs} ms after they ended; `
       + `hand-over gap (old copy released -> new one announced) ${gap} ms; ${steered} packets steered to the old copy; ARP answerers per sample max ${Math.max(...samples.macs.map((m) => m.length))}, holders max ${Math.max(...samples.holders.map((m) => m.length))}`);
+    console.log(`${what}: the backends' neighbour entry for the VIP ${backendSees} (old copy ${oldMac}, new ${newMac}); `
+      + `requests through the old copy after the move: ${lateProbes.length}, failed ${JSON.stringify(lateProbes.filter((p) => !p.ok).map((p) => p.body))}`);
     expect(failed).toEqual([]);
     expect(probes.length).toBeGreaterThan(20);
+    expect(backendSees).toBe(newMac);
+    expect(oldMac).not.toBe(newMac);
+    expect(lateProbes.length).toBeGreaterThanOrEqual(8);
+    expect(lateProbes.filter((p) => !p.ok)).toEqual([]);
     expect(samples.holders.filter((h) => h.length > 1)).toEqual([]);
     expect(samples.macs.filter((m) => m.length > 1)).toEqual([]);
     // every byte, and the end on time: the old copy got the server's FIN and the client's, whichever host they reached
@@ -173,6 +196,7 @@ maybe('planned moves, session continuity and true status (issue 14)', () => {
     const seg = `bs${id}`;
     await sh('ip', ['netns', 'add', routerNs]);
     await sh('ip', ['netns', 'add', farNs]);
+    await createNetnsOnBridge({ netns: lateNs, bridge: seg, hostIf: `lt${id}`, cidr: `${lab.prefix}.3/24` });
     await sh('ip', ['link', 'add', `rs${id}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', routerNs]);
     await sh('ip', ['link', 'set', `rs${id}`, 'master', seg, 'up']);
     await sh('ip', ['-n', routerNs, 'link', 'add', 'eth1', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', farNs]);
@@ -201,8 +225,8 @@ maybe('planned moves, session continuity and true status (issue 14)', () => {
   afterAll(async () => {
     await stopProbers();
     for (const s of slow) s.kill();
-    await removeNetns(farNs, routerNs);
-    await removeLinks(`rs${id}`);
+    await removeNetns(farNs, routerNs, lateNs);
+    await removeLinks(`rs${id}`, `lt${id}`);
     await lab?.stop();
   }, 180_000);
 

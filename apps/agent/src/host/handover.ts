@@ -10,8 +10,9 @@ import { batch, batchInput, ipBatch } from './ip';
  *    answering for it (the new copy until the old one lets go; the old copy once it let go, its neighbours pinned so it
  *    still reaches the clients of the connections it drains);
  *  - steer: the new copy sends mid-stream packets of connections it does not know (conntrack `new` without SYN, and
- *    their FIN/RST) on to the old copy's MAC, duplicated there by nftables and dropped here (Katran/Maglev in spirit),
- *    so a long connection through the old copy survives the VIP's MAC moving.
+ *    their FIN/RST; the SYN-ACKs and echo replies of connections the old copy opened to backends) on to the old copy's
+ *    MAC, duplicated there by nftables and dropped here (Katran/Maglev in spirit), so a long connection through the old
+ *    copy survives the VIP's MAC moving, and so does the old copy's traffic to its backends while it drains.
  * Every value reaching a rule or a command is a typed value of ../parse.ts (an IPv4 address, a MAC, a namespace).
  */
 type Paths = ReturnType<typeof lbPaths>;
@@ -44,6 +45,12 @@ export const steerRules = (vip: IPv4Address): string => [
   // A lone FIN or RST of a connection never seen here has no conntrack entry to carry the mark (conntrack calls it
   // invalid): steered as it is, or this host would answer it with a reset and the old copy wait for it in vain.
   `    ip daddr ${vip} ct state invalid tcp flags & (fin | rst) != 0 counter dup to ${STEER_TO} device "${VIP_IF}" drop`,
+  // The old copy still opens connections to backends for the clients that reach it while it drains, and the backends
+  // answer the VIP at its new MAC (this copy's announcement moved their neighbour entry): a SYN-ACK, or an echo reply
+  // to a PING check, of a connection this copy never opened is the old copy's (also invalid to conntrack here). Without
+  // this its connects time out and its health checks fail while it drains.
+  `    ip daddr ${vip} ct state invalid tcp flags & (syn | ack) == syn | ack counter dup to ${STEER_TO} device "${VIP_IF}" drop`,
+  `    ip daddr ${vip} ct state invalid icmp type echo-reply counter dup to ${STEER_TO} device "${VIP_IF}" drop`,
   '  }',
   '}', '',
 ].join('\n');
