@@ -147,7 +147,7 @@ maybe('failover: a host dies, is cut off, restarts; its load balancer keeps serv
     expect(await lab.vipHolders(ids.lb, ids.vip)).toEqual([serving]);
   });
 
-  it('an agent cut off from NATS withdraws its VIP by itself before another host takes over: never two ARP answers', async () => {
+  it('an agent cut off from NATS goes dark by itself (kernel fence, then its VIP withdrawn) before another host takes over: never two ARP answers', async () => {
     const from = (await hostingAgent()) as string;
     const holders = sampleHolders();
     const t0 = Date.now();

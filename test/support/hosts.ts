@@ -57,7 +57,8 @@ export type HostsLab = {
   /** Cuts / restores the host's management link (NATS unreachable; the data plane stays up). */
   setMgmt(h: Host, up: boolean): Promise<void>;
   /**
-   * Hosts whose qlbaas-<lbId> has the VIP on an up vip0 and does not hold it back (what makes a host answer ARP for it).
+   * Hosts whose qlbaas-<lbId> has the VIP on an up vip0 and does not hold it back, and whose agent's kernel fence lets
+   * its frames through (what makes a host answer ARP for it).
    * Hosts are looked at one after the other; `last` is looked at last: with the host a VIP moves away from last, a
    * move that happens during the look cannot show both (only a real overlap does).
    */
@@ -203,6 +204,11 @@ export async function startHostsLab(o: { id: string; hosts: number; env?: Record
       for (const h of [...hosts.filter((x) => x.agentId !== last), ...hosts.filter((x) => x.agentId === last)]) {
         const up = await sh('ip', ['-j', 'link', 'show', h.uplink]).then((s) => JSON.parse(s)[0]?.operstate === 'UP').catch(() => false);
         if (!up) continue;
+        // A host whose agent's lease element is gone from its kernel fence (libs/nft-config/src/fence.ts) answers nothing,
+        // whatever addresses are still on its copies: the kernel drops every frame of its LB namespaces at the bridge
+        // port. (No fence table: KERNEL_FENCE=false, the addresses alone tell.)
+        const lease = await inHost(h, 'nft', ['list', 'set', 'bridge', `lbaas_fence_${h.agentId}`, 'lease']).catch(() => null);
+        if (lease !== null && !/elements = \{/.test(lease)) continue;
         // Address and hold table read in ONE command inside the namespace: read apart, a copy removed between the two
         // reads (or an nft that failed under load) looked like a copy without a hold table, i.e. a false second holder.
         const seen = await inHost(h, 'ip', ['netns', 'exec', `qlbaas-${lbId}`, 'sh', '-c',
