@@ -24,7 +24,7 @@
  * `reports` and `memory`; `--stress` needs stress-ng (`bash scripts/install.sh --bench`). Taking over 100 LBs (restart
  * without adoption, and failover to another agent) is bench/failover.ts's `takeover` (`node bench/run.js bench/failover.ts 1 100`).
  *   sudo node bench/run.js bench/scale.ts [sections=reports,batch,burst,tenants,memory] [--lbs 1000] [--members 5000]
- *       [--stress 8] [--timeout 300] [--memory-lbs 10000] [--control-nice -5] [--bench-nice 0]
+ *       [--stress 8] [--timeout 300] [--memory-lbs 10000] [--control-nice -5]
  * Prints the figures and writes bench/reports/scale-<time>.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -53,12 +53,6 @@ const STRESS = flag('stress', 0);
 const TIMEOUT_S = flag('timeout', 300);
 /** The nice value of nats-server and the api: -5 as `lbaasctl up` starts them (`--control-nice 0`: the agents' own). */
 const CONTROL_NICE = flag('control-nice', -5);
-/**
- * The bench's own nice value (`--bench-nice -10`): its clients and probers stand for tenants on other machines, so
- * their waiting for this host's CPU is not the api's latency (the report has the api's own time per create too).
- */
-const BENCH_NICE = flag('bench-nice', 0);
-if (BENCH_NICE !== 0) setPriority(BENCH_NICE);
 const MEMORY_LBS = flag('memory-lbs', 10_000);
 const ROOT = resolve(__dirname, '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
