@@ -43,7 +43,8 @@ export async function up(args: string[], env: Record<string, string | undefined>
     say('stopping');
     await teardown(cfg, sup, keystoneProc).catch((err: unknown) => say(`cleanup failed: ${err instanceof Error ? err.message : String(err)}`));
     say('stopped; the event store stays in ' + join(cfg.home, 'jetstream') + ' (the next `up` replays it)');
-    process.exit(code);
+    // stdout may be a pipe (asynchronous in node): exit once the last line is out, or it can be lost.
+    process.stdout.write('', () => process.exit(code));
   };
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
