@@ -341,7 +341,12 @@ async function inParallel<T>(items: readonly T[], limit: number, work: (item: T,
 
 async function burst(): Promise<Record<string, unknown>> {
   const lab = await startLab();
-  const stressor = STRESS > 0 ? spawn('stress-ng', ['--cpu', String(STRESS), '--timeout', `${TIMEOUT_S + 120}s`], { stdio: 'ignore' }) : null;
+  // The bench's clients and probers stand for tenants on other machines: they run at the control plane's priority, so
+  // that their own wait for this host's CPU is not counted as the api's or the canary's (the stack and the backends were
+  // started before, at 0; the report has the api's own time per create too). stress-ng runs at 0.
+  if (CONTROL_NICE !== 0) setPriority(CONTROL_NICE);
+  const stressor = STRESS > 0
+    ? spawn('nice', ['-n', String(-CONTROL_NICE), 'stress-ng', '--cpu', String(STRESS), '--timeout', `${TIMEOUT_S + 120}s`], { stdio: 'ignore' }) : null;
   try {
     const admin = apiClient(lab.stack.apiUrl, { 'x-project-id': 'admin' });
     const subnet = await labSubnet(lab, admin);
