@@ -7,7 +7,7 @@ import {
   familyOf, hostIfOf, InvalidValue, netnsOf, parse, parseVipPlumbing, type InterfaceName, type IPv4Address, type LbId, type NetnsName,
 } from '../parse';
 import type { Action, Observed, ObservedLb, RunningHaproxy, ServerOp } from '../plan';
-import { canRenice, HostCommandFailed, run, SERVING_NICE } from './exec';
+import { BUILD_NICE, canRenice, HostCommandFailed, run, SERVING_NICE } from './exec';
 import {
   ConfigRejected, currentConnections, inNetns, installConfig, livePid, parseServersState, reloadHaproxy, runtimeCommands,
   saveServerState, socketCommand, startHaproxy, stopPid, type ServerState,
@@ -111,9 +111,11 @@ const PLUG = `echo 1 > /proc/sys/net/ipv4/ip_nonlocal_bind && echo '${PING_GROUP
   + ` && { [ -z "$2" ] || { arping -q -U -I ${VIP_IF} -c "$3" "$2" </dev/null >/dev/null 2>&1 & } ; }`;
 // A new LB's whole plumbing in one process forked by the agent (issue 11: a fork of the agent costs more than one of
 // sh): its port into the kernel fence ($2, nft text; before the veth reaches the bridge), the namespace and its veth
-// pair on the bridge ($3, ip batch lines), then PLUG ($4) inside the new namespace with its arguments ($5-$7).
-const PLUMB_NEW = '{ [ -z "$2" ] || printf \'%s\' "$2" | nft -f -; } && printf \'%s\' "$3" | ip -batch -'
-  + ' && exec nsenter --net="/run/netns/$1" sh -c "$4" sh "$5" "$6" "$7"';
+// pair on the bridge ($3, ip batch lines), then PLUG ($4) inside the new namespace with its arguments ($5-$7). The
+// namespace work runs at build priority (exec.ts); the fence's nft does not: it takes the same kernel lock (the root
+// namespace's nftables commit mutex) as the lease keeper's renewal, which must never wait for a starved build step.
+const PLUMB_NEW = `{ [ -z "$2" ] || printf '%s' "$2" | nft -f -; } && printf '%s' "$3" | nice -n ${BUILD_NICE} ip -batch -`
+  + ` && exec nice -n ${BUILD_NICE} nsenter --net="/run/netns/$1" sh -c "$4" sh "$5" "$6" "$7"`;
 
 /** The real host: iproute2, sysctl, nftables, haproxy. Touches only `qlbaas-<lbId>`, `vl<hex>` links and its own dirs. */
 export class LinuxHost implements Host {
@@ -383,7 +385,7 @@ export class LinuxHost implements Host {
       const root = [batch.netnsAdd(v.netns), batch.vethPair(v.hostIf, VIP, v.netns), batch.linkSetMaster(v.hostIf, v.bridge), batch.linkUp(v.hostIf)];
       const fence = this.opts.fence?.portRule(v.hostIf) ?? '';
       try {
-        await run('sh', ['-c', PLUMB_NEW, 'sh', v.netns, fence, batchInput(root), PLUG, ...plugArgs], { input, build: true });
+        await run('sh', ['-c', PLUMB_NEW, 'sh', v.netns, fence, batchInput(root), PLUG, ...plugArgs], { input });
         plumbed = true;
       } catch (err) {
         // Left over from before (a namespace, or a host end without its peer): look and repair as below.
