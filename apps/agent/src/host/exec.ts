@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 
 /** A host command failed; carries its stderr so the outcome (and the log) says why. */
@@ -20,6 +20,19 @@ export class HostCommandFailed extends Error {
 export const BUILD_NICE = 10;
 /** The agent's own nice value when it started: the priority of what serves. */
 export const SERVING_NICE = getPriority();
+
+/** How much above the agent its lease keeper thread runs (lease-worker.ts): as nats-server and the api (lbaasctl up). */
+export const LEASE_BOOST = 5;
+
+/**
+ * Gives the calling thread `nice` (Linux nice is per thread; the processes it starts inherit it): the lease keeper's
+ * thread and its nft renewals then win the CPU over the agent's own work and its builds. Returns the value it has now.
+ */
+export function setThreadNice(nice: number): number {
+  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  setPriority(tid, Math.max(-20, Math.min(19, nice)));
+  return getPriority(tid);
+}
 
 export type RunOptions = { input?: string; timeoutMs?: number; /** A build step: run through nice(1), BUILD_NICE lower. */ build?: boolean };
 

@@ -1,11 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fenceTable, FENCE_FAMILY } from '@lbaas/nft-config';
 import { canUseNetns, createBridge, desiredLb, listener, member, netnsRunId, pool, removeLinks, sh } from '@lbaas/testing';
 import { hostVethName, lbPaths, netnsName, VIP_IF } from '../layout';
 import { reconcileOnce } from '../reconciler';
-import { BUILD_NICE, run, SERVING_NICE } from './exec';
+import { BUILD_NICE, LEASE_BOOST, run, SERVING_NICE, setThreadNice } from './exec';
 import { KernelFence } from './kernel-fence';
 import { LinuxHost } from './linux-host';
 
@@ -48,6 +48,19 @@ suite('the priorities of the agent\'s helpers, and a new LB\'s plumbing in one p
     const nice = async (build: boolean) => Number((await run('sh', ['-c', 'cut -d" " -f19 /proc/self/stat'], { build })).trim());
     expect(await nice(true)).toBe(Math.min(19, SERVING_NICE + BUILD_NICE));
     expect(await nice(false)).toBe(SERVING_NICE);
+  });
+
+  it('raises one thread (the lease keeper\'s) above the agent, and what it starts inherits that', async () => {
+    const self = () => niceOf(`/proc/${readlinkSync('/proc/thread-self')}`);
+    const before = self();
+    try {
+      expect(setThreadNice(before - LEASE_BOOST)).toBe(before - LEASE_BOOST);
+      expect(self()).toBe(before - LEASE_BOOST);
+      expect(Number((await run('sh', ['-c', 'cut -d" " -f19 /proc/self/stat'])).trim())).toBe(before - LEASE_BOOST);
+    } finally {
+      setThreadNice(before);
+    }
+    expect(self()).toBe(before);
   });
 
   it('builds a new LB (namespace, fenced veth on the bridge, VIP, route, sysctls) and serves it at the agent\'s priority', async () => {
