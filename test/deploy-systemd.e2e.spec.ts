@@ -57,7 +57,7 @@ async function verify(files: string[]): Promise<{ code: number; out: string }> {
 }
 
 const APPS = { 'lbaas-api.service': 'api', 'lbaas-scheduler.service': 'scheduler', 'lbaas-failover-watcher.service': 'failover-watcher', 'lbaas-agent.service': 'agent' } as const;
-const AGENT_CAPS = ['CAP_NET_ADMIN', 'CAP_SYS_ADMIN', 'CAP_DAC_OVERRIDE', 'CAP_NET_RAW', 'CAP_NET_BIND_SERVICE'];
+const AGENT_CAPS = ['CAP_NET_ADMIN', 'CAP_SYS_ADMIN', 'CAP_DAC_OVERRIDE', 'CAP_NET_RAW', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_NICE'];
 
 maybe('deploy/systemd', () => {
   const temps: string[] = [];
@@ -176,6 +176,8 @@ maybe('deploy/systemd', () => {
         ['nftables in the namespace', inNs(['nft', 'add', 'table', 'inet', `t${id}`])],
         ['bind port 80', inNs(['python3', '-c', 'import socket; socket.socket().bind(("10.251.7.2", 80))'])],
         ['ARP probe', inNs(['arping', '-c', '1', '-w', '1', '-U', '-I', b, '10.251.7.2'])],
+        // A new LB's haproxy starts niced and gets the agent's priority back once it serves (docs/scale.md).
+        ['priority back after a niced start', ['python3', '-c', 'import os; os.nice(10); os.setpriority(os.PRIO_PROCESS, 0, 0)']],
         ['namespace deleted', ['ip', 'netns', 'del', ns]],
       ];
       expect(steps.map(([what, cmd]) => [what, agent(cmd)])).toEqual(steps.map(([what]) => [what, 'ok']));

@@ -83,6 +83,11 @@ maybe('lbaasctl up: a supervised embedded stack', () => {
     const s = await status();
     const apps = s.processes.filter((p) => p.role !== 'nats-server');
     expect(apps.map((p) => p.role).sort()).toEqual(['agent', 'agent', 'api', 'failover-watcher', 'scheduler']);
+    // nats-server and the api run above the agents' build work (docs/scale.md): nice -5, everything else as lbaasctl.
+    const niceOf = (pid: number | null) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[16]);
+    const base = niceOf(process.pid);
+    expect(s.processes.map((p) => [p.role, niceOf(p.pid) - base]).sort()).toEqual(
+      [['agent', 0], ['agent', 0], ['api', -5], ['failover-watcher', 0], ['nats-server', -5], ['scheduler', 0]]);
     for (const p of apps) {
       const r = await ready(p.metricsPort as number);
       expect(r).toMatchObject({ status: 'ok', natsConnected: true, caughtUp: true });

@@ -2,6 +2,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { connectNats, createLogger, type NatsConfig } from '@lbaas/app-shell';
 import type { NatsConnection } from 'nats';
 import { monotonicMs, raise, slot, SLOT, writeLease } from './fencing';
+import { LEASE_BOOST, SERVING_NICE, setThreadNice } from './host/exec';
 import { KernelFence } from './host/kernel-fence';
 
 /**
@@ -49,6 +50,12 @@ async function keep(d: LeaseWorkerData): Promise<void> {
   const logger = createLogger('agent', { agent_id: d.agentId, thread: 'lease' }, d.logLevel);
   let appliedVersions: Record<string, number> = {};
   parentPort?.on('message', (m: { appliedVersions?: Record<string, number> }) => { if (m.appliedVersions) appliedVersions = m.appliedVersions; });
+  // Above the agent's own work and builds (host/exec.ts): a renewal must not wait for them on a loaded host.
+  try {
+    logger.info({ op: 'lease.priority', nice: setThreadNice(SERVING_NICE - LEASE_BOOST) }, 'lease keeper thread above the agent');
+  } catch (err) {
+    logger.warn({ op: 'lease.priority', err }, 'lease keeper thread stays at the agent\'s priority');
+  }
   // A loaded host may take longer than the usual 5 s to connect (the nkey handshake is CPU): keep trying; until the
   // first round trip here the main thread heartbeats and renews itself (fencing.ts).
   let nc: NatsConnection | null = null;

@@ -13,6 +13,13 @@ const run = promisify(execFile);
 const ROOT = resolve(__dirname, '../../..');
 const app = (name: string) => join(ROOT, 'apps', name, 'dist', 'main.js');
 const say = (msg: string) => process.stdout.write(`lbaasctl: ${msg}\n`);
+/**
+ * The control plane's priority on the one host of the embedded stack (docs/scale.md): nats-server (every lease renewal
+ * goes through it) and the api run CONTROL_NICE, above the agents (0), whose build helpers run 10 below them
+ * (apps/agent/src/host/exec.ts); serving haproxies stay at 0. nice(1) execs the program: the pid is the program's.
+ */
+export const CONTROL_NICE = -5;
+const prioritised = (command: readonly string[]): string[] => ['nice', '-n', String(CONTROL_NICE), ...command];
 
 /** `lbaasctl up`: the whole stack on the embedded default, until Ctrl-C. */
 export async function up(args: string[], env: Record<string, string | undefined>): Promise<number> {
@@ -36,7 +43,8 @@ export async function up(args: string[], env: Record<string, string | undefined>
     say('stopping');
     await teardown(cfg, sup, keystoneProc).catch((err: unknown) => say(`cleanup failed: ${err instanceof Error ? err.message : String(err)}`));
     say('stopped; the event store stays in ' + join(cfg.home, 'jetstream') + ' (the next `up` replays it)');
-    process.exit(code);
+    // stdout may be a pipe (asynchronous in node): exit once the last line is out, or it can be lost.
+    process.stdout.write('', () => process.exit(code));
   };
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
@@ -44,7 +52,8 @@ export async function up(args: string[], env: Record<string, string | undefined>
     if (await natsPortInUse(cfg.natsPort)) throw new Error(`something already listens on 127.0.0.1:${cfg.natsPort} (a running stack, or \`lbaasctl dr restore\`?)`);
     // Identities (one nkey per role and agent), the operator's MAC key and the sealing key: made once in the home, 0600.
     const { identities, macKeyFile, secretsKey } = ensureEmbeddedSecrets(cfg);
-    await sup.add({ spec: await embeddedNatsSpec(cfg), role: 'nats-server' });
+    const natsSpec = await embeddedNatsSpec(cfg);
+    await sup.add({ spec: { ...natsSpec, command: prioritised(natsSpec.command) }, role: 'nats-server' });
     // The operator's step, as the operator identity: the stream (with its identity), the secrets bucket, the snapshot store.
     await bootstrap([], identityEnv(cfg, identities, 'operator'));
     await ensureBridge(cfg);
@@ -54,13 +63,13 @@ export async function up(args: string[], env: Record<string, string | undefined>
     const keystone = args.includes('--keystone') ? await startEmbeddedKeystone(cfg, say) : null;
     keystoneProc = keystone?.process ?? null;
     // Every app with its own NATS identity and metrics port; api and agents verify Catalog snapshots with the operator's MAC key.
-    const start = async (name: string, entry: string, identity: string, extra: Record<string, string>, role = name, restartDelayMs?: number) => {
+    const start = async (name: string, entry: string, identity: string, extra: Record<string, string>, role = name, restartDelayMs?: number, control = false) => {
       const metricsPort = embeddedMetricsPort(cfg, name);
       say(`starting ${name} (NATS identity ${identity}; metrics and health on 127.0.0.1:${metricsPort})`);
       return sup.add({
         role, metricsPort, restartDelayMs,
         spec: {
-          name, command: [process.execPath, entry], env: { ...common, ...identityEnv(cfg, identities, identity), METRICS_PORT: String(metricsPort), ...extra },
+          name, command: control ? prioritised([process.execPath, entry]) : [process.execPath, entry], env: { ...common, ...identityEnv(cfg, identities, identity), METRICS_PORT: String(metricsPort), ...extra },
           logFile: join(cfg.home, 'logs', `${name}.log`), startTimeoutMs: 60_000,
         },
       });
@@ -68,7 +77,7 @@ export async function up(args: string[], env: Record<string, string | undefined>
     await start('api', app('api'), 'api', {
       API_HOST: cfg.apiHost, API_PORT: String(cfg.apiPort), DEFAULT_PROJECT_ID: cfg.projectId, AUTH_STRATEGY: 'noauth', [MAC_KEY_FILE_ENV]: macKeyFile,
       ...keystone?.apiEnv,
-    });
+    }, 'api', undefined, true);
     await start('scheduler', app('scheduler'), 'scheduler', {});
     await start('failover-watcher', app('failover-watcher'), 'failover-watcher', {});
     for (const id of cfg.agents) {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { lbPaths } from '../layout';
-import { HostCommandFailed, run } from './exec';
+import { HostCommandFailed, niced, renice, run } from './exec';
 
 type Paths = ReturnType<typeof lbPaths>;
 
@@ -109,14 +109,17 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
 /**
  * Starts a detached master-worker inside the namespace. `-D` daemonizes (setsid, reparented to init), so haproxy
  * outlives the agent and is adopted from its pid file on restart. stderr goes to a file: the daemon keeps it open.
+ * `servingNice`: the start (parsing, the first worker's fork) runs at build priority (exec.ts) and the master and its
+ * workers are given `servingNice` once the worker runs: a haproxy that serves never stays niced.
  */
-export async function startHaproxy(bin: string, netns: string, p: Paths): Promise<number> {
+export async function startHaproxy(bin: string, netns: string, p: Paths, servingNice: number | null = null): Promise<number> {
   const log = openSync(`${p.dir}/haproxy.log`, 'w');
   try {
     const code = await new Promise<number | null>((resolve, reject) => {
       // nsenter: the network namespace alone (ip netns exec would also remount /sys, which haproxy does not need).
-      const child = spawn('nsenter', [`--net=/run/netns/${netns}`, bin, '-W', '-D', '-S', p.masterSock, '-p', p.pid, '-f', p.cfg],
-        { stdio: ['ignore', log, log], detached: true });
+      const argv = [`--net=/run/netns/${netns}`, bin, '-W', '-D', '-S', p.masterSock, '-p', p.pid, '-f', p.cfg];
+      const [file, args] = servingNice === null ? ['nsenter', argv] : niced('nsenter', argv);
+      const child = spawn(file, args, { stdio: ['ignore', log, log], detached: true });
       child.on('error', reject);
       child.on('exit', (c) => resolve(c));
     });
@@ -132,7 +135,11 @@ export async function startHaproxy(bin: string, netns: string, p: Paths): Promis
     closeSync(log);
   }
   const pid = await waitFor('the haproxy master pid', 5000, async () => livePid(p));
-  await waitFor('a haproxy worker', 5000, async () => ((await showProc(p))?.workers.length ? true : null));
+  const workers = await waitFor('a haproxy worker', 5000, async () => {
+    const proc = await showProc(p);
+    return proc?.workers.length ? proc.workers : null;
+  });
+  if (servingNice !== null) renice([pid, ...workers], servingNice);
   return pid;
 }
 

@@ -45,6 +45,11 @@ export class KernelFence {
     await this.nft(renderFenceRevoke(this.agentId)).catch(ignoreMissing);
   }
 
+  /** The nft text that adds a port (for a helper process that plumbs a new LB in one go: linux-host.ts). */
+  portRule(port: string): string {
+    return renderFencePort(this.agentId, 'add', port);
+  }
+
   async addPort(port: string): Promise<void> {
     await this.nft(renderFencePort(this.agentId, 'add', port));
   }

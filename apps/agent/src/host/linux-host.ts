@@ -7,7 +7,7 @@ import {
   familyOf, hostIfOf, InvalidValue, netnsOf, parse, parseVipPlumbing, type InterfaceName, type IPv4Address, type LbId, type NetnsName,
 } from '../parse';
 import type { Action, Observed, ObservedLb, RunningHaproxy, ServerOp } from '../plan';
-import { HostCommandFailed, run } from './exec';
+import { BUILD_NICE, canRenice, HostCommandFailed, run, SERVING_NICE } from './exec';
 import {
   ConfigRejected, currentConnections, inNetns, installConfig, livePid, parseServersState, reloadHaproxy, runtimeCommands,
   saveServerState, socketCommand, startHaproxy, stopPid, type ServerState,
@@ -104,9 +104,18 @@ function installPingCheck(runDir: string): void {
 const LOOK = 'cat /proc/sys/net/ipv4/ip_nonlocal_bind /proc/sys/net/ipv4/ping_group_range && exec ip -j -batch -';
 const enter = (netns: string) => `--net=/run/netns/${netns}`;
 // One process per namespace set-up (nsenter: the network namespace alone, no mount work): the sysctls (shell writes),
-// the hold table when asked (before any address exists), the rest.
+// the hold table ($1) when asked (before any address exists), the addresses and routes (stdin), then the gratuitous
+// ARPs for the VIP ($2, $3 of them, 1 s apart) in the background (not waited for, as garp.ts).
 const PLUG = `echo 1 > /proc/sys/net/ipv4/ip_nonlocal_bind && echo '${PING_GROUPS}' > /proc/sys/net/ipv4/ping_group_range`
-  + ` && ${IPV6_VIP_SYSCTLS} && { [ -z "$1" ] || nft -f "$1"; } && exec ip -batch -`;
+  + ` && ${IPV6_VIP_SYSCTLS} && { [ -z "$1" ] || nft -f "$1"; } && ip -batch -`
+  + ` && { [ -z "$2" ] || { arping -q -U -I ${VIP_IF} -c "$3" "$2" </dev/null >/dev/null 2>&1 & } ; }`;
+// A new LB's whole plumbing in one process forked by the agent (issue 11: a fork of the agent costs more than one of
+// sh): its port into the kernel fence ($2, nft text; before the veth reaches the bridge), the namespace and its veth
+// pair on the bridge ($3, ip batch lines), then PLUG ($4) inside the new namespace with its arguments ($5-$7). The
+// namespace work runs at build priority (exec.ts); the fence's nft does not: it takes the same kernel lock (the root
+// namespace's nftables commit mutex) as the lease keeper's renewal, which must never wait for a starved build step.
+const PLUMB_NEW = `{ [ -z "$2" ] || printf '%s' "$2" | nft -f -; } && printf '%s' "$3" | nice -n ${BUILD_NICE} ip -batch -`
+  + ` && exec nice -n ${BUILD_NICE} nsenter --net="/run/netns/$1" sh -c "$4" sh "$5" "$6" "$7"`;
 
 /** The real host: iproute2, sysctl, nftables, haproxy. Touches only `qlbaas-<lbId>`, `vl<hex>` links and its own dirs. */
 export class LinuxHost implements Host {
@@ -114,8 +123,10 @@ export class LinuxHost implements Host {
   /** What the last full look (or this agent's own PlugVip) found in each namespace, by the namespace's inode. */
   private readonly plumbingSeen = new Map<string, { ino: number; plumbing: Plumbing }>();
   private hostLinks: { at: number; links: Promise<Map<string, IpLink>> } | null = null;
-  /** LBs whose CreateNetns just made the veth pair too (their PlugVip skips the host side). */
-  private readonly paired = new Set<string>();
+  /** LBs whose CreateNetns was recorded: their (fresh) PlugVip makes the namespace and its veth pair too. */
+  private readonly pendingNew = new Set<string>();
+  /** haproxy starts of new builds run at build priority and are put back to the agent's once they serve (exec.ts). */
+  private readonly reniceHaproxy = canRenice();
   /** Why the last runtime change fell back to a reload (for the log and the tests). */
   lastFallback: string | null = null;
   /** When each LB's copy last started answering ARP after holding its VIP back (the hand-over's gap is measured to it). */
@@ -252,27 +263,16 @@ export class LinuxHost implements Host {
     switch (a.kind) {
       case 'CreateNetns': {
         const hostIf = hostIfOf(lbId);
-        const bridge = checked(() => parse.interfaceName(a.bridge, 'bridge'));
+        checked(() => parse.interfaceName(a.bridge, 'bridge')); // a bridge that does not parse: refused before any record
         // Write-ahead: the record exists before the namespace, so a crash in between still leaves it ours to clean.
         this.state.record({ lbId, netns, hostIf, runDir: p.dir, createdAt: (this.opts.now ?? (() => new Date().toISOString()))() });
         mkdirSync(p.dir, { recursive: true, mode: 0o755 });
         // A new namespace has none of the old one's hand-over state.
         for (const f of [p.hold, p.steer, p.holder]) rmSync(f, { force: true });
         this.plumbingSeen.delete(lbId);
-        this.paired.delete(lbId);
-        // Fenced from the start: the port joins the kernel fence while the veth is made (awaited below).
-        const fenced = this.opts.fence?.addPort(hostIf) ?? Promise.resolve();
-        fenced.catch(() => undefined);
-        // One `ip` for the namespace and its veth pair on the bridge (a new LB's plumbing is mostly process starts).
-        try {
-          await ipBatch(null, [batch.netnsAdd(netns), batch.vethPair(hostIf, VIP, netns), batch.linkSetMaster(hostIf, bridge), batch.linkUp(hostIf)]);
-          this.paired.add(lbId);
-        } catch (err) {
-          // Left over from before (a namespace, or a host end without its peer): PlugVip looks and repairs.
-          if (!(err instanceof HostCommandFailed && /File exists/.test(err.stderr))) throw err;
-          if (!existsSync(`/run/netns/${netns}`)) await ip(['netns', 'add', netns]);
-        }
-        await fenced;
+        // The namespace itself is made by the PlugVip that follows (the plan puts one after every CreateNetns), in the
+        // same process as the rest of the plumbing: a new LB's plumbing is mostly process starts.
+        this.pendingNew.add(lbId);
         return;
       }
       case 'PlugVip':
@@ -300,7 +300,8 @@ export class LinuxHost implements Host {
         rmSync(p.running, { force: true });
         // A fresh master starts from the file alone: an old state file would bring back weights nobody wants now.
         rmSync(p.serverState, { force: true });
-        await startHaproxy(this.opts.haproxyBin, netns, p);
+        // A start is a build step (a new LB, or a copy rebuilt): niced until its worker runs, then the agent's priority.
+        await startHaproxy(this.opts.haproxyBin, netns, p, this.reniceHaproxy ? SERVING_NICE : null);
         writeAtomic(p.running, JSON.stringify(a.running));
         return;
       case 'Reload':
@@ -366,7 +367,34 @@ export class LinuxHost implements Host {
 
   private async plugVip(v: ReturnType<typeof parseVipPlumbing>, a: Extract<Action, { kind: 'PlugVip' }>, p: ReturnType<typeof lbPaths>): Promise<void> {
     if (a.quiet && familyOf(v.address) !== 4) throw new ConfigRejected(`refused by the agent: a hand-over holds back IPv4 VIPs only, not ${v.address}`);
-    if (!(a.fresh && this.paired.delete(v.lbId))) {
+    if (a.quiet) writeFileSync(p.hold, holdRules(ipv4Vip(v.address)));
+    // PING monitors: haproxy's unprivileged workers run ping with no_new_privs (file capabilities do not apply), so
+    // ICMP echo sockets are allowed for every group, in this namespace only. A held-back VIP gets its ARP table first.
+    // The VIP may have lived on another host a moment ago: the segment is told its new MAC (neighbours update); a
+    // held-back VIP says nothing until Announce.
+    const garps = Math.min(this.opts.garpCount ?? 3, 10);
+    const garp = !a.quiet && garps > 0 && familyOf(v.address) === 4 ? [v.address, String(garps)] : ['', ''];
+    const plugArgs = [a.quiet ? p.hold : '', ...garp];
+    const input = batchInput([
+      batch.linkUp('lo' as InterfaceName), batch.linkUp(VIP), batch.addrReplace(v.address, v.prefixLen, VIP),
+      ...(v.gateway ? [batch.routeReplaceDefault(v.gateway, VIP)] : []),
+    ]);
+    // A new LB's plumbing is build work (exec.ts: build priority); a repair of one that serves is not.
+    let plumbed = false;
+    if (a.fresh && this.pendingNew.delete(v.lbId)) {
+      const root = [batch.netnsAdd(v.netns), batch.vethPair(v.hostIf, VIP, v.netns), batch.linkSetMaster(v.hostIf, v.bridge), batch.linkUp(v.hostIf)];
+      const fence = this.opts.fence?.portRule(v.hostIf) ?? '';
+      try {
+        await run('sh', ['-c', PLUMB_NEW, 'sh', v.netns, fence, batchInput(root), PLUG, ...plugArgs], { input });
+        plumbed = true;
+      } catch (err) {
+        // Left over from before (a namespace, or a host end without its peer): look and repair as below.
+        if (!(err instanceof HostCommandFailed && /File exists/.test(err.stderr))) throw err;
+        if (!existsSync(`/run/netns/${v.netns}`)) await ip(['netns', 'add', v.netns]);
+        await this.opts.fence?.addPort(v.hostIf);
+      }
+    }
+    if (!plumbed) {
       const inside = await links(v.netns);
       const pair = !inside.some((l) => l.ifname === VIP_IF);
       const root = [...(pair ? [batch.vethPair(v.hostIf, VIP, v.netns)] : []), batch.linkSetMaster(v.hostIf, v.bridge), batch.linkUp(v.hostIf)];
@@ -376,16 +404,8 @@ export class LinuxHost implements Host {
         await ip(['link', 'del', v.hostIf]);
         await ipBatch(null, root);
       });
+      await run('nsenter', [enter(v.netns), 'sh', '-c', PLUG, 'sh', ...plugArgs], { input });
     }
-    if (a.quiet) writeFileSync(p.hold, holdRules(ipv4Vip(v.address)));
-    // PING monitors: haproxy's unprivileged workers run ping with no_new_privs (file capabilities do not apply), so
-    // ICMP echo sockets are allowed for every group, in this namespace only. A held-back VIP gets its ARP table first.
-    await run('nsenter', [enter(v.netns), 'sh', '-c', PLUG, 'sh', a.quiet ? p.hold : ''], {
-      input: batchInput([
-        batch.linkUp('lo' as InterfaceName), batch.linkUp(VIP), batch.addrReplace(v.address, v.prefixLen, VIP),
-        ...(v.gateway ? [batch.routeReplaceDefault(v.gateway, VIP)] : []),
-      ]),
-    });
     const ino = inode(`/run/netns/${v.netns}`);
     const before = this.plumbingSeen.get(v.lbId);
     if (ino !== null) {
@@ -395,9 +415,6 @@ export class LinuxHost implements Host {
         addresses: [...new Set([`${v.address}/${v.prefixLen}`, ...(before?.ino === ino ? before.plumbing.addresses : [])])],
       } });
     }
-    // The VIP may have lived on another host a moment ago: tell the segment its new MAC (neighbours update). A held-back
-    // VIP says nothing until Announce.
-    if (!a.quiet) gratuitousArp(v.netns, v.address, this.opts.garpCount ?? 3);
   }
 
   /** Save the servers' state (weights, maintenance, health carry over), SIGUSR2, record what runs now. */

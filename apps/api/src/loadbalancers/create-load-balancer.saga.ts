@@ -83,7 +83,7 @@ export class CreateLoadBalancerSaga {
     const allocated: { subnet: SubnetView; holder: string }[] = [];
     const release = async () => {
       for (const { subnet: s, holder } of allocated) {
-        await this.writes.send(req, { aggregate: 'subnet', id: s.subnetId }, subnetDecider, { type: 'ReleaseVip', data: { subnetId: s.subnetId, lbId: holder, reason: 'abandoned' } }, { projectId })
+        await this.writes.sendBatched(req, { aggregate: 'subnet', id: s.subnetId }, subnetDecider, { type: 'ReleaseVip', data: { subnetId: s.subnetId, lbId: holder, reason: 'abandoned' } }, { projectId })
           .catch((err: unknown) => this.logger.error({ op: 'lb-create-saga', lbId, holder, subnetId: s.subnetId, err }, 'could not release a VIP of a refused load balancer; the sweeper will'));
       }
     };
@@ -143,7 +143,8 @@ export class CreateLoadBalancerSaga {
     req: FastifyRequest, lbId: string, projectId: string, subnet: SubnetView, address: string | null, allocated: { subnet: SubnetView; holder: string }[],
   ): Promise<{ address: string; portId: string }> {
     const portId = newId();
-    const result = await this.writes.send(req, { aggregate: 'subnet', id: subnet.subnetId }, subnetDecider, {
+    // Batched: a burst's allocations on one subnet share commits instead of queueing one append round trip each.
+    const result = await this.writes.sendBatched(req, { aggregate: 'subnet', id: subnet.subnetId }, subnetDecider, {
       type: 'AllocateVip',
       data: { subnetId: subnet.subnetId, lbId, portId, address, taken: this.lookup.takenNear(subnet, projectId), anyAddress: grantedEverything() },
     }, { projectId, wait: false });
