@@ -82,9 +82,9 @@ export type DesiredHandover =
 /**
  * This agent's side of an ACTIVE_STANDBY pair (issue 14): keepalived runs beside haproxy, with the VIP as its virtual
  * address; the interface carries `vrrpAddress` instead. `role` decides the VRRP priority (MASTER 100, BACKUP 90; both
- * nopreempt), `peerAddress` is the other side's VRRP address (null: no standby now, the pair runs degraded).
+ * nopreempt; PROMOTED 200 and preempting: the master a planned move promoted, until the next placement), `peerAddress` is the other side's VRRP address (null: no standby now, the pair runs degraded).
  */
-export type DesiredPairSide = { role: 'MASTER' | 'BACKUP'; amphora: number; vrrpAddress: string; peerAddress: string | null };
+export type DesiredPairSide = { role: 'MASTER' | 'BACKUP' | 'PROMOTED'; amphora: number; vrrpAddress: string; peerAddress: string | null };
 
 /**
  * One load balancer this agent must run (or, with `deleted`, tear down), at desired `version` under placement `epoch`
@@ -158,13 +158,15 @@ function desiredOf(catalog: Catalog, lb: LoadBalancerView, agentId: string, brid
 }
 
 /** Adds this agent's side of the pair (MASTER: the placement's agent; BACKUP: its standby), if the LB is a pair. */
-function withPairSide(d: DesiredLb, lb: LoadBalancerView, role: DesiredPairSide['role']): DesiredLb {
+function withPairSide(d: DesiredLb, lb: LoadBalancerView, role: 'MASTER' | 'BACKUP'): DesiredLb {
   const pair = lb.placement?.pair;
   if (!pair) return d;
   const [self, peer] = role === 'MASTER' ? [pair.master, pair.standby] : [pair.standby, pair.master];
   if (!self) return d;
   const peerAddress = peer?.vrrpAddress ?? (role === 'MASTER' ? lb.placement?.lastPeer ?? null : null);
-  return { ...d, pair: { role, amphora: self.amphora, vrrpAddress: self.vrrpAddress, peerAddress } };
+  // A master promoted by a planned move preempts (the old master is still up and holds the VIP until then).
+  const r: DesiredPairSide['role'] = role === 'MASTER' && lb.placement?.promoted ? 'PROMOTED' : role;
+  return { ...d, pair: { role: r, amphora: self.amphora, vrrpAddress: self.vrrpAddress, peerAddress } };
 }
 
 function desiredLb(

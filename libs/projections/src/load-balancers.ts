@@ -107,7 +107,10 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
         : null;
       lb.placement = {
         agentId: event.data.agentId, epoch: event.data.epoch, at: event.data.at, version: lb.version, appliedAt: null,
-        ...(event.data.pair ? { pair: event.data.pair, lastPeer: lastPeerOf(prev, event.data.pair) } : {}),
+        ...(event.data.pair ? {
+          pair: event.data.pair, lastPeer: lastPeerOf(prev, event.data.pair),
+          promoted: PLANNED_MOVES.has(event.data.reason) && prev?.pair?.standby?.agentId === event.data.agentId,
+        } : {}),
       };
       touch(lb, lb, event.data.at);
       lb.placementFailed = null;

@@ -39,8 +39,8 @@ export const placeLoadBalancer = ({ data, metadata }: PlaceLoadBalancer, s: Load
 
 /**
  * An ACTIVE_STANDBY load balancer is placed as a pair, a SINGLE one never (issue 14): the master is the placement's
- * agent, the standby (if any) another agent on another host with another VRRP address, and a `standby` placement keeps the
- * master. A deleted LB is placed only to be torn down, on one agent or two.
+ * agent, the standby (if any) another agent on another host with another VRRP address, a `standby` placement keeps the
+ * master, and an `operator` placement (the failover, make before break) keeps the master or promotes the standby. A deleted LB is placed only to be torn down, on one agent or two.
  */
 const checkPair = (lb: Live | Deleted, lbId: string, agentId: string, pair: PlacedPair | null, reason: PlaceLoadBalancer['data']['reason']): void => {
   if (lb.status === 'deleted') return; // only its teardown is left: any agent may apply it
@@ -61,6 +61,11 @@ const checkPair = (lb: Live | Deleted, lbId: string, agentId: string, pair: Plac
   }
   if (reason === 'standby' && lb.placement.agentId !== agentId) {
     throw new DomainError('Invalid', `a standby placement of load balancer ${lbId} keeps its master ${lb.placement.agentId}`);
+  }
+  const current = lb.placement.pair;
+  if (reason === 'operator' && current && agentId !== current.master.agentId && current.standby?.agentId !== agentId) {
+    // make before break: the VIP moves to a side that is up and tracking, never to one still to be built
+    throw new DomainError('Invalid', `an operator failover of load balancer ${lbId} promotes its standby ${current.standby?.agentId ?? '(none)'}, not agent ${agentId}`);
   }
 };
 
