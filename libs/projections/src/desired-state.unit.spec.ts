@@ -127,3 +127,33 @@ describe('desiredStateFor: what the renderer must honour or refuse', () => {
     expect(lb.pools.map((p) => p.tls)).toEqual([{ clientCertRef: null, caRef: 'http://x/v1/secrets/b', crlRef: null, versions: null, ciphers: null, alpn: null }, null]);
   });
 });
+
+describe('desiredStateFor: the roles of an ACTIVE_STANDBY pair (issue 14)', () => {
+  const side = (agentId: string, amphora: number) =>
+    ({ agentId, host: `host-${agentId}`, amphora, vrrpAddress: `10.231.0.${51 + amphora}`, vrrpPortId: `port-${amphora}` });
+  const placedPair = (agentId: string, epoch: number, reason: 'initial' | 'operator' | 'drain' | 'failover' | 'standby', pair: { master: ReturnType<typeof side>; standby: ReturnType<typeof side> | null }) =>
+    onLb({ type: 'LoadBalancerPlaced', v: 1, data: { lbId: LB, agentId, epoch, reason, pair, at } } as DomainEvent);
+  const roleOf = (c: Catalog, agentId: string) => desiredLbFor(c, agentId, LB, { physnet1: 'br-a' })?.pair?.role ?? null;
+  const first = placedPair('a1', 1, 'initial', { master: side('a1', 0), standby: side('a2', 1) });
+  it('MASTER and BACKUP, both nopreempt, as placed', () => {
+    const c = catalogWith(first);
+    expect([roleOf(c, 'a1'), roleOf(c, 'a2')]).toEqual(['MASTER', 'BACKUP']);
+  });
+  it('a planned move that promotes the standby makes it PROMOTED (it preempts); the old master, kept as standby, BACKUP', () => {
+    const c = catalogWith(first, placedPair('a2', 2, 'operator', { master: side('a2', 1), standby: side('a1', 0) }));
+    expect([roleOf(c, 'a2'), roleOf(c, 'a1')]).toEqual(['PROMOTED', 'BACKUP']);
+  });
+  it('MASTER again with the next placement (the new standby)', () => {
+    const c = catalogWith(first, placedPair('a2', 2, 'drain', { master: side('a2', 1), standby: side('a1', 0) }),
+      placedPair('a2', 3, 'standby', { master: side('a2', 1), standby: side('a3', 2) }));
+    expect([roleOf(c, 'a2'), roleOf(c, 'a3'), roleOf(c, 'a1')]).toEqual(['MASTER', 'BACKUP', null]);
+  });
+  it('a BACKUP failover (the same pair placed again) leaves the master MASTER', () => {
+    const c = catalogWith(first, placedPair('a1', 2, 'operator', { master: side('a1', 0), standby: side('a2', 1) }));
+    expect(roleOf(c, 'a1')).toBe('MASTER');
+  });
+  it('a promotion after the master\'s death (not a planned move) stays MASTER', () => {
+    const c = catalogWith(first, placedPair('a2', 2, 'failover', { master: side('a2', 1), standby: null }));
+    expect(roleOf(c, 'a2')).toBe('MASTER');
+  });
+});
