@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { canUseNetns, netnsRunId } from '@lbaas/testing';
 import { apiClient, type ApiClient } from './support/stack';
-import { servedLoadBalancer, startHostsLab, startProber, stopProbers, type Host, type HostsLab, type Probe } from './support/hosts';
+import { servedLoadBalancer, startHostsLab, startProber, stopProbers, type HostsLab, type Probe } from './support/hosts';
+import { pairProbes, waitFor } from './support/pair';
 
 /**
  * Planned moves of an ACTIVE_STANDBY pair through the real apps (issue 14, make before break), on three simulated hosts
@@ -18,47 +17,13 @@ if (!root) console.warn('SKIPPED LOUDLY: test/active-standby-moves.e2e.spec.ts n
 const maybe = root ? describe : describe.skip;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-type Amphora = { id: string; role: string; status: string; compute_id: string; vrrp_ip: string | null };
-
 maybe('ACTIVE_STANDBY planned moves: operator failover, amphora failover, drain (make before break)', () => {
   const id = netnsRunId();
   let lab: HostsLab;
   let api: ApiClient;
   const ids: Record<string, string> = {};
   const lbPath = () => `/v2/lbaas/loadbalancers/${ids.lb}`;
-  const hostOf = (agentId: string): Host => lab.hosts.find((h) => h.agentId === agentId) as Host;
-  const amphorae = async (): Promise<Amphora[]> => (await api.get(`/v2/octavia/amphorae?loadbalancer_id=${ids.lb}`)).body.amphorae;
-  const agentOf = (a: Amphora | undefined) => a?.compute_id.replace(/^host-/, '');
-  const byRole = async () => {
-    const list = await amphorae();
-    const m = list.find((a) => a.role === 'MASTER');
-    const b = list.find((a) => a.role === 'BACKUP');
-    return { list, master: agentOf(m), backup: agentOf(b), masterId: m?.id, backupId: b?.id };
-  };
-  const vrrpRole = (agentId: string): string | null => {
-    try { return readFileSync(join(hostOf(agentId).runDir, ids.lb, 'vrrp.role'), 'utf8').trim(); } catch { return null; }
-  };
-  const transitions = (agentId: string): { at: number; role: string }[] => {
-    try {
-      return readFileSync(join(hostOf(agentId).runDir, ids.lb, 'vrrp.log'), 'utf8').split('\n').filter(Boolean)
-        .map((l) => ({ at: Number(l.split(' ')[0]), role: l.split(' ')[1] }));
-    } catch { return []; }
-  };
-  const waitFor = async <T>(what: string, ms: number, probe: () => Promise<T | null | undefined> | T | null | undefined): Promise<T> => {
-    const t0 = Date.now();
-    for (;;) {
-      const v = await probe();
-      if (v !== null && v !== undefined) return v;
-      if (Date.now() - t0 > ms) throw new Error(`${what}: not within ${ms} ms`);
-      await sleep(100);
-    }
-  };
-  const sampleHolders = () => {
-    const samples: { t: number; holders: string[] }[] = [];
-    let on = true;
-    const loop = (async () => { while (on) { samples.push({ t: Date.now(), holders: await lab.vipHolders(ids.lb, ids.vip) }); await sleep(30); } })();
-    return { async stop() { on = false; await loop; return samples; } };
-  };
+  const { hostOf, amphorae, agentOf, byRole, vrrpRole, transitions, sampleHolders } = pairProbes(() => lab, () => api, () => ids.lb, () => ids.vip);
   const hasCopy = async (agentId: string) => (await lab.inHost(hostOf(agentId), 'ip', ['netns', 'list'])).includes(`qlbaas-${ids.lb}`);
   /** Runs `move` under traffic; the probes (every 20 ms, each may take 2 s: a retransmitted SYN is not a failure) and holder samples. */
   const underTraffic = async (what: string, move: () => Promise<void>): Promise<{ probes: Probe[]; dual: unknown[] }> => {

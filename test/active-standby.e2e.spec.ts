@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { canUseNetns, netnsRunId } from '@lbaas/testing';
 import { apiClient, type ApiClient } from './support/stack';
 import { outageAfter, servedLoadBalancer, startHostsLab, startProber, stopProbers, type Host, type HostsLab } from './support/hosts';
+import { pairProbes, waitFor } from './support/pair';
 
 /**
  * ACTIVE_STANDBY through the real apps (issue 14): api, scheduler, failover-watcher and an agent on each of three
@@ -16,8 +17,6 @@ if (!root) console.warn('SKIPPED LOUDLY: test/active-standby.e2e.spec.ts needs r
 const maybe = root ? describe : describe.skip;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-type Amphora = { id: string; role: string; status: string; compute_id: string; vrrp_ip: string | null; ha_ip: string; vrrp_priority: number | null; vrrp_port_id: string | null };
-
 maybe('ACTIVE_STANDBY: a VRRP pair placed, promoted and completed by the control plane', () => {
   const id = netnsRunId();
   let lab: HostsLab;
@@ -25,41 +24,7 @@ maybe('ACTIVE_STANDBY: a VRRP pair placed, promoted and completed by the control
   const ids: Record<string, string> = {};
   const lbPath = () => `/v2/lbaas/loadbalancers/${ids.lb}`;
   const waitActive = (ms = 20_000) => api.waitFor(lbPath(), (b) => b?.loadbalancer?.provisioning_status === 'ACTIVE', ms);
-  const hostOf = (agentId: string): Host => lab.hosts.find((h) => h.agentId === agentId) as Host;
-  /** `openstack loadbalancer amphora list --loadbalancer <lb>`: GET /v2/octavia/amphorae?loadbalancer_id=<lb>. */
-  const amphorae = async (): Promise<Amphora[]> => (await api.get(`/v2/octavia/amphorae?loadbalancer_id=${ids.lb}`)).body.amphorae;
-  const agentOf = (a: Amphora | undefined) => a?.compute_id.replace(/^host-/, '');
-  const byRole = async () => {
-    const list = await amphorae();
-    return { list, master: agentOf(list.find((a) => a.role === 'MASTER')), backup: agentOf(list.find((a) => a.role === 'BACKUP')) };
-  };
-  /** The role this host's keepalived of the LB last notified (its notify script writes it in the run dir). */
-  const vrrpRole = (agentId: string): string | null => {
-    try { return readFileSync(join(hostOf(agentId).runDir, ids.lb, 'vrrp.role'), 'utf8').trim(); } catch { return null; }
-  };
-  /** Every VRRP transition this host's keepalived of the LB notified: [epoch ms, role]. */
-  const transitions = (agentId: string): { at: number; role: string }[] => {
-    try {
-      return readFileSync(join(hostOf(agentId).runDir, ids.lb, 'vrrp.log'), 'utf8').split('\n').filter(Boolean)
-        .map((l) => ({ at: Number(l.split(' ')[0]), role: l.split(' ')[1] }));
-    } catch { return []; }
-  };
-  const waitFor = async <T>(what: string, ms: number, probe: () => Promise<T | null | undefined> | T | null | undefined): Promise<T> => {
-    const t0 = Date.now();
-    for (;;) {
-      const v = await probe();
-      if (v !== null && v !== undefined) return v;
-      if (Date.now() - t0 > ms) throw new Error(`${what}: not within ${ms} ms`);
-      await sleep(100);
-    }
-  };
-  /** Samples which hosts hold the VIP (address on an up vip0, uplink up) until stopped. */
-  const sampleHolders = () => {
-    const samples: { t: number; holders: string[] }[] = [];
-    let on = true;
-    const loop = (async () => { while (on) { samples.push({ t: Date.now(), holders: await lab.vipHolders(ids.lb, ids.vip) }); await sleep(30); } })();
-    return { async stop() { on = false; await loop; return samples; } };
-  };
+  const { hostOf, byRole, vrrpRole, transitions, sampleHolders } = pairProbes(() => lab, () => api, () => ids.lb, () => ids.vip);
 
   beforeAll(async () => {
     lab = await startHostsLab({ id, hosts: 3, env: { PLACEMENT_TIMEOUT_MS: '4000' } });
