@@ -1,7 +1,7 @@
 import { canUseNetns, netnsRunId } from '@lbaas/testing';
-import { apiClient, type ApiClient } from './support/stack';
-import { servedLoadBalancer, startHostsLab, startProber, stopProbers, type HostsLab, type Probe } from './support/hosts';
-import { pairProbes, waitFor } from './support/pair';
+import type { ApiClient } from './support/stack';
+import { startProber, stopProbers, type HostsLab, type Probe } from './support/hosts';
+import { pairProbes, startPairLab, waitFor } from './support/pair';
 
 /**
  * Planned moves of an ACTIVE_STANDBY pair through the real apps (issue 14, make before break), on three simulated hosts
@@ -41,13 +41,9 @@ maybe('ACTIVE_STANDBY planned moves: operator failover, amphora failover, drain 
   };
 
   beforeAll(async () => {
-    lab = await startHostsLab({ id, hosts: 3, env: { PLACEMENT_TIMEOUT_MS: '4000' } });
-    api = apiClient(lab.apiUrl, { 'x-project-id': 'e2e-project' });
-    const profile = (await api.post('/v2/lbaas/flavorprofiles', {
-      flavorprofile: { name: 'pair', provider_name: 'lbaas', flavor_data: '{"loadbalancer_topology": "ACTIVE_STANDBY"}' },
-    })).body.flavorprofile;
-    const flavor = (await api.post('/v2/lbaas/flavors', { flavor: { name: 'pair', flavor_profile_id: profile.id } })).body.flavor;
-    Object.assign(ids, await servedLoadBalancer(api, lab, 'asm', (lbId) => api.waitFor<any>(`/v2/lbaas/loadbalancers/${lbId}`, (b) => b?.loadbalancer?.provisioning_status === 'ACTIVE', 30_000), { flavor_id: flavor.id }));
+    const started = await startPairLab(id, 'asm');
+    ({ lab, api } = started);
+    Object.assign(ids, started.ids);
     const r = await waitFor('both sides, one VRRP master', 20_000, async () => {
       const x = await byRole();
       const roles = [x.master, x.backup].map((a) => (a ? vrrpRole(a) : null)).sort().join();

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canUseNetns, netnsRunId } from '@lbaas/testing';
-import { apiClient, type ApiClient } from './support/stack';
-import { outageAfter, servedLoadBalancer, startHostsLab, startProber, stopProbers, type Host, type HostsLab } from './support/hosts';
-import { pairProbes, waitFor } from './support/pair';
+import type { ApiClient } from './support/stack';
+import { outageAfter, startProber, stopProbers, type Host, type HostsLab } from './support/hosts';
+import { pairProbes, startPairLab, waitFor } from './support/pair';
 
 /**
  * ACTIVE_STANDBY through the real apps (issue 14): api, scheduler, failover-watcher and an agent on each of three
@@ -27,14 +27,9 @@ maybe('ACTIVE_STANDBY: a VRRP pair placed, promoted and completed by the control
   const { hostOf, byRole, vrrpRole, transitions, sampleHolders } = pairProbes(() => lab, () => api, () => ids.lb, () => ids.vip);
 
   beforeAll(async () => {
-    lab = await startHostsLab({ id, hosts: 3, env: { PLACEMENT_TIMEOUT_MS: '4000' } });
-    api = apiClient(lab.apiUrl, { 'x-project-id': 'e2e-project' });
-    const profile = (await api.post('/v2/lbaas/flavorprofiles', {
-      flavorprofile: { name: 'pair', provider_name: 'lbaas', flavor_data: '{"loadbalancer_topology": "ACTIVE_STANDBY"}' },
-    })).body.flavorprofile;
-    const flavor = (await api.post('/v2/lbaas/flavors', { flavor: { name: 'pair', flavor_profile_id: profile.id } })).body.flavor;
-    ids.flavor = flavor.id;
-    Object.assign(ids, await servedLoadBalancer(api, lab, 'as', (lbId) => api.waitFor<any>(`/v2/lbaas/loadbalancers/${lbId}`, (b) => b?.loadbalancer?.provisioning_status === 'ACTIVE', 30_000), { flavor_id: flavor.id }));
+    const started = await startPairLab(id, 'as');
+    ({ lab, api } = started);
+    Object.assign(ids, started.ids);
   }, 240_000);
 
   afterAll(async () => {

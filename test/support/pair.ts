@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ApiClient } from './stack';
-import type { Host, HostsLab } from './hosts';
+import { apiClient, type ApiClient } from './stack';
+import { servedLoadBalancer, startHostsLab, type Host, type HostsLab } from './hosts';
 
 /** An amphora as `GET /v2/octavia/amphorae` renders it (the fields the ACTIVE_STANDBY specs read). */
 export type Amphora = {
@@ -57,4 +57,20 @@ export function pairProbes(lab: () => HostsLab, api: () => ApiClient, lb: () => 
     return { async stop() { on = false; await loop; return samples; } };
   };
   return { hostOf, amphorae, agentOf, byRole, vrrpRole, transitions, sampleHolders };
+}
+
+/**
+ * Three simulated hosts with the whole stack, an ACTIVE_STANDBY flavor and a load balancer of it serving through its
+ * VIP (hosts.ts servedLoadBalancer): the lab, the API client and the ids (`flavor`, `lb`, `vip`, ...).
+ */
+export async function startPairLab(id: string, name: string): Promise<{ lab: HostsLab; api: ApiClient; ids: Record<string, string> }> {
+  const lab = await startHostsLab({ id, hosts: 3, env: { PLACEMENT_TIMEOUT_MS: '4000' } });
+  const api = apiClient(lab.apiUrl, { 'x-project-id': 'e2e-project' });
+  const profile = (await api.post('/v2/lbaas/flavorprofiles', {
+    flavorprofile: { name: 'pair', provider_name: 'lbaas', flavor_data: '{"loadbalancer_topology": "ACTIVE_STANDBY"}' },
+  })).body.flavorprofile;
+  const flavor = (await api.post('/v2/lbaas/flavors', { flavor: { name: 'pair', flavor_profile_id: profile.id } })).body.flavor;
+  const served = await servedLoadBalancer(api, lab, name, (lbId) =>
+    api.waitFor<any>(`/v2/lbaas/loadbalancers/${lbId}`, (b) => b?.loadbalancer?.provisioning_status === 'ACTIVE', 30_000), { flavor_id: flavor.id });
+  return { lab, api, ids: { flavor: flavor.id, ...served } };
 }
