@@ -14,7 +14,7 @@ if npm run --silent check:deps; then deps_failed=0; else deps_failed=1; fi
 
 # 2. Every jest tier.
 report=$(mktemp /tmp/lbaas-jest-XXXXXX.json)
-NX_DAEMON=false npx jest --runInBand --json --outputFile="$report" "$@"
+NX_DAEMON=false npx jest --runInBand --forceExit --json --outputFile="$report" "$@"
 status=$?
 node -e '
   const r = require(process.argv[1]);

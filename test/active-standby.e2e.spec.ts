@@ -104,6 +104,9 @@ maybe('ACTIVE_STANDBY: a VRRP pair placed, promoted and completed by the control
   });
 
   it('the VRRP master\'s haproxy dies: keepalived moves the VIP to the standby, the agent restarts haproxy, the VIP stays on one host', async () => {
+    // ACTIVE counts the master's report only: the standby placed by the previous test may still be building. Its
+    // keepalived must be running as BACKUP before the master's haproxy dies, or nobody can take over.
+    await waitFor('the new standby runs keepalived as BACKUP', 30_000, async () => (vrrpRole(ids.backup) === 'BACKUP' ? true : null));
     const holders = sampleHolders();
     const probe = startProber(lab.clientNs, `http://${ids.vip}/`, 20, 300);
     await sleep(500);

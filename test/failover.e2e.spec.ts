@@ -5,7 +5,7 @@ import { loadBalancer } from '@lbaas/domain';
 import { handle, jetStreamEventStore } from '@lbaas/event-store';
 import { canUseNetns, netnsRunId } from '@lbaas/testing';
 import { apiClient, type ApiClient } from './support/stack';
-import { outageAfter, servedLoadBalancer, startHostsLab, startProber, stopProbers, type Host, type HostsLab } from './support/hosts';
+import { outageAfter, servedLoadBalancer, sampleVipHolders, startHostsLab, startProber, stopProbers, type Host, type HostsLab } from './support/hosts';
 
 /**
  * Failover, fencing and restart by replay (issue 4), end to end: three controller hosts, each its own network and
@@ -46,13 +46,8 @@ maybe('failover: a host dies, is cut off, restarts; its load balancer keeps serv
       await nc.close();
     }
   };
-  /** Samples which hosts hold the VIP (address on an up vip0, uplink up) until stopped. */
-  const sampleHolders = () => {
-    const samples: { t: number; holders: string[] }[] = [];
-    let on = true;
-    const loop = (async () => { while (on) { samples.push({ t: Date.now(), holders: await lab.vipHolders(ids.lb, ids.vip) }); await sleep(30); } })();
-    return { async stop() { on = false; await loop; return samples; } };
-  };
+  /** Samples which hosts hold the VIP until stopped (test/support/hosts.ts). */
+  const sampleHolders = () => sampleVipHolders(lab, ids.lb, ids.vip);
 
   beforeAll(async () => {
     // LEASE_TEST_STALL_MS: SIGUSR2 blocks an agent's event loop for 6 s, twice its 3 s lease (the busy test below).

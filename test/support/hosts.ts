@@ -71,6 +71,14 @@ export type HostsLab = {
   stop(): Promise<void>;
 };
 
+/** Samples which hosts hold `vip` of `lbId` (address on an up vip0, uplink up) every 30 ms until `stop()`. */
+export function sampleVipHolders(lab: Pick<HostsLab, 'vipHolders'>, lbId: string, vip: string): { stop(): Promise<{ t: number; holders: string[] }[]> } {
+  const samples: { t: number; holders: string[] }[] = [];
+  let on = true;
+  const loop = (async () => { while (on) { samples.push({ t: Date.now(), holders: await lab.vipHolders(lbId, vip) }); await sleep(30); } })();
+  return { async stop() { on = false; await loop; return samples; } };
+}
+
 export async function startHostsLab(o: { id: string; hosts: number; env?: Record<string, string>; agentEnv?: Record<string, string> }): Promise<HostsLab> {
   const { id } = o;
   const octet = 100 + (parseInt(id.slice(0, 2), 16) % 150);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { apiClient, type ApiClient } from './stack';
-import { servedLoadBalancer, startHostsLab, type Host, type HostsLab } from './hosts';
+import { sampleVipHolders, servedLoadBalancer, startHostsLab, type Host, type HostsLab } from './hosts';
 
 /** An amphora as `GET /v2/octavia/amphorae` renders it (the fields the ACTIVE_STANDBY specs read). */
 export type Amphora = {
@@ -49,13 +49,8 @@ export function pairProbes(lab: () => HostsLab, api: () => ApiClient, lb: () => 
         .map((l) => ({ at: Number(l.split(' ')[0]), role: l.split(' ')[1] }));
     } catch { return []; }
   };
-  /** Samples which hosts hold the VIP (address on an up vip0, uplink up) every 30 ms until stopped. */
-  const sampleHolders = () => {
-    const samples: { t: number; holders: string[] }[] = [];
-    let on = true;
-    const loop = (async () => { while (on) { samples.push({ t: Date.now(), holders: await lab().vipHolders(lb(), vip()) }); await sleep(30); } })();
-    return { async stop() { on = false; await loop; return samples; } };
-  };
+  /** Samples which hosts hold the VIP until stopped (hosts.ts). */
+  const sampleHolders = () => sampleVipHolders(lab(), lb(), vip());
   return { hostOf, amphorae, agentOf, byRole, vrrpRole, transitions, sampleHolders };
 }
 

@@ -212,6 +212,18 @@ function checkLb(d: DesiredLb): void {
     parse.token(x.subnetId, 'additional VIP subnet id');
     if (x.prefixLen !== null) parse.prefixLength(x.prefixLen, address, "additional VIP subnet's prefix length");
   }
+  // A pair side's VRRP address becomes the VIP interface's address (ip batch lines) and, with the peer's, keepalived.conf.
+  if (d.pair !== undefined && d.pair !== null) {
+    const { role, vrrpAddress, peerAddress, amphora } = d.pair;
+    if (role !== 'MASTER' && role !== 'BACKUP') invalid('VRRP role', role, 'is not MASTER or BACKUP');
+    parse.count(amphora, 'amphora ordinal');
+    const own = parse.ipAddress(vrrpAddress, 'VRRP address');
+    const vipFamily = familyOf(parse.ipAddress(d.vip.address, 'VIP address'));
+    if (familyOf(own) !== vipFamily) invalid('VRRP address', vrrpAddress, "is not of the VIP's address family");
+    if (peerAddress !== null && familyOf(parse.ipAddress(peerAddress, 'VRRP peer address')) !== vipFamily) {
+      invalid('VRRP peer address', peerAddress, "is not of the VIP's address family");
+    }
+  }
   if (!Array.isArray(d.listeners) || !Array.isArray(d.pools)) invalid('load balancer tree', '', 'has no listener and pool lists');
   if (d.listeners.length > 1000 || d.pools.length > 1000) invalid('load balancer tree', d.listeners.length + d.pools.length, 'is too large (more than 1000 listeners or pools)');
   for (const l of d.listeners) {

@@ -65,6 +65,13 @@ describe('parseDesiredState: the agent entrance', () => {
     expect(refusedReason(parsed.desired.loadBalancers[0])).toBeNull();
   });
 
+  it('passes a pair side whose VRRP addresses are of the VIP\'s family', () => {
+    const side = desiredLb({ pair: { role: 'BACKUP', amphora: 1, vrrpAddress: '10.231.0.6', peerAddress: '10.231.0.7' } });
+    const parsed = parseDesiredState(state(side));
+    expect(parsed.refused).toEqual([]);
+    expect(parsed.desired.loadBalancers).toEqual([side]);
+  });
+
   it.each([
     ['a hostile gateway', vip({ gatewayIp: '10.231.0.1\nnetns exec x touch /tmp/m' }), /gateway/],
     ['a hostile bridge mapping', vip({ bridge: { kind: 'mapped', name: 'br0 ; id', physicalNetwork: 'p' } }), /bridge/],
@@ -77,6 +84,9 @@ describe('parseDesiredState: the agent entrance', () => {
     ['an additional VIP with an ip batch line in it', desiredLb({ additionalVips: [{ address: '10.0.0.5/8 dev lo\naddr flush dev vip0', subnetId: 's', prefixLen: 24 }] }), /additional VIP/],
     ['an additional VIP with a prefix of the wrong family', desiredLb({ additionalVips: [{ address: '10.0.0.5', subnetId: 's', prefixLen: 64 }] }), /additional VIP subnet's prefix length/],
     ['additional VIPs that are not a list', desiredLb({ additionalVips: 'x' as unknown as [] }), /additional VIPs/],
+    ['a VRRP address with an ip batch line in it', desiredLb({ pair: { role: 'MASTER', amphora: 0, vrrpAddress: '10.0.0.6/8 dev lo\naddr flush dev vip0', peerAddress: '10.0.0.7' } }), /VRRP address/],
+    ['a VRRP peer with a keepalived block in it', desiredLb({ pair: { role: 'BACKUP', amphora: 1, vrrpAddress: '10.0.0.6', peerAddress: '10.0.0.7\n}\nvrrp_script x {' } }), /VRRP peer address/],
+    ['a VRRP role keepalived does not know', desiredLb({ pair: { role: 'EVIL' as 'MASTER', amphora: 0, vrrpAddress: '10.0.0.6', peerAddress: null } }), /VRRP role/],
     ['a version that is not a number', { ...good, epoch: '1' as unknown as number }, null],
   ])('refuses %s: the plan rejects it with the reason and plans nothing', (_what, lb, why) => {
     const parsed = parseDesiredState(state(lb, good));

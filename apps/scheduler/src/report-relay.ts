@@ -1,5 +1,5 @@
 import { FairQueue } from '@lbaas/app-shell';
-import { EVENT_STREAM, parseReportSubject, REPORT_STREAM, subjects, type Actor } from '@lbaas/contracts';
+import { EVENT_STREAM, parseEventSubject, parseReportSubject, REPORT_STREAM, subjects, type Actor } from '@lbaas/contracts';
 import { DomainError, loadBalancer, relayedReport } from '@lbaas/domain';
 import {
   decodeCommit, handle, leaderGet, runProjection, stateKey, type EventStore, type Projection, type StateCache, type StoredCommit,
@@ -67,9 +67,8 @@ export async function startReportRelay(o: Readonly<{
   };
   const unsubscribe = o.created?.onApplied((c) => {
     const e = c.events[0] as Created | undefined;
-    if (e?.type === 'LoadBalancerCreated' && e.data.projectId && c.subject.startsWith('lbaas.evt.lb.')) {
-      remember(c.subject.slice('lbaas.evt.lb.'.length), e.data.projectId);
-    }
+    const at = parseEventSubject(c.subject);
+    if (e?.type === 'LoadBalancerCreated' && e.data.projectId && at?.aggregate === 'lb') remember(at.id, e.data.projectId);
   });
 
   /** True when the LB's state this process holds already says so: nothing to append. */

@@ -1,3 +1,4 @@
+import { AGENT_ID } from '@lbaas/contracts';
 import { RenderError } from '@lbaas/haproxy-config';
 
 /**
@@ -18,8 +19,6 @@ import { RenderError } from '@lbaas/haproxy-config';
  */
 
 export const FENCE_FAMILY = 'bridge';
-/** Agent ids as libs/contracts AGENT_ID has them (repeated here: this lib does not depend on contracts). */
-const AGENT = /^[a-z0-9][a-z0-9-]{0,23}$/;
 /** Linux interface names (IFNAMSIZ 16 with the NUL) of characters nft reads literally inside quotes. */
 const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
 /** The lease element's key (see above). */
@@ -31,7 +30,7 @@ const refuse = (what: string, v: unknown): never => { throw new RenderError(`${w
 
 /** The table of agent `agentId`. */
 export function fenceTable(agentId: string): string {
-  return typeof agentId === 'string' && AGENT.test(agentId) ? `lbaas_fence_${agentId}` : refuse('agent id', agentId);
+  return typeof agentId === 'string' && AGENT_ID.test(agentId) ? `lbaas_fence_${agentId}` : refuse('agent id', agentId);
 }
 
 const port = (p: string): string => (typeof p === 'string' && IFNAME.test(p) ? `"${p}"` : refuse('port', p));
