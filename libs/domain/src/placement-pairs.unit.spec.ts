@@ -1,9 +1,9 @@
 import { vrrpHolderKey, type PairSide, type PlacedPair } from '@lbaas/events';
 import { workflowSpec } from '@lbaas/testing';
 import { adminStateChanged, agentRegistered, declaredDown, declaredUp } from './agent.fixtures';
-import { applied, lbCreated, lbDeleted, lbPlaced } from './load-balancer/load-balancer.fixtures';
+import { applied, handoverReleased, lbCreated, lbDeleted, lbPlaced } from './load-balancer/load-balancer.fixtures';
 import { networkCreated, vipAllocated } from './network.fixtures';
-import { chooseStandbyAgent, pairFailover, placementWorkflow, type PlacementCommand, type PlacementInput } from './placement';
+import { chooseStandbyAgent, PAIR_RETIRE_DRAIN_MS, pairFailover, placementWorkflow, type PlacementCommand, type PlacementInput } from './placement';
 import { at, placementOptions, tick } from './placement.fixtures';
 
 /** The scheduler and ACTIVE_STANDBY pairs (issue 14): both sides, VRRP addresses, promotion, new standbys. */
@@ -100,6 +100,16 @@ describe('scheduler: ACTIVE_STANDBY planned moves (make before break)', () => {
   it('operator failover (roles swapped): the old master, up, is replaced by a new standby on another host once the promoted master applied', () =>
     given([...operated(swapped), applied(1, { agentId: 'agent-b', epoch: 2 })]).when(tick(6))
       .then([placePair({ master: side('agent-b', 1), standby: side('agent-c', 2) }, 6, 2, 'standby')]));
+  const releasedAt = (seconds: number): PlacementInput => {
+    const e = handoverReleased({ agentId: 'agent-a', epoch: 2 });
+    return { ...e, data: { ...e.data, at: at(seconds) } };
+  };
+  it('operator failover: the old master, released at 6 s, is replaced only PAIR_RETIRE_DRAIN_MS later (it still serves stragglers)', () => {
+    const released = [...operated(swapped), applied(1, { agentId: 'agent-b', epoch: 2 }), releasedAt(6)];
+    given(released).when(tick(6 + PAIR_RETIRE_DRAIN_MS / 1000 - 1)).then([]);
+    given(released).when(tick(6 + PAIR_RETIRE_DRAIN_MS / 1000))
+      .then([placePair({ master: side('agent-b', 1), standby: side('agent-c', 2) }, 6 + PAIR_RETIRE_DRAIN_MS / 1000, 2, 'standby')]);
+  });
   it('operator failover: nothing before the promoted master applied', () =>
     given(operated(swapped)).when(tick(6)).then([]));
   it('operator failover on two hosts: the old master stays the standby', () =>

@@ -8,6 +8,12 @@ import { evolveVips, releaseVipKey, sweepVips, type TrackedVips } from './vip-sw
 import { mayIssue, type Issued, type Tick, toMs, type Workflow } from './workflow';
 
 /** How the scheduler places load balancers. */
+/**
+ * How long the old master of a pair's planned promotion stays (as the standby, serving what still reaches it) after it
+ * released the VIP, before the scheduler replaces it by a new standby: as the SINGLE hand-over's minimum drain.
+ */
+export const PAIR_RETIRE_DRAIN_MS = 3_000;
+
 export type PlacementOptions = Readonly<{
   /** `random` (Neutron's ChanceScheduler) or `least-loaded` (fewest load balancers hosted). */
   strategy: 'random' | 'least-loaded';
@@ -51,6 +57,8 @@ export type TrackedLoadBalancer = Readonly<{
    * amphora ordinal, replaced by a new standby on another host once the master applied that epoch (null: none).
    */
   retiring: number | null;
+  /** When the old master of a planned promotion released the VIP (its hand-over report), else null. */
+  releasedAtMs: number | null;
 }>;
 /** One agent as the scheduler tracks it. */
 export type TrackedAgent = Readonly<{
@@ -111,7 +119,7 @@ const evolveLb = (s: PlacementState, e: LoadBalancerEvent): PlacementState => {
       lbId, networkId: e.data.vipNetworkId, createdAtMs: toMs(e.data.at), deleted: false, agentId: null, epoch: 0,
       version: 0, appliedVersion: 0, placementFailed: false, zone: e.data.availabilityZone?.agentZone ?? null,
       activeStandby: e.data.flavor?.topology === 'ACTIVE_STANDBY', subnetId: e.data.vipSubnetId, pair: null, nextAmphora: 0,
-      sideAgents: new Map(), appliedEpoch: 0, retiring: null,
+      sideAgents: new Map(), appliedEpoch: 0, retiring: null, releasedAtMs: null,
     };
   }
   if (!lb) return s;
@@ -123,13 +131,16 @@ const evolveLb = (s: PlacementState, e: LoadBalancerEvent): PlacementState => {
         nextAmphora: Math.max(lb.nextAmphora, ...[e.data.pair?.master, e.data.pair?.standby].map((x) => (x ? x.amphora + 1 : 0))),
         sideAgents: [e.data.pair?.master, e.data.pair?.standby].reduce(
           (m, x) => (x ? new Map(m).set(x.amphora, x.agentId) : m), lb.sideAgents as ReadonlyMap<number, string>),
-        retiring: e.data.pair?.standby && PLANNED_MOVES.has(e.data.reason) ? e.data.pair.standby.amphora : null,
+        retiring: e.data.pair?.standby && PLANNED_MOVES.has(e.data.reason) ? e.data.pair.standby.amphora : null, releasedAtMs: null,
       };
       inFlight = without(inFlight, `place/${lbId}`);
       break;
     case 'LoadBalancerPlacementFailed':
       lb = { ...lb, placementFailed: true };
       inFlight = without(inFlight, `fail-placement/${lbId}`);
+      break;
+    case 'LoadBalancerHandoverReleased':
+      if (e.data.epoch === lb.epoch) lb = { ...lb, releasedAtMs: toMs(e.data.at) };
       break;
     case 'DesiredStateApplied':
       lb = { ...lb, appliedVersion: Math.max(lb.appliedVersion, e.data.version), appliedEpoch: Math.max(lb.appliedEpoch, e.data.epoch) };
@@ -400,7 +411,9 @@ const decide = (options: PlacementOptions) => (input: PlacementInput, s: Placeme
       return;
     }
     const retiring = sb !== null && lb.retiring === sb.amphora;
-    if (retiring && lb.appliedEpoch < lb.epoch) return; // the promoted master has not served this placement yet
+    // The promoted master has not served this placement yet, or the old master released the VIP less than
+    // PAIR_RETIRE_DRAIN_MS ago (it still serves what reaches it: neighbours that missed the gratuitous ARPs).
+    if (retiring && (lb.appliedEpoch < lb.epoch || (lb.releasedAtMs !== null && nowMs < lb.releasedAtMs + PAIR_RETIRE_DRAIN_MS))) return;
     if (sb && usable(sb.agentId) && !retiring) return;
     const standby = chooseStandby(lb, master, retiring ? sb.agentId : null);
     const side = standby === null ? null : sideOf(lb, standby, lb.nextAmphora);

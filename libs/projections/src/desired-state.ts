@@ -74,6 +74,8 @@ export type DesiredPool = {
  * held back, reports it prepared, and announces the VIP once the old copy released it (or its agent is down, or a
  * timeout passed). `outgoing`: this agent was the previous placement; it keeps its copy until the new one is prepared,
  * then stops answering ARP (release) and drains it. Times are the events' `at` (the agent applies its timeouts to them).
+ * An ACTIVE_STANDBY pair's planned promotion is the same hand-over between its two sides: `incoming` on the promoted
+ * master (PROMOTED), `outgoing` on the old master, which stays the placement's standby (its epoch is the current one).
  */
 export type DesiredHandover =
   | { role: 'incoming'; fromAgentId: string; fromEpoch: number; placedAt: string; preparedAt: string | null; releasedAt: string | null; fromAgentDown: boolean }
@@ -145,15 +147,14 @@ function desiredOf(catalog: Catalog, lb: LoadBalancerView, agentId: string, brid
       : null;
     return withPairSide(desiredLb(catalog, lb, lb.placement.epoch, incoming, bridgeMappings), lb, 'MASTER');
   }
+  const outgoing: DesiredHandover | null = h && h.fromAgentId === agentId
+    ? { role: 'outgoing', toAgentId: h.toAgentId, toEpoch: h.toEpoch, placedAt: h.placedAt, preparedAt: h.preparedAt, releasedAt: h.releasedAt }
+    : null;
   if (lb.placement?.pair?.standby?.agentId === agentId) {
-    return withPairSide(desiredLb(catalog, lb, lb.placement.epoch, null, bridgeMappings), lb, 'BACKUP');
+    // A pair's old master after a planned promotion stays on as the standby and hands the VIP over from there.
+    return withPairSide(desiredLb(catalog, lb, lb.placement.epoch, outgoing, bridgeMappings), lb, 'BACKUP');
   }
-  if (h && h.fromAgentId === agentId) {
-    const outgoing: DesiredHandover = {
-      role: 'outgoing', toAgentId: h.toAgentId, toEpoch: h.toEpoch, placedAt: h.placedAt, preparedAt: h.preparedAt, releasedAt: h.releasedAt,
-    };
-    return desiredLb(catalog, lb, h.fromEpoch, outgoing, bridgeMappings);
-  }
+  if (outgoing && h) return desiredLb(catalog, lb, h.fromEpoch, outgoing, bridgeMappings);
   return null;
 }
 

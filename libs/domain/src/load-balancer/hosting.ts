@@ -134,11 +134,15 @@ export const reportHandoverPrepared = ({ data, metadata }: ReportHandoverPrepare
   return [{ type: 'LoadBalancerHandoverPrepared', v: 1, data: { ...data, at: metadata.now } }];
 };
 
-/** Only the agent and epoch the hand-over comes from may release the VIP. Once per hand-over. */
+/**
+ * Only the agent the hand-over comes from may release the VIP, at the epoch it comes from (a SINGLE copy's old
+ * placement) or, for a pair's promotion, at the current one (the old master stays on as the standby). Once per hand-over.
+ */
 export const reportHandoverReleased = ({ data, metadata }: ReportHandoverReleased, s: LoadBalancer): LoadBalancerEvent[] => {
   if (s.status === 'none') throw notFound('Load Balancer', data.lbId);
   const h = s.placement.handover;
-  if (!h || h.fromAgentId !== data.agentId || h.fromEpoch !== data.epoch) {
+  const asStandby = s.placement.pair?.standby?.agentId === data.agentId && s.placement.epoch === data.epoch;
+  if (!h || h.fromAgentId !== data.agentId || (h.fromEpoch !== data.epoch && !asStandby)) {
     throw new DomainError('Forbidden', `agent ${data.agentId} is not handing over load balancer ${data.lbId} (epoch ${data.epoch})`);
   }
   if (h.released) return [];

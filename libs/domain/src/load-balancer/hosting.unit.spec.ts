@@ -155,4 +155,21 @@ describe('LoadBalancer: ACTIVE_STANDBY placement (issue 14)', () => {
   it('starts no hand-over for a pair moved by drain (the standby already serves)', () =>
     given([created, lbPlaced({ pair })]).when(placeLb({ agentId: 'agent-b', expectedEpoch: 1, reason: 'drain', pair: { master: pair.standby, standby: null } }))
       .then([lbPlaced({ agentId: 'agent-b', epoch: 2, reason: 'drain', pair: { master: pair.standby, standby: null } })]));
+  const swapped = { master: pair.standby, standby: pair.master };
+  const promotedBy = (reason: 'operator' | 'drain') => [created, lbPlaced({ pair }), lbPlaced({ agentId: 'agent-b', epoch: 2, reason, pair: swapped })];
+  it('a planned promotion hands over: the promoted master reports prepared', () =>
+    given(promotedBy('operator')).when(reportPrepared({ agentId: 'agent-b', epoch: 2 })).then([handoverPrepared({ agentId: 'agent-b', epoch: 2 })]));
+  it('... and the old master, now the standby, releases at the current epoch (or its old one), once', () => {
+    given([...promotedBy('drain'), handoverPrepared()]).when(reportReleased({ agentId: AGENT, epoch: 2 }))
+      .then([handoverReleased({ agentId: AGENT, epoch: 2 })]);
+    given([...promotedBy('operator'), handoverReleased({ agentId: AGENT, epoch: 2 })]).when(reportReleased({ agentId: AGENT, epoch: 2 })).then([]);
+    given(promotedBy('operator')).when(reportReleased({ agentId: AGENT, epoch: 1 })).then([handoverReleased({ agentId: AGENT, epoch: 1 })]);
+  });
+  it('a standby failover (the same pair again) and a promotion after a death hand nothing over', () => {
+    given([created, lbPlaced({ pair }), lbPlaced({ epoch: 2, reason: 'operator', pair })]).when(reportPrepared({ agentId: AGENT, epoch: 2 })).thenThrows('IllegalState');
+    given([created, lbPlaced({ pair }), lbPlaced({ agentId: 'agent-b', epoch: 2, reason: 'failover', pair: swapped })])
+      .when(reportPrepared({ agentId: 'agent-b', epoch: 2 })).thenThrows('IllegalState');
+  });
+  it('refuses a release from the promoted side', () =>
+    given(promotedBy('operator')).when(reportReleased({ agentId: 'agent-b', epoch: 2 })).thenThrows('Forbidden'));
 });

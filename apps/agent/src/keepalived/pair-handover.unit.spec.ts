@@ -1,0 +1,123 @@
+import { renderHaproxy } from '@lbaas/haproxy-config';
+import type { DesiredHandover, DesiredLb } from '@lbaas/projections';
+import { desiredLb, LB_ID } from '@lbaas/testing';
+import { lbPaths } from '../layout';
+import { configDigest, DEFAULT_HANDOVER, planLb, type Action, type LbPlan, type ObservedLb } from '../plan';
+import type { VrrpRole } from './keepalived-host';
+import { PROMOTION_POLL_MS } from './pair-side';
+
+/**
+ * A planned promotion of an ACTIVE_STANDBY pair through the agent's plan (issue 14, make before break): the SINGLE
+ * hand-over's prepared → released → announced, with VRRP moving the VIP in between. Both sides run already.
+ */
+
+const runDir = '/run/lbaas/a1';
+const T0 = Date.parse('2026-12-01T20:00:00.000Z');
+const iso = (ms: number) => new Date(ms).toISOString();
+const { timeoutMs, minDrainMs } = DEFAULT_HANDOVER;
+
+const incoming = (o: Partial<Extract<DesiredHandover, { role: 'incoming' }>> = {}): DesiredHandover => ({
+  role: 'incoming', fromAgentId: 'a1', fromEpoch: 1, placedAt: iso(T0), preparedAt: null, releasedAt: null, fromAgentDown: false, ...o,
+});
+const outgoing = (o: Partial<Extract<DesiredHandover, { role: 'outgoing' }>> = {}): DesiredHandover => ({
+  role: 'outgoing', toAgentId: 'a2', toEpoch: 2, placedAt: iso(T0), preparedAt: null, releasedAt: null, ...o,
+});
+/** The promoted side (the old standby, now master) and the old master (now the standby), epoch 2. */
+const promoted = (h: DesiredHandover | null): DesiredLb =>
+  desiredLb({ epoch: 2, handover: h, pair: { role: 'PROMOTED', amphora: 1, vrrpAddress: '10.231.0.22', peerAddress: '10.231.0.21' } });
+const oldMaster = (h: DesiredHandover | null): DesiredLb =>
+  desiredLb({ epoch: 2, handover: h, pair: { role: 'BACKUP', amphora: 0, vrrpAddress: '10.231.0.21', peerAddress: '10.231.0.22' } });
+
+const running = (d: DesiredLb, o: { vrrp: VrrpRole; quiet?: boolean; steering?: boolean; holderMac?: string | null }): ObservedLb => {
+  const r = renderHaproxy(d, { statsSocket: lbPaths(runDir, d.lbId).statsSock });
+  return {
+    lbId: LB_ID, owned: true, netns: true, configDigest: configDigest(r.text),
+    haproxy: { pid: 42, inNetns: true, running: { structure: configDigest(r.structure), config: configDigest(r.text), servers: r.servers } },
+    plumbing: { hostIfMaster: 'br-lbaas', hostIfUp: true, vipIfUp: true, loUp: true, addresses: [`${d.pair?.vrrpAddress}/24`], defaultVia: '10.231.0.1', nonlocalBind: true },
+    handover: { quiet: o.quiet ?? false, steering: o.steering ?? false, ...(o.holderMac !== undefined ? { holderMac: o.holderMac } : {}) },
+    vrrp: o.vrrp,
+  };
+};
+const planned = (d: DesiredLb, o: ObservedLb, now: number): Extract<LbPlan, { kind: 'apply' }> => {
+  const p = planLb(d, o, { runDir, nowMs: now });
+  if (p.kind !== 'apply') throw new Error(`${p.kind}: ${p.reason}`);
+  return p;
+};
+const kinds = (p: { actions: Action[] }) => p.actions.map((a) => a.kind);
+const vrrpRoleOf = (p: { actions: Action[] }) => (p.actions.find((a) => a.kind === 'EnsureVrrp') as Extract<Action, { kind: 'EnsureVrrp' }> | undefined)?.side.role;
+
+describe('a planned promotion, the promoted side (incoming)', () => {
+  it('1. holds ARP for the VIP back and learns the old master\'s MAC (steering there), keepalived still BACKUP: prepared', () => {
+    const p = planned(promoted(incoming()), running(promoted(incoming()), { vrrp: 'BACKUP' }), T0 + 10);
+    expect(kinds(p)).toEqual(['EnsureVrrp', 'HoldPairVip', 'ProbeHolder']);
+    expect(p.actions.find((a) => a.kind === 'ProbeHolder')).toMatchObject({ address: '10.231.0.10', steer: true });
+    expect(vrrpRoleOf(p)).toBe('BACKUP');
+    expect(p.reach).toBe('prepared');
+    expect(p.recheckAtMs).toBe(T0 + timeoutMs); // the old master's agent may never answer
+  });
+  it('waits, held, until the old master released (no preempt before: the old master still answers ARP)', () => {
+    const h = incoming({ preparedAt: iso(T0 + 50) });
+    const p = planned(promoted(h), running(promoted(h), { vrrp: 'BACKUP', quiet: true, steering: true, holderMac: '02:00:00:00:00:01' }), T0 + 60);
+    expect(kinds(p)).toEqual(['EnsureVrrp']);
+    expect(vrrpRoleOf(p)).toBe('BACKUP');
+    expect(p.reach).toBe('prepared');
+  });
+  it('3. released: keepalived made PROMOTED (preempt), still held, looked at again soon for its MASTER', () => {
+    const h = incoming({ preparedAt: iso(T0 + 50), releasedAt: iso(T0 + 80) });
+    const p = planned(promoted(h), running(promoted(h), { vrrp: 'BACKUP', quiet: true, steering: true, holderMac: '02:00:00:00:00:01' }), T0 + 90);
+    expect(kinds(p)).toEqual(['EnsureVrrp']);
+    expect(vrrpRoleOf(p)).toBe('PROMOTED');
+    expect(p.reach).toBe('prepared');
+    expect(p.recheckAtMs).toBe(T0 + 90 + PROMOTION_POLL_MS);
+  });
+  it('VRRP MASTER while held: announces (lets ARP flow, gratuitous ARP), keeps steering, serving', () => {
+    const h = incoming({ preparedAt: iso(T0 + 50), releasedAt: iso(T0 + 80) });
+    const p = planned(promoted(h), running(promoted(h), { vrrp: 'MASTER', quiet: true, steering: true, holderMac: '02:00:00:00:00:01' }), T0 + 400);
+    expect(kinds(p)).toEqual(['EnsureVrrp', 'Announce']);
+    expect(p.reach).toBe('serving');
+  });
+  it('VRRP MASTER while held before any release (the old master died): announces at once', () => {
+    const h = incoming({ preparedAt: iso(T0 + 50) });
+    const p = planned(promoted(h), running(promoted(h), { vrrp: 'MASTER', quiet: true, holderMac: '02:00:00:00:00:01' }), T0 + 400);
+    expect(kinds(p)).toEqual(['EnsureVrrp', 'Announce']);
+    expect(vrrpRoleOf(p)).toBe('PROMOTED');
+  });
+  it('the old master\'s agent down, or the hand-over timeout passed: preempts without a release', () => {
+    const h = incoming({ preparedAt: iso(T0 + 50), fromAgentDown: true });
+    expect(vrrpRoleOf(planned(promoted(h), running(promoted(h), { vrrp: 'BACKUP', quiet: true, holderMac: null }), T0 + 100))).toBe('PROMOTED');
+    const late = incoming({ preparedAt: iso(T0 + 50) });
+    expect(vrrpRoleOf(planned(promoted(late), running(promoted(late), { vrrp: 'BACKUP', quiet: true, holderMac: null }), T0 + timeoutMs))).toBe('PROMOTED');
+  });
+  it('announced (MASTER, not held): nothing more; steering ends with the hand-over (the next placement)', () => {
+    const h = incoming({ preparedAt: iso(T0 + 50), releasedAt: iso(T0 + 80) });
+    expect(kinds(planned(promoted(h), running(promoted(h), { vrrp: 'MASTER', steering: true }), T0 + 500))).toEqual(['EnsureVrrp']);
+    const next = desiredLb({ epoch: 3, pair: { role: 'MASTER', amphora: 1, vrrpAddress: '10.231.0.22', peerAddress: '10.231.0.23' } });
+    expect(kinds(planned(next, running(next, { vrrp: 'MASTER', steering: true }), T0 + 4000))).toEqual(['EnsureVrrp', 'Unsteer']);
+  });
+});
+
+describe('a planned promotion, the old master (outgoing, now the standby)', () => {
+  it('serves as before (keepalived BACKUP config, still VRRP MASTER) until the promoted side is prepared', () => {
+    const p = planned(oldMaster(outgoing()), running(oldMaster(outgoing()), { vrrp: 'MASTER' }), T0 + 10);
+    expect(kinds(p)).toEqual(['EnsureVrrp']);
+    expect(p.reach).toBe('waiting');
+  });
+  it('2. prepared: releases (ARP held back, the VIP kept as a /32 so it serves what still reaches it): released', () => {
+    const h = outgoing({ preparedAt: iso(T0 + 50) });
+    const p = planned(oldMaster(h), running(oldMaster(h), { vrrp: 'MASTER' }), T0 + 60);
+    expect(kinds(p)).toEqual(['EnsureVrrp', 'ReleasePairVip']);
+    expect(p.reach).toBe('released');
+  });
+  it('released and held: nothing more until the minimum drain passed, then the release ends (a plain BACKUP again)', () => {
+    const h = outgoing({ preparedAt: iso(T0 + 50), releasedAt: iso(T0 + 80) });
+    const held = running(oldMaster(h), { vrrp: 'BACKUP', quiet: true });
+    expect(kinds(planned(oldMaster(h), held, T0 + 100))).toEqual(['EnsureVrrp']);
+    expect(planned(oldMaster(h), held, T0 + 100).recheckAtMs).toBe(T0 + 80 + minDrainMs);
+    expect(kinds(planned(oldMaster(h), held, T0 + 80 + minDrainMs))).toEqual(['EnsureVrrp', 'EndPairRelease']);
+    expect(kinds(planned(oldMaster(h), running(oldMaster(h), { vrrp: 'BACKUP' }), T0 + 80 + minDrainMs + 1))).toEqual(['EnsureVrrp']);
+  });
+  it('never builds an outgoing side anew nor destroys it (it is still the placement\'s standby)', () => {
+    const h = outgoing({ preparedAt: iso(T0 + 50), releasedAt: iso(T0 + 80) });
+    expect(kinds(planned(oldMaster(h), running(oldMaster(h), { vrrp: 'BACKUP' }), T0 + 120_000))).not.toContain('Destroy');
+  });
+});
