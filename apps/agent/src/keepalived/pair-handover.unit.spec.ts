@@ -76,11 +76,24 @@ describe('a planned promotion, the promoted side (incoming)', () => {
     expect(kinds(p)).toEqual(['EnsureVrrp', 'Announce']);
     expect(p.reach).toBe('serving');
   });
-  it('VRRP MASTER while held before any release (the old master died): announces at once', () => {
+  it('VRRP MASTER while held before any release (adverts missed on a busy host): stays held, keepalived BACKUP', () => {
     const h = incoming({ preparedAt: iso(T0 + 50) });
     const p = planned(promoted(h), running(promoted(h), { vrrp: 'MASTER', quiet: true, holderMac: '02:00:00:00:00:01' }), T0 + 400);
-    expect(kinds(p)).toEqual(['EnsureVrrp', 'Announce']);
+    expect(kinds(p)).toEqual(['EnsureVrrp']);
+    expect(vrrpRoleOf(p)).toBe('BACKUP');
+    expect(p.reach).toBe('prepared');
+  });
+  it('VRRP MASTER already when promoted (nothing to hand over): serves, PROMOTED, no hold', () => {
+    const p = planned(promoted(incoming()), running(promoted(incoming()), { vrrp: 'MASTER' }), T0 + 10);
+    expect(kinds(p)).toEqual(['EnsureVrrp']);
     expect(vrrpRoleOf(p)).toBe('PROMOTED');
+    expect(p.reach).toBe('serving');
+  });
+  it('a hold left when the next placement ended the hand-over: the master announces, a standby lets go', () => {
+    const next = desiredLb({ epoch: 3, pair: { role: 'MASTER', amphora: 1, vrrpAddress: '10.231.0.22', peerAddress: '10.231.0.23' } });
+    expect(kinds(planned(next, running(next, { vrrp: 'MASTER', quiet: true }), T0))).toEqual(['EnsureVrrp', 'Announce']);
+    const sb = desiredLb({ epoch: 3, pair: { role: 'BACKUP', amphora: 0, vrrpAddress: '10.231.0.21', peerAddress: '10.231.0.22' } });
+    expect(kinds(planned(sb, running(sb, { vrrp: 'BACKUP', quiet: true }), T0))).toEqual(['EnsureVrrp', 'EndPairRelease']);
   });
   it('the old master\'s agent down, or the hand-over timeout passed: preempts without a release', () => {
     const h = incoming({ preparedAt: iso(T0 + 50), fromAgentDown: true });
@@ -97,10 +110,16 @@ describe('a planned promotion, the promoted side (incoming)', () => {
 });
 
 describe('a planned promotion, the old master (outgoing, now the standby)', () => {
-  it('serves as before (keepalived BACKUP config, still VRRP MASTER) until the promoted side is prepared', () => {
+  it('serves as before (its keepalived still MASTER, not reloaded) until the promoted side is prepared', () => {
     const p = planned(oldMaster(outgoing()), running(oldMaster(outgoing()), { vrrp: 'MASTER' }), T0 + 10);
     expect(kinds(p)).toEqual(['EnsureVrrp']);
+    expect(vrrpRoleOf(p)).toBe('MASTER');
     expect(p.reach).toBe('waiting');
+  });
+  it('not the VRRP master (the promoted side is, or FAULT): nothing to hold, released at once', () => {
+    const p = planned(oldMaster(outgoing()), running(oldMaster(outgoing()), { vrrp: 'BACKUP' }), T0 + 10);
+    expect(kinds(p)).toEqual(['EnsureVrrp']);
+    expect(p.reach).toBe('released');
   });
   it('2. prepared: releases (ARP held back, the VIP kept as a /32 so it serves what still reaches it): released', () => {
     const h = outgoing({ preparedAt: iso(T0 + 50) });
@@ -113,8 +132,11 @@ describe('a planned promotion, the old master (outgoing, now the standby)', () =
     const held = running(oldMaster(h), { vrrp: 'BACKUP', quiet: true });
     expect(kinds(planned(oldMaster(h), held, T0 + 100))).toEqual(['EnsureVrrp']);
     expect(planned(oldMaster(h), held, T0 + 100).recheckAtMs).toBe(T0 + 80 + minDrainMs);
+    expect(vrrpRoleOf(planned(oldMaster(h), held, T0 + 100))).toBe('MASTER');
     expect(kinds(planned(oldMaster(h), held, T0 + 80 + minDrainMs))).toEqual(['EnsureVrrp', 'EndPairRelease']);
-    expect(kinds(planned(oldMaster(h), running(oldMaster(h), { vrrp: 'BACKUP' }), T0 + 80 + minDrainMs + 1))).toEqual(['EnsureVrrp']);
+    const ended = planned(oldMaster(h), running(oldMaster(h), { vrrp: 'BACKUP' }), T0 + 80 + minDrainMs + 1);
+    expect(kinds(ended)).toEqual(['EnsureVrrp']);
+    expect(vrrpRoleOf(ended)).toBe('BACKUP'); // a plain standby now
   });
   it('never builds an outgoing side anew nor destroys it (it is still the placement\'s standby)', () => {
     const h = outgoing({ preparedAt: iso(T0 + 50), releasedAt: iso(T0 + 80) });

@@ -77,8 +77,9 @@ const ms = (iso: string | null): number | null => (iso === null ? null : Date.pa
  *     keepalived's (it keeps serving whatever reaches it once VRRP took the VIP away), reports released;
  *  3. the promoted side's keepalived is made PROMOTED (priority 200, preempt) and takes the VIP; once it is VRRP MASTER
  *     the agent lets ARP flow and announces (gratuitous ARP): the hold dropped keepalived's own.
- * The old master ends its release after the minimum drain (the scheduler replaces it by a new standby about then).
- * Whenever a held promoted side is VRRP MASTER it announces at once (the old master died: VRRP took over). Pure.
+ * The old master ends its release after the minimum drain (the scheduler replaces it by a new standby about then); its
+ * keepalived keeps the MASTER config until then, and one that is not the VRRP master reports released at once.
+ * A promoted side that is VRRP MASTER already (nothing to hand over) just serves. Pure.
  */
 export function pairHandover(d: DesiredLb, o: PairObserved | undefined, nowMs: number, t: PairTimings): PairStep {
   const none: PairStep = { actions: [], probe: null, announce: false, unsteer: false, reach: null, recheckAtMs: null };
@@ -93,17 +94,26 @@ export function pairHandover(d: DesiredLb, o: PairObserved | undefined, nowMs: n
     const releasedAt = ms(h.releasedAt);
     if (quiet && releasedAt !== null && nowMs >= releasedAt + t.minDrainMs) return { ...none, actions: [{ kind: 'EndPairRelease', ...base }], reach: 'released' };
     if (quiet || releasedAt !== null) return { ...none, reach: 'released', recheckAtMs: releasedAt === null ? null : releasedAt + t.minDrainMs };
+    // Not the VRRP master (the promoted side already is, or this keepalived is FAULT): nothing to hold, released.
+    if (o.vrrp !== 'MASTER') return { ...none, reach: 'released' };
     if (h.preparedAt === null) return { ...none, reach: 'waiting' }; // serve as before until the promoted side is prepared
     return { ...none, actions: [{ kind: 'ReleasePairVip', ...base }], reach: 'released', recheckAtMs: nowMs + t.minDrainMs };
   }
-  if (h?.role !== 'incoming' || pair.role !== 'PROMOTED') return { ...none, unsteer: steering };
+  if (h?.role !== 'incoming' || pair.role !== 'PROMOTED') {
+    // A hold left from a hand-over the next placement ended: the master announces, any other side just lets go.
+    const left: Partial<PairStep> = quiet ? (master ? { announce: true } : { actions: [{ kind: 'EndPairRelease', ...base }] }) : {};
+    return { ...none, ...left, unsteer: steering };
+  }
   const placedAt = ms(h.placedAt) ?? nowMs;
   const releasedAt = ms(h.releasedAt);
   const steerUntil = (releasedAt ?? placedAt) + t.drainTimeoutMs + t.minDrainMs;
   const steer = nowMs < steerUntil;
   const keepSteering = steering && steer ? steerUntil : null;
-  if (master) return { ...none, announce: quiet, unsteer: steering && !steer, recheckAtMs: keepSteering }; // serving (announced now or before)
   const released = releasedAt !== null || h.fromAgentDown || nowMs >= placedAt + t.timeoutMs;
+  // VRRP MASTER: serving already (not held), or announce now, once the old master released. A held side that is
+  // MASTER before that missed the old master's adverts (a busy host) while the old master still answers: it stays held
+  // (it yields again at the next advert); were the old master really gone, its agent reports released or is down.
+  if (master && (!quiet || released)) return { ...none, announce: quiet, unsteer: steering && !steer, recheckAtMs: keepSteering };
   return {
     ...none,
     actions: quiet ? [] : [{ kind: 'HoldPairVip', ...base }],
@@ -120,8 +130,11 @@ export function pairRole(d: DesiredLb, o: PairObserved | undefined, nowMs: numbe
   const pair = d.pair;
   if (!pair) return null;
   const h = d.handover;
+  // The old master keeps its keepalived as it was (MASTER, no reload) until its release ended: a reload of the side
+  // holding the VIP while the other is about to preempt only adds a moment without adverts.
+  if (h?.role === 'outgoing') return h.releasedAt === null || o?.handover?.quiet === true ? 'MASTER' : pair.role;
   if (pair.role !== 'PROMOTED' || h?.role !== 'incoming') return pair.role;
-  if (o?.vrrp === 'MASTER') return 'PROMOTED';
+  if (o?.vrrp === 'MASTER' && o.handover?.quiet !== true) return 'PROMOTED'; // VRRP master already: nothing held
   const released = h.releasedAt !== null || h.fromAgentDown || nowMs >= (ms(h.placedAt) ?? nowMs) + t.timeoutMs;
   return released ? 'PROMOTED' : 'BACKUP';
 }
