@@ -110,6 +110,13 @@ describe('scheduler: ACTIVE_STANDBY planned moves (make before break)', () => {
     given(released).when(tick(6 + PAIR_RETIRE_DRAIN_MS / 1000))
       .then([placePair({ master: side('agent-b', 1), standby: side('agent-c', 2) }, 6 + PAIR_RETIRE_DRAIN_MS / 1000, 2, 'standby')]);
   });
+  it('operator failover: ... and only PAIR_RETIRE_DRAIN_MS after the promoted master served, however late that was', () => {
+    const e = applied(1, { agentId: 'agent-b', epoch: 2 });
+    const late = [...operated(swapped), releasedAt(6), { ...e, data: { ...e.data, at: at(10) } } as PlacementInput];
+    given(late).when(tick(10 + PAIR_RETIRE_DRAIN_MS / 1000 - 1)).then([]);
+    given(late).when(tick(10 + PAIR_RETIRE_DRAIN_MS / 1000))
+      .then([placePair({ master: side('agent-b', 1), standby: side('agent-c', 2) }, 10 + PAIR_RETIRE_DRAIN_MS / 1000, 2, 'standby')]);
+  });
   it('operator failover: nothing before the promoted master applied', () =>
     given(operated(swapped)).when(tick(6)).then([]));
   it('operator failover on two hosts: the old master stays the standby', () =>

@@ -9,8 +9,9 @@ import { mayIssue, type Issued, type Tick, toMs, type Workflow } from './workflo
 
 /** How the scheduler places load balancers. */
 /**
- * How long the old master of a pair's planned promotion stays (as the standby, serving what still reaches it) after it
- * released the VIP, before the scheduler replaces it by a new standby: as the SINGLE hand-over's minimum drain.
+ * How long the old master of a pair's planned promotion stays (as the standby, serving what still reaches it) after the
+ * promoted master served (and after its own release), before the scheduler replaces it by a new standby: as the SINGLE
+ * hand-over's minimum drain.
  */
 export const PAIR_RETIRE_DRAIN_MS = 3_000;
 
@@ -59,6 +60,8 @@ export type TrackedLoadBalancer = Readonly<{
   retiring: number | null;
   /** When the old master of a planned promotion released the VIP (its hand-over report), else null. */
   releasedAtMs: number | null;
+  /** When the master first reported this placement applied (it serves), else null. */
+  servedAtMs: number | null;
 }>;
 /** One agent as the scheduler tracks it. */
 export type TrackedAgent = Readonly<{
@@ -119,7 +122,7 @@ const evolveLb = (s: PlacementState, e: LoadBalancerEvent): PlacementState => {
       lbId, networkId: e.data.vipNetworkId, createdAtMs: toMs(e.data.at), deleted: false, agentId: null, epoch: 0,
       version: 0, appliedVersion: 0, placementFailed: false, zone: e.data.availabilityZone?.agentZone ?? null,
       activeStandby: e.data.flavor?.topology === 'ACTIVE_STANDBY', subnetId: e.data.vipSubnetId, pair: null, nextAmphora: 0,
-      sideAgents: new Map(), appliedEpoch: 0, retiring: null, releasedAtMs: null,
+      sideAgents: new Map(), appliedEpoch: 0, retiring: null, releasedAtMs: null, servedAtMs: null,
     };
   }
   if (!lb) return s;
@@ -131,7 +134,7 @@ const evolveLb = (s: PlacementState, e: LoadBalancerEvent): PlacementState => {
         nextAmphora: Math.max(lb.nextAmphora, ...[e.data.pair?.master, e.data.pair?.standby].map((x) => (x ? x.amphora + 1 : 0))),
         sideAgents: [e.data.pair?.master, e.data.pair?.standby].reduce(
           (m, x) => (x ? new Map(m).set(x.amphora, x.agentId) : m), lb.sideAgents as ReadonlyMap<number, string>),
-        retiring: e.data.pair?.standby && PLANNED_MOVES.has(e.data.reason) ? e.data.pair.standby.amphora : null, releasedAtMs: null,
+        retiring: e.data.pair?.standby && PLANNED_MOVES.has(e.data.reason) ? e.data.pair.standby.amphora : null, releasedAtMs: null, servedAtMs: null,
       };
       inFlight = without(inFlight, `place/${lbId}`);
       break;
@@ -143,7 +146,10 @@ const evolveLb = (s: PlacementState, e: LoadBalancerEvent): PlacementState => {
       if (e.data.epoch === lb.epoch) lb = { ...lb, releasedAtMs: toMs(e.data.at) };
       break;
     case 'DesiredStateApplied':
-      lb = { ...lb, appliedVersion: Math.max(lb.appliedVersion, e.data.version), appliedEpoch: Math.max(lb.appliedEpoch, e.data.epoch) };
+      lb = {
+        ...lb, appliedVersion: Math.max(lb.appliedVersion, e.data.version), appliedEpoch: Math.max(lb.appliedEpoch, e.data.epoch),
+        servedAtMs: lb.servedAtMs ?? (e.data.epoch === lb.epoch ? toMs(e.data.at) : null),
+      };
       break;
     default: break;
   }
@@ -411,9 +417,11 @@ const decide = (options: PlacementOptions) => (input: PlacementInput, s: Placeme
       return;
     }
     const retiring = sb !== null && lb.retiring === sb.amphora;
-    // The promoted master has not served this placement yet, or the old master released the VIP less than
-    // PAIR_RETIRE_DRAIN_MS ago (it still serves what reaches it: neighbours that missed the gratuitous ARPs).
-    if (retiring && (lb.appliedEpoch < lb.epoch || (lb.releasedAtMs !== null && nowMs < lb.releasedAtMs + PAIR_RETIRE_DRAIN_MS))) return;
+    // The promoted master has not served this placement yet, or it served (announced) or the old master released the
+    // VIP less than PAIR_RETIRE_DRAIN_MS ago (the old master still serves what reaches it: neighbours that missed the
+    // gratuitous ARPs).
+    const drainFrom = Math.max(lb.releasedAtMs ?? 0, lb.servedAtMs ?? 0);
+    if (retiring && (lb.appliedEpoch < lb.epoch || nowMs < drainFrom + PAIR_RETIRE_DRAIN_MS)) return;
     if (sb && usable(sb.agentId) && !retiring) return;
     const standby = chooseStandby(lb, master, retiring ? sb.agentId : null);
     const side = standby === null ? null : sideOf(lb, standby, lb.nextAmphora);

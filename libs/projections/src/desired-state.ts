@@ -79,7 +79,11 @@ export type DesiredPool = {
  */
 export type DesiredHandover =
   | { role: 'incoming'; fromAgentId: string; fromEpoch: number; placedAt: string; preparedAt: string | null; releasedAt: string | null; fromAgentDown: boolean }
-  | { role: 'outgoing'; toAgentId: string; toEpoch: number; placedAt: string; preparedAt: string | null; releasedAt: string | null };
+  | {
+    role: 'outgoing'; toAgentId: string; toEpoch: number; placedAt: string; preparedAt: string | null; releasedAt: string | null;
+    /** When the new placement was first reported applied (the new side serves; a pair's old master drains from then). */
+    servedAt?: string | null;
+  };
 
 /**
  * This agent's side of an ACTIVE_STANDBY pair (issue 14): keepalived runs beside haproxy, with the VIP as its virtual
@@ -148,7 +152,10 @@ function desiredOf(catalog: Catalog, lb: LoadBalancerView, agentId: string, brid
     return withPairSide(desiredLb(catalog, lb, lb.placement.epoch, incoming, bridgeMappings), lb, 'MASTER');
   }
   const outgoing: DesiredHandover | null = h && h.fromAgentId === agentId
-    ? { role: 'outgoing', toAgentId: h.toAgentId, toEpoch: h.toEpoch, placedAt: h.placedAt, preparedAt: h.preparedAt, releasedAt: h.releasedAt }
+    ? {
+      role: 'outgoing', toAgentId: h.toAgentId, toEpoch: h.toEpoch, placedAt: h.placedAt, preparedAt: h.preparedAt, releasedAt: h.releasedAt,
+      servedAt: lb.placement?.epoch === h.toEpoch ? lb.placement.appliedAt : null,
+    }
     : null;
   if (lb.placement?.pair?.standby?.agentId === agentId) {
     // A pair's old master after a planned promotion stays on as the standby and hands the VIP over from there.

@@ -165,7 +165,7 @@ describe('desiredStateFor: the roles of an ACTIVE_STANDBY pair (issue 14)', () =
   it('a planned promotion is a hand-over between the two sides, both at the new epoch: incoming on the promoted, outgoing on the old master', () => {
     const c = catalogWith(first, placedPair('a2', 2, 'operator', { master: side('a2', 1), standby: side('a1', 0) }));
     expect(handoverOf(c, 'a2')).toEqual({ epoch: 2, handover: { role: 'incoming', fromAgentId: 'a1', fromEpoch: 1, placedAt: at, preparedAt: null, releasedAt: null, fromAgentDown: false } });
-    expect(handoverOf(c, 'a1')).toEqual({ epoch: 2, handover: { role: 'outgoing', toAgentId: 'a2', toEpoch: 2, placedAt: at, preparedAt: null, releasedAt: null } });
+    expect(handoverOf(c, 'a1')).toEqual({ epoch: 2, handover: { role: 'outgoing', toAgentId: 'a2', toEpoch: 2, placedAt: at, preparedAt: null, releasedAt: null, servedAt: null } });
   });
   it('... whose prepared and released (the old master reports it at the new epoch) reach both sides; the next placement ends it', () => {
     const moved = [first, placedPair('a2', 2, 'drain', { master: side('a2', 1), standby: side('a1', 0) }), hand('LoadBalancerHandoverPrepared', 'a2', 2), hand('LoadBalancerHandoverReleased', 'a1', 2)];

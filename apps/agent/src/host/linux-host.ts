@@ -21,7 +21,7 @@ import { IPV6_VIP_SYSCTLS, parseExtraVips, plugExtraVips } from './extra-vips';
 import type { KernelFence } from './kernel-fence';
 import { KeepalivedConfigRefused } from '../keepalived/keepalived-config';
 import { KeepalivedRefused } from '../keepalived/keepalived-host';
-import { applyVrrp, applyPairStep, DEFAULT_VRRP, observedVrrpRole } from '../keepalived/pair-side';
+import { applyVrrp, applyPairStep, DEFAULT_VRRP, observedVrrp } from '../keepalived/pair-side';
 
 /**
  * How much to look: a `full` observation asks the kernel and haproxy (namespace links, addresses, routes, sysctls,
@@ -212,7 +212,7 @@ export class LinuxHost implements Host {
     return {
       lbId, owned, netns, plumbing, configDigest: cfg === null ? null : sha(cfg), haproxy, handover,
       ...(sessions !== undefined ? { sessions } : {}), ...(udp !== undefined ? { udp } : {}),
-      ...(netns && owned ? { vrrp: observedVrrpRole(this.opts.runDir, lbId) } : {}), // ACTIVE_STANDBY (pair-side.ts)
+      ...(netns && owned ? observedVrrp(this.opts.runDir, lbId) : {}), // ACTIVE_STANDBY (pair-side.ts)
     };
   }
 

@@ -4,7 +4,7 @@ import { desiredLb, LB_ID } from '@lbaas/testing';
 import { lbPaths } from '../layout';
 import { configDigest, DEFAULT_HANDOVER, planLb, type Action, type LbPlan, type ObservedLb } from '../plan';
 import type { VrrpRole } from './keepalived-host';
-import { PROMOTION_POLL_MS } from './pair-side';
+import { JOIN_HOLD_MS, PROMOTION_POLL_MS } from './pair-side';
 
 /**
  * A planned promotion of an ACTIVE_STANDBY pair through the agent's plan (issue 14, make before break): the SINGLE
@@ -28,14 +28,14 @@ const promoted = (h: DesiredHandover | null): DesiredLb =>
 const oldMaster = (h: DesiredHandover | null): DesiredLb =>
   desiredLb({ epoch: 2, handover: h, pair: { role: 'BACKUP', amphora: 0, vrrpAddress: '10.231.0.21', peerAddress: '10.231.0.22' } });
 
-const running = (d: DesiredLb, o: { vrrp: VrrpRole; quiet?: boolean; steering?: boolean; holderMac?: string | null }): ObservedLb => {
+const running = (d: DesiredLb, o: { vrrp: VrrpRole | null; vrrpSince?: number; quiet?: boolean; steering?: boolean; holderMac?: string | null }): ObservedLb => {
   const r = renderHaproxy(d, { statsSocket: lbPaths(runDir, d.lbId).statsSock });
   return {
     lbId: LB_ID, owned: true, netns: true, configDigest: configDigest(r.text),
     haproxy: { pid: 42, inNetns: true, running: { structure: configDigest(r.structure), config: configDigest(r.text), servers: r.servers } },
     plumbing: { hostIfMaster: 'br-lbaas', hostIfUp: true, vipIfUp: true, loUp: true, addresses: [`${d.pair?.vrrpAddress}/24`], defaultVia: '10.231.0.1', nonlocalBind: true },
     handover: { quiet: o.quiet ?? false, steering: o.steering ?? false, ...(o.holderMac !== undefined ? { holderMac: o.holderMac } : {}) },
-    vrrp: o.vrrp,
+    vrrp: o.vrrp, vrrpSince: o.vrrpSince ?? (o.vrrp === null ? null : T0 - 60_000),
   };
 };
 const planned = (d: DesiredLb, o: ObservedLb, now: number): Extract<LbPlan, { kind: 'apply' }> => {
@@ -127,13 +127,29 @@ describe('a planned promotion, the old master (outgoing, now the standby)', () =
     expect(kinds(p)).toEqual(['EnsureVrrp', 'ReleasePairVip']);
     expect(p.reach).toBe('released');
   });
-  it('released and held: nothing more until the minimum drain passed, then the release ends (a plain BACKUP again)', () => {
+  it('released and held: nothing more until the minimum drain after the promoted side served, then the release ends (a plain BACKUP again)', () => {
     const h = outgoing({ preparedAt: iso(T0 + 50), releasedAt: iso(T0 + 80) });
-    const held = running(oldMaster(h), { vrrp: 'BACKUP', quiet: true });
+    const held = running(oldMaster(h), { vrrp: 'BACKUP', vrrpSince: T0 + 400, quiet: true });
     expect(kinds(planned(oldMaster(h), held, T0 + 100))).toEqual(['EnsureVrrp']);
-    expect(planned(oldMaster(h), held, T0 + 100).recheckAtMs).toBe(T0 + 80 + minDrainMs);
     expect(vrrpRoleOf(planned(oldMaster(h), held, T0 + 100))).toBe('MASTER');
-    expect(kinds(planned(oldMaster(h), held, T0 + 80 + minDrainMs))).toEqual(['EnsureVrrp', 'EndPairRelease']);
+    // Not served yet (a slow promoted side): still held after the minimum drain.
+    expect(kinds(planned(oldMaster(h), held, T0 + 80 + minDrainMs))).toEqual(['EnsureVrrp']);
+    const served = outgoing({ preparedAt: iso(T0 + 50), releasedAt: iso(T0 + 80), servedAt: iso(T0 + 500) });
+    expect(planned(oldMaster(served), held, T0 + 600).recheckAtMs).toBe(T0 + 850);
+    expect(kinds(planned(oldMaster(served), held, T0 + 500 + minDrainMs - 1))).toEqual(['EnsureVrrp']);
+    expect(kinds(planned(oldMaster(served), held, T0 + 500 + minDrainMs))).toEqual(['EnsureVrrp', 'EndPairRelease']);
+  });
+  it('released and held, VRRP master again (the promoted side went away): the release ends at once', () => {
+    const h = outgoing({ preparedAt: iso(T0 + 50), releasedAt: iso(T0 + 80) });
+    expect(kinds(planned(oldMaster(h), running(oldMaster(h), { vrrp: 'MASTER', vrrpSince: T0 + 2000, quiet: true }), T0 + 2100)))
+      .toEqual(['EnsureVrrp', 'EndPairRelease']);
+    // still the master it was when it released: the promoted side has not preempted yet
+    expect(kinds(planned(oldMaster(h), running(oldMaster(h), { vrrp: 'MASTER', vrrpSince: T0 - 5000, quiet: true }), T0 + 200))).toEqual(['EnsureVrrp']);
+  });
+  it('released, the promoted side never served: the release ends after the hand-over timeout and the drain', () => {
+    const h = outgoing({ preparedAt: iso(T0 + 50), releasedAt: iso(T0 + 80) });
+    const held = running(oldMaster(h), { vrrp: 'BACKUP', vrrpSince: T0 + 400, quiet: true });
+    expect(kinds(planned(oldMaster(h), held, T0 + 80 + timeoutMs + minDrainMs))).toEqual(['EnsureVrrp', 'EndPairRelease']);
     const ended = planned(oldMaster(h), running(oldMaster(h), { vrrp: 'BACKUP' }), T0 + 80 + minDrainMs + 1);
     expect(kinds(ended)).toEqual(['EnsureVrrp']);
     expect(vrrpRoleOf(ended)).toBe('BACKUP'); // a plain standby now
@@ -141,5 +157,33 @@ describe('a planned promotion, the old master (outgoing, now the standby)', () =
   it('never builds an outgoing side anew nor destroys it (it is still the placement\'s standby)', () => {
     const h = outgoing({ preparedAt: iso(T0 + 50), releasedAt: iso(T0 + 80) });
     expect(kinds(planned(oldMaster(h), running(oldMaster(h), { vrrp: 'BACKUP' }), T0 + 120_000))).not.toContain('Destroy');
+  });
+});
+
+describe('a standby joining the pair (new, or its keepalived restarted)', () => {
+  const standby = desiredLb({ epoch: 3, pair: { role: 'BACKUP', amphora: 2, vrrpAddress: '10.231.0.23', peerAddress: '10.231.0.22' } });
+  it('holds ARP for the VIP back before its keepalived starts (a new side: in the build that creates it)', () => {
+    const p = planLb(standby, undefined, { runDir, nowMs: T0 });
+    if (p.kind !== 'apply') throw new Error(p.kind);
+    expect(kinds(p).slice(-2)).toEqual(['HoldPairVip', 'EnsureVrrp']);
+    expect(p.recheckAtMs).toBe(T0 + JOIN_HOLD_MS);
+    expect(kinds(planned(standby, running(standby, { vrrp: null }), T0)).slice(-2)).toEqual(['HoldPairVip', 'EnsureVrrp']);
+  });
+  it('BACKUP for JOIN_HOLD_MS (it hears the master): lets go, without a gratuitous ARP', () => {
+    const held = (since: number) => running(standby, { vrrp: 'BACKUP', vrrpSince: since, quiet: true });
+    expect(kinds(planned(standby, held(T0), T0 + 500))).toEqual(['EnsureVrrp']);
+    expect(planned(standby, held(T0), T0 + 500).recheckAtMs).toBe(T0 + JOIN_HOLD_MS);
+    expect(kinds(planned(standby, held(T0), T0 + JOIN_HOLD_MS))).toEqual(['EnsureVrrp', 'EndPairRelease']);
+  });
+  it('MASTER for a moment (missed adverts): stays held; MASTER for JOIN_HOLD_MS (the first election, or the master gone): announces', () => {
+    const held = (since: number) => running(standby, { vrrp: 'MASTER', vrrpSince: since, quiet: true });
+    expect(kinds(planned(standby, held(T0), T0 + 300))).toEqual(['EnsureVrrp']);
+    expect(kinds(planned(standby, held(T0), T0 + JOIN_HOLD_MS))).toEqual(['EnsureVrrp', 'Announce']);
+  });
+  it('FAULT: stays held, looked at again', () =>
+    expect(kinds(planned(standby, running(standby, { vrrp: 'FAULT', quiet: true }), T0))).toEqual(['EnsureVrrp']));
+  it('a MASTER side never holds when its keepalived starts', () => {
+    const master = desiredLb({ epoch: 3, pair: { role: 'MASTER', amphora: 1, vrrpAddress: '10.231.0.22', peerAddress: '10.231.0.23' } });
+    expect(kinds(planned(master, running(master, { vrrp: null }), T0))).toEqual(['EnsureVrrp']);
   });
 });

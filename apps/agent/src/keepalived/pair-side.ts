@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { hold } from '../host/handover';
 import type { IPv4Address, NetnsName } from '../parse';
 import {
-  endReleaseForPromotion, ensureKeepalived, keepalivedPaths, pairSideConfig, releaseForPromotion, vrrpRole, type PairSide, type VrrpRole,
+  endReleaseForPromotion, ensureKeepalived, keepalivedPaths, pairSideConfig, releaseForPromotion, vrrpRole, vrrpTransitions, type PairSide, type VrrpRole,
 } from './keepalived-host';
 
 /**
@@ -51,13 +51,14 @@ export function vrrpActions(d: DesiredLb, role: PairSide['role'] | null = d.pair
  * actions: learn the holder's MAC and steer there, announce, end the steering), the reach and recheck it implies.
  */
 export type PairStep = {
-  actions: VrrpAction[]; probe: { steer: boolean } | null; announce: boolean; unsteer: boolean;
+  /** Before keepalived is brought to its config (a joining side's hold), then after it. */
+  before: VrrpAction[]; actions: VrrpAction[]; probe: { steer: boolean } | null; announce: boolean; unsteer: boolean;
   reach: 'prepared' | 'released' | 'waiting' | null; recheckAtMs: number | null;
 };
 
 /** The facts pairHandover reads of the host (plan.ts ObservedLb has them). */
 export type PairObserved = Readonly<{
-  netns: boolean; vrrp?: VrrpRole | null;
+  netns: boolean; vrrp?: VrrpRole | null; vrrpSince?: number | null;
   handover?: Readonly<{ quiet: boolean; steering: boolean; holderMac?: string | null }>;
 }>;
 /** The hand-over's timings (plan.ts HandoverTimings). */
@@ -65,6 +66,13 @@ export type PairTimings = Readonly<{ timeoutMs: number; drainTimeoutMs: number; 
 
 /** While a promoted side waits for its keepalived to preempt, the agent looks again this often (VRRP needs ~0.3 s). */
 export const PROMOTION_POLL_MS = 20;
+
+/**
+ * A standby whose keepalived starts holds ARP for the VIP back this long after it notified BACKUP (or MASTER): three
+ * adverts and the skew are 0.35 s; a busy master's adverts may come later. BACKUP that long: it hears the master, the
+ * hold goes; MASTER that long: it really is the master (the first election, or the master is gone), it announces.
+ */
+export const JOIN_HOLD_MS = 1000;
 
 const ms = (iso: string | null): number | null => (iso === null ? null : Date.parse(iso));
 
@@ -77,32 +85,54 @@ const ms = (iso: string | null): number | null => (iso === null ? null : Date.pa
  *     keepalived's (it keeps serving whatever reaches it once VRRP took the VIP away), reports released;
  *  3. the promoted side's keepalived is made PROMOTED (priority 200, preempt) and takes the VIP; once it is VRRP MASTER
  *     the agent lets ARP flow and announces (gratuitous ARP): the hold dropped keepalived's own.
- * The old master ends its release after the minimum drain (the scheduler replaces it by a new standby about then); its
- * keepalived keeps the MASTER config until then, and one that is not the VRRP master reports released at once.
+ * The old master ends its release the minimum drain after the promoted side served (the scheduler replaces it by a new
+ * standby about then), or at once when it is VRRP master again; its keepalived keeps the MASTER config until then, and one that is not the VRRP master reports released at once.
  * A promoted side that is VRRP MASTER already (nothing to hand over) just serves. Pure.
  */
 export function pairHandover(d: DesiredLb, o: PairObserved | undefined, nowMs: number, t: PairTimings): PairStep {
-  const none: PairStep = { actions: [], probe: null, announce: false, unsteer: false, reach: null, recheckAtMs: null };
+  const none: PairStep = { before: [], actions: [], probe: null, announce: false, unsteer: false, reach: null, recheckAtMs: null };
   const pair = d.pair;
-  if (!pair || !o?.netns) return none;
+  if (!pair) return none;
   const base = { lbId: d.lbId, netns: netnsName(d.lbId), address: d.vip.address };
   const h = d.handover;
+  // A standby joining the pair (a new one, or its keepalived restarted) holds ARP for the VIP back until its keepalived
+  // has heard the master: on a busy host a new keepalived may miss the first adverts, claim the VIP for a moment and
+  // pull clients away from the master (seen: 119 failed requests in one run at load 40).
+  const joining = pair.role === 'BACKUP' && h === null && (!o?.netns || !o.vrrp);
+  if (joining) return { ...none, before: [{ kind: 'HoldPairVip', ...base }], reach: null, recheckAtMs: nowMs + JOIN_HOLD_MS };
+  if (!o?.netns) return none;
   const quiet = o.handover?.quiet === true;
   const steering = o.handover?.steering === true;
   const master = o.vrrp === 'MASTER';
   if (h?.role === 'outgoing') {
     const releasedAt = ms(h.releasedAt);
-    if (quiet && releasedAt !== null && nowMs >= releasedAt + t.minDrainMs) return { ...none, actions: [{ kind: 'EndPairRelease', ...base }], reach: 'released' };
-    if (quiet || releasedAt !== null) return { ...none, reach: 'released', recheckAtMs: releasedAt === null ? null : releasedAt + t.minDrainMs };
+    if (quiet && releasedAt !== null) {
+      // The release ends the minimum drain after the promoted side served (never before it announced, however slow
+      // the host), at once if this side is VRRP master again (the promoted side went away), or after a long fallback.
+      const servedAt = ms(h.servedAt ?? null);
+      const drainedAt = servedAt === null ? null : Math.max(servedAt, releasedAt) + t.minDrainMs;
+      const remastered = master && (o.vrrpSince ?? 0) > releasedAt;
+      const givenUpAt = releasedAt + t.timeoutMs + t.minDrainMs;
+      if (remastered || nowMs >= givenUpAt || (drainedAt !== null && nowMs >= drainedAt)) {
+        return { ...none, actions: [{ kind: 'EndPairRelease', ...base }], reach: 'released' };
+      }
+      return { ...none, reach: 'released', recheckAtMs: Math.min(drainedAt ?? givenUpAt, nowMs + 250) };
+    }
+    if (quiet || releasedAt !== null) return { ...none, reach: 'released' };
     // Not the VRRP master (the promoted side already is, or this keepalived is FAULT): nothing to hold, released.
     if (o.vrrp !== 'MASTER') return { ...none, reach: 'released' };
     if (h.preparedAt === null) return { ...none, reach: 'waiting' }; // serve as before until the promoted side is prepared
     return { ...none, actions: [{ kind: 'ReleasePairVip', ...base }], reach: 'released', recheckAtMs: nowMs + t.minDrainMs };
   }
   if (h?.role !== 'incoming' || pair.role !== 'PROMOTED') {
-    // A hold left from a hand-over the next placement ended: the master announces, any other side just lets go.
-    const left: Partial<PairStep> = quiet ? (master ? { announce: true } : { actions: [{ kind: 'EndPairRelease', ...base }] }) : {};
-    return { ...none, ...left, unsteer: steering };
+    // Held without a hand-over (a joining standby, or a hold the next placement left): once keepalived has held one role
+    // for JOIN_HOLD_MS, MASTER announces, anything else just lets go (it heard the master).
+    if (!quiet) return { ...none, unsteer: steering };
+    const settled = nowMs >= (o.vrrpSince ?? nowMs) + JOIN_HOLD_MS;
+    if (master && settled) return { ...none, announce: true, unsteer: steering };
+    if (o.vrrp === 'BACKUP' && settled) return { ...none, actions: [{ kind: 'EndPairRelease', ...base }], unsteer: steering };
+    // Not settled yet, or FAULT / not running: held, looked at again.
+    return { ...none, unsteer: steering, recheckAtMs: settled ? nowMs + JOIN_HOLD_MS : (o.vrrpSince ?? nowMs) + JOIN_HOLD_MS };
   }
   const placedAt = ms(h.placedAt) ?? nowMs;
   const releasedAt = ms(h.releasedAt);
@@ -153,6 +183,12 @@ export async function applyVrrp(a: Extract<VrrpAction, { kind: 'EnsureVrrp' }>, 
 
 /** The VRRP role this host's keepalived of `lbId` last notified (null: none runs). */
 export const observedVrrpRole = (runDir: string, lbId: string): VrrpRole | null => vrrpRole(keepalivedPaths(runDir, lbId));
+
+/** observedVrrpRole, and when keepalived notified it (its last transition's time; null: none). */
+export function observedVrrp(runDir: string, lbId: string): { vrrp: VrrpRole | null; vrrpSince: number | null } {
+  const vrrp = observedVrrpRole(runDir, lbId);
+  return { vrrp, vrrpSince: vrrp === null ? null : vrrpTransitions(keepalivedPaths(runDir, lbId)).at(-1)?.at ?? null };
+}
 
 /**
  * The host side of pairHandover's steps. HoldPairVip: the previous holder's MAC is forgotten (a new probe follows), then
