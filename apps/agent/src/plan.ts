@@ -297,7 +297,7 @@ function planBuild(d: DesiredLb, o: ObservedLb | undefined, ctx: PlanContext): L
   const paired = pairHandover(d, o, now, t);
   const ordered: Action[] = [
     ...(hpReady ? [...actions, ...post, ...announce, ...config] : [...actions, ...config, ...post, ...announce]),
-    ...paired.before, ...vrrpActions(d, pairRole(d, o, now, t)), ...paired.actions,
+    ...vrrpActions(d, pairRole(d, o, now, t)), ...paired.actions,
     ...(paired.probe ? [{ kind: 'ProbeHolder' as const, lbId, netns, address: d.vip.address, steer: paired.probe.steer }] : []),
     ...(paired.announce ? [{ kind: 'Announce' as const, lbId, netns, address: d.vip.address }] : []),
     ...(paired.unsteer ? [{ kind: 'Unsteer' as const, lbId, netns }] : []),

@@ -160,30 +160,24 @@ describe('a planned promotion, the old master (outgoing, now the standby)', () =
   });
 });
 
-describe('a standby joining the pair (new, or its keepalived restarted)', () => {
+describe('a hold left without a hand-over (the next placement ended it)', () => {
   const standby = desiredLb({ epoch: 3, pair: { role: 'BACKUP', amphora: 2, vrrpAddress: '10.231.0.23', peerAddress: '10.231.0.22' } });
-  it('holds ARP for the VIP back before its keepalived starts (a new side: in the build that creates it)', () => {
+  it('a new standby does not hold: keepalived alone decides', () => {
     const p = planLb(standby, undefined, { runDir, nowMs: T0 });
     if (p.kind !== 'apply') throw new Error(p.kind);
-    expect(kinds(p).slice(-2)).toEqual(['HoldPairVip', 'EnsureVrrp']);
-    expect(p.recheckAtMs).toBe(T0 + JOIN_HOLD_MS);
-    expect(kinds(planned(standby, running(standby, { vrrp: null }), T0)).slice(-2)).toEqual(['HoldPairVip', 'EnsureVrrp']);
+    expect(kinds(p)).not.toContain('HoldPairVip');
   });
-  it('BACKUP for JOIN_HOLD_MS (it hears the master): lets go, without a gratuitous ARP', () => {
+  it('BACKUP for JOIN_HOLD_MS: lets go, without a gratuitous ARP', () => {
     const held = (since: number) => running(standby, { vrrp: 'BACKUP', vrrpSince: since, quiet: true });
     expect(kinds(planned(standby, held(T0), T0 + 500))).toEqual(['EnsureVrrp']);
     expect(planned(standby, held(T0), T0 + 500).recheckAtMs).toBe(T0 + JOIN_HOLD_MS);
     expect(kinds(planned(standby, held(T0), T0 + JOIN_HOLD_MS))).toEqual(['EnsureVrrp', 'EndPairRelease']);
   });
-  it('MASTER for a moment (missed adverts): stays held; MASTER for JOIN_HOLD_MS (the first election, or the master gone): announces', () => {
+  it('MASTER for a moment: stays held; MASTER for JOIN_HOLD_MS: announces', () => {
     const held = (since: number) => running(standby, { vrrp: 'MASTER', vrrpSince: since, quiet: true });
     expect(kinds(planned(standby, held(T0), T0 + 300))).toEqual(['EnsureVrrp']);
     expect(kinds(planned(standby, held(T0), T0 + JOIN_HOLD_MS))).toEqual(['EnsureVrrp', 'Announce']);
   });
   it('FAULT: stays held, looked at again', () =>
     expect(kinds(planned(standby, running(standby, { vrrp: 'FAULT', quiet: true }), T0))).toEqual(['EnsureVrrp']));
-  it('a MASTER side never holds when its keepalived starts', () => {
-    const master = desiredLb({ epoch: 3, pair: { role: 'MASTER', amphora: 1, vrrpAddress: '10.231.0.22', peerAddress: '10.231.0.23' } });
-    expect(kinds(planned(master, running(master, { vrrp: null }), T0))).toEqual(['EnsureVrrp']);
-  });
 });

@@ -51,8 +51,7 @@ export function vrrpActions(d: DesiredLb, role: PairSide['role'] | null = d.pair
  * actions: learn the holder's MAC and steer there, announce, end the steering), the reach and recheck it implies.
  */
 export type PairStep = {
-  /** Before keepalived is brought to its config (a joining side's hold), then after it. */
-  before: VrrpAction[]; actions: VrrpAction[]; probe: { steer: boolean } | null; announce: boolean; unsteer: boolean;
+  actions: VrrpAction[]; probe: { steer: boolean } | null; announce: boolean; unsteer: boolean;
   reach: 'prepared' | 'released' | 'waiting' | null; recheckAtMs: number | null;
 };
 
@@ -68,9 +67,8 @@ export type PairTimings = Readonly<{ timeoutMs: number; drainTimeoutMs: number; 
 export const PROMOTION_POLL_MS = 20;
 
 /**
- * A standby whose keepalived starts holds ARP for the VIP back this long after it notified BACKUP (or MASTER): three
- * adverts and the skew are 0.35 s; a busy master's adverts may come later. BACKUP that long: it hears the master, the
- * hold goes; MASTER that long: it really is the master (the first election, or the master is gone), it announces.
+ * A hold left without a hand-over goes once keepalived has held one role this long: MASTER that long announces (it
+ * really is the master), BACKUP that long lets go (three adverts and the skew are 0.35 s).
  */
 export const JOIN_HOLD_MS = 1000;
 
@@ -90,16 +88,11 @@ const ms = (iso: string | null): number | null => (iso === null ? null : Date.pa
  * A promoted side that is VRRP MASTER already (nothing to hand over) just serves. Pure.
  */
 export function pairHandover(d: DesiredLb, o: PairObserved | undefined, nowMs: number, t: PairTimings): PairStep {
-  const none: PairStep = { before: [], actions: [], probe: null, announce: false, unsteer: false, reach: null, recheckAtMs: null };
+  const none: PairStep = { actions: [], probe: null, announce: false, unsteer: false, reach: null, recheckAtMs: null };
   const pair = d.pair;
   if (!pair) return none;
   const base = { lbId: d.lbId, netns: netnsName(d.lbId), address: d.vip.address };
   const h = d.handover;
-  // A standby joining the pair (a new one, or its keepalived restarted) holds ARP for the VIP back until its keepalived
-  // has heard the master: on a busy host a new keepalived may miss the first adverts, claim the VIP for a moment and
-  // pull clients away from the master (seen: 119 failed requests in one run at load 40).
-  const joining = pair.role === 'BACKUP' && h === null && (!o?.netns || !o.vrrp);
-  if (joining) return { ...none, before: [{ kind: 'HoldPairVip', ...base }], reach: null, recheckAtMs: nowMs + JOIN_HOLD_MS };
   if (!o?.netns) return none;
   const quiet = o.handover?.quiet === true;
   const steering = o.handover?.steering === true;
@@ -125,8 +118,8 @@ export function pairHandover(d: DesiredLb, o: PairObserved | undefined, nowMs: n
     return { ...none, actions: [{ kind: 'ReleasePairVip', ...base }], reach: 'released', recheckAtMs: nowMs + t.minDrainMs };
   }
   if (h?.role !== 'incoming' || pair.role !== 'PROMOTED') {
-    // Held without a hand-over (a joining standby, or a hold the next placement left): once keepalived has held one role
-    // for JOIN_HOLD_MS, MASTER announces, anything else just lets go (it heard the master).
+    // Held without a hand-over (a hold the next placement left): once keepalived has held one role for JOIN_HOLD_MS,
+    // MASTER announces, anything else just lets go.
     if (!quiet) return { ...none, unsteer: steering };
     const settled = nowMs >= (o.vrrpSince ?? nowMs) + JOIN_HOLD_MS;
     if (master && settled) return { ...none, announce: true, unsteer: steering };
