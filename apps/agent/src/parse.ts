@@ -215,7 +215,7 @@ function checkLb(d: DesiredLb): void {
   // A pair side's VRRP address becomes the VIP interface's address (ip batch lines) and, with the peer's, keepalived.conf.
   if (d.pair !== undefined && d.pair !== null) {
     const { role, vrrpAddress, peerAddress, amphora } = d.pair;
-    if (role !== 'MASTER' && role !== 'BACKUP') invalid('VRRP role', role, 'is not MASTER or BACKUP');
+    if (role !== 'MASTER' && role !== 'BACKUP' && role !== 'PROMOTED') invalid('VRRP role', role, 'is not MASTER, BACKUP or PROMOTED');
     parse.count(amphora, 'amphora ordinal');
     const own = parse.ipAddress(vrrpAddress, 'VRRP address');
     const vipFamily = familyOf(parse.ipAddress(d.vip.address, 'VIP address'));

@@ -72,6 +72,11 @@ describe('parseDesiredState: the agent entrance', () => {
     expect(parsed.desired.loadBalancers).toEqual([side]);
   });
 
+  it('passes every role a pair side may have (PROMOTED: a planned promotion\'s new master)', () => {
+    const sides = (['MASTER', 'BACKUP', 'PROMOTED'] as const).map((role) => desiredLb({ pair: { role, amphora: 1, vrrpAddress: '10.231.0.6', peerAddress: '10.231.0.7' } }));
+    for (const side of sides) expect(parseDesiredState(state(side)).refused).toEqual([]);
+  });
+
   it.each([
     ['a hostile gateway', vip({ gatewayIp: '10.231.0.1\nnetns exec x touch /tmp/m' }), /gateway/],
     ['a hostile bridge mapping', vip({ bridge: { kind: 'mapped', name: 'br0 ; id', physicalNetwork: 'p' } }), /bridge/],

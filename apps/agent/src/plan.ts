@@ -7,7 +7,8 @@ import { refusedReason } from './parse';
 import { certFilesFor, type CertFiles } from './tls-certs';
 import { planUdp, type ObservedUdp, type UdpAction } from './udp-plan';
 import { extraVipsProblem, planExtraVips, type ExtraVipAction } from './extra-vips';
-import { plumbedAddress, vrrpActions, type VrrpAction } from './keepalived/pair-side';
+import { pairHandover, pairRole, plumbedAddress, vrrpActions, type VrrpAction } from './keepalived/pair-side';
+import type { VrrpRole } from './keepalived/keepalived-host';
 
 /**
  * What the running haproxy was told: the structure it loaded (only a reload changes that), the digest of the whole
@@ -48,6 +49,10 @@ export type ObservedLb = {
   sessions?: number | null;
   /** The UDP part (nftables table and health checker, udp-plan.ts); absent when there is none. */
   udp?: ObservedUdp;
+  /** ACTIVE_STANDBY: the role this LB's keepalived last notified (null: none runs); absent for SINGLE. */
+  vrrp?: VrrpRole | null;
+  /** ... and when it notified that role (epoch ms; null: never). */
+  vrrpSince?: number | null;
 };
 export type Observed = ReadonlyMap<string, ObservedLb>;
 
@@ -153,7 +158,7 @@ export function planLb(d: DesiredLb | null, o: ObservedLb | undefined, ctx: Plan
   const refused = refusedReason(d);
   if (refused) return { lbId, kind: 'rejected', desired: d, reason: refused };
   if (d.deleted) return { lbId, kind: 'apply', actions: o?.owned ? [destroy(lbId)] : [], desired: d, reach: 'serving' };
-  if (d.handover?.role === 'outgoing') return planOutgoing(d, o, ctx);
+  if (d.handover?.role === 'outgoing' && !d.pair) return planOutgoing(d, o, ctx); // a pair's old master: pairHandover
   return planBuild(d, o, ctx);
 }
 
@@ -195,8 +200,10 @@ function planBuild(d: DesiredLb, o: ObservedLb | undefined, ctx: PlanContext): L
   }
   const t = ctx.handover ?? DEFAULT_HANDOVER;
   const now = ctx.nowMs ?? 0;
-  const h = d.handover?.role === 'incoming' ? d.handover : null;
-  const observedQuiet = !!o?.netns && o.handover?.quiet === true;
+  // A pair side's hand-over (a planned promotion) is keepalived/pair-side.ts pairHandover's, not the steps below.
+  const single = !d.pair;
+  const h = d.handover?.role === 'incoming' && single ? d.handover : null;
+  const observedQuiet = single && !!o?.netns && o.handover?.quiet === true;
   // Once announced, a copy never goes back to holding the VIP back. A new copy may announce once the old one released
   // the VIP, once its agent is known to be down (its lease ran out: fenced), or after the hand-over timeout.
   const announced = !!o?.netns && !observedQuiet && o.plumbing !== null && o.plumbing.addresses.length > 0;
@@ -253,7 +260,7 @@ function planBuild(d: DesiredLb, o: ObservedLb | undefined, ctx: PlanContext): L
   const holder = o?.netns ? o.handover?.holderMac : undefined;
   const post: Action[] = [];
   if (h && heldBack && holder === undefined) post.push({ kind: 'ProbeHolder', lbId, netns, address, steer: now < steerUntil });
-  const steering = !!o?.netns && o.handover?.steering === true;
+  const steering = single && !!o?.netns && o.handover?.steering === true;
   if (h && holder && !steering && now < steerUntil && !announced) post.push({ kind: 'Steer', lbId, netns, address, mac: holder });
   if (steering && (!h || now >= steerUntil)) post.push({ kind: 'Unsteer', lbId, netns });
   const announce: Action[] = !heldBack && observedQuiet ? [{ kind: 'Announce', lbId, netns, address }] : [];
@@ -287,9 +294,16 @@ function planBuild(d: DesiredLb, o: ObservedLb | undefined, ctx: PlanContext): L
   const hpReady = hp !== null;
   // The UDP table once the namespace is plumbed (its sysctls name the VIP interface).
   actions.push(...planUdp(lbId, netns, split.nft, o?.netns ? o.udp : undefined));
-  const ordered = [...(hpReady ? [...actions, ...post, ...announce, ...config] : [...actions, ...config, ...post, ...announce]), ...vrrpActions(d)];
-  const reach: Reach = heldBack ? 'prepared' : 'serving';
-  const recheckAtMs = heldBack ? announceAt : steering || (h && now < steerUntil) ? Math.min(steerUntil, now + 60_000) : undefined;
+  const paired = pairHandover(d, o, now, t);
+  const ordered: Action[] = [
+    ...(hpReady ? [...actions, ...post, ...announce, ...config] : [...actions, ...config, ...post, ...announce]),
+    ...vrrpActions(d, pairRole(d, o, now, t)), ...paired.actions,
+    ...(paired.probe ? [{ kind: 'ProbeHolder' as const, lbId, netns, address: d.vip.address, steer: paired.probe.steer }] : []),
+    ...(paired.announce ? [{ kind: 'Announce' as const, lbId, netns, address: d.vip.address }] : []),
+    ...(paired.unsteer ? [{ kind: 'Unsteer' as const, lbId, netns }] : []),
+  ];
+  const reach: Reach = paired.reach ?? (heldBack ? 'prepared' : 'serving');
+  const recheckAtMs = paired.recheckAtMs ?? (heldBack ? announceAt : steering || (h && now < steerUntil) ? Math.min(steerUntil, now + 60_000) : undefined);
   return { lbId, kind: 'apply', actions: ordered, desired: d, reach, ...(recheckAtMs !== undefined ? { recheckAtMs } : {}) };
 }
 

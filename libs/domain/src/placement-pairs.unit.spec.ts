@@ -1,9 +1,9 @@
 import { vrrpHolderKey, type PairSide, type PlacedPair } from '@lbaas/events';
 import { workflowSpec } from '@lbaas/testing';
 import { adminStateChanged, agentRegistered, declaredDown, declaredUp } from './agent.fixtures';
-import { applied, lbCreated, lbDeleted, lbPlaced } from './load-balancer/load-balancer.fixtures';
+import { applied, handoverReleased, lbCreated, lbDeleted, lbPlaced } from './load-balancer/load-balancer.fixtures';
 import { networkCreated, vipAllocated } from './network.fixtures';
-import { placementWorkflow, type PlacementCommand, type PlacementInput } from './placement';
+import { chooseStandbyAgent, PAIR_RETIRE_DRAIN_MS, pairFailover, placementWorkflow, type PlacementCommand, type PlacementInput } from './placement';
 import { at, placementOptions, tick } from './placement.fixtures';
 
 /** The scheduler and ACTIVE_STANDBY pairs (issue 14): both sides, VRRP addresses, promotion, new standbys. */
@@ -25,7 +25,7 @@ const allocate = (n: number, seconds: number): PlacementCommand => ({
   type: 'AllocateVip', data: { subnetId: SUBNET, lbId: vrrpHolderKey(LB, n), portId: `vrrp-${LB}-${n}`, address: null },
   metadata: { commandId: `scheduler/allocate-vrrp/${vrrpHolderKey(LB, n)}`, now: at(seconds) },
 });
-const placePair = (pair: PlacedPair, seconds: number, expectedEpoch = 0, reason: 'initial' | 'failover' | 'drain' | 'standby' = 'initial'): PlacementCommand => ({
+const placePair = (pair: PlacedPair, seconds: number, expectedEpoch = 0, reason: 'initial' | 'failover' | 'drain' | 'standby' | 'operator' = 'initial'): PlacementCommand => ({
   type: 'PlaceLoadBalancer', data: { lbId: LB, agentId: pair.master.agentId, expectedEpoch, reason, pair },
   metadata: { commandId: `scheduler/place/${LB}/${expectedEpoch}`, now: at(seconds) },
 });
@@ -54,9 +54,9 @@ describe('scheduler: ACTIVE_STANDBY failover', () => {
   it('promotes the standby when the master\'s agent is down (no rebuild: VRRP already moved the VIP)', () =>
     given([...placedAB(), declaredDown(null, 'agent-a')]).when(tick(5))
       .then([placePair({ master: side('agent-b', 1), standby: null }, 5, 1, 'failover')]));
-  it('promotes the standby when the master\'s agent is disabled (drain)', () =>
+  it('promotes the standby when the master\'s agent is disabled (drain), the old master kept as standby until the new one serves', () =>
     given([...placedAB(), adminStateChanged(false, 'agent-a')]).when(tick(5))
-      .then([placePair({ master: side('agent-b', 1), standby: null }, 5, 1, 'drain')]));
+      .then([placePair({ master: side('agent-b', 1), standby: side('agent-a', 0) }, 5, 1, 'drain')]));
   it('then asks for a VRRP address for a new standby on a third host', () =>
     given([...placedAB(), c, declaredDown(null, 'agent-a'), lbPlaced({ agentId: 'agent-b', epoch: 2, reason: 'failover', pair: { master: side('agent-b', 1), standby: null } })])
       .when(tick(6)).then([allocate(2, 6)]));
@@ -74,6 +74,83 @@ describe('scheduler: ACTIVE_STANDBY failover', () => {
   it('does nothing without automatic failover', () =>
     workflowSpec(placementWorkflow({ ...placementOptions, automaticFailover: false }))([...placedAB(), declaredDown(null, 'agent-a')])
       .when(tick(5)).then([]));
+});
+
+describe('scheduler: ACTIVE_STANDBY planned moves (make before break)', () => {
+  const swapped = { master: side('agent-b', 1), standby: side('agent-a', 0) };
+  const drained = (): PlacementInput[] =>
+    [...placedAB(), c, adminStateChanged(false, 'agent-a'), lbPlaced({ agentId: 'agent-b', epoch: 2, reason: 'drain', pair: swapped })];
+  it('drain: keeps the drained old master as standby until the promoted master applied that placement', () =>
+    given([...drained(), vrrp(2)]).when(tick(6)).then([]));
+  it('drain: a report of the previous epoch is not enough', () =>
+    given([...drained(), vrrp(2), applied(1, { agentId: 'agent-a', epoch: 1 })]).when(tick(6)).then([]));
+  it('drain: then asks for a VRRP address for the new standby', () =>
+    given([...drained(), applied(1, { agentId: 'agent-b', epoch: 2 })]).when(tick(6)).then([allocate(2, 6)]));
+  it('drain: and places the new standby on the third host', () =>
+    given([...drained(), vrrp(2), applied(1, { agentId: 'agent-b', epoch: 2 })]).when(tick(6))
+      .then([placePair({ master: side('agent-b', 1), standby: side('agent-c', 2) }, 6, 2, 'standby')]));
+  it('drain with no third host: the drained side stays the standby (named until another host is up)', () =>
+    given([...placedAB(), adminStateChanged(false, 'agent-a'), lbPlaced({ agentId: 'agent-b', epoch: 2, reason: 'drain', pair: swapped }), applied(1, { agentId: 'agent-b', epoch: 2 })])
+      .when(tick(6)).then([]));
+  it('drain of the standby\'s agent: a new standby elsewhere, the master kept', () =>
+    given([...placedAB(), c, vrrp(2), adminStateChanged(false, 'agent-b')]).when(tick(5))
+      .then([placePair({ master: side('agent-a', 0), standby: side('agent-c', 2) }, 5, 1, 'standby')]));
+  const operated = (pair: PlacedPair): PlacementInput[] =>
+    [...placedAB(), c, vrrp(2), lbPlaced({ agentId: pair.master.agentId, epoch: 2, reason: 'operator', pair })];
+  it('operator failover (roles swapped): the old master, up, is replaced by a new standby on another host once the promoted master applied', () =>
+    given([...operated(swapped), applied(1, { agentId: 'agent-b', epoch: 2 })]).when(tick(6))
+      .then([placePair({ master: side('agent-b', 1), standby: side('agent-c', 2) }, 6, 2, 'standby')]));
+  const releasedAt = (seconds: number): PlacementInput => {
+    const e = handoverReleased({ agentId: 'agent-a', epoch: 2 });
+    return { ...e, data: { ...e.data, at: at(seconds) } };
+  };
+  it('operator failover: the old master, released at 6 s, is replaced only PAIR_RETIRE_DRAIN_MS later (it still serves stragglers)', () => {
+    const released = [...operated(swapped), applied(1, { agentId: 'agent-b', epoch: 2 }), releasedAt(6)];
+    given(released).when(tick(6 + PAIR_RETIRE_DRAIN_MS / 1000 - 1)).then([]);
+    given(released).when(tick(6 + PAIR_RETIRE_DRAIN_MS / 1000))
+      .then([placePair({ master: side('agent-b', 1), standby: side('agent-c', 2) }, 6 + PAIR_RETIRE_DRAIN_MS / 1000, 2, 'standby')]);
+  });
+  it('operator failover: ... and only PAIR_RETIRE_DRAIN_MS after the promoted master served, however late that was', () => {
+    const e = applied(1, { agentId: 'agent-b', epoch: 2 });
+    const late = [...operated(swapped), releasedAt(6), { ...e, data: { ...e.data, at: at(10) } } as PlacementInput];
+    given(late).when(tick(10 + PAIR_RETIRE_DRAIN_MS / 1000 - 1)).then([]);
+    given(late).when(tick(10 + PAIR_RETIRE_DRAIN_MS / 1000))
+      .then([placePair({ master: side('agent-b', 1), standby: side('agent-c', 2) }, 10 + PAIR_RETIRE_DRAIN_MS / 1000, 2, 'standby')]);
+  });
+  it('operator failover: nothing before the promoted master applied', () =>
+    given(operated(swapped)).when(tick(6)).then([]));
+  it('operator failover on two hosts: the old master stays the standby', () =>
+    given([...placedAB(), lbPlaced({ agentId: 'agent-b', epoch: 2, reason: 'operator', pair: swapped }), applied(1, { agentId: 'agent-b', epoch: 2 })])
+      .when(tick(6)).then([]));
+  it('standby failover (the same pair placed again): a new standby on another agent than the old one, the master kept', () =>
+    given([...operated(pairAB), applied(1, { agentId: 'agent-a', epoch: 2 })]).when(tick(6))
+      .then([placePair({ master: side('agent-a', 0), standby: side('agent-c', 2) }, 6, 2, 'standby')]));
+  it('a new standby placed (reason standby) is not retiring: the pair is left alone, the old standby\'s address given back', () =>
+    given([...operated(pairAB), applied(1, { agentId: 'agent-a', epoch: 2 }),
+      lbPlaced({ epoch: 3, agentId: 'agent-a', reason: 'standby', pair: { master: side('agent-a', 0), standby: side('agent-c', 2) } })])
+      .when(tick(7)).then([releaseVrrp(1, 7)]));
+});
+
+describe('pairFailover (the operator\'s failover of a pair)', () => {
+  it('promotes the standby and keeps the old master beside it', () =>
+    expect(pairFailover(LB, pairAB, 'master', null)).toEqual({ master: pairAB.standby, standby: pairAB.master }));
+  it('refuses a pair with nothing to promote', () =>
+    expect(() => pairFailover(LB, { master: pairAB.master, standby: null }, 'master', null)).toThrow(/no standby to promote/));
+  it('re-places the same pair for a new standby when another host can take it', () =>
+    expect(pairFailover(LB, pairAB, 'standby', 'agent-c')).toBe(pairAB));
+  it('refuses a standby failover with nowhere to put the new standby', () =>
+    expect(() => pairFailover(LB, pairAB, 'standby', null)).toThrow(/No other live agent on a host other than host-agent-a/));
+  it('refuses a standby failover of a pair without standby', () =>
+    expect(() => pairFailover(LB, { master: pairAB.master, standby: null }, 'standby', 'agent-c')).toThrow(/no standby amphora/));
+});
+
+describe('chooseStandbyAgent with a retiring side', () => {
+  const cand = (agentId: string) => ({ agentId, host: `host-${agentId}`, down: false, adminStateUp: true, physicalNetworks: ['physnet1'], zone: null });
+  const base = { agents: [cand('agent-a'), cand('agent-b'), cand('agent-c')], physicalNetwork: 'physnet1', zone: null, strategy: 'least-loaded' as const, load: new Map<string, number>() };
+  it('never picks the retiring agent', () =>
+    expect(chooseStandbyAgent({ ...base, master: cand('agent-a'), retiring: 'agent-b' })).toBe('agent-c'));
+  it('null when only the retiring agent is left', () =>
+    expect(chooseStandbyAgent({ ...base, agents: base.agents.slice(0, 2), master: cand('agent-a'), retiring: 'agent-b' })).toBeNull());
 });
 
 describe('scheduler: ACTIVE_STANDBY VRRP addresses', () => {

@@ -1,12 +1,20 @@
 import {
-  desiredVersionAfter, isTornDown, parseVrrpHolderKey, vrrpHolderKey,
+  desiredVersionAfter, isTornDown, parseVrrpHolderKey, PLANNED_MOVES, vrrpHolderKey,
   type AgentEvent, type AllocateVip, type FailPlacement, type LoadBalancerEvent, type NetworkEvent, type PairSide, type PlacedPair,
   type PlaceLoadBalancer, type ReleaseVip, type SubnetEvent,
 } from '@lbaas/events';
+import { DomainError } from './domain-error';
 import { evolveVips, releaseVipKey, sweepVips, type TrackedVips } from './vip-sweeper';
 import { mayIssue, type Issued, type Tick, toMs, type Workflow } from './workflow';
 
 /** How the scheduler places load balancers. */
+/**
+ * How long the old master of a pair's planned promotion stays (as the standby, serving what still reaches it) after the
+ * promoted master served (and after its own release), before the scheduler replaces it by a new standby: as the SINGLE
+ * hand-over's minimum drain.
+ */
+export const PAIR_RETIRE_DRAIN_MS = 3_000;
+
 export type PlacementOptions = Readonly<{
   /** `random` (Neutron's ChanceScheduler) or `least-loaded` (fewest load balancers hosted). */
   strategy: 'random' | 'least-loaded';
@@ -43,6 +51,17 @@ export type TrackedLoadBalancer = Readonly<{
   nextAmphora: number;
   /** Every side ever placed: amphora ordinal → its agent (whose VRRP address is released once that agent is not down). */
   sideAgents: ReadonlyMap<number, string>;
+  /** The highest placement epoch whose master reported a version applied (only the master's reports are events). */
+  appliedEpoch: number;
+  /**
+   * The standby a planned move (operator failover, drain) named only to keep it up while the master takes over: its
+   * amphora ordinal, replaced by a new standby on another host once the master applied that epoch (null: none).
+   */
+  retiring: number | null;
+  /** When the old master of a planned promotion released the VIP (its hand-over report), else null. */
+  releasedAtMs: number | null;
+  /** When the master first reported this placement applied (it serves), else null. */
+  servedAtMs: number | null;
 }>;
 /** One agent as the scheduler tracks it. */
 export type TrackedAgent = Readonly<{
@@ -103,7 +122,7 @@ const evolveLb = (s: PlacementState, e: LoadBalancerEvent): PlacementState => {
       lbId, networkId: e.data.vipNetworkId, createdAtMs: toMs(e.data.at), deleted: false, agentId: null, epoch: 0,
       version: 0, appliedVersion: 0, placementFailed: false, zone: e.data.availabilityZone?.agentZone ?? null,
       activeStandby: e.data.flavor?.topology === 'ACTIVE_STANDBY', subnetId: e.data.vipSubnetId, pair: null, nextAmphora: 0,
-      sideAgents: new Map(),
+      sideAgents: new Map(), appliedEpoch: 0, retiring: null, releasedAtMs: null, servedAtMs: null,
     };
   }
   if (!lb) return s;
@@ -115,6 +134,7 @@ const evolveLb = (s: PlacementState, e: LoadBalancerEvent): PlacementState => {
         nextAmphora: Math.max(lb.nextAmphora, ...[e.data.pair?.master, e.data.pair?.standby].map((x) => (x ? x.amphora + 1 : 0))),
         sideAgents: [e.data.pair?.master, e.data.pair?.standby].reduce(
           (m, x) => (x ? new Map(m).set(x.amphora, x.agentId) : m), lb.sideAgents as ReadonlyMap<number, string>),
+        retiring: e.data.pair?.standby && PLANNED_MOVES.has(e.data.reason) ? e.data.pair.standby.amphora : null, releasedAtMs: null, servedAtMs: null,
       };
       inFlight = without(inFlight, `place/${lbId}`);
       break;
@@ -122,7 +142,15 @@ const evolveLb = (s: PlacementState, e: LoadBalancerEvent): PlacementState => {
       lb = { ...lb, placementFailed: true };
       inFlight = without(inFlight, `fail-placement/${lbId}`);
       break;
-    case 'DesiredStateApplied': lb = { ...lb, appliedVersion: Math.max(lb.appliedVersion, e.data.version) }; break;
+    case 'LoadBalancerHandoverReleased':
+      if (e.data.epoch === lb.epoch) lb = { ...lb, releasedAtMs: toMs(e.data.at) };
+      break;
+    case 'DesiredStateApplied':
+      lb = {
+        ...lb, appliedVersion: Math.max(lb.appliedVersion, e.data.version), appliedEpoch: Math.max(lb.appliedEpoch, e.data.epoch),
+        servedAtMs: lb.servedAtMs ?? (e.data.epoch === lb.epoch ? toMs(e.data.at) : null),
+      };
+      break;
     default: break;
   }
   const version = desiredVersionAfter(lb.version, e);
@@ -226,8 +254,39 @@ export const chooseAgent = (c: AgentChoice): string | null => {
  * takeover (the old standby is the master now; the new standby goes anywhere but its host). Null when none qualifies:
  * the pair runs degraded (one side) until an agent on another host is up.
  */
-export const chooseStandbyAgent = (c: Omit<AgentChoice, 'exclude' | 'excludeHosts'> & Readonly<{ master: AgentCandidate }>): string | null =>
-  typeof c.master.host === 'string' ? chooseAgent({ ...c, exclude: c.master.agentId, excludeHosts: [c.master.host] }) : null;
+export const chooseStandbyAgent = (
+  c: Omit<AgentChoice, 'exclude' | 'excludeHosts'> & Readonly<{ master: AgentCandidate; retiring?: string | null }>,
+): string | null => {
+  if (typeof c.master.host !== 'string') return null;
+  const masterHost = c.master.host;
+  const agents = c.retiring ? [...c.agents].filter((a) => a.agentId !== c.retiring) : c.agents;
+  return chooseAgent({ ...c, agents, exclude: c.master.agentId, excludeHosts: [masterHost] });
+};
+
+/**
+ * The pair an operator's failover places (issue 14, make before break; Octavia's failover of an ACTIVE_STANDBY load
+ * balancer keeps the VIP up). `master` (the LB's failover, or its MASTER amphora's): the standby, already up and
+ * tracking, is promoted and the old master stays beside it as the standby until the promoted side serves; the scheduler
+ * then replaces it by a new standby on another host when there is one (the `retiring` side). `standby` (the BACKUP
+ * amphora's): the same pair is placed again and its standby retires the same way; the master is not touched. Conflict
+ * when there is nothing to promote or nowhere to put a new standby (`standbyElsewhere`: chooseStandbyAgent's answer
+ * with the current standby as `retiring`).
+ */
+export const pairFailover = (
+  lbId: string, pair: PlacedPair, side: 'master' | 'standby', standbyElsewhere: string | null,
+): PlacedPair => {
+  if (side === 'master') {
+    if (!pair.standby) {
+      throw new DomainError('Conflict', `Load Balancer ${lbId} has no standby to promote (its pair runs on one side until another host is up); the scheduler places one as soon as it can`);
+    }
+    return { master: pair.standby, standby: pair.master };
+  }
+  if (!pair.standby) throw new DomainError('Conflict', `Load Balancer ${lbId} has no standby amphora`);
+  if (standbyElsewhere === null) {
+    throw new DomainError('Conflict', `No other live agent on a host other than ${pair.master.host} can take the standby of load balancer ${lbId}`);
+  }
+  return pair;
+};
 
 /**
  * Both sides of a new ACTIVE_STANDBY pair: the master by chooseAgent, the standby by chooseStandbyAgent with the master
@@ -310,12 +369,12 @@ const decide = (options: PlacementOptions) => (input: PlacementInput, s: Placeme
       metadata: metadata(`scheduler/place/${lb.lbId}/${lb.epoch}`),
     });
   };
-  const chooseStandby = (lb: TrackedLoadBalancer, master: string): string | null => {
+  const chooseStandby = (lb: TrackedLoadBalancer, master: string, retiring: string | null = null): string | null => {
     const m = candidate(master);
     if (!m) return null;
     const agentId = chooseStandbyAgent({
       agents, physicalNetwork: s.networks.get(lb.networkId) ?? null, zone: lb.zone, strategy: options.strategy, load,
-      random: spread(input.random, nth), master: m,
+      random: spread(input.random, nth), master: m, retiring,
     });
     if (agentId === null) return null;
     nth += 1;
@@ -339,23 +398,32 @@ const decide = (options: PlacementOptions) => (input: PlacementInput, s: Placeme
     return true;
   };
   /**
-   * A placed pair: the master's agent down or disabled → the standby is promoted (it already serves: VRRP moved the VIP),
-   * or, with no usable standby, a new master is built elsewhere; the standby's agent down or disabled, or no standby →
-   * a new standby on another host. No such host: the pair runs on one side (a dead standby stays named until replaced).
+   * A placed pair: the master's agent down → the standby is promoted (it already serves: VRRP moved the VIP); the
+   * master's agent disabled (a drain, make before break) → the standby is promoted and the old master stays beside it as
+   * the standby (`retiring`) until the promoted side applied that placement; with no usable standby, a new master is
+   * built elsewhere. The standby's agent down or disabled, a retiring standby once the master applied its epoch, or no
+   * standby → a new standby on another host (never a retiring side's agent). No such host: the pair runs on one side (a
+   * dead standby stays named until replaced; a retiring one that is up stays the standby).
    */
   const keepPair = (lb: TrackedLoadBalancer, pair: PlacedPair): void => {
     const master = lb.agentId as string;
     const sb = pair.standby;
     if (!usable(master)) {
-      const reason = s.agents.get(master)?.down === false ? 'drain' : 'failover';
-      if (sb && usable(sb.agentId)) return placePair(lb, { master: sb, standby: null }, reason);
+      const drain = s.agents.get(master)?.down === false;
+      if (sb && usable(sb.agentId)) return placePair(lb, { master: sb, standby: drain ? pair.master : null }, drain ? 'drain' : 'failover');
       const agentId = choose(lb, master);
       const m = agentId === null ? null : sideOf(lb, agentId, lb.nextAmphora);
-      if (m) placePair(lb, { master: m, standby: null }, reason);
+      if (m) placePair(lb, { master: m, standby: null }, drain ? 'drain' : 'failover');
       return;
     }
-    if (sb && usable(sb.agentId)) return;
-    const standby = chooseStandby(lb, master);
+    const retiring = sb !== null && lb.retiring === sb.amphora;
+    // The promoted master has not served this placement yet, or it served (announced) or the old master released the
+    // VIP less than PAIR_RETIRE_DRAIN_MS ago (the old master still serves what reaches it: neighbours that missed the
+    // gratuitous ARPs).
+    const drainFrom = Math.max(lb.releasedAtMs ?? 0, lb.servedAtMs ?? 0);
+    if (retiring && (lb.appliedEpoch < lb.epoch || nowMs < drainFrom + PAIR_RETIRE_DRAIN_MS)) return;
+    if (sb && usable(sb.agentId) && !retiring) return;
+    const standby = chooseStandby(lb, master, retiring ? sb.agentId : null);
     const side = standby === null ? null : sideOf(lb, standby, lb.nextAmphora);
     if (side) placePair(lb, { master: pair.master, standby: side }, 'standby');
   };

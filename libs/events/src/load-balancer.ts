@@ -266,6 +266,22 @@ export const DESIRED_STATE_EVENTS: ReadonlySet<LoadBalancerEvent['type']> = new 
 /** The placement reasons that are planned moves: the old copy hands over to the new one (make before break). */
 export const PLANNED_MOVES: ReadonlySet<LoadBalancerPlaced['data']['reason']> = new Set(['operator', 'drain'] as const);
 
+/**
+ * Whether a placement hands over from the previous one (the SINGLE copy's planned move, or an ACTIVE_STANDBY pair's
+ * planned promotion: the previous standby made master while the previous master stays on as its standby), and from
+ * which agent.
+ * The hand-over is the same three steps either way: the new side prepared (VIP held back), the old side released
+ * (ARP held back, still serving what reaches it), the new side announced.
+ */
+export const handoverFrom = (
+  prev: Readonly<{ agentId: string | null; pair?: PlacedPair | null }> | null | undefined,
+  placed: Readonly<{ agentId: string; reason: LoadBalancerPlaced['data']['reason']; pair?: PlacedPair | null }>,
+): string | null => {
+  if (!prev || prev.agentId === null || prev.agentId === placed.agentId || !PLANNED_MOVES.has(placed.reason)) return null;
+  if (!placed.pair) return prev.agentId;
+  return prev.pair?.standby?.agentId === placed.agentId && placed.pair.standby?.agentId === prev.agentId ? prev.agentId : null;
+};
+
 /** The events of a planned move's hand-over: they change what the two agents do, not the desired version. */
 export const HANDOVER_EVENTS: ReadonlySet<LoadBalancerEvent['type']> = new Set<LoadBalancerEvent['type']>([
   'LoadBalancerHandoverPrepared', 'LoadBalancerHandoverReleased',

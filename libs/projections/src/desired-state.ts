@@ -74,17 +74,23 @@ export type DesiredPool = {
  * held back, reports it prepared, and announces the VIP once the old copy released it (or its agent is down, or a
  * timeout passed). `outgoing`: this agent was the previous placement; it keeps its copy until the new one is prepared,
  * then stops answering ARP (release) and drains it. Times are the events' `at` (the agent applies its timeouts to them).
+ * An ACTIVE_STANDBY pair's planned promotion is the same hand-over between its two sides: `incoming` on the promoted
+ * master (PROMOTED), `outgoing` on the old master, which stays the placement's standby (its epoch is the current one).
  */
 export type DesiredHandover =
   | { role: 'incoming'; fromAgentId: string; fromEpoch: number; placedAt: string; preparedAt: string | null; releasedAt: string | null; fromAgentDown: boolean }
-  | { role: 'outgoing'; toAgentId: string; toEpoch: number; placedAt: string; preparedAt: string | null; releasedAt: string | null };
+  | {
+    role: 'outgoing'; toAgentId: string; toEpoch: number; placedAt: string; preparedAt: string | null; releasedAt: string | null;
+    /** When the new placement was first reported applied (the new side serves; a pair's old master drains from then). */
+    servedAt?: string | null;
+  };
 
 /**
  * This agent's side of an ACTIVE_STANDBY pair (issue 14): keepalived runs beside haproxy, with the VIP as its virtual
  * address; the interface carries `vrrpAddress` instead. `role` decides the VRRP priority (MASTER 100, BACKUP 90; both
- * nopreempt), `peerAddress` is the other side's VRRP address (null: no standby now, the pair runs degraded).
+ * nopreempt; PROMOTED 200 and preempting: the master a planned move promoted, until the next placement), `peerAddress` is the other side's VRRP address (null: no standby now, the pair runs degraded).
  */
-export type DesiredPairSide = { role: 'MASTER' | 'BACKUP'; amphora: number; vrrpAddress: string; peerAddress: string | null };
+export type DesiredPairSide = { role: 'MASTER' | 'BACKUP' | 'PROMOTED'; amphora: number; vrrpAddress: string; peerAddress: string | null };
 
 /**
  * One load balancer this agent must run (or, with `deleted`, tear down), at desired `version` under placement `epoch`
@@ -145,26 +151,30 @@ function desiredOf(catalog: Catalog, lb: LoadBalancerView, agentId: string, brid
       : null;
     return withPairSide(desiredLb(catalog, lb, lb.placement.epoch, incoming, bridgeMappings), lb, 'MASTER');
   }
-  if (lb.placement?.pair?.standby?.agentId === agentId) {
-    return withPairSide(desiredLb(catalog, lb, lb.placement.epoch, null, bridgeMappings), lb, 'BACKUP');
-  }
-  if (h && h.fromAgentId === agentId) {
-    const outgoing: DesiredHandover = {
+  const outgoing: DesiredHandover | null = h && h.fromAgentId === agentId
+    ? {
       role: 'outgoing', toAgentId: h.toAgentId, toEpoch: h.toEpoch, placedAt: h.placedAt, preparedAt: h.preparedAt, releasedAt: h.releasedAt,
-    };
-    return desiredLb(catalog, lb, h.fromEpoch, outgoing, bridgeMappings);
+      servedAt: lb.placement?.epoch === h.toEpoch ? lb.placement.appliedAt : null,
+    }
+    : null;
+  if (lb.placement?.pair?.standby?.agentId === agentId) {
+    // A pair's old master after a planned promotion stays on as the standby and hands the VIP over from there.
+    return withPairSide(desiredLb(catalog, lb, lb.placement.epoch, outgoing, bridgeMappings), lb, 'BACKUP');
   }
+  if (outgoing && h) return desiredLb(catalog, lb, h.fromEpoch, outgoing, bridgeMappings);
   return null;
 }
 
 /** Adds this agent's side of the pair (MASTER: the placement's agent; BACKUP: its standby), if the LB is a pair. */
-function withPairSide(d: DesiredLb, lb: LoadBalancerView, role: DesiredPairSide['role']): DesiredLb {
+function withPairSide(d: DesiredLb, lb: LoadBalancerView, role: 'MASTER' | 'BACKUP'): DesiredLb {
   const pair = lb.placement?.pair;
   if (!pair) return d;
   const [self, peer] = role === 'MASTER' ? [pair.master, pair.standby] : [pair.standby, pair.master];
   if (!self) return d;
   const peerAddress = peer?.vrrpAddress ?? (role === 'MASTER' ? lb.placement?.lastPeer ?? null : null);
-  return { ...d, pair: { role, amphora: self.amphora, vrrpAddress: self.vrrpAddress, peerAddress } };
+  // A master promoted by a planned move preempts (the old master is still up and holds the VIP until then).
+  const r: DesiredPairSide['role'] = role === 'MASTER' && lb.placement?.promoted ? 'PROMOTED' : role;
+  return { ...d, pair: { role: r, amphora: self.amphora, vrrpAddress: self.vrrpAddress, peerAddress } };
 }
 
 function desiredLb(

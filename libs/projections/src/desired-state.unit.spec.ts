@@ -127,3 +127,57 @@ describe('desiredStateFor: what the renderer must honour or refuse', () => {
     expect(lb.pools.map((p) => p.tls)).toEqual([{ clientCertRef: null, caRef: 'http://x/v1/secrets/b', crlRef: null, versions: null, ciphers: null, alpn: null }, null]);
   });
 });
+
+describe('desiredStateFor: the roles of an ACTIVE_STANDBY pair (issue 14)', () => {
+  const side = (agentId: string, amphora: number) =>
+    ({ agentId, host: `host-${agentId}`, amphora, vrrpAddress: `10.231.0.${51 + amphora}`, vrrpPortId: `port-${amphora}` });
+  const placedPair = (agentId: string, epoch: number, reason: 'initial' | 'operator' | 'drain' | 'failover' | 'standby', pair: { master: ReturnType<typeof side>; standby: ReturnType<typeof side> | null }) =>
+    onLb({ type: 'LoadBalancerPlaced', v: 1, data: { lbId: LB, agentId, epoch, reason, pair, at } } as DomainEvent);
+  const roleOf = (c: Catalog, agentId: string) => desiredLbFor(c, agentId, LB, { physnet1: 'br-a' })?.pair?.role ?? null;
+  const first = placedPair('a1', 1, 'initial', { master: side('a1', 0), standby: side('a2', 1) });
+  it('MASTER and BACKUP, both nopreempt, as placed', () => {
+    const c = catalogWith(first);
+    expect([roleOf(c, 'a1'), roleOf(c, 'a2')]).toEqual(['MASTER', 'BACKUP']);
+  });
+  it('a planned move that promotes the standby makes it PROMOTED (it preempts); the old master, kept as standby, BACKUP', () => {
+    const c = catalogWith(first, placedPair('a2', 2, 'operator', { master: side('a2', 1), standby: side('a1', 0) }));
+    expect([roleOf(c, 'a2'), roleOf(c, 'a1')]).toEqual(['PROMOTED', 'BACKUP']);
+  });
+  it('MASTER again with the next placement (the new standby)', () => {
+    const c = catalogWith(first, placedPair('a2', 2, 'drain', { master: side('a2', 1), standby: side('a1', 0) }),
+      placedPair('a2', 3, 'standby', { master: side('a2', 1), standby: side('a3', 2) }));
+    expect([roleOf(c, 'a2'), roleOf(c, 'a3'), roleOf(c, 'a1')]).toEqual(['MASTER', 'BACKUP', null]);
+  });
+  it('a BACKUP failover (the same pair placed again) leaves the master MASTER', () => {
+    const c = catalogWith(first, placedPair('a1', 2, 'operator', { master: side('a1', 0), standby: side('a2', 1) }));
+    expect(roleOf(c, 'a1')).toBe('MASTER');
+  });
+  it('a promotion after the master\'s death (not a planned move) stays MASTER', () => {
+    const c = catalogWith(first, placedPair('a2', 2, 'failover', { master: side('a2', 1), standby: null }));
+    expect(roleOf(c, 'a2')).toBe('MASTER');
+  });
+  const handoverOf = (c: Catalog, agentId: string) => {
+    const d = desiredLbFor(c, agentId, LB, { physnet1: 'br-a' });
+    return d ? { epoch: d.epoch, handover: d.handover } : null;
+  };
+  const hand = (type: 'LoadBalancerHandoverPrepared' | 'LoadBalancerHandoverReleased', agentId: string, epoch: number) =>
+    onLb({ type, v: 1, data: { lbId: LB, agentId, epoch, at } } as DomainEvent);
+  it('a planned promotion is a hand-over between the two sides, both at the new epoch: incoming on the promoted, outgoing on the old master', () => {
+    const c = catalogWith(first, placedPair('a2', 2, 'operator', { master: side('a2', 1), standby: side('a1', 0) }));
+    expect(handoverOf(c, 'a2')).toEqual({ epoch: 2, handover: { role: 'incoming', fromAgentId: 'a1', fromEpoch: 1, placedAt: at, preparedAt: null, releasedAt: null, fromAgentDown: false } });
+    expect(handoverOf(c, 'a1')).toEqual({ epoch: 2, handover: { role: 'outgoing', toAgentId: 'a2', toEpoch: 2, placedAt: at, preparedAt: null, releasedAt: null, servedAt: null } });
+  });
+  it('... whose prepared and released (the old master reports it at the new epoch) reach both sides; the next placement ends it', () => {
+    const moved = [first, placedPair('a2', 2, 'drain', { master: side('a2', 1), standby: side('a1', 0) }), hand('LoadBalancerHandoverPrepared', 'a2', 2), hand('LoadBalancerHandoverReleased', 'a1', 2)];
+    const c = catalogWith(...moved);
+    expect(handoverOf(c, 'a1')?.handover).toMatchObject({ preparedAt: at, releasedAt: at });
+    expect(handoverOf(c, 'a2')?.handover).toMatchObject({ preparedAt: at, releasedAt: at });
+    const next = catalogWith(...moved, placedPair('a2', 3, 'standby', { master: side('a2', 1), standby: side('a3', 2) }));
+    expect([handoverOf(next, 'a2')?.handover, handoverOf(next, 'a3')?.handover, handoverOf(next, 'a1')]).toEqual([null, null, null]);
+  });
+  it('a standby failover and a promotion after a death hand nothing over', () => {
+    expect(handoverOf(catalogWith(first, placedPair('a1', 2, 'operator', { master: side('a1', 0), standby: side('a2', 1) })), 'a1')?.handover).toBeNull();
+    expect(handoverOf(catalogWith(first, placedPair('a2', 2, 'failover', { master: side('a2', 1), standby: null })), 'a2')?.handover).toBeNull();
+    expect(handoverOf(catalogWith(first, placedPair('a2', 2, 'failover', { master: side('a2', 1), standby: null })), 'a1')).toBeNull();
+  });
+});

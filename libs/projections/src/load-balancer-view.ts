@@ -73,6 +73,8 @@ export type LoadBalancerView = Mutable<Omit<LoadBalancerCreated['data'], 'at' | 
     pair?: PlacedPair | null;
     /** ACTIVE_STANDBY: the VRRP address of the last side the master had beside it (kept while it has none). */
     lastPeer?: string | null;
+    /** ACTIVE_STANDBY: a planned move (operator failover, drain) made the previous standby the master: it preempts. */
+    promoted?: boolean;
   } | null;
   /** A planned move (operator failover, drain) from the previous placement to this one, while it is the latest. */
   handover?: LoadBalancerHandover | null;

@@ -1,4 +1,4 @@
-import { desiredVersionAfter, isTornDown, PLANNED_MOVES, type LoadBalancerEvent, type PlacedPair } from '@lbaas/events';
+import { desiredVersionAfter, handoverFrom, isTornDown, PLANNED_MOVES, type LoadBalancerEvent, type PlacedPair } from '@lbaas/events';
 import { dropL7Policy, evolveL7 } from './l7';
 import { clean, stamp, touch, type DeletedChild, type LoadBalancersView, type LoadBalancerView, type Stamps } from './load-balancer-view';
 
@@ -102,12 +102,16 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
       const prev = lb.placement;
       // A planned move hands over from the previous agent (the decider's rule, state.ts); members keep their last
       // known status until the new agent reports (a serving member is never shown OFFLINE because its LB moved).
-      lb.handover = !event.data.pair && prev && prev.agentId !== event.data.agentId && PLANNED_MOVES.has(event.data.reason)
-        ? { fromAgentId: prev.agentId, fromEpoch: prev.epoch, toAgentId: event.data.agentId, toEpoch: event.data.epoch, placedAt: event.data.at, preparedAt: null, releasedAt: null }
+      const from = handoverFrom(prev, event.data);
+      lb.handover = prev && from !== null
+        ? { fromAgentId: from, fromEpoch: prev.epoch, toAgentId: event.data.agentId, toEpoch: event.data.epoch, placedAt: event.data.at, preparedAt: null, releasedAt: null }
         : null;
       lb.placement = {
         agentId: event.data.agentId, epoch: event.data.epoch, at: event.data.at, version: lb.version, appliedAt: null,
-        ...(event.data.pair ? { pair: event.data.pair, lastPeer: lastPeerOf(prev, event.data.pair) } : {}),
+        ...(event.data.pair ? {
+          pair: event.data.pair, lastPeer: lastPeerOf(prev, event.data.pair),
+          promoted: PLANNED_MOVES.has(event.data.reason) && prev?.pair?.standby?.agentId === event.data.agentId,
+        } : {}),
       };
       touch(lb, lb, event.data.at);
       lb.placementFailed = null;
@@ -118,7 +122,8 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
       if (lb.handover && lb.handover.toEpoch === event.data.epoch) lb.handover.preparedAt = event.data.at;
       break;
     case 'LoadBalancerHandoverReleased':
-      if (lb.handover && lb.handover.fromEpoch === event.data.epoch) lb.handover.releasedAt = event.data.at;
+      // A pair's old master releases as the standby of the new placement (the decider's rule, hosting.ts).
+      if (lb.handover && (lb.handover.fromEpoch === event.data.epoch || lb.handover.toEpoch === event.data.epoch)) lb.handover.releasedAt = event.data.at;
       break;
     case 'LoadBalancerPlacementFailed':
       lb.placementFailed = event.data.reason;

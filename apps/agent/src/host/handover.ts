@@ -78,6 +78,15 @@ export async function unhold(netns: NetnsName, p: Paths, vip: IPv4Address, onAns
 }
 
 /**
+ * Drops the hold table at once (idempotent), for a copy that holds no ARP-answering VIP any more (a pair's old master
+ * ending its release, its /32 gone first): unlike unhold, ARP for the VIP never flows through the table before it goes.
+ */
+export async function dropHold(netns: NetnsName, p: Paths): Promise<void> {
+  rmSync(p.hold, { force: true });
+  await nft(netns, ['delete', 'table', 'arp', HOLD_TABLE]).catch(ignoreMissing);
+}
+
+/**
  * Who answers ARP for `vip` on the segment now (a duplicate address detection probe from 0.0.0.0, which the hold
  * table lets through and no neighbour learns from): the MAC, or null when nobody answered within a second.
  */

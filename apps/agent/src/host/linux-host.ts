@@ -21,7 +21,7 @@ import { IPV6_VIP_SYSCTLS, parseExtraVips, plugExtraVips } from './extra-vips';
 import type { KernelFence } from './kernel-fence';
 import { KeepalivedConfigRefused } from '../keepalived/keepalived-config';
 import { KeepalivedRefused } from '../keepalived/keepalived-host';
-import { applyVrrp, DEFAULT_VRRP } from '../keepalived/pair-side';
+import { applyVrrp, applyPairStep, DEFAULT_VRRP, observedVrrp } from '../keepalived/pair-side';
 
 /**
  * How much to look: a `full` observation asks the kernel and haproxy (namespace links, addresses, routes, sysctls,
@@ -223,6 +223,7 @@ export class LinuxHost implements Host {
     return {
       lbId, owned, netns, plumbing, configDigest: cfg === null ? null : sha(cfg), haproxy, handover,
       ...(sessions !== undefined ? { sessions } : {}), ...(udp !== undefined ? { udp } : {}),
+      ...(netns && owned ? observedVrrp(this.opts.runDir, lbId) : {}), // ACTIVE_STANDBY (pair-side.ts)
     };
   }
 
@@ -361,6 +362,9 @@ export class LinuxHost implements Host {
           if (err instanceof KeepalivedRefused || err instanceof KeepalivedConfigRefused) throw new ConfigRejected(err.message);
           throw err;
         });
+        return;
+      case 'HoldPairVip': case 'ReleasePairVip': case 'EndPairRelease': // a pair's planned promotion (pair-side.ts)
+        await applyPairStep(a.kind, netns, this.opts.runDir, lbId, checked(() => ipv4Vip(a.address)));
         return;
     }
   }

@@ -15,8 +15,8 @@ import { parseIpAddress } from '@lbaas/domain';
  *   weight 0, so a failure is FAULT: the VIP is dropped and a priority-0 advert makes the peer take over at once.
  * - `track_file`: the agent's fence file (non-zero = fenced); weight 0 again, read on inotify: FAULT within ms.
  * - `notify`: the role (MASTER, BACKUP, FAULT, STOP) goes to the notify script, which records it for the agent.
- * - Gratuitous ARPs on becoming master, and again when a master hears a lower-priority one (two masters after a
- *   partition: the survivor re-announces, so neighbours leave the side that gave up).
+ * - Gratuitous ARPs on becoming master, again when a master hears a lower-priority one (two masters after a
+ *   partition: the survivor re-announces, so neighbours leave the side that gave up), and one every second while master.
  */
 export type KeepalivedInput = Readonly<{
   /** The load balancer: names the instance and the router id. */
@@ -121,7 +121,11 @@ export function renderKeepalived(x: KeepalivedInput): string {
     // Realtime scheduling when keepalived notices it runs late: sub-second adverts on a busy host must not flap.
     '  max_auto_priority 10',
     '  vrrp_garp_interval 0.001',
-    '  vrrp_garp_master_refresh 0',
+    // A master re-announces every second while it is master (Octavia refreshes every 5 s): after two masters (a healed
+    // partition) a client left with the side that gave up follows within about a second, whatever became of the
+    // one-off gratuitous ARPs of the moment (seen: 8.3 s, until its neighbour entry went stale). A held VIP's are dropped.
+    '  vrrp_garp_master_refresh 1',
+    '  vrrp_garp_master_refresh_repeat 1',
     '}',
     '',
     'vrrp_script lbaas_check {',

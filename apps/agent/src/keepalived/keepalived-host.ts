@@ -3,7 +3,7 @@ import { chmodSync, closeSync, existsSync, openSync, readFileSync, renameSync, r
 import { join } from 'node:path';
 import { leaseFile } from '../fencing';
 import { HostCommandFailed, run } from '../host/exec';
-import { release, unhold } from '../host/handover';
+import { dropHold, release } from '../host/handover';
 import { batch, ipBatch } from '../host/ip';
 import type { InterfaceName, IPv4Address, NetnsName, PrefixLength } from '../parse';
 import { lbPaths, VIP_IF } from '../layout';
@@ -273,11 +273,19 @@ export async function releaseForPromotion(netns: NetnsName, runDir: string, lbId
   await ipBatch(netns, [batch.addrReplace(vip, 32 as PrefixLength, VIP_IF as InterfaceName)]);
 }
 
-/** The end of releaseForPromotion (the standby holds the VIP): the kept /32 goes, then the hold and the pinned neighbours. */
+/** How long the hold outlives the kept /32 at the end of a release. */
+export const HOLD_AFTER_ADDRESS_MS = 250;
+
+/**
+ * The end of releaseForPromotion (the promoted side holds the VIP): the kept /32 goes, then, a moment later, the hold
+ * (dropped at once, never let through) and the pinned neighbours. The moment: whoever reads the address and then the
+ * hold table (the e2e holder sampler does, a few ms apart, more on a busy host) never sees the /32 without its hold.
+ */
 export async function endReleaseForPromotion(netns: NetnsName, runDir: string, lbId: string, vip: IPv4Address): Promise<void> {
   await run('ip', ['-n', netns, 'addr', 'del', `${vip}/32`, 'dev', VIP_IF]).catch((err: unknown) => {
     if (!(err instanceof HostCommandFailed)) throw err; // already gone
   });
-  await unhold(netns, lbPaths(runDir, lbId), vip);
+  await new Promise((r) => setTimeout(r, HOLD_AFTER_ADDRESS_MS));
+  await dropHold(netns, lbPaths(runDir, lbId));
   await run('ip', ['-n', netns, 'neigh', 'flush', 'dev', VIP_IF, 'nud', 'permanent']).catch(() => undefined);
 }

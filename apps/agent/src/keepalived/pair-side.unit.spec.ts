@@ -9,7 +9,7 @@ import { vrrpActions } from './pair-side';
 /** The reconciler's two hooks for an ACTIVE_STANDBY side (issue 14): the VRRP address plumbed, keepalived after haproxy. */
 
 const runDir = '/run/lbaas/a1';
-const side = (role: 'MASTER' | 'BACKUP', peerAddress: string | null = '10.231.0.22'): DesiredLb =>
+const side = (role: 'MASTER' | 'BACKUP' | 'PROMOTED', peerAddress: string | null = '10.231.0.22'): DesiredLb =>
   desiredLb({ pair: { role, amphora: 0, vrrpAddress: '10.231.0.21', peerAddress } });
 const kinds = (d: DesiredLb, o?: ObservedLb): string[] => {
   const p = planLb(d, o, { runDir, nowMs: 0 });
@@ -34,6 +34,14 @@ describe('pair side: plan hooks', () => {
     expect(kinds(side('MASTER'))).toEqual(['CreateNetns', 'PlugVip', 'WriteConfig', 'StartHaproxy', 'EnsureVrrp']));
   it('plumbs the side\'s VRRP address, never the VIP (keepalived adds it on the master only)', () =>
     expect(plugged(side('BACKUP'))).toMatchObject({ address: '10.231.0.21', prefixLen: 24 }));
+  it('a PROMOTED master (a planned move) runs keepalived with priority 200 and preempt', () => {
+    const p = planLb(side('PROMOTED'), undefined, { runDir, nowMs: 0 });
+    const a = p.kind === 'apply' ? p.actions.find((x) => x.kind === 'EnsureVrrp') : undefined;
+    expect(a).toMatchObject({ side: { role: 'PROMOTED' } });
+    const text = pairSideConfig((a as Extract<Action, { kind: 'EnsureVrrp' }>).side, runDir, '/var/lib/lbaas/a1', 100);
+    expect(text).toMatch(/priority 200/);
+    expect(text).not.toMatch(/nopreempt/);
+  });
   it('plumbs the VIP itself for a SINGLE load balancer and runs no keepalived', () => {
     expect(plugged(desiredLb())).toMatchObject({ address: desiredLb().vip.address });
     expect(kinds(desiredLb())).not.toContain('EnsureVrrp');

@@ -34,12 +34,17 @@ export class AmphoraeController {
     return single('amphora', AMPHORA.render(this.lookup.amphora(id)), req);
   }
 
-  /** Rebuilds this instance elsewhere: the load balancer's failover (a new placement, epoch + 1; a new amphora). 202. */
+  /**
+   * Rebuilds this instance elsewhere: STANDALONE, the load balancer's failover (a new placement, epoch + 1; a new amphora);
+   * MASTER, the pair's failover (the standby promoted, then a new standby); BACKUP, a new standby on another host, the
+   * master untouched (failover.ts). 202.
+   */
   @Put(':id/failover')
   @HttpCode(202)
   @Policy('os_load-balancer_api:amphora:put_failover')
   async failover(@Req() req: FastifyRequest, @Param('id') id: string): Promise<void> {
-    await failOver(req, this.lookup.amphora(id).lb, this.lookup, this.writes);
+    const a = this.lookup.amphora(id);
+    await failOver(req, a.lb, this.lookup, this.writes, a.role === 'BACKUP' ? 'standby' : 'master');
   }
 
   /**

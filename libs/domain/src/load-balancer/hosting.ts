@@ -39,8 +39,8 @@ export const placeLoadBalancer = ({ data, metadata }: PlaceLoadBalancer, s: Load
 
 /**
  * An ACTIVE_STANDBY load balancer is placed as a pair, a SINGLE one never (issue 14): the master is the placement's
- * agent, the standby (if any) another agent on another host with another VRRP address, and a `standby` placement keeps the
- * master. A deleted LB is placed only to be torn down, on one agent or two.
+ * agent, the standby (if any) another agent on another host with another VRRP address, a `standby` placement keeps the
+ * master, and an `operator` placement (the failover, make before break) keeps the master or promotes the standby. A deleted LB is placed only to be torn down, on one agent or two.
  */
 const checkPair = (lb: Live | Deleted, lbId: string, agentId: string, pair: PlacedPair | null, reason: PlaceLoadBalancer['data']['reason']): void => {
   if (lb.status === 'deleted') return; // only its teardown is left: any agent may apply it
@@ -61,6 +61,11 @@ const checkPair = (lb: Live | Deleted, lbId: string, agentId: string, pair: Plac
   }
   if (reason === 'standby' && lb.placement.agentId !== agentId) {
     throw new DomainError('Invalid', `a standby placement of load balancer ${lbId} keeps its master ${lb.placement.agentId}`);
+  }
+  const current = lb.placement.pair;
+  if (reason === 'operator' && current && agentId !== current.master.agentId && current.standby?.agentId !== agentId) {
+    // make before break: the VIP moves to a side that is up and tracking, never to one still to be built
+    throw new DomainError('Invalid', `an operator failover of load balancer ${lbId} promotes its standby ${current.standby?.agentId ?? '(none)'}, not agent ${agentId}`);
   }
 };
 
@@ -129,11 +134,15 @@ export const reportHandoverPrepared = ({ data, metadata }: ReportHandoverPrepare
   return [{ type: 'LoadBalancerHandoverPrepared', v: 1, data: { ...data, at: metadata.now } }];
 };
 
-/** Only the agent and epoch the hand-over comes from may release the VIP. Once per hand-over. */
+/**
+ * Only the agent the hand-over comes from may release the VIP, at the epoch it comes from (a SINGLE copy's old
+ * placement) or, for a pair's promotion, at the current one (the old master stays on as the standby). Once per hand-over.
+ */
 export const reportHandoverReleased = ({ data, metadata }: ReportHandoverReleased, s: LoadBalancer): LoadBalancerEvent[] => {
   if (s.status === 'none') throw notFound('Load Balancer', data.lbId);
   const h = s.placement.handover;
-  if (!h || h.fromAgentId !== data.agentId || h.fromEpoch !== data.epoch) {
+  const asStandby = s.placement.pair?.standby?.agentId === data.agentId && s.placement.epoch === data.epoch;
+  if (!h || h.fromAgentId !== data.agentId || (h.fromEpoch !== data.epoch && !asStandby)) {
     throw new DomainError('Forbidden', `agent ${data.agentId} is not handing over load balancer ${data.lbId} (epoch ${data.epoch})`);
   }
   if (h.released) return [];

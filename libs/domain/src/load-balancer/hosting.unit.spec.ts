@@ -143,7 +143,33 @@ describe('LoadBalancer: ACTIVE_STANDBY placement (issue 14)', () => {
   it('re-places a deleted pair on one agent to tear it down', () =>
     given([created, lbPlaced({ pair }), lbDeleted()]).when(placeLb({ agentId: 'agent-c', expectedEpoch: 1, reason: 'failover' }))
       .then([lbPlaced({ agentId: 'agent-c', epoch: 2, reason: 'failover' })]));
+  it('an operator failover promotes the standby and keeps the old master as standby (make before break)', () =>
+    given([created, lbPlaced({ pair })]).when(placeLb({ agentId: 'agent-b', expectedEpoch: 1, reason: 'operator', pair: { master: pair.standby, standby: pair.master } }))
+      .then([lbPlaced({ agentId: 'agent-b', epoch: 2, reason: 'operator', pair: { master: pair.standby, standby: pair.master } })]));
+  it('an operator failover may place the same pair again (its standby is replaced)', () =>
+    given([created, lbPlaced({ pair })]).when(placeLb({ expectedEpoch: 1, reason: 'operator', pair }))
+      .then([lbPlaced({ epoch: 2, reason: 'operator', pair })]));
+  it('refuses an operator failover that moves the VIP to a side not yet built', () =>
+    given([created, lbPlaced({ pair })]).when(placeLb({ agentId: 'agent-c', expectedEpoch: 1, reason: 'operator', pair: { master: side('agent-c', 2), standby: pair.standby } }))
+      .thenThrows('Invalid', /promotes its standby agent-b, not agent agent-c/));
   it('starts no hand-over for a pair moved by drain (the standby already serves)', () =>
     given([created, lbPlaced({ pair })]).when(placeLb({ agentId: 'agent-b', expectedEpoch: 1, reason: 'drain', pair: { master: pair.standby, standby: null } }))
       .then([lbPlaced({ agentId: 'agent-b', epoch: 2, reason: 'drain', pair: { master: pair.standby, standby: null } })]));
+  const swapped = { master: pair.standby, standby: pair.master };
+  const promotedBy = (reason: 'operator' | 'drain') => [created, lbPlaced({ pair }), lbPlaced({ agentId: 'agent-b', epoch: 2, reason, pair: swapped })];
+  it('a planned promotion hands over: the promoted master reports prepared', () =>
+    given(promotedBy('operator')).when(reportPrepared({ agentId: 'agent-b', epoch: 2 })).then([handoverPrepared({ agentId: 'agent-b', epoch: 2 })]));
+  it('... and the old master, now the standby, releases at the current epoch (or its old one), once', () => {
+    given([...promotedBy('drain'), handoverPrepared()]).when(reportReleased({ agentId: AGENT, epoch: 2 }))
+      .then([handoverReleased({ agentId: AGENT, epoch: 2 })]);
+    given([...promotedBy('operator'), handoverReleased({ agentId: AGENT, epoch: 2 })]).when(reportReleased({ agentId: AGENT, epoch: 2 })).then([]);
+    given(promotedBy('operator')).when(reportReleased({ agentId: AGENT, epoch: 1 })).then([handoverReleased({ agentId: AGENT, epoch: 1 })]);
+  });
+  it('a standby failover (the same pair again) and a promotion after a death hand nothing over', () => {
+    given([created, lbPlaced({ pair }), lbPlaced({ epoch: 2, reason: 'operator', pair })]).when(reportPrepared({ agentId: AGENT, epoch: 2 })).thenThrows('IllegalState');
+    given([created, lbPlaced({ pair }), lbPlaced({ agentId: 'agent-b', epoch: 2, reason: 'failover', pair: swapped })])
+      .when(reportPrepared({ agentId: 'agent-b', epoch: 2 })).thenThrows('IllegalState');
+  });
+  it('refuses a release from the promoted side', () =>
+    given(promotedBy('operator')).when(reportReleased({ agentId: 'agent-b', epoch: 2 })).thenThrows('Forbidden'));
 });

@@ -1,8 +1,8 @@
 import {
-  desiredVersionAfter, isTornDown, PLANNED_MOVES,
+  desiredVersionAfter, handoverFrom, isTornDown,
   type HealthMonitorSettings, type L7Event, type L7PolicySettings, type L7RuleSettings, type ListenerProtocol,
   type ListenerSettings, type LoadBalancerEvent, type LoadBalancerFlavor, type LoadBalancerSettings, type MemberSettings, type MonitorType,
-  type OperatingStatus, type PlacedPair, type PoolProtocol, type PoolSettings,
+  type OperatingStatus, type PlacedPair, type PlacementReason, type PoolProtocol, type PoolSettings,
 } from '@lbaas/events';
 import { assertNever } from '../domain-error';
 import { parseIpAddress } from '../ip-address';
@@ -73,11 +73,11 @@ export const tornDown = (s: Deleted): boolean =>
 /** The duplicate-detection key of a member: its canonical address and its port. */
 export const memberKey = (address: string, port: number): string => `${parseIpAddress(address)?.canonical ?? address}|${port}`;
 
-/** A planned move (operator, drain) away from a placed agent starts a hand-over; any other placement ends one. */
-const handoverAfter = (p: Placement, placed: Readonly<{ agentId: string; reason: string; pair?: PlacedPair | null }>): Handover | null =>
-  !placed.pair && p.agentId !== null && p.agentId !== placed.agentId && PLANNED_MOVES.has(placed.reason as never)
-    ? { fromAgentId: p.agentId, fromEpoch: p.epoch, prepared: false, released: false }
-    : null;
+/** A planned move (operator, drain) away from a placed agent, or a pair's planned promotion, starts a hand-over; any other placement ends one. */
+const handoverAfter = (p: Placement, placed: Readonly<{ agentId: string; reason: PlacementReason; pair?: PlacedPair | null }>): Handover | null => {
+  const from = handoverFrom(p, placed);
+  return from === null ? null : { fromAgentId: from, fromEpoch: p.epoch, prepared: false, released: false };
+};
 
 /**
  * Maps made during one evolveAll(): nobody else holds them yet, so the fold may change them in place. Outside a fold
