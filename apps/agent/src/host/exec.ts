@@ -17,7 +17,7 @@ export class HostCommandFailed extends Error {
  * changes what serves (lease renewal, the kernel fence's lease, runtime changes and reloads of serving LBs, repairs)
  * runs at the agent's own priority; a haproxy started niced is put back to it once its worker runs (`renice`).
  */
-export const BUILD_NICE = 10;
+export const BUILD_NICE = 5;
 /** The agent's own nice value when it started: the priority of what serves. */
 export const SERVING_NICE = getPriority();
 
