@@ -115,10 +115,15 @@ maybe('IPv6 through the API and the data plane, with a move', () => {
     expect(newMac).not.toBe(oldMac);
     expect(neighbour).toBe(newMac);
     // The new host's haproxy serves once its first health checks of the members passed (503 until then): wait for
-    // that, bounded, then ask for an unbroken run of answers.
+    // that, bounded, then ask for an unbroken run of answers. "Served again" is the first of 5 answers in a row: in 2
+    // of 3 runs on 2026-12-01 one answer came, then ~1.5 s of 503s (connects to the members failing right after the
+    // takeover; cause not established, see the session 5 note), and that is outage too.
     let firstOk = 0;
-    for (const t = Date.now(); Date.now() - t < 15_000 && !firstOk; await sleep(100)) if ((await get()).startsWith('web')) firstOk = Date.now();
-    expect(firstOk).toBeGreaterThan(0);
+    let inRow = 0;
+    for (const t = Date.now(); Date.now() - t < 15_000 && inRow < 5; await sleep(100)) {
+      if ((await get()).startsWith('web')) { inRow += 1; if (inRow === 1) firstOk = Date.now(); } else inRow = 0;
+    }
+    expect(inRow).toBe(5);
     const probe = startProber(lab.clientNs, `http://[${ids.vip}]/`);
     await sleep(1500);
     const probes = await probe.stop();
