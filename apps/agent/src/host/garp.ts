@@ -10,7 +10,10 @@ import { familyOf, type IpAddress, type NetnsName } from '../parse';
  */
 export function gratuitousArp(netns: NetnsName, address: IpAddress, count: number): void {
   if (count <= 0 || familyOf(address) !== 4) return;
-  const child = spawn('nsenter', [`--net=/run/netns/${netns}`, 'arping', '-q', '-U', '-I', VIP_IF, '-c', String(Math.min(count, 10)), address], { stdio: 'ignore', detached: false });
+  const child = spawn('nsenter', [`--net=/run/netns/${netns}`, ...garpArgv(String(Math.min(count, 10)), address)], { stdio: 'ignore', detached: false });
   child.on('error', () => undefined);
   child.unref();
 }
+
+/** The gratuitous-ARP command line from the VIP interface (also run inside a shell script: linux-host.ts PLUG). */
+export const garpArgv = (count: string, address: string): string[] => ['arping', '-q', '-U', '-I', VIP_IF, '-c', count, address];

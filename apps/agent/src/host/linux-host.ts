@@ -14,7 +14,7 @@ import {
 } from './haproxy';
 import { handoverTables, holdRules, probeHolder, readHolder, release, steer, unhold, unsteer } from './handover';
 import { batch, batchInput, ip, ipBatch, links, listNetns, netnsPids, type IpLink } from './ip';
-import { gratuitousArp } from './garp';
+import { garpArgv, gratuitousArp } from './garp';
 import { stateDir } from './state-dir';
 import { appendStatRows, checkerPid, observeUdp, removeNft, udpStatRows, writeNft } from './udp';
 import { IPV6_VIP_SYSCTLS, parseExtraVips, plugExtraVips } from './extra-vips';
@@ -108,7 +108,7 @@ const enter = (netns: string) => `--net=/run/netns/${netns}`;
 // ARPs for the VIP ($2, $3 of them, 1 s apart) in the background (not waited for, as garp.ts).
 const PLUG = `echo 1 > /proc/sys/net/ipv4/ip_nonlocal_bind && echo '${PING_GROUPS}' > /proc/sys/net/ipv4/ping_group_range`
   + ` && ${IPV6_VIP_SYSCTLS} && { [ -z "$1" ] || nft -f "$1"; } && ip -batch -`
-  + ` && { [ -z "$2" ] || { arping -q -U -I ${VIP_IF} -c "$3" "$2" </dev/null >/dev/null 2>&1 & } ; }`;
+  + ` && { [ -z "$2" ] || { ${garpArgv('"$3"', '"$2"').join(' ')} </dev/null >/dev/null 2>&1 & } ; }`;
 // A new LB's whole plumbing in one process forked by the agent (issue 11: a fork of the agent costs more than one of
 // sh): its port into the kernel fence ($2, nft text; before the veth reaches the bridge), the namespace and its veth
 // pair on the bridge ($3, ip batch lines), then PLUG ($4) inside the new namespace with its arguments ($5-$7). The
