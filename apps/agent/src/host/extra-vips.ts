@@ -28,11 +28,17 @@ export const IPV6_VIP_SYSCTLS = [
 // runs, a moment after `ip` returned (here 19 of 21 looks in the same `ip -batch` still saw it, 1 of 11 from the next
 // `ip` process). The plumbing returns once none is (at most 1 s), so haproxy, started next, has its VIP as a source.
 export const IPV6_USABLE_WAIT = `i=0; while [ "$i" -lt 100 ] && [ -n "$(ip -6 addr show dev ${VIP_IF} tentative)" ]; do sleep 0.01; i=$((i + 1)); done`;
+// An IPv6 address is announced once, by the kernel, as it is added: vip0 must carry frames by then. A veth that just
+// came up forwards only once the kernel's link watch has run (its operstate, and the bridge port of its peer): until
+// then the bridge drops what it sends, and an advertisement sent then is lost (an IPv4 VIP has three gratuitous ARPs,
+// 1 s apart). So vip0 is brought up and waited for (at most 1 s) before IPv6 addresses are added.
+export const VIP_IF_UP = `ip link set dev ${VIP_IF} up && i=0; while [ "$i" -lt 100 ] && ! ip -o link show dev ${VIP_IF} | grep -q ' state UP '; do sleep 0.01; i=$((i + 1)); done`;
 
 /** Adds the additional VIPs to the VIP's interface (idempotent: `addr replace`) and announces them (IPv4 here, IPv6 the kernel). */
 export async function plugExtraVips(netns: NetnsName, vips: readonly ExtraVip[], garpCount: number): Promise<void> {
-  const wait = vips.some((v) => familyOf(v.address) === 6) ? ` && ${IPV6_USABLE_WAIT}` : '';
-  await run('nsenter', [`--net=/run/netns/${netns}`, 'sh', '-c', `${IPV6_VIP_SYSCTLS} && ip -batch -${wait}`], {
+  const v6 = vips.some((v) => familyOf(v.address) === 6);
+  const script = v6 ? `${IPV6_VIP_SYSCTLS} && { ${VIP_IF_UP}; } && ip -batch - && ${IPV6_USABLE_WAIT}` : `${IPV6_VIP_SYSCTLS} && exec ip -batch -`;
+  await run('nsenter', [`--net=/run/netns/${netns}`, 'sh', '-c', script], {
     input: batchInput(vips.map((v) => batch.addrReplace(v.address, v.prefixLen, VIP_IF as InterfaceName))),
   });
   for (const v of vips) if (familyOf(v.address) === 4) gratuitousArp(netns, v.address, garpCount);

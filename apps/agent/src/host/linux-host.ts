@@ -17,7 +17,7 @@ import { batch, batchInput, ip, ipBatch, links, listNetns, netnsPids, type IpLin
 import { garpArgv, gratuitousArp } from './garp';
 import { stateDir } from './state-dir';
 import { appendStatRows, checkerPid, observeUdp, removeNft, udpStatRows, writeNft } from './udp';
-import { IPV6_USABLE_WAIT, IPV6_VIP_SYSCTLS, parseExtraVips, plugExtraVips } from './extra-vips';
+import { IPV6_USABLE_WAIT, IPV6_VIP_SYSCTLS, parseExtraVips, plugExtraVips, VIP_IF_UP } from './extra-vips';
 import type { KernelFence } from './kernel-fence';
 import { KeepalivedConfigRefused } from '../keepalived/keepalived-config';
 import { KeepalivedRefused } from '../keepalived/keepalived-host';
@@ -103,11 +103,6 @@ function installPingCheck(runDir: string): void {
 // prints one JSON array per command, one per line). The namespace and the files are arguments, never spliced in.
 const LOOK = 'cat /proc/sys/net/ipv4/ip_nonlocal_bind /proc/sys/net/ipv4/ping_group_range && exec ip -j -batch -';
 const enter = (netns: string) => `--net=/run/netns/${netns}`;
-// An IPv6 VIP is announced once, by the kernel, as it is added (extra-vips.ts): vip0 must carry frames by then. A veth
-// that just came up forwards only once the kernel's link watch has run (its operstate, and the bridge port of its
-// peer): until then the bridge drops what it sends, and an advertisement sent then is lost (an IPv4 VIP has three
-// gratuitous ARPs, 1 s apart). So vip0 is brought up and waited for (at most 1 s) before the addresses are added.
-const VIP_IF_UP = `ip link set dev ${VIP_IF} up && i=0; while [ "$i" -lt 100 ] && ! ip -o link show dev ${VIP_IF} | grep -q ' state UP '; do sleep 0.01; i=$((i + 1)); done`;
 // One process per namespace set-up (nsenter: the network namespace alone, no mount work): the sysctls (shell writes),
 // the hold table ($1) when asked (before any address exists), for an IPv6 VIP ($4 6) vip0 up and carrying frames, the
 // addresses and routes (stdin), for an IPv6 VIP the wait until it is usable (extra-vips.ts: the kernel announced it as
