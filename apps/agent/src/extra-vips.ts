@@ -4,8 +4,8 @@ import { InvalidValue, parse } from './parse';
 /**
  * The additional VIPs of a load balancer (API additional_vips: other subnets of the VIP's network, so the same bridge):
  * more addresses on the VIP's interface, each announced like the VIP (gratuitous ARP; IPv6: the kernel's unsolicited
- * neighbour advertisement once duplicate address detection is done). haproxy binds every listener on each, and the
- * UDP table matches them too. Pure.
+ * neighbour advertisement as it is added, without duplicate address detection). haproxy binds every listener on each,
+ * and the UDP table matches them too. Pure.
  */
 export type ExtraVipAction = { kind: 'PlugExtraVips'; lbId: string; netns: string; add: { address: string; prefixLen: number }[] };
 

@@ -17,7 +17,7 @@ import { batch, batchInput, ip, ipBatch, links, listNetns, netnsPids, type IpLin
 import { garpArgv, gratuitousArp } from './garp';
 import { stateDir } from './state-dir';
 import { appendStatRows, checkerPid, observeUdp, removeNft, udpStatRows, writeNft } from './udp';
-import { IPV6_VIP_SYSCTLS, parseExtraVips, plugExtraVips } from './extra-vips';
+import { IPV6_USABLE_WAIT, IPV6_VIP_SYSCTLS, parseExtraVips, plugExtraVips, VIP_IF_UP } from './extra-vips';
 import type { KernelFence } from './kernel-fence';
 import { KeepalivedConfigRefused } from '../keepalived/keepalived-config';
 import { KeepalivedRefused } from '../keepalived/keepalived-host';
@@ -104,18 +104,21 @@ function installPingCheck(runDir: string): void {
 const LOOK = 'cat /proc/sys/net/ipv4/ip_nonlocal_bind /proc/sys/net/ipv4/ping_group_range && exec ip -j -batch -';
 const enter = (netns: string) => `--net=/run/netns/${netns}`;
 // One process per namespace set-up (nsenter: the network namespace alone, no mount work): the sysctls (shell writes),
-// the hold table ($1) when asked (before any address exists), the addresses and routes (stdin), then the gratuitous
-// ARPs for the VIP ($2, $3 of them, 1 s apart) in the background (not waited for, as garp.ts).
+// the hold table ($1) when asked (before any address exists), for an IPv6 VIP ($4 6) vip0 up and carrying frames, the
+// addresses and routes (stdin), for an IPv6 VIP the wait until it is usable (extra-vips.ts: the kernel announced it as
+// it was added), then the gratuitous ARPs for an IPv4 VIP ($2, $3 of them, 1 s apart) in the background (not waited
+// for, as garp.ts).
 const PLUG = `echo 1 > /proc/sys/net/ipv4/ip_nonlocal_bind && echo '${PING_GROUPS}' > /proc/sys/net/ipv4/ping_group_range`
-  + ` && ${IPV6_VIP_SYSCTLS} && { [ -z "$1" ] || nft -f "$1"; } && ip -batch -`
+  + ` && ${IPV6_VIP_SYSCTLS} && { [ -z "$1" ] || nft -f "$1"; } && { [ "$4" != 6 ] || { ${VIP_IF_UP}; } ; } && ip -batch -`
+  + ` && { [ "$4" != 6 ] || { ${IPV6_USABLE_WAIT}; } ; }`
   + ` && { [ -z "$2" ] || { ${garpArgv('"$3"', '"$2"').join(' ')} </dev/null >/dev/null 2>&1 & } ; }`;
 // A new LB's whole plumbing in one process forked by the agent (issue 11: a fork of the agent costs more than one of
 // sh): its port into the kernel fence ($2, nft text; before the veth reaches the bridge), the namespace and its veth
-// pair on the bridge ($3, ip batch lines), then PLUG ($4) inside the new namespace with its arguments ($5-$7). The
+// pair on the bridge ($3, ip batch lines), then PLUG ($4) inside the new namespace with its arguments ($5-$8). The
 // namespace work runs at build priority (exec.ts); the fence's nft does not: it takes the same kernel lock (the root
 // namespace's nftables commit mutex) as the lease keeper's renewal, which must never wait for a starved build step.
 const PLUMB_NEW = `{ [ -z "$2" ] || printf '%s' "$2" | nft -f -; } && printf '%s' "$3" | nice -n ${BUILD_NICE} ip -batch -`
-  + ` && exec nice -n ${BUILD_NICE} nsenter --net="/run/netns/$1" sh -c "$4" sh "$5" "$6" "$7"`;
+  + ` && exec nice -n ${BUILD_NICE} nsenter --net="/run/netns/$1" sh -c "$4" sh "$5" "$6" "$7" "$8"`;
 
 /** The real host: iproute2, sysctl, nftables, haproxy. Touches only `qlbaas-<lbId>`, `vl<hex>` links and its own dirs. */
 export class LinuxHost implements Host {
@@ -378,7 +381,7 @@ export class LinuxHost implements Host {
     // held-back VIP says nothing until Announce.
     const garps = Math.min(this.opts.garpCount ?? 3, 10);
     const garp = !a.quiet && garps > 0 && familyOf(v.address) === 4 ? [v.address, String(garps)] : ['', ''];
-    const plugArgs = [a.quiet ? p.hold : '', ...garp];
+    const plugArgs = [a.quiet ? p.hold : '', ...garp, String(familyOf(v.address))];
     const input = batchInput([
       batch.linkUp('lo' as InterfaceName), batch.linkUp(VIP), batch.addrReplace(v.address, v.prefixLen, VIP),
       ...(v.gateway ? [batch.routeReplaceDefault(v.gateway, VIP)] : []),
