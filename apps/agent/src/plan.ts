@@ -78,6 +78,12 @@ export type Action =
     quiet: boolean;
     /** The namespace was just created: nothing inside to look at first. */
     fresh: boolean;
+    /**
+     * The LB has an IPv6 address (its VIP or an additional VIP, fixed at create). Without one, IPv6 is off on the VIP
+     * interface: no link-local address, duplicate address detection, MLD report or router solicitation, each of which
+     * the bridge floods to every LB namespace on it (a cost that grows with the square of the LBs on a host).
+     */
+    ipv6: boolean;
   }
   | { kind: 'WriteCerts'; lbId: string; certs: CertFiles }
   | { kind: 'WriteConfig'; lbId: string; config: string; digest: string }
@@ -147,6 +153,8 @@ export function plan(desired: DesiredState, observed: Observed, ctx: PlanContext
   return plans;
 }
 
+/** An LB with an IPv6 VIP or additional VIP: its VIP interface keeps IPv6 (PlugVip `ipv6`). */
+const hasIpv6 = (d: DesiredLb): boolean => [d.vip.address, ...(d.additionalVips ?? []).map((v) => v.address)].some((a) => a.includes(':'));
 const destroy = (lbId: string): Action => ({ kind: 'Destroy', lbId, netns: netnsName(lbId), hostIf: hostVethName(lbId) });
 const ms = (iso: string | null): number | null => (iso === null ? null : Date.parse(iso));
 
@@ -251,7 +259,7 @@ function planBuild(d: DesiredLb, o: ObservedLb | undefined, ctx: PlanContext): L
   const plumbed = p !== null && p.hostIfMaster === bridge.name && p.hostIfUp && p.vipIfUp && p.loUp && p.nonlocalBind
     && p.addresses.includes(`${address}/${prefixLen}`) && (gatewayIp === null || p.defaultVia === gatewayIp);
   if (!plumbed) {
-    actions.push({ kind: 'PlugVip', lbId, netns, hostIf: hostVethName(lbId), bridge: bridge.name, address, prefixLen, gatewayIp, quiet: heldBack || observedQuiet, fresh: !o?.netns });
+    actions.push({ kind: 'PlugVip', lbId, netns, hostIf: hostVethName(lbId), bridge: bridge.name, address, prefixLen, gatewayIp, quiet: heldBack || observedQuiet, fresh: !o?.netns, ipv6: hasIpv6(d) });
   }
   actions.push(...planExtraVips(d, netns, p?.addresses ?? null, heldBack));
   // The new copy of a planned move learns the old holder's MAC before it says it is prepared (the old copy stops

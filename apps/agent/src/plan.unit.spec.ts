@@ -65,9 +65,20 @@ describe('plan', () => {
     const [p] = plan({ agentId: 'a1', loadBalancers: [desiredLb()] }, new Map(), { runDir });
     const plug = p.kind === 'apply' ? p.actions.find((a) => a.kind === 'PlugVip') : undefined;
     expect(plug).toEqual({ kind: 'PlugVip', lbId: LB_ID, netns: `qlbaas-${LB_ID}`, hostIf: 'vl3b7e4c1a5d2f', bridge: 'br-lbaas',
-      address: '10.231.0.10', prefixLen: 24, gatewayIp: '10.231.0.1', quiet: false, fresh: true });
+      address: '10.231.0.10', prefixLen: 24, gatewayIp: '10.231.0.1', quiet: false, fresh: true, ipv6: false });
     expect(plug && 'hostIf' in plug && plug.hostIf.length).toBeLessThanOrEqual(15);
     expect(D).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it.each<[string, Partial<DesiredLb>, boolean]>([
+    ['an IPv4 VIP alone: IPv6 off on its interface', {}, false],
+    ['an IPv6 VIP: IPv6 on', { vip: { ...desiredLb().vip, address: '2001:db8::10', prefixLen: 64, gatewayIp: null } }, true],
+    ['an IPv4 VIP with an IPv6 additional VIP: IPv6 on', { additionalVips: [{ address: '2001:db8::11', subnetId: 's6', prefixLen: 64 }] }, true],
+    ['an IPv4 VIP with an IPv4 additional VIP: IPv6 off', { additionalVips: [{ address: '10.231.0.11', subnetId: 's', prefixLen: 24 }] }, false],
+  ])('%s', (_name, change, ipv6) => {
+    const [p] = plan({ agentId: 'a1', loadBalancers: [desiredLb(change)] }, new Map(), { runDir });
+    const plug = p.kind === 'apply' ? p.actions.find((a) => a.kind === 'PlugVip') : undefined;
+    expect(plug && 'ipv6' in plug && plug.ipv6).toBe(ipv6);
   });
 });
 

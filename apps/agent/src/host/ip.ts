@@ -41,6 +41,8 @@ export const batch = {
   /** A host route through a next hop on the link (no subnet of its own: `onlink`). */
   routeReplaceHostOnlink: (dst: IpAddress, via: IpAddress, dev: InterfaceName): BatchLine => line('route', 'replace', `${dst}/32`, 'via', via, 'dev', dev, 'onlink'),
   routeDelHost: (dst: IpAddress): BatchLine => line('route', 'del', `${dst}/32`),
+  /** No IPv6 link-local address on `dev` when it comes up (so no DAD, MLD or router solicitation): a bridge port. */
+  linkNoLinkLocal: (dev: InterfaceName): BatchLine => line('link', 'set', dev, 'addrgenmode', 'none'),
 } as const;
 
 /** Batch lines as `ip -batch -` reads them on its standard input. */

@@ -103,22 +103,24 @@ function installPingCheck(runDir: string): void {
 // prints one JSON array per command, one per line). The namespace and the files are arguments, never spliced in.
 const LOOK = 'cat /proc/sys/net/ipv4/ip_nonlocal_bind /proc/sys/net/ipv4/ping_group_range && exec ip -j -batch -';
 const enter = (netns: string) => `--net=/run/netns/${netns}`;
-// One process per namespace set-up (nsenter: the network namespace alone, no mount work): the sysctls (shell writes),
-// the hold table ($1) when asked (before any address exists), for an IPv6 VIP ($4 6) vip0 up and carrying frames, the
-// addresses and routes (stdin), for an IPv6 VIP the wait until it is usable (extra-vips.ts: the kernel announced it as
-// it was added), then the gratuitous ARPs for an IPv4 VIP ($2, $3 of them, 1 s apart) in the background (not waited
-// for, as garp.ts).
+// One process per namespace set-up (nsenter: the network namespace alone, no mount work): the sysctls (shell writes;
+// IPv6 of the VIP interface off or on, $5, before it comes up), the hold table ($1) when asked (before any address
+// exists), for an IPv6 VIP ($4 6) vip0 up and carrying frames, the addresses and routes (stdin), for an IPv6 VIP the
+// wait until it is usable (extra-vips.ts: the kernel announced it as it was added), then the gratuitous ARPs for an
+// IPv4 VIP ($2, $3 of them, 1 s apart) in the background (not waited for, as garp.ts).
+const VIP_IF_IPV6 = `/proc/sys/net/ipv6/conf/${VIP_IF}/disable_ipv6`;
 const PLUG = `echo 1 > /proc/sys/net/ipv4/ip_nonlocal_bind && echo '${PING_GROUPS}' > /proc/sys/net/ipv4/ping_group_range`
+  + ` && { [ ! -e ${VIP_IF_IPV6} ] || echo "$5" > ${VIP_IF_IPV6}; }`
   + ` && ${IPV6_VIP_SYSCTLS} && { [ -z "$1" ] || nft -f "$1"; } && { [ "$4" != 6 ] || { ${VIP_IF_UP}; } ; } && ip -batch -`
   + ` && { [ "$4" != 6 ] || { ${IPV6_USABLE_WAIT}; } ; }`
   + ` && { [ -z "$2" ] || { ${garpArgv('"$3"', '"$2"').join(' ')} </dev/null >/dev/null 2>&1 & } ; }`;
 // A new LB's whole plumbing in one process forked by the agent (issue 11: a fork of the agent costs more than one of
 // sh): its port into the kernel fence ($2, nft text; before the veth reaches the bridge), the namespace and its veth
-// pair on the bridge ($3, ip batch lines), then PLUG ($4) inside the new namespace with its arguments ($5-$8). The
+// pair on the bridge ($3, ip batch lines), then PLUG ($4) inside the new namespace with its arguments ($5-$9). The
 // namespace work runs at build priority (exec.ts); the fence's nft does not: it takes the same kernel lock (the root
 // namespace's nftables commit mutex) as the lease keeper's renewal, which must never wait for a starved build step.
 const PLUMB_NEW = `{ [ -z "$2" ] || printf '%s' "$2" | nft -f -; } && printf '%s' "$3" | nice -n ${BUILD_NICE} ip -batch -`
-  + ` && exec nice -n ${BUILD_NICE} nsenter --net="/run/netns/$1" sh -c "$4" sh "$5" "$6" "$7" "$8"`;
+  + ` && exec nice -n ${BUILD_NICE} nsenter --net="/run/netns/$1" sh -c "$4" sh "$5" "$6" "$7" "$8" "$9"`;
 
 /** The real host: iproute2, sysctl, nftables, haproxy. Touches only `qlbaas-<lbId>`, `vl<hex>` links and its own dirs. */
 export class LinuxHost implements Host {
@@ -381,7 +383,9 @@ export class LinuxHost implements Host {
     // held-back VIP says nothing until Announce.
     const garps = Math.min(this.opts.garpCount ?? 3, 10);
     const garp = !a.quiet && garps > 0 && familyOf(v.address) === 4 ? [v.address, String(garps)] : ['', ''];
-    const plugArgs = [a.quiet ? p.hold : '', ...garp, String(familyOf(v.address))];
+    // The VIP's family ($4), and IPv6 off on the VIP interface of an LB without an IPv6 address ($5: disable_ipv6 1), else
+    // on (0: as the kernel made it).
+    const plugArgs = [a.quiet ? p.hold : '', ...garp, String(familyOf(v.address)), a.ipv6 ? '0' : '1'];
     const input = batchInput([
       batch.linkUp('lo' as InterfaceName), batch.linkUp(VIP), batch.addrReplace(v.address, v.prefixLen, VIP),
       ...(v.gateway ? [batch.routeReplaceDefault(v.gateway, VIP)] : []),
@@ -389,7 +393,11 @@ export class LinuxHost implements Host {
     // A new LB's plumbing is build work (exec.ts: build priority); a repair of one that serves is not.
     let plumbed = false;
     if (a.fresh && this.pendingNew.delete(v.lbId)) {
-      const root = [batch.netnsAdd(v.netns), batch.vethPair(v.hostIf, VIP, v.netns), batch.linkSetMaster(v.hostIf, v.bridge), batch.linkUp(v.hostIf)];
+      // The host end is a bridge port and never has an address: no IPv6 link-local either (nothing flooded for it).
+      const root = [
+        batch.netnsAdd(v.netns), batch.vethPair(v.hostIf, VIP, v.netns), batch.linkNoLinkLocal(v.hostIf),
+        batch.linkSetMaster(v.hostIf, v.bridge), batch.linkUp(v.hostIf),
+      ];
       const fence = this.opts.fence?.portRule(v.hostIf) ?? '';
       try {
         await run('sh', ['-c', PLUMB_NEW, 'sh', v.netns, fence, batchInput(root), PLUG, ...plugArgs], { input });
@@ -404,7 +412,9 @@ export class LinuxHost implements Host {
     if (!plumbed) {
       const inside = await links(v.netns);
       const pair = !inside.some((l) => l.ifname === VIP_IF);
-      const root = [...(pair ? [batch.vethPair(v.hostIf, VIP, v.netns)] : []), batch.linkSetMaster(v.hostIf, v.bridge), batch.linkUp(v.hostIf)];
+      const root = [
+        ...(pair ? [batch.vethPair(v.hostIf, VIP, v.netns), batch.linkNoLinkLocal(v.hostIf)] : []), batch.linkSetMaster(v.hostIf, v.bridge), batch.linkUp(v.hostIf),
+      ];
       await ipBatch(null, root).catch(async (err: unknown) => {
         // A host end left from a deleted namespace has no usable peer: replace the pair.
         if (!(pair && err instanceof HostCommandFailed && /File exists/.test(err.stderr))) throw err;
