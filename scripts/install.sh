@@ -2,7 +2,8 @@
 # Installs what is missing on a Debian machine (run as root) and builds the workspace.
 #   bash scripts/install.sh            runtime: nats-server, haproxy, keepalived (ACTIVE_STANDBY pairs), iproute2, nftables (planned moves, UDP), conntrack (UDP), ...; npm ci; build
 #   bash scripts/install.sh --tests    also the real OpenStack clients the tests drive and Debian's Keystone
-#                                      (the tests start their own), promtool (prometheus), faketime and systemd-analyze
+#                                      (the tests start their own), promtool (prometheus), faketime, systemd-analyze
+#                                      and tcpdump (the IPv6 VIP test watches neighbour advertisements)
 #   bash scripts/install.sh --keystone also Debian's Keystone and the openstack CLI with its loadbalancer commands, for
 #                                      `lbaasctl up --keystone` (scripts/up.sh --keystone asks for it); not by default:
 #                                      the embedded stack runs noauth without them
@@ -13,7 +14,7 @@ cd "$(dirname "$0")/.."
 want=(nats-server haproxy keepalived iproute2 iputils-arping iputils-ping nftables conntrack procps curl ca-certificates)
 for arg in "$@"; do
   case "$arg" in
-    --tests) want+=(openssl python3-openstackclient python3-octaviaclient python3-neutronclient python3-openstacksdk keystone prometheus faketime systemd) ;;
+    --tests) want+=(openssl python3-openstackclient python3-octaviaclient python3-neutronclient python3-openstacksdk keystone prometheus faketime systemd tcpdump) ;;
     --keystone) want+=(keystone python3-openstackclient python3-octaviaclient) ;;
     --bench) want+=(stress-ng) ;;
     *) echo "lbaas: unknown option $arg (--tests, --keystone, --bench)" >&2; exit 2 ;;

@@ -83,7 +83,7 @@ suite('IPv6 VIP plumbing: no DAD, announced at once (real namespaces)', () => {
     await staleAt(vip);
     const t0 = Date.now();
     await host.apply({ kind: 'CreateNetns', lbId, netns: ns, hostIf: hostVethName(lbId), bridge });
-    await host.apply({ kind: 'PlugVip', lbId, netns: ns, hostIf: hostVethName(lbId), bridge, address: vip, prefixLen: 64, gatewayIp: null, quiet: false, fresh: true });
+    await host.apply({ kind: 'PlugVip', lbId, netns: ns, hostIf: hostVethName(lbId), bridge, address: vip, prefixLen: 64, gatewayIp: null, quiet: false, fresh: true, ipv6: true });
     const plugged = Date.now();
     // Right after PlugVip: not tentative (DAD would keep it so for 1-2 s), and the source for its own subnet.
     const info = (await vipAddrs()).find((a) => a.local === vip);
@@ -112,7 +112,7 @@ suite('IPv6 VIP plumbing: no DAD, announced at once (real namespaces)', () => {
     expect(await vipAddrs()).not.toContainEqual(expect.objectContaining({ local: vip }));
     await staleAt(vip);
     const t0 = Date.now();
-    await host.apply({ kind: 'PlugVip', lbId, netns: ns, hostIf: hostVethName(lbId), bridge, address: vip, prefixLen: 64, gatewayIp: null, quiet: false, fresh: false });
+    await host.apply({ kind: 'PlugVip', lbId, netns: ns, hostIf: hostVethName(lbId), bridge, address: vip, prefixLen: 64, gatewayIp: null, quiet: false, fresh: false, ipv6: true });
     expect((await vipAddrs()).find((a) => a.local === vip)?.tentative).toBeUndefined();
     await movedTo(vip, await vipMac(), SOON_MS);
     expect(await advertisementsFor(vip, t0)).toBeGreaterThanOrEqual(1);

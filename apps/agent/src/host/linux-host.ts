@@ -385,7 +385,7 @@ export class LinuxHost implements Host {
     const garp = !a.quiet && garps > 0 && familyOf(v.address) === 4 ? [v.address, String(garps)] : ['', ''];
     // The VIP's family ($4), and IPv6 off on the VIP interface of an LB without an IPv6 address ($5: disable_ipv6 1), else
     // on (0: as the kernel made it).
-    const plugArgs = [a.quiet ? p.hold : '', ...garp, String(familyOf(v.address)), a.ipv6 ? '0' : '1'];
+    const plugArgs = [a.quiet ? p.hold : '', ...garp, String(familyOf(v.address)), a.ipv6 || familyOf(v.address) === 6 ? '0' : '1'];
     const input = batchInput([
       batch.linkUp('lo' as InterfaceName), batch.linkUp(VIP), batch.addrReplace(v.address, v.prefixLen, VIP),
       ...(v.gateway ? [batch.routeReplaceDefault(v.gateway, VIP)] : []),
