@@ -1,4 +1,4 @@
-import { vrrpHolderKey, type PairSide, type PlacedPair } from '@lbaas/events';
+import { vrrpHolderKey, type LoadBalancerEvent, type PairSide, type PlacedPair } from '@lbaas/events';
 import { workflowSpec } from '@lbaas/testing';
 import { adminStateChanged, agentRegistered, declaredDown, declaredUp } from './agent.fixtures';
 import { applied, handoverDrained, handoverReleased, lbCreated, lbDeleted, lbPlaced } from './load-balancer/load-balancer.fixtures';
@@ -78,7 +78,7 @@ describe('scheduler: ACTIVE_STANDBY failover', () => {
 
 describe('scheduler: ACTIVE_STANDBY planned moves (make before break)', () => {
   const swapped = { master: side('agent-b', 1), standby: side('agent-a', 0) };
-  const timed = <E extends PlacementInput & { data: { at: string } }>(e: E, seconds: number): PlacementInput => ({ ...e, data: { ...e.data, at: at(seconds) } });
+  const timed = (e: LoadBalancerEvent, seconds: number): PlacementInput => ({ ...e, data: { ...e.data, at: at(seconds) } }) as LoadBalancerEvent;
   const releasedAt = (seconds: number): PlacementInput => timed(handoverReleased({ agentId: 'agent-a', epoch: 2 }), seconds);
   const drainedAt = (seconds: number): PlacementInput => timed(handoverDrained({ agentId: 'agent-a', epoch: 2 }), seconds);
   const servedAt = (seconds: number): PlacementInput => timed(applied(1, { agentId: 'agent-b', epoch: 2 }), seconds);
