@@ -1,4 +1,5 @@
 import { canUseNetns, netnsRunId } from '@lbaas/testing';
+import { download, downloadBytes, startSlowServer } from './support/download';
 import type { ApiClient } from './support/stack';
 import { startProber, stopProbers, type HostsLab, type Probe } from './support/hosts';
 import { pairProbes, startPairLab, waitFor } from './support/pair';
@@ -9,19 +10,24 @@ import { pairProbes, startPairLab, waitFor } from './support/pair';
  *  - the operator's LB failover promotes the standby (PROMOTED preempts: VRRP moves the VIP, nothing is rebuilt), the old
  *    master stays as standby until the promoted side applied, then a new standby is placed on the third host;
  *  - the failover of the BACKUP amphora replaces the standby only: the master's keepalived never changes role;
- *  - a drain of the master's agent does the same as the LB failover.
+ *  - a drain of the master's agent does the same as the LB failover, with a long download through the old master
+ *    started before it: the download finishes whole (the old master drains by connections), and the old master is
+ *    replaced (its copy destroyed) only once the download ended, within a few seconds of it.
  * Each time: no failed request, the amphora list names the expected hosts, never two hosts holding the VIP.
  */
 const root = canUseNetns();
 if (!root) console.warn('SKIPPED LOUDLY: test/active-standby-moves.e2e.spec.ts needs root (network namespaces); CI runs it as root');
 const maybe = root ? describe : describe.skip;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The long download's length: well past the 3 s the old master used to be kept after the promoted side served. */
+const SECS = 25;
 
 maybe('ACTIVE_STANDBY planned moves: operator failover, amphora failover, drain (make before break)', () => {
   const id = netnsRunId();
   let lab: HostsLab;
   let api: ApiClient;
   const ids: Record<string, string> = {};
+  const slow: Array<{ kill(): void }> = [];
   const lbPath = () => `/v2/lbaas/loadbalancers/${ids.lb}`;
   const { hostOf, amphorae, agentOf, byRole, vrrpRole, transitions, sampleHolders } = pairProbes(() => lab, () => api, () => ids.lb, () => ids.vip);
   const hasCopy = async (agentId: string) => (await lab.inHost(hostOf(agentId), 'ip', ['netns', 'list'])).includes(`qlbaas-${ids.lb}`);
@@ -52,9 +58,19 @@ maybe('ACTIVE_STANDBY planned moves: operator failover, amphora failover, drain 
     });
     [ids.master, ids.backup] = [r.master as string, r.backup as string];
     ids.third = lab.hosts.map((h) => h.agentId).find((a) => a !== ids.master && a !== ids.backup) as string;
+    // A TCP listener to a slow backend on web1 (the long download of the drain below).
+    slow.push(await startSlowServer(`e2e-${id}-web1`, 9001, SECS));
+    const waitActive = () => api.waitFor(lbPath(), (b) => b?.loadbalancer?.provisioning_status === 'ACTIVE', 30_000);
+    const tcp = await api.post('/v2/lbaas/listeners', { listener: { loadbalancer_id: ids.lb, protocol: 'TCP', protocol_port: 9000 } });
+    await waitActive();
+    const pool = await api.post('/v2/lbaas/pools', { pool: { listener_id: tcp.body.listener.id, protocol: 'TCP', lb_algorithm: 'ROUND_ROBIN' } });
+    await waitActive();
+    await api.post(`/v2/lbaas/pools/${pool.body.pool.id}/members`, { member: { address: `${lab.prefix}.11`, protocol_port: 9001 } });
+    await waitActive();
   }, 240_000);
 
   afterAll(async () => {
+    for (const s of slow) s.kill();
     await stopProbers();
     await lab?.stop();
   }, 120_000);
@@ -107,18 +123,49 @@ maybe('ACTIVE_STANDBY planned moves: operator failover, amphora failover, drain 
     [ids.backup, ids.third] = [free, oldBackup];
   });
 
-  it('drain of the master\'s agent: the standby is promoted first, then a new standby elsewhere, no request fails', async () => {
+  it('drain of the master\'s agent: the standby is promoted first, a long download through the old master finishes, then a new standby elsewhere, no request fails', async () => {
     const [drained, standby, third] = [ids.master, ids.backup, ids.third];
     try {
-      const { probes, dual } = await underTraffic('drain of a pair master\'s agent', async () => {
+      let result: Awaited<ReturnType<typeof download>['done']> | null = null;
+      let endedAt = 0;
+      let goneAt = 0;
+      let servedAt = 0;
+      const { probes, dual } = await underTraffic('drain of a pair master\'s agent, with a long download through it', async () => {
+        // started before the drain, through the VRRP master (the drained agent's copy)
+        const long = download(lab.clientNs, ids.vip, 9000);
+        const done = long.done.then((r) => { endedAt = Date.now(); result = r; return r; });
+        await sleep(1500);
         expect((await api.put(`/v2.0/agents/${drained}`, { agent: { admin_state_up: false } })).status).toBe(200);
-        await waitFor('the standby MASTER, a new standby on the third host', 30_000, async () => {
+        await waitFor('the standby promoted and VRRP MASTER', 15_000, async () => {
           const r = await byRole();
-          return r.master === standby && r.backup === third && vrrpRole(standby) === 'MASTER' && vrrpRole(third) === 'BACKUP' ? r : null;
+          return r.master === standby && vrrpRole(standby) === 'MASTER' ? r : null;
+        });
+        servedAt = Date.now();
+        // While the download runs, the old master stays the standby (it drains) and keeps its copy.
+        const watch = (async () => {
+          while (endedAt === 0) {
+            const copy = await hasCopy(drained);
+            if (!copy && goneAt === 0) goneAt = Date.now();
+            if (endedAt === 0) expect({ copy, backup: (await byRole()).backup }).toEqual({ copy: true, backup: drained });
+            await sleep(500);
+          }
+        })();
+        await Promise.all([done, watch]);
+        await waitFor('a new standby on the third host', 30_000, async () => {
+          const r = await byRole();
+          return r.master === standby && r.backup === third && vrrpRole(third) === 'BACKUP' ? r : null;
         });
         await waitFor('the drained agent\'s copy gone', 15_000, async () => ((await hasCopy(drained)) ? null : true));
+        goneAt = goneAt || Date.now();
         await sleep(1000);
       });
+      const r = result as Awaited<ReturnType<typeof download>['done']> | null;
+      console.log(`drain with a long download: ${JSON.stringify(r)}; promoted side MASTER after the drain, download ended ${endedAt - servedAt} ms after that; `
+        + `the old master's copy gone ${goneAt - endedAt} ms after the download ended`);
+      expect(r).toMatchObject({ bytes: downloadBytes(SECS), err: null });
+      expect(r?.ms).toBeLessThan((SECS + 4) * 1000);
+      expect(goneAt).toBeGreaterThan(endedAt); // not before it ended ...
+      expect(goneAt - endedAt).toBeLessThan(6000); // ... and a few seconds after
       expect(probes.filter((p) => !p.ok)).toEqual([]);
       expect(dual).toEqual([]);
       expect(await lab.vipHolders(ids.lb, ids.vip)).toEqual([standby]);
@@ -126,5 +173,5 @@ maybe('ACTIVE_STANDBY planned moves: operator failover, amphora failover, drain 
     } finally {
       await api.put(`/v2.0/agents/${drained}`, { agent: { admin_state_up: true } });
     }
-  });
+  }, 120_000);
 });

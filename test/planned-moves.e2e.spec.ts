@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { connect } from 'nats';
 import { jetStreamEventStore } from '@lbaas/event-store';
 import { canUseNetns, createNetnsOnBridge, netnsRunId, removeLinks, removeNetns, sh } from '@lbaas/testing';
+import { download, startSlowServer } from './support/download';
 import { apiClient, type ApiClient } from './support/stack';
 import { servedLoadBalancer, startHostsLab, startProber, stopProbers, type Host, type HostsLab, type Probe } from './support/hosts';
 
@@ -21,33 +21,6 @@ const root = canUseNetns();
 if (!root) console.warn('SKIPPED LOUDLY: test/planned-moves.e2e.spec.ts needs root (network namespaces); CI runs it as root');
 const maybe = root ? describe : describe.skip;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-// A TCP server that streams `secs` seconds of data (1 KB every 100 ms) to each connection, then closes it.
-const SLOW_SERVER = `
-const net = require('node:net');
-const [port, secs] = process.argv.slice(1).map(Number);
-net.createServer((s) => {
-  let n = 0;
-  const t = setInterval(() => { s.write(Buffer.alloc(1024, 97)); if (++n >= secs * 10) { clearInterval(t); s.end(); } }, 100);
-  s.on('error', () => clearInterval(t)); s.on('close', () => clearInterval(t));
-}).listen(port, '0.0.0.0', () => console.log('listening'));`;
-// A client that reads one such stream to its end: prints bytes, how it ended and how long it took.
-const DOWNLOAD = `
-const net = require('node:net');
-const [host, port] = process.argv.slice(1);
-const t0 = Date.now(); let bytes = 0; let err = null;
-const s = net.connect(Number(port), host);
-s.on('data', (d) => { bytes += d.length; });
-s.on('error', (e) => { err = e.code || e.message; });
-s.on('close', () => { console.log(JSON.stringify({ bytes, err, ms: Date.now() - t0 })); process.exit(0); });`;
-
-type Download = { done: Promise<{ bytes: number; err: string | null; ms: number }> };
-function download(netns: string, host: string, port: number): Download {
-  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, '-e', DOWNLOAD, host, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  return { done: new Promise((resolve) => child.on('exit', () => resolve(JSON.parse(out.trim() || '{"bytes":0,"err":"no output","ms":0}')))) };
-}
 
 maybe('planned moves, session continuity and true status (issue 14)', () => {
   const id = netnsRunId();
@@ -209,9 +182,7 @@ maybe('planned moves, session continuity and true status (issue 14)', () => {
     // the segment's client and backends reach the far network through the router too
     for (const ns of [lab.clientNs, `e2e-${id}-web1`, `e2e-${id}-web2`]) await sh('ip', ['-n', ns, 'route', 'add', `${farNet}.0/24`, 'via', `${lab.prefix}.1`]);
     // A slow TCP backend on web1 (the long downloads go through a TCP listener to it).
-    const srv = spawn('ip', ['netns', 'exec', `e2e-${id}-web1`, process.execPath, '-e', SLOW_SERVER, '9001', String(SECS)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((r) => srv.stdout.once('data', () => r()));
-    slow.push(srv);
+    slow.push(await startSlowServer(`e2e-${id}-web1`, 9001, SECS));
 
     Object.assign(ids, await servedLoadBalancer(api, lab, 'pm', (lbId) => api.waitFor<any>(`/v2/lbaas/loadbalancers/${lbId}`, (b) => b?.loadbalancer?.provisioning_status === 'ACTIVE', 20_000)));
     await api.post('/v2/lbaas/healthmonitors', { healthmonitor: { pool_id: ids.pool, type: 'HTTP', delay: 1, timeout: 1, max_retries: 1, max_retries_down: 2, url_path: '/' } });

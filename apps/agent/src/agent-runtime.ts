@@ -236,6 +236,7 @@ export class AgentRuntime {
       rejected: (d, reason) => this.reports.lb({ type: 'ReportRejected', data: { ...base(d), reason: reason.slice(0, 1000) } }),
       prepared: (d) => this.reports.lb({ type: 'ReportHandoverPrepared', data: handover(d) }),
       released: (d) => this.reports.lb({ type: 'ReportHandoverReleased', data: handover(d) }),
+      drained: (d) => this.reports.lb({ type: 'ReportHandoverDrained', data: handover(d) }),
     };
   }
 

@@ -113,10 +113,11 @@ export type Action =
 
 /**
  * What the host is in once the actions are done, which the reconciler turns into a report: `serving` (applied),
- * `prepared` (a planned move's new copy, VIP held back), `released` (the old copy let go of the VIP), `waiting`
- * (nothing to report yet: the old copy waits for the new one, or drains).
+ * `prepared` (a planned move's new copy, VIP held back), `released` (the old copy let go of the VIP), `drained` (a
+ * pair's old master ended its release: no connection left), `waiting` (nothing to report yet: the old copy waits for
+ * the new one, or drains).
  */
-export type Reach = 'serving' | 'prepared' | 'released' | 'waiting';
+export type Reach = 'serving' | 'prepared' | 'released' | 'drained' | 'waiting';
 
 /** Per LB: the steps to take, or why it cannot be built (rejected: wait for a new version; blocked: retry later). */
 export type LbPlan =

@@ -72,6 +72,8 @@ export type Reporter = {
   prepared(d: DesiredLb): Promise<void>;
   /** A planned move's old copy answers no ARP for the VIP any more. */
   released(d: DesiredLb): Promise<void>;
+  /** A pair's old master ended its release (no connection left, or its drain timed out): it may be replaced. */
+  drained(d: DesiredLb): Promise<void>;
 };
 
 export type ReconcilerOptions = {
@@ -300,6 +302,8 @@ export class Reconciler {
         failed = !(await this.report(d, 'prepared', () => this.o.reporter.prepared(d)));
       } else if (d && out.reach === 'released' && outgoing && d.handover?.releasedAt === null) {
         failed = !(await this.report(d, 'released', () => this.o.reporter.released(d)));
+      } else if (d && out.reach === 'drained' && d.handover?.role === 'outgoing' && !d.handover.drainedAt) {
+        failed = !(await this.report(d, 'drained', () => this.o.reporter.drained(d)));
       }
       if (!d) this.reported.delete(out.lbId);
       if (out.recheckAtMs !== undefined) this.later(out.lbId, out.recheckAtMs, 'recheck', false);

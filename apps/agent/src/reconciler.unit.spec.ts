@@ -69,6 +69,7 @@ const reporter = () => {
     rejected: async (d, reason) => { sent.push(`rejected ${d.lbId} v${d.version}: ${reason}`); },
     prepared: async (d) => { sent.push(`prepared ${d.lbId}`); },
     released: async (d) => { sent.push(`released ${d.lbId}`); },
+    drained: async (d) => { sent.push(`drained ${d.lbId}`); },
   };
   return { r, sent };
 };
@@ -215,5 +216,30 @@ describe('Reconciler (work queue)', () => {
     host.failing.delete(bad);
     while (!sent.includes(`applied ${bad} v7`) && Date.now() - t0 < 5000) await sleep(10);
     expect(sent).toContain(`applied ${bad} v7`);
+  });
+
+  it('a pair\'s old master whose release ended reports drained, once, and not again once the report is in its desired state', async () => {
+    const host = new MemoryHost();
+    const { r, sent } = reporter();
+    const [id] = ids(1);
+    const at = new Date().toISOString();
+    let d = lb(id, {
+      epoch: 2, pair: { role: 'BACKUP', amphora: 0, vrrpAddress: '10.231.0.21', peerAddress: '10.231.0.22' },
+      handover: { role: 'outgoing', toAgentId: 'a2', toEpoch: 2, placedAt: at, preparedAt: at, releasedAt: at, servedAt: at, drainedAt: null },
+    });
+    rec = new Reconciler({ host, runDir: '/run/lbaas/t', desired: () => ({ agentId: 'a', loadBalancers: [d] }), reporter: r, logger, resyncIntervalMs: 60_000 });
+    rec.start();
+    await rec.idle();
+    rec.kick('test', [id]);
+    await rec.idle();
+    rec.kick('test', [id]);
+    await rec.idle();
+    expect(sent).toEqual([`drained ${id}`]); // never applied: the old master's reports are hand-over steps only
+    await rec.stop();
+    d = { ...d, handover: { ...(d.handover as Extract<DesiredLb['handover'], { role: 'outgoing' }>), drainedAt: at } };
+    rec = new Reconciler({ host, runDir: '/run/lbaas/t', desired: () => ({ agentId: 'a', loadBalancers: [d] }), reporter: r, logger, resyncIntervalMs: 60_000 });
+    rec.start();
+    await rec.idle();
+    expect(sent).toEqual([`drained ${id}`]);
   });
 });

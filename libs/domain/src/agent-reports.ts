@@ -32,12 +32,14 @@ const decideLb = (c: LbReportCommand, s: LbReports): LbReportEvent[] => {
       return same('LoadBalancerHandoverPrepared', null) ? [] : [{ type: 'LoadBalancerHandoverPrepared', v: 1, data: { ...c.data, at: metadata.now } }];
     case 'ReportHandoverReleased':
       return same('LoadBalancerHandoverReleased', null) ? [] : [{ type: 'LoadBalancerHandoverReleased', v: 1, data: { ...c.data, at: metadata.now } }];
+    case 'ReportHandoverDrained':
+      return same('LoadBalancerHandoverDrained', null) ? [] : [{ type: 'LoadBalancerHandoverDrained', v: 1, data: { ...c.data, at: metadata.now } }];
     default:
       return assertNever(c);
   }
 };
 
-/** One agent's reports on one LB: applied, rejected, hand-over prepared and released. */
+/** One agent's reports on one LB: applied, rejected, hand-over prepared, released and drained. */
 export const lbReports = {
   decide: decideLb,
   evolve: (_s: LbReports, e: LbReportEvent): LbReports => ({ last: lastOf(e) }),
@@ -74,6 +76,7 @@ export function relayedReport(subject: ReportSubject, event: LbReportEvent, meta
     case 'DesiredStateRejected': return { type: 'ReportRejected', data: data as Extract<LbReportCommand, { type: 'ReportRejected' }>['data'], metadata };
     case 'LoadBalancerHandoverPrepared': return { type: 'ReportHandoverPrepared', data, metadata };
     case 'LoadBalancerHandoverReleased': return { type: 'ReportHandoverReleased', data, metadata };
+    case 'LoadBalancerHandoverDrained': return { type: 'ReportHandoverDrained', data, metadata };
     default: return assertNever(event);
   }
 }

@@ -1,7 +1,7 @@
 import { deciderSpec } from '@lbaas/testing';
 import { lbReports, memberReports, relayedReport } from './agent-reports';
 import {
-  AGENT, applied, handoverPrepared, handoverReleased, LB, memberStatusChanged, metadata, reportApplied, reportMemberStatus,
+  AGENT, applied, handoverDrained, handoverPrepared, handoverReleased, LB, memberStatusChanged, metadata, reportApplied, reportDrained, reportMemberStatus,
   reportPrepared, reportRejected, reportReleased, rejected,
 } from './load-balancer/load-balancer.fixtures';
 
@@ -36,6 +36,8 @@ describe('an agent\'s LB report subject', () => {
     lb([]).when(reportPrepared({ epoch: 2 })).then([handoverPrepared({ epoch: 2 })]);
     lb([handoverPrepared({ epoch: 2 })]).when(reportPrepared({ epoch: 2 })).then([]);
     lb([applied(3)]).when(reportReleased()).then([handoverReleased()]);
+    lb([handoverReleased({ epoch: 2 })]).when(reportDrained()).then([handoverDrained()]);
+    lb([handoverDrained()]).when(reportDrained()).then([]);
   });
 });
 
@@ -44,6 +46,7 @@ describe('the scheduler\'s relay of an LB report', () => {
   it('asks the LB decider to take the report with the report\'s id and time', () => {
     expect(relayedReport(subject, applied(3), metadata)).toEqual({ type: 'ReportApplied', data: { lbId: LB, agentId: AGENT, epoch: 1, version: 3 }, metadata });
     expect(relayedReport(subject, handoverReleased(), metadata)?.type).toBe('ReportHandoverReleased');
+    expect(relayedReport(subject, handoverDrained(), metadata)).toEqual({ type: 'ReportHandoverDrained', data: { lbId: LB, agentId: AGENT, epoch: 2 }, metadata });
     expect(relayedReport(subject, rejected(3), metadata)).toMatchObject({ type: 'ReportRejected', data: { reason: expect.any(String) } });
   });
   it('relays nothing that names another agent or LB than its subject', () => {

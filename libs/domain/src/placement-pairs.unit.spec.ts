@@ -1,9 +1,9 @@
-import { vrrpHolderKey, type PairSide, type PlacedPair } from '@lbaas/events';
+import { vrrpHolderKey, type LoadBalancerEvent, type PairSide, type PlacedPair } from '@lbaas/events';
 import { workflowSpec } from '@lbaas/testing';
 import { adminStateChanged, agentRegistered, declaredDown, declaredUp } from './agent.fixtures';
-import { applied, handoverReleased, lbCreated, lbDeleted, lbPlaced } from './load-balancer/load-balancer.fixtures';
+import { applied, handoverDrained, handoverReleased, lbCreated, lbDeleted, lbPlaced } from './load-balancer/load-balancer.fixtures';
 import { networkCreated, vipAllocated } from './network.fixtures';
-import { chooseStandbyAgent, PAIR_RETIRE_DRAIN_MS, pairFailover, placementWorkflow, type PlacementCommand, type PlacementInput } from './placement';
+import { chooseStandbyAgent, PAIR_DRAIN_FALLBACK_MS, pairFailover, placementWorkflow, type PlacementCommand, type PlacementInput } from './placement';
 import { at, placementOptions, tick } from './placement.fixtures';
 
 /** The scheduler and ACTIVE_STANDBY pairs (issue 14): both sides, VRRP addresses, promotion, new standbys. */
@@ -78,51 +78,64 @@ describe('scheduler: ACTIVE_STANDBY failover', () => {
 
 describe('scheduler: ACTIVE_STANDBY planned moves (make before break)', () => {
   const swapped = { master: side('agent-b', 1), standby: side('agent-a', 0) };
+  const timed = (e: LoadBalancerEvent, seconds: number): PlacementInput => ({ ...e, data: { ...e.data, at: at(seconds) } }) as LoadBalancerEvent;
+  const releasedAt = (seconds: number): PlacementInput => timed(handoverReleased({ agentId: 'agent-a', epoch: 2 }), seconds);
+  const drainedAt = (seconds: number): PlacementInput => timed(handoverDrained({ agentId: 'agent-a', epoch: 2 }), seconds);
+  const servedAt = (seconds: number): PlacementInput => timed(applied(1, { agentId: 'agent-b', epoch: 2 }), seconds);
   const drained = (): PlacementInput[] =>
     [...placedAB(), c, adminStateChanged(false, 'agent-a'), lbPlaced({ agentId: 'agent-b', epoch: 2, reason: 'drain', pair: swapped })];
   it('drain: keeps the drained old master as standby until the promoted master applied that placement', () =>
     given([...drained(), vrrp(2)]).when(tick(6)).then([]));
   it('drain: a report of the previous epoch is not enough', () =>
     given([...drained(), vrrp(2), applied(1, { agentId: 'agent-a', epoch: 1 })]).when(tick(6)).then([]));
-  it('drain: then asks for a VRRP address for the new standby', () =>
-    given([...drained(), applied(1, { agentId: 'agent-b', epoch: 2 })]).when(tick(6)).then([allocate(2, 6)]));
+  it('drain: the promoted master serves, the old master still drains (its connections): it stays the standby', () =>
+    given([...drained(), vrrp(2), servedAt(2), releasedAt(2)]).when(tick(40)).then([]));
+  it('drain: once the old master reported drained, asks for a VRRP address for the new standby', () =>
+    given([...drained(), servedAt(2), releasedAt(2), drainedAt(5)]).when(tick(6)).then([allocate(2, 6)]));
   it('drain: and places the new standby on the third host', () =>
-    given([...drained(), vrrp(2), applied(1, { agentId: 'agent-b', epoch: 2 })]).when(tick(6))
+    given([...drained(), vrrp(2), servedAt(2), releasedAt(2), drainedAt(5)]).when(tick(6))
       .then([placePair({ master: side('agent-b', 1), standby: side('agent-c', 2) }, 6, 2, 'standby')]));
+  it('drain: a drained report of an earlier placement does not count', () =>
+    given([...drained(), vrrp(2), servedAt(2), releasedAt(2), timed(handoverDrained({ agentId: 'agent-a', epoch: 1 }), 5)]).when(tick(6)).then([]));
+  it('drain: a lost drained report keeps the old master at most PAIR_DRAIN_FALLBACK_MS after its release and the promoted side serving', () => {
+    const waiting = [...drained(), vrrp(2), servedAt(2), releasedAt(3)];
+    const end = 3 + PAIR_DRAIN_FALLBACK_MS / 1000;
+    given(waiting).when(tick(end - 1)).then([]);
+    given(waiting).when(tick(end)).then([placePair({ master: side('agent-b', 1), standby: side('agent-c', 2) }, end, 2, 'standby')]);
+  });
+  it('drain: an old master whose agent is declared down is replaced at once (nothing of it to wait for)', () => {
+    given([...drained(), vrrp(2), servedAt(2), releasedAt(2), declaredDown(null, 'agent-a')]).when(tick(6))
+      .then([placePair({ master: side('agent-b', 1), standby: side('agent-c', 2) }, 6, 2, 'standby')]);
+    given([...drained(), vrrp(2), declaredDown(null, 'agent-a')]).when(tick(6))
+      .then([placePair({ master: side('agent-b', 1), standby: side('agent-c', 2) }, 6, 2, 'standby')]);
+  });
   it('drain with no third host: the drained side stays the standby (named until another host is up)', () =>
-    given([...placedAB(), adminStateChanged(false, 'agent-a'), lbPlaced({ agentId: 'agent-b', epoch: 2, reason: 'drain', pair: swapped }), applied(1, { agentId: 'agent-b', epoch: 2 })])
+    given([...placedAB(), adminStateChanged(false, 'agent-a'), lbPlaced({ agentId: 'agent-b', epoch: 2, reason: 'drain', pair: swapped }), servedAt(2), drainedAt(3)])
       .when(tick(6)).then([]));
   it('drain of the standby\'s agent: a new standby elsewhere, the master kept', () =>
     given([...placedAB(), c, vrrp(2), adminStateChanged(false, 'agent-b')]).when(tick(5))
       .then([placePair({ master: side('agent-a', 0), standby: side('agent-c', 2) }, 5, 1, 'standby')]));
   const operated = (pair: PlacedPair): PlacementInput[] =>
     [...placedAB(), c, vrrp(2), lbPlaced({ agentId: pair.master.agentId, epoch: 2, reason: 'operator', pair })];
-  it('operator failover (roles swapped): the old master, up, is replaced by a new standby on another host once the promoted master applied', () =>
-    given([...operated(swapped), applied(1, { agentId: 'agent-b', epoch: 2 })]).when(tick(6))
-      .then([placePair({ master: side('agent-b', 1), standby: side('agent-c', 2) }, 6, 2, 'standby')]));
-  const releasedAt = (seconds: number): PlacementInput => {
-    const e = handoverReleased({ agentId: 'agent-a', epoch: 2 });
-    return { ...e, data: { ...e.data, at: at(seconds) } };
-  };
-  it('operator failover: the old master, released at 6 s, is replaced only PAIR_RETIRE_DRAIN_MS later (it still serves stragglers)', () => {
-    const released = [...operated(swapped), applied(1, { agentId: 'agent-b', epoch: 2 }), releasedAt(6)];
-    given(released).when(tick(6 + PAIR_RETIRE_DRAIN_MS / 1000 - 1)).then([]);
-    given(released).when(tick(6 + PAIR_RETIRE_DRAIN_MS / 1000))
-      .then([placePair({ master: side('agent-b', 1), standby: side('agent-c', 2) }, 6 + PAIR_RETIRE_DRAIN_MS / 1000, 2, 'standby')]);
+  it('operator failover (roles swapped): the old master, up, is replaced by a new standby on another host once it drained', () => {
+    given([...operated(swapped), servedAt(1), releasedAt(1)]).when(tick(6)).then([]);
+    given([...operated(swapped), servedAt(1), releasedAt(1), drainedAt(31)]).when(tick(31))
+      .then([placePair({ master: side('agent-b', 1), standby: side('agent-c', 2) }, 31, 2, 'standby')]);
   });
-  it('operator failover: ... and only PAIR_RETIRE_DRAIN_MS after the promoted master served, however late that was', () => {
-    const e = applied(1, { agentId: 'agent-b', epoch: 2 });
-    const late = [...operated(swapped), releasedAt(6), { ...e, data: { ...e.data, at: at(10) } } as PlacementInput];
-    given(late).when(tick(10 + PAIR_RETIRE_DRAIN_MS / 1000 - 1)).then([]);
-    given(late).when(tick(10 + PAIR_RETIRE_DRAIN_MS / 1000))
-      .then([placePair({ master: side('agent-b', 1), standby: side('agent-c', 2) }, 10 + PAIR_RETIRE_DRAIN_MS / 1000, 2, 'standby')]);
+  it('operator failover: the fallback counts from the promoted master serving, however late that was', () => {
+    const late = [...operated(swapped), releasedAt(6), servedAt(10)];
+    const end = 10 + PAIR_DRAIN_FALLBACK_MS / 1000;
+    given(late).when(tick(end - 1)).then([]);
+    given(late).when(tick(end)).then([placePair({ master: side('agent-b', 1), standby: side('agent-c', 2) }, end, 2, 'standby')]);
   });
+  it('operator failover: a drained report before the promoted master served is not enough', () =>
+    given([...operated(swapped), releasedAt(1), drainedAt(2)]).when(tick(6)).then([]));
   it('operator failover: nothing before the promoted master applied', () =>
     given(operated(swapped)).when(tick(6)).then([]));
   it('operator failover on two hosts: the old master stays the standby', () =>
-    given([...placedAB(), lbPlaced({ agentId: 'agent-b', epoch: 2, reason: 'operator', pair: swapped }), applied(1, { agentId: 'agent-b', epoch: 2 })])
+    given([...placedAB(), lbPlaced({ agentId: 'agent-b', epoch: 2, reason: 'operator', pair: swapped }), applied(1, { agentId: 'agent-b', epoch: 2 }), drainedAt(3)])
       .when(tick(6)).then([]));
-  it('standby failover (the same pair placed again): a new standby on another agent than the old one, the master kept', () =>
+  it('standby failover (the same pair placed again): a new standby on another agent than the old one, the master kept (no drain: it never held the VIP)', () =>
     given([...operated(pairAB), applied(1, { agentId: 'agent-a', epoch: 2 })]).when(tick(6))
       .then([placePair({ master: side('agent-a', 0), standby: side('agent-c', 2) }, 6, 2, 'standby')]));
   it('a new standby placed (reason standby) is not retiring: the pair is left alone, the old standby\'s address given back', () =>

@@ -1,5 +1,5 @@
 import {
-  desiredVersionAfter, isTornDown, parseVrrpHolderKey, PLANNED_MOVES, vrrpHolderKey,
+  desiredVersionAfter, handoverFrom, isTornDown, parseVrrpHolderKey, PLANNED_MOVES, vrrpHolderKey,
   type AgentEvent, type AllocateVip, type FailPlacement, type LoadBalancerEvent, type NetworkEvent, type PairSide, type PlacedPair,
   type PlaceLoadBalancer, type ReleaseVip, type SubnetEvent,
 } from '@lbaas/events';
@@ -7,14 +7,15 @@ import { DomainError } from './domain-error';
 import { evolveVips, releaseVipKey, sweepVips, type TrackedVips } from './vip-sweeper';
 import { mayIssue, type Issued, type Tick, toMs, type Workflow } from './workflow';
 
-/** How the scheduler places load balancers. */
 /**
- * How long the old master of a pair's planned promotion stays (as the standby, serving what still reaches it) after the
- * promoted master served (and after its own release), before the scheduler replaces it by a new standby: as the SINGLE
- * hand-over's minimum drain.
+ * The longest the scheduler keeps the old master of a pair's planned promotion (the retiring standby) waiting for its
+ * report that it drained, from the later of its release and the promoted side's first applied report: the agents'
+ * default drain timeout (DRAIN_TIMEOUT_MS, 60 s, after which the old master ends its release whatever it still carries)
+ * plus its minimum drain (3 s) and a margin. Only a lost report, or an agent whose DRAIN_TIMEOUT_MS is longer, meets it.
  */
-export const PAIR_RETIRE_DRAIN_MS = 3_000;
+export const PAIR_DRAIN_FALLBACK_MS = 70_000;
 
+/** How the scheduler places load balancers. */
 export type PlacementOptions = Readonly<{
   /** `random` (Neutron's ChanceScheduler) or `least-loaded` (fewest load balancers hosted). */
   strategy: 'random' | 'least-loaded';
@@ -58,8 +59,12 @@ export type TrackedLoadBalancer = Readonly<{
    * amphora ordinal, replaced by a new standby on another host once the master applied that epoch (null: none).
    */
   retiring: number | null;
+  /** The retiring side is the old master of a planned promotion: it hands the VIP over and reports when it drained. */
+  retiringHandsOver: boolean;
   /** When the old master of a planned promotion released the VIP (its hand-over report), else null. */
   releasedAtMs: number | null;
+  /** When the old master of a planned promotion reported its release ended (it carries no connection), else null. */
+  drainedAtMs: number | null;
   /** When the master first reported this placement applied (it serves), else null. */
   servedAtMs: number | null;
 }>;
@@ -122,7 +127,7 @@ const evolveLb = (s: PlacementState, e: LoadBalancerEvent): PlacementState => {
       lbId, networkId: e.data.vipNetworkId, createdAtMs: toMs(e.data.at), deleted: false, agentId: null, epoch: 0,
       version: 0, appliedVersion: 0, placementFailed: false, zone: e.data.availabilityZone?.agentZone ?? null,
       activeStandby: e.data.flavor?.topology === 'ACTIVE_STANDBY', subnetId: e.data.vipSubnetId, pair: null, nextAmphora: 0,
-      sideAgents: new Map(), appliedEpoch: 0, retiring: null, releasedAtMs: null, servedAtMs: null,
+      sideAgents: new Map(), appliedEpoch: 0, retiring: null, retiringHandsOver: false, releasedAtMs: null, drainedAtMs: null, servedAtMs: null,
     };
   }
   if (!lb) return s;
@@ -134,7 +139,9 @@ const evolveLb = (s: PlacementState, e: LoadBalancerEvent): PlacementState => {
         nextAmphora: Math.max(lb.nextAmphora, ...[e.data.pair?.master, e.data.pair?.standby].map((x) => (x ? x.amphora + 1 : 0))),
         sideAgents: [e.data.pair?.master, e.data.pair?.standby].reduce(
           (m, x) => (x ? new Map(m).set(x.amphora, x.agentId) : m), lb.sideAgents as ReadonlyMap<number, string>),
-        retiring: e.data.pair?.standby && PLANNED_MOVES.has(e.data.reason) ? e.data.pair.standby.amphora : null, releasedAtMs: null, servedAtMs: null,
+        retiring: e.data.pair?.standby && PLANNED_MOVES.has(e.data.reason) ? e.data.pair.standby.amphora : null,
+        retiringHandsOver: handoverFrom({ agentId: lb.agentId, pair: lb.pair }, e.data) !== null,
+        releasedAtMs: null, drainedAtMs: null, servedAtMs: null,
       };
       inFlight = without(inFlight, `place/${lbId}`);
       break;
@@ -144,6 +151,9 @@ const evolveLb = (s: PlacementState, e: LoadBalancerEvent): PlacementState => {
       break;
     case 'LoadBalancerHandoverReleased':
       if (e.data.epoch === lb.epoch) lb = { ...lb, releasedAtMs: toMs(e.data.at) };
+      break;
+    case 'LoadBalancerHandoverDrained':
+      if (e.data.epoch === lb.epoch) lb = { ...lb, drainedAtMs: toMs(e.data.at) };
       break;
     case 'DesiredStateApplied':
       lb = {
@@ -398,12 +408,24 @@ const decide = (options: PlacementOptions) => (input: PlacementInput, s: Placeme
     return true;
   };
   /**
+   * A retiring side goes once the promoted master serves this placement and, when it is the old master of the hand-over,
+   * once it reported drained (its release ended: no connection left, or its drain timed out; it still serves what
+   * reaches it until then), or PAIR_DRAIN_FALLBACK_MS after the later of its release and the promoted side serving (a
+   * lost report never keeps it for ever). A retiring side whose agent is down is replaced at once (nothing to wait for).
+   */
+  const mayRetire = (lb: TrackedLoadBalancer, agentId: string): boolean => {
+    if (s.agents.get(agentId)?.down === true) return true;
+    if (lb.appliedEpoch < lb.epoch) return false;
+    if (!lb.retiringHandsOver || lb.drainedAtMs !== null) return true;
+    return nowMs >= Math.max(lb.releasedAtMs ?? 0, lb.servedAtMs ?? 0) + PAIR_DRAIN_FALLBACK_MS;
+  };
+  /**
    * A placed pair: the master's agent down → the standby is promoted (it already serves: VRRP moved the VIP); the
    * master's agent disabled (a drain, make before break) → the standby is promoted and the old master stays beside it as
-   * the standby (`retiring`) until the promoted side applied that placement; with no usable standby, a new master is
-   * built elsewhere. The standby's agent down or disabled, a retiring standby once the master applied its epoch, or no
-   * standby → a new standby on another host (never a retiring side's agent). No such host: the pair runs on one side (a
-   * dead standby stays named until replaced; a retiring one that is up stays the standby).
+   * the standby (`retiring`) until the promoted side applied that placement and the old master drained (mayRetire); with
+   * no usable standby, a new master is built elsewhere. The standby's agent down or disabled, a retiring standby once it
+   * may retire, or no standby → a new standby on another host (never a retiring side's agent). No such host: the pair
+   * runs on one side (a dead standby stays named until replaced; a retiring one that is up stays the standby).
    */
   const keepPair = (lb: TrackedLoadBalancer, pair: PlacedPair): void => {
     const master = lb.agentId as string;
@@ -417,11 +439,7 @@ const decide = (options: PlacementOptions) => (input: PlacementInput, s: Placeme
       return;
     }
     const retiring = sb !== null && lb.retiring === sb.amphora;
-    // The promoted master has not served this placement yet, or it served (announced) or the old master released the
-    // VIP less than PAIR_RETIRE_DRAIN_MS ago (the old master still serves what reaches it: neighbours that missed the
-    // gratuitous ARPs).
-    const drainFrom = Math.max(lb.releasedAtMs ?? 0, lb.servedAtMs ?? 0);
-    if (retiring && (lb.appliedEpoch < lb.epoch || nowMs < drainFrom + PAIR_RETIRE_DRAIN_MS)) return;
+    if (retiring && !mayRetire(lb, sb.agentId)) return;
     if (sb && usable(sb.agentId) && !retiring) return;
     const standby = chooseStandby(lb, master, retiring ? sb.agentId : null);
     const side = standby === null ? null : sideOf(lb, standby, lb.nextAmphora);

@@ -77,6 +77,11 @@ export type ReportMemberStatus = Command<'ReportMemberStatus', {
 export type ReportHandoverPrepared = Command<'ReportHandoverPrepared', { lbId: string; agentId: string; epoch: number }>;
 /** The previous placement's agent of a planned move reports that its copy stopped answering ARP for the VIP. */
 export type ReportHandoverReleased = Command<'ReportHandoverReleased', { lbId: string; agentId: string; epoch: number }>;
+/**
+ * The old master of an ACTIVE_STANDBY pair's planned promotion reports that its release ended: its copy carries no
+ * connection any more (or its drain timed out, or it is VRRP master again), so the scheduler may replace it.
+ */
+export type ReportHandoverDrained = Command<'ReportHandoverDrained', { lbId: string; agentId: string; epoch: number }>;
 
 // ---- commands on several objects of the tree at once (one commit each)
 
@@ -114,7 +119,7 @@ export type LoadBalancerCommand =
   | CreatePool | UpdatePool | DeletePool
   | CreateMember | UpdateMember | DeleteMember
   | CreateHealthMonitor | UpdateHealthMonitor | DeleteHealthMonitor
-  | ReportApplied | ReportRejected | ReportHandoverPrepared | ReportHandoverReleased
+  | ReportApplied | ReportRejected | ReportHandoverPrepared | ReportHandoverReleased | ReportHandoverDrained
   | L7Command
   | CreateLoadBalancerGraph | BatchUpdateMembers;
 

@@ -242,10 +242,18 @@ export type LoadBalancerHandoverPrepared = Event<'LoadBalancerHandoverPrepared',
  */
 export type LoadBalancerHandoverReleased = Event<'LoadBalancerHandoverReleased', 1, { lbId: string; agentId: string; epoch: number; at: string }>;
 
+/**
+ * An ACTIVE_STANDBY pair's planned promotion: the old master (now the standby) ended its release, once its copy carried no
+ * connection any more (or its drain timeout passed, or it became VRRP master again), so the scheduler may replace it by
+ * a new standby. Reported by the old master's agent, at the current `epoch`, on its report subject; relayed into the LB's
+ * history by the scheduler.
+ */
+export type LoadBalancerHandoverDrained = Event<'LoadBalancerHandoverDrained', 1, { lbId: string; agentId: string; epoch: number; at: string }>;
+
 /** Every event of the load-balancer aggregate (`lbaas.evt.lb.<lbId>`). */
 export type LoadBalancerEvent =
   | LoadBalancerCreated | LoadBalancerSettingsChanged | LoadBalancerDeleted
-  | LoadBalancerPlaced | LoadBalancerPlacementFailed | LoadBalancerHandoverPrepared | LoadBalancerHandoverReleased
+  | LoadBalancerPlaced | LoadBalancerPlacementFailed | LoadBalancerHandoverPrepared | LoadBalancerHandoverReleased | LoadBalancerHandoverDrained
   | ListenerCreated | ListenerSettingsChanged | ListenerDeleted
   | PoolCreated | PoolSettingsChanged | PoolDeleted
   | MemberCreated | MemberSettingsChanged | MemberDeleted
@@ -284,7 +292,7 @@ export const handoverFrom = (
 
 /** The events of a planned move's hand-over: they change what the two agents do, not the desired version. */
 export const HANDOVER_EVENTS: ReadonlySet<LoadBalancerEvent['type']> = new Set<LoadBalancerEvent['type']>([
-  'LoadBalancerHandoverPrepared', 'LoadBalancerHandoverReleased',
+  'LoadBalancerHandoverPrepared', 'LoadBalancerHandoverReleased', 'LoadBalancerHandoverDrained',
 ]);
 
 /**

@@ -1,6 +1,7 @@
-import type { ReportApplied, ReportHandoverPrepared, ReportHandoverReleased, ReportMemberStatus, ReportRejected } from './commands';
+import type { ReportApplied, ReportHandoverDrained, ReportHandoverPrepared, ReportHandoverReleased, ReportMemberStatus, ReportRejected } from './commands';
 import type {
-  DesiredStateApplied, DesiredStateRejected, LoadBalancerHandoverPrepared, LoadBalancerHandoverReleased, MemberOperatingStatusChanged,
+  DesiredStateApplied, DesiredStateRejected, LoadBalancerHandoverDrained, LoadBalancerHandoverPrepared, LoadBalancerHandoverReleased,
+  MemberOperatingStatusChanged,
 } from './load-balancer';
 
 /**
@@ -8,7 +9,8 @@ import type {
  * LBAAS_REPORTS): the same facts, with the same payloads, that the scheduler relays into the LB's history once the LB's
  * decider accepted them (fenced by the placement's agent and epoch).
  */
-export type LbReportEvent = DesiredStateApplied | DesiredStateRejected | LoadBalancerHandoverPrepared | LoadBalancerHandoverReleased;
+export type LbReportEvent =
+  | DesiredStateApplied | DesiredStateRejected | LoadBalancerHandoverPrepared | LoadBalancerHandoverReleased | LoadBalancerHandoverDrained;
 
 /**
  * One member's operating status as an agent's haproxy sees it, on `lbaas.report.<agentId>.<lbId>.member.<memberId>`.
@@ -21,14 +23,14 @@ export type AgentReportEvent = LbReportEvent | MemberReportEvent;
 
 /** The event types an LB report subject may hold (readers refuse others). */
 export const LB_REPORT_EVENTS: ReadonlySet<LbReportEvent['type']> = new Set<LbReportEvent['type']>([
-  'DesiredStateApplied', 'DesiredStateRejected', 'LoadBalancerHandoverPrepared', 'LoadBalancerHandoverReleased',
+  'DesiredStateApplied', 'DesiredStateRejected', 'LoadBalancerHandoverPrepared', 'LoadBalancerHandoverReleased', 'LoadBalancerHandoverDrained',
 ]);
 
 /** The event types a member report subject may hold. */
 export const MEMBER_REPORT_EVENTS: ReadonlySet<MemberReportEvent['type']> = new Set<MemberReportEvent['type']>(['MemberOperatingStatusChanged']);
 
 /** The commands an agent decides on its LB report subject. */
-export type LbReportCommand = ReportApplied | ReportRejected | ReportHandoverPrepared | ReportHandoverReleased;
+export type LbReportCommand = ReportApplied | ReportRejected | ReportHandoverPrepared | ReportHandoverReleased | ReportHandoverDrained;
 
 /** The command an agent decides on a member report subject. */
 export type MemberReportCommand = ReportMemberStatus;

@@ -11,7 +11,8 @@ export class UnknownEventVersion extends Error {
 /** The latest schema version of every event type: what deciders and views see after `upcast`. */
 export const LATEST_EVENT_VERSIONS: Readonly<Record<DomainEvent['type'], number>> = {
   LoadBalancerCreated: 1, LoadBalancerSettingsChanged: 1, LoadBalancerDeleted: 1, LoadBalancerPlaced: 1,
-  LoadBalancerPlacementFailed: 1, LoadBalancerHandoverPrepared: 1, LoadBalancerHandoverReleased: 1, ListenerCreated: 1, ListenerSettingsChanged: 1, ListenerDeleted: 1,
+  LoadBalancerPlacementFailed: 1, LoadBalancerHandoverPrepared: 1, LoadBalancerHandoverReleased: 1, LoadBalancerHandoverDrained: 1,
+  ListenerCreated: 1, ListenerSettingsChanged: 1, ListenerDeleted: 1,
   PoolCreated: 1, PoolSettingsChanged: 1, PoolDeleted: 1, MemberCreated: 1, MemberSettingsChanged: 1, MemberDeleted: 1,
   HealthMonitorCreated: 1, HealthMonitorSettingsChanged: 1, HealthMonitorDeleted: 1,
   DesiredStateApplied: 1, DesiredStateRejected: 1, MemberOperatingStatusChanged: 1,

@@ -83,6 +83,8 @@ export type DesiredHandover =
     role: 'outgoing'; toAgentId: string; toEpoch: number; placedAt: string; preparedAt: string | null; releasedAt: string | null;
     /** When the new placement was first reported applied (the new side serves; a pair's old master drains from then). */
     servedAt?: string | null;
+    /** A pair's old master: when its report that its release ended (it drained) was taken (absent or null: not yet). */
+    drainedAt?: string | null;
   };
 
 /**
@@ -154,7 +156,7 @@ function desiredOf(catalog: Catalog, lb: LoadBalancerView, agentId: string, brid
   const outgoing: DesiredHandover | null = h && h.fromAgentId === agentId
     ? {
       role: 'outgoing', toAgentId: h.toAgentId, toEpoch: h.toEpoch, placedAt: h.placedAt, preparedAt: h.preparedAt, releasedAt: h.releasedAt,
-      servedAt: lb.placement?.epoch === h.toEpoch ? lb.placement.appliedAt : null,
+      servedAt: lb.placement?.epoch === h.toEpoch ? lb.placement.appliedAt : null, drainedAt: h.drainedAt ?? null,
     }
     : null;
   if (lb.placement?.pair?.standby?.agentId === agentId) {

@@ -160,18 +160,22 @@ describe('desiredStateFor: the roles of an ACTIVE_STANDBY pair (issue 14)', () =
     const d = desiredLbFor(c, agentId, LB, { physnet1: 'br-a' });
     return d ? { epoch: d.epoch, handover: d.handover } : null;
   };
-  const hand = (type: 'LoadBalancerHandoverPrepared' | 'LoadBalancerHandoverReleased', agentId: string, epoch: number) =>
+  const hand = (type: 'LoadBalancerHandoverPrepared' | 'LoadBalancerHandoverReleased' | 'LoadBalancerHandoverDrained', agentId: string, epoch: number) =>
     onLb({ type, v: 1, data: { lbId: LB, agentId, epoch, at } } as DomainEvent);
   it('a planned promotion is a hand-over between the two sides, both at the new epoch: incoming on the promoted, outgoing on the old master', () => {
     const c = catalogWith(first, placedPair('a2', 2, 'operator', { master: side('a2', 1), standby: side('a1', 0) }));
     expect(handoverOf(c, 'a2')).toEqual({ epoch: 2, handover: { role: 'incoming', fromAgentId: 'a1', fromEpoch: 1, placedAt: at, preparedAt: null, releasedAt: null, fromAgentDown: false } });
-    expect(handoverOf(c, 'a1')).toEqual({ epoch: 2, handover: { role: 'outgoing', toAgentId: 'a2', toEpoch: 2, placedAt: at, preparedAt: null, releasedAt: null, servedAt: null } });
+    expect(handoverOf(c, 'a1')).toEqual({ epoch: 2, handover: { role: 'outgoing', toAgentId: 'a2', toEpoch: 2, placedAt: at, preparedAt: null, releasedAt: null, servedAt: null, drainedAt: null } });
   });
   it('... whose prepared and released (the old master reports it at the new epoch) reach both sides; the next placement ends it', () => {
     const moved = [first, placedPair('a2', 2, 'drain', { master: side('a2', 1), standby: side('a1', 0) }), hand('LoadBalancerHandoverPrepared', 'a2', 2), hand('LoadBalancerHandoverReleased', 'a1', 2)];
     const c = catalogWith(...moved);
     expect(handoverOf(c, 'a1')?.handover).toMatchObject({ preparedAt: at, releasedAt: at });
     expect(handoverOf(c, 'a2')?.handover).toMatchObject({ preparedAt: at, releasedAt: at });
+    expect(handoverOf(c, 'a1')?.handover).toMatchObject({ drainedAt: null });
+    // the old master's report that its release ended reaches its own desired state (it reports once)
+    const drained = catalogWith(...moved, hand('LoadBalancerHandoverDrained', 'a1', 2));
+    expect(handoverOf(drained, 'a1')?.handover).toMatchObject({ role: 'outgoing', drainedAt: at });
     const next = catalogWith(...moved, placedPair('a2', 3, 'standby', { master: side('a2', 1), standby: side('a3', 2) }));
     expect([handoverOf(next, 'a2')?.handover, handoverOf(next, 'a3')?.handover, handoverOf(next, 'a1')]).toEqual([null, null, null]);
   });

@@ -92,6 +92,8 @@ export type LoadBalancerView = Mutable<Omit<LoadBalancerCreated['data'], 'at' | 
 export type LoadBalancerHandover = {
   fromAgentId: string; fromEpoch: number; toAgentId: string; toEpoch: number; placedAt: string;
   preparedAt: string | null; releasedAt: string | null;
+  /** A pair's old master ended its release (it drained): LoadBalancerHandoverDrained's time (absent: not yet). */
+  drainedAt?: string | null;
 };
 
 /** Every load-balancer tree, plus reverse indexes from child ids to their load balancer. */

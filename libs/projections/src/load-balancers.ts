@@ -104,7 +104,7 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
       // known status until the new agent reports (a serving member is never shown OFFLINE because its LB moved).
       const from = handoverFrom(prev, event.data);
       lb.handover = prev && from !== null
-        ? { fromAgentId: from, fromEpoch: prev.epoch, toAgentId: event.data.agentId, toEpoch: event.data.epoch, placedAt: event.data.at, preparedAt: null, releasedAt: null }
+        ? { fromAgentId: from, fromEpoch: prev.epoch, toAgentId: event.data.agentId, toEpoch: event.data.epoch, placedAt: event.data.at, preparedAt: null, releasedAt: null, drainedAt: null }
         : null;
       lb.placement = {
         agentId: event.data.agentId, epoch: event.data.epoch, at: event.data.at, version: lb.version, appliedAt: null,
@@ -124,6 +124,10 @@ export function evolveLoadBalancers(view: LoadBalancersView, event: LoadBalancer
     case 'LoadBalancerHandoverReleased':
       // A pair's old master releases as the standby of the new placement (the decider's rule, hosting.ts).
       if (lb.handover && (lb.handover.fromEpoch === event.data.epoch || lb.handover.toEpoch === event.data.epoch)) lb.handover.releasedAt = event.data.at;
+      break;
+    case 'LoadBalancerHandoverDrained':
+      // Only a pair's old master drains, as the standby of the current placement (hosting.ts).
+      if (lb.handover && lb.handover.toEpoch === event.data.epoch) lb.handover.drainedAt = event.data.at;
       break;
     case 'LoadBalancerPlacementFailed':
       lb.placementFailed = event.data.reason;

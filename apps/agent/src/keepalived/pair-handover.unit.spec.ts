@@ -4,7 +4,7 @@ import { desiredLb, LB_ID } from '@lbaas/testing';
 import { lbPaths } from '../layout';
 import { configDigest, DEFAULT_HANDOVER, planLb, type Action, type LbPlan, type ObservedLb } from '../plan';
 import type { VrrpRole } from './keepalived-host';
-import { JOIN_HOLD_MS, PROMOTION_POLL_MS } from './pair-side';
+import { DRAIN_POLL_MS, JOIN_HOLD_MS, PROMOTION_POLL_MS } from './pair-side';
 
 /**
  * A planned promotion of an ACTIVE_STANDBY pair through the agent's plan (issue 14, make before break): the SINGLE
@@ -14,7 +14,7 @@ import { JOIN_HOLD_MS, PROMOTION_POLL_MS } from './pair-side';
 const runDir = '/run/lbaas/a1';
 const T0 = Date.parse('2026-12-01T20:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
-const { timeoutMs, minDrainMs } = DEFAULT_HANDOVER;
+const { timeoutMs, minDrainMs, drainTimeoutMs } = DEFAULT_HANDOVER;
 
 const incoming = (o: Partial<Extract<DesiredHandover, { role: 'incoming' }>> = {}): DesiredHandover => ({
   role: 'incoming', fromAgentId: 'a1', fromEpoch: 1, placedAt: iso(T0), preparedAt: null, releasedAt: null, fromAgentDown: false, ...o,
@@ -28,7 +28,7 @@ const promoted = (h: DesiredHandover | null): DesiredLb =>
 const oldMaster = (h: DesiredHandover | null): DesiredLb =>
   desiredLb({ epoch: 2, handover: h, pair: { role: 'BACKUP', amphora: 0, vrrpAddress: '10.231.0.21', peerAddress: '10.231.0.22' } });
 
-const running = (d: DesiredLb, o: { vrrp: VrrpRole | null; vrrpSince?: number; quiet?: boolean; steering?: boolean; holderMac?: string | null }): ObservedLb => {
+const running = (d: DesiredLb, o: { vrrp: VrrpRole | null; vrrpSince?: number; quiet?: boolean; steering?: boolean; holderMac?: string | null; sessions?: number | null }): ObservedLb => {
   const r = renderHaproxy(d, { statsSocket: lbPaths(runDir, d.lbId).statsSock });
   return {
     lbId: LB_ID, owned: true, netns: true, configDigest: configDigest(r.text),
@@ -36,6 +36,7 @@ const running = (d: DesiredLb, o: { vrrp: VrrpRole | null; vrrpSince?: number; q
     plumbing: { hostIfMaster: 'br-lbaas', hostIfUp: true, vipIfUp: true, loUp: true, addresses: [`${d.pair?.vrrpAddress}/24`], defaultVia: '10.231.0.1', nonlocalBind: true },
     handover: { quiet: o.quiet ?? false, steering: o.steering ?? false, ...(o.holderMac !== undefined ? { holderMac: o.holderMac } : {}) },
     vrrp: o.vrrp, vrrpSince: o.vrrpSince ?? (o.vrrp === null ? null : T0 - 60_000),
+    ...(o.sessions !== undefined ? { sessions: o.sessions } : {}),
   };
 };
 const planned = (d: DesiredLb, o: ObservedLb, now: number): Extract<LbPlan, { kind: 'apply' }> => {
@@ -127,33 +128,55 @@ describe('a planned promotion, the old master (outgoing, now the standby)', () =
     expect(kinds(p)).toEqual(['EnsureVrrp', 'ReleasePairVip']);
     expect(p.reach).toBe('released');
   });
-  it('released and held: nothing more until the minimum drain after the promoted side served, then the release ends (a plain BACKUP again)', () => {
-    const h = outgoing({ preparedAt: iso(T0 + 50), releasedAt: iso(T0 + 80) });
-    const held = running(oldMaster(h), { vrrp: 'BACKUP', vrrpSince: T0 + 400, quiet: true });
-    expect(kinds(planned(oldMaster(h), held, T0 + 100))).toEqual(['EnsureVrrp']);
-    expect(vrrpRoleOf(planned(oldMaster(h), held, T0 + 100))).toBe('MASTER');
+  const h = outgoing({ preparedAt: iso(T0 + 50), releasedAt: iso(T0 + 80) });
+  const served = outgoing({ preparedAt: iso(T0 + 50), releasedAt: iso(T0 + 80), servedAt: iso(T0 + 500) });
+  const held = (sessions: number | null | undefined, o: { vrrp?: VrrpRole; vrrpSince?: number } = {}) =>
+    running(oldMaster(h), { vrrp: o.vrrp ?? 'BACKUP', vrrpSince: o.vrrpSince ?? T0 + 400, quiet: true, sessions });
+  it('released and held, idle: nothing more until the minimum drain after the promoted side served, then the release ends: drained', () => {
+    expect(kinds(planned(oldMaster(h), held(0), T0 + 100))).toEqual(['EnsureVrrp']);
+    expect(vrrpRoleOf(planned(oldMaster(h), held(0), T0 + 100))).toBe('MASTER');
     // Not served yet (a slow promoted side): still held after the minimum drain.
-    expect(kinds(planned(oldMaster(h), held, T0 + 80 + minDrainMs))).toEqual(['EnsureVrrp']);
-    const served = outgoing({ preparedAt: iso(T0 + 50), releasedAt: iso(T0 + 80), servedAt: iso(T0 + 500) });
-    expect(planned(oldMaster(served), held, T0 + 600).recheckAtMs).toBe(T0 + 850);
-    expect(kinds(planned(oldMaster(served), held, T0 + 500 + minDrainMs - 1))).toEqual(['EnsureVrrp']);
-    expect(kinds(planned(oldMaster(served), held, T0 + 500 + minDrainMs))).toEqual(['EnsureVrrp', 'EndPairRelease']);
+    expect(kinds(planned(oldMaster(h), held(0), T0 + 80 + minDrainMs))).toEqual(['EnsureVrrp']);
+    expect(planned(oldMaster(served), held(0), T0 + 600)).toMatchObject({ reach: 'released', recheckAtMs: T0 + 850 });
+    expect(kinds(planned(oldMaster(served), held(0), T0 + 500 + minDrainMs - 1))).toEqual(['EnsureVrrp']);
+    const ended = planned(oldMaster(served), held(0), T0 + 500 + minDrainMs);
+    expect(kinds(ended)).toEqual(['EnsureVrrp', 'EndPairRelease']);
+    expect(ended.reach).toBe('drained');
   });
-  it('released and held, VRRP master again (the promoted side went away): the release ends at once', () => {
-    const h = outgoing({ preparedAt: iso(T0 + 50), releasedAt: iso(T0 + 80) });
-    expect(kinds(planned(oldMaster(h), running(oldMaster(h), { vrrp: 'MASTER', vrrpSince: T0 + 2000, quiet: true }), T0 + 2100)))
-      .toEqual(['EnsureVrrp', 'EndPairRelease']);
+  it('released and held, carrying connections: held while they last (looked at every DRAIN_POLL_MS), ends the moment the last one closed', () => {
+    for (const busy of [1, 40, null, undefined]) {
+      const p = planned(oldMaster(served), held(busy), T0 + 500 + minDrainMs + 20_000);
+      expect(kinds(p)).toEqual(['EnsureVrrp']);
+      expect(p).toMatchObject({ reach: 'released', recheckAtMs: T0 + 500 + minDrainMs + 20_000 + DRAIN_POLL_MS });
+    }
+    const ended = planned(oldMaster(served), held(0), T0 + 500 + minDrainMs + 20_000);
+    expect(kinds(ended)).toEqual(['EnsureVrrp', 'EndPairRelease']);
+    expect(ended.reach).toBe('drained');
+  });
+  it('released and held, still carrying connections at the drain timeout after its release: the release ends anyway', () => {
+    expect(kinds(planned(oldMaster(served), held(3), T0 + 80 + drainTimeoutMs - 1))).toEqual(['EnsureVrrp']);
+    expect(planned(oldMaster(served), held(3), T0 + 80 + drainTimeoutMs - 300).recheckAtMs).toBe(T0 + 80 + drainTimeoutMs);
+    const ended = planned(oldMaster(served), held(3), T0 + 80 + drainTimeoutMs);
+    expect(kinds(ended)).toEqual(['EnsureVrrp', 'EndPairRelease']);
+    expect(ended.reach).toBe('drained');
+  });
+  it('released and held, VRRP master again (the promoted side went away): the release ends at once, connections or not', () => {
+    expect(kinds(planned(oldMaster(h), held(5, { vrrp: 'MASTER', vrrpSince: T0 + 2000 }), T0 + 2100))).toEqual(['EnsureVrrp', 'EndPairRelease']);
     // still the master it was when it released: the promoted side has not preempted yet
-    expect(kinds(planned(oldMaster(h), running(oldMaster(h), { vrrp: 'MASTER', vrrpSince: T0 - 5000, quiet: true }), T0 + 200))).toEqual(['EnsureVrrp']);
+    expect(kinds(planned(oldMaster(h), held(0, { vrrp: 'MASTER', vrrpSince: T0 - 5000 }), T0 + 200))).toEqual(['EnsureVrrp']);
   });
-  it('released, the promoted side never served: the release ends after the hand-over timeout and the drain', () => {
-    const h = outgoing({ preparedAt: iso(T0 + 50), releasedAt: iso(T0 + 80) });
-    const held = running(oldMaster(h), { vrrp: 'BACKUP', vrrpSince: T0 + 400, quiet: true });
-    expect(kinds(planned(oldMaster(h), held, T0 + 80 + timeoutMs + minDrainMs))).toEqual(['EnsureVrrp', 'EndPairRelease']);
+  it('released, the promoted side never served: the release ends after the hand-over timeout and the drain (as before)', () => {
+    expect(kinds(planned(oldMaster(h), held(2), T0 + 80 + timeoutMs + minDrainMs - 1))).toEqual(['EnsureVrrp']);
+    expect(kinds(planned(oldMaster(h), held(2), T0 + 80 + timeoutMs + minDrainMs))).toEqual(['EnsureVrrp', 'EndPairRelease']);
+  });
+  it('the release ended: a plain standby (BACKUP) that reports drained', () => {
     const ended = planned(oldMaster(h), running(oldMaster(h), { vrrp: 'BACKUP' }), T0 + 80 + minDrainMs + 1);
     expect(kinds(ended)).toEqual(['EnsureVrrp']);
-    expect(vrrpRoleOf(ended)).toBe('BACKUP'); // a plain standby now
+    expect(vrrpRoleOf(ended)).toBe('BACKUP');
+    expect(ended.reach).toBe('drained');
   });
+  it('released on the host, its report not back yet: released (not drained)', () =>
+    expect(planned(oldMaster(outgoing({ preparedAt: iso(T0 + 50) })), running(oldMaster(h), { vrrp: 'BACKUP', quiet: true }), T0 + 100).reach).toBe('released'));
   it('never builds an outgoing side anew nor destroys it (it is still the placement\'s standby)', () => {
     const h = outgoing({ preparedAt: iso(T0 + 50), releasedAt: iso(T0 + 80) });
     expect(kinds(planned(oldMaster(h), running(oldMaster(h), { vrrp: 'BACKUP' }), T0 + 120_000))).not.toContain('Destroy');

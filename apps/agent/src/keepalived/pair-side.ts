@@ -52,19 +52,24 @@ export function vrrpActions(d: DesiredLb, role: PairSide['role'] | null = d.pair
  */
 export type PairStep = {
   actions: VrrpAction[]; probe: { steer: boolean } | null; announce: boolean; unsteer: boolean;
-  reach: 'prepared' | 'released' | 'waiting' | null; recheckAtMs: number | null;
+  reach: 'prepared' | 'released' | 'drained' | 'waiting' | null; recheckAtMs: number | null;
 };
 
 /** The facts pairHandover reads of the host (plan.ts ObservedLb has them). */
 export type PairObserved = Readonly<{
   netns: boolean; vrrp?: VrrpRole | null; vrrpSince?: number | null;
   handover?: Readonly<{ quiet: boolean; steering: boolean; holderMac?: string | null }>;
+  /** Connections its haproxy carries (observed for an outgoing side; null or absent: unknown, not idle). */
+  sessions?: number | null;
 }>;
 /** The hand-over's timings (plan.ts HandoverTimings). */
 export type PairTimings = Readonly<{ timeoutMs: number; drainTimeoutMs: number; minDrainMs: number }>;
 
 /** While a promoted side waits for its keepalived to preempt, the agent looks again this often (VRRP needs ~0.3 s). */
 export const PROMOTION_POLL_MS = 20;
+
+/** While the old master drains after its minimum drain, the agent looks at its connections this often. */
+export const DRAIN_POLL_MS = 500;
 
 /**
  * A hold left without a hand-over goes once keepalived has held one role this long: MASTER that long announces (it
@@ -83,8 +88,12 @@ const ms = (iso: string | null): number | null => (iso === null ? null : Date.pa
  *     keepalived's (it keeps serving whatever reaches it once VRRP took the VIP away), reports released;
  *  3. the promoted side's keepalived is made PROMOTED (priority 200, preempt) and takes the VIP; once it is VRRP MASTER
  *     the agent lets ARP flow and announces (gratuitous ARP): the hold dropped keepalived's own.
- * The old master ends its release the minimum drain after the promoted side served (the scheduler replaces it by a new
- * standby about then), or at once when it is VRRP master again; its keepalived keeps the MASTER config until then, and one that is not the VRRP master reports released at once.
+ * The old master drains as the SINGLE old copy does (plan.ts planOutgoing): it ends its release once its haproxy carries
+ * no connection and the minimum drain after the promoted side served passed, or the drain timeout after its release
+ * passed (whatever it still carries), or at once when it is VRRP master again; a promoted side that never served ends it
+ * after the hand-over timeout and the minimum drain. Its keepalived keeps the MASTER config until then; one that is not
+ * the VRRP master reports released at once. Once its release ended it reports drained, and the scheduler replaces it by
+ * a new standby (placement.ts mayRetire).
  * A promoted side that is VRRP MASTER already (nothing to hand over) just serves. Pure.
  */
 export function pairHandover(d: DesiredLb, o: PairObserved | undefined, nowMs: number, t: PairTimings): PairStep {
@@ -100,18 +109,22 @@ export function pairHandover(d: DesiredLb, o: PairObserved | undefined, nowMs: n
   if (h?.role === 'outgoing') {
     const releasedAt = ms(h.releasedAt);
     if (quiet && releasedAt !== null) {
-      // The release ends the minimum drain after the promoted side served (never before it announced, however slow
-      // the host), at once if this side is VRRP master again (the promoted side went away), or after a long fallback.
+      // The minimum drain counts from the promoted side serving (never before it announced, however slow the host).
       const servedAt = ms(h.servedAt ?? null);
-      const drainedAt = servedAt === null ? null : Math.max(servedAt, releasedAt) + t.minDrainMs;
+      const minDrainAt = servedAt === null ? null : Math.max(servedAt, releasedAt) + t.minDrainMs;
       const remastered = master && (o.vrrpSince ?? 0) > releasedAt;
+      const timedOutAt = releasedAt + t.drainTimeoutMs;
       const givenUpAt = releasedAt + t.timeoutMs + t.minDrainMs;
-      if (remastered || nowMs >= givenUpAt || (drainedAt !== null && nowMs >= drainedAt)) {
-        return { ...none, actions: [{ kind: 'EndPairRelease', ...base }], reach: 'released' };
+      const idle = o.sessions === 0 && minDrainAt !== null && nowMs >= minDrainAt;
+      if (remastered || idle || nowMs >= timedOutAt || (servedAt === null && nowMs >= givenUpAt)) {
+        return { ...none, actions: [{ kind: 'EndPairRelease', ...base }], reach: 'drained' };
       }
-      return { ...none, reach: 'released', recheckAtMs: Math.min(drainedAt ?? givenUpAt, nowMs + 250) };
+      const next = minDrainAt === null ? Math.min(givenUpAt, nowMs + 250) : nowMs < minDrainAt ? Math.min(minDrainAt, nowMs + 250) : nowMs + DRAIN_POLL_MS;
+      return { ...none, reach: 'released', recheckAtMs: Math.min(next, timedOutAt) };
     }
-    if (quiet || releasedAt !== null) return { ...none, reach: 'released' };
+    // Released and the release ended (or nothing was held: not the VRRP master when it released): drained.
+    if (!quiet && releasedAt !== null) return { ...none, reach: 'drained' };
+    if (quiet) return { ...none, reach: 'released' }; // released here, the report not back yet
     // Not the VRRP master (the promoted side already is, or this keepalived is FAULT): nothing to hold, released.
     if (o.vrrp !== 'MASTER') return { ...none, reach: 'released' };
     if (h.preparedAt === null) return { ...none, reach: 'waiting' }; // serve as before until the promoted side is prepared

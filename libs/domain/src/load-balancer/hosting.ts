@@ -1,5 +1,6 @@
 import type {
-  FailPlacement, LoadBalancerEvent, PlacedPair, PlaceLoadBalancer, ReportApplied, ReportHandoverPrepared, ReportHandoverReleased, ReportRejected,
+  FailPlacement, LoadBalancerEvent, PlacedPair, PlaceLoadBalancer, ReportApplied, ReportHandoverDrained, ReportHandoverPrepared, ReportHandoverReleased,
+  ReportRejected,
 } from '@lbaas/events';
 import { DomainError } from '../domain-error';
 import { live, notFound } from './guards';
@@ -9,8 +10,8 @@ import { tornDown, type Deleted, type Live, type LoadBalancer, type Report } fro
  * Where the tree runs and what its agent says about it: placement (fenced by epoch), placement failure, the hosting
  * agent's reports (applied, rejected; the agent writes them on its own report subject and the scheduler relays them
  * here), accepted only from the agent and epoch placed last (an ACTIVE_STANDBY standby's are taken and dropped: only the
- * master's status counts), and the two steps of a planned move's hand-over (the new
- * agent prepared, the old agent released the VIP). Member statuses never come here (agent-reports.ts).
+ * master's status counts), and the steps of a planned move's hand-over (the new
+ * agent prepared, the old agent released the VIP, and for a pair the old master drained). Member statuses never come here (agent-reports.ts).
  */
 
 // ---- placement
@@ -147,4 +148,20 @@ export const reportHandoverReleased = ({ data, metadata }: ReportHandoverRelease
   }
   if (h.released) return [];
   return [{ type: 'LoadBalancerHandoverReleased', v: 1, data: { ...data, at: metadata.now } }];
+};
+
+/**
+ * The old master of a pair's planned promotion (the hand-over's agent, now the standby at the current epoch) ended its
+ * release: it carries no connection any more, so the scheduler may replace it. Only after it released; once per hand-over.
+ */
+export const reportHandoverDrained = ({ data, metadata }: ReportHandoverDrained, s: LoadBalancer): LoadBalancerEvent[] => {
+  if (s.status === 'none') throw notFound('Load Balancer', data.lbId);
+  const h = s.placement.handover;
+  const asStandby = s.placement.pair?.standby?.agentId === data.agentId && s.placement.epoch === data.epoch;
+  if (!h || h.fromAgentId !== data.agentId || !asStandby) {
+    throw new DomainError('Forbidden', `agent ${data.agentId} is not the retiring master of load balancer ${data.lbId} (epoch ${data.epoch})`);
+  }
+  if (!h.released) throw new DomainError('IllegalState', `agent ${data.agentId} has not released the VIP of load balancer ${data.lbId} yet`);
+  if (h.drained) return [];
+  return [{ type: 'LoadBalancerHandoverDrained', v: 1, data: { ...data, at: metadata.now } }];
 };

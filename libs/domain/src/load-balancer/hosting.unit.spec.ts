@@ -1,8 +1,8 @@
 import { deciderSpec } from '@lbaas/testing';
 import { loadBalancer } from '.';
 import {
-  active, AGENT, applied, failPlacement, handoverPrepared, handoverReleased, LB, lbCreated, lbDeleted, lbPlaced,
-  lbSettingsChanged, placeLb, placementFailed, rejected, reportApplied, reportPrepared, reportRejected, reportReleased, settled,
+  active, AGENT, applied, failPlacement, handoverDrained, handoverPrepared, handoverReleased, LB, lbCreated, lbDeleted, lbPlaced,
+  lbSettingsChanged, placeLb, placementFailed, rejected, reportApplied, reportDrained, reportPrepared, reportRejected, reportReleased, settled,
 } from './load-balancer.fixtures';
 
 const given = deciderSpec(loadBalancer);
@@ -172,4 +172,22 @@ describe('LoadBalancer: ACTIVE_STANDBY placement (issue 14)', () => {
   });
   it('refuses a release from the promoted side', () =>
     given(promotedBy('operator')).when(reportReleased({ agentId: 'agent-b', epoch: 2 })).thenThrows('Forbidden'));
+  const releasedBy = (reason: 'operator' | 'drain') => [...promotedBy(reason), handoverPrepared(), handoverReleased({ agentId: AGENT, epoch: 2 })];
+  it('the old master, released, reports drained (its release ended) at the current epoch as the standby, once', () => {
+    given(releasedBy('drain')).when(reportDrained()).then([handoverDrained()]);
+    given(releasedBy('operator')).when(reportDrained()).then([handoverDrained()]);
+    given([...releasedBy('operator'), handoverDrained()]).when(reportDrained()).then([]);
+  });
+  it('refuses a drained report before the release, from the promoted side, from another agent or at another epoch', () => {
+    given(promotedBy('operator')).when(reportDrained()).thenThrows('IllegalState', /has not released/);
+    given(releasedBy('operator')).when(reportDrained({ agentId: 'agent-b' })).thenThrows('Forbidden', /not the retiring master/);
+    given(releasedBy('operator')).when(reportDrained({ agentId: 'agent-c' })).thenThrows('Forbidden');
+    given(releasedBy('operator')).when(reportDrained({ epoch: 1 })).thenThrows('Forbidden');
+  });
+  it('refuses a drained report once the hand-over ended (a new standby placed) and from a SINGLE copy\'s old agent', () => {
+    given([...releasedBy('operator'), lbPlaced({ agentId: 'agent-b', epoch: 3, reason: 'standby', pair: { master: pair.standby, standby: side('agent-c', 2) } })])
+      .when(reportDrained({ epoch: 3 })).thenThrows('Forbidden');
+    given([...active(), lbPlaced({ agentId: 'agent-b', epoch: 2, reason: 'operator' }), handoverPrepared(), handoverReleased()])
+      .when(reportDrained({ epoch: 2 })).thenThrows('Forbidden');
+  });
 });

@@ -3,7 +3,7 @@ import { assertNever } from '../domain-error';
 import { batchUpdateMembers, createGraph } from './batch';
 import { createHealthMonitor, deleteHealthMonitor, updateHealthMonitor } from './health-monitor';
 import {
-  failPlacement, placeLoadBalancer, reportApplied, reportHandoverPrepared, reportHandoverReleased, reportRejected,
+  failPlacement, placeLoadBalancer, reportApplied, reportHandoverDrained, reportHandoverPrepared, reportHandoverReleased, reportRejected,
 } from './hosting';
 import { decideL7 } from './l7';
 import { createLoadBalancer, deleteLoadBalancer, updateLoadBalancer } from './lifecycle';
@@ -36,6 +36,7 @@ export const decide = (c: LoadBalancerCommand, s: LoadBalancer): LoadBalancerEve
     case 'ReportRejected': return reportRejected(c, s);
     case 'ReportHandoverPrepared': return reportHandoverPrepared(c, s);
     case 'ReportHandoverReleased': return reportHandoverReleased(c, s);
+    case 'ReportHandoverDrained': return reportHandoverDrained(c, s);
     case 'CreateL7Policy': case 'UpdateL7Policy': case 'DeleteL7Policy':
     case 'CreateL7Rule': case 'UpdateL7Rule': case 'DeleteL7Rule':
       return decideL7(c, s);

@@ -115,6 +115,10 @@ export const reportReleased = (o: Partial<Cmd<'ReportHandoverReleased'>['data']>
   cmd('ReportHandoverReleased', { lbId: LB, agentId: AGENT, epoch: 1, ...o });
 export const handoverReleased = (o: Partial<Evt<'LoadBalancerHandoverReleased'>['data']> = {}) =>
   evt('LoadBalancerHandoverReleased', { lbId: LB, agentId: AGENT, epoch: 1, ...o });
+export const reportDrained = (o: Partial<Cmd<'ReportHandoverDrained'>['data']> = {}) =>
+  cmd('ReportHandoverDrained', { lbId: LB, agentId: AGENT, epoch: 2, ...o });
+export const handoverDrained = (o: Partial<Evt<'LoadBalancerHandoverDrained'>['data']> = {}) =>
+  evt('LoadBalancerHandoverDrained', { lbId: LB, agentId: AGENT, epoch: 2, ...o });
 
 /** The desired version after these events (the shared rule, desiredVersionAfter). */
 export const versionOf = (events: readonly LoadBalancerEvent[]): number => events.reduce(desiredVersionAfter, 0);

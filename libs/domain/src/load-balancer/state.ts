@@ -28,9 +28,9 @@ export type MonitorState = Readonly<{ poolId: string; type: MonitorType; setting
 export type L7PolicyState = Readonly<{ listenerId: string; settings: L7PolicySettings; rules: ReadonlyMap<string, L7RuleSettings> }>;
 /**
  * A planned move in progress: the previous placement's agent keeps its copy until the new one is prepared, then stops
- * answering ARP (released) and drains it.
+ * answering ARP (released) and drains it; a pair's old master says when it drained (its release ended).
  */
-export type Handover = Readonly<{ fromAgentId: string; fromEpoch: number; prepared: boolean; released: boolean }>;
+export type Handover = Readonly<{ fromAgentId: string; fromEpoch: number; prepared: boolean; released: boolean; drained: boolean }>;
 /**
  * Where the tree runs: `epoch` 0 = never placed; `failedReason` set while unplaced after a failed placement; `pair` the
  * two sides of an ACTIVE_STANDBY load balancer under this epoch (null: SINGLE, or not placed yet).
@@ -76,7 +76,7 @@ export const memberKey = (address: string, port: number): string => `${parseIpAd
 /** A planned move (operator, drain) away from a placed agent, or a pair's planned promotion, starts a hand-over; any other placement ends one. */
 const handoverAfter = (p: Placement, placed: Readonly<{ agentId: string; reason: PlacementReason; pair?: PlacedPair | null }>): Handover | null => {
   const from = handoverFrom(p, placed);
-  return from === null ? null : { fromAgentId: from, fromEpoch: p.epoch, prepared: false, released: false };
+  return from === null ? null : { fromAgentId: from, fromEpoch: p.epoch, prepared: false, released: false, drained: false };
 };
 
 /**
@@ -117,10 +117,12 @@ const applyEvent = (s: LoadBalancer, e: LoadBalancerEvent): LoadBalancer => {
     case 'LoadBalancerPlacementFailed':
       return { ...s, placement: { ...s.placement, failedReason: e.data.reason } };
     case 'LoadBalancerHandoverPrepared':
-    case 'LoadBalancerHandoverReleased': {
+    case 'LoadBalancerHandoverReleased':
+    case 'LoadBalancerHandoverDrained': {
       const h = s.placement.handover;
       if (!h) return s;
-      const next = e.type === 'LoadBalancerHandoverPrepared' ? { ...h, prepared: true } : { ...h, released: true };
+      const next = e.type === 'LoadBalancerHandoverPrepared' ? { ...h, prepared: true }
+        : e.type === 'LoadBalancerHandoverReleased' ? { ...h, released: true } : { ...h, drained: true };
       return { ...s, placement: { ...s.placement, handover: next } };
     }
     case 'DesiredStateApplied':
