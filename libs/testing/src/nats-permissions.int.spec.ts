@@ -41,10 +41,12 @@ describe.each([{ tls: false }, { tls: true }])('nats-server with the generated a
 
   const key = (name: string) => s.identities.publicKeys[name];
   /** The server's own record of a refusal: `<Publish|Subscription> Violation - Nkey "<key>", Subject "<subject>"`. */
-  const serverRefused = async (name: string, kind: 'Publish' | 'Subscription', subject: string) => {
-    const line = `${kind} Violation - Nkey "${key(name)}", Subject "${subject}"`;
-    for (let i = 0; i < 40 && !s.server.logs().includes(line); i++) await sleep(50);
-    expect(s.server.logs()).toContain(line);
+  const serverRefused = (name: string, kind: 'Publish' | 'Subscription', subject: string) =>
+    serverLogged(`${kind} Violation - Nkey "${key(name)}", Subject "${subject}"`);
+  /** The server's log has `text` (it may write it a moment after the client got its refusal). */
+  const serverLogged = async (text: string) => {
+    for (let i = 0; i < 40 && !s.server.logs().includes(text); i++) await sleep(50);
+    expect(s.server.logs()).toContain(text);
   };
   const publishRefused = async (name: string, subject: string) => {
     nc[name].publish(subject, 'forged');
@@ -133,7 +135,7 @@ describe.each([{ tls: false }, { tls: true }])('nats-server with the generated a
       await apiRefused('api', m.streams.purge(EVENT_STREAM), `$JS.API.STREAM.PURGE.${EVENT_STREAM}`);
       await apiRefused('api', m.streams.add({ name: 'SHADOW', subjects: ['shadow.>'] }), '$JS.API.STREAM.CREATE.SHADOW');
       await expect(saveSnapshot(nc.api, 'probe', codec, { n: 666 }, 0, KEY)).rejects.toThrow(/Permissions Violation/);
-      expect(s.server.logs()).toContain(`Publish Violation - Nkey "${key('api')}", Subject "$O.lbaas_snapshots.C.`);
+      await serverLogged(`Publish Violation - Nkey "${key('api')}", Subject "$O.lbaas_snapshots.C.`);
       expect((await (await jsm('operator')).streams.info(EVENT_STREAM)).config.max_msgs).toBe(-1);
       expect(await loadSnapshot(nc.operator, 'probe', codec, undefined, KEY)).toMatchObject({ view: { n: 7 } });
     });
@@ -220,7 +222,7 @@ describe.each([{ tls: false }, { tls: true }])('nats-server with the generated a
       const kv = await nc['agent-a1'].jetstream().views.kv(SECRETS_BUCKET, { bindOnly: true });
       await apiRefused('agent-a1', kv.put('secret.x', 'forged'), `$KV.${SECRETS_BUCKET}.secret.x`);
       await expect(saveSnapshot(nc['agent-a1'], 'probe', codec, { n: 666 }, 0, KEY)).rejects.toThrow(/Permissions Violation/);
-      expect(s.server.logs()).toContain(`Publish Violation - Nkey "${key('agent-a1')}", Subject "$O.lbaas_snapshots.C.`);
+      await serverLogged(`Publish Violation - Nkey "${key('agent-a1')}", Subject "$O.lbaas_snapshots.C.`);
       const m = await jsm('agent-a1');
       await apiRefused('agent-a1', m.streams.delete(EVENT_STREAM), `$JS.API.STREAM.DELETE.${EVENT_STREAM}`);
       await apiRefused('agent-a1', m.streams.update(EVENT_STREAM, { max_age: 1e9 }), `$JS.API.STREAM.UPDATE.${EVENT_STREAM}`);
