@@ -16,14 +16,14 @@ const CLIENT = `
 const dgram = require('node:dgram');
 const [vip, port, count, sources, family] = process.argv.slice(1);
 const srcs = sources.split(',');
-const out = { replies: {}, bySource: {}, none: 0, from: {} };
+const out = { replies: {}, bySource: {}, none: 0, from: {}, flows: [] };
 const one = (src) => new Promise((resolve) => {
   const s = dgram.createSocket(family);
   const done = (name) => { clearTimeout(t); try { s.close(); } catch {} resolve(name); };
   const t = setTimeout(() => done(null), 2000);
   s.on('error', () => done(null));
   s.on('message', (m, r) => { out.from[r.address + ':' + r.port] = 1; done(m.toString().split(' ')[0]); });
-  s.bind({ address: src }, () => s.connect(Number(port), vip, () => s.send('ping')));
+  s.bind({ address: src }, () => { out.flows.push(src + ':' + s.address().port); s.connect(Number(port), vip, () => s.send('ping')); });
 });
 (async () => {
   const n = Number(count);
@@ -41,7 +41,8 @@ const one = (src) => new Promise((resolve) => {
   console.log(JSON.stringify(out));
 })();`;
 
-export type ClientResult = { replies: Record<string, number>; bySource: Record<string, Record<string, 1>>; none: number; from: Record<string, 1> };
+/** `flows`: each datagram's source address and port (two runs may reuse a port: the same conntrack flow, not a new one). */
+export type ClientResult = { replies: Record<string, number>; bySource: Record<string, Record<string, 1>>; none: number; from: Record<string, 1>; flows: string[] };
 
 /** A process started in a namespace, ready once it printed its first line; `stop()` kills it (SIGKILL: a member dies). */
 function started(child: ReturnType<typeof spawn>, what: string): Promise<NetnsProcess> {
