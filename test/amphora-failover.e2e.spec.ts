@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { canUseNetns, netnsRunId } from '@lbaas/testing';
 import { servedLoadBalancer, startHostsLab, type HostsLab } from './support/hosts';
 import { apiClient, type ApiClient } from './support/stack';
+import { cliEnv, OPENSTACK } from './support/cli';
 
 /**
  * Octavia's amphora failover as operators call it, across two controller hosts (test/support/hosts.ts: a load balancer
@@ -10,7 +11,6 @@ import { apiClient, type ApiClient } from './support/stack';
  * `openstack loadbalancer amphora failover --wait` and openstacksdk's `failover_amphora` rebuild the instance on the
  * other host (a new amphora id, its compute_id the other host), and the VIP answers from there.
  */
-const OPENSTACK = '/usr/bin/openstack';
 const PYTHON = '/usr/bin/python3';
 const root = canUseNetns();
 const have = existsSync(OPENSTACK) && existsSync('/usr/lib/python3/dist-packages/openstack/load_balancer');
@@ -27,7 +27,7 @@ maybe('amphora failover across hosts (CLI and SDK)', () => {
   let api: ApiClient;
   let lb = '';
   let vip = '';
-  const os = (...args: string[]) => run(OPENSTACK, ['--os-auth-type', 'none', '--os-endpoint', lab.apiUrl, ...args]);
+  const os = (...args: string[]) => run(OPENSTACK, ['--os-auth-type', 'none', '--os-endpoint', lab.apiUrl, ...args], cliEnv());
   const amphora = async () => {
     const r = await os('loadbalancer', 'amphora', 'list', '--loadbalancer', lb, '--long', '-f', 'json');
     expect([r.code, r.stderr]).toEqual([0, '']);

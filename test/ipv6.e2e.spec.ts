@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { canUseNetns, netnsRunId, sh } from '@lbaas/testing';
 import { apiClient, createAndSettle, type ApiClient } from './support/stack';
 import { startHostsLab, startProber, stopProbers, type Host, type HostsLab } from './support/hosts';
+import { cliEnv, OPENSTACK } from './support/cli';
 
 /**
  * Issue 13, IPv6 end to end through the real apps: an IPv6 subnet (IPAM on a /64), a load balancer whose VIP comes
@@ -14,7 +15,6 @@ import { startHostsLab, startProber, stopProbers, type Host, type HostsLab } fro
  * And the openstack CLI creates a load balancer on the IPv6 subnet.
  */
 const root = canUseNetns();
-const OPENSTACK = '/usr/bin/openstack';
 if (!root) console.warn('SKIPPED LOUDLY: test/ipv6.e2e.spec.ts needs root (network namespaces); CI runs it as root');
 const maybe = root ? describe : describe.skip;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -146,7 +146,7 @@ maybe('IPv6 through the API and the data plane, with a move', () => {
 
   (existsSync(OPENSTACK) ? it : it.skip)('the openstack CLI creates a load balancer on the IPv6 subnet', async () => {
     const run = (...args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(OPENSTACK, ['--os-auth-type', 'none', '--os-endpoint', lab.apiUrl, ...args], { timeout: 120_000, env: { ...process.env, OS_CLOUD: '' } },
+      execFile(OPENSTACK, ['--os-auth-type', 'none', '--os-endpoint', lab.apiUrl, ...args], { timeout: 120_000, env: { ...process.env, OS_CLOUD: '', ...cliEnv() } },
         (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
     });
     const made = await run('loadbalancer', 'create', '--vip-subnet-id', ids.subnet, '--name', 'cli-v6', '--wait', '-f', 'json');

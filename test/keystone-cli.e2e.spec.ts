@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canUseNetns, createBridge, keystoneInstalled, netnsRunId, removeLinks, startTestKeystone, type TestKeystone, type TestKeystoneUserName } from '@lbaas/testing';
 import { apiClient, startStack, type Stack } from './support/stack';
+import { cliEnv, OPENSTACK } from './support/cli';
 
 /**
  * The real `openstack loadbalancer ...` CLI (Debian's python3-octaviaclient) with password authentication against a
@@ -12,7 +13,6 @@ import { apiClient, startStack, type Stack } from './support/stack';
  * (AUTH_STRATEGY=keystone): a member of project A creates, lists, shows and deletes a load balancer with --wait; a
  * member of project B cannot see or delete it; a reader cannot create one; a wrong password never reaches lbaas.
  */
-const OPENSTACK = '/usr/bin/openstack';
 const ok = canUseNetns() && existsSync(OPENSTACK) && keystoneInstalled();
 if (!ok) console.warn(`SKIPPED LOUDLY: test/keystone-cli.e2e.spec.ts needs root, ${OPENSTACK} (python3-octaviaclient) and Debian's keystone; CI has all three`);
 const maybe = ok ? describe : describe.skip;
@@ -36,7 +36,7 @@ maybe('the openstack CLI with Keystone password authentication', () => {
       '--os-auth-url', ks.authUrl, '--os-identity-api-version', '3', '--os-username', user, `--os-password=${password}`,
       '--os-project-name', project, '--os-user-domain-id', 'default', '--os-project-domain-id', 'default',
       '--os-region-name', ks.region, '--os-interface', 'public', ...args,
-    ], { timeout: 120_000, env: { ...process.env, OS_CLOUD: '', HOME: dir } }, (err, stdout, stderr) =>
+    ], { timeout: 120_000, env: { ...process.env, OS_CLOUD: '', HOME: dir, ...cliEnv() } }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
   });
 

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { canUseNetns, createBridge, netnsRunId, removeLinks } from '@lbaas/testing';
+import { cliEnv, OPENSTACK } from './support/cli';
 import { apiClient, startStack, type ApiClient, type Stack } from './support/stack';
 
 /**
@@ -10,7 +11,6 @@ import { apiClient, startStack, type ApiClient, type Stack } from './support/sta
  * Python starts slowly (1-2 s per CLI call), so most steps run as one batch in the CLI's interactive mode (commands on
  * stdin, endpoint in OS_AUTH_TYPE/OS_ENDPOINT, the same options in environment form): one process, many commands.
  */
-const OPENSTACK = '/usr/bin/openstack';
 const root = canUseNetns();
 const have = existsSync(OPENSTACK);
 if (!root || !have) console.warn(`SKIPPED LOUDLY: test/openstack-cli.e2e.spec.ts needs root and ${OPENSTACK} (python3-octaviaclient); CI has both`);
@@ -51,7 +51,7 @@ maybe('the openstack CLI drives the whole Octavia v2 API', () => {
   const settled = () => api.waitFor(`/v2/lbaas/loadbalancers/${lbId}`, (b) => b?.loadbalancer?.provisioning_status === 'ACTIVE', 30_000);
 
   const exec = (args: string[], env: Record<string, string>, input?: string): Promise<Run> => new Promise((resolve) => {
-    const child = execFile(OPENSTACK, args, { timeout: 120_000, env: { ...process.env, OS_CLOUD: '', ...env } },
+    const child = execFile(OPENSTACK, args, { timeout: 120_000, env: { ...process.env, OS_CLOUD: '', ...cliEnv(), ...env } },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
     child.stdin?.end(input ?? '');
   });

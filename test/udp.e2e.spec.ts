@@ -3,13 +3,13 @@ import { existsSync } from 'node:fs';
 import { canUseNetns, createBridge, createNetnsOnBridge, netnsRunId, removeLinks, removeNetns, sh, type NetnsProcess } from '@lbaas/testing';
 import { send, startEcho, until } from '../apps/agent/src/udp.fixtures';
 import { apiClient, createAndSettle, startStack, type ApiClient, type Stack } from './support/stack';
+import { cliEnv, OPENSTACK } from './support/cli';
 
 /**
  * Issue 13, UDP through the HTTP API: a UDP listener (created with the openstack CLI), a UDP pool, two UDP echo members
  * and a UDP-CONNECT monitor; datagrams through the VIP reach both members, SOURCE_IP keeps a source on one, a killed
  * member goes ERROR and the other takes its traffic. SCTP is refused (this kernel has no CONFIG_IP_SCTP).
  */
-const OPENSTACK = '/usr/bin/openstack';
 const root = canUseNetns();
 if (!root) console.warn('SKIPPED LOUDLY: test/udp.e2e.spec.ts needs root (network namespaces); CI runs it as root');
 const maybe = root ? describe : describe.skip;
@@ -32,7 +32,7 @@ maybe('UDP listeners, pools and monitors through the API, proven with datagrams'
   const create = (path: string, rootKey: string, body: Record<string, unknown>) => createAndSettle(api, path, rootKey, body, waitActive);
   const member = async (memberId: string) => (await api.get(`/v2/lbaas/pools/${ids.pool}/members/${memberId}`)).body.member;
   const openstack = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => new Promise((resolve) => {
-    execFile(OPENSTACK, ['--os-auth-type', 'none', '--os-endpoint', stack.apiUrl, ...args], { timeout: 120_000, env: { ...process.env, OS_CLOUD: '' } },
+    execFile(OPENSTACK, ['--os-auth-type', 'none', '--os-endpoint', stack.apiUrl, ...args], { timeout: 120_000, env: { ...process.env, OS_CLOUD: '', ...cliEnv() } },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
   });
 
