@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -30,6 +30,12 @@ export type KeystoneOptions = Readonly<{
   logFile?: string;
   /** How long start-up may take before it counts as failed (default 60 s). */
   startTimeoutMs?: number;
+  /**
+   * For tests: a directory to take the schema and the keys from instead of creating them (db_sync and the key set-up
+   * take ~8 s of a ~10 s set-up). The first start that names it fills it, later ones copy it and run only bootstrap.
+   * Every Keystone started from one seed shares its fernet and credential keys: never for a real deployment.
+   */
+  seedDir?: string;
   /** Paths of Debian's executables, for other layouts. */
   binaries?: Readonly<{ keystoneManage?: string; uwsgi?: string; wsgiPublic?: string; python?: string }>;
 }>;
@@ -224,7 +230,14 @@ export async function launchKeystone(o: KeystoneOptions): Promise<KeystoneProces
     await chmod(f.path, 0o600);
   }
   const created = !existsSync(plan.database);
-  if (created) for (const step of plan.setup) await runStep(step, push, logs, timeoutMs);
+  if (created) {
+    const seeded = o.seedDir !== undefined && await copySeed(o.seedDir, o.dir);
+    for (const step of plan.setup) {
+      if (seeded && SEEDED_STEPS.has(step.name)) continue;
+      await runStep(step, push, logs, timeoutMs);
+      if (o.seedDir && !seeded && step.name === LAST_SEEDED_STEP) await saveSeed(o.dir, o.seedDir);
+    }
+  }
   const setupMs = performance.now() - t0;
 
   let child: ChildProcess | undefined;
@@ -271,6 +284,32 @@ export async function launchKeystone(o: KeystoneOptions): Promise<KeystoneProces
     },
     logs,
   };
+}
+
+/** The set-up steps a seed stands for (everything before bootstrap: it names the port and the admin password). */
+const SEEDED_STEPS = new Set(['db_sync', 'wal', 'fernet_setup', 'credential_setup']);
+const LAST_SEEDED_STEP = 'credential_setup';
+/** What a seed holds, relative to the Keystone directory: the database (and its WAL files, if any) and the key repositories. */
+const seedEntries = async (dir: string) => [
+  ...(await readdir(dir)).filter((f) => /^keystone\.db(-wal|-shm)?$/.test(f)), 'fernet-keys', 'receipt-keys', 'credential-keys',
+];
+const SEED_COMPLETE = '.complete';
+
+/** Copies a complete seed into `dir`; false when there is none (the caller then runs the set-up, and fills it). */
+async function copySeed(seedDir: string, dir: string): Promise<boolean> {
+  if (!existsSync(join(seedDir, SEED_COMPLETE))) return false;
+  for (const e of await seedEntries(seedDir)) await cp(join(seedDir, e), join(dir, e), { recursive: true, force: true });
+  return true;
+}
+
+/** Saves `dir`'s schema and keys as a seed (written aside, then renamed: a seed is whole or absent). */
+async function saveSeed(dir: string, seedDir: string): Promise<void> {
+  const tmp = `${seedDir}.tmp-${process.pid}`;
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true, mode: 0o700 });
+  for (const e of await seedEntries(dir)) await cp(join(dir, e), join(tmp, e), { recursive: true });
+  await writeFile(join(tmp, SEED_COMPLETE), '');
+  await rename(tmp, seedDir).catch(() => rm(tmp, { recursive: true, force: true })); // another start saved one first
 }
 
 function runStep(step: KeystoneStep, push: (b: Buffer) => void, logs: () => string, timeoutMs: number): Promise<void> {
