@@ -355,6 +355,9 @@ async function burst(): Promise<Record<string, unknown>> {
     log(`canary ${can.lb.id} serves; ${stressor ? `stress-ng --cpu ${STRESS} running; ` : ''}creating ${LBS} LBs with 16 clients`);
     const mem = memorySampler(stackPids(lab.stack));
     const cpuBefore = cpuOfStack(lab.stack);
+    // The backends' own CPU (the burst's members on web3, the canary's web1): work on the 2 cores that is not the system's.
+    const backendPids = () => ({ members: lab.flapper?.pid, canaryWeb1: lab.backends[0]?.child.pid });
+    const backendsBefore = Object.fromEntries(Object.entries(backendPids()).map(([n, pid]) => [n, cpuOf(pid)]));
     const loadBefore = loadavg().map((x) => Math.round(x * 100) / 100);
     const createMs: number[] = [];
     const api = timedApi(lab.stack.apiUrl, 'bench', createMs);
@@ -382,6 +385,7 @@ async function burst(): Promise<Record<string, unknown>> {
     }
     log(activeS !== null ? `all ACTIVE after ${activeS} s` : `not all ACTIVE after ${TIMEOUT_S} s: ${JSON.stringify(counts)}`);
     const cpuSeconds = cpuSince(cpuBefore, cpuOfStack(lab.stack));
+    const backendCpuSeconds = cpuSince(backendsBefore, Object.fromEntries(Object.entries(backendPids()).map(([n, pid]) => [n, cpuOf(pid)])));
     const stages = agentStages(lab.stack, t0);
     await sleep(3000);
     const traffic = await can.stop();
@@ -390,7 +394,7 @@ async function burst(): Promise<Record<string, unknown>> {
     const out = {
       lbs: LBS, stress: STRESS, createdS, refused: failures.length, refusals: failures.slice(0, 5), allActiveS: activeS, finalCounts: counts,
       apiCreateMs: latency(createMs), apiCreateServerMs: latency(apiServerCreateMs(lab.stack)), canaryApiMs: latency(canaryApi), canaryTraffic: { requests: traffic.requests, failed: traffic.failed, failures: traffic.failures },
-      lease: leaseEvents(lab.stack), memory, agentRssAfterMb: agentRss, cpuSeconds, stages, loadAverageBefore: loadBefore, loadAverage: loadavg().map((x) => Math.round(x * 100) / 100), progress: progress.filter((_, i) => i % 5 === 0 || i === progress.length - 1),
+      lease: leaseEvents(lab.stack), memory, agentRssAfterMb: agentRss, cpuSeconds, backendCpuSeconds, stages, loadAverageBefore: loadBefore, loadAverage: loadavg().map((x) => Math.round(x * 100) / 100), progress: progress.filter((_, i) => i % 5 === 0 || i === progress.length - 1),
     };
     log(JSON.stringify({ ...out, progress: undefined }));
     return out;
