@@ -26,6 +26,9 @@ export interface WorkflowHost<I> {
  * The outer layer of a pure workflow (STYLE.md §2): replay the history into its state, then on every live
  * commit, tick or fed input run one `step`, send each command through `handle()` on the aggregate that decides
  * it, and feed `Issued` back so nothing is sent twice while in flight. Commands are sent one at a time, in order.
+ * A command whose id is queued or in flight already is not queued again: a workflow that retries a command it has not
+ * seen decided (the scheduler, `retryAfterMs`) while it still waits here behind a burst's backlog would otherwise queue
+ * it again and again (a 60 s storm of 3,600 creates sent 33,500 placements, each LB's up to 17 times).
  */
 export async function startWorkflowHost<S, I, C extends AnyCommand>(opts: {
   name: string;
@@ -51,6 +54,8 @@ export async function startWorkflowHost<S, I, C extends AnyCommand>(opts: {
   let state = workflow.initialState();
   let live = false;
   const queue: C[] = [];
+  /** Ids of the commands queued or in flight. */
+  const pending = new Set<string>();
   let sending = false;
 
   const send = async () => {
@@ -60,6 +65,7 @@ export async function startWorkflowHost<S, I, C extends AnyCommand>(opts: {
       while (queue.length) {
         const command = queue.shift() as C;
         const route = opts.route(command);
+        const id = command.metadata.commandId;
         const ids = { op: command.type, ...command.data, commandId: command.metadata.commandId };
         try {
           const followed = 'aggregate' in route.stream && opts.follow?.[route.stream.aggregate] === route.decider;
@@ -69,6 +75,8 @@ export async function startWorkflowHost<S, I, C extends AnyCommand>(opts: {
           // A refusal is an answer (someone decided first, the LB is gone): the workflow sees the truth in the stream.
           if (err instanceof DomainError) logger.info({ ...ids, kind: err.kind, reason: err.message }, `${command.type} refused`);
           else logger.warn({ ...ids, err }, `${command.type} failed; it will be retried`);
+        } finally {
+          pending.delete(id);
         }
       }
     } finally {
@@ -85,6 +93,8 @@ export async function startWorkflowHost<S, I, C extends AnyCommand>(opts: {
     state = r.state;
     for (const c of r.commands) {
       state = workflow.evolve(state, opts.issued(c));
+      if (pending.has(c.metadata.commandId)) continue; // still waiting here: the one queued will be sent
+      pending.add(c.metadata.commandId);
       queue.push(c);
     }
     if (queue.length) void send();
