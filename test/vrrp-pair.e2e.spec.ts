@@ -1,4 +1,4 @@
-import { canUseNetns, httpGetFromNetns, netnsRunId, sh, waitForHttp } from '@lbaas/testing';
+import { canUseNetns, httpGetFromNetns, netnsRunId, waitForHttp } from '@lbaas/testing';
 import { outageAfter, startProber, stopProbers } from './support/hosts';
 import { fenceOnce } from '../apps/agent/src/watchdog';
 import { startPairLab, watchArp, type PairLab, type PairSide } from './support/vrrp-pair';
@@ -6,9 +6,6 @@ import { startPairLab, watchArp, type PairLab, type PairSide } from './support/v
 const suite = canUseNetns() ? describe : describe.skip;
 if (!canUseNetns()) console.warn('SKIPPED LOUDLY: vrrp-pair.e2e.spec.ts needs root (netns, haproxy, keepalived)');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** The MAC of a side's vip0, and the one the client's neighbour entry for the VIP names now. */
-const macOf = async (netns: string) => JSON.parse(await sh('ip', ['-n', netns, '-j', 'link', 'show', 'vip0']))[0].address as string;
-const clientMac = async (client: string, vip: string) => (JSON.parse((await sh('ip', ['-n', client, '-j', 'neigh', 'show', vip])) || '[]')[0]?.lladdr ?? null) as string | null;
 
 /**
  * An ACTIVE_STANDBY pair on two hosts (issue 14), with the agent's keepalived renderer and host runner, real haproxy
@@ -152,9 +149,9 @@ suite('ACTIVE_STANDBY pair: keepalived in two hosts (netns)', () => {
     // locktime (1 s) before, so a client that had just refreshed it keeps the old MAC until keepalived's next
     // announcement (the agent's pair hand-over drains at least 3 s after the promoted side served, for the same reason).
     // A CI run that let go after a fixed 300 ms had one request reset.
-    const promotedMac = await macOf(s.netns);
+    const promotedMac = await lab.vipMac(s);
     const followFrom = Date.now();
-    await lab.waitFor("the client's neighbour entry for the VIP on the promoted side", 3000, async () => ((await clientMac(lab.client, lab.vip)) === promotedMac ? true : null));
+    await lab.waitFor("the client's neighbour entry for the VIP on the promoted side", 3000, async () => ((await lab.clientNeighbour()) === promotedMac ? true : null));
     const followed = Date.now() - t0;
     console.log(`the client's neighbour entry followed the promoted side ${followed} ms after the swap began (${Date.now() - followFrom} ms after it was MASTER)`);
     await sleep(100);

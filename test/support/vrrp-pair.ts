@@ -45,6 +45,9 @@ export type PairLab = {
   partitionVrrp(cut: boolean): Promise<void>;
   role(side: PairSide): VrrpRole | null;
   holders(): Promise<PairSide[]>;
+  /** The MAC of a side's VIP interface, and the one the client's neighbour entry for the VIP names now (as the hosts lab's). */
+  vipMac(side: PairSide): Promise<string | null>;
+  clientNeighbour(): Promise<string | null>;
   waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | null> | T | null): Promise<T>;
   transitions(side: PairSide): Array<{ at: number; role: string }>;
   stop(): Promise<void>;
@@ -163,6 +166,14 @@ export async function startPairLab(o: { run: string; net: string; advertIntMs: n
         if (addrs[0]?.addr_info.some((a) => a.local === vip)) out.push(s);
       }
       return out;
+    },
+    async vipMac(side) {
+      const l = JSON.parse(await sh('ip', ['-n', side.netns, '-j', 'link', 'show', VIP_IF]) || '[]') as { address?: string }[];
+      return l[0]?.address?.toLowerCase() ?? null;
+    },
+    async clientNeighbour() {
+      const n = JSON.parse(await sh('ip', ['-n', client, '-j', 'neigh', 'show', vip]) || '[]') as { lladdr?: string }[];
+      return n[0]?.lladdr?.toLowerCase() ?? null;
     },
     async waitFor(what, timeoutMs, probe) {
       const deadline = Date.now() + timeoutMs;

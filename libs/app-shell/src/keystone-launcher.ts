@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
-import { chmod, cp, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, lstat, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -231,12 +231,14 @@ export async function launchKeystone(o: KeystoneOptions): Promise<KeystoneProces
   }
   const created = !existsSync(plan.database);
   if (created) {
-    const seeded = o.seedDir !== undefined && await copySeed(o.seedDir, o.dir);
-    for (const step of plan.setup) {
-      if (seeded && SEEDED_STEPS.has(step.name)) continue;
-      await runStep(step, push, logs, timeoutMs);
-      if (o.seedDir && !seeded && step.name === LAST_SEEDED_STEP) await saveSeed(o.dir, o.seedDir);
+    // A seed stands for every step before bootstrap (bootstrap names the port and the admin password).
+    const b = plan.setup.findIndex((step) => step.name === 'bootstrap');
+    const [seedable, rest] = b < 0 ? [plan.setup, []] : [plan.setup.slice(0, b), plan.setup.slice(b)];
+    if (!(o.seedDir && await copySeed(o.seedDir, o.dir))) {
+      for (const step of seedable) await runStep(step, push, logs, timeoutMs);
+      if (o.seedDir) await saveSeed(o.dir, o.seedDir);
     }
+    for (const step of rest) await runStep(step, push, logs, timeoutMs);
   }
   const setupMs = performance.now() - t0;
 
@@ -286,18 +288,20 @@ export async function launchKeystone(o: KeystoneOptions): Promise<KeystoneProces
   };
 }
 
-/** The set-up steps a seed stands for (everything before bootstrap: it names the port and the admin password). */
-const SEEDED_STEPS = new Set(['db_sync', 'wal', 'fernet_setup', 'credential_setup']);
-const LAST_SEEDED_STEP = 'credential_setup';
 /** What a seed holds, relative to the Keystone directory: the database (and its WAL files, if any) and the key repositories. */
 const seedEntries = async (dir: string) => [
   ...(await readdir(dir)).filter((f) => /^keystone\.db(-wal|-shm)?$/.test(f)), 'fernet-keys', 'receipt-keys', 'credential-keys',
 ];
 const SEED_COMPLETE = '.complete';
 
-/** Copies a complete seed into `dir`; false when there is none (the caller then runs the set-up, and fills it). */
+/**
+ * Copies a complete seed into `dir`; false when there is none (the caller then runs the set-up, and fills it), or when
+ * it is not this user's alone (a seed lives in a shared temp directory: somebody else's keys are never taken).
+ */
 async function copySeed(seedDir: string, dir: string): Promise<boolean> {
   if (!existsSync(join(seedDir, SEED_COMPLETE))) return false;
+  const st = await lstat(seedDir);
+  if (!st.isDirectory() || st.uid !== process.getuid?.() || (st.mode & 0o077) !== 0) return false;
   for (const e of await seedEntries(seedDir)) await cp(join(seedDir, e), join(dir, e), { recursive: true, force: true });
   return true;
 }

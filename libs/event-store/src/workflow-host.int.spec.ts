@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Workflow } from '@lbaas/domain';
-import type { Decider, EventEnvelope } from '@lbaas/events';
+import type { EventEnvelope } from '@lbaas/contracts';
+import type { Decider } from '@lbaas/events';
 import { natsServerPerFile } from '@lbaas/testing';
 import pino from 'pino';
 import { ensureEventStream } from './ensure-event-stream';
