@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBridge, createNetnsOnBridge, removeLinks, removeNetns, sh } from '@lbaas/testing';
 import { livePid, startHaproxy, stopPid } from '../../apps/agent/src/host/haproxy';
+import { steer, unsteer } from '../../apps/agent/src/host/handover';
 import { lbPaths, VIP_IF } from '../../apps/agent/src/layout';
 import {
   endReleaseForPromotion, ensureKeepalived, keepalivedPaths, liveKeepalived, pairSideConfig, pidIn, releaseForPromotion, stopKeepalived, vrrpRole, vrrpTransitions, writeVrrpFence,
   type KeepalivedPaths, type VrrpRole,
 } from '../../apps/agent/src/keepalived/keepalived-host';
-import type { IPv4Address, NetnsName } from '../../apps/agent/src/parse';
+import { parse, type IPv4Address, type NetnsName } from '../../apps/agent/src/parse';
 
 /**
  * An ACTIVE_STANDBY pair of one load balancer on two "hosts" (issue 14): each host is a run dir, a state dir (the
@@ -33,6 +34,14 @@ export type PairLab = {
   release(side: PairSide): Promise<void>;
   /** Ends a release: the kept /32, the hold table and the pinned neighbours go. */
   unhold(side: PairSide): Promise<void>;
+  /**
+   * The promoted side sends mid-stream packets of connections it does not know on to `toward`'s VIP MAC (the agent's
+   * pair hand-over does, pair-side.ts step 1: handover.ts steer), or stops doing so.
+   */
+  steer(side: PairSide, toward: PairSide): Promise<void>;
+  unsteer(side: PairSide): Promise<void>;
+  /** Packets the side's steer rules sent on (their counters; 0 when it does not steer). */
+  steered(side: PairSide): Promise<number>;
   /** The side's host dies: SIGKILL keepalived (parent and VRRP child) and haproxy, link down. */
   killHost(side: PairSide): Promise<void>;
   /** The host is back (link up, the namespace as it was: keepalived and haproxy are started by start()). */
@@ -128,6 +137,19 @@ export async function startPairLab(o: { run: string; net: string; advertIntMs: n
     },
     async unhold(s) {
       await endReleaseForPromotion(s.netns as NetnsName, s.runDir, lbId, vip as IPv4Address);
+    },
+    async steer(s, toward) {
+      const mac = await lab.vipMac(toward);
+      if (mac === null) throw new Error(`no MAC on ${toward.name}'s ${VIP_IF}`);
+      await steer(s.netns as NetnsName, s.lb, vip as IPv4Address, parse.mac(mac));
+    },
+    async unsteer(s) {
+      await unsteer(s.netns as NetnsName, s.lb);
+    },
+    async steered(s) {
+      const out = await sh('ip', ['netns', 'exec', s.netns, 'nft', '-j', 'list', 'table', 'ip', 'lbaas_steer']).catch(() => '{"nftables":[]}');
+      const items = (JSON.parse(out) as { nftables: Array<{ rule?: { expr: Array<{ counter?: { packets: number } }> } }> }).nftables;
+      return items.flatMap((i) => i.rule?.expr ?? []).reduce((n, e) => n + (e.counter?.packets ?? 0), 0);
     },
     async killHost(s) {
       // The link first: nothing the dying processes send (keepalived's VRRP child, told of its parent's death, would
@@ -258,6 +280,74 @@ export async function watchArp(client: string, vip: string, clientIp: string, in
       const dual = [...bySeq.values()].filter((m) => m.size > 1).length;
       const requests = replies.length === 0 ? 0 : Math.max(...replies.map((r) => r.seq));
       return { requests, replies: replies.length, macs: [...new Set(replies.map((r) => r.mac))], dual };
+    },
+  };
+}
+
+/** One keep-alive HTTP connection: a GET at once, another on the same connection when told (stdin), each body printed. */
+const HELD_CONNECTION = `
+import socket, sys
+s = socket.create_connection((sys.argv[1], 80), timeout=3)
+def get():
+    s.sendall(b'GET / HTTP/1.1\\r\\nHost: vip\\r\\nConnection: keep-alive\\r\\n\\r\\n')
+    buf = b''
+    while b'\\r\\n\\r\\n' not in buf:
+        c = s.recv(4096)
+        if not c: raise EOFError('closed by the server')
+        buf += c
+    head, body = buf.split(b'\\r\\n\\r\\n', 1)
+    n = int([l.split(b':', 1)[1] for l in head.split(b'\\r\\n') if l.lower().startswith(b'content-length:')][0])
+    while len(body) < n:
+        c = s.recv(4096)
+        if not c: raise EOFError('closed by the server')
+        body += c
+    return body[:n].decode()
+line = 'go'
+while line:
+    try: print('body', get(), flush=True)
+    except Exception as e: print('error', repr(e), flush=True); break
+    line = sys.stdin.readline()
+`;
+
+/**
+ * A long-lived connection from the client to the VIP (one TCP connection, HTTP keep-alive): `first` is the body of its
+ * first answer, `again()` sends another request on the same connection and resolves with its body (or `error …`: a
+ * reset, a timeout, a close), `close()` ends it. Whoever answers a request on it is the host the connection was opened to.
+ */
+export async function heldConnection(client: string, vip: string): Promise<{ first: string; again(): Promise<string>; close(): Promise<void> }> {
+  const child: ChildProcess = spawn('ip', ['netns', 'exec', client, 'python3', '-c', HELD_CONNECTION, vip], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const answers: string[] = [];
+  const waiting: Array<(s: string) => void> = [];
+  let buf = '';
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.stdout?.on('data', (d: Buffer) => {
+    buf += d.toString();
+    const lines = buf.split('\n');
+    buf = lines.pop() ?? '';
+    for (const l of lines) {
+      const a = l.startsWith('body ') ? l.slice(5) : l;
+      const w = waiting.shift();
+      if (w) w(a);
+      else answers.push(a);
+    }
+  });
+  const next = () => (answers.length > 0 ? Promise.resolve(answers.shift() as string)
+    : Promise.race([
+      new Promise<string>((r) => waiting.push(r)),
+      exited.then(() => 'error: the client exited'),
+      sleep(5000).then(() => 'error: no answer within 5 s'),
+    ]));
+  const first = await next();
+  return {
+    first,
+    async again() {
+      child.stdin?.write('again\n');
+      return next();
+    },
+    async close() {
+      child.stdin?.end();
+      child.kill('SIGTERM');
+      await exited;
     },
   };
 }
