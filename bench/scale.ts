@@ -16,7 +16,8 @@
  *   - tenants: project B's LB serves (probed) and is changed now and then (member weight, waited ACTIVE), and B creates a
  *     new LB, while project A creates LBs as fast as 32 clients can and its members flap (a backend whose health check
  *     fails every other second): B's traffic, API latency, time to apply (per stage: the API's answer, B's agent's report,
- *     relay and view) and its new LB's time to ACTIVE, quiet and during A's storm; a change that does not get through in
+ *     relay and view) and its new LB's time to ACTIVE with its timeline (each app's first log line naming it: the api's
+ *     answer, the placement decided, the build, the report), quiet and during A's storm; a change that does not get through in
  *     120 s writes every log line naming B's LB to /tmp
  *   - memory: the api (and scheduler) with 10,000 LBs / 100,000 members in the store (written directly by the deciders,
  *     then the apps replay them): RSS after the replay and after listing everything
@@ -287,6 +288,27 @@ function leaseEvents(stack: Stack): { lapses: number; returns: number } {
 }
 
 /**
+ * Where one LB's time went, from every app's log lines that name it: for each app and message, the first time it was
+ * logged, in ms after `t0` (the create was sent), in order (e.g. the api's commit, the scheduler's placement decided,
+ * the agent's build and report, the relay into the LB's history).
+ */
+function lbTimeline(stack: Stack, lbId: string, t0: number): Array<{ ms: number; app: string; msg: string }> {
+  const seen = new Map<string, number>();
+  for (const name of stack.procs.keys()) {
+    for (const line of stack.log(name).split('\n')) {
+      if (!line.includes(lbId)) continue;
+      try {
+        const l = JSON.parse(line) as { time?: string; msg?: string; op?: string };
+        const key = `${name}\u0000${l.op ?? ''} ${l.msg ?? ''}`.trim();
+        const at = Date.parse(l.time ?? '');
+        if (Number.isFinite(at) && !seen.has(key)) seen.set(key, at - t0);
+      } catch { /* not a log line */ }
+    }
+  }
+  return [...seen].map(([k, ms]) => { const [app, msg] = k.split('\u0000'); return { ms, app, msg: msg.slice(0, 120) }; }).sort((a, b) => a.ms - b.ms);
+}
+
+/**
  * The api's own time for each create (its `request` log lines: from the request's first byte to the reply's last), so
  * a report tells the api's latency from what the bench's clients add (they wait for the same CPU).
  */
@@ -502,7 +524,7 @@ async function tenants(): Promise<Record<string, unknown>> {
       if (!ok) dumpLogs(`B's change ${phase} not ACTIVE after 120 s`);
     };
     /** A new LB of B (graph create): how long until it is ACTIVE (it is built behind A's builds on the same agents). */
-    const creates: { phase: string; ms: number; answeredMs: number; status: number }[] = [];
+    const creates: { phase: string; ms: number; answeredMs: number; status: number; lbId?: string; at: number }[] = [];
     const createB = async (phase: string) => {
       const t0 = Date.now();
       const r = await b.api.post('/v2/lbaas/loadbalancers', graphBody(subnet, `b-${phase}-${creates.length}`, [`${lab.prefix}.0.11`]));
@@ -510,7 +532,7 @@ async function tenants(): Promise<Record<string, unknown>> {
       if (r.status === 201) {
         await b.api.waitFor(`/v2/lbaas/loadbalancers/${r.body.loadbalancer.id}`, (x) => x?.loadbalancer?.provisioning_status === 'ACTIVE', 120_000).catch(() => undefined);
       }
-      creates.push({ phase, ms: Date.now() - t0, answeredMs, status: r.status });
+      creates.push({ phase, ms: Date.now() - t0, answeredMs, status: r.status, lbId: r.body?.loadbalancer?.id, at: t0 });
     };
     // Quiet: 20 s of B alone.
     const quietFrom = bApi.length;
@@ -573,7 +595,8 @@ async function tenants(): Promise<Record<string, unknown>> {
     const out = {
       bTraffic: { requests: traffic.requests, failed: traffic.failed, failures: traffic.failures },
       bApiMs: { quiet: latency(quietApi), storm: latency(stormApi) }, bApplyMs: { quiet: phase('quiet'), storm: phase('storm') },
-      bChangeStages: stages, bNewLb: creates,
+      bChangeStages: stages,
+      bNewLb: creates.map(({ lbId, at, ...c }) => ({ ...c, timeline: lbId ? lbTimeline(lab.stack, lbId, at) : [] })),
       aCreated, aRefused, aApiMs: latency(aMs), memberStatusReportsLogged: statusReports, lease: leaseEvents(lab.stack),
     };
     log(JSON.stringify(out));

@@ -6,6 +6,7 @@ import { loadBalancer, placementWorkflow, subnet, type PlacementCommand, type Pl
 import type { Decider } from '@lbaas/events';
 import { startWorkflowHost, type CommandRoute, type EventStore, type WorkflowHost } from '@lbaas/event-store';
 import type { SchedulerConfig } from './config';
+import { LbProjects } from './lb-projects';
 import { startReportRelay, type ReportRelay } from './report-relay';
 
 const route = (c: PlacementCommand): CommandRoute => {
@@ -31,6 +32,7 @@ export class PlacementLoop implements OnApplicationBootstrap, OnApplicationShutd
 
   async onApplicationBootstrap(): Promise<void> {
     const c = this.config;
+    const projects = new LbProjects();
     this.host = await startWorkflowHost<unknown, PlacementInput, PlacementCommand>({
       name: 'scheduler', nc: this.nc, store: this.store, logger: this.logger, tickMs: c.tickMs,
       workflow: placementWorkflow({
@@ -38,7 +40,13 @@ export class PlacementLoop implements OnApplicationBootstrap, OnApplicationShutd
         abandonAfterMs: c.abandonAfterMs, retryAfterMs: c.retryAfterMs,
       }) as never,
       route,
-      inputsOf: (commit) => commit.events as readonly PlacementInput[],
+      inputsOf: (commit) => {
+        projects.learn(commit); // before the workflow sees the creation: its placement's flow is known
+        return commit.events as readonly PlacementInput[];
+      },
+      // Placements, VIP allocations and releases take turns per project: a tenant's storm of creates does not hold
+      // another tenant's new LB behind its backlog (every placement command names its LB).
+      flowOf: (command) => projects.projectOf(command.data.lbId),
       tick: () => ({ type: 'Tick', now: systemClock.now(), random: Math.random() }),
       issued: (command) => ({ type: 'Issued', command, now: systemClock.now() }),
       actor: { kind: 'service', service: `scheduler:${c.instanceId}` },
