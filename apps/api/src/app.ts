@@ -118,7 +118,7 @@ type Timed = Authenticated & { startedAt?: bigint; lbId?: string; policyRule?: s
 function installHttpEdge(fastify: FastifyInstance, deps: ApiDeps): void {
   const authenticator = deps.authenticator ?? createAuthenticator(deps.config.auth, { logger: deps.logger.child({ context: 'auth' }) });
   const budget = deps.config.requestBudget ? new RequestBudget(deps.config.requestBudget) : null;
-  const gate = deps.config.projectConcurrency > 0 ? new ProjectGate({ perProject: deps.config.projectConcurrency }) : null;
+  const gate = deps.config.projectConcurrency > 0 ? new ProjectGate({ perProject: deps.config.projectConcurrency, minShare: deps.config.projectMinShare }) : null;
   const authenticate = authenticationHook(authenticator, budget, Date.now, gate);
   fastify.addHook('onRequest', (req: Timed, reply, done) => {
     req.startedAt = process.hrtime.bigint();

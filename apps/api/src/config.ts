@@ -25,6 +25,8 @@ export type ApiConfig = Readonly<{
   requestBudget: RequestBudgetConfig;
   /** Requests of one project in the works at once; more wait for their project's turn (http/project-gate.ts); 0 = no limit. */
   projectConcurrency: number;
+  /** While other projects are present (a request in the works or ended within 5 s), the slots are split evenly between them, at least this many each. */
+  projectMinShare: number;
   /** Scheme://host[:port] used in links (pagination, version document); null = taken from the request's Host. */
   baseUri: string | null;
   logLevel: string;
@@ -67,6 +69,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const burst = r.int('API_RATE_LIMIT_BURST', Math.max(1, perSecond * 4), 1, 10_000_000);
   const requestBudget = auth.strategy === 'noauth' || perSecond === 0 ? null : { perSecond, burst };
   const projectConcurrency = r.int('API_PROJECT_CONCURRENCY', 16, 0, 100_000);
+  const projectMinShare = r.int('API_PROJECT_MIN_SHARE', Math.max(1, Math.min(2, projectConcurrency)), 1, 100_000);
+  if (projectConcurrency > 0 && projectMinShare > projectConcurrency) {
+    r.problems.push(`API_PROJECT_MIN_SHARE must not exceed API_PROJECT_CONCURRENCY (${projectConcurrency}), got ${projectMinShare}`);
+  }
   const baseUri = env.API_BASE_URI ? env.API_BASE_URI.replace(/\/+$/, '') : null;
   if (baseUri !== null && !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(baseUri)) r.problems.push(`API_BASE_URI must be an http(s) URL, got ${JSON.stringify(env.API_BASE_URI)}`);
   const logLevel = env.LOG_LEVEL || 'info';
@@ -79,7 +85,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   r.done();
   return Object.freeze({
     nats, host, port, auth, policyMode, defaultProjectId: auth.strategy === 'noauth' ? auth.defaultProjectId : null,
-    trustedProxies: Object.freeze(trustedProxies), requestBudget, projectConcurrency, baseUri, logLevel, bodyLimit, quotaDefaults: Object.freeze(quotaDefaults),
+    trustedProxies: Object.freeze(trustedProxies), requestBudget, projectConcurrency, projectMinShare, baseUri, logLevel, bodyLimit, quotaDefaults: Object.freeze(quotaDefaults),
     deletePolicy: deletePolicy as DeletePolicy, metrics,
   });
 }

@@ -5,7 +5,7 @@ describe('loadConfig', () => {
   it('applies defaults', () => {
     expect(loadConfig({ NATS_URL: 'nats://127.0.0.1:4222' })).toEqual({
       nats: { servers: ['nats://127.0.0.1:4222'], auth: { kind: 'none' }, tls: null, inboxPrefix: '_INBOX_api' }, host: '127.0.0.1', port: 9876,
-      auth: { strategy: 'noauth', defaultProjectId: null }, policyMode: 'new', defaultProjectId: null, trustedProxies: [], requestBudget: null, projectConcurrency: 16,
+      auth: { strategy: 'noauth', defaultProjectId: null }, policyMode: 'new', defaultProjectId: null, trustedProxies: [], requestBudget: null, projectConcurrency: 16, projectMinShare: 2,
       baseUri: null, logLevel: 'info', bodyLimit: 1024 * 1024,
       quotaDefaults: { loadbalancer: -1, listener: -1, pool: -1, member: -1, healthmonitor: -1, l7policy: -1, l7rule: -1 },
       deletePolicy: 'strict', metrics: null,
@@ -50,6 +50,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...base, API_RATE_LIMIT_PER_S: '5', API_RATE_LIMIT_BURST: '7' }).requestBudget).toEqual({ perSecond: 5, burst: 7 });
     expect(loadConfig({ ...base, API_RATE_LIMIT_PER_S: '0' }).requestBudget).toBeNull();
     expect(loadConfig({ NATS_URL: 'nats://x:1', API_RATE_LIMIT_PER_S: '5', DEFAULT_PROJECT_ID: 'demo' })).toMatchObject({ requestBudget: null, defaultProjectId: 'demo' });
+  });
+
+  it('reads the per-project gate: 16 slots alone, split evenly with at least 2 each while others are present; the least share never above the whole', () => {
+    expect(loadConfig({ NATS_URL: 'nats://x:1', API_PROJECT_CONCURRENCY: '32', API_PROJECT_MIN_SHARE: '8' })).toMatchObject({ projectConcurrency: 32, projectMinShare: 8 });
+    expect(loadConfig({ NATS_URL: 'nats://x:1', API_PROJECT_CONCURRENCY: '1' })).toMatchObject({ projectConcurrency: 1, projectMinShare: 1 });
+    expect(() => loadConfig({ NATS_URL: 'nats://x:1', API_PROJECT_CONCURRENCY: '4', API_PROJECT_MIN_SHARE: '5' })).toThrow('API_PROJECT_MIN_SHARE must not exceed API_PROJECT_CONCURRENCY (4), got 5');
+    expect(() => loadConfig({ NATS_URL: 'nats://x:1', API_PROJECT_MIN_SHARE: '0' })).toThrow(/API_PROJECT_MIN_SHARE must be an integer in 1\.\.100000/);
   });
 
   it('strips a trailing slash from API_BASE_URI', () => {
