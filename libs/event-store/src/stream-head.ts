@@ -47,8 +47,11 @@ export type CatchUp = 'synced' | 'unknown' | 'stale';
 
 /** Makes a view as fresh as the stream before a request is answered (see catchUpBarrier). */
 export interface CatchUpBarrier {
-  /** Resolves once the view applied every commit the stream held when this was called (see CatchUp). */
-  sync(): Promise<CatchUp>;
+  /**
+   * Resolves once the view applied every commit the stream held when this was called (see CatchUp); `applyTimeoutMs`
+   * overrides the options' wait for this call.
+   */
+  sync(applyTimeoutMs?: number): Promise<CatchUp>;
 }
 
 export type CatchUpOptions = Readonly<{
@@ -104,7 +107,7 @@ export function catchUpBarrier(nc: NatsConnection, projection: Pick<Projection, 
     return queued;
   };
   return {
-    async sync() {
+    async sync(applyTimeoutMs?: number) {
       if (now() - failedAt < backoffMs) return 'unknown';
       let seq: number;
       const giveUpAt = now() + retryMs;
@@ -120,7 +123,7 @@ export function catchUpBarrier(nc: NatsConnection, projection: Pick<Projection, 
       }
       if (projection.seq >= seq) return 'synced';
       try {
-        await projection.waitFor(seq, opts.applyTimeoutMs ?? 3_000);
+        await projection.waitFor(seq, applyTimeoutMs ?? opts.applyTimeoutMs ?? 3_000);
         return 'synced';
       } catch {
         return 'stale';

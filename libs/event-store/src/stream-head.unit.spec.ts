@@ -29,4 +29,16 @@ describe('catchUpBarrier', () => {
     const barrier = catchUpBarrier(undefined as never, view(3), { head: async () => 9, applyTimeoutMs: 10 });
     expect(await barrier.sync()).toBe('stale');
   });
+
+  it("waits a call's own applyTimeoutMs when given (the api's writes wait longer than its reads)", async () => {
+    let applied = 3;
+    const slow = { get seq() { return applied; }, waitFor: (target: number, ms: number) => new Promise<void>((res, rej) => {
+      setTimeout(() => { applied = 9; }, 100); // the view catches up 100 ms later
+      setTimeout(() => (target <= applied ? res() : rej(new Error('timeout'))), Math.min(ms, 200));
+    }) };
+    const barrier = catchUpBarrier(undefined as never, slow, { head: async () => 9, applyTimeoutMs: 20 });
+    expect(await barrier.sync()).toBe('stale'); // 20 ms: not caught up yet
+    applied = 3;
+    expect(await barrier.sync(500)).toBe('synced');
+  });
 });

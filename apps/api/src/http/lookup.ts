@@ -24,7 +24,7 @@ export type ReadModel = {
   /** Every commit the view applied, in stream order (the write path keeps its aggregate states current with it). */
   onApplied?(listener: (commit: { subject: string; seq: number; events: readonly unknown[] }) => void): () => void;
   /** Catches the view up with the stream before a request is handled (several replicas answer as one); see http/catch-up.ts. */
-  catchUp?: () => Promise<'synced' | 'unknown' | 'stale'>;
+  catchUp?: (applyTimeoutMs?: number) => Promise<'synced' | 'unknown' | 'stale'>;
 };
 
 /** A VIP allocation shown as a Neutron port: its subnet, and the project that owns it (its load balancer's). */
